@@ -1,0 +1,62 @@
+"""The ASGI application: every domain's API router and web pages mounted on one FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from openmso import __version__
+from openmso.core import audit_api, audit_web, problems
+from openmso.core.db import make_engine, make_session_factory
+from openmso.core.middleware import BodySizeLimit
+from openmso.core.settings import Settings, get_settings
+from openmso.core.web import register_templates
+from openmso.identity import api as identity_api
+from openmso.identity import web as identity_web
+from openmso.network import api as network_api
+from openmso.network import web as network_web
+
+DOMAINS = [
+    ("openmso.identity", identity_api.router, identity_web.router),
+    ("openmso.network", network_api.router, network_web.router),
+    ("openmso.core", audit_api.router, audit_web.router),
+]
+
+
+def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    app = FastAPI(
+        title="OpenMSO",
+        version=__version__,
+        description="Operating platform of a healthcare management services organization. "
+                    "Errors are RFC 9457 problem details.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    problems.install(app)
+    app.mount("/static", StaticFiles(packages=[("openmso.core", "static")]), name="static")
+    for package, api_router, web_router in DOMAINS:
+        register_templates(package)
+        app.include_router(api_router)
+        app.include_router(web_router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz(request: Request):
+        """Liveness and database reachability, for load balancers and monitoring."""
+        try:
+            with request.app.state.session_factory() as session:
+                session.execute(text("SELECT 1"))
+            return {"status": "ok", "database": "reachable", "version": __version__}
+        except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+            return JSONResponse({"status": "degraded", "database": "unreachable", "error": type(error).__name__},
+                                status_code=503)
+
+    return app

@@ -1,0 +1,19 @@
+"""The `openmso` command: each domain's commands mounted under one Typer app."""
+
+from __future__ import annotations
+
+import typer
+
+from openmso.core import cli as core_cli
+from openmso.demo import cli as demo_cli
+from openmso.identity import cli as identity_cli
+
+app = typer.Typer(help="OpenMSO: the operating platform of a healthcare MSO.", no_args_is_help=True)
+app.command("init")(core_cli.init)
+app.command("serve")(core_cli.serve)
+app.add_typer(core_cli.audit_app, name="audit")
+app.add_typer(identity_cli.app, name="user")
+app.add_typer(demo_cli.app, name="demo")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Platform core: settings, database, security, tenancy, audit trail and errors."""

@@ -1,0 +1,94 @@
+"""The web shell: one Jinja environment over every domain's `templates/`, and `render`.
+
+Templates are looked up as `<domain>/<page>.html` in each domain package's own templates folder,
+so a domain ships its pages beside its routes. Pages are complete HTML that reads without
+JavaScript; HTMX only swaps fragments (search-as-you-type, paging) when it is available.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from openmso.core.security import csrf_token_for
+
+
+def _money(value) -> str:
+    if value is None:
+        return ""
+    amount = Decimal(value).quantize(Decimal("0.01"))
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
+
+
+def _when(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _label(value) -> str:
+    return str(value or "").replace("_", " ").capitalize()
+
+
+def build_environment(packages: list[str]) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader(p, "templates") for p in packages]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(money=_money, when=_when, label=_label)
+    return env
+
+
+environment = build_environment(["openmso.core"])
+
+
+def register_templates(package: str) -> None:
+    """Add a domain's templates folder to the shared environment (app.py calls this per domain)."""
+    loader: ChoiceLoader = environment.loader  # type: ignore[assignment]
+    if not any(getattr(existing, "package_name", None) == package for existing in loader.loaders):
+        loader.loaders.append(PackageLoader(package, "templates"))
+
+
+def query_string(request: Request, **changes) -> str:
+    """The current query string with some parameters replaced (for paging and filter links)."""
+    params = dict(request.query_params)
+    params.update({k: v for k, v in changes.items() if v is not None})
+    return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+
+def page_context(request: Request) -> dict:
+    auth = getattr(request.state, "auth", None)
+    settings = request.app.state.settings
+    return {
+        "request": request,
+        "actor": auth.actor if auth else None,
+        "csrf_token": csrf_token_for(auth.credential_digest, settings.secret_key) if auth else "",
+        "query_string": lambda **changes: query_string(request, **changes),
+    }
+
+
+def render(request: Request, template: str, status_code: int = 200, headers: dict | None = None,
+           **context) -> HTMLResponse:
+    html = environment.get_template(template).render(**page_context(request), **context)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render_error(request: Request, status: int, title: str, detail: str, errors: list[dict],
+                 headers: dict | None = None) -> HTMLResponse:
+    return render(request, "core/error.html", status_code=status, headers=headers, status=status, title=title,
+                  detail=detail, errors=errors)

@@ -1,0 +1,1 @@
+"""The demo network: a deterministic, realistic MSO with its practices, providers, payers and patients."""

@@ -1,0 +1,1 @@
+"""Identity: users, roles and their practice scopes, login sessions, API tokens, login throttling."""

@@ -1,0 +1,8 @@
+"""Every domain's tables, imported in one place so Alembic and `create_all` see the whole schema."""
+
+from openmso.core import audit as _audit  # noqa: F401
+from openmso.core.db import Base
+from openmso.identity import models as _identity  # noqa: F401
+from openmso.network import models as _network  # noqa: F401
+
+metadata = Base.metadata
