@@ -1,0 +1,229 @@
+"""Writing 837P (005010X222A1) transaction sets from `ProfessionalClaimTransaction`.
+
+Order of segments follows the TR3: BHT; 1000A NM1*41/PER; 1000B NM1*40; 2000A HL*20/PRV*BI;
+2010AA NM1*85/N3/N4/REF*EI; 2010AB NM1*87/N3/N4; per claim 2000B HL*22/SBR; 2010BA NM1*IL/N3/
+N4/DMG; 2010BB NM1*PR; 2000C HL*23/PAT and 2010CA NM1*QC/N3/N4/DMG when the patient is not the
+subscriber; 2300 CLM/REF*G1/REF*F8/REF*D9/HI; 2310A NM1*DN; 2310B NM1*82/PRV*PE; 2310C NM1*77/
+N3/N4; 2400 LX/SV1/DTP*472/REF*6R.
+
+Rules checked before writing (each raises a located `X12Error`): CLM02 equals the sum of SV102;
+1 to 12 diagnoses; 1 to 50 lines; at most 4 modifiers and 4 diagnosis pointers per line, each
+pointing at an existing diagnosis; frequency code 1, 7 or 8; REF*F8 present for 7 and 8.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TextIO
+
+from openmso.x12.claim837p import (
+    ProfessionalClaim,
+    ProfessionalClaimTransaction,
+    Provider,
+    ServiceLine,
+)
+from openmso.x12.elements import format_date
+from openmso.x12.envelope import GroupHeader, InterchangeHeader
+from openmso.x12.errors import X12Error
+from openmso.x12.remit835 import Address
+from openmso.x12.tokenizer import Delimiters
+from openmso.x12.writer import InterchangeWriter, Segment
+
+_ZERO = Decimal("0")
+_OTHER_DIAGNOSIS = {"ABK": "ABF", "BK": "BF"}
+
+
+def _address(address: Address | None, out: list[Segment]) -> None:
+    if address is None:
+        return
+    out.append(["N3", *address.lines])
+    out.append(["N4", address.city, address.state, address.postal_code, address.country])
+
+
+def _provider_name(code: str, provider: Provider) -> list[object]:
+    return ["NM1", code, provider.entity_type, provider.last_or_organization, provider.first,
+            provider.middle, "", provider.suffix, "XX" if provider.npi else "", provider.npi]
+
+
+def _billing_provider(number: int, provider: Provider, pay_to: Address | None, out: list[Segment]) -> None:
+    out.append(["HL", str(number), "", "20", "1"])
+    if provider.taxonomy:
+        out.append(["PRV", "BI", "PXC", provider.taxonomy])
+    out.append(_provider_name("85", provider))
+    _address(provider.address, out)
+    if provider.tax_id:
+        out.append(["REF", provider.tax_id_qualifier, provider.tax_id])
+    if pay_to is not None:
+        out.append(["NM1", "87", "2"])
+        _address(pay_to, out)
+
+
+def _fail(claim: ProfessionalClaim, segment_id: str, position: int | str, reason: str, expected: str) -> X12Error:
+    return X12Error(f"claim {claim.patient_control_number}: {reason}", segment_id=segment_id,
+                    element_position=position, expected=expected)
+
+
+def _check_claim(claim: ProfessionalClaim) -> None:
+    if not 1 <= len(claim.diagnoses) <= 12:
+        raise _fail(claim, "HI", 1, f"{len(claim.diagnoses)} diagnosis codes", "1 to 12")
+    if not 1 <= len(claim.lines) <= 50:
+        raise _fail(claim, "LX", 1, f"{len(claim.lines)} service lines", "1 to 50")
+    if claim.frequency_code not in ("1", "7", "8"):
+        raise _fail(claim, "CLM", "5-3", f"frequency code {claim.frequency_code!r}", "1, 7 or 8")
+    if claim.frequency_code in ("7", "8") and not claim.payer_claim_control_number:
+        raise _fail(claim, "REF", 2, "a replacement or void needs the payer claim control number (REF*F8)",
+                    "REF*F8")
+    total = sum((line.charge for line in claim.lines), _ZERO)
+    if total != claim.total_charge:
+        raise _fail(claim, "CLM", 2, f"total charge {claim.total_charge} is not the sum of the lines {total}",
+                    str(total))
+    for number, line in enumerate(claim.lines, start=1):
+        if len(line.procedure.modifiers) > 4:
+            raise _fail(claim, "SV1", "1-3", f"line {number} has {len(line.procedure.modifiers)} modifiers",
+                        "at most 4")
+        pointers = line.diagnosis_pointers
+        if not 1 <= len(pointers) <= 4 or any(not 1 <= p <= len(claim.diagnoses) for p in pointers):
+            raise _fail(claim, "SV1", 7, f"line {number} diagnosis pointers {pointers}",
+                        f"1 to 4 pointers between 1 and {len(claim.diagnoses)}")
+
+
+def _line(number: int, line: ServiceLine, out: list[Segment]) -> None:
+    procedure = line.procedure
+    out.append(["LX", str(number)])
+    out.append(["SV1", (procedure.qualifier, procedure.code, *procedure.modifiers), line.charge,
+                line.unit_basis, line.units, line.place_of_service, "",
+                tuple(str(p) for p in line.diagnosis_pointers)])
+    if line.service_date_end is None:
+        out.append(["DTP", "472", "D8", line.service_date])
+    else:
+        out.append(["DTP", "472", "RD8",
+                    f"{format_date(line.service_date)}-{format_date(line.service_date_end)}"])
+    if line.line_item_control_number is not None:
+        out.append(["REF", "6R", line.line_item_control_number])
+
+
+def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -> int:
+    """Write 2000B (and 2000C) with the claim; returns the last HL number used."""
+    _check_claim(claim)
+    subscriber = claim.subscriber
+    patient = claim.patient
+    out.append(["HL", str(hl), str(parent), "22", "0" if patient is None else "1"])
+    out.append(["SBR", subscriber.payer_responsibility, "18" if patient is None else "", subscriber.group_number,
+                subscriber.group_name, "", "", "", "", subscriber.filing_indicator])
+    out.append(["NM1", "IL", subscriber.entity_type, subscriber.last_name, subscriber.first_name,
+                subscriber.middle_name, "", subscriber.suffix, "MI", subscriber.member_id])
+    _address(subscriber.address, out)
+    if subscriber.birth_date is not None:
+        out.append(["DMG", "D8", subscriber.birth_date, subscriber.gender])
+    payer = claim.payer
+    out.append(["NM1", "PR", "2", payer.name, "", "", "", "", payer.id_qualifier, payer.payer_id])
+    _address(payer.address, out)
+    if patient is not None:
+        out.append(["HL", str(hl + 1), str(hl), "23", "0"])
+        out.append(["PAT", patient.relationship])
+        out.append(["NM1", "QC", "1", patient.last_name, patient.first_name, patient.middle_name, "",
+                    patient.suffix])
+        _address(patient.address, out)
+        if patient.birth_date is not None:
+            out.append(["DMG", "D8", patient.birth_date, patient.gender])
+        hl += 1
+    out.append(["CLM", claim.patient_control_number, claim.total_charge, "", "",
+                (claim.place_of_service, "B", claim.frequency_code), claim.provider_signature,
+                claim.assignment, claim.benefits_assignment, claim.release_of_information])
+    if claim.prior_authorization:
+        out.append(["REF", "G1", claim.prior_authorization])
+    if claim.payer_claim_control_number:
+        out.append(["REF", "F8", claim.payer_claim_control_number])
+    if claim.clearinghouse_trace:
+        out.append(["REF", "D9", claim.clearinghouse_trace])
+    principal = claim.diagnosis_qualifier
+    other = _OTHER_DIAGNOSIS.get(principal, "ABF")
+    out.append(["HI", (principal, claim.diagnoses[0]), *((other, code) for code in claim.diagnoses[1:])])
+    if claim.referring_provider is not None:
+        out.append(_provider_name("DN", claim.referring_provider))
+    if claim.rendering_provider is not None:
+        rendering = claim.rendering_provider
+        out.append(_provider_name("82", rendering))
+        if rendering.taxonomy:
+            out.append(["PRV", "PE", "PXC", rendering.taxonomy])
+    if claim.service_facility is not None:
+        facility = claim.service_facility
+        out.append(_provider_name("77", facility))
+        _address(facility.address, out)
+    for number, line in enumerate(claim.lines, start=1):
+        _line(number, line, out)
+    return hl
+
+
+def professional_claim_segments(transaction: ProfessionalClaimTransaction) -> list[Segment]:
+    """The body of an 837P transaction set (between ST and SE)."""
+    submitter = transaction.submitter
+    out: list[Segment] = [
+        ["BHT", "0019", transaction.purpose, transaction.reference, transaction.created,
+         transaction.created_time, transaction.claim_or_encounter],
+        ["NM1", "41", submitter.entity_type, submitter.name, "", "", "", "", "46", submitter.identifier],
+    ]
+    contact: list[object] = ["PER", "IC", submitter.contact_name]
+    if submitter.contact_phone:
+        contact += ["TE", submitter.contact_phone]
+    if submitter.contact_email:
+        contact += ["EM", submitter.contact_email]
+    out.append(contact)
+    out.append(["NM1", "40", "2", transaction.receiver.name, "", "", "", "", "46", transaction.receiver.identifier])
+    if not transaction.claims:
+        raise X12Error(f"837P {transaction.control_number} has no claims", segment_id="CLM",
+                       expected="at least one claim")
+    hl = 0
+    billing_hl = 0
+    current_provider: Provider | None = None
+    for claim in transaction.claims:
+        provider = claim.billing_provider or transaction.billing_provider
+        if provider != current_provider:
+            hl += 1
+            billing_hl = hl
+            pay_to = transaction.pay_to_address if provider == transaction.billing_provider else None
+            _billing_provider(hl, provider, pay_to, out)
+            current_provider = provider
+        hl = _claim(claim, hl + 1, billing_hl, out)
+    return out
+
+
+def write_837p(
+    out: TextIO,
+    transactions: Iterable[ProfessionalClaimTransaction],
+    interchange: InterchangeHeader,
+    group: GroupHeader,
+    delimiters: Delimiters | None = None,
+    *,
+    line_breaks: bool = False,
+) -> int:
+    """Write one interchange with one functional group (GS01 HC) of 837P transaction sets.
+
+    Control numbers come from `interchange`, `group` and each transaction; returns the number of
+    transaction sets written.
+    """
+    count = 0
+    with InterchangeWriter(out, interchange, delimiters, line_breaks=line_breaks) as writer:
+        writer.begin_group(group)
+        for transaction in transactions:
+            writer.write_transaction("837", transaction.control_number, professional_claim_segments(transaction),
+                                     transaction.implementation)
+            count += 1
+        writer.end_group()
+    return count
+
+
+def render_837p(
+    transactions: Iterable[ProfessionalClaimTransaction],
+    interchange: InterchangeHeader,
+    group: GroupHeader,
+    delimiters: Delimiters | None = None,
+    *,
+    line_breaks: bool = False,
+) -> str:
+    """`write_837p` into a string."""
+    buffer = io.StringIO()
+    write_837p(buffer, transactions, interchange, group, delimiters, line_breaks=line_breaks)
+    return buffer.getvalue()

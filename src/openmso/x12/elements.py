@@ -1,0 +1,101 @@
+"""Element values: decimals, dates, composites; and locating the element a typed parser choked on.
+
+Typed parsers convert elements on the hot path without checking each one first (a failed
+`Decimal(...)` or date raises anyway). When a conversion fails, `locate_failure` re-checks the
+segment against its element rules and names the first element that breaks them, so the error
+still says e.g. "element CLP04: 'ABC' is not a decimal number" with offset and segment number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from openmso.x12.envelope import Transaction
+from openmso.x12.errors import X12Error
+
+CONVERSION_ERRORS = (ValueError, IndexError, ArithmeticError, KeyError, TypeError)
+
+
+def decimal_value(value: str) -> Decimal:
+    """X12 type R (decimal number) as a finite `Decimal`; never float."""
+    result = Decimal(value)
+    if not result.is_finite():
+        raise InvalidOperation(f"{value!r} is not a finite number")
+    return result
+
+
+def optional_decimal(value: str) -> Decimal | None:
+    return decimal_value(value) if value else None
+
+
+def date_value(value: str) -> date:
+    """X12 type DT with format qualifier D8 (CCYYMMDD)."""
+    if len(value) != 8 or not value.isdigit():
+        raise ValueError(f"{value!r} is not a CCYYMMDD date")
+    return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+
+
+def format_decimal(value: Decimal) -> str:
+    """A decimal as X12 type R: no exponent, no trailing zeros beyond what the value carries."""
+    text = format(value, "f")
+    if text.startswith("-0") and value == 0:
+        text = text[1:]
+    return text
+
+
+def format_date(value: date) -> str:
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+
+
+def element(segment: list[str], position: int) -> str:
+    """Element at `position` (1-based) or ``""`` when the segment is shorter."""
+    return segment[position] if position < len(segment) else ""
+
+
+# Element rules for locating failures: segment id → {position: kind}. Kinds: "R" decimal,
+# "DT" CCYYMMDD date, "N" integer, "req" required (any non-empty value).
+Rules = Mapping[str, Mapping[int, str]]
+
+
+def _breaks(kind: str, value: str) -> str | None:
+    if kind == "req":
+        return None if value else "is missing"
+    if not value:
+        return None
+    if kind == "R":
+        try:
+            decimal_value(value)
+        except (InvalidOperation, ValueError):
+            return f"{value[:40]!r} is not a decimal number"
+    elif kind == "DT":
+        try:
+            date_value(value)
+        except ValueError:
+            return f"{value[:40]!r} is not a CCYYMMDD date"
+    elif kind == "N":
+        if not value.lstrip("-").isdigit():
+            return f"{value[:40]!r} is not an integer"
+    return None
+
+
+_EXPECTED = {"R": "a decimal number", "DT": "a CCYYMMDD date", "N": "an integer", "req": "a value"}
+
+
+def locate_failure(
+    transaction: Transaction, index: int, rules: Rules, required: Mapping[str, tuple[int, ...]], cause: Exception
+) -> X12Error:
+    """Turn a conversion failure in ``transaction.segments[index]`` into a located `X12Error`."""
+    segment = transaction.segments[index]
+    segment_id = segment[0]
+    for position in required.get(segment_id, ()):
+        if not element(segment, position):
+            return transaction.error(
+                index, f"{segment_id}{position:02d} is missing", element_position=position, expected="a value"
+            )
+    for position, kind in rules.get(segment_id, {}).items():
+        problem = _breaks(kind, element(segment, position))
+        if problem:
+            return transaction.error(index, problem, element_position=position, expected=_EXPECTED[kind])
+    return transaction.error(index, f"cannot read {segment_id}: {cause}", expected="a well-formed segment")

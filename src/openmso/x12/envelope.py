@@ -1,0 +1,421 @@
+"""Interchange (ISA/IEA), functional group (GS/GE) and transaction set (ST/SE) structure.
+
+The reader streams transaction sets one at a time as plain lists of segments (each a list of
+element strings, ``segment[0]`` the segment id) and checks the control structure defined in
+X12.5 and appendix B of every 005010 TR3:
+
+- IEA01 is the number of functional groups, IEA02 equals ISA13;
+- GE01 is the number of transaction sets, GE02 equals GS06;
+- SE01 is the number of segments from ST to SE inclusive, SE02 equals ST02.
+
+Memory is bounded by the largest transaction set, not by the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from openmso.x12.errors import X12Error
+from openmso.x12.tokenizer import Delimiters, SegmentReader, Source
+
+_CONTROL_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+
+
+@dataclass(slots=True)
+class InterchangeHeader:
+    """ISA: who sends to whom, when, and the interchange control number (ISA13)."""
+
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    control_number: str
+    date: date
+    time: str
+    usage_indicator: str = "P"  # ISA15: P production, T test
+    acknowledgment_requested: str = "0"  # ISA14
+    version: str = "00501"  # ISA12
+    authorization_qualifier: str = "00"
+    authorization: str = ""
+    security_qualifier: str = "00"
+    security: str = ""
+
+
+@dataclass(slots=True)
+class GroupHeader:
+    """GS: functional identifier (HP 835, HC 837, FA 999, HN 277), codes, GS06 control number."""
+
+    functional_id: str
+    sender_code: str
+    receiver_code: str
+    control_number: str
+    date: date
+    time: str
+    version: str  # GS08, e.g. 005010X221A1
+    agency: str = "X"
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One transaction set, ST to SE inclusive, with where each segment was in the input."""
+
+    set_id: str
+    control_number: str
+    implementation: str  # ST03, or GS08 when ST03 is absent
+    segments: list[list[str]]
+    offsets: list[int]
+    first_segment_number: int
+    delimiters: Delimiters
+    interchange: InterchangeHeader
+    group: GroupHeader
+
+    def error(
+        self,
+        index: int,
+        reason: str,
+        *,
+        element_position: int | str | None = None,
+        expected: str | None = None,
+    ) -> X12Error:
+        """An `X12Error` located at ``segments[index]`` (index 0 is the ST)."""
+        index = min(max(index, 0), len(self.segments) - 1)
+        return X12Error(
+            reason,
+            offset=self.offsets[index],
+            segment_number=self.first_segment_number + index,
+            segment_id=self.segments[index][0],
+            element_position=element_position,
+            expected=expected,
+        )
+
+
+@dataclass(slots=True)
+class FunctionalGroup:
+    header: GroupHeader
+    transactions: list[Transaction] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Interchange:
+    header: InterchangeHeader
+    delimiters: Delimiters
+    groups: list[FunctionalGroup] = field(default_factory=list)
+
+
+def parse_date(value: str) -> date:
+    """CCYYMMDD (or YYMMDD in ISA09) as a `date`; raises ValueError when it is not a date."""
+    if len(value) == 6 and value.isdigit():
+        value = "20" + value
+    if len(value) != 8 or not value.isdigit():
+        raise ValueError(f"{value!r} is not a CCYYMMDD date")
+    return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+
+
+class EnvelopeReader:
+    """Stream the transaction sets of a file, checking envelopes, counts and control numbers.
+
+    With ``strict=True`` the first problem raises `X12Error`. With ``strict=False`` count and
+    control-number mismatches are collected in `errors` and reading goes on; structural problems
+    (a segment outside any transaction set, a missing trailer at the end of input) always raise.
+    """
+
+    def __init__(self, source: Source, *, strict: bool = True, keep_structure: bool = False, **options):
+        self._segments = SegmentReader(source, **options)
+        self.strict = strict
+        self.errors: list[X12Error] = []
+        self.keep_structure = keep_structure
+        self.interchanges: list[Interchange] = []
+
+    def _problem(self, error: X12Error) -> None:
+        if self.strict:
+            raise error
+        self.errors.append(error)
+
+    def __iter__(self) -> Iterator[Transaction]:
+        reader = self._segments
+        control_ids = _CONTROL_IDS
+        interchange: InterchangeHeader | None = None
+        group: GroupHeader | None = None
+        group_count = transaction_count = 0
+        segments: list[list[str]] | None = None
+        offsets: list[int] = []
+        st_number = st_offset = 0
+        isa_number = gs_number = 0
+        current_interchange: Interchange | None = None
+        current_group: FunctionalGroup | None = None
+        number = offset = 0
+        for number, offset, elements in reader:
+            segment_id = elements[0]
+            if segment_id not in control_ids:
+                if segments is None:
+                    raise X12Error(
+                        "segment outside a transaction set",
+                        offset=offset,
+                        segment_number=number,
+                        segment_id=segment_id,
+                        expected="ST before any data segment" if group else "GS and ST before data",
+                    )
+                segments.append(elements)
+                offsets.append(offset)
+                continue
+            if segments is not None and segment_id != "SE":
+                raise X12Error(
+                    f"{segment_id} inside transaction set {segments[0][2] if len(segments[0]) > 2 else ''}",
+                    offset=offset,
+                    segment_number=number,
+                    segment_id=segment_id,
+                    expected="SE closing the open transaction set",
+                )
+            if segment_id == "SE":
+                if segments is None:
+                    raise self._located("SE without ST", offset, number, segment_id, "ST before SE")
+                segments.append(elements)
+                offsets.append(offset)
+                transaction = self._close_transaction(
+                    segments, offsets, st_number, number, offset, elements, interchange, group, reader
+                )
+                transaction_count += 1
+                segments = None
+                if current_group is not None:
+                    current_group.transactions.append(transaction)
+                yield transaction
+            elif segment_id == "ST":
+                if group is None:
+                    raise self._located("ST outside a functional group", offset, number, "ST", "GS before ST")
+                _require(elements, 3, offset, number, "ST01 and ST02")
+                segments = [elements]
+                offsets = [offset]
+                st_number, st_offset = number, offset
+            elif segment_id == "GS":
+                if interchange is None:
+                    raise self._located("GS outside an interchange", offset, number, "GS", "ISA before GS")
+                if group is not None:
+                    raise self._located("GS inside an open functional group", offset, number, "GS", "GE")
+                group = _group_header(elements, offset, number)
+                gs_number = number
+                transaction_count = 0
+                group_count += 1
+                if self.keep_structure and current_interchange is not None:
+                    current_group = FunctionalGroup(group)
+                    current_interchange.groups.append(current_group)
+            elif segment_id == "GE":
+                if group is None:
+                    raise self._located("GE without GS", offset, number, "GE", "GS before GE")
+                _require(elements, 3, offset, number, "GE01 and GE02")
+                self._check_count(elements, 1, transaction_count, offset, number, "transaction sets")
+                if elements[2] != group.control_number:
+                    self._problem(
+                        X12Error(
+                            f"GE02 {elements[2]!r} does not match GS06 {group.control_number!r} "
+                            f"(segment {gs_number})",
+                            offset=offset,
+                            segment_number=number,
+                            segment_id="GE",
+                            element_position=2,
+                            expected=group.control_number,
+                        )
+                    )
+                group = None
+                current_group = None
+            elif segment_id == "ISA":
+                if interchange is not None:
+                    raise self._located("ISA inside an open interchange", offset, number, "ISA", "IEA")
+                interchange = _interchange_header(elements, offset, number)
+                isa_number = number
+                group_count = 0
+                if self.keep_structure:
+                    current_interchange = Interchange(interchange, reader.delimiters)
+                    self.interchanges.append(current_interchange)
+            else:  # IEA
+                if interchange is None:
+                    raise self._located("IEA without ISA", offset, number, "IEA", "ISA before IEA")
+                if group is not None:
+                    raise self._located("IEA inside an open functional group", offset, number, "IEA", "GE")
+                _require(elements, 3, offset, number, "IEA01 and IEA02")
+                self._check_count(elements, 1, group_count, offset, number, "functional groups")
+                if elements[2] != interchange.control_number:
+                    self._problem(
+                        X12Error(
+                            f"IEA02 {elements[2]!r} does not match ISA13 {interchange.control_number!r} "
+                            f"(segment {isa_number})",
+                            offset=offset,
+                            segment_number=number,
+                            segment_id="IEA",
+                            element_position=2,
+                            expected=interchange.control_number,
+                        )
+                    )
+                interchange = None
+                current_interchange = None
+        end = reader.end_offset
+        if segments is not None:
+            raise X12Error(
+                f"input ends inside transaction set {segments[0][2] if len(segments[0]) > 2 else ''} "
+                f"opened at segment {st_number} (byte {st_offset})",
+                offset=end,
+                segment_number=number + 1,
+                expected="SE",
+            )
+        if group is not None:
+            raise X12Error("input ends inside a functional group", offset=end, segment_number=number + 1,
+                           expected="GE")
+        if interchange is not None:
+            raise X12Error("input ends inside an interchange", offset=end, segment_number=number + 1,
+                           expected="IEA")
+
+    @staticmethod
+    def _located(reason: str, offset: int, number: int, segment_id: str, expected: str) -> X12Error:
+        return X12Error(reason, offset=offset, segment_number=number, segment_id=segment_id, expected=expected)
+
+    def _check_count(self, elements, position, actual, offset, number, what) -> None:
+        declared = elements[position]
+        if not declared.isdigit() or int(declared) != actual:
+            self._problem(
+                X12Error(
+                    f"{elements[0]}{position:02d} says {declared!r} {what}, counted {actual}",
+                    offset=offset,
+                    segment_number=number,
+                    segment_id=elements[0],
+                    element_position=position,
+                    expected=str(actual),
+                )
+            )
+
+    def _close_transaction(
+        self, segments, offsets, st_number, number, offset, se, interchange, group, reader
+    ) -> Transaction:
+        st = segments[0]
+        _require(se, 3, offset, number, "SE01 and SE02")
+        self._check_count(se, 1, len(segments), offset, number, "segments")
+        if se[2] != st[2]:
+            self._problem(
+                X12Error(
+                    f"SE02 {se[2]!r} does not match ST02 {st[2]!r} (segment {st_number})",
+                    offset=offset,
+                    segment_number=number,
+                    segment_id="SE",
+                    element_position=2,
+                    expected=st[2],
+                )
+            )
+        implementation = st[3] if len(st) > 3 and st[3] else group.version
+        return Transaction(
+            set_id=st[1],
+            control_number=st[2],
+            implementation=implementation,
+            segments=segments,
+            offsets=offsets,
+            first_segment_number=st_number,
+            delimiters=reader.delimiters,
+            interchange=interchange,
+            group=group,
+        )
+
+
+def _require(elements: list[str], length: int, offset: int, number: int, what: str) -> None:
+    if len(elements) < length or not all(elements[1:length]):
+        position = next((i for i in range(1, length) if i >= len(elements) or not elements[i]), length - 1)
+        raise X12Error(
+            f"{elements[0]}{position:02d} is missing",
+            offset=offset,
+            segment_number=number,
+            segment_id=elements[0],
+            element_position=position,
+            expected=what,
+        )
+
+
+def _interchange_header(elements: list[str], offset: int, number: int) -> InterchangeHeader:
+    if len(elements) != 17:
+        raise X12Error(
+            f"ISA has {len(elements) - 1} elements",
+            offset=offset,
+            segment_number=number,
+            segment_id="ISA",
+            expected="16 elements",
+        )
+    control = elements[13]
+    if len(control) != 9 or not control.isdigit():
+        raise X12Error(
+            f"ISA13 {control!r} is not a 9-digit control number",
+            offset=offset,
+            segment_number=number,
+            segment_id="ISA",
+            element_position=13,
+            expected="9 digits",
+        )
+    try:
+        when = parse_date(elements[9])
+    except ValueError:
+        raise X12Error(
+            f"ISA09 {elements[9]!r} is not a YYMMDD date",
+            offset=offset,
+            segment_number=number,
+            segment_id="ISA",
+            element_position=9,
+            expected="YYMMDD",
+        ) from None
+    return InterchangeHeader(
+        sender_qualifier=elements[5],
+        sender_id=elements[6].rstrip(),
+        receiver_qualifier=elements[7],
+        receiver_id=elements[8].rstrip(),
+        control_number=control,
+        date=when,
+        time=elements[10],
+        usage_indicator=elements[15],
+        acknowledgment_requested=elements[14],
+        version=elements[12],
+        authorization_qualifier=elements[1],
+        authorization=elements[2].rstrip(),
+        security_qualifier=elements[3],
+        security=elements[4].rstrip(),
+    )
+
+
+def _group_header(elements: list[str], offset: int, number: int) -> GroupHeader:
+    if len(elements) < 9 or not elements[6] or not elements[8]:
+        raise X12Error(
+            f"GS has {len(elements) - 1} elements",
+            offset=offset,
+            segment_number=number,
+            segment_id="GS",
+            element_position=len(elements) if len(elements) < 9 else (6 if not elements[6] else 8),
+            expected="GS01 to GS08 with GS06 control number and GS08 version",
+        )
+    try:
+        when = parse_date(elements[4])
+    except ValueError:
+        raise X12Error(
+            f"GS04 {elements[4]!r} is not a CCYYMMDD date",
+            offset=offset,
+            segment_number=number,
+            segment_id="GS",
+            element_position=4,
+            expected="CCYYMMDD",
+        ) from None
+    return GroupHeader(
+        functional_id=elements[1],
+        sender_code=elements[2],
+        receiver_code=elements[3],
+        control_number=elements[6],
+        date=when,
+        time=elements[5],
+        version=elements[8],
+        agency=elements[7],
+    )
+
+
+def iter_transactions(source: Source, *, strict: bool = True, **options) -> Iterator[Transaction]:
+    """Stream every transaction set of every group of every interchange in `source`."""
+    return iter(EnvelopeReader(source, strict=strict, **options))
+
+
+def read_interchanges(source: Source, *, strict: bool = True, **options) -> list[Interchange]:
+    """Read the whole input into interchanges → functional groups → transaction sets."""
+    reader = EnvelopeReader(source, strict=strict, keep_structure=True, **options)
+    for _ in reader:
+        pass
+    return reader.interchanges

@@ -1,0 +1,554 @@
+"""Typed 835 Health Care Claim Payment/Advice, 005010X221A1 (model and reader).
+
+Model choice: ``@dataclass(slots=True)`` rather than Pydantic. A large remittance has millions of
+CAS/SVC/DTM segments; slots dataclasses are built at C speed with no per-field validation pass,
+use less memory than dict-backed instances, and compare by value for round-trip tests. Every
+value is validated once where it is read (`decimal_value`, `date_value`), so Pydantic's
+validation would repeat work on the hot path.
+
+Loops read (TR3 names): header BPR/TRN/CUR/REF/DTM*405; 1000A payer (N1*PR, N3, N4, REF, PER);
+1000B payee (N1*PE, N3, N4, REF); 2000 header number (LX); 2100 claim payment (CLP, CAS, NM1,
+MOA, REF, DTM, AMT, QTY); 2110 service payment (SVC, DTM, CAS, REF, AMT, QTY, LQ); summary PLB.
+Money is `Decimal`, dates are `date`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from openmso.x12.elements import CONVERSION_ERRORS, date_value, decimal_value, element, locate_failure
+from openmso.x12.envelope import Transaction
+from openmso.x12.errors import X12Error
+
+# CLP02 claim status codes (X221A1 2100 CLP02).
+STATUS_PRIMARY = "1"
+STATUS_SECONDARY = "2"
+STATUS_TERTIARY = "3"
+STATUS_DENIED = "4"
+STATUS_PRIMARY_FORWARDED = "19"
+STATUS_SECONDARY_FORWARDED = "20"
+STATUS_TERTIARY_FORWARDED = "21"
+STATUS_REVERSAL = "22"
+STATUS_NOT_OUR_CLAIM_FORWARDED = "23"
+STATUS_PREDETERMINATION = "25"
+CLAIM_STATUS_CODES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
+# CAS01 claim adjustment group codes.
+GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
+
+
+@dataclass(slots=True)
+class Adjustment:
+    """One CAS reason/amount/quantity triple with its group code (CAS01)."""
+
+    group_code: str
+    reason_code: str  # CARC
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(slots=True)
+class Procedure:
+    """Composite medical procedure identifier (C003): qualifier, code, up to four modifiers."""
+
+    qualifier: str
+    code: str
+    modifiers: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Reference:
+    """REF qualifier and value (or LQ qualifier and remark code)."""
+
+    qualifier: str
+    value: str
+
+
+@dataclass(slots=True)
+class Address:
+    lines: tuple[str, ...] = ()
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+@dataclass(slots=True)
+class Contact:
+    """PER: contact function (BL technical, CX business), name and (qualifier, number) pairs."""
+
+    function_code: str
+    name: str = ""
+    numbers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Party:
+    """1000A payer / 1000B payee: N1 name and id, N3/N4 address, REF identifications."""
+
+    entity_code: str
+    name: str
+    id_qualifier: str = ""
+    identifier: str = ""
+    address: Address | None = None
+    references: list[Reference] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    def reference(self, qualifier: str) -> str | None:
+        for ref in self.references:
+            if ref.qualifier == qualifier:
+                return ref.value
+        return None
+
+    @property
+    def npi(self) -> str | None:
+        """N104 when N103 is XX (payee NPI)."""
+        return self.identifier if self.id_qualifier == "XX" else None
+
+    @property
+    def tin(self) -> str | None:
+        """N104 when N103 is FI, else REF*TJ (federal taxpayer identification number)."""
+        return self.identifier if self.id_qualifier == "FI" else self.reference("TJ")
+
+
+@dataclass(slots=True)
+class EntityName:
+    """NM1 in loop 2100: patient (QC), insured (IL), corrected patient (74), rendering (82)..."""
+
+    entity_code: str
+    entity_type: str
+    last_or_organization: str = ""
+    first: str = ""
+    middle: str = ""
+    suffix: str = ""
+    id_qualifier: str = ""
+    identifier: str = ""
+
+
+@dataclass(slots=True)
+class Payment:
+    """BPR financial information: what was paid, how, from which account to which, and when."""
+
+    handling_code: str  # BPR01: I remittance+payment, H advice only, C payment+remittance, ...
+    amount: Decimal  # BPR02 total actual provider payment
+    credit_debit: str  # BPR03 C/D
+    method: str  # BPR04 ACH, CHK, BOP, FWT, NON
+    format: str = ""  # BPR05 CCP, CTX
+    sender_dfi_qualifier: str = ""
+    sender_dfi_id: str = ""
+    sender_account_qualifier: str = ""
+    sender_account: str = ""
+    payer_company_id: str = ""  # BPR10
+    payer_supplemental_code: str = ""  # BPR11
+    receiver_dfi_qualifier: str = ""
+    receiver_dfi_id: str = ""
+    receiver_account_qualifier: str = ""
+    receiver_account: str = ""
+    date: date | None = None  # BPR16 check issue or EFT effective date
+
+
+@dataclass(slots=True)
+class Trace:
+    """TRN reassociation trace: TRN02 is the check or EFT trace number."""
+
+    type_code: str
+    trace_number: str
+    originator_id: str = ""
+    supplemental_id: str = ""
+
+
+@dataclass(slots=True)
+class ServicePayment:
+    """Loop 2110: SVC service payment with its dates, line CAS, REF*6R, AMT and LQ remarks."""
+
+    procedure: Procedure
+    charge: Decimal  # SVC02
+    paid: Decimal  # SVC03
+    revenue_code: str = ""  # SVC04
+    units_paid: Decimal | None = None  # SVC05
+    original_procedure: Procedure | None = None  # SVC06, when the payer changed the code
+    original_units: Decimal | None = None  # SVC07
+    dates: dict[str, date] = field(default_factory=dict)  # DTM 472 / 150 / 151
+    adjustments: list[Adjustment] = field(default_factory=list)
+    line_item_control_number: str | None = None  # REF*6R
+    references: list[Reference] = field(default_factory=list)
+    amounts: dict[str, Decimal] = field(default_factory=dict)  # AMT B6 allowed, KH, T, ...
+    quantities: dict[str, Decimal] = field(default_factory=dict)
+    remarks: list[Reference] = field(default_factory=list)  # LQ*HE remark codes (RARC)
+
+    @property
+    def allowed_amount(self) -> Decimal | None:
+        return self.amounts.get("B6")
+
+    @property
+    def remark_codes(self) -> list[str]:
+        return [r.value for r in self.remarks if r.qualifier == "HE"]
+
+    @property
+    def service_date(self) -> date | None:
+        return self.dates.get("472") or self.dates.get("150")
+
+
+@dataclass(slots=True)
+class ClaimPayment:
+    """Loop 2100: CLP claim payment information and what belongs to it."""
+
+    patient_control_number: str  # CLP01, the claim id the provider submitted (837 CLM01)
+    status_code: str  # CLP02
+    charge: Decimal  # CLP03
+    paid: Decimal  # CLP04
+    patient_responsibility: Decimal | None = None  # CLP05
+    filing_indicator: str = ""  # CLP06
+    payer_claim_control_number: str = ""  # CLP07
+    facility_type: str = ""  # CLP08
+    frequency_code: str = ""  # CLP09
+    header_number: int | None = None  # LX01 of the enclosing 2000 loop
+    adjustments: list[Adjustment] = field(default_factory=list)
+    names: dict[str, EntityName] = field(default_factory=dict)  # by NM101
+    references: list[Reference] = field(default_factory=list)
+    dates: dict[str, date] = field(default_factory=dict)  # DTM 232/233/050/036
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    quantities: dict[str, Decimal] = field(default_factory=dict)
+    remarks: list[Reference] = field(default_factory=list)  # MOA remark codes
+    service_lines: list[ServicePayment] = field(default_factory=list)
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.status_code == STATUS_REVERSAL
+
+    @property
+    def is_denied(self) -> bool:
+        return self.status_code == STATUS_DENIED
+
+    @property
+    def forwarded_to_another_payer(self) -> bool:
+        """CLP02 19/20/21: processed here and forwarded (crossed over) to the next payer."""
+        return self.status_code in ("19", "20", "21")
+
+    @property
+    def processed_as_secondary(self) -> bool:
+        return self.status_code in (STATUS_SECONDARY, STATUS_SECONDARY_FORWARDED)
+
+    @property
+    def patient(self) -> EntityName | None:
+        return self.names.get("QC")
+
+    @property
+    def insured(self) -> EntityName | None:
+        return self.names.get("IL")
+
+    @property
+    def corrected_patient(self) -> EntityName | None:
+        return self.names.get("74")
+
+    @property
+    def rendering_provider(self) -> EntityName | None:
+        return self.names.get("82")
+
+    def all_adjustments(self) -> list[Adjustment]:
+        """Claim-level CAS followed by every line's CAS."""
+        result = list(self.adjustments)
+        for line in self.service_lines:
+            result.extend(line.adjustments)
+        return result
+
+
+@dataclass(slots=True)
+class ProviderAdjustment:
+    """One PLB reason/amount pair: positive reduces the payment, negative increases it."""
+
+    provider_id: str  # PLB01
+    fiscal_period_date: date  # PLB02
+    reason_code: str  # PLB03-1: WO, L6, FB, 72, J1, CS, ...
+    reference: str  # PLB03-2
+    amount: Decimal
+
+
+@dataclass(slots=True)
+class Remittance:
+    """One 835 transaction set: one payment (BPR/TRN) and its claims."""
+
+    control_number: str
+    payment: Payment
+    trace: Trace
+    payer: Party
+    payee: Party
+    implementation: str = "005010X221A1"
+    currency: str = ""  # CUR02
+    references: list[Reference] = field(default_factory=list)  # REF*EV, REF*F2
+    production_date: date | None = None  # DTM*405
+    claims: list[ClaimPayment] = field(default_factory=list)
+    provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
+
+    @property
+    def service_line_count(self) -> int:
+        return sum(len(claim.service_lines) for claim in self.claims)
+
+    @property
+    def provider_adjustment_total(self) -> Decimal:
+        return sum((plb.amount for plb in self.provider_adjustments), Decimal("0"))
+
+
+_RULES = {
+    "BPR": {1: "req", 2: "R", 3: "req", 4: "req", 16: "DT"},
+    "TRN": {2: "req"},
+    "DTM": {1: "req", 2: "DT"},
+    "LX": {1: "N"},
+    "CLP": {1: "req", 2: "req", 3: "R", 4: "R", 5: "R"},
+    "CAS": {1: "req", 2: "req", 3: "R", 4: "R", 6: "R", 7: "R", 9: "R", 10: "R", 12: "R", 13: "R",
+            15: "R", 16: "R", 18: "R", 19: "R"},
+    "SVC": {1: "req", 2: "R", 3: "R", 5: "R", 7: "R"},
+    "AMT": {1: "req", 2: "R"},
+    "QTY": {1: "req", 2: "R"},
+    "PLB": {1: "req", 2: "DT", 3: "req", 4: "R", 6: "R", 8: "R", 10: "R", 12: "R", 14: "R"},
+    "REF": {1: "req", 2: "req"},
+    "N1": {1: "req"},
+    "NM1": {1: "req", 2: "req"},
+    "LQ": {1: "req", 2: "req"},
+}
+_REQUIRED = {
+    "BPR": (1, 2, 3, 4),
+    "CLP": (1, 2, 3, 4),
+    "SVC": (1, 2, 3),
+    "CAS": (1, 2, 3),
+    "PLB": (1, 2, 3, 4),
+    "DTM": (1, 2),
+    "AMT": (1, 2),
+}
+
+
+def _procedure(value: str, component: str) -> Procedure:
+    parts = value.split(component)
+    qualifier = parts[0]
+    if len(qualifier) != 2 or not qualifier.isalnum() or len(parts) < 2 or not parts[1]:
+        raise _CompositeError(f"{value[:40]!r} is not a procedure composite (qualifier{component}code)")
+    return Procedure(qualifier, parts[1], tuple(m for m in parts[2:6] if m), parts[6] if len(parts) > 6 else "")
+
+
+class _CompositeError(ValueError):
+    pass
+
+
+def parse_835(transaction: Transaction) -> Remittance:
+    """Read one 835 transaction set (005010X221A1) into a `Remittance`; raises located `X12Error`."""
+    if transaction.set_id != "835":
+        raise transaction.error(0, f"transaction set {transaction.set_id} is not an 835", element_position=1,
+                                expected="835")
+    segments = transaction.segments
+    component = transaction.delimiters.component
+    to_decimal = decimal_value
+    to_date = date_value
+    index = 0
+    remittance: Remittance | None = None
+    payment: Payment | None = None
+    trace: Trace | None = None
+    header_refs: list[Reference] = []
+    production_date = None
+    currency = ""
+    payer = payee = None
+    party: Party | None = None
+    claims: list[ClaimPayment] = []
+    plbs: list[ProviderAdjustment] = []
+    claim: ClaimPayment | None = None
+    line: ServicePayment | None = None
+    header_number: int | None = None
+    try:
+        for index in range(1, len(segments) - 1):
+            segment = segments[index]
+            segment_id = segment[0]
+            if segment_id == "CAS":
+                group = segment[1]
+                if group not in GROUP_CODES:
+                    raise transaction.error(index, f"CAS01 {group!r} is not a claim adjustment group code",
+                                            element_position=1, expected="CO, CR, OA, PI or PR")
+                target = line.adjustments if line is not None else claim.adjustments
+                size = len(segment)
+                for position in range(2, size, 3):
+                    reason = segment[position]
+                    if not reason:
+                        continue
+                    quantity = segment[position + 2] if position + 2 < size else ""
+                    target.append(Adjustment(group, reason, to_decimal(segment[position + 1]),
+                                             to_decimal(quantity) if quantity else None))
+            elif segment_id == "SVC":
+                size = len(segment)
+                line = ServicePayment(
+                    _procedure(segment[1], component),
+                    to_decimal(segment[2]),
+                    to_decimal(segment[3]),
+                    segment[4] if size > 4 else "",
+                    to_decimal(segment[5]) if size > 5 and segment[5] else None,
+                    _procedure(segment[6], component) if size > 6 and segment[6] else None,
+                    to_decimal(segment[7]) if size > 7 and segment[7] else None,
+                )
+                claim.service_lines.append(line)
+            elif segment_id == "DTM":
+                value = to_date(segment[2])
+                if line is not None:
+                    line.dates[segment[1]] = value
+                elif claim is not None:
+                    claim.dates[segment[1]] = value
+                elif segment[1] == "405":
+                    production_date = value
+            elif segment_id == "CLP":
+                size = len(segment)
+                if segment[2] not in CLAIM_STATUS_CODES:
+                    raise transaction.error(index, f"CLP02 {segment[2]!r} is not a claim status code",
+                                            element_position=2, expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
+                claim = ClaimPayment(
+                    segment[1],
+                    segment[2],
+                    to_decimal(segment[3]),
+                    to_decimal(segment[4]),
+                    to_decimal(segment[5]) if size > 5 and segment[5] else None,
+                    segment[6] if size > 6 else "",
+                    segment[7] if size > 7 else "",
+                    segment[8] if size > 8 else "",
+                    segment[9] if size > 9 else "",
+                    header_number,
+                )
+                claims.append(claim)
+                line = None
+                party = None
+            elif segment_id == "REF":
+                reference = Reference(segment[1], segment[2])
+                if line is not None:
+                    if reference.qualifier == "6R":
+                        line.line_item_control_number = reference.value
+                    else:
+                        line.references.append(reference)
+                elif claim is not None:
+                    claim.references.append(reference)
+                elif party is not None:
+                    party.references.append(reference)
+                else:
+                    header_refs.append(reference)
+            elif segment_id == "NM1":
+                if claim is None or line is not None:
+                    raise transaction.error(index, "NM1 outside a claim payment (loop 2100)",
+                                            expected="NM1 after CLP and before SVC")
+                size = len(segment)
+                claim.names[segment[1]] = EntityName(
+                    segment[1], segment[2],
+                    segment[3] if size > 3 else "", segment[4] if size > 4 else "",
+                    segment[5] if size > 5 else "", segment[7] if size > 7 else "",
+                    segment[8] if size > 8 else "", segment[9] if size > 9 else "",
+                )
+            elif segment_id == "AMT":
+                target_amounts = line.amounts if line is not None else claim.amounts
+                target_amounts[segment[1]] = to_decimal(segment[2])
+            elif segment_id == "LQ":
+                line.remarks.append(Reference(segment[1], segment[2]))
+            elif segment_id == "LX":
+                header_number = int(segment[1])
+                claim = line = party = None
+            elif segment_id == "QTY":
+                target_quantities = line.quantities if line is not None else claim.quantities
+                target_quantities[segment[1]] = to_decimal(segment[2])
+            elif segment_id == "MOA":
+                claim.remarks.extend(Reference("MOA", code) for code in segment[3:8] if code)
+            elif segment_id == "PLB":
+                provider_id = segment[1]
+                fiscal_date = to_date(segment[2])
+                size = len(segment)
+                for position in range(3, size, 2):
+                    if not segment[position]:
+                        continue
+                    reason, _, reference = segment[position].partition(component)
+                    plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
+                                                   to_decimal(segment[position + 1])))
+                claim = line = party = None
+            elif segment_id == "N1":
+                size = len(segment)
+                party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
+                              segment[4] if size > 4 else "")
+                if segment[1] == "PR":
+                    payer = party
+                elif segment[1] == "PE":
+                    payee = party
+            elif segment_id == "N3":
+                if party is not None:
+                    _address(party).lines = tuple(segment[1:3])
+            elif segment_id == "N4":
+                if party is not None:
+                    address = _address(party)
+                    size = len(segment)
+                    address.city = segment[1]
+                    address.state = segment[2] if size > 2 else ""
+                    address.postal_code = segment[3] if size > 3 else ""
+                    address.country = segment[4] if size > 4 else ""
+            elif segment_id == "BPR":
+                payment = _payment(segment)
+            elif segment_id == "TRN":
+                size = len(segment)
+                trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
+                              segment[4] if size > 4 else "")
+            elif segment_id == "PER":
+                if party is not None:
+                    pairs = segment[3:9]
+                    party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
+                        (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
+            elif segment_id == "CUR":
+                currency = segment[2] if len(segment) > 2 else ""
+            # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing modelled here.
+    except X12Error:
+        raise
+    except _CompositeError as error:
+        raise transaction.error(index, str(error), element_position=1 if segments[index][0] != "SVC" or
+                                not _bad_svc06(segments[index], component) else 6,
+                                expected="qualifier and code separated by the ISA16 component separator") from None
+    except AttributeError:
+        raise transaction.error(index, f"{segments[index][0]} outside the loop it belongs to",
+                                expected="CLP before claim segments, SVC before line segments") from None
+    except CONVERSION_ERRORS as error:
+        raise locate_failure(transaction, index, _RULES, _REQUIRED, error) from None
+    if payment is None:
+        raise transaction.error(0, "835 has no BPR segment", expected="BPR after ST")
+    if trace is None:
+        raise transaction.error(0, "835 has no TRN segment", expected="TRN after BPR")
+    if payer is None or payee is None:
+        raise transaction.error(0, "835 lacks the payer (N1*PR) or payee (N1*PE) loop",
+                                expected="loops 1000A and 1000B")
+    remittance = Remittance(
+        control_number=transaction.control_number,
+        payment=payment,
+        trace=trace,
+        payer=payer,
+        payee=payee,
+        implementation=transaction.implementation,
+        currency=currency,
+        references=header_refs,
+        production_date=production_date,
+        claims=claims,
+        provider_adjustments=plbs,
+    )
+    return remittance
+
+
+def _bad_svc06(segment: list[str], component: str) -> bool:
+    try:
+        _procedure(segment[1], component)
+    except _CompositeError:
+        return False
+    return True
+
+
+def _address(party: Party) -> Address:
+    if party.address is None:
+        party.address = Address()
+    return party.address
+
+
+def _payment(segment: list[str]) -> Payment:
+    values = segment[1:17]
+    values += [""] * (16 - len(values))
+    return Payment(
+        values[0],
+        decimal_value(values[1]),
+        values[2],
+        values[3],
+        *values[4:15],
+        date_value(values[15]) if values[15] else None,
+    )
