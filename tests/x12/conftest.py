@@ -22,14 +22,12 @@ def pyx12_errors(text: str) -> list[str]:
     logger = logging.getLogger("pyx12")
     logger.addHandler(handler)
     try:
-        ack = io.StringIO()
         valid = pyx12.x12n_document.x12n_document(
-            param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=ack, fd_html=None
+            param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=None, fd_html=None
         )
     finally:
         logger.removeHandler(handler)
     errors = [line for line in handler_stream.getvalue().splitlines() if line.strip()]
-    errors += [line for line in ack.getvalue().split("~") if line.strip().startswith(("IK3", "IK4", "AK9*R", "IK5*R"))]
     if not valid and not errors:
         errors.append("pyx12 reported the document invalid")
     return errors

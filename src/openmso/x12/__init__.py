@@ -1,5 +1,31 @@
-"""OpenMSO X12 005010 codec: streaming reader, envelope checks, writer and typed transactions."""
+"""OpenMSO X12 005010 codec: streaming reader, envelope checks, writer and typed transactions.
 
+The claims and remittance domains call:
+
+- reading: `iter_transactions(source)` (streaming) or `read_interchanges(source)`;
+  then `parse_835`, `parse_837p`, `parse_999`, `parse_277ca` on each `Transaction`;
+- balancing: `check_balance(remittance)` → list of `BalanceFinding`;
+- writing: `write_837p(out, transactions, interchange, group)` / `render_837p(...)`,
+  `write_835(...)`, or `InterchangeWriter` for any transaction set;
+- errors: every problem is an `X12Error` with offset, segment number, segment id, element
+  position and what was expected.
+"""
+
+from openmso.x12.ack999 import ImplementationAcknowledgment, TransactionAcknowledgment, parse_999
+from openmso.x12.balance import BalanceFinding, check_balance
+from openmso.x12.claim837p import (
+    Patient,
+    Payer,
+    ProfessionalClaim,
+    ProfessionalClaimTransaction,
+    Provider,
+    Receiver,
+    ServiceLine,
+    Submitter,
+    Subscriber,
+)
+from openmso.x12.claim837p_reader import parse_837p
+from openmso.x12.claim837p_writer import professional_claim_segments, render_837p, write_837p
 from openmso.x12.envelope import (
     EnvelopeReader,
     FunctionalGroup,
@@ -11,19 +37,35 @@ from openmso.x12.envelope import (
     read_interchanges,
 )
 from openmso.x12.errors import X12Error
+from openmso.x12.remit835 import (
+    Address,
+    Adjustment,
+    ClaimPayment,
+    Contact,
+    EntityName,
+    Party,
+    Payment,
+    Procedure,
+    ProviderAdjustment,
+    Reference,
+    Remittance,
+    ServicePayment,
+    Trace,
+    parse_835,
+)
+from openmso.x12.remit835_writer import remittance_segments, write_835
+from openmso.x12.status277ca import ClaimAcknowledgment, ClaimStatus, Status, parse_277ca
 from openmso.x12.tokenizer import Delimiters, SegmentReader, iter_segments
+from openmso.x12.writer import InterchangeWriter
 
 __all__ = [
-    "Delimiters",
-    "EnvelopeReader",
-    "FunctionalGroup",
-    "GroupHeader",
-    "Interchange",
-    "InterchangeHeader",
-    "SegmentReader",
-    "Transaction",
-    "X12Error",
-    "iter_segments",
-    "iter_transactions",
-    "read_interchanges",
+    "Address", "Adjustment", "BalanceFinding", "ClaimAcknowledgment", "ClaimPayment", "ClaimStatus",
+    "Contact", "Delimiters", "EntityName", "EnvelopeReader", "FunctionalGroup", "GroupHeader",
+    "ImplementationAcknowledgment", "Interchange", "InterchangeHeader", "InterchangeWriter", "Party",
+    "Patient", "Payer", "Payment", "Procedure", "ProfessionalClaim", "ProfessionalClaimTransaction",
+    "Provider", "ProviderAdjustment", "Receiver", "Reference", "Remittance", "SegmentReader",
+    "ServiceLine", "ServicePayment", "Status", "Submitter", "Subscriber", "Trace", "Transaction",
+    "TransactionAcknowledgment", "X12Error", "check_balance", "iter_segments", "iter_transactions",
+    "parse_277ca", "parse_835", "parse_837p", "parse_999", "professional_claim_segments",
+    "read_interchanges", "remittance_segments", "render_837p", "write_835", "write_837p",
 ]

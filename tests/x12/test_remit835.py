@@ -1,0 +1,171 @@
+"""Typed 835 (005010X221A1): every modelled segment from a hand-built fixture, balancing, errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from openmso.x12 import X12Error, check_balance, iter_transactions, parse_835
+from tests.x12.conftest import envelope
+
+D = Decimal
+
+FULL_835 = [
+    "BPR*I*1012.50*C*ACH*CCP*01*021000021*DA*123456789*1512345678**01*011000015*DA*987654*20240315",
+    "TRN*1*EFT0001234*1512345678",
+    "REF*EV*OPENMSO",
+    "DTM*405*20240314",
+    "N1*PR*ACME HEALTH PLAN*XV*ACME01",
+    "N3*PO BOX 1*SUITE 2",
+    "N4*HARRISBURG*PA*17101",
+    "REF*2U*ACME01",
+    "PER*BL*EDI DESK*TE*8005551212",
+    "N1*PE*VALLEY FAMILY PRACTICE*XX*1234567893",
+    "REF*TJ*251234567",
+    "LX*1",
+    # primary claim, two lines, claim-level CAS with six triples and quantities
+    "CLP*PCN1*1*600.00*375.00*100.00*12*ICN0001*11*1",
+    "CAS*CO*45*10.00*1*253*1.00**94*2.00**97*1.00**B7*0.50**A1*0.50",
+    "NM1*QC*1*DOE*JANE*Q**JR*MI*M123",
+    "NM1*IL*1*DOE*JOHN****MI*M100",
+    "NM1*74*1*DOE*JANET",
+    "NM1*82*1*WELBY*MARCUS****XX*1999999992",
+    "REF*1L*GROUP77",
+    "DTM*232*20240301",
+    "DTM*233*20240302",
+    "AMT*AU*500.00",
+    "SVC*HC:99214:25:59:GT:95*400.00*240.00**1*HC:99215*1",
+    "DTM*472*20240301",
+    "CAS*CO*45*100.00",
+    "CAS*PR*2*60.00",
+    "REF*6R*LINE-1",
+    "AMT*B6*300.00",
+    "LQ*HE*N130",
+    "LQ*HE*M15",
+    "SVC*HC:36415*200.00*150.00",
+    "DTM*150*20240301",
+    "DTM*151*20240302",
+    "CAS*PR*1*40.00",
+    "CAS*OA*23*10.00",
+    "REF*6R*LINE-2",
+    # denied
+    "CLP*PCN2*4*150.00*0*0*12*ICN0002",
+    "SVC*HC:97110*150.00*0",
+    "CAS*CO*97*150.00",
+    "LQ*HE*N19",
+    # reversal of an earlier payment
+    "CLP*PCN3*22*-100.00*-80.00**12*ICN0003",
+    "CAS*CO*45*-20.00",
+    # processed as primary, forwarded; and processed as secondary, forwarded
+    "CLP*PCN4*19*300.00*250.00*50.00*MB*ICN0004",
+    "CAS*PR*3*50.00",
+    "CLP*PCN5*20*500.00*496.50**12*ICN0005",
+    "CAS*OA*23*3.50",
+    "PLB*1234567893*20241231*WO:ICN0099*25.00*L6*-5.00*FB*10.00*72:REF72*-2.00*J1*1.00",
+]
+
+
+@pytest.fixture
+def remittance():
+    [transaction] = iter_transactions(envelope(FULL_835).encode())
+    return parse_835(transaction)
+
+
+def test_payment_trace_payer_and_payee_are_read(remittance):
+    assert remittance.payment.amount == D("1012.50")
+    assert remittance.payment.method == "ACH" and remittance.payment.format == "CCP"
+    assert remittance.payment.date == date(2024, 3, 15)
+    assert remittance.payment.receiver_account == "987654"
+    assert remittance.trace.trace_number == "EFT0001234"
+    assert remittance.production_date == date(2024, 3, 14)
+    assert remittance.payer.name == "ACME HEALTH PLAN"
+    assert remittance.payer.address.lines == ("PO BOX 1", "SUITE 2")
+    assert remittance.payer.contacts[0].numbers == (("TE", "8005551212"),)
+    assert remittance.payee.npi == "1234567893"
+    assert remittance.payee.tin == "251234567"
+
+
+def test_claims_with_status_codes_and_all_six_cas_triples(remittance):
+    claims = remittance.claims
+    assert [c.status_code for c in claims] == ["1", "4", "22", "19", "20"]
+    assert claims[1].is_denied and claims[2].is_reversal
+    assert claims[3].forwarded_to_another_payer and claims[4].processed_as_secondary
+    first = claims[0]
+    assert first.header_number == 1
+    assert [(a.reason_code, a.amount, a.quantity) for a in first.adjustments] == [
+        ("45", D("10.00"), D("1")), ("253", D("1.00"), None), ("94", D("2.00"), None),
+        ("97", D("1.00"), None), ("B7", D("0.50"), None), ("A1", D("0.50"), None)]
+    assert first.patient.last_or_organization == "DOE" and first.patient.suffix == "JR"
+    assert first.insured.identifier == "M100"
+    assert first.corrected_patient.first == "JANET"
+    assert first.rendering_provider.identifier == "1999999992"
+    assert first.dates == {"232": date(2024, 3, 1), "233": date(2024, 3, 2)}
+    assert first.amounts == {"AU": D("500.00")}
+
+
+def test_service_lines_with_modifiers_original_procedure_line_cas_6r_b6_and_rarcs(remittance):
+    line, second = remittance.claims[0].service_lines
+    assert line.procedure.code == "99214" and line.procedure.modifiers == ("25", "59", "GT", "95")
+    assert line.original_procedure.code == "99215" and line.original_units == D("1")
+    assert [(a.group_code, a.reason_code, a.amount) for a in line.adjustments] == [
+        ("CO", "45", D("100.00")), ("PR", "2", D("60.00"))]
+    assert line.line_item_control_number == "LINE-1"
+    assert line.allowed_amount == D("300.00")
+    assert line.remark_codes == ["N130", "M15"]
+    assert line.service_date == date(2024, 3, 1)
+    assert second.dates == {"150": date(2024, 3, 1), "151": date(2024, 3, 2)}
+
+
+def test_provider_adjustments_with_composite_reason_and_reference(remittance):
+    assert [(p.reason_code, p.reference, p.amount) for p in remittance.provider_adjustments] == [
+        ("WO", "ICN0099", D("25.00")), ("L6", "", D("-5.00")), ("FB", "", D("10.00")),
+        ("72", "REF72", D("-2.00")), ("J1", "", D("1.00"))]
+    assert remittance.provider_adjustment_total == D("29.00")
+
+
+def test_fixture_balances_at_every_level(remittance):
+    assert check_balance(remittance) == []
+
+
+def test_balance_findings_name_the_line_the_claim_and_the_payment(remittance):
+    remittance.claims[0].service_lines[1].paid = D("151.00")
+    findings = check_balance(remittance)
+    assert [(f.level, f.patient_control_number, f.line_number) for f in findings] == [("line", "PCN1", 2)]
+    assert findings[0].expected == D("150.00") and findings[0].actual == D("151.00")
+    remittance.claims[0].service_lines[1].paid = D("150.00")
+    remittance.claims[0].paid = D("374.00")
+    findings = check_balance(remittance)
+    assert [(f.level, f.difference) for f in findings] == [("claim", D("-1.00")), ("transaction", D("1.00"))]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "segment_id", "position"),
+    [
+        ("CLP*PCN1*1*600.00", "CLP*PCN1*1*6O0.00", "CLP", 3),
+        ("DTM*232*20240301", "DTM*232*20241301", "DTM", 2),
+        ("CAS*PR*2*60.00", "CAS*PR*2*NaN", "CAS", 3),
+        ("CAS*PR*2*60.00", "CAS*XX*2*60.00", "CAS", 1),
+        ("CLP*PCN2*4*", "CLP*PCN2*9*", "CLP", 2),
+        ("SVC*HC:36415", "SVC*HC>36415", "SVC", 1),
+        ("PLB*1234567893*20241231", "PLB*1234567893*2024", "PLB", 2),
+    ],
+)
+def test_bad_elements_raise_located_errors(old, new, segment_id, position):
+    text = envelope(FULL_835).replace(old, new)
+    [transaction] = iter_transactions(text.encode())
+    with pytest.raises(X12Error) as caught:
+        parse_835(transaction)
+    error = caught.value
+    assert (error.segment_id, error.element_position) == (segment_id, position)
+    assert error.offset == text.index(new)
+    assert error.segment_number == text[: error.offset].count("~") + 1
+
+
+def test_claim_segment_before_any_claim_is_a_located_error():
+    text = envelope(["BPR*I*0*C*NON", "TRN*1*T*1", "N1*PR*P", "N1*PE*Q*XX*1", "CAS*CO*45*1.00"])
+    [transaction] = iter_transactions(text.encode())
+    with pytest.raises(X12Error) as caught:
+        parse_835(transaction)
+    assert caught.value.segment_id == "CAS" and caught.value.offset == text.index("CAS")
