@@ -57,3 +57,13 @@ def envelope(body_segments: list[str], *, set_id: str = "835", version: str = "0
              f"GS{sep}{functional_id}{sep}SENDER{sep}RECEIVER{sep}20240301{sep}1200{sep}1{sep}X{sep}{version}",
              *segments, f"GE{sep}1{sep}1", f"IEA{sep}1{sep}000000001"]
     return (term + newline).join(parts) + term + newline
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how many fuzz/mutation cases the X12 fuzz tests ran."""
+    from tests.x12.fuzzing import CASES
+
+    if CASES:
+        total = sum(CASES.values())
+        detail = ", ".join(f"{kind} {count}" for kind, count in sorted(CASES.items()))
+        terminalreporter.write_line(f"x12 fuzz cases run: {total} ({detail})")

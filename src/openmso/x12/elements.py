@@ -32,7 +32,7 @@ def optional_decimal(value: str) -> Decimal | None:
 
 def date_value(value: str) -> date:
     """X12 type DT with format qualifier D8 (CCYYMMDD)."""
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
         raise ValueError(f"{value!r} is not a CCYYMMDD date")
     return date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
@@ -75,7 +75,8 @@ def _breaks(kind: str, value: str) -> str | None:
         except ValueError:
             return f"{value[:40]!r} is not a CCYYMMDD date"
     elif kind == "N":
-        if not value.lstrip("-").isdigit():
+        digits = value.lstrip("-")
+        if not (digits.isascii() and digits.isdigit()):
             return f"{value[:40]!r} is not an integer"
     return None
 

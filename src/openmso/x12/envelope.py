@@ -106,9 +106,9 @@ class Interchange:
 
 def parse_date(value: str) -> date:
     """CCYYMMDD (or YYMMDD in ISA09) as a `date`; raises ValueError when it is not a date."""
-    if len(value) == 6 and value.isdigit():
+    if len(value) == 6 and value.isascii() and value.isdigit():
         value = "20" + value
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
         raise ValueError(f"{value!r} is not a CCYYMMDD date")
     return date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
@@ -271,7 +271,7 @@ class EnvelopeReader:
 
     def _check_count(self, elements, position, actual, offset, number, what) -> None:
         declared = elements[position]
-        if not declared.isdigit() or int(declared) != actual:
+        if not (declared.isascii() and declared.isdigit()) or int(declared) != actual:
             self._problem(
                 X12Error(
                     f"{elements[0]}{position:02d} says {declared!r} {what}, counted {actual}",
@@ -337,7 +337,7 @@ def _interchange_header(elements: list[str], offset: int, number: int) -> Interc
             expected="16 elements",
         )
     control = elements[13]
-    if len(control) != 9 or not control.isdigit():
+    if len(control) != 9 or not (control.isascii() and control.isdigit()):
         raise X12Error(
             f"ISA13 {control!r} is not a 9-digit control number",
             offset=offset,
