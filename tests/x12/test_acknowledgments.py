@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from tests.x12.conftest import envelope
 
 from openmso.x12 import EnvelopeReader, X12Error, iter_transactions, parse_277ca, parse_999
-from tests.x12.conftest import envelope
 
 FULL_999 = [
     "AK1*HC*17*005010X222A1",

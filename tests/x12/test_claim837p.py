@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from tests.x12.conftest import pyx12_errors
 
 from openmso.x12 import (
     Address,
@@ -27,7 +28,6 @@ from openmso.x12 import (
     render_837p,
 )
 from openmso.x12.samples import generate_claim_transactions, group_header, interchange_header
-from tests.x12.conftest import pyx12_errors
 
 D = Decimal
 
@@ -90,7 +90,8 @@ def test_hand_built_837p_passes_pyx12_and_reads_back_equal():
 def test_hand_built_837p_contains_the_loops_a_payer_needs():
     text = _render([_transaction()])
     for segment in ["NM1*41*2*OPENMSO BILLING*****46*OPENMSO01", "PER*IC*BILLING DESK*TE*8005550100*EM*",
-                    "NM1*87*2", "HL*3*1*22*1", "HL*4*3*23*0", "PAT*19", "CLM*PCN3*350.00***11:B:7*Y*A*Y*Y", "REF*F8*ICN777",
+                    "NM1*87*2", "HL*3*1*22*1", "HL*4*3*23*0", "PAT*19", "CLM*PCN3*350.00***11:B:7*Y*A*Y*Y",
+                    "REF*F8*ICN777",
                     "REF*G1*AUTH9", "HI*ABK:E119*ABF:I10", "NM1*DN*1*HOUSE*GREG****XX*1111111112",
                     "NM1*77*2*VALLEY SURGERY CENTER*****XX*1222222220", "SV1*HC:99214:25:59:GT:95*200.00*UN*1**",
                     "DTP*472*RD8*20240301-20240303", "REF*6R*L-2", "SV1*HC:97110*150.00*UN*3*22**2"]:
@@ -119,7 +120,7 @@ def test_generated_837p_batches_pass_pyx12_and_round_trip(seed):
         (lambda c: setattr(c, "frequency_code", "5"), "CLM", "5-3"),
         (lambda c: setattr(c, "frequency_code", "7"), "REF", 2),
         (lambda c: setattr(c.lines[0], "diagnosis_pointers", (1, 2, 3, 4, 5)), "SV1", 7),
-        (lambda c: setattr(c.lines[0].procedure, "modifiers", ("1", "2", "3", "4", "5")), "SV1", "1-3"),
+        (lambda c: setattr(c.lines[0], "procedure", Procedure("HC", "99213", tuple("12345"))), "SV1", "1-3"),
         (lambda c: setattr(c.subscriber, "last_name", "DOE*SMITH"), "NM1", 3),
         (lambda c: setattr(c, "prior_authorization", "A~B"), "REF", 2),
     ],

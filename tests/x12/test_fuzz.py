@@ -8,6 +8,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.x12.conftest import DATA
+from tests.x12.fuzzing import assert_reads_or_fails_located, read_everything
 
 from openmso.x12.claim837p_writer import write_837p
 from openmso.x12.remit835_writer import write_835
@@ -17,8 +19,6 @@ from openmso.x12.samples import (
     group_header,
     interchange_header,
 )
-from tests.x12.conftest import DATA
-from tests.x12.fuzzing import assert_reads_or_fails_located, read_everything
 
 
 def _generated_835() -> bytes:

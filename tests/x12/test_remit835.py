@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from tests.x12.conftest import envelope
 
 from openmso.x12 import X12Error, check_balance, iter_transactions, parse_835
-from tests.x12.conftest import envelope
 
 D = Decimal
 

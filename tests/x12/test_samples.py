@@ -6,11 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from tests.x12.conftest import pyx12_errors
 
 from openmso.x12 import X12Error, check_balance, iter_transactions, parse_835
-from openmso.x12.samples import generate_remittances, group_header, interchange_header
 from openmso.x12.remit835_writer import write_835
-from tests.x12.conftest import pyx12_errors
+from openmso.x12.samples import generate_remittances, group_header, interchange_header
 
 
 def _read(text: str):

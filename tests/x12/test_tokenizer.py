@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from tests.x12.conftest import envelope, isa
 
 from openmso.x12 import Delimiters, X12Error, iter_segments, iter_transactions, read_interchanges
 from openmso.x12.envelope import EnvelopeReader
-from tests.x12.conftest import envelope, isa
 
 BODY = ["BPR*I*10*C*CHK************20240301", "TRN*1*T1*1234567890"]
 
@@ -26,7 +26,7 @@ def test_line_breaks_after_terminators_are_tolerated_and_offsets_stay_exact(newl
     text = envelope(BODY, newline=newline)
     segments = list(iter_segments(text.encode()))
     assert [s[2][0] for s in segments] == ["ISA", "GS", "ST", "BPR", "TRN", "SE", "GE", "IEA"]
-    for number, offset, elements in segments:
+    for _number, offset, elements in segments:
         assert text[offset:offset + len(elements[0])] == elements[0]
 
 

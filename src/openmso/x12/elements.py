@@ -37,6 +37,38 @@ def date_value(value: str) -> date:
     return date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
 
+class DecimalCache(dict):
+    """``cache[text]`` → the finite `Decimal` for `text`; values repeat a lot in remittances.
+
+    Decimals and dates are immutable, so sharing one instance between claims is safe; the cache is
+    cleared when it grows past `limit` entries so memory stays bounded.
+    """
+
+    limit = 65536
+
+    def __missing__(self, key: str) -> Decimal:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[key] = decimal_value(key)
+        return value
+
+
+class DateCache(dict):
+    """``cache[text]`` → the `date` for a CCYYMMDD `text` (see `DecimalCache`)."""
+
+    limit = 65536
+
+    def __missing__(self, key: str) -> date:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[key] = date_value(key)
+        return value
+
+
+DECIMALS = DecimalCache()
+DATES = DateCache()
+
+
 def format_decimal(value: Decimal) -> str:
     """A decimal as X12 type R: no exponent, no trailing zeros beyond what the value carries."""
     text = format(value, "f")

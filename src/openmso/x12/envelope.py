@@ -135,7 +135,6 @@ class EnvelopeReader:
 
     def __iter__(self) -> Iterator[Transaction]:
         reader = self._segments
-        control_ids = _CONTROL_IDS
         interchange: InterchangeHeader | None = None
         group: GroupHeader | None = None
         group_count = transaction_count = 0
@@ -145,110 +144,122 @@ class EnvelopeReader:
         isa_number = gs_number = 0
         current_interchange: Interchange | None = None
         current_group: FunctionalGroup | None = None
-        number = offset = 0
-        for number, offset, elements in reader:
-            segment_id = elements[0]
-            if segment_id not in control_ids:
-                if segments is None:
+        number = 0
+        for batch in reader.batches():
+            batch_elements = batch.elements
+            batch_offsets = batch.offsets
+            first = batch.first_number
+            position = 0
+            for control in [*batch.controls, len(batch_elements)]:
+                if control > position:
+                    # Data segments between envelope segments: copied by slice, not one by one.
+                    if segments is None:
+                        raise X12Error(
+                            "segment outside a transaction set",
+                            offset=batch_offsets[position],
+                            segment_number=first + position,
+                            segment_id=batch_elements[position][0],
+                            expected="ST before any data segment" if group else "GS and ST before data",
+                        )
+                    segments.extend(batch_elements[position:control])
+                    offsets.extend(batch_offsets[position:control])
+                if control == len(batch_elements):
+                    break
+                position = control + 1
+                elements = batch_elements[control]
+                offset = batch_offsets[control]
+                number = first + control
+                segment_id = elements[0]
+                if segments is not None and segment_id != "SE":
                     raise X12Error(
-                        "segment outside a transaction set",
+                        f"{segment_id} inside transaction set {segments[0][2] if len(segments[0]) > 2 else ''}",
                         offset=offset,
                         segment_number=number,
                         segment_id=segment_id,
-                        expected="ST before any data segment" if group else "GS and ST before data",
+                        expected="SE closing the open transaction set",
                     )
-                segments.append(elements)
-                offsets.append(offset)
-                continue
-            if segments is not None and segment_id != "SE":
-                raise X12Error(
-                    f"{segment_id} inside transaction set {segments[0][2] if len(segments[0]) > 2 else ''}",
-                    offset=offset,
-                    segment_number=number,
-                    segment_id=segment_id,
-                    expected="SE closing the open transaction set",
-                )
-            if segment_id == "SE":
-                if segments is None:
-                    raise self._located("SE without ST", offset, number, segment_id, "ST before SE")
-                segments.append(elements)
-                offsets.append(offset)
-                transaction = self._close_transaction(
-                    segments, offsets, st_number, number, offset, elements, interchange, group, reader
-                )
-                transaction_count += 1
-                segments = None
-                if current_group is not None:
-                    current_group.transactions.append(transaction)
-                yield transaction
-            elif segment_id == "ST":
-                if group is None:
-                    raise self._located("ST outside a functional group", offset, number, "ST", "GS before ST")
-                _require(elements, 3, offset, number, "ST01 and ST02")
-                segments = [elements]
-                offsets = [offset]
-                st_number, st_offset = number, offset
-            elif segment_id == "GS":
-                if interchange is None:
-                    raise self._located("GS outside an interchange", offset, number, "GS", "ISA before GS")
-                if group is not None:
-                    raise self._located("GS inside an open functional group", offset, number, "GS", "GE")
-                group = _group_header(elements, offset, number)
-                gs_number = number
-                transaction_count = 0
-                group_count += 1
-                if self.keep_structure and current_interchange is not None:
-                    current_group = FunctionalGroup(group)
-                    current_interchange.groups.append(current_group)
-            elif segment_id == "GE":
-                if group is None:
-                    raise self._located("GE without GS", offset, number, "GE", "GS before GE")
-                _require(elements, 3, offset, number, "GE01 and GE02")
-                self._check_count(elements, 1, transaction_count, offset, number, "transaction sets")
-                if elements[2] != group.control_number:
-                    self._problem(
-                        X12Error(
-                            f"GE02 {elements[2]!r} does not match GS06 {group.control_number!r} "
-                            f"(segment {gs_number})",
-                            offset=offset,
-                            segment_number=number,
-                            segment_id="GE",
-                            element_position=2,
-                            expected=group.control_number,
+                if segment_id == "SE":
+                    if segments is None:
+                        raise self._located("SE without ST", offset, number, segment_id, "ST before SE")
+                    segments.append(elements)
+                    offsets.append(offset)
+                    transaction = self._close_transaction(
+                        segments, offsets, st_number, number, offset, elements, interchange, group, reader
+                    )
+                    transaction_count += 1
+                    segments = None
+                    if current_group is not None:
+                        current_group.transactions.append(transaction)
+                    yield transaction
+                elif segment_id == "ST":
+                    if group is None:
+                        raise self._located("ST outside a functional group", offset, number, "ST", "GS before ST")
+                    _require(elements, 3, offset, number, "ST01 and ST02")
+                    segments = [elements]
+                    offsets = [offset]
+                    st_number, st_offset = number, offset
+                elif segment_id == "GS":
+                    if interchange is None:
+                        raise self._located("GS outside an interchange", offset, number, "GS", "ISA before GS")
+                    if group is not None:
+                        raise self._located("GS inside an open functional group", offset, number, "GS", "GE")
+                    group = _group_header(elements, offset, number)
+                    gs_number = number
+                    transaction_count = 0
+                    group_count += 1
+                    if self.keep_structure and current_interchange is not None:
+                        current_group = FunctionalGroup(group)
+                        current_interchange.groups.append(current_group)
+                elif segment_id == "GE":
+                    if group is None:
+                        raise self._located("GE without GS", offset, number, "GE", "GS before GE")
+                    _require(elements, 3, offset, number, "GE01 and GE02")
+                    self._check_count(elements, 1, transaction_count, offset, number, "transaction sets")
+                    if elements[2] != group.control_number:
+                        self._problem(
+                            X12Error(
+                                f"GE02 {elements[2]!r} does not match GS06 {group.control_number!r} "
+                                f"(segment {gs_number})",
+                                offset=offset,
+                                segment_number=number,
+                                segment_id="GE",
+                                element_position=2,
+                                expected=group.control_number,
+                            )
                         )
-                    )
-                group = None
-                current_group = None
-            elif segment_id == "ISA":
-                if interchange is not None:
-                    raise self._located("ISA inside an open interchange", offset, number, "ISA", "IEA")
-                interchange = _interchange_header(elements, offset, number)
-                isa_number = number
-                group_count = 0
-                if self.keep_structure:
-                    current_interchange = Interchange(interchange, reader.delimiters)
-                    self.interchanges.append(current_interchange)
-            else:  # IEA
-                if interchange is None:
-                    raise self._located("IEA without ISA", offset, number, "IEA", "ISA before IEA")
-                if group is not None:
-                    raise self._located("IEA inside an open functional group", offset, number, "IEA", "GE")
-                _require(elements, 3, offset, number, "IEA01 and IEA02")
-                self._check_count(elements, 1, group_count, offset, number, "functional groups")
-                if elements[2] != interchange.control_number:
-                    self._problem(
-                        X12Error(
-                            f"IEA02 {elements[2]!r} does not match ISA13 {interchange.control_number!r} "
-                            f"(segment {isa_number})",
-                            offset=offset,
-                            segment_number=number,
-                            segment_id="IEA",
-                            element_position=2,
-                            expected=interchange.control_number,
+                    group = None
+                    current_group = None
+                elif segment_id == "ISA":
+                    if interchange is not None:
+                        raise self._located("ISA inside an open interchange", offset, number, "ISA", "IEA")
+                    interchange = _interchange_header(elements, offset, number)
+                    isa_number = number
+                    group_count = 0
+                    if self.keep_structure:
+                        current_interchange = Interchange(interchange, reader.delimiters)
+                        self.interchanges.append(current_interchange)
+                else:  # IEA
+                    if interchange is None:
+                        raise self._located("IEA without ISA", offset, number, "IEA", "ISA before IEA")
+                    if group is not None:
+                        raise self._located("IEA inside an open functional group", offset, number, "IEA", "GE")
+                    _require(elements, 3, offset, number, "IEA01 and IEA02")
+                    self._check_count(elements, 1, group_count, offset, number, "functional groups")
+                    if elements[2] != interchange.control_number:
+                        self._problem(
+                            X12Error(
+                                f"IEA02 {elements[2]!r} does not match ISA13 {interchange.control_number!r} "
+                                f"(segment {isa_number})",
+                                offset=offset,
+                                segment_number=number,
+                                segment_id="IEA",
+                                element_position=2,
+                                expected=interchange.control_number,
+                            )
                         )
-                    )
-                interchange = None
-                current_interchange = None
+                    interchange = None
+                    current_interchange = None
+        number = reader.segment_count
         end = reader.end_offset
         if segments is not None:
             raise X12Error(

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from openmso.x12.elements import CONVERSION_ERRORS, date_value, decimal_value, element, locate_failure
+from openmso.x12.elements import (
+    CONVERSION_ERRORS,
+    DATES,
+    DECIMALS,
+    date_value,
+    decimal_value,
+    element,
+    locate_failure,
+)
 from openmso.x12.envelope import Transaction
 from openmso.x12.errors import X12Error
 
@@ -48,9 +56,12 @@ class Adjustment:
     quantity: Decimal | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Procedure:
-    """Composite medical procedure identifier (C003): qualifier, code, up to four modifiers."""
+    """Composite medical procedure identifier (C003): qualifier, code, up to four modifiers.
+
+    Immutable, so the reader can share one instance among every line with the same composite.
+    """
 
     qualifier: str
     code: str
@@ -331,6 +342,23 @@ class _CompositeError(ValueError):
     pass
 
 
+class _ProcedureCache(dict):
+    """SVC01/SVC06 text → `Procedure` for one component separator (bounded, like `DecimalCache`)."""
+
+    def __init__(self, component: str) -> None:
+        super().__init__()
+        self.component = component
+
+    def __missing__(self, key: str) -> Procedure:
+        if len(self) >= 65536:
+            self.clear()
+        value = self[key] = _procedure(key, self.component)
+        return value
+
+
+_PROCEDURES: dict[str, _ProcedureCache] = {}
+
+
 def parse_835(transaction: Transaction) -> Remittance:
     """Read one 835 transaction set (005010X221A1) into a `Remittance`; raises located `X12Error`."""
     if transaction.set_id != "835":
@@ -338,8 +366,11 @@ def parse_835(transaction: Transaction) -> Remittance:
                                 expected="835")
     segments = transaction.segments
     component = transaction.delimiters.component
-    to_decimal = decimal_value
-    to_date = date_value
+    decimals = DECIMALS
+    dates = DATES
+    procedures = _PROCEDURES.get(component)
+    if procedures is None:
+        procedures = _PROCEDURES[component] = _ProcedureCache(component)
     index = 0
     remittance: Remittance | None = None
     payment: Payment | None = None
@@ -370,22 +401,24 @@ def parse_835(transaction: Transaction) -> Remittance:
                     if not reason:
                         continue
                     quantity = segment[position + 2] if position + 2 < size else ""
-                    target.append(Adjustment(group, reason, to_decimal(segment[position + 1]),
-                                             to_decimal(quantity) if quantity else None))
+                    target.append(Adjustment(group, reason, decimals[segment[position + 1]],
+                                             decimals[quantity] if quantity else None))
             elif segment_id == "SVC":
                 size = len(segment)
+                # Every field passed explicitly: cheaper than the default factories on this hot path.
                 line = ServicePayment(
-                    _procedure(segment[1], component),
-                    to_decimal(segment[2]),
-                    to_decimal(segment[3]),
+                    procedures[segment[1]],
+                    decimals[segment[2]],
+                    decimals[segment[3]],
                     segment[4] if size > 4 else "",
-                    to_decimal(segment[5]) if size > 5 and segment[5] else None,
-                    _procedure(segment[6], component) if size > 6 and segment[6] else None,
-                    to_decimal(segment[7]) if size > 7 and segment[7] else None,
+                    decimals[segment[5]] if size > 5 and segment[5] else None,
+                    procedures[segment[6]] if size > 6 and segment[6] else None,
+                    decimals[segment[7]] if size > 7 and segment[7] else None,
+                    {}, [], None, [], {}, {}, [],
                 )
                 claim.service_lines.append(line)
             elif segment_id == "DTM":
-                value = to_date(segment[2])
+                value = dates[segment[2]]
                 if line is not None:
                     line.dates[segment[1]] = value
                 elif claim is not None:
@@ -400,31 +433,31 @@ def parse_835(transaction: Transaction) -> Remittance:
                 claim = ClaimPayment(
                     segment[1],
                     segment[2],
-                    to_decimal(segment[3]),
-                    to_decimal(segment[4]),
-                    to_decimal(segment[5]) if size > 5 and segment[5] else None,
+                    decimals[segment[3]],
+                    decimals[segment[4]],
+                    decimals[segment[5]] if size > 5 and segment[5] else None,
                     segment[6] if size > 6 else "",
                     segment[7] if size > 7 else "",
                     segment[8] if size > 8 else "",
                     segment[9] if size > 9 else "",
                     header_number,
+                    [], {}, [], {}, {}, {}, [], [],
                 )
                 claims.append(claim)
                 line = None
                 party = None
             elif segment_id == "REF":
-                reference = Reference(segment[1], segment[2])
                 if line is not None:
-                    if reference.qualifier == "6R":
-                        line.line_item_control_number = reference.value
+                    if segment[1] == "6R":
+                        line.line_item_control_number = segment[2]
                     else:
-                        line.references.append(reference)
+                        line.references.append(Reference(segment[1], segment[2]))
                 elif claim is not None:
-                    claim.references.append(reference)
+                    claim.references.append(Reference(segment[1], segment[2]))
                 elif party is not None:
-                    party.references.append(reference)
+                    party.references.append(Reference(segment[1], segment[2]))
                 else:
-                    header_refs.append(reference)
+                    header_refs.append(Reference(segment[1], segment[2]))
             elif segment_id == "NM1":
                 if claim is None or line is not None:
                     raise transaction.error(index, "NM1 outside a claim payment (loop 2100)",
@@ -438,7 +471,7 @@ def parse_835(transaction: Transaction) -> Remittance:
                 )
             elif segment_id == "AMT":
                 target_amounts = line.amounts if line is not None else claim.amounts
-                target_amounts[segment[1]] = to_decimal(segment[2])
+                target_amounts[segment[1]] = decimals[segment[2]]
             elif segment_id == "LQ":
                 line.remarks.append(Reference(segment[1], segment[2]))
             elif segment_id == "LX":
@@ -446,19 +479,19 @@ def parse_835(transaction: Transaction) -> Remittance:
                 claim = line = party = None
             elif segment_id == "QTY":
                 target_quantities = line.quantities if line is not None else claim.quantities
-                target_quantities[segment[1]] = to_decimal(segment[2])
+                target_quantities[segment[1]] = decimals[segment[2]]
             elif segment_id == "MOA":
                 claim.remarks.extend(Reference("MOA", code) for code in segment[3:8] if code)
             elif segment_id == "PLB":
                 provider_id = segment[1]
-                fiscal_date = to_date(segment[2])
+                fiscal_date = dates[segment[2]]
                 size = len(segment)
                 for position in range(3, size, 2):
                     if not segment[position]:
                         continue
                     reason, _, reference = segment[position].partition(component)
                     plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
-                                                   to_decimal(segment[position + 1])))
+                                                   decimals[segment[position + 1]]))
                 claim = line = party = None
             elif segment_id == "N1":
                 size = len(segment)

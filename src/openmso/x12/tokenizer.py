@@ -1,14 +1,15 @@
-"""Streaming X12 tokenizer: delimiters from the ISA header, segments from large chunks.
+"""Streaming X12 tokenizer: delimiters from the ISA header, segments read chunk by chunk.
 
 X12.5/X12.6 (and every 005010 TR3, appendix B) fix the ISA segment at 106 characters: the
 element separator is the 4th character, the repetition separator is ISA11 (character 83), the
 component separator is ISA16 (character 105) and the segment terminator is the 106th character.
 Nothing here assumes ``*``, ``:``, ``^`` or ``~``.
 
-Speed: input is read in large chunks, decoded as latin-1 (one byte is one character, so character
-offsets are byte offsets), split on the terminator and each segment on the element separator with
-`str.split`; there is no per-character Python loop. Memory is bounded by the chunk size plus one
-segment, which may not exceed `max_segment_length`.
+Speed: input is read in chunks (32 KiB; larger chunks make the split segments fall out of the CPU
+cache), decoded as latin-1 (one byte is one character, so character offsets are byte offsets),
+split on the terminator and each segment on the element separator with `str.split` mapped over
+the chunk; there is no per-character or per-segment Python loop in the tokenizer. Memory is
+bounded by the chunk size plus one segment, which may not exceed `max_segment_length`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add, itemgetter, methodcaller, sub
 from typing import BinaryIO
 
 from openmso.x12.errors import X12Error
 
 ISA_LENGTH = 106
-DEFAULT_CHUNK_SIZE = 1 << 20
+DEFAULT_CHUNK_SIZE = 1 << 15  # small enough that one batch of split segments stays in CPU cache
 DEFAULT_MAX_SEGMENT_LENGTH = 1 << 16
 _NEWLINES = "\r\n"
 # Positions of the 16 element separators inside the fixed-width ISA segment.
@@ -112,12 +115,35 @@ def _open(source: Source) -> tuple[object, bool]:
     raise TypeError(f"cannot read X12 from {type(source).__name__}")
 
 
-class SegmentReader:
-    """Iterate ``(segment_number, byte_offset, elements)`` over every segment of the input.
+CONTROL_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+_lstrip_newlines = methodcaller("lstrip", _NEWLINES)
+_rstrip_newlines = methodcaller("rstrip", _NEWLINES)
+_first = itemgetter(0)
+_plus_one = (1).__add__
 
-    `elements[0]` is the segment id. The current interchange's delimiters are in `delimiters`
-    (updated at each ISA, re-splitting the buffer when a later interchange uses other
-    delimiters). Carriage returns and line feeds after terminators are skipped.
+
+@dataclass(slots=True)
+class Batch:
+    """The complete segments of one chunk of input, split into elements.
+
+    `controls` are the indices of envelope segments (ISA, IEA, GS, GE, ST, SE), in order, so the
+    envelope reader can copy the data segments between them with slices instead of a Python loop.
+    """
+
+    first_number: int
+    elements: list[list[str]]
+    offsets: list[int]
+    controls: list[int]
+
+
+class SegmentReader:
+    """Read the segments of an input in chunks, each segment a list of elements (``[0]`` is the id).
+
+    Iterate ``(segment_number, byte_offset, elements)`` one segment at a time, or call `batches()`
+    for whole chunks (the fast path the envelope reader uses). The current interchange's delimiters
+    are in `delimiters`, updated at each ISA; when a later interchange uses other delimiters the
+    rest of the buffer is split again from its ISA. Carriage returns and line feeds after
+    terminators are skipped.
     """
 
     def __init__(
@@ -135,9 +161,16 @@ class SegmentReader:
         self.segment_count = 0
 
     def __iter__(self) -> Iterator[tuple[int, int, list[str]]]:
+        for batch in self.batches():
+            number = batch.first_number
+            for offset, elements in zip(batch.offsets, batch.elements, strict=True):
+                yield number, offset, elements
+                number += 1
+
+    def batches(self) -> Iterator[Batch]:
         stream, owned = _open(self._source)
         try:
-            yield from self._segments(stream.read)
+            yield from self._batches(stream.read)
         finally:
             if owned:
                 stream.close()
@@ -148,9 +181,8 @@ class SegmentReader:
             return chunk.decode("latin-1")
         return chunk or ""
 
-    def _segments(self, read) -> Iterator[tuple[int, int, list[str]]]:
+    def _batches(self, read) -> Iterator[Batch]:
         chunk_size = self._chunk_size
-        max_length = self._max_segment_length
         buffer = self._read_text(read, chunk_size)
         base = 0
         if buffer.startswith(_BOM):
@@ -166,90 +198,129 @@ class SegmentReader:
             buffer += more
         if not buffer:
             raise X12Error("input is empty", offset=base, segment_number=1, expected="an ISA segment")
-        delimiters = Delimiters.from_isa(buffer[:ISA_LENGTH], base, 1)
-        self.delimiters = delimiters
-        terminator = delimiters.segment
-        separator = delimiters.element
+        self.delimiters = Delimiters.from_isa(buffer[:ISA_LENGTH], base, 1)
         known_ids: set[str] = set()
         number = 0
         while True:
+            terminator = self.delimiters.segment
             pieces = buffer.split(terminator)
             rest = pieces.pop()
-            if len(rest) > max_length or (pieces and max(map(len, pieces)) > max_length):
-                self._too_long(pieces, rest, base, number, terminator)
-            resplit = False
-            for index, raw in enumerate(pieces):
-                start = base
-                base += len(raw) + 1
-                if not raw or raw[0] in _NEWLINES or raw[-1] in _NEWLINES:
-                    text = raw.lstrip(_NEWLINES)
-                    start += len(raw) - len(text)
-                    raw = text.rstrip(_NEWLINES)
-                    if not raw:
-                        continue
-                elements = raw.split(separator)
-                segment_id = elements[0]
-                if segment_id not in known_ids:
-                    if segment_id == "ISA" or raw.startswith("ISA"):
-                        new = self._isa_delimiters(pieces, index, rest, start, number + 1, terminator)
-                        if new != delimiters:
-                            # A later interchange uses other delimiters: re-split from its ISA.
-                            text = terminator.join(pieces[index:]) + terminator + rest
-                            buffer = text.lstrip(_NEWLINES)
-                            base = start
-                            delimiters = self.delimiters = new
-                            terminator = new.segment
-                            separator = new.element
-                            resplit = True
-                            break
-                        elements = raw.split(separator)
-                    elif _valid_segment_id(segment_id):
-                        known_ids.add(segment_id)
-                    else:
-                        raise X12Error(
-                            f"invalid segment id {segment_id[:20]!r}",
-                            offset=start,
-                            segment_number=number + 1,
-                            segment_id=segment_id[:20],
-                            expected="2-3 upper-case letters or digits starting with a letter",
-                        )
-                number += 1
-                yield number, start, elements
-            if resplit:
+            newlines = "\n" in buffer or "\r" in buffer
+            batch, consumed, restart = self._split_chunk(pieces, rest, base, number, known_ids, newlines)
+            if batch.elements:
+                number += len(batch.elements)
+                yield batch
+            base += consumed
+            if restart is not None:
+                buffer = restart  # a later interchange with other delimiters starts here
                 continue
             tail = rest.lstrip(" \t\r\n")
             if tail.startswith("ISA") and len(tail) >= ISA_LENGTH:
                 # The next interchange has no old terminator in it: it may use other delimiters.
                 skipped = len(rest) - len(tail)
                 new = Delimiters.from_isa(tail[:ISA_LENGTH], base + skipped, number + 1)
-                if new != delimiters:
-                    delimiters = self.delimiters = new
-                    terminator = new.segment
-                    separator = new.element
+                if new != self.delimiters:
+                    self.delimiters = new
                     buffer = tail
                     base += skipped
                     continue
             more = self._read_text(read, chunk_size)
             if not more:
-                tail = rest.lstrip(" \t\r\n")
                 if tail.rstrip(" \t\r\n"):
                     raise X12Error(
                         "input ends inside a segment (no segment terminator "
                         f"{terminator!r} after the last segment)",
                         offset=base + len(rest) - len(tail),
                         segment_number=number + 1,
-                        segment_id=tail.split(separator)[0][:20],
+                        segment_id=tail.split(self.delimiters.element)[0][:20],
                         expected=f"segment terminator {terminator!r}",
                     )
                 break
             buffer = rest + more
+            if len(rest) > self._max_segment_length:
+                self._too_long([], rest, base, number, terminator)
         self.end_offset = base + len(rest)
         self.segment_count = number
 
-    def _isa_delimiters(
-        self, pieces: list[str], index: int, rest: str, start: int, number: int, terminator: str
-    ) -> Delimiters:
-        raw = pieces[index].lstrip(_NEWLINES)
+    def _split_chunk(
+        self, pieces: list[str], rest: str, base: int, number: int, known_ids: set[str], newlines: bool
+    ) -> tuple[Batch, int, str | None]:
+        """Split complete segments into elements with C-level map/accumulate, no per-segment loop.
+
+        Returns the batch, how many characters it consumed, and the text to split again when an
+        ISA with other delimiters starts inside the chunk.
+        """
+        delimiters = self.delimiters
+        terminator = delimiters.segment
+        if pieces and max(map(len, pieces)) > self._max_segment_length:
+            self._too_long(pieces, rest, base, number, terminator)
+        # Offset of each piece: base plus the lengths (with terminator) of the pieces before it.
+        offsets = list(accumulate(map(_plus_one, map(len, pieces[:-1])), initial=base)) if pieces else []
+        texts = pieces
+        kept: list[int] | None = None
+        if newlines:
+            left = list(map(_lstrip_newlines, pieces))
+            offsets = list(map(add, offsets, map(sub, map(len, pieces), map(len, left))))
+            texts = list(map(_rstrip_newlines, left))
+            if "" in texts:
+                kept = [i for i, text in enumerate(texts) if text]
+                texts = [texts[i] for i in kept]
+                offsets = [offsets[i] for i in kept]
+        elements = list(map(methodcaller("split", delimiters.element), texts))
+        ids = list(map(_first, elements))
+        unknown = set(ids).difference(known_ids)
+        controls: list[int] = []
+        restart: str | None = None
+        consumed = sum(map(len, pieces)) + len(pieces)
+        if unknown:
+            for segment_id in unknown:
+                if segment_id in CONTROL_IDS:
+                    continue
+                if _valid_segment_id(segment_id):
+                    known_ids.add(segment_id)
+                    continue
+                index = ids.index(segment_id)
+                if not segment_id.startswith("ISA"):
+                    raise X12Error(
+                        f"invalid segment id {segment_id[:20]!r}",
+                        offset=offsets[index],
+                        segment_number=number + index + 1,
+                        segment_id=segment_id[:20],
+                        expected="2-3 upper-case letters or digits starting with a letter",
+                    )
+            for segment_id in unknown:
+                if segment_id in CONTROL_IDS or (segment_id.startswith("ISA") and segment_id not in known_ids):
+                    start = 0
+                    try:
+                        while True:
+                            start = ids.index(segment_id, start) + 1
+                            controls.append(start - 1)
+                    except ValueError:
+                        pass
+            controls.sort()
+            for position, index in enumerate(controls):
+                if not ids[index].startswith("ISA"):
+                    continue
+                piece = (kept[index] if kept is not None else index)
+                new = self._isa_delimiters(pieces, piece, rest, offsets[index], number + index + 1)
+                if new == delimiters:
+                    if ids[index] != "ISA":  # cannot happen: same delimiters split the same way
+                        raise X12Error("malformed ISA", offset=offsets[index], segment_number=number + index + 1,
+                                       segment_id="ISA", expected="ISA")
+                    continue
+                # Cut the batch before this ISA and split the rest again with its delimiters.
+                restart = (terminator.join(pieces[piece:]) + terminator + rest).lstrip(_NEWLINES)
+                consumed = offsets[index] - base
+                elements = elements[:index]
+                offsets = offsets[:index]
+                controls = controls[:position]
+                self.delimiters = new
+                break
+        return Batch(number + 1, elements, offsets, controls), consumed, restart
+
+    def _isa_delimiters(self, pieces: list[str], index: int, rest: str, start: int, number: int) -> Delimiters:
+        terminator = self.delimiters.segment
+        raw = pieces[index].strip(_NEWLINES)
         if len(raw) == ISA_LENGTH - 1:
             return Delimiters.from_isa(raw + terminator, start, number)
         # The ISA is not 105 characters up to the old terminator: it may use another terminator.
