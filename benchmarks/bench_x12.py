@@ -89,10 +89,40 @@ def pyx12_validate(text: str) -> bool:
                                              fd_997=None, fd_html=None)
 
 
+def _vm_hwm_kib() -> int:
+    """Peak RSS of this process image from /proc (Linux), 0 elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def rss_child(path: str) -> None:
     """Subprocess entry: read and balance every 835 in `path`, print peak RSS in KiB."""
     typed_835_balanced(Path(path))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _vm_hwm_kib())
+
+
+def _peak_memory(directory: Path, sizes: list[float]) -> list[str]:
+    """Peak RSS of a fresh process reading each file size.
+
+    Runs before this process has grown: Linux carries the parent's resident size into a child's
+    ru_maxrss across fork+exec, so children of a large parent would all report the parent's size.
+    Files are generated in a subprocess for the same reason.
+    """
+    lines = []
+    for megabytes in sizes:
+        path = directory / f"rss_{megabytes:g}.835"
+        subprocess.run([sys.executable, __file__, "--generate", str(path), str(int(megabytes * MB))], check=True)
+        output = subprocess.run([sys.executable, __file__, "--rss-child", str(path)], check=True,
+                                capture_output=True, text=True).stdout.split()
+        maxrss, hwm = (int(value) / 1024 for value in output)
+        lines.append(f"{path.stat().st_size / MB:>9.1f} MB{maxrss:>12.1f} MB{hwm:>12.1f} MB")
+        path.unlink()
+    return lines
 
 
 def _row(name: str, seconds: float, size: int, segments: int, note: str = "") -> tuple:
@@ -105,13 +135,18 @@ def main() -> int:
     parser.add_argument("--rss-mb", default=os.environ.get("X12_BENCH_RSS_MB", "10,200"))
     parser.add_argument("--pyx12-kb", type=int, default=300)
     parser.add_argument("--rss-child")
+    parser.add_argument("--generate", nargs=2, metavar=("PATH", "BYTES"))
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args.rss_child)
         return 0
+    if args.generate:
+        write_835_file(args.generate[0], int(args.generate[1]), seed=7)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="bench_x12_") as tmp:
         directory = Path(tmp)
+        memory_lines = _peak_memory(directory, [float(x) for x in args.rss_mb.split(",") if x])
         main_file = directory / "main.835"
         started = time.perf_counter()
         transactions = write_835_file(main_file, int(args.mb * MB), seed=835)
@@ -177,17 +212,10 @@ def main() -> int:
         print(f"837P writing: {claim_count} claims in {seconds:.2f}s = {claim_count / seconds:,.0f} claims/s"
               f"  (target: >= 20,000)")
 
-        # Peak memory as the input grows: one fresh process per size.
         print()
-        print(f"{'835 input':>12}{'peak RSS':>12}   (typed parse + balance, subprocess ru_maxrss)")
-        for megabytes in [float(x) for x in args.rss_mb.split(",") if x]:
-            path = directory / f"rss_{megabytes:g}.835"
-            write_835_file(path, int(megabytes * MB), seed=7)
-            actual = path.stat().st_size
-            output = subprocess.run([sys.executable, __file__, "--rss-child", str(path)], check=True,
-                                    capture_output=True, text=True).stdout
-            print(f"{actual / MB:>9.1f} MB{int(output) / 1024:>9.1f} MB")
-            path.unlink()
+        print(f"{'835 input':>12}{'ru_maxrss':>15}{'VmHWM':>15}   (typed parse + balance, fresh subprocess each)")
+        for line in memory_lines:
+            print(line)
     return 0
 
 

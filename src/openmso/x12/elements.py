@@ -44,7 +44,7 @@ class DecimalCache(dict):
     cleared when it grows past `limit` entries so memory stays bounded.
     """
 
-    limit = 65536
+    limit = 16384
 
     def __missing__(self, key: str) -> Decimal:
         if len(self) >= self.limit:
@@ -56,7 +56,7 @@ class DecimalCache(dict):
 class DateCache(dict):
     """``cache[text]`` → the `date` for a CCYYMMDD `text` (see `DecimalCache`)."""
 
-    limit = 65536
+    limit = 16384
 
     def __missing__(self, key: str) -> date:
         if len(self) >= self.limit:

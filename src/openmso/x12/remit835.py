@@ -350,7 +350,7 @@ class _ProcedureCache(dict):
         self.component = component
 
     def __missing__(self, key: str) -> Procedure:
-        if len(self) >= 65536:
+        if len(self) >= 16384:
             self.clear()
         value = self[key] = _procedure(key, self.component)
         return value
