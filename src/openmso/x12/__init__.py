@@ -51,8 +51,8 @@ from openmso.x12.remit835 import (
     Remittance,
     ServicePayment,
     Trace,
-    parse_835,
 )
+from openmso.x12.remit835_reader import parse_835
 from openmso.x12.remit835_writer import remittance_segments, write_835
 from openmso.x12.status277ca import ClaimAcknowledgment, ClaimStatus, Status, parse_277ca
 from openmso.x12.tokenizer import Delimiters, SegmentReader, iter_segments

@@ -19,7 +19,7 @@ from openmso.x12.claim837p_reader import parse_837p
 from openmso.x12.envelope import EnvelopeReader
 from openmso.x12.errors import X12Error
 from openmso.x12.loops import loop_names
-from openmso.x12.remit835 import parse_835
+from openmso.x12.remit835_reader import parse_835
 from openmso.x12.status277ca import parse_277ca
 from openmso.x12.summary import summarize
 from openmso.x12.tokenizer import SegmentReader

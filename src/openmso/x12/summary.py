@@ -9,7 +9,8 @@ from openmso.x12.ack999 import parse_999
 from openmso.x12.balance import check_balance
 from openmso.x12.claim837p_reader import parse_837p
 from openmso.x12.envelope import Transaction, iter_transactions
-from openmso.x12.remit835 import GROUP_CODES, Remittance, parse_835
+from openmso.x12.remit835 import GROUP_CODES, Remittance
+from openmso.x12.remit835_reader import parse_835
 from openmso.x12.status277ca import parse_277ca
 from openmso.x12.tokenizer import Source
 

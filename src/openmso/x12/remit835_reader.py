@@ -1,0 +1,321 @@
+"""Reading 835 transaction sets (005010X221A1) into the `remit835` model.
+
+One pass over the segments with the loop kept in local variables (payer/payee party, current
+claim, current service line). Values come from bounded caches (`DECIMALS`, `DATES`, procedure
+composites): remittances repeat the same amounts, dates and codes on thousands of lines.
+"""
+
+from __future__ import annotations
+
+from openmso.x12.elements import (
+    CONVERSION_ERRORS,
+    DATES,
+    DECIMALS,
+    date_value,
+    decimal_value,
+    element,
+    locate_failure,
+)
+from openmso.x12.envelope import Transaction
+from openmso.x12.errors import X12Error
+from openmso.x12.remit835 import (
+    CLAIM_STATUS_CODES,
+    GROUP_CODES,
+    Address,
+    Adjustment,
+    ClaimPayment,
+    Contact,
+    EntityName,
+    Party,
+    Payment,
+    Procedure,
+    ProviderAdjustment,
+    Reference,
+    Remittance,
+    ServicePayment,
+    Trace,
+)
+
+_RULES = {
+    "BPR": {1: "req", 2: "R", 3: "req", 4: "req", 16: "DT"},
+    "TRN": {2: "req"},
+    "DTM": {1: "req", 2: "DT"},
+    "LX": {1: "N"},
+    "CLP": {1: "req", 2: "req", 3: "R", 4: "R", 5: "R"},
+    "CAS": {1: "req", 2: "req", 3: "R", 4: "R", 6: "R", 7: "R", 9: "R", 10: "R", 12: "R", 13: "R",
+            15: "R", 16: "R", 18: "R", 19: "R"},
+    "SVC": {1: "req", 2: "R", 3: "R", 5: "R", 7: "R"},
+    "AMT": {1: "req", 2: "R"},
+    "QTY": {1: "req", 2: "R"},
+    "PLB": {1: "req", 2: "DT", 3: "req", 4: "R", 6: "R", 8: "R", 10: "R", 12: "R", 14: "R"},
+    "REF": {1: "req", 2: "req"},
+    "N1": {1: "req"},
+    "NM1": {1: "req", 2: "req"},
+    "LQ": {1: "req", 2: "req"},
+}
+_REQUIRED = {
+    "BPR": (1, 2, 3, 4),
+    "CLP": (1, 2, 3, 4),
+    "SVC": (1, 2, 3),
+    "CAS": (1, 2, 3),
+    "PLB": (1, 2, 3, 4),
+    "DTM": (1, 2),
+    "AMT": (1, 2),
+}
+
+
+def _procedure(value: str, component: str) -> Procedure:
+    parts = value.split(component)
+    qualifier = parts[0]
+    if len(qualifier) != 2 or not qualifier.isalnum() or len(parts) < 2 or not parts[1]:
+        raise _CompositeError(f"{value[:40]!r} is not a procedure composite (qualifier{component}code)")
+    return Procedure(qualifier, parts[1], tuple(m for m in parts[2:6] if m), parts[6] if len(parts) > 6 else "")
+
+
+class _CompositeError(ValueError):
+    pass
+
+
+class _ProcedureCache(dict):
+    """SVC01/SVC06 text → `Procedure` for one component separator (bounded, like `DecimalCache`)."""
+
+    def __init__(self, component: str) -> None:
+        super().__init__()
+        self.component = component
+
+    def __missing__(self, key: str) -> Procedure:
+        if len(self) >= 16384:
+            self.clear()
+        value = self[key] = _procedure(key, self.component)
+        return value
+
+
+_PROCEDURES: dict[str, _ProcedureCache] = {}
+
+
+def parse_835(transaction: Transaction) -> Remittance:
+    """Read one 835 transaction set (005010X221A1) into a `Remittance`; raises located `X12Error`."""
+    if transaction.set_id != "835":
+        raise transaction.error(0, f"transaction set {transaction.set_id} is not an 835", element_position=1,
+                                expected="835")
+    segments = transaction.segments
+    component = transaction.delimiters.component
+    decimals = DECIMALS
+    dates = DATES
+    procedures = _PROCEDURES.get(component)
+    if procedures is None:
+        procedures = _PROCEDURES[component] = _ProcedureCache(component)
+    index = 0
+    remittance: Remittance | None = None
+    payment: Payment | None = None
+    trace: Trace | None = None
+    header_refs: list[Reference] = []
+    production_date = None
+    currency = ""
+    payer = payee = None
+    party: Party | None = None
+    claims: list[ClaimPayment] = []
+    plbs: list[ProviderAdjustment] = []
+    claim: ClaimPayment | None = None
+    line: ServicePayment | None = None
+    header_number: int | None = None
+    try:
+        for index in range(1, len(segments) - 1):
+            segment = segments[index]
+            segment_id = segment[0]
+            if segment_id == "CAS":
+                group = segment[1]
+                if group not in GROUP_CODES:
+                    raise transaction.error(index, f"CAS01 {group!r} is not a claim adjustment group code",
+                                            element_position=1, expected="CO, CR, OA, PI or PR")
+                target = line.adjustments if line is not None else claim.adjustments
+                size = len(segment)
+                for position in range(2, size, 3):
+                    reason = segment[position]
+                    if not reason:
+                        continue
+                    quantity = segment[position + 2] if position + 2 < size else ""
+                    target.append(Adjustment(group, reason, decimals[segment[position + 1]],
+                                             decimals[quantity] if quantity else None))
+            elif segment_id == "SVC":
+                size = len(segment)
+                # Every field passed explicitly: cheaper than the default factories on this hot path.
+                line = ServicePayment(
+                    procedures[segment[1]],
+                    decimals[segment[2]],
+                    decimals[segment[3]],
+                    segment[4] if size > 4 else "",
+                    decimals[segment[5]] if size > 5 and segment[5] else None,
+                    procedures[segment[6]] if size > 6 and segment[6] else None,
+                    decimals[segment[7]] if size > 7 and segment[7] else None,
+                    {}, [], None, [], {}, {}, [],
+                )
+                claim.service_lines.append(line)
+            elif segment_id == "DTM":
+                value = dates[segment[2]]
+                if line is not None:
+                    line.dates[segment[1]] = value
+                elif claim is not None:
+                    claim.dates[segment[1]] = value
+                elif segment[1] == "405":
+                    production_date = value
+            elif segment_id == "CLP":
+                size = len(segment)
+                if segment[2] not in CLAIM_STATUS_CODES:
+                    raise transaction.error(index, f"CLP02 {segment[2]!r} is not a claim status code",
+                                            element_position=2, expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
+                claim = ClaimPayment(
+                    segment[1],
+                    segment[2],
+                    decimals[segment[3]],
+                    decimals[segment[4]],
+                    decimals[segment[5]] if size > 5 and segment[5] else None,
+                    segment[6] if size > 6 else "",
+                    segment[7] if size > 7 else "",
+                    segment[8] if size > 8 else "",
+                    segment[9] if size > 9 else "",
+                    header_number,
+                    [], {}, [], {}, {}, {}, [], [],
+                )
+                claims.append(claim)
+                line = None
+                party = None
+            elif segment_id == "REF":
+                if line is not None:
+                    if segment[1] == "6R":
+                        line.line_item_control_number = segment[2]
+                    else:
+                        line.references.append(Reference(segment[1], segment[2]))
+                elif claim is not None:
+                    claim.references.append(Reference(segment[1], segment[2]))
+                elif party is not None:
+                    party.references.append(Reference(segment[1], segment[2]))
+                else:
+                    header_refs.append(Reference(segment[1], segment[2]))
+            elif segment_id == "NM1":
+                if claim is None or line is not None:
+                    raise transaction.error(index, "NM1 outside a claim payment (loop 2100)",
+                                            expected="NM1 after CLP and before SVC")
+                size = len(segment)
+                claim.names[segment[1]] = EntityName(
+                    segment[1], segment[2],
+                    segment[3] if size > 3 else "", segment[4] if size > 4 else "",
+                    segment[5] if size > 5 else "", segment[7] if size > 7 else "",
+                    segment[8] if size > 8 else "", segment[9] if size > 9 else "",
+                )
+            elif segment_id == "AMT":
+                target_amounts = line.amounts if line is not None else claim.amounts
+                target_amounts[segment[1]] = decimals[segment[2]]
+            elif segment_id == "LQ":
+                line.remarks.append(Reference(segment[1], segment[2]))
+            elif segment_id == "LX":
+                header_number = int(segment[1])
+                claim = line = party = None
+            elif segment_id == "QTY":
+                target_quantities = line.quantities if line is not None else claim.quantities
+                target_quantities[segment[1]] = decimals[segment[2]]
+            elif segment_id == "MOA":
+                claim.remarks.extend(Reference("MOA", code) for code in segment[3:8] if code)
+            elif segment_id == "PLB":
+                provider_id = segment[1]
+                fiscal_date = dates[segment[2]]
+                size = len(segment)
+                for position in range(3, size, 2):
+                    if not segment[position]:
+                        continue
+                    reason, _, reference = segment[position].partition(component)
+                    plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
+                                                   decimals[segment[position + 1]]))
+                claim = line = party = None
+            elif segment_id == "N1":
+                size = len(segment)
+                party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
+                              segment[4] if size > 4 else "")
+                if segment[1] == "PR":
+                    payer = party
+                elif segment[1] == "PE":
+                    payee = party
+            elif segment_id == "N3":
+                if party is not None:
+                    _address(party).lines = tuple(segment[1:3])
+            elif segment_id == "N4":
+                if party is not None:
+                    address = _address(party)
+                    size = len(segment)
+                    address.city = segment[1]
+                    address.state = segment[2] if size > 2 else ""
+                    address.postal_code = segment[3] if size > 3 else ""
+                    address.country = segment[4] if size > 4 else ""
+            elif segment_id == "BPR":
+                payment = _payment(segment)
+            elif segment_id == "TRN":
+                size = len(segment)
+                trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
+                              segment[4] if size > 4 else "")
+            elif segment_id == "PER":
+                if party is not None:
+                    pairs = segment[3:9]
+                    party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
+                        (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
+            elif segment_id == "CUR":
+                currency = segment[2] if len(segment) > 2 else ""
+            # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing modelled here.
+    except X12Error:
+        raise
+    except _CompositeError as error:
+        raise transaction.error(index, str(error), element_position=1 if segments[index][0] != "SVC" or
+                                not _bad_svc06(segments[index], component) else 6,
+                                expected="qualifier and code separated by the ISA16 component separator") from None
+    except AttributeError:
+        raise transaction.error(index, f"{segments[index][0]} outside the loop it belongs to",
+                                expected="CLP before claim segments, SVC before line segments") from None
+    except CONVERSION_ERRORS as error:
+        raise locate_failure(transaction, index, _RULES, _REQUIRED, error) from None
+    if payment is None:
+        raise transaction.error(0, "835 has no BPR segment", expected="BPR after ST")
+    if trace is None:
+        raise transaction.error(0, "835 has no TRN segment", expected="TRN after BPR")
+    if payer is None or payee is None:
+        raise transaction.error(0, "835 lacks the payer (N1*PR) or payee (N1*PE) loop",
+                                expected="loops 1000A and 1000B")
+    remittance = Remittance(
+        control_number=transaction.control_number,
+        payment=payment,
+        trace=trace,
+        payer=payer,
+        payee=payee,
+        implementation=transaction.implementation,
+        currency=currency,
+        references=header_refs,
+        production_date=production_date,
+        claims=claims,
+        provider_adjustments=plbs,
+    )
+    return remittance
+
+
+def _bad_svc06(segment: list[str], component: str) -> bool:
+    try:
+        _procedure(segment[1], component)
+    except _CompositeError:
+        return False
+    return True
+
+
+def _address(party: Party) -> Address:
+    if party.address is None:
+        party.address = Address()
+    return party.address
+
+
+def _payment(segment: list[str]) -> Payment:
+    values = segment[1:17]
+    values += [""] * (16 - len(values))
+    return Payment(
+        values[0],
+        decimal_value(values[1]),
+        values[2],
+        values[3],
+        *values[4:15],
+        date_value(values[15]) if values[15] else None,
+    )
