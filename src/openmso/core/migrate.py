@@ -22,9 +22,10 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return config
 
 
-def upgrade(url: str | None = None, connection: Connection | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, connection: Connection | None = None, revision: str = "heads") -> None:
+    """Apply every migration; "heads" lets independent domains branch from a common revision."""
     command.upgrade(alembic_config(url, connection), revision)
 
 
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def current_revisions(connection: Connection) -> tuple[str, ...]:
+    return MigrationContext.configure(connection).get_current_heads()

@@ -1,0 +1,137 @@
+"""Builders of realistic test data, through the same services the product uses."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from openmso.core import audit
+from openmso.core.security import csrf_token_for, hash_password, token_digest
+from openmso.core.settings import Settings
+from openmso.core.tenancy import SYSTEM, Role
+from openmso.identity import service as identity
+from openmso.identity.models import User, UserPracticeScope
+from openmso.network import schemas
+from openmso.network import service as network
+from openmso.network.identifiers import npi_check_digit
+from openmso.network.models import Mso, Payer, Practice
+
+PASSWORD = "test-password-123"
+_counter = itertools.count(1)
+
+
+def valid_npi(kind: str = "1") -> str:
+    base = f"{kind}{next(_counter) + 10_000_000:08d}"
+    return base + str(npi_check_digit(base))
+
+
+def ensure_mso(db: Session) -> Mso:
+    mso = db.query(Mso).first()
+    if mso is None:
+        mso = Mso(name="Test Health Partners MSO, LLC", tin="931111111")
+        db.add(mso)
+        db.flush()
+    return mso
+
+
+def add_payer(db: Session, code: str = "60054", name: str = "Aetna", lob: str = "commercial") -> Payer:
+    existing = db.query(Payer).filter_by(payer_code=code).first()
+    return existing or network.create_payer(db, SYSTEM, schemas.PayerCreate(name=name, payer_code=code,
+                                                                           line_of_business=lob))
+
+
+def add_practice(db: Session, marker: str, state: str = "TX", specialty: str = "Family Medicine") -> Practice:
+    ensure_mso(db)
+    n = next(_counter)
+    return network.create_practice(db, SYSTEM, schemas.PracticeCreate(
+        legal_name=f"{marker} Family Clinic {n}, PLLC", entity_type="PLLC", tin=f"74{n:07d}",
+        group_npi=valid_npi("2"), primary_state=state, specialty=specialty,
+        owners=[schemas.OwnerIn(name=f"Dr {marker} Owner", ownership_percent="100")],
+    ))
+
+
+def add_patient(db: Session, practice: Practice, marker: str, payer: Payer | None = None):
+    n = next(_counter)
+    patient = network.create_patient(db, SYSTEM, practice.id, schemas.PatientCreate(
+        mrn=f"M{n}", first_name="Alex", last_name=f"{marker}son", birth_date=date(1980, 1, 1 + n % 27), sex="F"))
+    if payer is not None:
+        network.add_coverage(db, SYSTEM, patient.id, schemas.CoverageCreate(
+            payer_id=payer.id, member_id=f"W{n:09d}", effective_from=date(2024, 1, 1)))
+    return patient
+
+
+def add_provider(db: Session, practice: Practice, marker: str):
+    return network.create_provider(db, SYSTEM, practice.id, schemas.ProviderCreate(
+        npi=valid_npi("1"), first_name="Sam", last_name=f"{marker}berg", credential="MD",
+        taxonomy_code="207Q00000X", specialty="Family Medicine",
+        licenses=[schemas.LicenseIn(state=practice.primary_state, number=f"L{marker}", expires_on=date(2028, 1, 1))]))
+
+
+def add_location(db: Session, practice: Practice, marker: str):
+    return network.create_location(db, SYSTEM, practice.id, schemas.LocationCreate(
+        name=f"{marker} Main Clinic", address_line1="100 Main St", city="Austin", state=practice.primary_state,
+        postal_code="78701", place_of_service="11"))
+
+
+def add_user(db: Session, role: Role, practice: Practice | None = None, scope: list[Practice] = (),
+             username: str | None = None, display_name: str | None = None) -> User:
+    user = User(username=username or f"user{next(_counter)}", display_name=display_name or "Test User",
+                password_hash=hash_password(PASSWORD), role=role,
+                practice_id=practice.id if practice else None,
+                scopes=[UserPracticeScope(practice_id=p.id) for p in scope])
+    db.add(user)
+    db.flush()
+    return user
+
+
+def signed_in(client: TestClient, db: Session, settings: Settings, user: User) -> TestClient:
+    """Give `client` a login-session cookie for `user` and its CSRF header."""
+    token = identity.start_session(db, settings, user)
+    db.flush()
+    client.cookies.set("openmso_session", token)
+    client.headers["X-CSRF-Token"] = csrf_token_for(token_digest(token), settings.secret_key)
+    return client
+
+
+def bearer(db: Session, user: User) -> dict:
+    _, token = identity.create_api_token(db, identity.actor_for(user), "tests")
+    db.flush()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class World:
+    """Three practices, each with rows carrying the practice's marker string, so a response that
+    contains another practice's marker has leaked that practice's data."""
+
+    practices: list[Practice]
+    markers: dict[int, str]
+    payer: Payer
+    owners: dict[str, dict[int, int | None]] = field(default_factory=dict)  # param -> {id: practice_id}
+
+
+def build_world(db: Session) -> World:
+    payer = add_payer(db)
+    practices, markers = [], {}
+    owners: dict[str, dict[int, int | None]] = {"patient_id": {}, "provider_id": {}, "practice_id": {},
+                                                "user_id": {}, "payer_id": {payer.id: None}}
+    for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
+        practice = add_practice(db, marker, state)
+        network.enroll_payer(db, SYSTEM, practice.id, payer.id, date(2024, 1, 1))
+        add_location(db, practice, marker)
+        for _ in range(2):
+            owners["patient_id"][add_patient(db, practice, marker, payer).id] = practice.id
+        owners["provider_id"][add_provider(db, practice, marker).id] = practice.id
+        user = add_user(db, Role.PRACTICE_USER, practice, display_name=f"{marker} Front Desk")
+        owners["user_id"][user.id] = practice.id
+        audit.record(db, SYSTEM, "test.marker", "practice", practice.id, practice_id=practice.id,
+                     reason=f"{marker} audit entry")
+        practices.append(practice)
+        markers[practice.id] = marker
+        owners["practice_id"][practice.id] = practice.id
+    db.flush()
+    return World(practices=practices, markers=markers, payer=payer, owners=owners)
