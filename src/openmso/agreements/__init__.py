@@ -1,0 +1,1 @@
+"""Management services agreements: versioned terms, enforcement, legal-risk rules, due-diligence report."""
