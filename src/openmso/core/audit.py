@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import BigInteger, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openmso.core.db import Base, is_postgres
@@ -55,7 +55,9 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(80))
     object_type: Mapped[str] = mapped_column(String(60))
     object_id: Mapped[str | None] = mapped_column(String(80))
-    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
+    # No foreign keys: the trail outlives what it describes and must never be blocked by, or cascade
+    # with, the rows it records (an export filtered on an unknown practice is still recorded).
+    practice_id: Mapped[int | None] = mapped_column(Integer)
     patient_id: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)

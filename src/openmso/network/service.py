@@ -10,6 +10,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from openmso.agreements import enforcement
+from openmso.agreements.enforcement import MsoAction
 from openmso.core import audit
 from openmso.core.errors import Conflict, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
@@ -171,6 +173,7 @@ def get_provider(db: Session, actor: Actor, provider_id: int) -> Provider:
 def create_provider(db: Session, actor: Actor, practice_id: int, data: schemas.ProviderCreate) -> Provider:
     get_practice(db, actor, practice_id)
     ensure_can_write(actor, practice_id)
+    enforcement.authorize(db, actor, MsoAction.MANAGE_CREDENTIALING, practice_id, object_type="provider")
     fields = data.model_dump(exclude={"licenses"})
     provider = Provider(practice_id=practice_id, **fields, licenses=[
         ProviderLicense(practice_id=practice_id, **lic.model_dump()) for lic in data.licenses
@@ -221,6 +224,8 @@ def practice_payers(db: Session, actor: Actor, practice_id: int) -> list[Payer]:
 def enroll_payer(db: Session, actor: Actor, practice_id: int, payer_id: int, enrolled_on: date | None) -> None:
     get_practice(db, actor, practice_id)
     ensure_can_write(actor, practice_id)
+    enforcement.authorize(db, actor, MsoAction.MANAGE_CREDENTIALING, practice_id, object_type="payer",
+                          object_id=payer_id)
     get_payer(db, actor, payer_id)
     if db.get(PracticePayer, (practice_id, payer_id)) is None:
         db.add(PracticePayer(practice_id=practice_id, payer_id=payer_id, enrolled_on=enrolled_on))
@@ -236,8 +241,14 @@ def list_patients(db: Session, actor: Actor, params: PageParams, practice_id: in
     """Patient search (by name, MRN or birth date); the listing itself is audited as a PHI read."""
     query = visible(select(Patient), actor)
     if practice_id is not None:
-        ensure_visible(actor, practice_id)
+        get_practice(db, actor, practice_id)  # 404 for a practice that is unknown or not visible
+        enforcement.authorize(db, actor, MsoAction.READ_PHI, practice_id, object_type="patient")
         query = query.where(Patient.practice_id == practice_id)
+    elif enforcement.governs(actor):
+        # Across practices, only those whose agreement opens PHI to this actor (quietly, like tenancy).
+        practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+        allowed = enforcement.permitted_practices(db, actor, MsoAction.READ_PHI, practice_ids)
+        query = query.where(Patient.practice_id.in_(sorted(allowed)))
     if search := (search or "").strip():
         like = f"{search}%"
         conditions = [Patient.last_name.ilike(like), Patient.first_name.ilike(like), Patient.mrn == search]
@@ -260,6 +271,8 @@ def get_patient(db: Session, actor: Actor, patient_id: int) -> Patient:
     patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id))
     if patient is None:
         raise NotFound("Patient not found")
+    enforcement.authorize(db, actor, MsoAction.READ_PHI, patient.practice_id, object_type="patient",
+                          object_id=patient.id, patient_id=patient.id)
     audit.record(db, actor, "patient.read", "patient", patient.id, practice_id=patient.practice_id,
                  patient_id=patient.id)
     return patient
@@ -268,6 +281,7 @@ def get_patient(db: Session, actor: Actor, patient_id: int) -> Patient:
 def create_patient(db: Session, actor: Actor, practice_id: int, data: schemas.PatientCreate) -> Patient:
     get_practice(db, actor, practice_id)
     ensure_can_write(actor, practice_id)
+    enforcement.authorize(db, actor, MsoAction.WRITE_PHI, practice_id, object_type="patient")
     patient = Patient(practice_id=practice_id, **data.model_dump())
     db.add(patient)
     _flush_or_conflict(db, f"Patient MRN {data.mrn} in this practice")
@@ -280,6 +294,8 @@ def add_coverage(db: Session, actor: Actor, patient_id: int, data: schemas.Cover
     if patient is None:
         raise NotFound("Patient not found")
     ensure_can_write(actor, patient.practice_id)
+    enforcement.authorize(db, actor, MsoAction.WRITE_PHI, patient.practice_id, object_type="coverage",
+                          patient_id=patient.id)
     if db.get(Payer, data.payer_id) is None:
         raise Invalid.field(["body", "payer_id"], f"unknown payer id {data.payer_id}")
     coverage = Coverage(practice_id=patient.practice_id, patient_id=patient.id, **data.model_dump())

@@ -105,7 +105,6 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('entry_hash', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_audit_entry_practice_id_practice')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry')),
     sa.UniqueConstraint('seq', name=op.f('uq_audit_entry_seq'))
     )
