@@ -1,0 +1,139 @@
+"""837P batches: ready claims grouped per practice and payer into interchanges, each with
+persisted control numbers, the exact text kept, and every claim linked to its batch.
+
+Building and sending are separate steps with a commit between them: a batch is first stored
+(status `built`, its claims `submitted`), then handed to the clearinghouse and marked `sent`.
+A failure while sending leaves the batch `built`, to be sent again unchanged, so a file is
+never built twice and never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmso.core import audit
+from openmso.core.errors import NotFound
+from openmso.core.pagination import PageParams, Slice, fetch_page
+from openmso.core.tenancy import Actor, visible
+from openmso.core.types import utcnow
+from openmso.network.models import Location
+from openmso.rcm.claims import access, numbers
+from openmso.rcm.claims.models import Claim, ClaimBatch
+from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
+from openmso.rcm.claims.timeline import Move, advance_many
+from openmso.rcm.claims.views import CHUNK, LocationView, iter_views
+from openmso.rcm.claims.x837 import Envelope, billing_provider, claim_transaction, professional_claim
+from openmso.x12 import GroupHeader, InterchangeHeader, InterchangeWriter, professional_claim_segments
+
+MAX_CLAIMS_PER_BATCH = 5000  # one interchange at most; also the TR3's advice for claims per ST-SE
+IMPLEMENTATION = "005010X222A1"
+
+
+def ready_groups(db: Session, actor: Actor, practice_id: int | None = None, claim_ids: list[int] | None = None
+                 ) -> dict[tuple[int, int], list[int]]:
+    """Visible ready claims grouped by (practice, payer)."""
+    query = visible(select(Claim.id, Claim.practice_id, Claim.payer_id), actor, Claim).where(
+        Claim.status == ClaimStatus.READY, Claim.payer_id.is_not(None))
+    if practice_id is not None:
+        query = query.where(Claim.practice_id == practice_id)
+    if claim_ids is not None:
+        query = query.where(Claim.id.in_(claim_ids))
+    groups: dict[tuple[int, int], list[int]] = {}
+    for claim_id, owner, payer_id in db.execute(query.order_by(Claim.practice_id, Claim.payer_id, Claim.id)):
+        groups.setdefault((owner, payer_id), []).append(claim_id)
+    return groups
+
+
+def _main_location(db: Session, practice_id: int) -> LocationView:
+    row = db.execute(select(Location.id, Location.name, Location.address_line1, Location.city, Location.state,
+                            Location.postal_code, Location.place_of_service)
+                     .where(Location.practice_id == practice_id).order_by(Location.id).limit(1)).one()
+    return LocationView(*row)
+
+
+def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, now: datetime,
+                 main_location: LocationView) -> tuple[str, list, object]:
+    """Render one interchange for `ids`; returns (text, claim views, total charge)."""
+    out = io.StringIO()
+    day, clock = now.date(), now.strftime("%H%M")
+    header = InterchangeHeader("ZZ", envelope.submitter_id, "ZZ", envelope.receiver_id, f"{control:09d}", day,
+                               clock, usage_indicator="P", acknowledgment_requested="0")
+    group = GroupHeader("HC", envelope.submitter_id, envelope.receiver_id, str(control), day, clock, IMPLEMENTATION)
+    views_all, total = [], 0
+    with InterchangeWriter(out, header) as writer:
+        writer.begin_group(group)
+        for number, views in enumerate(iter_views(db, ids, CHUNK), start=1):
+            billing = billing_provider(views[0], main_location)
+            claims = [professional_claim(view) for view in views]
+            transaction = claim_transaction(f"{number:04d}", f"OM{control:09d}", day, clock, envelope, billing,
+                                            claims)
+            writer.write_transaction("837", transaction.control_number, professional_claim_segments(transaction),
+                                     IMPLEMENTATION)
+            views_all += [(view.id, view.practice_id, view.status) for view in views]
+            total += sum(view.total_charge for view in views)
+        writer.end_group()
+    return out.getvalue(), views_all, total
+
+
+def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str, practice_id: int | None = None,
+                  claim_ids: list[int] | None = None, progress: Callable[[int], None] | None = None
+                  ) -> list[ClaimBatch]:
+    """Build one 837P interchange per practice and payer (split at `MAX_CLAIMS_PER_BATCH`) from the ready
+    claims, store it, and move its claims to submitted."""
+    batches = []
+    for (owner, payer_id), ids in ready_groups(db, actor, practice_id, claim_ids).items():
+        access.can_submit(db, actor, owner, object_type="claim_batch")
+        main_location = _main_location(db, owner)
+        for start in range(0, len(ids), MAX_CLAIMS_PER_BATCH):
+            chunk = ids[start:start + MAX_CLAIMS_PER_BATCH]
+            control = numbers.next_interchange(db)
+            now = utcnow()
+            text, claims, total = _write_batch(db, chunk, envelope, control, now, main_location)
+            batch = ClaimBatch(practice_id=owner, payer_id=payer_id, interchange_control_number=control,
+                               group_control_number=control, transaction_control_number="0001",
+                               filename=f"837P_{control:09d}_{owner}_{payer_id}.x12", content=text,
+                               sha256=hashlib.sha256(text.encode("latin-1")).hexdigest(), claim_count=len(claims),
+                               total_charge=total, status="built", adapter=adapter, created_at=now)
+            db.add(batch)
+            db.flush()
+            advance_many(db, actor, [Move(claim_id, practice, status, (ClaimEvent.SUBMIT,),
+                                          f"batch {batch.filename}", {"batch_id": batch.id, "submitted_at": now})
+                                     for claim_id, practice, status in claims], batch_id=batch.id)
+            audit.record(db, actor, "claim_batch.build", "claim_batch", batch.id, practice_id=owner,
+                         reason=f"{len(claims)} claims, ISA13 {control:09d}")
+            batches.append(batch)
+            if progress:
+                progress(len(claims))
+    return batches
+
+
+def list_batches(db: Session, actor: Actor, practice_id: int | None = None, params: PageParams | None = None
+                 ) -> Slice:
+    """Batches of the practices the actor sees, newest first."""
+    query = visible(select(ClaimBatch), actor)
+    if practice_id is not None:
+        query = query.where(ClaimBatch.practice_id == practice_id)
+    return fetch_page(db, query.order_by(ClaimBatch.id.desc()), params or PageParams())
+
+
+def get_batch(db: Session, actor: Actor, batch_id: int, *, with_content: bool = False) -> ClaimBatch:
+    """One batch; reading its file (which names patients) is audited as a PHI read."""
+    batch = db.scalar(visible(select(ClaimBatch), actor).where(ClaimBatch.id == batch_id))
+    if batch is None:
+        raise NotFound("Batch not found")
+    if with_content:
+        access.can_read(db, actor, batch.practice_id, object_type="claim_batch", object_id=batch.id)
+        audit.record(db, actor, "claim_batch.read_file", "claim_batch", batch.id, practice_id=batch.practice_id)
+    return batch
+
+
+def pending_batches(db: Session, actor: Actor) -> list[ClaimBatch]:
+    """Built but not yet sent (a previous send failed or was interrupted)."""
+    return list(db.scalars(visible(select(ClaimBatch), actor).where(ClaimBatch.status == "built")
+                           .order_by(ClaimBatch.id)))

@@ -1,0 +1,118 @@
+"""Mapping a `ClaimView` onto the 837P model of `openmso.x12` (005010X222A1), with no I/O.
+
+Billing provider (2010AA) is the practice as an organization: group NPI, EIN (REF*EI) and the
+address of its main location. The subscriber (2010BA) is the patient when the coverage says
+"self" (SBR02 18); otherwise the coverage's subscriber, with the patient in 2000C/2010CA.
+SBR09 comes from the payer's line of business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from openmso.rcm.claims.views import ClaimView, LocationView, PartyView
+from openmso.x12 import (
+    Patient,
+    Payer,
+    ProfessionalClaim,
+    ProfessionalClaimTransaction,
+    Provider,
+    Receiver,
+    ServiceLine,
+    Submitter,
+    Subscriber,
+)
+from openmso.x12.remit835 import Address, Procedure
+
+# SBR09 claim filing indicator codes by line of business (X222A1 2000B SBR09).
+FILING_INDICATORS = {"medicare": "MB", "medicare_advantage": "16", "medicaid": "MC",
+                     "medicaid_managed_care": "MC", "commercial": "CI", "tricare": "CH", "workers_comp": "WC"}
+# PAT01 from our subscriber relation (2000C): spouse, child, other.
+PATIENT_RELATIONSHIP = {"01": "01", "19": "19", "G8": "G8"}
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who the MSO is to the receiver: 1000A submitter and 1000B receiver."""
+
+    submitter_name: str
+    submitter_id: str
+    contact_name: str
+    contact_phone: str
+    receiver_name: str
+    receiver_id: str
+
+
+def _clean(text: str | None) -> str:
+    """Upper-case names with X12 delimiter characters replaced (names like O'Brien stay readable)."""
+    return (text or "").upper().replace("*", " ").replace("~", " ").replace(":", " ").replace("^", " ")
+
+
+def _address(party: PartyView | LocationView) -> Address | None:
+    if not party.address_line1:
+        return None
+    return Address((_clean(party.address_line1),), _clean(party.city), party.state or "",
+                   (party.postal_code or "").replace("-", ""))
+
+
+def billing_provider(claim: ClaimView, main_location: LocationView) -> Provider:
+    practice = claim.practice
+    return Provider(_clean(practice.legal_name)[:60], practice.group_npi, "2", taxonomy="",
+                    tax_id=practice.tin, address=_address(main_location))
+
+
+def professional_claim(claim: ClaimView) -> ProfessionalClaim:
+    coverage, payer, patient = claim.coverage, claim.payer, claim.patient
+    self_insured = coverage is None or coverage.subscriber_relation == "18"
+    if self_insured:
+        subscriber = Subscriber(_clean(patient.last_name), coverage.member_id if coverage else "",
+                                _clean(patient.first_name), address=_address(patient),
+                                birth_date=patient.birth_date, gender=patient.sex)
+        insured_patient = None
+    else:
+        subscriber = Subscriber(_clean(coverage.subscriber_last_name), coverage.member_id,
+                                _clean(coverage.subscriber_first_name), address=_address(patient),
+                                birth_date=coverage.subscriber_birth_date)
+        insured_patient = Patient(PATIENT_RELATIONSHIP.get(coverage.subscriber_relation, "G8"),
+                                  _clean(patient.last_name), _clean(patient.first_name), address=_address(patient),
+                                  birth_date=patient.birth_date, gender=patient.sex)
+    subscriber.payer_responsibility = claim.payer_responsibility
+    subscriber.group_number = (coverage.group_number or "") if coverage else ""
+    subscriber.filing_indicator = FILING_INDICATORS.get(payer.line_of_business, "CI") if payer else "CI"
+    rendering = claim.rendering
+    location = claim.location
+    lines = [ServiceLine(Procedure("HC", line.procedure_code, line.modifiers), line.charge, Decimal(line.units),
+                         line.service_date, line.service_date_end, line.pointers,
+                         line_item_control_number=f"{claim.id}-{line.number}")
+             for line in claim.lines]
+    return ProfessionalClaim(
+        patient_control_number=claim.patient_control_number,
+        total_charge=claim.total_charge,
+        place_of_service=claim.place_of_service,
+        subscriber=subscriber,
+        payer=Payer(_clean(payer.name)[:60] if payer else "", payer.payer_code if payer else ""),
+        diagnoses=list(claim.diagnoses),
+        lines=lines,
+        frequency_code=claim.frequency_code,
+        patient=insured_patient,
+        prior_authorization=claim.prior_authorization,
+        payer_claim_control_number=claim.payer_claim_number if claim.frequency_code != "1" else None,
+        rendering_provider=Provider(_clean(rendering.last_name), rendering.npi, "1", _clean(rendering.first_name),
+                                    taxonomy=rendering.taxonomy),
+        referring_provider=Provider(_clean(claim.referring.last_name), claim.referring.npi, "1",
+                                    _clean(claim.referring.first_name)) if claim.referring else None,
+        service_facility=Provider(_clean(location.name)[:60], None, "2", address=_address(location))
+        if location.place_of_service != "11" else None,
+    )
+
+
+def claim_transaction(control_number: str, reference: str, created: date, created_time: str, envelope: Envelope,
+                      billing: Provider, claims: list[ProfessionalClaim]) -> ProfessionalClaimTransaction:
+    return ProfessionalClaimTransaction(
+        control_number=control_number, reference=reference, created=created, created_time=created_time,
+        submitter=Submitter(envelope.submitter_name, envelope.submitter_id, envelope.contact_name,
+                            envelope.contact_phone),
+        receiver=Receiver(envelope.receiver_name, envelope.receiver_id),
+        billing_provider=billing, claims=claims)

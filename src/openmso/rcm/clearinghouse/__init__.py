@@ -1,0 +1,1 @@
+"""The clearinghouse connection: adapters (folder/SFTP drop, payer simulator) and acknowledgement ingestion."""

@@ -1,0 +1,1 @@
+"""The claim scrubber: edits as data, run before submission."""

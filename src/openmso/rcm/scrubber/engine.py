@@ -1,0 +1,71 @@
+"""Running the edits: `scrub` is pure (claims and context in, findings out); `duplicate_index`
+fills the one piece of context that needs the database, for a whole chunk of claims at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmso.rcm.claims.models import Claim, ClaimLine
+from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.claims.views import ClaimView
+from openmso.rcm.scrubber.rules import RULES, Rule, ScrubContext, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    message: str
+    fix: str
+    line_number: int | None
+
+
+def scrub(claim: ClaimView, context: ScrubContext, rules: Iterable[Rule] = RULES) -> list[Finding]:
+    """Every finding of every rule on `claim`."""
+    return [Finding(rule.id, rule.severity, message, rule.fix, line)
+            for rule in rules for message, line in rule.check(claim, context)]
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+# A claim that is closed (voided or superseded) or was never accepted no longer bills the service.
+_NOT_BILLING = (ClaimStatus.CLOSED, ClaimStatus.CLEARINGHOUSE_REJECTED, ClaimStatus.PAYER_REJECTED)
+
+
+def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int], str]:
+    """(claim id, line number) → the patient control number of an earlier claim billing the same
+    patient, payer, date of service, procedure and modifiers. Replacement and void claims are not
+    duplicates of the claim they correct."""
+    patients = sorted({c.patient_id for c in claims})
+    if not patients:
+        return {}
+    start = min(c.service_date_from for c in claims)
+    end = max(c.service_date_to for c in claims)
+    query = (select(Claim.id, Claim.patient_id, Claim.payer_id, Claim.patient_control_number, ClaimLine.service_date,
+                    ClaimLine.procedure_code, ClaimLine.modifiers)
+             .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+             .where(Claim.patient_id.in_(patients), ClaimLine.service_date.between(start, end),
+                    Claim.frequency_code == "1", Claim.status.not_in(_NOT_BILLING)))
+    first: dict[tuple, tuple[int, str]] = {}
+    for row in db.execute(query):
+        key = (row.patient_id, row.payer_id, row.service_date, row.procedure_code, row.modifiers)
+        if key not in first or row.id < first[key][0]:
+            first[key] = (row.id, row.patient_control_number)
+    result: dict[tuple[int, int], str] = {}
+    for claim in claims:
+        if claim.frequency_code != "1":
+            continue
+        payer_id = claim.payer.id if claim.payer else None
+        for line in claim.lines:
+            key = (claim.patient_id, payer_id, line.service_date, line.procedure_code, ":".join(line.modifiers))
+            earlier = first.get(key)
+            if earlier is not None and earlier[0] < claim.id:
+                result[(claim.id, line.number)] = earlier[1]
+    return result
+

@@ -1,0 +1,263 @@
+"""The scrubber's edits, as data: each `Rule` is an id, a severity, what it checks, how to fix a
+failure, where the rule comes from, and a pure check over a `ClaimView`.
+
+Adding an edit is adding a `Rule` to `RULES` (or a row to one of the data files the checks read:
+modifiers, payer prior-authorization lists, NCCI procedure pairs). Errors hold a claim; warnings
+are shown but do not stop submission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from openmso.network.identifiers import PLACE_OF_SERVICE, npi_problem
+from openmso.rcm.claims.views import ClaimView
+from openmso.rcm.scrubber import codes
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(slots=True)
+class ScrubContext:
+    """What a check needs beyond the claim itself: the date to judge against and, for duplicate
+    detection, the earlier claims that bill the same service (filled by the engine in bulk)."""
+
+    as_of: date
+    duplicates: dict[tuple[int, int], str] = field(default_factory=dict)  # (claim id, line) -> other PCN
+
+
+Problem = tuple[str, int | None]  # message, line number (None: the whole claim)
+Check = Callable[[ClaimView, ScrubContext], Iterable[Problem]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    fix: str
+    source: str
+    check: Check
+
+
+MAX_UNITS = 99
+MAX_LINE_CHARGE = Decimal("99999.99")
+TIMELY_FILING_WARNING_DAYS = 30
+
+
+def _diagnoses(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    if not claim.diagnoses:
+        yield "the claim has no diagnosis", None
+    if len(claim.diagnoses) > 12:
+        yield f"{len(claim.diagnoses)} diagnoses; a professional claim carries at most 12", None
+    for code in claim.diagnoses:
+        if problem := codes.diagnosis_problem(code):
+            yield problem, None
+
+
+def _procedure_format(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    for line in claim.lines:
+        if problem := codes.procedure_problem(line.procedure_code):
+            yield problem, line.number
+
+
+def _modifiers_valid(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    known = codes.modifiers()
+    for line in claim.lines:
+        if len(line.modifiers) > 4:
+            yield f"{len(line.modifiers)} modifiers; a line carries at most 4", line.number
+        if len(set(line.modifiers)) != len(line.modifiers):
+            yield f"modifier repeated ({' '.join(line.modifiers)})", line.number
+        for modifier in line.modifiers:
+            if modifier not in known:
+                yield f"{modifier!r} is not a recognised CPT/HCPCS modifier", line.number
+
+
+_CONFLICTS = (({"26", "TC"}, "26 (professional) and TC (technical) together describe the global service: "
+                              "bill without either"),
+              ({"LT", "RT"}, "LT and RT on one line: bill modifier 50 (bilateral) or two lines"),
+              ({"GA", "GZ"}, "GA (waiver on file) and GZ (no waiver) contradict each other"))
+
+
+def _modifier_combinations(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    for line in claim.lines:
+        present = set(line.modifiers)
+        for pair, message in _CONFLICTS:
+            if pair <= present:
+                yield message, line.number
+
+
+def _modifier_25_on_em(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    for line in claim.lines:
+        if "25" in line.modifiers and not codes.EVALUATION_AND_MANAGEMENT.match(line.procedure_code):
+            yield f"modifier 25 is for E/M services (99202-99499), not {line.procedure_code}", line.number
+
+
+def _pointers(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    count = len(claim.diagnoses)
+    for line in claim.lines:
+        if not 1 <= len(line.pointers) <= 4:
+            yield f"{len(line.pointers)} diagnosis pointers; a line needs 1 to 4", line.number
+        bad = [p for p in line.pointers if not 1 <= p <= count]
+        if bad:
+            yield f"pointer(s) {bad} do not point at one of the claim's {count} diagnoses", line.number
+
+
+def _npis(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    for role, npi in (("billing (group)", claim.practice.group_npi), ("rendering", claim.rendering.npi),
+                      ("referring", claim.referring.npi if claim.referring else None)):
+        if npi is not None and (problem := npi_problem(npi)):
+            yield f"{role} NPI {npi}: {problem}", None
+
+
+def _coverage_present(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    if claim.coverage is None or claim.payer is None:
+        yield "no insurance coverage on the claim (a self-pay visit is billed to the patient)", None
+
+
+def _coverage_active(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    coverage = claim.coverage
+    if coverage is None:
+        return
+    for line in claim.lines:
+        if not coverage.active_on(line.service_date):
+            until = coverage.effective_to.isoformat() if coverage.effective_to else "open"
+            yield (f"coverage {coverage.member_id} is not active on {line.service_date.isoformat()} "
+                   f"(effective {coverage.effective_from.isoformat()} to {until})"), line.number
+
+
+def _timely_filing(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
+    if claim.payer is None:
+        return
+    deadline = claim.service_date_from + timedelta(days=claim.payer.timely_filing_days)
+    if context.as_of > deadline:
+        yield (f"{claim.payer.name} accepts claims within {claim.payer.timely_filing_days} days of service; "
+               f"the deadline was {deadline.isoformat()}"), None
+
+
+def _timely_filing_near(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
+    if claim.payer is None:
+        return
+    deadline = claim.service_date_from + timedelta(days=claim.payer.timely_filing_days)
+    if context.as_of <= deadline <= context.as_of + timedelta(days=TIMELY_FILING_WARNING_DAYS):
+        yield f"the timely filing deadline is {deadline.isoformat()}: submit now", None
+
+
+def _dates(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
+    for line in claim.lines:
+        if line.service_date > context.as_of:
+            yield f"date of service {line.service_date.isoformat()} is in the future", line.number
+        if line.service_date_end is not None and line.service_date_end < line.service_date:
+            yield "the service end date is before its start date", line.number
+
+
+def _duplicates(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
+    for line in claim.lines:
+        other = context.duplicates.get((claim.id, line.number))
+        if other is not None:
+            yield (f"{line.procedure_code} on {line.service_date.isoformat()} is already billed on claim "
+                   f"{other}"), line.number
+
+
+def _units_and_amounts(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    for line in claim.lines:
+        if not 1 <= line.units <= MAX_UNITS:
+            yield f"{line.units} units; expected 1 to {MAX_UNITS}", line.number
+        if line.charge <= 0:
+            yield f"charge {line.charge} must be more than zero", line.number
+        elif line.charge > MAX_LINE_CHARGE:
+            yield f"charge {line.charge} is above {MAX_LINE_CHARGE}, the most a line may carry", line.number
+    if claim.total_charge != sum((line.charge for line in claim.lines), Decimal(0)):
+        yield "the claim total is not the sum of its lines", None
+
+
+def _place_of_service(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    if claim.place_of_service not in PLACE_OF_SERVICE:
+        yield f"place of service {claim.place_of_service!r} is missing or not a CMS code", None
+
+
+def _prior_authorization(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    if claim.payer is None or claim.prior_authorization:
+        return
+    required = codes.prior_authorization_codes().get(claim.payer.payer_code, frozenset())
+    for line in claim.lines:
+        if line.procedure_code in required:
+            yield f"{claim.payer.name} requires prior authorization for {line.procedure_code}", line.number
+
+
+def _procedure_pairs(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    pairs = codes.procedure_pairs()
+    for first in claim.lines:
+        for second in claim.lines:
+            if first is second or first.service_date != second.service_date:
+                continue
+            pair = pairs.get((first.procedure_code, second.procedure_code))
+            if pair is None or not pair.applies_on(first.service_date) or pair.modifier_indicator == "9":
+                continue
+            if pair.modifier_indicator == "0":
+                yield (f"{second.procedure_code} is not paid with {first.procedure_code} on the same day "
+                       "(NCCI pair, no modifier allowed)"), second.number
+            elif not codes.NCCI_BYPASS_MODIFIERS & set(second.modifiers):
+                yield (f"{second.procedure_code} is bundled into {first.procedure_code} on the same day "
+                       "unless a distinct-service modifier applies"), second.number
+
+
+def _subscriber(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    coverage = claim.coverage
+    if coverage is not None and coverage.subscriber_relation != "18" and not coverage.subscriber_last_name:
+        yield "the patient is not the subscriber, but the subscriber's name is missing", None
+
+
+RULES: list[Rule] = [
+    Rule("DX-001", Severity.ERROR, "Billable ICD-10-CM diagnoses",
+         "Replace each flagged code with a billable (highest-specificity) ICD-10-CM code.",
+         "ICD-10-CM Official Guidelines I.B.2; 837P 2300 HI", _diagnoses),
+    Rule("PX-001", Severity.ERROR, "CPT/HCPCS code format",
+         "Correct the procedure code on the line.", "AMA CPT code structure; CMS HCPCS Level II", _procedure_format),
+    Rule("MOD-001", Severity.ERROR, "Valid modifiers",
+         "Remove or correct the modifier; at most four per line.", "837P 2400 SV101-3..6", _modifiers_valid),
+    Rule("MOD-002", Severity.ERROR, "Modifier combinations",
+         "Keep only the modifiers that describe the service.", "CMS Claims Processing Manual ch. 12",
+         _modifier_combinations),
+    Rule("MOD-003", Severity.WARNING, "Modifier 25 on E/M only",
+         "Move modifier 25 to the E/M line.", "CPT modifier 25 definition", _modifier_25_on_em),
+    Rule("PTR-001", Severity.ERROR, "Diagnosis pointers",
+         "Point each line at 1 to 4 of the claim's diagnoses.", "837P 2400 SV107", _pointers),
+    Rule("NPI-001", Severity.ERROR, "Valid NPIs",
+         "Correct the provider's NPI in the practice's provider list.", "45 CFR 162.406 (NPI check digit)", _npis),
+    Rule("COV-001", Severity.ERROR, "Coverage present",
+         "Add the patient's insurance, or bill the patient.", "837P 2000B SBR", _coverage_present),
+    Rule("COV-002", Severity.ERROR, "Coverage active on the date of service",
+         "Verify eligibility and pick the coverage in force on that date.", "837P 2010BA", _coverage_active),
+    Rule("TF-001", Severity.ERROR, "Timely filing window",
+         "Submit with proof of timely filing, or write off per policy.", "payer timely filing limit",
+         _timely_filing),
+    Rule("TF-002", Severity.WARNING, "Timely filing deadline near",
+         "Submit this claim first.", "payer timely filing limit", _timely_filing_near),
+    Rule("DOS-001", Severity.ERROR, "Dates of service",
+         "Correct the date of service.", "837P 2400 DTP*472", _dates),
+    Rule("DUP-001", Severity.ERROR, "Duplicate service",
+         "Void one of the claims, or add a repeat-service modifier (76, 77, 91) if it was repeated.",
+         "payer duplicate-claim edits", _duplicates),
+    Rule("AMT-001", Severity.ERROR, "Units and amounts",
+         "Correct the units or the charge.", "837P 2400 SV102/SV104", _units_and_amounts),
+    Rule("POS-001", Severity.ERROR, "Place of service",
+         "Set the location's CMS place-of-service code.", "CMS Place of Service code set", _place_of_service),
+    Rule("AUTH-001", Severity.ERROR, "Prior authorization",
+         "Obtain the authorization number from the payer and enter it on the charge.",
+         "payer prior-authorization list (data/prior_authorization.csv)", _prior_authorization),
+    Rule("NCCI-001", Severity.ERROR, "NCCI procedure-to-procedure edits",
+         "Remove the bundled code, or append a distinct-service modifier when the services were distinct.",
+         "CMS NCCI PTP edits (data/ncci_ptp_sample.txt)", _procedure_pairs),
+    Rule("SUB-001", Severity.ERROR, "Subscriber named",
+         "Enter the subscriber's name and birth date on the coverage.", "837P 2010BA NM1*IL", _subscriber),
+]
+
+RULES_BY_ID = {rule.id: rule for rule in RULES}
