@@ -9,6 +9,10 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from openmso.agreements import presets
+from openmso.agreements import schemas as agreement_schemas
+from openmso.agreements import service as agreements
+from openmso.agreements.models import Agreement
 from openmso.core import audit
 from openmso.core.security import csrf_token_for, hash_password, token_digest
 from openmso.core.settings import Settings
@@ -77,6 +81,22 @@ def add_location(db: Session, practice: Practice, marker: str):
         postal_code="78701", place_of_service="11"))
 
 
+def add_signed_agreement(db: Session, practice: Practice, *, terms=None, title: str | None = None,
+                         signed_on: date = date(2025, 1, 1), **changes) -> Agreement:
+    """A signed agreement for `practice`: the clean service-only preset (PHI access, BAA, revenue
+    cycle, credentialing…) unless `terms` is given; keyword `changes` replace top-level parts of it."""
+    terms = terms or presets.standard_terms(signed_on)
+    if changes:
+        terms = presets.revised(terms, changes)
+    agreement = agreements.create_agreement(db, SYSTEM, agreement_schemas.AgreementCreate(
+        practice_id=practice.id, title=title or f"Management Services Agreement — {practice.legal_name}",
+        terms=terms))
+    agreements.sign(db, SYSTEM, agreement.versions[-1].id, agreement_schemas.Signing(
+        signed_on=signed_on, signed_by_practice="Managing physician", signed_by_mso="MSO chief executive"))
+    db.refresh(agreement, ["versions"])
+    return agreement
+
+
 def add_user(db: Session, role: Role, practice: Practice | None = None, scope: list[Practice] = (),
              username: str | None = None, display_name: str | None = None) -> User:
     user = User(username=username or f"user{next(_counter)}", display_name=display_name or "Test User",
@@ -118,9 +138,13 @@ def build_world(db: Session) -> World:
     payer = add_payer(db)
     practices, markers = [], {}
     owners: dict[str, dict[int, int | None]] = {"patient_id": {}, "provider_id": {}, "practice_id": {},
-                                                "user_id": {}, "payer_id": {payer.id: None}}
+                                                "user_id": {}, "payer_id": {payer.id: None},
+                                                "agreement_id": {}, "version_id": {}}
     for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
         practice = add_practice(db, marker, state)
+        agreement = add_signed_agreement(db, practice, title=f"{marker} Management Services Agreement")
+        owners["agreement_id"][agreement.id] = practice.id
+        owners["version_id"].update({v.id: practice.id for v in agreement.versions})
         network.enroll_payer(db, SYSTEM, practice.id, payer.id, date(2024, 1, 1))
         add_location(db, practice, marker)
         for _ in range(2):

@@ -87,6 +87,7 @@ class DecisionKey(StrEnum):
     HIRE_PHYSICIANS = "hire_fire_physicians"
     CLINICAL_STAFFING = "clinical_staffing_and_schedules"
     CLINICAL_PROTOCOLS = "clinical_protocols"
+    TREATMENT = "diagnosis_treatment_and_referrals"
     MEDICAL_RECORD_CONTENT = "medical_record_content"
     CODING_DECISIONS = "coding_decisions"
     PAYER_CONTRACT_SIGNING = "payer_contract_signing"
@@ -104,21 +105,31 @@ class DecisionKey(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """A row of the decision-rights matrix.
+
+    `clinical`: professional judgment itself; the platform refuses to give it to the MSO anywhere.
+    `professional`: business decisions that shape clinical practice (who is hired, how coding and
+    prices are set); lawful to share in some states, flagged by the legal-risk rules in others.
+    """
+
     key: DecisionKey
     label: str
-    clinical: bool = False  # professional judgment: never assignable to the MSO
+    clinical: bool = False
+    professional: bool = False
     has_threshold: bool = False
 
 
 DECISIONS = [
     Decision(DecisionKey.HIRE_NONCLINICAL_STAFF, "Hiring and firing non-clinical staff"),
-    Decision(DecisionKey.HIRE_PHYSICIANS, "Hiring and firing physicians and clinicians", clinical=True),
-    Decision(DecisionKey.CLINICAL_STAFFING, "Clinical staffing, clinician schedules and compensation", clinical=True),
+    Decision(DecisionKey.HIRE_PHYSICIANS, "Hiring and firing physicians and clinicians", professional=True),
+    Decision(DecisionKey.CLINICAL_STAFFING, "Clinical staffing, clinician schedules and compensation",
+             professional=True),
     Decision(DecisionKey.CLINICAL_PROTOCOLS, "Clinical protocols and standards of care", clinical=True),
+    Decision(DecisionKey.TREATMENT, "Diagnosis, treatment and referral decisions", clinical=True),
     Decision(DecisionKey.MEDICAL_RECORD_CONTENT, "Content of the medical record", clinical=True),
-    Decision(DecisionKey.CODING_DECISIONS, "Diagnosis and procedure coding decisions"),
-    Decision(DecisionKey.PAYER_CONTRACT_SIGNING, "Signing payer contracts"),
-    Decision(DecisionKey.FEE_SCHEDULE, "Setting the fee schedule (prices of medical services)"),
+    Decision(DecisionKey.CODING_DECISIONS, "Diagnosis and procedure coding decisions", professional=True),
+    Decision(DecisionKey.PAYER_CONTRACT_SIGNING, "Signing payer contracts", professional=True),
+    Decision(DecisionKey.FEE_SCHEDULE, "Setting the fee schedule (prices of medical services)", professional=True),
     Decision(DecisionKey.VENDOR_IT, "Vendor selection: IT and security"),
     Decision(DecisionKey.VENDOR_EHR, "Vendor selection: EHR and PM"),
     Decision(DecisionKey.VENDOR_BILLING, "Vendor selection: billing and clearinghouse"),

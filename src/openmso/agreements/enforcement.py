@@ -147,9 +147,14 @@ def active_terms(db: Session, practice_id: int) -> ActiveTerms | None:
     if practice_id not in cache:
         version = db.scalar(select(AgreementVersion).where(AgreementVersion.practice_id == practice_id,
                                                            AgreementVersion.status == VersionStatus.SIGNED))
-        cache[practice_id] = None if version is None else ActiveTerms(
-            version.id, version.agreement_id, version.number, Terms.model_validate(version.terms))
+        cache[practice_id] = _snapshot(version)
     return cache[practice_id]
+
+
+def _snapshot(version: AgreementVersion | None) -> ActiveTerms | None:
+    if version is None:
+        return None
+    return ActiveTerms(version.id, version.agreement_id, version.number, Terms.model_validate(version.terms))
 
 
 def invalidate(db: Session) -> None:
@@ -162,9 +167,13 @@ def _forget_on_rollback(session: Session, _transaction) -> None:
     invalidate(session)
 
 
-def _check(active: ActiveTerms | None, actor: Actor, action: MsoAction, object_type: str | None,
+def evaluate(active: ActiveTerms | None, actor: Actor, action: MsoAction, object_type: str | None,
            amount: Decimal | None) -> str:
-    """The clause that allows `action`, or `_Refused` naming the clause that does not."""
+    """The clause that allows `action`, or `_Refused` naming the clause that does not.
+
+    The one decision point for governed actors, used by `authorize` and `permitted_practices`; it has
+    no side effects (refusals are audited by `authorize`).
+    """
     if active is None:
         raise _Refused(NO_AGREEMENT, "the practice has not signed an agreement that grants the MSO anything")
     terms, label = active.terms, active.label
@@ -216,7 +225,7 @@ def authorize(db: Session, actor: Actor, action: MsoAction, practice_id: int, *,
         return Grant(action, practice_id, "practice", "the practice's own business")
     active = active_terms(db, practice_id)
     try:
-        clause = _check(active, actor, action, object_type, amount)
+        clause = evaluate(active, actor, action, object_type, amount)
     except _Refused as refused:
         audit.record_refusal(db, actor, f"mso.{action.value}", object_type or "practice", object_id,
                              practice_id=practice_id, patient_id=patient_id,
@@ -226,18 +235,37 @@ def authorize(db: Session, actor: Actor, action: MsoAction, practice_id: int, *,
     return Grant(action, practice_id, "agreement", clause, active.version_id if active else None)
 
 
+def governs(actor: Actor) -> bool:
+    """Whether the agreements limit what `actor` may do (MSO users and auditors; not the practice's
+    own users, not the server itself)."""
+    return actor.user_id is not None and actor.role not in PRACTICE_ROLES
+
+
+def _preload(db: Session, practice_ids: list[int]) -> None:
+    cache: dict = db.info.setdefault(CACHE_KEY, {})
+    missing = [p for p in practice_ids if p not in cache]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start:start + 500]
+        versions = db.scalars(select(AgreementVersion).where(AgreementVersion.practice_id.in_(chunk),
+                                                             AgreementVersion.status == VersionStatus.SIGNED))
+        found = {v.practice_id: v for v in versions}
+        for practice_id in chunk:
+            cache[practice_id] = _snapshot(found.get(practice_id))
+
+
 def permitted_practices(db: Session, actor: Actor, action: MsoAction, practice_ids: list[int]) -> set[int]:
     """Of `practice_ids` (already visible to the actor), those where `action` is allowed.
 
     For listings that span practices: practices that do not allow the action are left out quietly,
     the way tenancy leaves out invisible practices; a refusal is audited only when one is asked for.
     """
-    if actor.user_id is None or actor.role in PRACTICE_ROLES:
+    if not governs(actor):
         return {p for p in practice_ids if actor.sees(p)}
+    _preload(db, practice_ids)
     allowed = set()
     for practice_id in practice_ids:
         try:
-            _check(active_terms(db, practice_id), actor, MsoAction(action), None, None)
+            evaluate(active_terms(db, practice_id), actor, MsoAction(action), None, None)
         except _Refused:
             continue
         allowed.add(practice_id)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from openmso.agreements.demo import seed_agreements
 from openmso.core import audit
 from openmso.core.security import hash_password
 from openmso.core.tenancy import SYSTEM, Role
@@ -51,6 +52,7 @@ class DemoSummary:
     payers: int = 0
     patients: int = 0
     coverages: int = 0
+    agreements: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
 
 
@@ -290,6 +292,7 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
         _bulk_patients(db, rng, practice, share, specialty.min_age, specialty.max_age, by_lob, summary, progress)
         if progress:
             progress("practices", 1)
+    summary.agreements = seed_agreements(db, built, rng)
     _users(db, built, summary)
     audit.record(db, SYSTEM, "demo.build", "mso", mso.id,
                  reason=f"seed={seed} practices={summary.practices} patients={summary.patients}")
