@@ -58,7 +58,7 @@ class OwnerOut(Read):
     id: int
     name: str
     npi: str | None
-    ownership_percent: Decimal
+    ownership_percent: Annotated[Decimal, AfterValidator(lambda value: value.quantize(Decimal("0.01")))]
 
 
 class PracticeCreate(Strict):
