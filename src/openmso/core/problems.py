@@ -9,6 +9,7 @@ nothing of the internals.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,6 +50,19 @@ def _json_safe(value):
     return str(value)
 
 
+def _without_blank_fields(request: Request) -> str | None:
+    """The same URL minus empty query fields, or None when there are none.
+
+    An HTML GET form submits every field, filled or not (`/audit?practice_id=&action=login`);
+    to a person an empty filter field means "no filter", not an invalid number or date.
+    """
+    pairs = request.query_params.multi_items()
+    kept = [(key, value) for key, value in pairs if value.strip()]
+    if len(kept) == len(pairs):
+        return None
+    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict]:
     errors = []
     for error in exc.errors():
@@ -72,6 +86,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):
+        if wants_html(request) and request.method == "GET" and (cleaned := _without_blank_fields(request)):
+            return RedirectResponse(cleaned, status_code=303)
         errors = _validation_errors(exc)
         fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
         return problem_response(request, 422, "Invalid input", f"Invalid input at: {fields}", "invalid", errors)

@@ -35,8 +35,16 @@ def _when(value) -> str:
     return str(value)
 
 
+# Words that stay upper-case when a stored code becomes a label ("mso_admin" → "MSO admin", "PLLC").
+ACRONYMS = frozenset({"api", "cpt", "csv", "mso", "npi", "pa", "pc", "pllc", "tin"})
+
+
 def _label(value) -> str:
-    return str(value or "").replace("_", " ").capitalize()
+    words = str(value or "").replace("_", " ").split()
+    words = [w.upper() if w.lower() in ACRONYMS else w.lower() for w in words]
+    if words and words[0].islower():
+        words[0] = words[0].capitalize()
+    return " ".join(words)
 
 
 def build_environment(packages: list[str]) -> Environment:

@@ -1,0 +1,129 @@
+"""Building blocks for browser tests: the live demo server, Chromium launch options, and the steps
+every domain's browser tests repeat (signing in, signing out, saving a screenshot).
+
+The fixtures in `conftest.py` wire these together; tests import the plain functions from here
+(`from tests.browser.support import login, screenshot`).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from openmso.app import create_app
+from openmso.core import migrate
+from openmso.core.db import make_engine, make_session_factory, unit_of_work
+from openmso.demo.generator import DEMO_PASSWORD, DemoSummary, build_demo
+from openmso.network.models import Practice
+from tests.conftest import test_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, headless, with nothing that phones home or needs a GPU or a user namespace.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+VIEWPORT = {"width": 1366, "height": 900}
+
+# Small enough to build in a second or two, large enough that every practice has more than one
+# page of patients and the overview has several states and specialties.
+DEMO_PRACTICES = 5
+DEMO_PATIENTS = 500
+
+
+@dataclass
+class LiveServer:
+    """A running OpenMSO over its own demo database; `url` is the base for page.goto paths."""
+
+    url: str
+    session_factory: sessionmaker[Session]
+    demo: DemoSummary
+
+    @contextmanager
+    def db(self) -> Iterator[Session]:
+        """A read-only look at the server's database, for choosing ids and names a test will look for."""
+        session = self.session_factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def practice(self, legal_name_start: str) -> Practice:
+        with self.db() as db:
+            practice = db.scalar(select(Practice).where(Practice.legal_name.startswith(legal_name_start)))
+            assert practice is not None, f"no demo practice named {legal_name_start!r}…"
+            db.expunge(practice)
+            return practice
+
+
+@contextmanager
+def serve_demo(directory: Path) -> Iterator[LiveServer]:
+    """Migrate a fresh SQLite file, fill it with the demo network, and serve it with uvicorn on a
+    free loopback port in a background thread until the block ends."""
+    url = f"sqlite:///{directory / 'browser.db'}"
+    migrate.upgrade(url)
+    session_factory = make_session_factory(make_engine(url))
+    with unit_of_work(session_factory) as db:
+        demo = build_demo(db, practices=DEMO_PRACTICES, patients=DEMO_PATIENTS)
+    # Every test signs in from 127.0.0.1; a few deliberate failures must not lock the others out.
+    settings = replace(test_settings(directory, url), login_max_failures=50, session_hours=2)
+    app = create_app(settings, session_factory)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))  # the kernel picks the port; we hand uvicorn the bound socket: no race
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="openmso-live-server",
+                              daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not server.started:
+            raise RuntimeError("the live server did not start")
+        yield LiveServer(url=f"http://127.0.0.1:{port}", session_factory=session_factory, demo=demo)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+        session_factory.kw["bind"].dispose()
+
+
+def login(page, username: str, password: str = DEMO_PASSWORD, expect_success: bool = True) -> None:
+    """Sign in through the login form, as a person would, and wait for the page after it."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form.stacked button[type=submit]")
+    if expect_success:
+        assert "/login" not in page.url, f"{username} could not sign in: {page.inner_text('main')}"
+
+
+def logout(page) -> None:
+    """Sign out with the button in the top bar (a CSRF-protected POST form)."""
+    with page.expect_navigation():
+        page.click("header .who button[type=submit]")
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG as build/screenshots/<name>.png and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def column(page, table: str, index: int) -> list[str]:
+    """The text of one column (0-based) of a table's body rows, for asserting what a list shows."""
+    return [cell.strip() for cell in page.locator(f"{table} tbody tr td:nth-child({index + 1})").all_inner_texts()]
