@@ -31,7 +31,8 @@ from openmso.rcm.claims.views import CHUNK, LocationView, iter_views
 from openmso.rcm.claims.x837 import Envelope, billing_provider, claim_transaction, professional_claim
 from openmso.x12 import GroupHeader, InterchangeHeader, InterchangeWriter, professional_claim_segments
 
-MAX_CLAIMS_PER_BATCH = 5000  # one interchange at most; also the TR3's advice for claims per ST-SE
+MAX_CLAIMS_PER_BATCH = 5000  # one interchange and one ST-SE at most (the TR3 advises at most 5,000 claims per ST)
+TRANSACTION_CONTROL_NUMBER = "0001"  # each batch is one interchange with one group and one transaction set
 IMPLEMENTATION = "005010X222A1"
 
 
@@ -59,26 +60,26 @@ def _main_location(db: Session, practice_id: int) -> LocationView:
 
 def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, now: datetime,
                  main_location: LocationView) -> tuple[str, list, object]:
-    """Render one interchange for `ids`; returns (text, claim views, total charge)."""
+    """Render one interchange for `ids`; returns (text, (claim id, practice, status) of each claim, total charge)."""
     out = io.StringIO()
     day, clock = now.date(), now.strftime("%H%M")
     header = InterchangeHeader("ZZ", envelope.submitter_id, "ZZ", envelope.receiver_id, f"{control:09d}", day,
                                clock, usage_indicator="P", acknowledgment_requested="0")
     group = GroupHeader("HC", envelope.submitter_id, envelope.receiver_id, str(control), day, clock, IMPLEMENTATION)
-    views_all, total = [], 0
+    claims, moves, total = [], [], 0
+    for views in iter_views(db, ids, CHUNK):
+        claims += [professional_claim(view) for view in views]
+        moves += [(view.id, view.practice_id, view.status) for view in views]
+        total += sum(view.total_charge for view in views)
+        billing = billing_provider(views[0], main_location)
+    transaction = claim_transaction(TRANSACTION_CONTROL_NUMBER, f"OM{control:09d}", day, clock, envelope, billing,
+                                    claims)
     with InterchangeWriter(out, header) as writer:
         writer.begin_group(group)
-        for number, views in enumerate(iter_views(db, ids, CHUNK), start=1):
-            billing = billing_provider(views[0], main_location)
-            claims = [professional_claim(view) for view in views]
-            transaction = claim_transaction(f"{number:04d}", f"OM{control:09d}", day, clock, envelope, billing,
-                                            claims)
-            writer.write_transaction("837", transaction.control_number, professional_claim_segments(transaction),
-                                     IMPLEMENTATION)
-            views_all += [(view.id, view.practice_id, view.status) for view in views]
-            total += sum(view.total_charge for view in views)
+        writer.write_transaction("837", transaction.control_number, professional_claim_segments(transaction),
+                                 IMPLEMENTATION)
         writer.end_group()
-    return out.getvalue(), views_all, total
+    return out.getvalue(), moves, total
 
 
 def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str, practice_id: int | None = None,
@@ -96,7 +97,7 @@ def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str
             now = utcnow()
             text, claims, total = _write_batch(db, chunk, envelope, control, now, main_location)
             batch = ClaimBatch(practice_id=owner, payer_id=payer_id, interchange_control_number=control,
-                               group_control_number=control, transaction_control_number="0001",
+                               group_control_number=control, transaction_control_number=TRANSACTION_CONTROL_NUMBER,
                                filename=f"837P_{control:09d}_{owner}_{payer_id}.x12", content=text,
                                sha256=hashlib.sha256(text.encode("latin-1")).hexdigest(), claim_count=len(claims),
                                total_charge=total, status="built", adapter=adapter, created_at=now)

@@ -1,0 +1,106 @@
+"""An embedded, deterministic payer and clearinghouse: reads our 837P, answers with a 999, a 277CA
+and an 835, the way a clearinghouse and a payer do — for the demo and the tests.
+
+- 999 (005010X231A1): each transaction set is read with the X12 reader; one that cannot be read is
+  rejected (IK5 R) with the segment and element at fault (IK3/IK4).
+- 277CA (005010X214): each claim is accepted (A2:20, with a payer claim number in REF*1K) or
+  rejected with a realistic reason: invalid NPI (A7:562), a diagnosis that is not billable
+  (A7:255), a date of service after the file (A7:187), a member id the payer does not know
+  (A7:164), or wrong payer (A3:116) at the payer's configured rate.
+- 835 (005010X221A1, written with `openmso.x12.write_835`): accepted claims are paid with the
+  contractual write-down (CO-45) and patient responsibility (PR-1/2/3), or denied (CO-16, CO-97,
+  CO-50, CO-29, CO-197) at the payer's rates. Every 835 balances.
+
+Decisions are a hash of the claim's patient control number and the seed: the same file always
+gets the same answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from openmso.network.identifiers import npi_problem
+from openmso.rcm.clearinghouse import x12_responses
+from openmso.rcm.clearinghouse.payer_profiles import DEFAULT_RATES, LINE_OF_BUSINESS_RATES, PayerRates, fraction
+from openmso.rcm.scrubber import codes
+from openmso.x12 import X12Error, iter_transactions, parse_837p
+from openmso.x12.claim837p import ProfessionalClaim
+
+
+@dataclass(slots=True)
+class Decision:
+    accepted: bool
+    category: str = "A2"
+    code: str = "20"
+    entity: str = ""
+    payer_claim_number: str = ""
+
+
+@dataclass
+class PayerSimulator:
+    """The payer side. `rates` by electronic payer id override the line-of-business defaults."""
+
+    seed: int = 7
+    rates: dict[str, PayerRates] = field(default_factory=dict)
+    sender_id: str = "SIMCLEARINGHOUSE"
+
+    def rates_for(self, payer_id: str, filing_indicator: str) -> PayerRates:
+        return self.rates.get(payer_id) or LINE_OF_BUSINESS_RATES.get(filing_indicator, DEFAULT_RATES)
+
+    def decide(self, claim: ProfessionalClaim, billing_npi: str, received: date) -> Decision:
+        """Accept or reject one claim at the payer's front end (277CA)."""
+        pcn = claim.patient_control_number
+        if npi_problem(billing_npi or ""):
+            return Decision(False, "A7", "562", "85")
+        if claim.rendering_provider and npi_problem(claim.rendering_provider.npi or ""):
+            return Decision(False, "A7", "562", "82")
+        if any(codes.diagnosis_problem(code) for code in claim.diagnoses):
+            return Decision(False, "A7", "255")
+        if any(line.service_date > received for line in claim.lines):
+            return Decision(False, "A7", "187")
+        if not claim.subscriber.member_id or len(claim.subscriber.member_id) < 5:
+            return Decision(False, "A7", "164", "IL")
+        rates = self.rates_for(claim.payer.payer_id, claim.subscriber.filing_indicator)
+        roll = fraction(self.seed, "reject", pcn, claim.frequency_code)
+        if roll < rates.reject:
+            category, code, entity = (("A7", "164", "IL"), ("A3", "116", ""), ("A7", "158", "QC"))[int(roll * 1e6) % 3]
+            return Decision(False, category, code, entity)
+        number = int(fraction(self.seed, "icn", pcn, claim.frequency_code) * Decimal(10**13))
+        return Decision(True, payer_claim_number=f"{received:%y%j}{number:013d}")
+
+    def respond(self, content: bytes, control: int, today: date) -> list[tuple[str, str]]:
+        """The files the clearinghouse and payer send back for one 837P interchange: (name, text) pairs."""
+        try:
+            transactions = list(iter_transactions(content))
+        except X12Error as error:
+            return [(f"999_{control:09d}.x12", x12_responses.interchange_rejected(self.sender_id, control, today,
+                                                                                  error))]
+        if not transactions:
+            return []
+        header = transactions[0].interchange
+        results = []  # (transaction, parsed or None, error or None)
+        for transaction in transactions:
+            try:
+                results.append((transaction, parse_837p(transaction), None))
+            except X12Error as error:
+                results.append((transaction, None, error))
+        files = [(f"999_{control:09d}.x12",
+                  x12_responses.implementation_acknowledgment(self.sender_id, header.sender_id, control, today,
+                                                              results))]
+        parsed = [(t, p) for t, p, error in results if p is not None]
+        if not parsed:
+            return files
+        decided = []
+        for _transaction, claim_set in parsed:
+            billing_npi = claim_set.billing_provider.npi or ""
+            decided.append((claim_set, [(c, self.decide(c, billing_npi, today)) for c in claim_set.claims]))
+        files.append((f"277CA_{control:09d}.x12",
+                      x12_responses.claim_acknowledgment(self.sender_id, header.sender_id, control, today, decided)))
+        remittances = x12_responses.remittances(self, decided, today + timedelta(days=14))
+        if remittances:
+            files.append((f"835_{control:09d}.x12",
+                          x12_responses.remittance_file(self.sender_id, header.sender_id, control,
+                                                        today + timedelta(days=14), remittances)))
+        return files

@@ -1,0 +1,229 @@
+"""The simulator's answers as X12: 999 (005010X231A1), 277CA (005010X214) and 835 (005010X221A1).
+
+The 999 and 277CA are written segment by segment through `InterchangeWriter` (the codec reads
+them, it has no typed writer for them); the 835 is built as the codec's `Remittance` model and
+written with `write_835`, so it is exactly what the remittance domain will read.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+from openmso.rcm.clearinghouse.payer_profiles import DENIALS, fraction
+from openmso.x12 import (
+    Adjustment,
+    ClaimPayment,
+    EntityName,
+    GroupHeader,
+    InterchangeHeader,
+    InterchangeWriter,
+    Party,
+    Payment,
+    Reference,
+    Remittance,
+    ServicePayment,
+    Trace,
+    X12Error,
+    write_835,
+)
+from openmso.x12.remit835 import Address
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+def _headers(functional_id: str, version: str, sender: str, receiver: str, control: int, today: date):
+    isa = InterchangeHeader("ZZ", sender, "ZZ", receiver, f"{control:09d}", today, "1200", usage_indicator="P")
+    gs = GroupHeader(functional_id, sender, receiver, str(control), today, "1200", version)
+    return isa, gs
+
+
+def _interchange(functional_id: str, version: str, sender: str, receiver: str, control: int, today: date,
+                 set_id: str, body: list) -> str:
+    out = io.StringIO()
+    isa, gs = _headers(functional_id, version, sender, receiver, control, today)
+    with InterchangeWriter(out, isa, line_breaks=True) as writer:
+        writer.begin_group(gs)
+        writer.write_transaction(set_id, "0001", body, version)
+        writer.end_group()
+    return out.getvalue()
+
+
+def _segment_errors(transaction, error: X12Error) -> list:
+    """IK3/IK4 for the segment and element an `X12Error` names (positions counted from ST = 1)."""
+    position = 1
+    if error.segment_number is not None:
+        position = max(1, error.segment_number - transaction.first_segment_number + 1)
+    body = [["IK3", error.segment_id or "ST", str(position), "", "8"]]
+    element = error.element_position
+    if element is not None:
+        main = str(element).split("-")[0]
+        if main.isdigit():
+            body.append(["IK4", main, "", "7"])
+    return body
+
+
+def implementation_acknowledgment(sender: str, receiver: str, control: int, today: date, results: list) -> str:
+    """A 999 for one functional group: per transaction set accepted (A) or rejected (R) with IK3/IK4."""
+    first = results[0][0]
+    body: list = [["AK1", "HC", first.group.control_number, first.implementation]]
+    accepted = 0
+    for transaction, _parsed, error in results:
+        body.append(["AK2", "837", transaction.control_number, transaction.implementation])
+        if error is None:
+            body.append(["IK5", "A"])
+            accepted += 1
+        else:
+            body += _segment_errors(transaction, error)
+            body.append(["IK5", "R", "5"])
+    status = "A" if accepted == len(results) else ("R" if accepted == 0 else "P")
+    body.append(["AK9", status, str(len(results)), str(len(results)), str(accepted)])
+    return _interchange("FA", "005010X231A1", sender, receiver, control, today, "999", body)
+
+
+def interchange_rejected(sender: str, control: int, today: date, error: X12Error) -> str:
+    """A 999 for an interchange that could not be read at all (no group to acknowledge)."""
+    body = [["AK1", "HC", "0", "005010X222A1"], ["AK9", "R", "0", "0", "0", "1"]]
+    return _interchange("FA", "005010X231A1", sender, "UNKNOWN", control, today, "999", body)
+
+
+def claim_acknowledgment(sender: str, receiver: str, control: int, today: date, decided: list) -> str:
+    """A 277CA: per 837 transaction, the billing provider and each claim's STC (2200D)."""
+    body: list = [["BHT", "0085", "08", f"{control:09d}", today, "1200", "TH"]]
+    hl = 1
+    body += [["HL", "1", "", "20", "1"], ["NM1", "PR", "2", "SIMULATED PAYER CLEARINGHOUSE", "", "", "", "", "46",
+                                                   sender], ["TRN", "1", f"{control:09d}"],
+             ["DTP", "050", "D8", today], ["DTP", "009", "D8", today]]
+    hl = 2
+    body += [["HL", "2", "1", "21", "1"], ["NM1", "41", "2", "SUBMITTER", "", "", "", "", "46", receiver]]
+    for claim_set, decisions in decided:
+        accepted = [c for c, d in decisions if d.accepted]
+        rejected = [c for c, d in decisions if not d.accepted]
+        body += [["TRN", "2", claim_set.reference],
+                 ["STC", ("A1", "19", "PR"), today, "WQ", sum((c.total_charge for c, _ in decisions), ZERO)],
+                 ["QTY", "90", str(len(accepted))] if accepted else None,
+                 ["QTY", "AA", str(len(rejected))] if rejected else None,
+                 ["AMT", "YU", sum((c.total_charge for c in accepted), ZERO)] if accepted else None,
+                 ["AMT", "YY", sum((c.total_charge for c in rejected), ZERO)] if rejected else None]
+        hl += 1
+        provider_hl = hl
+        billing = claim_set.billing_provider
+        body += [["HL", str(hl), "2", "19", "1"],
+                 ["NM1", "85", "2", billing.last_or_organization, "", "", "", "", "XX", billing.npi],
+                 ["TRN", "1", "0"]]
+        for claim, decision in decisions:
+            hl += 1
+            subscriber = claim.subscriber
+            patient_last = claim.patient.last_name if claim.patient else subscriber.last_name
+            patient_first = claim.patient.first_name if claim.patient else subscriber.first_name
+            body += [["HL", str(hl), str(provider_hl), "PT"],
+                     ["NM1", "QC", "1", patient_last, patient_first, "", "", "", "MI", subscriber.member_id],
+                     ["TRN", "2", claim.patient_control_number],
+                     ["STC", (decision.category, decision.code, decision.entity), today,
+                      "WQ" if decision.accepted else "U", claim.total_charge]]
+            if decision.accepted:
+                body.append(["REF", "1K", decision.payer_claim_number])
+            first = min(line.service_date for line in claim.lines)
+            last = max(line.service_date_end or line.service_date for line in claim.lines)
+            body.append(["DTP", "472", "D8", first] if first == last else
+                        ["DTP", "472", "RD8", f"{first:%Y%m%d}-{last:%Y%m%d}"])
+    return _interchange("HN", "005010X214", sender, receiver, control, today, "277",
+                        [segment for segment in body if segment is not None])
+
+
+def _paid_line(line, rates, roll: Decimal, first_line: bool) -> ServicePayment:
+    allowed = (line.charge * rates.allowed).quantize(CENT)
+    paid_line = ServicePayment(line.procedure, line.charge, ZERO, units_paid=line.units)
+    paid_line.dates["472"] = line.service_date
+    paid_line.line_item_control_number = line.line_item_control_number
+    paid_line.amounts["B6"] = allowed
+    if line.charge > allowed:
+        paid_line.adjustments.append(Adjustment("CO", "45", line.charge - allowed))
+    share = ZERO
+    if roll < rates.deductible_share:
+        share = min(allowed, Decimal("150.00"))
+        paid_line.adjustments.append(Adjustment("PR", "1", share))
+    elif first_line and rates.copay and line.procedure.code.startswith("99"):
+        share = min(allowed, rates.copay)
+        paid_line.adjustments.append(Adjustment("PR", "3", share))
+    elif rates.coinsurance:
+        share = (allowed * rates.coinsurance).quantize(CENT)
+        paid_line.adjustments.append(Adjustment("PR", "2", share))
+    paid_line.paid = allowed - share
+    return paid_line
+
+
+def _denied_line(line, reason: tuple[str, str, str]) -> ServicePayment:
+    group, code, remark = reason
+    denied = ServicePayment(line.procedure, line.charge, ZERO, units_paid=line.units)
+    denied.dates["472"] = line.service_date
+    denied.line_item_control_number = line.line_item_control_number
+    denied.adjustments.append(Adjustment(group, code, line.charge))
+    if remark:
+        denied.remarks.append(Reference("HE", remark))
+    return denied
+
+
+def _claim_payment(simulator, claim, decision, rates) -> ClaimPayment:
+    pcn = claim.patient_control_number
+    denied = fraction(simulator.seed, "deny", pcn) < rates.deny
+    lines = []
+    for number, line in enumerate(claim.lines):
+        roll = fraction(simulator.seed, "line", pcn, number)
+        if denied:
+            lines.append(_denied_line(line, DENIALS[int(fraction(simulator.seed, "why", pcn) * len(DENIALS))]))
+        elif number > 0 and roll > Decimal("0.97"):
+            lines.append(_denied_line(line, ("CO", "97", "M15")))  # bundled into the first line
+        else:
+            lines.append(_paid_line(line, rates, fraction(simulator.seed, "share", pcn), number == 0))
+    paid = sum((line.paid for line in lines), ZERO)
+    patient = sum((a.amount for line in lines for a in line.adjustments if a.group_code == "PR"), ZERO)
+    payment = ClaimPayment(pcn, "4" if denied else "1", claim.total_charge, paid, patient,
+                           claim.subscriber.filing_indicator, decision.payer_claim_number, claim.place_of_service,
+                           claim.frequency_code, 1)
+    payment.names["QC"] = EntityName("QC", "1", claim.patient.last_name if claim.patient
+                                     else claim.subscriber.last_name,
+                                     claim.patient.first_name if claim.patient else claim.subscriber.first_name,
+                                     "", "", "MI", claim.subscriber.member_id)
+    payment.service_lines = lines
+    return payment
+
+
+def remittances(simulator, decided: list, paid_on: date) -> list[Remittance]:
+    """One 835 per 837 transaction (one payer, one billing provider) for its accepted claims."""
+    result = []
+    for number, (claim_set, decisions) in enumerate(decided, start=1):
+        accepted = [(c, d) for c, d in decisions if d.accepted]
+        if not accepted:
+            continue
+        payer = accepted[0][0].payer
+        rates = simulator.rates_for(payer.payer_id, accepted[0][0].subscriber.filing_indicator)
+        claims = [_claim_payment(simulator, c, d, rates) for c, d in accepted]
+        total = sum((c.paid for c in claims), ZERO)
+        company = "1" + payer.payer_id.rjust(9, "0")[-9:]
+        trace_number = f"{int(claim_set.reference[2:] or 0):09d}{number}"
+        payment = Payment("I" if total > 0 else "H", total, "C", "ACH" if total > 0 else "NON",
+                          "CCP" if total > 0 else "", date=paid_on)
+        if total > 0:
+            payment.sender_dfi_qualifier, payment.sender_dfi_id = "01", "021000021"
+            payment.sender_account_qualifier, payment.sender_account = "DA", "123456789"
+            payment.payer_company_id = company
+            payment.receiver_dfi_qualifier, payment.receiver_dfi_id = "01", "011000015"
+            payment.receiver_account_qualifier, payment.receiver_account = "DA", "987654321"
+        billing = claim_set.billing_provider
+        payer_party = Party("PR", payer.name or "PAYER", "XV", payer.payer_id,
+                            Address(("PO BOX 1000",), "ANYTOWN", "PA", "17101"))
+        payee = Party("PE", billing.last_or_organization, "XX", billing.npi or "", billing.address,
+                      [Reference("TJ", billing.tax_id)] if billing.tax_id else [])
+        result.append(Remittance(f"{number:04d}", payment, Trace("1", trace_number, company), payer_party, payee,
+                                 production_date=paid_on, claims=claims))
+    return result
+
+
+def remittance_file(sender: str, receiver: str, control: int, today: date, items: list[Remittance]) -> str:
+    out = io.StringIO()
+    isa, gs = _headers("HP", "005010X221A1", sender, receiver, control, today)
+    write_835(out, items, isa, gs, line_breaks=True)
+    return out.getvalue()
