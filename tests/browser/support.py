@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 import uvicorn
 from sqlalchemy import select
@@ -100,8 +101,12 @@ def serve_demo(directory: Path) -> Iterator[LiveServer]:
 
 
 def login(page, username: str, password: str = DEMO_PASSWORD, expect_success: bool = True) -> None:
-    """Sign in through the login form, as a person would, and wait for the page after it."""
-    page.goto("/login")
+    """Sign in through the login form, as a person would, and wait for the page after it.
+
+    On a login form already open (after being sent there from another page) it signs in there, so
+    the form's `next` takes the browser back to where it was going."""
+    if urlparse(page.url).path != "/login":
+        page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     with page.expect_navigation():

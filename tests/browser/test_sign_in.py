@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 def test_wrong_password_shows_the_error_and_keeps_you_on_the_form(page):
     response = page.goto("/")
-    assert response.ok and page.url.endswith("/login?next=/")  # not signed in: sent to the form
+    assert response.ok and page.url.endswith("/login?next=%2F")  # not signed in: sent to the form
     screenshot(page, "login")
     login(page, "admin", "not-the-password", expect_success=False)
     assert "/login" in page.url
@@ -64,3 +64,14 @@ def test_sign_out_ends_the_session(page):
     page.goto("/")
     assert "/login" in page.url, "a signed-out browser must not reach the overview"
     assert page.locator("#practices").count() == 0
+
+
+def test_signing_in_returns_to_the_page_that_was_asked_for(page, live_server):
+    practice = live_server.practice("Lone Star Pediatrics")
+    wanted = f"/practices/{practice.id}?page=2"
+    page.goto(wanted)
+    assert "/login?next=" in page.url
+    login(page, "biller.tx")
+    assert page.url == live_server.url + wanted
+    assert page.locator("h1").inner_text().startswith(practice.legal_name)
+    assert "Page 2 of" in page.locator("#patients .pager").inner_text()

@@ -77,7 +77,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OpenMSOError)
     async def _domain_error(request: Request, exc: OpenMSOError):
         if isinstance(exc, Unauthorized) and wants_html(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            # Back to the very page asked for after signing in, its query (a filter, a page) included.
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/login?" + urlencode({"next": wanted}), status_code=303)
         headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyAttempts) else None
         if isinstance(exc, Unauthorized):
             headers = {"WWW-Authenticate": 'Bearer realm="openmso"'}
