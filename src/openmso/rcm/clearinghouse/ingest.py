@@ -20,6 +20,7 @@ from openmso.core.errors import Conflict, OpenMSOError
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Practice
+from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many
@@ -123,6 +124,8 @@ def _apply_277ca(db: Session, actor: Actor, record: InboundFile, content: bytes)
             updated += advance_many(db, actor, [Move(claim.id, claim.practice_id, claim.status, (event,),
                                                      f"277CA: {words}", extra)], inbound_file_id=record.id)
             db.expire(claim)
+            if event is ClaimEvent.PAYER_ACCEPT and claim.frequency_code != "1":
+                claims_service.supersede_on_acceptance(db, actor, claim)
     return updated
 
 

@@ -1,0 +1,235 @@
+"""Claims use cases: find and read claims (tenancy-scoped, PHI reads audited), the worklists,
+and the changes a biller makes to one claim (hold, release, correct, replace or void, bill the
+secondary payer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openmso.core import audit
+from openmso.core.errors import Conflict, Invalid, NotFound
+from openmso.core.pagination import PageParams, Slice, fetch_page
+from openmso.core.tenancy import Actor, visible
+from openmso.network.models import Coverage, Patient, Practice
+from openmso.rcm.claims import access, numbers
+from openmso.rcm.claims.models import Claim, ClaimBatch, ClaimEdit, ClaimLine, TimelineEntry
+from openmso.rcm.claims.schemas import Correction, PrimaryAdjudication
+from openmso.rcm.claims.states import ADJUDICATED, REJECTED, ClaimEvent, ClaimStatus
+from openmso.rcm.claims.timeline import advance, record_created
+
+
+class ClaimSort(StrEnum):
+    NEWEST = "newest"
+    SERVICE_DATE = "service_date"
+    CHARGE = "charge"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimFilter:
+    practice_id: int | None = None
+    payer_id: int | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: ClaimSort = ClaimSort.NEWEST
+
+
+_ORDER = {ClaimSort.NEWEST: (Claim.id.desc(),), ClaimSort.SERVICE_DATE: (Claim.service_date_from.desc(), Claim.id),
+          ClaimSort.CHARGE: (Claim.total_charge.desc(), Claim.id)}
+
+
+def _listable(db: Session, actor: Actor, criteria: ClaimFilter):
+    """Visible claims of the practices whose PHI the actor may read, filtered."""
+    practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    allowed = access.readable_practices(db, actor, practice_ids)
+    query = visible(select(Claim), actor).where(Claim.practice_id.in_(sorted(allowed)))
+    if criteria.practice_id is not None:
+        query = query.where(Claim.practice_id == criteria.practice_id)
+    if criteria.payer_id is not None:
+        query = query.where(Claim.payer_id == criteria.payer_id)
+    if criteria.status:
+        query = query.where(Claim.status == criteria.status)
+    if criteria.date_from is not None:
+        query = query.where(Claim.service_date_from >= criteria.date_from)
+    if criteria.date_to is not None:
+        query = query.where(Claim.service_date_from <= criteria.date_to)
+    return query.order_by(*_ORDER[criteria.sort])
+
+
+def list_claims(db: Session, actor: Actor, criteria: ClaimFilter, params: PageParams) -> Slice:
+    """A page of claims; the listing (which names patients) is audited as a PHI read."""
+    page = fetch_page(db, _listable(db, actor, criteria), params)
+    audit.record(db, actor, "claim.list", "claim", None, practice_id=criteria.practice_id,
+                 reason=f"status={criteria.status} payer={criteria.payer_id} page={params.page} rows={len(page.rows)}")
+    return page
+
+
+def status_counts(db: Session, actor: Actor, practice_id: int | None = None) -> dict[str, int]:
+    query = visible(select(Claim.status, func.count()), actor, Claim).group_by(Claim.status)
+    if practice_id is not None:
+        query = query.where(Claim.practice_id == practice_id)
+    return dict(db.execute(query).all())
+
+
+def scrubber_worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | None = None) -> Slice:
+    """Held claims with their failed edits, oldest service first (timely filing runs from it)."""
+    query = _listable(db, actor, ClaimFilter(practice_id=practice_id, status=ClaimStatus.HELD))
+    page = fetch_page(db, query.order_by(None).order_by(Claim.service_date_from, Claim.id), params)
+    audit.record(db, actor, "claim.worklist_scrubber", "claim", None, practice_id=practice_id,
+                 reason=f"rows={len(page.rows)}")
+    return page
+
+
+def rejection_worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | None = None) -> Slice:
+    """Claims rejected by the clearinghouse (999) or the payer (277CA), with the reasons in words."""
+    query = _listable(db, actor, ClaimFilter(practice_id=practice_id)).where(Claim.status.in_(REJECTED))
+    page = fetch_page(db, query.order_by(None).order_by(Claim.updated_at.desc(), Claim.id), params)
+    audit.record(db, actor, "claim.worklist_rejections", "claim", None, practice_id=practice_id,
+                 reason=f"rows={len(page.rows)}")
+    return page
+
+
+def edits_for(db: Session, claim_ids: list[int]) -> dict[int, list[ClaimEdit]]:
+    result: dict[int, list[ClaimEdit]] = {claim_id: [] for claim_id in claim_ids}
+    if claim_ids:
+        for edit in db.scalars(select(ClaimEdit).where(ClaimEdit.claim_id.in_(claim_ids))
+                               .order_by(ClaimEdit.claim_id, ClaimEdit.severity, ClaimEdit.id)):
+            result[edit.claim_id].append(edit)
+    return result
+
+
+def get_claim(db: Session, actor: Actor, claim_id: int, *, audit_read: bool = True) -> Claim:
+    """One claim (404 when invisible); reading it is a PHI read under the practice's agreement, audited."""
+    claim = db.scalar(visible(select(Claim), actor).where(Claim.id == claim_id))
+    if claim is None:
+        raise NotFound("Claim not found")
+    access.can_read(db, actor, claim.practice_id, object_id=claim.id, patient_id=claim.patient_id)
+    if audit_read:
+        audit.record(db, actor, "claim.read", "claim", claim.id, practice_id=claim.practice_id,
+                     patient_id=claim.patient_id)
+    return claim
+
+
+@dataclass
+class ClaimDetail:
+    claim: Claim
+    patient: Patient
+    edits: list[ClaimEdit]
+    timeline: list[TimelineEntry]
+    batch: ClaimBatch | None
+    segments: list[str]
+
+
+def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
+    """Everything the claim page shows: lines, edits, timeline and the segments sent for it."""
+    claim = get_claim(db, actor, claim_id)
+    edits = edits_for(db, [claim.id])[claim.id]
+    timeline = list(db.scalars(select(TimelineEntry).where(TimelineEntry.claim_id == claim.id)
+                               .order_by(TimelineEntry.id)))
+    batch = db.get(ClaimBatch, claim.batch_id) if claim.batch_id else None
+    return ClaimDetail(claim, db.get(Patient, claim.patient_id), edits, timeline, batch,
+                       segments_sent(batch, claim) if batch else [])
+
+
+def segments_sent(batch: ClaimBatch, claim: Claim) -> list[str]:
+    """The claim's own segments (from its 2000B HL to the next HL) in the exact file that was sent."""
+    terminator = batch.content[105]
+    separator = batch.content[3]
+    segments = [s.strip() for s in batch.content.split(terminator) if s.strip()]
+    marker = f"CLM{separator}{claim.patient_control_number}{separator}"
+    at = next((i for i, s in enumerate(segments) if s.startswith(marker)), None)
+    if at is None:
+        return []
+    start = max(i for i in range(at) if segments[i].startswith(f"HL{separator}") and
+                segments[i].split(separator)[3] == "22")
+    end = next((i for i in range(at, len(segments)) if segments[i].startswith((f"HL{separator}", f"SE{separator}"))),
+               len(segments))
+    return segments[start:end]
+
+
+def change_status(db: Session, actor: Actor, claim_id: int, event: ClaimEvent, note: str | None = None) -> Claim:
+    """Hold, release, correct (after a rejection) or close one claim."""
+    claim = get_claim(db, actor, claim_id, audit_read=False)
+    access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
+    if event is ClaimEvent.RELEASE and claim.error_count:
+        raise Conflict(f"the claim has {claim.error_count} scrubber error(s); fix them and scrub again")
+    advance(db, actor, claim, event, note)
+    audit.record(db, actor, f"claim.{event.value}", "claim", claim.id, practice_id=claim.practice_id,
+                 patient_id=claim.patient_id, reason=note)
+    return claim
+
+
+def _copy(db: Session, actor: Actor, claim: Claim, **changes) -> Claim:
+    pcn = numbers.patient_control_numbers(db, claim.practice_id, 1)[0]
+    fields = {c.key: getattr(claim, c.key) for c in Claim.__table__.columns
+              if c.key not in ("id", "created_at", "updated_at", "submitted_at", "batch_id", "status_codes",
+                               "status_reason", "error_count", "warning_count")}
+    copy = Claim(**{**fields, "patient_control_number": pcn, "status": ClaimStatus.DRAFT, **changes})
+    copy.lines = [ClaimLine(practice_id=line.practice_id, charge_id=line.charge_id, line_number=line.line_number,
+                            procedure_code=line.procedure_code, modifiers=line.modifiers, units=line.units,
+                            charge_amount=line.charge_amount, service_date=line.service_date,
+                            service_date_end=line.service_date_end, pointers=line.pointers) for line in claim.lines]
+    db.add(copy)
+    db.flush()
+    return copy
+
+
+def correct(db: Session, actor: Actor, claim_id: int, data: Correction) -> Claim:
+    """Create a replacement (frequency 7) or void (8) of an adjudicated or accepted claim, referencing
+    the payer's claim number (REF*F8); the new claim is scrubbed and submitted like any other."""
+    claim = get_claim(db, actor, claim_id, audit_read=False)
+    access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
+    if claim.status not in (ClaimStatus.PAYER_ACCEPTED, *ADJUDICATED):
+        raise Conflict(f"only a claim the payer accepted can be replaced or voided; this one is {claim.status} "
+                       "(a rejected claim is corrected and resubmitted as an original)")
+    if not claim.payer_claim_number:
+        raise Conflict("the payer's claim number is not known yet (it comes with the 277CA or the 835)")
+    frequency = "7" if data.kind == "replace" else "8"
+    copy = _copy(db, actor, claim, frequency_code=frequency, original_claim_id=claim.id)
+    record_created(db, actor, [(copy.id, copy.practice_id)],
+                   f"{'replacement' if frequency == '7' else 'void'} of {claim.patient_control_number}: {data.reason}")
+    audit.record(db, actor, f"claim.{data.kind}", "claim", copy.id, practice_id=claim.practice_id,
+                 patient_id=claim.patient_id, reason=f"of claim {claim.id}: {data.reason}")
+    return copy
+
+
+def supersede_on_acceptance(db: Session, actor: Actor, correction: Claim) -> None:
+    """When a replacement or void is accepted by the payer, the claim it corrects is closed."""
+    if correction.original_claim_id is None:
+        return
+    original = db.get(Claim, correction.original_claim_id)
+    if original is not None and original.status != ClaimStatus.CLOSED:
+        advance(db, actor, original, ClaimEvent.SUPERSEDE, f"superseded by {correction.patient_control_number}")
+
+
+def bill_secondary(db: Session, actor: Actor, claim_id: int, data: PrimaryAdjudication) -> Claim:
+    """After the primary pays, bill the patient's next coverage (SBR01 S) carrying the primary's
+    adjudication for coordination of benefits."""
+    claim = get_claim(db, actor, claim_id, audit_read=False)
+    access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
+    if claim.status not in (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID):
+        raise Conflict(f"the secondary is billed after the primary pays; this claim is {claim.status}")
+    if data.paid + data.patient_responsibility > claim.total_charge:
+        raise Invalid.field(["body", "paid"], "paid plus patient responsibility exceeds the claim's charge")
+    current = db.get(Coverage, claim.coverage_id) if claim.coverage_id else None
+    patient = db.get(Patient, claim.patient_id)
+    following = [c for c in patient.coverages if current is not None and c.priority > current.priority
+                 and c.active_on(claim.service_date_from)]
+    if not following:
+        raise Conflict("the patient has no further coverage active on the date of service")
+    secondary = following[0]
+    responsibility = "S" if claim.payer_responsibility == "P" else "T"
+    copy = _copy(db, actor, claim, coverage_id=secondary.id, payer_id=secondary.payer_id,
+                 payer_responsibility=responsibility, primary_claim_id=claim.id, frequency_code="1",
+                 payer_claim_number=None, original_claim_id=None, primary_paid=data.paid,
+                 primary_patient_responsibility=data.patient_responsibility, primary_paid_on=data.paid_on)
+    record_created(db, actor, [(copy.id, copy.practice_id)],
+                   f"secondary to {claim.patient_control_number}: primary paid {data.paid}")
+    audit.record(db, actor, "claim.bill_secondary", "claim", copy.id, practice_id=claim.practice_id,
+                 patient_id=claim.patient_id, reason=f"after claim {claim.id}")
+    return copy
