@@ -7,6 +7,8 @@ import typer
 from openmso.core import cli as core_cli
 from openmso.demo import cli as demo_cli
 from openmso.identity import cli as identity_cli
+from openmso.rcm.claims import cli as claims_cli
+from openmso.rcm.clearinghouse import cli as clearinghouse_cli
 from openmso.x12 import cli as x12_cli
 
 app = typer.Typer(help="OpenMSO: the operating platform of a healthcare MSO.", no_args_is_help=True)
@@ -16,6 +18,8 @@ app.add_typer(core_cli.audit_app, name="audit")
 app.add_typer(identity_cli.app, name="user")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(x12_cli.app, name="x12")
+app.add_typer(claims_cli.app, name="claims")
+app.add_typer(clearinghouse_cli.app, name="clearinghouse")
 
 if __name__ == "__main__":
     app()
