@@ -87,9 +87,11 @@ def _with_credentialing(terms: Terms) -> Terms:
 
 
 def _friendly_pc(start: date, rng: random.Random) -> Terms:
-    return presets.friendly_pc_terms(start)
+    # A new arrangement (2026), so Oregon SB 951 already reaches it rather than from 2029.
+    return presets.friendly_pc_terms(max(start, NEW_IN_OREGON))
 
 
+NEW_IN_OREGON = date(2026, 2, 1)
 # (recipe, amendment, leave the amendment as an open draft)
 HAND_PICKED = {
     "Austin Family Medicine Associates, PLLC": (_clean, "fee", False),
@@ -126,6 +128,7 @@ def seed_agreements(db: Session, practices: list[Practice], rng: random.Random) 
                                                                               False))
         start = practice.affiliated_on or date(2024, 1, 1)
         terms = recipe(start, rng)
+        start = terms.term.effective_on
         agreement = service.create_agreement(db, SYSTEM, schemas.AgreementCreate(
             practice_id=practice.id, title=f"Management Services Agreement — {practice.legal_name}", terms=terms))
         owner = practice.owners[0].name if practice.owners else "Managing physician"

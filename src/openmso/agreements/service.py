@@ -78,6 +78,10 @@ def active_version(db: Session, actor: Actor, practice_id: int) -> AgreementVers
         AgreementVersion.practice_id == practice_id, AgreementVersion.status == VersionStatus.SIGNED))
 
 
+def visible_practices(actor: Actor):
+    return visible(select(Practice), actor).order_by(Practice.legal_name)
+
+
 def practice_of(db: Session, actor: Actor, practice_id: int) -> Practice:
     practice = db.scalar(visible(select(Practice), actor).where(Practice.id == practice_id))
     if practice is None:

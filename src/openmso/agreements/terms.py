@@ -61,7 +61,8 @@ class FriendlyPcControls(Part):
 
 class Structure(Part):
     model: AgreementModel = AgreementModel.SERVICE_ONLY
-    mso_equity_percent: Rate | None = None
+    mso_equity_percent: Rate | None = None  # the investor's economic stake in the practice (or its profits)
+    private_equity_backed: bool = False  # the MSO is owned or controlled by a private-equity group or hedge fund
     controls: FriendlyPcControls = Field(default_factory=FriendlyPcControls)
 
 
