@@ -182,8 +182,10 @@ def _coverage_plan(rng: random.Random, age: int, by_lob: dict[str, list[Payer]])
     return [(pick("commercial"), "spouse" if rng.random() < 0.18 else "self")]
 
 
-def _bulk_patients(db: Session, rng: random.Random, practice: Practice, count: int, min_age: int, max_age: int,
-                   by_lob: dict[str, list[Payer]], summary: DemoSummary, progress: Progress | None) -> None:
+def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: int, count: int, min_age: int,
+                   max_age: int, by_lob: dict[str, list[Payer]], summary: DemoSummary,
+                   progress: Progress | None) -> None:
+    """Patients of the practice numbered `number` in the demo, with coverages typical of their age."""
     relation_codes = {"self": SubscriberRelation.SELF, "spouse": SubscriberRelation.SPOUSE,
                       "child": SubscriberRelation.CHILD}
     written = 0
@@ -195,7 +197,7 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, count: i
             female = rng.random() < 0.52
             born = AS_OF - timedelta(days=age * 365 + rng.randint(0, 364))
             rows.append({
-                "practice_id": practice.id, "mrn": f"{practice.id:03d}-{n + 1:07d}",
+                "practice_id": practice.id, "mrn": f"{number:03d}-{n + 1:07d}",
                 "first_name": rng.choice(catalog.FIRST_NAMES_F if female else catalog.FIRST_NAMES_M),
                 "last_name": rng.choice(catalog.LAST_NAMES), "birth_date": born, "sex": "F" if female else "M",
                 "email": None, "consent_hipaa_notice": rng.random() < 0.97,
@@ -289,7 +291,8 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
         if index == len(seeds) - 1:
             share = patients - summary.patients
         specialty = catalog.SPECIALTIES[practice_seed.specialty]
-        _bulk_patients(db, rng, practice, share, specialty.min_age, specialty.max_age, by_lob, summary, progress)
+        _bulk_patients(db, rng, practice, index + 1, share, specialty.min_age, specialty.max_age, by_lob, summary,
+                       progress)
         if progress:
             progress("practices", 1)
     summary.agreements = seed_agreements(db, built, rng)
