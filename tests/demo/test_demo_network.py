@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -59,3 +60,11 @@ def test_same_seed_same_network(session_factory):
     build_demo(second, seed=11, practices=3, patients=200)
     assert _fingerprint(second) == one
     second.rollback()
+
+
+def test_medicare_members_carry_a_cms_format_beneficiary_identifier(db):
+    build_demo(db, practices=3, patients=600)
+    ids = db.scalars(select(Coverage.member_id).join(Payer).where(Payer.line_of_business == "medicare")).all()
+    mbi = re.compile(r"^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d"
+                     r"[AC-HJKMNP-RT-Y]{2}\d{2}$")
+    assert ids and all(mbi.match(i) for i in ids), [i for i in ids if not mbi.match(i)][:3]

@@ -94,6 +94,22 @@ def _practice_seeds(count: int, rng: random.Random) -> list[catalog.PracticeSeed
     return seeds
 
 
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # CMS Medicare Beneficiary Identifier: no S, L, O, I, B, Z
+
+
+def medicare_beneficiary_identifier(rng: random.Random) -> str:
+    """An 11-character MBI in CMS's format (e.g. 1EG4-TE5-MK73 without dashes)."""
+    digit, alpha = "0123456789", MBI_LETTERS
+    pattern = ["123456789", alpha, alpha + digit, digit, alpha, alpha + digit, digit, alpha, alpha, digit, digit]
+    return "".join(rng.choice(chars) for chars in pattern)
+
+
+def _member_id(rng: random.Random, payer: Payer) -> str:
+    if payer.line_of_business == "medicare":
+        return medicare_beneficiary_identifier(rng)
+    return f"{payer.payer_code[:3].upper()}{rng.randrange(10**9):09d}"
+
+
 def _address(rng: random.Random, state: str) -> dict:
     city, zip_prefix, area = rng.choice(catalog.CITIES[state])
     return {
@@ -219,7 +235,7 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: 
                 }
                 coverages.append({
                     "practice_id": practice.id, "patient_id": patient_id, "payer_id": payer.id,
-                    "member_id": f"{payer.payer_code[:3].upper()}{rng.randrange(10**9):09d}",
+                    "member_id": _member_id(rng, payer),
                     "group_number": f"G{rng.randrange(10**5):05d}" if payer.line_of_business == "commercial" else None,
                     "priority": priority, "subscriber_relation": code.value,
                     "subscriber_first_name": None, "subscriber_last_name": None, "subscriber_birth_date": None,
