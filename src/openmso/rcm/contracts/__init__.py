@@ -1,0 +1,1 @@
+"""Payer contracts: effective-dated fee schedules per practice and the expected allowed amount."""
