@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.demo import seed_agreements
@@ -222,7 +222,10 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: 
                 **_address(rng, practice.primary_state),
             })
             plans.append((born, _coverage_plan(rng, age, by_lob)))
-        ids = db.scalars(insert(Patient).returning(Patient.id, sort_by_parameter_order=True), rows).all()
+        # Core inserts on the tables (not ORM bulk inserts): one multi-row statement per batch on both
+        # engines, where the ORM would split rows into many small groups by which values are None.
+        patients = Patient.__table__
+        ids = db.execute(patients.insert().returning(patients.c.id, sort_by_parameter_order=True), rows).scalars().all()
         coverages = []
         for patient_id, row, (born, plan) in zip(ids, rows, plans, strict=True):
             for priority, (payer, relation) in enumerate(plan, start=1):
@@ -243,7 +246,7 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: 
                     "effective_to": None, **subscriber,
                 })
         if coverages:
-            db.execute(insert(Coverage), coverages)
+            db.execute(Coverage.__table__.insert(), coverages)
         written += size
         summary.patients += size
         summary.coverages += len(coverages)
