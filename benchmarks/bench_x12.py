@@ -56,7 +56,7 @@ def bare_split(path: Path) -> int:
 
 
 def envelope_only(path: Path) -> int:
-    return sum(len(t.segments) for t in iter_transactions(path))
+    return sum(len(t.raw_segments) for t in iter_transactions(path))
 
 
 def typed_835(path: Path) -> int:

@@ -1,8 +1,8 @@
 """Interchange (ISA/IEA), functional group (GS/GE) and transaction set (ST/SE) structure.
 
-The reader streams transaction sets one at a time as plain lists of segments (each a list of
-element strings, ``segment[0]`` the segment id) and checks the control structure defined in
-X12.5 and appendix B of every 005010 TR3:
+The reader streams transaction sets one at a time, each as its segment texts (`raw_segments`;
+`segments` splits them into element lists, ``segment[0]`` the segment id, on first use) and
+checks the control structure defined in X12.5 and appendix B of every 005010 TR3:
 
 - IEA01 is the number of functional groups, IEA02 equals ISA13;
 - GE01 is the number of transaction sets, GE02 equals GS06;
@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from operator import methodcaller
 
 from openmso.x12.errors import X12Error
-from openmso.x12.tokenizer import Delimiters, SegmentReader, Source
+from openmso.x12.tokenizer import Batch, Delimiters, SegmentReader, Source
 
 _CONTROL_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
@@ -57,19 +58,49 @@ class GroupHeader:
     agency: str = "X"
 
 
-@dataclass(slots=True)
 class Transaction:
-    """One transaction set, ST to SE inclusive, with where each segment was in the input."""
+    """One transaction set, ST to SE inclusive, with where each segment was in the input.
 
-    set_id: str
-    control_number: str
-    implementation: str  # ST03, or GS08 when ST03 is absent
-    segments: list[list[str]]
-    offsets: list[int]
-    first_segment_number: int
-    delimiters: Delimiters
-    interchange: InterchangeHeader
-    group: GroupHeader
+    Segments are kept as text (`raw_segments`); `segments` (element lists) and `offsets` (byte
+    offset of each segment) are computed on first use. The typed 835 reader splits each text as it
+    reads it, so a large remittance never holds a list per segment (see `tokenizer`).
+    """
+
+    __slots__ = ("set_id", "control_number", "implementation", "raw_segments", "first_segment_number",
+                 "delimiters", "interchange", "group", "_spans", "_segments", "_offsets")
+
+    def __init__(self, set_id: str, control_number: str, implementation: str, raw_segments: list[str],
+                 spans: list[tuple[Batch, int, int]], first_segment_number: int, delimiters: Delimiters,
+                 interchange: InterchangeHeader, group: GroupHeader) -> None:
+        self.set_id = set_id
+        self.control_number = control_number
+        self.implementation = implementation  # ST03, or GS08 when ST03 is absent
+        self.raw_segments = raw_segments
+        self.first_segment_number = first_segment_number
+        self.delimiters = delimiters
+        self.interchange = interchange
+        self.group = group
+        self._spans = spans  # (batch, start, stop): where the segments lie in the tokenizer's batches
+        self._segments: list[list[str]] | None = None
+        self._offsets: list[int] | None = None
+
+    @property
+    def segments(self) -> list[list[str]]:
+        """Each segment as a list of elements, ``[0]`` the segment id."""
+        if self._segments is None:
+            self._segments = list(map(methodcaller("split", self.delimiters.element), self.raw_segments))
+        return self._segments
+
+    @property
+    def offsets(self) -> list[int]:
+        """Byte offset of each segment in the input."""
+        if self._offsets is None:
+            self._offsets = [offset for batch, start, stop in self._spans for offset in batch.offsets[start:stop]]
+        return self._offsets
+
+    def __repr__(self) -> str:
+        return (f"Transaction(set_id={self.set_id!r}, control_number={self.control_number!r}, "
+                f"segments={len(self.raw_segments)}, first_segment_number={self.first_segment_number})")
 
     def error(
         self,
@@ -80,12 +111,12 @@ class Transaction:
         expected: str | None = None,
     ) -> X12Error:
         """An `X12Error` located at ``segments[index]`` (index 0 is the ST)."""
-        index = min(max(index, 0), len(self.segments) - 1)
+        index = min(max(index, 0), len(self.raw_segments) - 1)
         return X12Error(
             reason,
             offset=self.offsets[index],
             segment_number=self.first_segment_number + index,
-            segment_id=self.segments[index][0],
+            segment_id=self.raw_segments[index].split(self.delimiters.element, 1)[0],
             element_position=element_position,
             expected=expected,
         )
@@ -138,67 +169,71 @@ class EnvelopeReader:
         interchange: InterchangeHeader | None = None
         group: GroupHeader | None = None
         group_count = transaction_count = 0
-        segments: list[list[str]] | None = None
-        offsets: list[int] = []
-        st_number = st_offset = 0
+        texts: list[str] | None = None  # the open transaction set's segments
+        spans: list[tuple[Batch, int, int]] = []
+        st: list[str] = []
+        st_number = 0
+        st_location: tuple[Batch, int] | None = None
         isa_number = gs_number = 0
         current_interchange: Interchange | None = None
         current_group: FunctionalGroup | None = None
-        number = 0
         for batch in reader.batches():
-            batch_elements = batch.elements
-            batch_offsets = batch.offsets
+            batch_texts = batch.texts
+            separator = batch.separator
             first = batch.first_number
             position = 0
-            for control in [*batch.controls, len(batch_elements)]:
+            for control in [*batch.controls, len(batch_texts)]:
                 if control > position:
                     # Data segments between envelope segments: copied by slice, not one by one.
-                    if segments is None:
+                    if texts is None:
                         raise X12Error(
                             "segment outside a transaction set",
-                            offset=batch_offsets[position],
+                            offset=batch.offsets[position],
                             segment_number=first + position,
-                            segment_id=batch_elements[position][0],
+                            segment_id=batch_texts[position].split(separator, 1)[0],
                             expected="ST before any data segment" if group else "GS and ST before data",
                         )
-                    segments.extend(batch_elements[position:control])
-                    offsets.extend(batch_offsets[position:control])
-                if control == len(batch_elements):
+                    texts.extend(batch_texts[position:control])
+                    spans.append((batch, position, control))
+                if control == len(batch_texts):
                     break
                 position = control + 1
-                elements = batch_elements[control]
-                offset = batch_offsets[control]
+                elements = batch_texts[control].split(separator)
                 number = first + control
                 segment_id = elements[0]
-                if segments is not None and segment_id != "SE":
+                if texts is not None and segment_id != "SE":
                     raise X12Error(
-                        f"{segment_id} inside transaction set {segments[0][2] if len(segments[0]) > 2 else ''}",
-                        offset=offset,
+                        f"{segment_id} inside transaction set {st[2] if len(st) > 2 else ''}",
+                        offset=batch.offsets[control],
                         segment_number=number,
                         segment_id=segment_id,
                         expected="SE closing the open transaction set",
                     )
                 if segment_id == "SE":
-                    if segments is None:
-                        raise self._located("SE without ST", offset, number, segment_id, "ST before SE")
-                    segments.append(elements)
-                    offsets.append(offset)
+                    if texts is None:
+                        raise self._located("SE without ST", batch.offsets[control], number, segment_id,
+                                            "ST before SE")
+                    texts.append(batch_texts[control])
+                    spans.append((batch, control, position))
                     transaction = self._close_transaction(
-                        segments, offsets, st_number, number, offset, elements, interchange, group, reader
+                        texts, spans, st, st_number, number, (batch, control), elements, interchange, group, reader
                     )
                     transaction_count += 1
-                    segments = None
+                    texts = None
                     if current_group is not None:
                         current_group.transactions.append(transaction)
                     yield transaction
                 elif segment_id == "ST":
                     if group is None:
-                        raise self._located("ST outside a functional group", offset, number, "ST", "GS before ST")
-                    _require(elements, 3, offset, number, "ST01 and ST02")
-                    segments = [elements]
-                    offsets = [offset]
-                    st_number, st_offset = number, offset
+                        raise self._located("ST outside a functional group", batch.offsets[control], number, "ST",
+                                            "GS before ST")
+                    _require(elements, 3, (batch, control), number, "ST01 and ST02")
+                    texts = [batch_texts[control]]
+                    spans = [(batch, control, position)]
+                    st = elements
+                    st_number, st_location = number, (batch, control)
                 elif segment_id == "GS":
+                    offset = batch.offsets[control]
                     if interchange is None:
                         raise self._located("GS outside an interchange", offset, number, "GS", "ISA before GS")
                     if group is not None:
@@ -211,9 +246,10 @@ class EnvelopeReader:
                         current_group = FunctionalGroup(group)
                         current_interchange.groups.append(current_group)
                 elif segment_id == "GE":
+                    offset = batch.offsets[control]
                     if group is None:
                         raise self._located("GE without GS", offset, number, "GE", "GS before GE")
-                    _require(elements, 3, offset, number, "GE01 and GE02")
+                    _require(elements, 3, (batch, control), number, "GE01 and GE02")
                     self._check_count(elements, 1, transaction_count, offset, number, "transaction sets")
                     if elements[2] != group.control_number:
                         self._problem(
@@ -230,6 +266,7 @@ class EnvelopeReader:
                     group = None
                     current_group = None
                 elif segment_id == "ISA":
+                    offset = batch.offsets[control]
                     if interchange is not None:
                         raise self._located("ISA inside an open interchange", offset, number, "ISA", "IEA")
                     interchange = _interchange_header(elements, offset, number)
@@ -239,11 +276,12 @@ class EnvelopeReader:
                         current_interchange = Interchange(interchange, reader.delimiters)
                         self.interchanges.append(current_interchange)
                 else:  # IEA
+                    offset = batch.offsets[control]
                     if interchange is None:
                         raise self._located("IEA without ISA", offset, number, "IEA", "ISA before IEA")
                     if group is not None:
                         raise self._located("IEA inside an open functional group", offset, number, "IEA", "GE")
-                    _require(elements, 3, offset, number, "IEA01 and IEA02")
+                    _require(elements, 3, (batch, control), number, "IEA01 and IEA02")
                     self._check_count(elements, 1, group_count, offset, number, "functional groups")
                     if elements[2] != interchange.control_number:
                         self._problem(
@@ -261,10 +299,11 @@ class EnvelopeReader:
                     current_interchange = None
         number = reader.segment_count
         end = reader.end_offset
-        if segments is not None:
+        if texts is not None:
+            st_batch, st_index = st_location
             raise X12Error(
-                f"input ends inside transaction set {segments[0][2] if len(segments[0]) > 2 else ''} "
-                f"opened at segment {st_number} (byte {st_offset})",
+                f"input ends inside transaction set {st[2] if len(st) > 2 else ''} "
+                f"opened at segment {st_number} (byte {st_batch.offsets[st_index]})",
                 offset=end,
                 segment_number=number + 1,
                 expected="SE",
@@ -295,42 +334,41 @@ class EnvelopeReader:
             )
 
     def _close_transaction(
-        self, segments, offsets, st_number, number, offset, se, interchange, group, reader
+        self, texts, spans, st, st_number, number, location, se, interchange, group, reader
     ) -> Transaction:
-        st = segments[0]
-        _require(se, 3, offset, number, "SE01 and SE02")
-        self._check_count(se, 1, len(segments), offset, number, "segments")
-        if se[2] != st[2]:
-            self._problem(
-                X12Error(
-                    f"SE02 {se[2]!r} does not match ST02 {st[2]!r} (segment {st_number})",
-                    offset=offset,
-                    segment_number=number,
-                    segment_id="SE",
-                    element_position=2,
-                    expected=st[2],
+        _require(se, 3, location, number, "SE01 and SE02")
+        batch, index = location
+        if not self._count_matches(se[1], len(texts)) or se[2] != st[2]:
+            offset = batch.offsets[index]
+            self._check_count(se, 1, len(texts), offset, number, "segments")
+            if se[2] != st[2]:
+                self._problem(
+                    X12Error(
+                        f"SE02 {se[2]!r} does not match ST02 {st[2]!r} (segment {st_number})",
+                        offset=offset,
+                        segment_number=number,
+                        segment_id="SE",
+                        element_position=2,
+                        expected=st[2],
+                    )
                 )
-            )
         implementation = st[3] if len(st) > 3 and st[3] else group.version
-        return Transaction(
-            set_id=st[1],
-            control_number=st[2],
-            implementation=implementation,
-            segments=segments,
-            offsets=offsets,
-            first_segment_number=st_number,
-            delimiters=reader.delimiters,
-            interchange=interchange,
-            group=group,
-        )
+        return Transaction(st[1], st[2], implementation, texts, spans, st_number, reader.delimiters, interchange,
+                           group)
+
+    @staticmethod
+    def _count_matches(declared: str, actual: int) -> bool:
+        return declared.isascii() and declared.isdigit() and int(declared) == actual
 
 
-def _require(elements: list[str], length: int, offset: int, number: int, what: str) -> None:
+def _require(elements: list[str], length: int, location: tuple[Batch, int], number: int, what: str) -> None:
+    """Raise when one of elements 1 to ``length - 1`` is missing; `location` is (batch, index) of the segment."""
     if len(elements) < length or not all(elements[1:length]):
+        batch, index = location
         position = next((i for i in range(1, length) if i >= len(elements) or not elements[i]), length - 1)
         raise X12Error(
             f"{elements[0]}{position:02d} is missing",
-            offset=offset,
+            offset=batch.offsets[index],
             segment_number=number,
             segment_id=elements[0],
             element_position=position,

@@ -98,7 +98,8 @@ def parse_835(transaction: Transaction) -> Remittance:
     if transaction.set_id != "835":
         raise transaction.error(0, f"transaction set {transaction.set_id} is not an 835", element_position=1,
                                 expected="835")
-    segments = transaction.segments
+    texts = transaction.raw_segments
+    separator = transaction.delimiters.element
     component = transaction.delimiters.component
     decimals = DECIMALS
     dates = DATES
@@ -120,9 +121,11 @@ def parse_835(transaction: Transaction) -> Remittance:
     line: ServicePayment | None = None
     header_number: int | None = None
     try:
-        for index in range(1, len(segments) - 1):
-            segment = segments[index]
+        for index in range(1, len(texts) - 1):
+            # Split here, one segment at a time: the element lists die young (see `tokenizer`).
+            segment = texts[index].split(separator)
             segment_id = segment[0]
+            # Branches in order of how often the segment occurs in a remittance.
             if segment_id == "CAS":
                 group = segment[1]
                 if group not in GROUP_CODES:
@@ -137,6 +140,26 @@ def parse_835(transaction: Transaction) -> Remittance:
                     quantity = segment[position + 2] if position + 2 < size else ""
                     target.append(Adjustment(group, reason, decimals[segment[position + 1]],
                                              decimals[quantity] if quantity else None))
+            elif segment_id == "DTM":
+                value = dates[segment[2]]
+                if line is not None:
+                    line.dates[segment[1]] = value
+                elif claim is not None:
+                    claim.dates[segment[1]] = value
+                elif segment[1] == "405":
+                    production_date = value
+            elif segment_id == "REF":
+                if line is not None:
+                    if segment[1] == "6R":
+                        line.line_item_control_number = segment[2]
+                    else:
+                        line.references.append(Reference(segment[1], segment[2]))
+                elif claim is not None:
+                    claim.references.append(Reference(segment[1], segment[2]))
+                elif party is not None:
+                    party.references.append(Reference(segment[1], segment[2]))
+                else:
+                    header_refs.append(Reference(segment[1], segment[2]))
             elif segment_id == "SVC":
                 size = len(segment)
                 # Every field passed explicitly: cheaper than the default factories on this hot path.
@@ -151,14 +174,20 @@ def parse_835(transaction: Transaction) -> Remittance:
                     {}, [], None, [], {}, {}, [],
                 )
                 claim.service_lines.append(line)
-            elif segment_id == "DTM":
-                value = dates[segment[2]]
-                if line is not None:
-                    line.dates[segment[1]] = value
-                elif claim is not None:
-                    claim.dates[segment[1]] = value
-                elif segment[1] == "405":
-                    production_date = value
+            elif segment_id == "AMT":
+                target_amounts = line.amounts if line is not None else claim.amounts
+                target_amounts[segment[1]] = decimals[segment[2]]
+            elif segment_id == "NM1":
+                if claim is None or line is not None:
+                    raise transaction.error(index, "NM1 outside a claim payment (loop 2100)",
+                                            expected="NM1 after CLP and before SVC")
+                size = len(segment)
+                claim.names[segment[1]] = EntityName(
+                    segment[1], segment[2],
+                    segment[3] if size > 3 else "", segment[4] if size > 4 else "",
+                    segment[5] if size > 5 else "", segment[7] if size > 7 else "",
+                    segment[8] if size > 8 else "", segment[9] if size > 9 else "",
+                )
             elif segment_id == "CLP":
                 size = len(segment)
                 if segment[2] not in CLAIM_STATUS_CODES:
@@ -180,32 +209,6 @@ def parse_835(transaction: Transaction) -> Remittance:
                 claims.append(claim)
                 line = None
                 party = None
-            elif segment_id == "REF":
-                if line is not None:
-                    if segment[1] == "6R":
-                        line.line_item_control_number = segment[2]
-                    else:
-                        line.references.append(Reference(segment[1], segment[2]))
-                elif claim is not None:
-                    claim.references.append(Reference(segment[1], segment[2]))
-                elif party is not None:
-                    party.references.append(Reference(segment[1], segment[2]))
-                else:
-                    header_refs.append(Reference(segment[1], segment[2]))
-            elif segment_id == "NM1":
-                if claim is None or line is not None:
-                    raise transaction.error(index, "NM1 outside a claim payment (loop 2100)",
-                                            expected="NM1 after CLP and before SVC")
-                size = len(segment)
-                claim.names[segment[1]] = EntityName(
-                    segment[1], segment[2],
-                    segment[3] if size > 3 else "", segment[4] if size > 4 else "",
-                    segment[5] if size > 5 else "", segment[7] if size > 7 else "",
-                    segment[8] if size > 8 else "", segment[9] if size > 9 else "",
-                )
-            elif segment_id == "AMT":
-                target_amounts = line.amounts if line is not None else claim.amounts
-                target_amounts[segment[1]] = decimals[segment[2]]
             elif segment_id == "LQ":
                 line.remarks.append(Reference(segment[1], segment[2]))
             elif segment_id == "LX":
@@ -263,11 +266,12 @@ def parse_835(transaction: Transaction) -> Remittance:
     except X12Error:
         raise
     except _CompositeError as error:
-        raise transaction.error(index, str(error), element_position=1 if segments[index][0] != "SVC" or
-                                not _bad_svc06(segments[index], component) else 6,
+        segment = transaction.segments[index]
+        raise transaction.error(index, str(error), element_position=1 if segment[0] != "SVC" or
+                                not _bad_svc06(segment, component) else 6,
                                 expected="qualifier and code separated by the ISA16 component separator") from None
     except AttributeError:
-        raise transaction.error(index, f"{segments[index][0]} outside the loop it belongs to",
+        raise transaction.error(index, f"{transaction.segments[index][0]} outside the loop it belongs to",
                                 expected="CLP before claim segments, SVC before line segments") from None
     except CONVERSION_ERRORS as error:
         raise locate_failure(transaction, index, _RULES, _REQUIRED, error) from None

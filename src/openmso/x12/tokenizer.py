@@ -6,10 +6,13 @@ component separator is ISA16 (character 105) and the segment terminator is the 1
 Nothing here assumes ``*``, ``:``, ``^`` or ``~``.
 
 Speed: input is read in chunks (32 KiB; larger chunks make the split segments fall out of the CPU
-cache), decoded as latin-1 (one byte is one character, so character offsets are byte offsets),
-split on the terminator and each segment on the element separator with `str.split` mapped over
-the chunk; there is no per-character or per-segment Python loop in the tokenizer. Memory is
-bounded by the chunk size plus one segment, which may not exceed `max_segment_length`.
+cache), decoded as latin-1 (one byte is one character, so character offsets are byte offsets) and
+split on the terminator with one `str.split`. Segments stay text: the envelope reader finds its
+control segments by the first four characters of each segment (mapped over the chunk in C), and
+typed parsers split a segment into elements only when they read it, so no list per segment is
+kept alive for a whole transaction set (millions of live lists make the cyclic garbage collector
+walk them again and again). Byte offsets are computed only when a location is asked for. Memory
+is bounded by the chunk size plus one segment, which may not exceed `max_segment_length`.
 """
 
 from __future__ import annotations
@@ -118,32 +121,62 @@ def _open(source: Source) -> tuple[object, bool]:
 CONTROL_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _lstrip_newlines = methodcaller("lstrip", _NEWLINES)
 _rstrip_newlines = methodcaller("rstrip", _NEWLINES)
-_first = itemgetter(0)
+_prefix = itemgetter(slice(0, 4))
 _plus_one = (1).__add__
 
 
-@dataclass(slots=True)
 class Batch:
-    """The complete segments of one chunk of input, split into elements.
+    """The complete segments of one chunk of input, as text (``texts[i]`` is one segment).
 
     `controls` are the indices of envelope segments (ISA, IEA, GS, GE, ST, SE), in order, so the
     envelope reader can copy the data segments between them with slices instead of a Python loop.
+    `offsets` (byte offset of each segment) is computed on first use: only errors need it.
     """
 
-    first_number: int
-    elements: list[list[str]]
-    offsets: list[int]
-    controls: list[int]
+    __slots__ = ("first_number", "texts", "controls", "separator", "_base", "_pieces", "_kept", "_offsets")
+
+    def __init__(self, first_number: int, texts: list[str], controls: list[int], separator: str, base: int,
+                 pieces: list[str], kept: list[int] | None) -> None:
+        self.first_number = first_number
+        self.texts = texts
+        self.controls = controls
+        self.separator = separator
+        self._base = base
+        self._pieces = pieces
+        self._kept = kept
+        self._offsets: list[int] | None = None
+
+    @property
+    def offsets(self) -> list[int]:
+        if self._offsets is None:
+            self._offsets = _piece_offsets(self._pieces, self._base, self._kept)[: len(self.texts)]
+        return self._offsets
+
+    @property
+    def elements(self) -> list[list[str]]:
+        """Every segment split into elements (``[0]`` is the id)."""
+        return list(map(methodcaller("split", self.separator), self.texts))
+
+
+def _piece_offsets(pieces: list[str], base: int, kept: list[int] | None) -> list[int]:
+    """Offset of each piece's first non-newline character: base plus the pieces (and terminators) before it."""
+    if not pieces:
+        return []
+    offsets = list(accumulate(map(_plus_one, map(len, pieces[:-1])), initial=base))
+    offsets = list(map(add, offsets, map(sub, map(len, pieces), map(len, map(_lstrip_newlines, pieces)))))
+    if kept is not None:
+        offsets = [offsets[i] for i in kept]
+    return offsets
 
 
 class SegmentReader:
     """Read the segments of an input in chunks, each segment a list of elements (``[0]`` is the id).
 
     Iterate ``(segment_number, byte_offset, elements)`` one segment at a time, or call `batches()`
-    for whole chunks (the fast path the envelope reader uses). The current interchange's delimiters
-    are in `delimiters`, updated at each ISA; when a later interchange uses other delimiters the
-    rest of the buffer is split again from its ISA. Carriage returns and line feeds after
-    terminators are skipped.
+    for whole chunks of segment texts (the fast path the envelope reader uses). The current
+    interchange's delimiters are in `delimiters`, updated at each ISA; when a later interchange
+    uses other delimiters the rest of the buffer is split again from its ISA. Carriage returns and
+    line feeds after terminators are skipped.
     """
 
     def __init__(
@@ -199,16 +232,16 @@ class SegmentReader:
         if not buffer:
             raise X12Error("input is empty", offset=base, segment_number=1, expected="an ISA segment")
         self.delimiters = Delimiters.from_isa(buffer[:ISA_LENGTH], base, 1)
-        known_ids: set[str] = set()
+        known: dict[str, set[str]] = {}  # element separator → segment prefixes already checked
         number = 0
         while True:
             terminator = self.delimiters.segment
             pieces = buffer.split(terminator)
             rest = pieces.pop()
             newlines = "\n" in buffer or "\r" in buffer
-            batch, consumed, restart = self._split_chunk(pieces, rest, base, number, known_ids, newlines)
-            if batch.elements:
-                number += len(batch.elements)
+            batch, consumed, restart = self._split_chunk(pieces, rest, base, number, known, newlines)
+            if batch.texts:
+                number += len(batch.texts)
                 yield batch
             base += consumed
             if restart is not None:
@@ -243,80 +276,76 @@ class SegmentReader:
         self.segment_count = number
 
     def _split_chunk(
-        self, pieces: list[str], rest: str, base: int, number: int, known_ids: set[str], newlines: bool
+        self, pieces: list[str], rest: str, base: int, number: int, known: dict[str, set[str]], newlines: bool
     ) -> tuple[Batch, int, str | None]:
-        """Split complete segments into elements with C-level map/accumulate, no per-segment loop.
+        """Find the envelope segments of a chunk and check every segment id, with no per-segment loop.
 
+        Ids are classified by each segment's first four characters (``CLP*``, ``N1*P``): few
+        distinct prefixes per chunk, each checked once per element separator in `known`.
         Returns the batch, how many characters it consumed, and the text to split again when an
         ISA with other delimiters starts inside the chunk.
         """
         delimiters = self.delimiters
         terminator = delimiters.segment
+        separator = delimiters.element
         if pieces and max(map(len, pieces)) > self._max_segment_length:
             self._too_long(pieces, rest, base, number, terminator)
-        # Offset of each piece: base plus the lengths (with terminator) of the pieces before it.
-        offsets = list(accumulate(map(_plus_one, map(len, pieces[:-1])), initial=base)) if pieces else []
         texts = pieces
         kept: list[int] | None = None
         if newlines:
-            left = list(map(_lstrip_newlines, pieces))
-            offsets = list(map(add, offsets, map(sub, map(len, pieces), map(len, left))))
-            texts = list(map(_rstrip_newlines, left))
+            texts = list(map(_rstrip_newlines, map(_lstrip_newlines, pieces)))
             if "" in texts:
                 kept = [i for i, text in enumerate(texts) if text]
                 texts = [texts[i] for i in kept]
-                offsets = [offsets[i] for i in kept]
-        elements = list(map(methodcaller("split", delimiters.element), texts))
-        ids = list(map(_first, elements))
-        unknown = set(ids).difference(known_ids)
-        controls: list[int] = []
+        batch = Batch(number + 1, texts, [], separator, base, pieces, kept)
+        prefixes = list(map(_prefix, texts))
+        known_prefixes = known.setdefault(separator, set())
+        unknown = set(prefixes).difference(known_prefixes)
+        controls = batch.controls
         restart: str | None = None
         consumed = sum(map(len, pieces)) + len(pieces)
-        if unknown:
-            for segment_id in unknown:
-                if segment_id in CONTROL_IDS:
-                    continue
-                if _valid_segment_id(segment_id):
-                    known_ids.add(segment_id)
-                    continue
-                index = ids.index(segment_id)
-                if not segment_id.startswith("ISA"):
-                    raise X12Error(
-                        f"invalid segment id {segment_id[:20]!r}",
-                        offset=offsets[index],
-                        segment_number=number + index + 1,
-                        segment_id=segment_id[:20],
-                        expected="2-3 upper-case letters or digits starting with a letter",
-                    )
-            for segment_id in unknown:
-                if segment_id in CONTROL_IDS or (segment_id.startswith("ISA") and segment_id not in known_ids):
-                    start = 0
-                    try:
-                        while True:
-                            start = ids.index(segment_id, start) + 1
-                            controls.append(start - 1)
-                    except ValueError:
-                        pass
-            controls.sort()
-            for position, index in enumerate(controls):
-                if not ids[index].startswith("ISA"):
-                    continue
-                piece = (kept[index] if kept is not None else index)
-                new = self._isa_delimiters(pieces, piece, rest, offsets[index], number + index + 1)
-                if new == delimiters:
-                    if ids[index] != "ISA":  # cannot happen: same delimiters split the same way
-                        raise X12Error("malformed ISA", offset=offsets[index], segment_number=number + index + 1,
-                                       segment_id="ISA", expected="ISA")
-                    continue
-                # Cut the batch before this ISA and split the rest again with its delimiters.
-                restart = (terminator.join(pieces[piece:]) + terminator + rest).lstrip(_NEWLINES)
-                consumed = offsets[index] - base
-                elements = elements[:index]
-                offsets = offsets[:index]
-                controls = controls[:position]
-                self.delimiters = new
-                break
-        return Batch(number + 1, elements, offsets, controls), consumed, restart
+        if not unknown:
+            return batch, consumed, restart
+        control_prefixes = []
+        invalid: list[int] = []
+        for prefix in unknown:
+            segment_id = prefix.split(separator, 1)[0]
+            if segment_id in CONTROL_IDS or segment_id.startswith("ISA"):
+                control_prefixes.append(prefix)
+            elif _valid_segment_id(segment_id):
+                known_prefixes.add(prefix)
+            else:
+                invalid.append(prefixes.index(prefix))
+        if invalid:
+            raise _invalid_id(batch, min(invalid))
+        for prefix in control_prefixes:
+            start = 0
+            try:
+                while True:
+                    start = prefixes.index(prefix, start) + 1
+                    controls.append(start - 1)
+            except ValueError:
+                pass
+        controls.sort()
+        for position, index in enumerate(controls):
+            segment_id = texts[index].split(separator, 1)[0]
+            if not segment_id.startswith("ISA"):
+                continue
+            piece = (kept[index] if kept is not None else index)
+            new = self._isa_delimiters(pieces, piece, rest, batch.offsets[index], number + index + 1)
+            if new == delimiters:
+                if segment_id != "ISA":  # same delimiters split the same way: a longer id such as ISAX
+                    raise _invalid_id(batch, index)
+                continue
+            # Cut the batch before this ISA and split the rest again with its delimiters.
+            restart = (terminator.join(pieces[piece:]) + terminator + rest).lstrip(_NEWLINES)
+            consumed = batch.offsets[index] - base
+            batch.texts = texts[:index]
+            batch._offsets = batch.offsets[:index]
+            del controls[position:]
+            self.delimiters = new
+            break
+        return batch, consumed, restart
 
     def _isa_delimiters(self, pieces: list[str], index: int, rest: str, start: int, number: int) -> Delimiters:
         terminator = self.delimiters.segment
@@ -342,6 +371,17 @@ class SegmentReader:
             segment_id=raw.lstrip(_NEWLINES)[:3],
             expected=f"segment terminator {terminator!r} within {self._max_segment_length} bytes",
         )
+
+
+def _invalid_id(batch: Batch, index: int) -> X12Error:
+    segment_id = batch.texts[index].split(batch.separator, 1)[0][:20]
+    return X12Error(
+        f"invalid segment id {segment_id!r}",
+        offset=batch.offsets[index],
+        segment_number=batch.first_number + index,
+        segment_id=segment_id,
+        expected="2-3 upper-case letters or digits starting with a letter",
+    )
 
 
 def _valid_segment_id(segment_id: str) -> bool:
