@@ -1,8 +1,8 @@
-"""money in: contracts, remittances, postings, denials
+"""money in: contract rates, remittances, postings, ledgers, deposits, exceptions, denial cases
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-23 18:28:26.089515
+Create Date: 2026-11-23 18:32:22.479561
 """
 
 from alembic import op
@@ -39,11 +39,267 @@ def upgrade() -> None:
     with op.batch_alter_table('contract_rate', schema=None) as batch_op:
         batch_op.create_index('ix_contract_rate_lookup', ['practice_id', 'payer_id', 'procedure_code', 'modifier', 'effective_from'], unique=False)
 
+    op.create_table('deposit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('deposit_date', sa.Date(), nullable=False),
+    sa.Column('amount', openmso.core.types.Money(), nullable=False),
+    sa.Column('trace_number', sa.String(length=50), nullable=False),
+    sa.Column('payer_name', sa.String(length=120), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('imported_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_deposit_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deposit'))
+    )
+    with op.batch_alter_table('deposit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deposit_practice_id'), ['practice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deposit_trace_number'), ['trace_number'], unique=False)
+
+    op.create_table('remittance_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('transactions', sa.Integer(), nullable=False),
+    sa.Column('received_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_by', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_remittance_file_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_remittance_file')),
+    sa.UniqueConstraint('sha256', name=op.f('uq_remittance_file_sha256'))
+    )
+    op.create_table('remittance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=True),
+    sa.Column('payer_id', sa.Integer(), nullable=True),
+    sa.Column('control_number', sa.String(length=9), nullable=False),
+    sa.Column('trace_number', sa.String(length=50), nullable=False),
+    sa.Column('originator_id', sa.String(length=20), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=80), nullable=True),
+    sa.Column('payer_name', sa.String(length=120), nullable=False),
+    sa.Column('payee_identifier', sa.String(length=20), nullable=False),
+    sa.Column('payment_amount', openmso.core.types.Money(), nullable=False),
+    sa.Column('payment_method', sa.String(length=3), nullable=False),
+    sa.Column('payment_date', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('claims_posted', sa.Integer(), nullable=False),
+    sa.Column('lines_posted', sa.Integer(), nullable=False),
+    sa.Column('exceptions', sa.Integer(), nullable=False),
+    sa.Column('deposit_id', sa.Integer(), nullable=True),
+    sa.Column('posted_at', openmso.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['deposit_id'], ['deposit.id'], name=op.f('fk_remittance_deposit_id_deposit')),
+    sa.ForeignKeyConstraint(['file_id'], ['remittance_file.id'], name=op.f('fk_remittance_file_id_remittance_file')),
+    sa.ForeignKeyConstraint(['payer_id'], ['payer.id'], name=op.f('fk_remittance_payer_id_payer')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_remittance_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_remittance')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_remittance_dedupe_key'))
+    )
+    with op.batch_alter_table('remittance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_remittance_file_id'), ['file_id'], unique=False)
+        batch_op.create_index('ix_remittance_practice_paid', ['practice_id', 'payment_date'], unique=False)
+
+    op.create_table('provider_ledger',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('remittance_id', sa.Integer(), nullable=False),
+    sa.Column('provider_identifier', sa.String(length=50), nullable=False),
+    sa.Column('fiscal_period_date', sa.Date(), nullable=False),
+    sa.Column('reason_code', sa.String(length=2), nullable=False),
+    sa.Column('reference', sa.String(length=50), nullable=False),
+    sa.Column('amount', openmso.core.types.Money(), nullable=False),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_provider_ledger_practice_id_practice')),
+    sa.ForeignKeyConstraint(['remittance_id'], ['remittance.id'], name=op.f('fk_provider_ledger_remittance_id_remittance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_provider_ledger'))
+    )
+    with op.batch_alter_table('provider_ledger', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_provider_ledger_practice_id'), ['practice_id'], unique=False)
+
+    op.create_table('remittance_exception',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=True),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('remittance_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('patient_control_number', sa.String(length=38), nullable=True),
+    sa.Column('location', sa.String(length=200), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('amount', openmso.core.types.Money(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_by', sa.String(length=120), nullable=True),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['file_id'], ['remittance_file.id'], name=op.f('fk_remittance_exception_file_id_remittance_file')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_remittance_exception_practice_id_practice')),
+    sa.ForeignKeyConstraint(['remittance_id'], ['remittance.id'], name=op.f('fk_remittance_exception_remittance_id_remittance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_remittance_exception'))
+    )
+    with op.batch_alter_table('remittance_exception', schema=None) as batch_op:
+        batch_op.create_index('ix_remittance_exception_open', ['practice_id', 'status'], unique=False)
+
+    op.create_table('claim_posting',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('remittance_id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('status_code', sa.String(length=2), nullable=False),
+    sa.Column('payer_claim_number', sa.String(length=50), nullable=False),
+    sa.Column('charge', openmso.core.types.Money(), nullable=False),
+    sa.Column('paid', openmso.core.types.Money(), nullable=False),
+    sa.Column('contractual', openmso.core.types.Money(), nullable=False),
+    sa.Column('patient_responsibility', openmso.core.types.Money(), nullable=False),
+    sa.Column('other_adjustment', openmso.core.types.Money(), nullable=False),
+    sa.Column('adjustments', sa.Text(), nullable=False),
+    sa.Column('remarks', sa.String(length=200), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('payment_date', sa.Date(), nullable=True),
+    sa.Column('posted_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_claim_posting_claim_id_claim')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_claim_posting_practice_id_practice')),
+    sa.ForeignKeyConstraint(['remittance_id'], ['remittance.id'], name=op.f('fk_claim_posting_remittance_id_remittance')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_claim_posting'))
+    )
+    with op.batch_alter_table('claim_posting', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_claim_posting_claim_id'), ['claim_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_claim_posting_remittance_id'), ['remittance_id'], unique=False)
+
+    op.create_table('patient_ledger',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('amount', openmso.core.types.Money(), nullable=False),
+    sa.Column('detail', sa.String(length=200), nullable=False),
+    sa.Column('entered_on', sa.Date(), nullable=False),
+    sa.Column('created_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_patient_ledger_claim_id_claim')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_patient_ledger_patient_id_patient')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_patient_ledger_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_patient_ledger'))
+    )
+    with op.batch_alter_table('patient_ledger', schema=None) as batch_op:
+        batch_op.create_index('ix_patient_ledger_patient', ['practice_id', 'patient_id'], unique=False)
+
+    op.create_table('denial_case',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('claim_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('claim_posting_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('category', sa.String(length=30), nullable=False),
+    sa.Column('rule_id', sa.String(length=30), nullable=True),
+    sa.Column('reasons', sa.String(length=300), nullable=False),
+    sa.Column('remarks', sa.String(length=100), nullable=False),
+    sa.Column('amount', openmso.core.types.Money(), nullable=False),
+    sa.Column('suggested_action', sa.String(length=30), nullable=False),
+    sa.Column('appeal_deadline', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('assigned_to', sa.Integer(), nullable=True),
+    sa.Column('created_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', openmso.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['assigned_to'], ['app_user.id'], name=op.f('fk_denial_case_assigned_to_app_user')),
+    sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_denial_case_claim_id_claim')),
+    sa.ForeignKeyConstraint(['claim_posting_id'], ['claim_posting.id'], name=op.f('fk_denial_case_claim_posting_id_claim_posting')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_denial_case_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_denial_case'))
+    )
+    with op.batch_alter_table('denial_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_denial_case_claim_id'), ['claim_id'], unique=False)
+        batch_op.create_index('ix_denial_case_open', ['practice_id', 'status', 'appeal_deadline'], unique=False)
+
+    op.create_table('denial_note',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('author', sa.String(length=120), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', openmso.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['denial_case.id'], name=op.f('fk_denial_note_case_id_denial_case')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_denial_note_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_denial_note'))
+    )
+    with op.batch_alter_table('denial_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_denial_note_case_id'), ['case_id'], unique=False)
+
+    op.create_table('line_posting',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('practice_id', sa.Integer(), nullable=False),
+    sa.Column('claim_posting_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('claim_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('procedure_code', sa.String(length=5), nullable=False),
+    sa.Column('submitted_code', sa.String(length=5), nullable=True),
+    sa.Column('modifiers', sa.String(length=11), nullable=False),
+    sa.Column('units', sa.Integer(), nullable=False),
+    sa.Column('charge', openmso.core.types.Money(), nullable=False),
+    sa.Column('paid', openmso.core.types.Money(), nullable=False),
+    sa.Column('allowed', openmso.core.types.Money(), nullable=False),
+    sa.Column('contractual', openmso.core.types.Money(), nullable=False),
+    sa.Column('patient_responsibility', openmso.core.types.Money(), nullable=False),
+    sa.Column('other_adjustment', openmso.core.types.Money(), nullable=False),
+    sa.Column('adjustments', sa.String(length=300), nullable=False),
+    sa.Column('remarks', sa.String(length=100), nullable=False),
+    sa.Column('denied', sa.Boolean(), nullable=False),
+    sa.Column('expected_allowed', openmso.core.types.Money(), nullable=True),
+    sa.ForeignKeyConstraint(['claim_line_id'], ['claim_line.id'], name=op.f('fk_line_posting_claim_line_id_claim_line')),
+    sa.ForeignKeyConstraint(['claim_posting_id'], ['claim_posting.id'], name=op.f('fk_line_posting_claim_posting_id_claim_posting')),
+    sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], name=op.f('fk_line_posting_practice_id_practice')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_line_posting'))
+    )
+    with op.batch_alter_table('line_posting', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_line_posting_claim_line_id'), ['claim_line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_line_posting_claim_posting_id'), ['claim_posting_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('line_posting', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_line_posting_claim_posting_id'))
+        batch_op.drop_index(batch_op.f('ix_line_posting_claim_line_id'))
+
+    op.drop_table('line_posting')
+    with op.batch_alter_table('denial_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_denial_note_case_id'))
+
+    op.drop_table('denial_note')
+    with op.batch_alter_table('denial_case', schema=None) as batch_op:
+        batch_op.drop_index('ix_denial_case_open')
+        batch_op.drop_index(batch_op.f('ix_denial_case_claim_id'))
+
+    op.drop_table('denial_case')
+    with op.batch_alter_table('patient_ledger', schema=None) as batch_op:
+        batch_op.drop_index('ix_patient_ledger_patient')
+
+    op.drop_table('patient_ledger')
+    with op.batch_alter_table('claim_posting', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_claim_posting_remittance_id'))
+        batch_op.drop_index(batch_op.f('ix_claim_posting_claim_id'))
+
+    op.drop_table('claim_posting')
+    with op.batch_alter_table('remittance_exception', schema=None) as batch_op:
+        batch_op.drop_index('ix_remittance_exception_open')
+
+    op.drop_table('remittance_exception')
+    with op.batch_alter_table('provider_ledger', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_provider_ledger_practice_id'))
+
+    op.drop_table('provider_ledger')
+    with op.batch_alter_table('remittance', schema=None) as batch_op:
+        batch_op.drop_index('ix_remittance_practice_paid')
+        batch_op.drop_index(batch_op.f('ix_remittance_file_id'))
+
+    op.drop_table('remittance')
+    op.drop_table('remittance_file')
+    with op.batch_alter_table('deposit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deposit_trace_number'))
+        batch_op.drop_index(batch_op.f('ix_deposit_practice_id'))
+
+    op.drop_table('deposit')
     with op.batch_alter_table('contract_rate', schema=None) as batch_op:
         batch_op.drop_index('ix_contract_rate_lookup')
 

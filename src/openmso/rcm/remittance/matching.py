@@ -1,0 +1,126 @@
+"""Pure rules of posting: which claim line an SVC pays, how its adjustments split, what the claim's
+outcome is. No I/O; `posting` loads the rows, calls these, and writes the result.
+
+Line matching (005010X221A1 loop 2110): the line item control number we sent in the 837 REF*6R
+("<claim id>-<line number>") comes back in the 835 REF*6R and decides. Without it, the line is the
+unpaid line with the same procedure, modifiers, date and units — taking the procedure and
+modifiers we submitted from SVC06 when the payer changed them, and the units from SVC07. Failing
+that, the one unpaid line with the same procedure and date. Anything else is not matched (an
+exception), never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from openmso.rcm.denials.rules import DenialCategory, classify
+from openmso.x12 import Adjustment, ServicePayment
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class LineRef:
+    """What matching needs to know about one of our claim lines."""
+
+    id: int
+    line_number: int
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: int
+    service_date: date
+
+
+def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayment]
+                ) -> tuple[list[LineRef | None], list[str]]:
+    """For each SVC, the claim line it pays (or None) and the reasons for the ones not matched."""
+    by_number = {line.line_number: line for line in lines}
+    used: set[int] = set()
+    matched: list[LineRef | None] = []
+    problems: list[str] = []
+    for position, service in enumerate(services, start=1):
+        line = _by_control_number(claim_id, by_number, service.line_item_control_number, used)
+        if line is None:
+            line = _by_attributes(lines, service, used)
+        if line is None:
+            submitted = service.original_procedure or service.procedure
+            problems.append(f"SVC {position} ({submitted.code}{''.join(':' + m for m in submitted.modifiers)} "
+                            f"on {service.service_date or 'no date'}): no unpaid claim line matches")
+        else:
+            used.add(line.id)
+        matched.append(line)
+    return matched, problems
+
+
+def _by_control_number(claim_id: int, by_number: dict[int, LineRef], control: str | None,
+                       used: set[int]) -> LineRef | None:
+    if not control:
+        return None
+    owner, _, number = control.partition("-")
+    if owner != str(claim_id) or not number.isdigit():
+        return None
+    line = by_number.get(int(number))
+    return line if line is not None and line.id not in used else None
+
+
+def _by_attributes(lines: list[LineRef], service: ServicePayment, used: set[int]) -> LineRef | None:
+    submitted = service.original_procedure or service.procedure
+    units = service.original_units if service.original_units is not None else service.units_paid
+    day = service.service_date
+    open_lines = [line for line in lines if line.id not in used and line.procedure_code == submitted.code
+                  and (day is None or line.service_date == day)]
+    exact = [line for line in open_lines if line.modifiers == tuple(submitted.modifiers)
+             and (units is None or abs(units) == line.units)]
+    if exact:
+        return exact[0]  # identical lines are interchangeable: the first in line order
+    return open_lines[0] if len(open_lines) == 1 else None
+
+
+@dataclass(slots=True)
+class Split:
+    """Adjustments of a line or claim split the way the ledger keeps them."""
+
+    contractual: Decimal = ZERO
+    patient: Decimal = ZERO
+    other: Decimal = ZERO
+    text: str = ""
+    reasons: tuple[tuple[str, str], ...] = ()
+
+
+def split_adjustments(adjustments: Iterable[Adjustment]) -> Split:
+    """PR → patient responsibility; contractual CARCs (CO-45 …) → contractual; the rest → other
+    (denied or otherwise adjusted, still open until worked)."""
+    split = Split()
+    parts, reasons = [], []
+    for adjustment in adjustments:
+        group, code, amount = adjustment.group_code, adjustment.reason_code, adjustment.amount
+        parts.append(f"{group}:{code}:{amount}")
+        reasons.append((group, code))
+        if group == "PR":
+            split.patient += amount
+        elif classify(group, code).category is DenialCategory.CONTRACTUAL:
+            split.contractual += amount
+        else:
+            split.other += amount
+    split.text, split.reasons = " ".join(parts), tuple(reasons)
+    return split
+
+
+def line_denied(charge: Decimal, paid: Decimal, split: Split) -> bool:
+    return charge > 0 and paid == 0 and split.patient == 0 and split.other > 0
+
+
+def claim_outcome(status_code: str, line_denials: list[bool], paid: Decimal, split: Split) -> str:
+    """paid, partially_paid, denied or reversed (CLP02 22)."""
+    if status_code == "22":
+        return "reversed"
+    if status_code == "4" or (line_denials and all(line_denials)):
+        return "denied"
+    if not line_denials and paid == 0 and split.patient == 0 and split.other > 0:
+        return "denied"
+    if any(line_denials) or (split.other > 0 and paid > 0 and not line_denials):
+        return "partially_paid"
+    return "paid"

@@ -1,0 +1,192 @@
+"""Tables of posted money: remittance files and transactions, claim and line postings, the provider
+ledger (PLB), patient ledger, bank deposits, and the exceptions queue.
+
+Amounts are posted exactly as the payer reported them, signed: a reversal (CLP02 22) posts
+negative amounts, so sums over postings are the claim's current adjudication. Adjustments are
+kept as text ("CO:45:55.10 PR:2:20.00") beside the summed columns, because a remittance of 300,000
+lines must post in seconds and the sums answer every report; the text keeps each CARC for the
+denial and underpayment worklists.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openmso.core.db import Base
+from openmso.core.types import Money, UTCDateTime, utcnow
+from openmso.rcm.claims.models import BigId
+
+
+class RemittanceFile(Base):
+    """One received 835 file, kept byte for byte (latin-1 text) for audit; `practice_id` is set when
+    all its payments are for one practice (else only network-wide users see the file row)."""
+
+    __tablename__ = "remittance_file"
+    __tenant_key__ = "practice_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # posted, partial, quarantined
+    error: Mapped[str | None] = mapped_column(Text)
+    transactions: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class Remittance(Base):
+    """One 835 transaction set (one payment: BPR/TRN) and what became of it."""
+
+    __tablename__ = "remittance"
+    __tenant_key__ = "practice_id"
+    __table_args__ = (Index("ix_remittance_practice_paid", "practice_id", "payment_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("remittance_file.id"), index=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"))
+    control_number: Mapped[str] = mapped_column(String(9))  # ST02
+    trace_number: Mapped[str] = mapped_column(String(50), default="")  # TRN02
+    originator_id: Mapped[str] = mapped_column(String(20), default="")  # TRN03
+    # TRN03:TRN02, set once posted: a payment posted twice would break this unique key.
+    dedupe_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    payer_name: Mapped[str] = mapped_column(String(120), default="")
+    payee_identifier: Mapped[str] = mapped_column(String(20), default="")
+    payment_amount: Mapped[Decimal] = mapped_column(Money)
+    payment_method: Mapped[str] = mapped_column(String(3), default="")
+    payment_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # posted, quarantined, duplicate, unmatched
+    error: Mapped[str | None] = mapped_column(Text)
+    claims_posted: Mapped[int] = mapped_column(Integer, default=0)
+    lines_posted: Mapped[int] = mapped_column(Integer, default=0)
+    exceptions: Mapped[int] = mapped_column(Integer, default=0)
+    deposit_id: Mapped[int | None] = mapped_column(ForeignKey("deposit.id"))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClaimPosting(Base):
+    """One CLP applied to one of our claims."""
+
+    __tablename__ = "claim_posting"
+    __tenant_key__ = "practice_id"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittance.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    status_code: Mapped[str] = mapped_column(String(2))  # CLP02
+    payer_claim_number: Mapped[str] = mapped_column(String(50), default="")
+    charge: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money)
+    contractual: Mapped[Decimal] = mapped_column(Money)
+    patient_responsibility: Mapped[Decimal] = mapped_column(Money)
+    other_adjustment: Mapped[Decimal] = mapped_column(Money)
+    adjustments: Mapped[str] = mapped_column(Text, default="")  # claim-level CAS
+    remarks: Mapped[str] = mapped_column(String(200), default="")  # MOA
+    outcome: Mapped[str] = mapped_column(String(20))  # paid, partially_paid, denied, reversed
+    payment_date: Mapped[date | None] = mapped_column(Date)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LinePosting(Base):
+    """One SVC applied to one claim line; `expected_allowed` is the contract's price, if on file."""
+
+    __tablename__ = "line_posting"
+    __tenant_key__ = "practice_id"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
+    claim_posting_id: Mapped[int] = mapped_column(ForeignKey("claim_posting.id"), index=True)
+    claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_line.id"), index=True)
+    procedure_code: Mapped[str] = mapped_column(String(5))  # as adjudicated (SVC01)
+    submitted_code: Mapped[str | None] = mapped_column(String(5))  # SVC06 when the payer changed it
+    modifiers: Mapped[str] = mapped_column(String(11), default="")
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    charge: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money)
+    allowed: Mapped[Decimal] = mapped_column(Money)
+    contractual: Mapped[Decimal] = mapped_column(Money)
+    patient_responsibility: Mapped[Decimal] = mapped_column(Money)
+    other_adjustment: Mapped[Decimal] = mapped_column(Money)
+    adjustments: Mapped[str] = mapped_column(String(300), default="")
+    remarks: Mapped[str] = mapped_column(String(100), default="")
+    denied: Mapped[bool] = mapped_column(Boolean, default=False)
+    expected_allowed: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class ProviderAdjustmentEntry(Base):
+    """PLB: a provider-level adjustment (recoupment, interest, forward balance…) on the practice's ledger."""
+
+    __tablename__ = "provider_ledger"
+    __tenant_key__ = "practice_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittance.id"))
+    provider_identifier: Mapped[str] = mapped_column(String(50))  # PLB01
+    fiscal_period_date: Mapped[date] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(String(2))
+    reference: Mapped[str] = mapped_column(String(50), default="")
+    amount: Mapped[Decimal] = mapped_column(Money)  # positive reduces the payment
+
+
+class PatientLedgerEntry(Base):
+    """Patient responsibility and what became of it (posted from PR adjustments, transfers, write-offs)."""
+
+    __tablename__ = "patient_ledger"
+    __tenant_key__ = "practice_id"
+    __table_args__ = (Index("ix_patient_ledger_patient", "practice_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # responsibility, transfer, payment, write_off
+    amount: Mapped[Decimal] = mapped_column(Money)  # positive: the patient owes more
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    entered_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Deposit(Base):
+    """A bank deposit or EFT (imported from the bank's CSV), reconciled with an 835 by trace number."""
+
+    __tablename__ = "deposit"
+    __tenant_key__ = "practice_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    deposit_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    trace_number: Mapped[str] = mapped_column(String(50), index=True)
+    payer_name: Mapped[str] = mapped_column(String(120), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RemittanceException(Base):
+    """Something the posting could not do on its own, with the reason; nothing was guessed or posted."""
+
+    __tablename__ = "remittance_exception"
+    __tenant_key__ = "practice_id"
+    __table_args__ = (Index("ix_remittance_exception_open", "practice_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("remittance_file.id"))
+    remittance_id: Mapped[int | None] = mapped_column(ForeignKey("remittance.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    patient_control_number: Mapped[str | None] = mapped_column(String(38))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open, resolved
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolution: Mapped[str | None] = mapped_column(Text)
