@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import presets
@@ -22,7 +23,11 @@ from openmso.identity.models import User, UserPracticeScope
 from openmso.network import schemas
 from openmso.network import service as network
 from openmso.network.identifiers import npi_check_digit
-from openmso.network.models import Mso, Payer, Practice
+from openmso.network.models import Location, Mso, Patient, Payer, Practice, Provider
+from openmso.rcm.claims import batches, building, charges, scrubbing
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.schemas import ChargeCreate
+from openmso.rcm.claims.x837 import Envelope
 
 PASSWORD = "test-password-123"
 _counter = itertools.count(1)
@@ -139,7 +144,8 @@ def build_world(db: Session) -> World:
     practices, markers = [], {}
     owners: dict[str, dict[int, int | None]] = {"patient_id": {}, "provider_id": {}, "practice_id": {},
                                                 "user_id": {}, "payer_id": {payer.id: None},
-                                                "agreement_id": {}, "version_id": {}}
+                                                "agreement_id": {}, "version_id": {}, "claim_id": {},
+                                                "charge_id": {}, "batch_id": {}}
     for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
         practice = add_practice(db, marker, state)
         agreement = add_signed_agreement(db, practice, title=f"{marker} Management Services Agreement")
@@ -150,6 +156,7 @@ def build_world(db: Session) -> World:
         for _ in range(2):
             owners["patient_id"][add_patient(db, practice, marker, payer).id] = practice.id
         owners["provider_id"][add_provider(db, practice, marker).id] = practice.id
+        add_claims(db, practice, marker, owners)
         user = add_user(db, Role.PRACTICE_USER, practice, display_name=f"{marker} Front Desk")
         owners["user_id"][user.id] = practice.id
         audit.record(db, SYSTEM, "test.marker", "practice", practice.id, practice_id=practice.id,
@@ -157,5 +164,30 @@ def build_world(db: Session) -> World:
         practices.append(practice)
         markers[practice.id] = marker
         owners["practice_id"][practice.id] = practice.id
+    owners["other_version_id"] = owners["version_id"]
     db.flush()
     return World(practices=practices, markers=markers, payer=payer, owners=owners)
+
+
+def add_claims(db: Session, practice: Practice, marker: str, owners: dict) -> None:
+    """Charges, claims (one held by the scrubber, one rejected) and a batch carrying the practice's marker."""
+    provider = db.scalars(select(Provider).where(Provider.practice_id == practice.id)).first()
+    location = db.scalars(select(Location).where(Location.practice_id == practice.id)).first()
+    patients = db.scalars(select(Patient).where(Patient.practice_id == practice.id)).all()
+    for number, patient in enumerate(patients):
+        charge = charges.create_charge(db, SYSTEM, practice.id, ChargeCreate(
+            patient_id=patient.id, rendering_provider_id=provider.id, location_id=location.id,
+            service_date=date(2026, 10, 1), procedure_code="99213", charge_amount="145.00",
+            diagnoses=["E11.9" if number else "E11"], prior_authorization=f"{marker}AUTH{number}",
+            encounter_key=f"{marker}-{number}"))
+        owners["charge_id"][charge.id] = practice.id
+    for claim_id in building.build_claims(db, SYSTEM, practice.id):
+        owners["claim_id"][claim_id] = practice.id
+    scrubbing.scrub_claims(db, SYSTEM, practice_id=practice.id, as_of=date(2026, 10, 15))
+    envelope = Envelope("TEST MSO", "OPENMSO", "BILLING", "8005550100", "CLEARINGHOUSE", "CH")
+    for batch in batches.build_batches(db, SYSTEM, envelope, adapter=f"{marker}-drop", practice_id=practice.id):
+        owners["batch_id"][batch.id] = practice.id
+        claim = db.scalars(select(Claim).where(Claim.batch_id == batch.id)).first()
+        claim.status, claim.status_codes = "payer_rejected", "277CA:A7:164:IL"
+        claim.status_reason = f"{marker} member id not found"
+

@@ -19,9 +19,11 @@ from tests.factories import World, add_user, build_world, signed_in
 from tests.routes import iter_routes
 
 # Parameters whose values are record ids: drawn from every practice's records, visible or not.
-ID_PARAMETERS = {"practice_id", "patient_id", "provider_id", "user_id", "payer_id", "token_id", "actor_id"}
+ID_PARAMETERS = {"practice_id", "patient_id", "provider_id", "user_id", "payer_id", "token_id", "actor_id",
+                 "claim_id", "charge_id", "batch_id", "agreement_id", "version_id", "other_version_id"}
 # Parameters that do not select records; left at their defaults.
-OTHER_PARAMETERS = {"page", "limit", "date_from", "date_to", "action", "next"}
+OTHER_PARAMETERS = {"page", "limit", "date_from", "date_to", "action", "next", "status", "sort", "as_of",
+                    "take_good_rows"}
 SEARCH_PARAMETERS = {"q"}
 # Routes that act on the session itself rather than on data.
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}

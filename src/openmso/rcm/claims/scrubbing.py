@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
-from openmso.core.tenancy import Actor, visible
+from openmso.core.tenancy import Actor, ensure_visible, visible
 from openmso.core.types import utcnow
 from openmso.rcm.claims import access
 from openmso.rcm.claims.models import Claim, ClaimEdit
@@ -52,6 +52,8 @@ def scrubbable_ids(db: Session, actor: Actor, practice_id: int | None = None,
 def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, claim_ids: list[int] | None = None,
                  as_of: date | None = None, progress=None) -> ScrubReport:
     """Scrub the visible draft/held/ready claims (of one practice, or the given ones) as of a date."""
+    if practice_id is not None:
+        ensure_visible(actor, practice_id)
     report = ScrubReport()
     context = ScrubContext(as_of=as_of or date.today())
     for owner, ids in scrubbable_ids(db, actor, practice_id, claim_ids).items():

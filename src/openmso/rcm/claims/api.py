@@ -1,0 +1,143 @@
+"""Claims API under /api/v1: charges (one, or a CSV file), claims, worklists, batches. No rules here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.pagination import Page, Slice
+from openmso.rcm.claims import batches, building, charges, scrubbing, service
+from openmso.rcm.claims.schemas import (
+    BatchOut,
+    ChargeCreate,
+    ChargeOut,
+    ClaimDetailOut,
+    ClaimOut,
+    Correction,
+    EditOut,
+    EventOut,
+    ImportReport,
+    PrimaryAdjudication,
+)
+from openmso.rcm.claims.service import ClaimFilter, ClaimSort
+from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
+
+router = APIRouter(prefix="/api/v1", tags=["claims"])
+StatusFilter = Annotated[ClaimStatus | None, Query()]
+DateFilter = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
+
+
+def as_page(result: Slice, schema) -> dict:
+    return {"items": [schema.model_validate(r) for r in result.rows], "total": result.total,
+            "page": result.params.page, "limit": result.params.limit}
+
+
+@router.post("/practices/{practice_id}/charges", response_model=ChargeOut, status_code=status.HTTP_201_CREATED)
+def create_charge(practice_id: RowId, data: ChargeCreate, db: DB, actor: CurrentActor):
+    return charges.create_charge(db, actor, practice_id, data)
+
+
+@router.post("/practices/{practice_id}/charges/import", response_model=ImportReport,
+             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_charges(practice_id: RowId, request: Request, db: DB, actor: CurrentActor,
+                         take_good_rows: bool = False):
+    """Import a CSV of charges (see the column list in the docs) and build draft claims from them.
+    A file with any bad row is a 422 listing every problem by line and column, unless `take_good_rows`."""
+    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    ids, errors, rows = charges.import_csv(db, actor, practice_id, text, accept_good_rows=take_good_rows)
+    claims = building.build_claims(db, actor, practice_id, ids) if ids else []
+    return ImportReport(rows=rows, imported=len(ids), rejected=len({e.location[0] for e in errors}),
+                        claims_created=len(claims), errors=[e.as_dict() for e in errors])
+
+
+@router.get("/charges/{charge_id}", response_model=ChargeOut)
+def get_charge(charge_id: RowId, db: DB, actor: CurrentActor):
+    return charges.get_charge(db, actor, charge_id)
+
+
+class BuildResult(BaseModel):
+    claim_ids: list[int]
+
+
+@router.post("/practices/{practice_id}/claims/build", response_model=BuildResult)
+def build_claims(practice_id: RowId, db: DB, actor: CurrentActor):
+    """Group the practice's unbilled charges into draft claims."""
+    return BuildResult(claim_ids=building.build_claims(db, actor, practice_id))
+
+
+class ScrubResult(BaseModel):
+    claims: int
+    ready: int
+    held: int
+    by_rule: dict[str, int]
+
+
+@router.post("/practices/{practice_id}/claims/scrub", response_model=ScrubResult)
+def scrub_claims(practice_id: RowId, db: DB, actor: CurrentActor, as_of: DateFilter = None):
+    report = scrubbing.scrub_claims(db, actor, practice_id=practice_id, as_of=as_of)
+    return ScrubResult(claims=report.claims, ready=report.ready, held=report.held, by_rule=dict(report.by_rule))
+
+
+@router.get("/claims", response_model=Page[ClaimOut])
+def list_claims(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
+                payer_id: OptionalId = None, status: StatusFilter = None, date_from: DateFilter = None,
+                date_to: DateFilter = None, sort: ClaimSort = ClaimSort.NEWEST):
+    criteria = ClaimFilter(practice_id, payer_id, status, date_from, date_to, sort)
+    return as_page(service.list_claims(db, actor, criteria, paging), ClaimOut)
+
+
+@router.get("/claims/{claim_id}", response_model=ClaimDetailOut)
+def get_claim(claim_id: RowId, db: DB, actor: CurrentActor):
+    detail = service.claim_detail(db, actor, claim_id)
+    return ClaimDetailOut(**ClaimOut.model_validate(detail.claim).model_dump(), lines=detail.claim.lines,
+                          edits=[EditOut.model_validate(e) for e in detail.edits],
+                          timeline=[EventOut.model_validate(e) for e in detail.timeline])
+
+
+class StatusChange(BaseModel):
+    event: ClaimEvent = Field(description="hold, release, correct (after a rejection) or close")
+    note: str | None = Field(default=None, max_length=300)
+
+
+@router.post("/claims/{claim_id}/events", response_model=ClaimOut)
+def change_status(claim_id: RowId, data: StatusChange, db: DB, actor: CurrentActor):
+    return service.change_status(db, actor, claim_id, data.event, data.note)
+
+
+@router.post("/claims/{claim_id}/corrections", response_model=ClaimOut, status_code=status.HTTP_201_CREATED)
+def correct_claim(claim_id: RowId, data: Correction, db: DB, actor: CurrentActor):
+    """A replacement (frequency 7) or void (8) of a claim the payer accepted."""
+    return service.correct(db, actor, claim_id, data)
+
+
+@router.post("/claims/{claim_id}/secondary", response_model=ClaimOut, status_code=status.HTTP_201_CREATED)
+def bill_secondary(claim_id: RowId, data: PrimaryAdjudication, db: DB, actor: CurrentActor):
+    """Bill the next coverage after the primary paid, with the primary's adjudication."""
+    return service.bill_secondary(db, actor, claim_id, data)
+
+
+@router.get("/worklists/rejections", response_model=Page[ClaimOut])
+def rejections(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    return as_page(service.rejection_worklist(db, actor, paging, practice_id), ClaimOut)
+
+
+@router.get("/worklists/scrubber", response_model=Page[ClaimOut])
+def scrubber_failures(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    return as_page(service.scrubber_worklist(db, actor, paging, practice_id), ClaimOut)
+
+
+@router.get("/claim-batches", response_model=Page[BatchOut])
+def list_batches(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    return as_page(batches.list_batches(db, actor, practice_id, paging), BatchOut)
+
+
+@router.get("/claim-batches/{batch_id}/file", response_class=PlainTextResponse)
+def batch_file(batch_id: RowId, db: DB, actor: CurrentActor):
+    """The exact 837P interchange that was sent (reading it is audited)."""
+    return PlainTextResponse(batches.get_batch(db, actor, batch_id, with_content=True).content,
+                             media_type="application/edi-x12")

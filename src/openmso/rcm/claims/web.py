@@ -1,0 +1,105 @@
+"""Claims pages: the claims list, a claim, the scrubber and rejection worklists, batches, charge entry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.errors import OpenMSOError
+from openmso.core.pagination import PageParams
+from openmso.core.web import render
+from openmso.network import service as network
+from openmso.rcm.claims import batches, charges, service
+from openmso.rcm.claims.schemas import ChargeCreate
+from openmso.rcm.claims.service import ClaimFilter, ClaimSort
+from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.clearinghouse import reasons
+from openmso.rcm.scrubber import codes
+from openmso.rcm.scrubber.rules import RULES
+
+router = APIRouter(include_in_schema=False)
+StatusFilter = Annotated[ClaimStatus | None, Query()]
+DateFilter = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
+
+
+def _choices(db, actor) -> dict:
+    return {"practices": network.list_practices(db, actor).rows, "payers": network.list_payers(db, actor),
+            "statuses": list(ClaimStatus)}
+
+
+@router.get("/claims")
+def claims_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
+                payer_id: OptionalId = None, status: StatusFilter = None, date_from: DateFilter = None,
+                date_to: DateFilter = None, sort: ClaimSort = ClaimSort.NEWEST):
+    criteria = ClaimFilter(practice_id, payer_id, status, date_from, date_to, sort)
+    page = service.list_claims(db, actor, criteria, paging)
+    return render(request, "claims/list.html", claims=page, criteria=criteria, sorts=list(ClaimSort),
+                  counts=service.status_counts(db, actor, practice_id), **_choices(db, actor))
+
+
+@router.get("/claims/worklists/scrubber")
+def scrubber_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    page = service.scrubber_worklist(db, actor, paging, practice_id)
+    return render(request, "claims/scrubber.html", claims=page, practice_id=practice_id, rules=RULES,
+                  edits=service.edits_for(db, [c.id for c in page.rows]), **_choices(db, actor))
+
+
+@router.get("/claims/worklists/rejections")
+def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    page = service.rejection_worklist(db, actor, paging, practice_id)
+    fixes = {c.id: reasons.fix_for((c.status_codes or "").split(":")[2] if (c.status_codes or "").count(":") >= 2
+                                   else "") for c in page.rows}
+    return render(request, "claims/rejections.html", claims=page, practice_id=practice_id, fixes=fixes,
+                  **_choices(db, actor))
+
+
+@router.get("/claims/batches")
+def batches_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    return render(request, "claims/batches.html", batches=batches.list_batches(db, actor, practice_id, paging),
+                  practice_id=practice_id, **_choices(db, actor))
+
+
+@router.get("/claims/{claim_id}")
+def claim_page(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    detail = service.claim_detail(db, actor, claim_id)
+    claim = detail.claim
+    return render(request, "claims/detail.html", detail=detail, claim=claim,
+                  practice=network.get_practice(db, actor, claim.practice_id),
+                  payer=network.get_payer(db, actor, claim.payer_id) if claim.payer_id else None,
+                  diagnoses=[(codes.dotted(c), codes.diagnosis_description(c)) for c in claim.diagnosis_codes])
+
+
+def _charge_form(request: Request, db, actor, practice_id: int, values: dict, errors: list, status_code=200):
+    practice = network.get_practice(db, actor, practice_id)
+    return render(request, "claims/charge_form.html", status_code=status_code, practice=practice, values=values,
+                  errors=errors, locations=network.list_locations(db, actor, practice_id),
+                  providers=network.list_providers(db, actor, PageParams(limit=500), practice_id).rows)
+
+
+@router.get("/practices/{practice_id}/charges/new")
+def charge_form(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    return _charge_form(request, db, actor, practice_id, {}, [])
+
+
+@router.post("/practices/{practice_id}/charges/new")
+async def charge_submit(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    form = await request.form()
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token" and str(v).strip()}
+    try:
+        data = ChargeCreate.model_validate(values)
+        charge = charges.create_charge(db, actor, practice_id, data, source="ui")
+    except ValidationError as error:
+        problems = [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"]} for e in error.errors()]
+        return _charge_form(request, db, actor, practice_id, values, problems, 422)
+    except OpenMSOError as error:
+        if error.status != 422:
+            raise
+        problems = [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors]
+        return _charge_form(request, db, actor, practice_id, values, problems or [{"loc": "", "msg": error.detail}],
+                            422)
+    return RedirectResponse(f"/claims?practice_id={practice_id}&status=draft#charge-{charge.id}", status_code=303)
