@@ -8,6 +8,8 @@ composites): remittances repeat the same amounts, dates and codes on thousands o
 from __future__ import annotations
 
 import gc
+from itertools import islice
+from operator import methodcaller
 
 from openmso.x12.elements import (
     CONVERSION_ERRORS,
@@ -139,9 +141,9 @@ def _read_835(transaction: Transaction) -> Remittance:
     line: ServicePayment | None = None
     header_number: int | None = None
     try:
-        for index in range(1, len(texts) - 1):
-            # Split here, one segment at a time: the element lists die young (see `tokenizer`).
-            segment = texts[index].split(separator)
+        # Split here, one segment at a time as the loop reaches it: the element lists die young (see
+        # `tokenizer`).
+        for index, segment in enumerate(map(methodcaller("split", separator), islice(texts, 1, len(texts) - 1)), 1):
             segment_id = segment[0]
             # Branches in order of how often the segment occurs in a remittance.
             if segment_id == "CAS":
@@ -151,6 +153,10 @@ def _read_835(transaction: Transaction) -> Remittance:
                                             element_position=1, expected="CO, CR, OA, PI or PR")
                 target = line.adjustments if line is not None else claim.adjustments
                 size = len(segment)
+                if size == 4:  # one reason and amount, no quantity: most CAS segments
+                    if segment[2]:
+                        target.append(Adjustment(group, segment[2], decimals[segment[3]], None))
+                    continue
                 for position in range(2, size, 3):
                     reason = segment[position]
                     if not reason:
