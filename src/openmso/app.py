@@ -9,6 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmso import __version__
+from openmso.agreements import api as agreements_api
+from openmso.agreements import web as agreements_web
 from openmso.core import audit_api, audit_web, problems
 from openmso.core.db import make_engine, make_session_factory
 from openmso.core.middleware import BodySizeLimit
@@ -22,6 +24,7 @@ from openmso.network import web as network_web
 DOMAINS = [
     ("openmso.identity", identity_api.router, identity_web.router),
     ("openmso.network", network_api.router, network_web.router),
+    ("openmso.agreements", agreements_api.router, agreements_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from openmso.agreements import cli as agreements_cli
 from openmso.core import cli as core_cli
 from openmso.demo import cli as demo_cli
 from openmso.identity import cli as identity_cli
@@ -18,6 +19,7 @@ app.add_typer(core_cli.audit_app, name="audit")
 app.add_typer(identity_cli.app, name="user")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(x12_cli.app, name="x12")
+app.add_typer(agreements_cli.app, name="agreements")
 app.add_typer(claims_cli.app, name="claims")
 app.add_typer(clearinghouse_cli.app, name="clearinghouse")
 

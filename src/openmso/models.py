@@ -1,5 +1,6 @@
 """Every domain's tables, imported in one place so Alembic and `create_all` see the whole schema."""
 
+from openmso.agreements import models as _agreements  # noqa: F401
 from openmso.core import audit as _audit  # noqa: F401
 from openmso.core.db import Base
 from openmso.identity import models as _identity  # noqa: F401
