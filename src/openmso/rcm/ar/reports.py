@@ -1,0 +1,151 @@
+"""A/R reports from the posted ledger: insurance and patient aging, underpayments.
+
+Insurance balance of a billed claim = charge − Σ(paid + contractual + patient responsibility)
+over its postings − denied amounts closed by write-off or transfer. Denied amounts stay in A/R
+until worked, as they are still recoverable. Insurance A/R ages from submission, patient A/R
+from the day the responsibility was posted (see `ar.aging`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.core import audit
+from openmso.core.errors import NotFound
+from openmso.core.tenancy import Actor, visible
+from openmso.network.models import Patient, Payer, Practice, Provider
+from openmso.rcm.ar.aging import Aging, age_in_days
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.denials import letters
+from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
+
+ZERO = Decimal("0.00")
+BILLED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED, ClaimStatus.PAYER_ACCEPTED, ClaimStatus.PAID,
+          ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
+GROUPINGS = ("practice", "payer", "provider", "network")
+
+
+def _practices(db: Session, actor: Actor, practice_id: int | None) -> list[int]:
+    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    if practice_id is not None:
+        ids = [p for p in ids if p == practice_id]
+    return sorted(permitted_practices(db, actor, MsoAction.POST_PAYMENTS, ids))
+
+
+@dataclass
+class AgingRow:
+    key: int | None
+    label: str
+    aging: Aging
+
+
+def _labels(db: Session, by: str, keys) -> dict:
+    model = {"practice": (Practice, Practice.legal_name), "payer": (Payer, Payer.name),
+             "provider": (Provider, Provider.last_name)}.get(by)
+    if model is None or not keys:
+        return {None: "Network"}
+    return dict(db.execute(select(model[0].id, model[1]).where(model[0].id.in_([k for k in keys if k]))).all())
+
+
+def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice",
+                    practice_id: int | None = None) -> list[AgingRow]:
+    """Open insurance A/R by bucket, grouped by practice, payer, rendering provider or the whole network."""
+    ids = _practices(db, actor, practice_id)
+    posted = (select(ClaimPosting.claim_id, func.sum(ClaimPosting.paid).label("paid"),
+                     func.sum(ClaimPosting.contractual).label("contractual"),
+                     func.sum(ClaimPosting.patient_responsibility).label("patient"))
+              .where(ClaimPosting.practice_id.in_(ids)).group_by(ClaimPosting.claim_id).subquery())
+    closed = (select(DenialCase.claim_id, func.sum(DenialCase.amount).label("closed"))
+              .where(DenialCase.practice_id.in_(ids), DenialCase.status.in_(("written_off", "transferred")))
+              .group_by(DenialCase.claim_id).subquery())
+    group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
+                    "provider": Claim.rendering_provider_id}.get(by)
+    query = (select(group_column if group_column is not None else Claim.practice_id, Claim.total_charge,
+                    Claim.submitted_at, Claim.service_date_from, posted.c.paid, posted.c.contractual,
+                    posted.c.patient, closed.c.closed)
+             .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
+             .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED)))
+    groups: dict = defaultdict(Aging)
+    for key, charge, submitted, served, *settled in db.execute(query):
+        balance = charge - sum((amount or ZERO for amount in settled), ZERO)
+        since = submitted.date() if submitted else served
+        groups[key if group_column is not None else None].add(age_in_days(since, as_of), balance.quantize(ZERO))
+    labels = _labels(db, by, list(groups))
+    audit.record(db, actor, "ar.aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
+    return sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)
+
+
+def patient_balances(db: Session, actor: Actor, practice_id: int | None = None) -> list[tuple[int, int, Decimal]]:
+    """(practice id, patient id, balance) of every patient who owes something."""
+    ids = _practices(db, actor, practice_id)
+    query = (select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id, func.sum(PatientLedgerEntry.amount))
+             .where(PatientLedgerEntry.practice_id.in_(ids))
+             .group_by(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id))
+    rows = [(p, patient, total) for p, patient, total in db.execute(query) if total]
+    audit.record(db, actor, "ar.patient_balances", "patient", None, practice_id=practice_id, reason=f"rows={len(rows)}")
+    return sorted(rows, key=lambda r: -r[2])
+
+
+@dataclass
+class Underpayment:
+    payer_id: int | None
+    procedure_code: str
+    lines: int
+    expected: Decimal
+    allowed: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.expected - self.allowed
+
+
+def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
+                  tolerance: Decimal = Decimal("1.00")) -> list[Underpayment]:
+    """Posted lines allowed below the contract by more than `tolerance`, summed by payer and code."""
+    ids = _practices(db, actor, practice_id)
+    query = (select(Claim.payer_id, LinePosting.procedure_code, LinePosting.expected_allowed, LinePosting.allowed)
+             .join(ClaimPosting, ClaimPosting.id == LinePosting.claim_posting_id)
+             .join(Claim, Claim.id == ClaimPosting.claim_id)
+             .where(LinePosting.practice_id.in_(ids), LinePosting.expected_allowed.is_not(None),
+                    ClaimPosting.outcome != "reversed", LinePosting.denied.is_(False)))
+    summed: dict[tuple, Underpayment] = {}
+    for payer_id, code, expected, allowed in db.execute(query):
+        if expected - allowed > tolerance:
+            row = summed.setdefault((payer_id, code), Underpayment(payer_id, code, 0, ZERO, ZERO))
+            row.lines += 1
+            row.expected += expected
+            row.allowed += allowed
+    audit.record(db, actor, "ar.underpayments", "practice", practice_id, practice_id=practice_id,
+                 reason=f"rows={len(summed)}")
+    return sorted(summed.values(), key=lambda r: -r.difference)
+
+
+def patient_statement(db: Session, actor: Actor, practice_id: int, patient_id: int, today: date | None = None) -> bytes:
+    """The patient's statement PDF: every ledger entry and the amount due (a PHI read, audited)."""
+    patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id,
+                                                              Patient.practice_id == practice_id))
+    if patient is None:
+        raise NotFound("Patient not found")
+    authorize(db, actor, MsoAction.READ_PHI, practice_id, object_type="patient", object_id=patient_id,
+              patient_id=patient_id)
+    entries = db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.practice_id == practice_id,
+                                                          PatientLedgerEntry.patient_id == patient_id)
+                         .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)).all()
+    balance = sum((e.amount for e in entries), ZERO)
+    lines = "\n".join(f"  {e.entered_on}  {e.kind:<15} {e.amount:>10}  {e.detail}" for e in entries)
+    text = letters.STATEMENT_TEMPLATE.format(practice=db.get(Practice, practice_id).legal_name,
+                                             today=(today or date.today()).isoformat(),
+                                             patient=f"{patient.first_name} {patient.last_name}", balance=balance,
+                                             lines=lines or "  (no charges)")
+    audit.record(db, actor, "ar.patient_statement", "patient", patient_id, practice_id=practice_id,
+                 patient_id=patient_id, reason=f"balance {balance}")
+    return letters.render_pdf(text, f"Statement {patient.last_name}")

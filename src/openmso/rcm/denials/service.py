@@ -1,0 +1,171 @@
+"""Denial worklist and its actions: assign, note, correct and resubmit (frequency 7 through the
+claims service), appeal (letter PDF), write off (by role and the agreement's write-off threshold),
+transfer to the patient. Every action is audited and closes or updates the case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.core import audit
+from openmso.core.errors import Conflict, Invalid, NotFound
+from openmso.core.pagination import PageParams, Slice, fetch_page
+from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role, visible
+from openmso.core.types import utcnow
+from openmso.identity.models import User
+from openmso.network.models import Coverage, Patient, Payer, Practice
+from openmso.rcm.claims import service as claims_service
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.schemas import Correction
+from openmso.rcm.denials import letters
+from openmso.rcm.denials.codes import describe_carc
+from openmso.rcm.denials.models import DenialCase, DenialNote
+from openmso.rcm.denials.rules import DenialCategory
+from openmso.rcm.remittance.models import PatientLedgerEntry
+
+WRITE_OFF_ROLES = (Role.MSO_ADMIN, Role.PRACTICE_ADMIN)  # staff propose, administrators write off
+OPEN = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistFilter:
+    practice_id: int | None = None
+    status: str | None = OPEN
+    category: str | None = None
+    assigned_to: int | None = None
+
+
+def worklist(db: Session, actor: Actor, criteria: WorklistFilter, params: PageParams) -> Slice:
+    """Denial cases of the practices whose denials the actor may work: largest recoverable amount first,
+    then the nearest appeal deadline."""
+    practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    allowed = permitted_practices(db, actor, MsoAction.MANAGE_DENIALS, practice_ids)
+    query = visible(select(DenialCase), actor).where(DenialCase.practice_id.in_(sorted(allowed)))
+    if criteria.practice_id is not None:
+        query = query.where(DenialCase.practice_id == criteria.practice_id)
+    if criteria.status:
+        query = query.where(DenialCase.status == criteria.status)
+    if criteria.category:
+        query = query.where(DenialCase.category == criteria.category)
+    if criteria.assigned_to is not None:
+        query = query.where(DenialCase.assigned_to == criteria.assigned_to)
+    query = query.order_by(DenialCase.amount.desc(), DenialCase.appeal_deadline, DenialCase.id)
+    page = fetch_page(db, query, params)
+    audit.record(db, actor, "denial.worklist", "denial_case", None, practice_id=criteria.practice_id,
+                 reason=f"rows={len(page.rows)}")
+    return page
+
+
+def get_case(db: Session, actor: Actor, case_id: int) -> DenialCase:
+    case = db.scalar(visible(select(DenialCase), actor).where(DenialCase.id == case_id))
+    if case is None:
+        raise NotFound("Denial not found")
+    authorize(db, actor, MsoAction.MANAGE_DENIALS, case.practice_id, object_type="denial_case", object_id=case.id)
+    return case
+
+
+def _workable(db: Session, actor: Actor, case_id: int) -> DenialCase:
+    case = get_case(db, actor, case_id)
+    ensure_can_write(actor, case.practice_id)
+    if case.status != OPEN:
+        raise Conflict(f"the denial is {case.status}; only an open denial can be worked")
+    return case
+
+
+def _note(db: Session, actor: Actor, case: DenialCase, action: str, text: str) -> DenialNote:
+    note = DenialNote(practice_id=case.practice_id, case_id=case.id, author=actor.username, action=action, text=text)
+    db.add(note)
+    db.flush()
+    claim = db.get(Claim, case.claim_id)
+    audit.record(db, actor, f"denial.{action}", "denial_case", case.id, practice_id=case.practice_id,
+                 patient_id=claim.patient_id if claim else None, reason=text[:500])
+    return note
+
+
+def _close(case: DenialCase, status: str) -> None:
+    case.status, case.closed_at = status, utcnow()
+
+
+def assign(db: Session, actor: Actor, case_id: int, user_id: int | None) -> DenialCase:
+    """Give the denial to a staff member who may see the practice (or take it back with None)."""
+    case = get_case(db, actor, case_id)
+    ensure_can_write(actor, case.practice_id)
+    if user_id is not None:
+        user = db.get(User, user_id)
+        if user is None or user.practice_id not in (None, case.practice_id):
+            raise Invalid.field(["body", "user_id"], "no such user who can work this practice's denials")
+    case.assigned_to = user_id
+    _note(db, actor, case, "assign", f"assigned to user {user_id}" if user_id else "unassigned")
+    return case
+
+
+def add_note(db: Session, actor: Actor, case_id: int, text: str) -> DenialNote:
+    case = get_case(db, actor, case_id)
+    ensure_can_write(actor, case.practice_id)
+    if not text.strip():
+        raise Invalid.field(["body", "text"], "a note needs text")
+    return _note(db, actor, case, "note", text.strip())
+
+
+def resubmit(db: Session, actor: Actor, case_id: int, reason: str) -> Claim:
+    """Correct and resubmit: a replacement claim (frequency 7) through the claims service."""
+    case = _workable(db, actor, case_id)
+    replacement = claims_service.correct(db, actor, case.claim_id, Correction(kind="replace", reason=reason))
+    _close(case, "resubmitted")
+    _note(db, actor, case, "resubmit", f"replacement claim {replacement.patient_control_number}: {reason}")
+    return replacement
+
+
+def write_off(db: Session, actor: Actor, case_id: int, reason: str) -> DenialCase:
+    """Write the denied amount off: administrators only, and within the MSO's write-off authority."""
+    case = _workable(db, actor, case_id)
+    ensure_role(actor, WRITE_OFF_ROLES, "write off balances")
+    authorize(db, actor, MsoAction.WRITE_OFF, case.practice_id, object_type="denial_case", object_id=case.id,
+              amount=case.amount)
+    if len(reason.strip()) < 3:
+        raise Invalid.field(["body", "reason"], "a write-off needs a reason")
+    _close(case, "written_off")
+    _note(db, actor, case, "write_off", f"wrote off {case.amount}: {reason.strip()}")
+    return case
+
+
+def transfer_to_patient(db: Session, actor: Actor, case_id: int, reason: str, on: date | None = None) -> DenialCase:
+    """Move the denied amount to the patient's balance (e.g. a non-covered service the patient agreed to pay)."""
+    case = _workable(db, actor, case_id)
+    claim = db.get(Claim, case.claim_id)
+    db.add(PatientLedgerEntry(practice_id=case.practice_id, patient_id=claim.patient_id, claim_id=claim.id,
+                              kind="transfer", amount=case.amount, entered_on=on or date.today(),
+                              detail=f"denial {case.id}: {reason}"[:200]))
+    _close(case, "transferred")
+    _note(db, actor, case, "transfer", f"transferred {case.amount} to the patient: {reason}")
+    return case
+
+
+def appeal_letter(db: Session, actor: Actor, case_id: int, argument: str = "", today: date | None = None) -> bytes:
+    """The appeal letter PDF with the claim's facts; generating it marks the denial appealed."""
+    case = _workable(db, actor, case_id)
+    claim = db.get(Claim, case.claim_id)
+    patient = db.get(Patient, claim.patient_id)
+    practice = db.get(Practice, claim.practice_id)
+    payer = db.get(Payer, claim.payer_id) if claim.payer_id else None
+    coverage = db.get(Coverage, claim.coverage_id) if claim.coverage_id else None
+    reasons = "; ".join(f"{r} ({describe_carc(r.split(':')[-1])})" for r in case.reasons.split())
+    lines = "\n".join(f"  {line.line_number}. {line.service_date} {line.procedure_code}"
+                      f"{''.join(' ' + m for m in line.modifier_list)} x{line.units}  ${line.charge_amount}"
+                      for line in claim.lines)
+    text = letters.APPEAL_TEMPLATE.format(
+        practice=practice.legal_name, today=(today or date.today()).isoformat(),
+        payer=payer.name if payer else "Payer", payer_claim_number=claim.payer_claim_number or "-",
+        patient=f"{patient.first_name} {patient.last_name}", member_id=coverage.member_id if coverage else "-",
+        patient_control_number=claim.patient_control_number,
+        service_dates=f"{claim.service_date_from} to {claim.service_date_to}", charge=claim.total_charge,
+        amount=case.amount, reasons=reasons, category=DenialCategory(case.category).value.replace("_", " "),
+        lines=lines, argument=argument or "The enclosed records support the services as billed.",
+        deadline=case.appeal_deadline.isoformat())
+    case.status = "appealed"  # still open with the payer: not closed until the appeal is decided
+    _note(db, actor, case, "appeal", "appeal letter generated")
+    return letters.render_pdf(text, f"Appeal {claim.patient_control_number}")
