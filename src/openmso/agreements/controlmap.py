@@ -30,6 +30,7 @@ PRACTICE, SHARED, MSO = 0, 1, 2
 COLUMNS = ("Practice side", "Shared / practice approves", "MSO side")
 COLOURS = ("#dcf1e4", "#fdf0d8", "#fbe1df")
 WIDTH, MARGIN, COLUMN_WIDTH, ROW, HEADER = 960, 20, 300, 26, 30
+LABEL_CHARS = 44  # what fits a box at 12px; the full label is the box's tooltip
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,11 @@ def render(terms: Terms, title: str) -> str:
             for row, item in enumerate(column):
                 top = y + row * ROW
                 border = ' stroke="#14324f" stroke-width="2.5"' if item.clinical else ' stroke="#b9c4cf"'
-                parts.append(f'<g class="item side-{side}"><rect x="{x_of[side]}" y="{top}" width="{COLUMN_WIDTH}" '
+                shown = item.label if len(item.label) <= LABEL_CHARS else item.label[:LABEL_CHARS - 1] + "…"
+                parts.append(f'<g class="item side-{side}"><title>{escape(item.label)}</title>'
+                             f'<rect x="{x_of[side]}" y="{top}" width="{COLUMN_WIDTH}" '
                              f'height="{ROW - 4}" fill="{COLOURS[side]}" rx="3"{border}/>'
-                             f'<text x="{x_of[side] + 8}" y="{top + 16}">{escape(item.label)}</text></g>')
+                             f'<text x="{x_of[side] + 8}" y="{top + 16}">{escape(shown)}</text></g>')
         y += max(len(c) for c in columns) * ROW + 10
     height = y + MARGIN
     counts = [sum(p.side == s for p in items) for s in range(3)]
