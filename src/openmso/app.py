@@ -20,11 +20,14 @@ from openmso.identity import api as identity_api
 from openmso.identity import web as identity_web
 from openmso.network import api as network_api
 from openmso.network import web as network_web
+from openmso.rcm.claims import api as claims_api
+from openmso.rcm.claims import web as claims_web
 
 DOMAINS = [
     ("openmso.identity", identity_api.router, identity_web.router),
     ("openmso.network", network_api.router, network_web.router),
     ("openmso.agreements", agreements_api.router, agreements_web.router),
+    ("openmso.rcm.claims", claims_api.router, claims_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
 ]
 

@@ -5,5 +5,10 @@ from openmso.core import audit as _audit  # noqa: F401
 from openmso.core.db import Base
 from openmso.identity import models as _identity  # noqa: F401
 from openmso.network import models as _network  # noqa: F401
+from openmso.rcm.claims import models as _claims  # noqa: F401
+from openmso.rcm.clearinghouse import models as _clearinghouse  # noqa: F401
+from openmso.rcm.contracts import models as _contracts  # noqa: F401
+from openmso.rcm.denials import models as _denials  # noqa: F401
+from openmso.rcm.remittance import models as _remittance  # noqa: F401
 
 metadata = Base.metadata
