@@ -157,7 +157,8 @@ def mso_controls_clinicians(terms: Terms, context: Context) -> list[Finding]:
 
 
 def mso_controls_professional_decisions(terms: Terms, context: Context) -> list[Finding]:
-    found = _controlled(terms, PROFESSIONAL_DECISIONS)
+    # Oregon SB 951 also reserves patient billing and collection policies to the practice.
+    found = _controlled(terms, (*PROFESSIONAL_DECISIONS, DecisionKey.COLLECTION_POLICY))
     if terms.term.productivity_quotas:
         found.append(Finding("the agreement sets clinician productivity quotas", TERM_CLAUSE))
     return found

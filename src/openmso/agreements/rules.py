@@ -2,7 +2,10 @@
 
 DECISION SUPPORT, NOT LEGAL ADVICE. The rows encode /work/shared/reference/state-rules.md
 (compiled from public sources as of early 2026); each carries the confidence of its source and
-names what is unverified. Counsel must review a flag before it drives a decision.
+names what is unverified. Re-checked against practitioner summaries in November 2026: Oregon SB 951's
+dates (1 Jan 2026 for new arrangements, 1 Jan 2029 for existing ones) and California SB 351's
+(1 Jan 2026; Stats. 2025 ch. 409, Health & Safety Code §1190 et seq. per the bill as introduced).
+Counsel must review a flag before it drives a decision.
 
 A rule applies to an agreement version when its jurisdiction is federal ("US") or one of the
 states the practice operates in. Rules are evaluated as of a date: a rule not yet in force still
@@ -125,10 +128,11 @@ RULES: list[Rule] = [
           "decisions; the Medical Board lists hiring and clinical staffing among decisions reserved to physicians.",
           "medium (sections from memory, consistent with sources)"),
     _rule("CA-SB351", "CA", "Private-equity or hedge-fund control over professional matters",
-          "Cal. SB 351 (2025), codified section unverified", "high", checks.pe_control_ca,
+          "Cal. Health & Safety Code §1190 et seq. (SB 351, Stats. 2025, ch. 409)", "high", checks.pe_control_ca,
           "From 1 Jan 2026, a private-equity group or hedge fund (or an entity it controls) may not control coding "
           "and billing, payer-contract terms, medical-record content or clinician hiring, nor bind clinicians to "
-          "non-competes or non-disparagement; such terms are void.", "high for dates and scope",
+          "non-competes or non-disparagement; such terms are void.",
+          "high for dates and scope (checked 2026-11); section number from the bill as introduced (medium)",
           effective_from=date(2026, 1, 1)),
     _rule("CA-FEE-650", "CA", "Percentage fee must match the value of the services",
           "Cal. Bus. & Prof. Code §650(b) (wording unverified)", "medium", checks.percentage_fee,
@@ -175,8 +179,10 @@ RULES: list[Rule] = [
     _rule("OR-SB951-CONTROL", "OR", "MSO de facto control of professional decisions", "Or. SB 951 (2025), §1",
           "high", checks.mso_controls_professional_decisions,
           "The MSO may not control clinical staffing and hiring, clinician compensation or schedules, clinical "
-          "policies, prices of medical services, diagnostic coding or payer contracting.",
-          "high for content; medium for transition dates", effective_from=date(2026, 1, 1),
+          "policies, patient billing and collection policies, prices of medical services, diagnostic coding or "
+          "payer contracting.",
+          "high for content; transition dates (1 Jan 2026 new, 1 Jan 2029 existing) checked against two firm "
+          "summaries (2026-11), enrolled text not read", effective_from=date(2026, 1, 1),
           existing_from=date(2029, 1, 1)),
     _rule("OR-SB951-COVENANTS", "OR", "Non-competes or non-disparagement binding clinicians", "Or. SB 951 (2025)",
           "high", checks.clinician_covenants,

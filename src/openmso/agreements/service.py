@@ -44,6 +44,17 @@ def _apply(version: AgreementVersion, terms: Terms) -> None:
     version.effective_on = terms.term.effective_on
 
 
+def _new_draft(db: Session, actor: Actor, agreement: Agreement, number: int, terms: Terms,
+               note: str) -> AgreementVersion:
+    version = AgreementVersion(agreement_id=agreement.id, practice_id=agreement.practice_id, number=number,
+                               status=VersionStatus.DRAFT, change_note=note, created_by=actor.username)
+    _apply(version, terms)
+    db.add(version)
+    db.flush()
+    db.refresh(agreement, ["versions"])
+    return version
+
+
 def terms_of(version: AgreementVersion) -> Terms:
     return Terms.model_validate(version.terms)
 
@@ -115,13 +126,7 @@ def create_agreement(db: Session, actor: Actor, data: schemas.AgreementCreate) -
                           created_by=actor.username)
     db.add(agreement)
     db.flush()
-    version = AgreementVersion(agreement_id=agreement.id, practice_id=practice.id, number=1,
-                               status=VersionStatus.DRAFT, change_note=data.change_note or "Initial draft",
-                               created_by=actor.username)
-    _apply(version, data.terms)
-    db.add(version)
-    db.flush()
-    db.refresh(agreement, ["versions"])
+    _new_draft(db, actor, agreement, 1, data.terms, data.change_note or "Initial draft")
     audit.record(db, actor, "agreement.create", "agreement", agreement.id, practice_id=practice.id,
                  reason=f"v1 draft: {data.title}")
     return agreement
@@ -151,13 +156,8 @@ def amend(db: Session, actor: Actor, agreement_id: int, data: schemas.AmendmentC
     base = agreement.current
     if base is None or base.status == VersionStatus.TERMINATED:
         raise Conflict("a terminated agreement cannot be amended; start a new agreement")
-    version = AgreementVersion(agreement_id=agreement.id, practice_id=agreement.practice_id,
-                               number=max(v.number for v in agreement.versions) + 1, status=VersionStatus.DRAFT,
-                               change_note=data.change_note, created_by=actor.username)
-    _apply(version, terms_of(base))
-    db.add(version)
-    db.flush()
-    db.refresh(agreement, ["versions"])
+    version = _new_draft(db, actor, agreement, max(v.number for v in agreement.versions) + 1, terms_of(base),
+                         data.change_note)
     audit.record(db, actor, "agreement.amend", "agreement_version", version.id, practice_id=agreement.practice_id,
                  reason=f"{version.label} opened from v{base.number}: {data.change_note}")
     return version
