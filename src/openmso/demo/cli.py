@@ -27,7 +27,8 @@ def _build(seed: int, practices: int, patients: int) -> DemoSummary:
                  "patients": bar.add_task("Patients", total=patients)}
         with unit_of_work(session_factory()) as db:
             return build_demo(db, seed=seed, practices=practices, patients=patients,
-                              progress=lambda what, n: bar.advance(tasks[what], n))
+                              progress=lambda what, n: bar.advance(tasks[what], n),
+                              clearinghouse_dir=get_settings().var_dir / "clearinghouse")
 
 
 def _print_logins(summary: DemoSummary | None) -> None:
@@ -60,6 +61,10 @@ def build(seed: int = typer.Option(7), practices: int = typer.Option(12, min=1, 
     console.print(f"Built {summary.practices} practices, {summary.providers} providers, {summary.locations} "
                   f"locations, {summary.payers} payers, {summary.patients:,} patients, {summary.coverages:,} "
                   f"coverages in {time.perf_counter() - started:.1f}s")
+    if summary.claims:
+        claims = summary.claims
+        console.print(f"Claims: {claims.charges:,} charges → {claims.claims:,} claims ({claims.held:,} held by the "
+                      f"scrubber), {claims.batches} 837P batches sent, {claims.files} acknowledgement files read")
     _print_logins(summary)
 
 

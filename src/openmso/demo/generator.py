@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +37,7 @@ from openmso.network.models import (
     ProviderLicense,
     SubscriberRelation,
 )
+from openmso.rcm.demo import ClaimsDemoSummary, run_claims_demo
 
 DEMO_PASSWORD = "openmso-demo"
 AS_OF = date(2026, 11, 1)  # the demo's "today": ages and coverage dates are relative to it
@@ -54,6 +56,7 @@ class DemoSummary:
     coverages: int = 0
     agreements: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
+    claims: ClaimsDemoSummary | None = None
 
 
 class _Minter:
@@ -282,8 +285,11 @@ def _users(db: Session, practices: list[Practice], summary: DemoSummary) -> None
 
 
 def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int = 20_000,
-               progress: Progress | None = None) -> DemoSummary:
-    """Create the whole demo network inside the caller's transaction (which must be on an empty schema)."""
+               progress: Progress | None = None, clearinghouse_dir: Path | None = None) -> DemoSummary:
+    """Create the whole demo network inside the caller's transaction (which must be on an empty schema).
+
+    With `clearinghouse_dir`, also run about three months of the claims pipeline through the payer
+    simulator whose files live there (`openmso.rcm.demo`)."""
     if db.scalar(select(Mso.id).limit(1)) is not None:
         raise RuntimeError("the database already holds a network; use a fresh database (or --reset)")
     rng = random.Random(seed)
@@ -316,6 +322,8 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
             progress("practices", 1)
     summary.agreements = seed_agreements(db, built, rng)
     _users(db, built, summary)
+    if clearinghouse_dir is not None:
+        summary.claims = run_claims_demo(db, clearinghouse_dir, seed=seed, as_of=AS_OF)
     audit.record(db, SYSTEM, "demo.build", "mso", mso.id,
                  reason=f"seed={seed} practices={summary.practices} patients={summary.patients}")
     return summary

@@ -8,6 +8,7 @@ SBR09 comes from the payer's line of business.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -46,8 +47,11 @@ class Envelope:
 
 
 def _clean(text: str | None) -> str:
-    """Upper-case names with X12 delimiter characters replaced (names like O'Brien stay readable)."""
-    return (text or "").upper().replace("*", " ").replace("~", " ").replace(":", " ").replace("^", " ")
+    """Upper-case ASCII (the X12 basic and extended character sets) with delimiter characters replaced,
+    so names like O'Brien or "Medicare Part B — Noridian" stay readable."""
+    folded = unicodedata.normalize("NFKD", (text or "").replace("\u2014", "-").replace("\u2013", "-"))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    return ascii_text.upper().replace("*", " ").replace("~", " ").replace(":", " ").replace("^", " ")
 
 
 def _address(party: PartyView | LocationView) -> Address | None:
@@ -74,7 +78,7 @@ def professional_claim(claim: ClaimView) -> ProfessionalClaim:
     else:
         subscriber = Subscriber(_clean(coverage.subscriber_last_name), coverage.member_id,
                                 _clean(coverage.subscriber_first_name), address=_address(patient),
-                                birth_date=coverage.subscriber_birth_date)
+                                birth_date=coverage.subscriber_birth_date, gender="U")  # DMG03 U: not recorded
         insured_patient = Patient(PATIENT_RELATIONSHIP.get(coverage.subscriber_relation, "G8"),
                                   _clean(patient.last_name), _clean(patient.first_name), address=_address(patient),
                                   birth_date=patient.birth_date, gender=patient.sex)

@@ -86,47 +86,71 @@ def _apply_999(db: Session, actor: Actor, record: InboundFile, content: bytes) -
     return updated
 
 
+def _claims_by_number(db: Session, practice_id: int, numbers: list[str]) -> dict[str, object]:
+    found = {}
+    for start in range(0, len(numbers), 900):
+        rows = db.execute(select(Claim.id, Claim.practice_id, Claim.status, Claim.status_codes, Claim.frequency_code,
+                                 Claim.patient_control_number)
+                          .where(Claim.practice_id == practice_id,
+                                 Claim.patient_control_number.in_(numbers[start:start + 900])))
+        found.update({row.patient_control_number: row for row in rows})
+    return found
+
+
 def _apply_277ca(db: Session, actor: Actor, record: InboundFile, content: bytes) -> int:
-    updated = 0
+    """Every claim status of the file is checked first, then all are applied in one bulk move."""
+    moves: list[Move] = []
+    corrections: list[int] = []
     practices: dict[str, int | None] = {}
     for transaction in iter_transactions(content):
         ack = parse_277ca(transaction)
+        by_practice: dict[int, list] = {}
         for status in ack.claims:
             npi = status.provider_npi
             if npi not in practices:
                 practices[npi] = db.scalar(select(Practice.id).where(Practice.group_npi == npi))
-            practice_id = practices[npi]
-            if practice_id is None:
+            if practices[npi] is None:
                 raise QuarantineReason("2100C NM109", f"billing provider NPI {npi or '(none)'} is not a practice "
                                                       "of the network")
-            claim = db.scalar(select(Claim).where(Claim.practice_id == practice_id,
-                                                  Claim.patient_control_number == status.patient_control_number))
-            if claim is None:
-                raise QuarantineReason("2200D TRN02", f"claim {status.patient_control_number} was never sent by "
-                                                      f"practice {practice_id}")
+            by_practice.setdefault(practices[npi], []).append(status)
+        for practice_id, statuses in by_practice.items():
+            claims = _claims_by_number(db, practice_id, [s.patient_control_number for s in statuses])
             record.practice_id = record.practice_id or practice_id
-            codes = ", ".join(f"{s.category}:{s.code}" + (f":{s.entity}" if s.entity else "")
-                              for s in status.statuses)
-            words = "; ".join(reasons.explain_status(s.category, s.code, s.entity) for s in status.statuses)
-            event = ClaimEvent.PAYER_REJECT if status.rejected else (
-                ClaimEvent.PAYER_ACCEPT if status.accepted else None)
-            if event is None:
-                continue  # a pending or forwarded status: nothing changes yet
-            target = ClaimStatus.PAYER_REJECTED if status.rejected else ClaimStatus.PAYER_ACCEPTED
-            if claim.status == target and claim.status_codes == f"277CA:{codes}"[:200]:
-                continue  # the same answer again
-            if claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED):
-                raise QuarantineReason("2200D STC01", f"claim {claim.patient_control_number} is {claim.status}; "
-                                                      f"it cannot take the 277CA status {codes}")
-            extra = {"status_codes": f"277CA:{codes}"[:200], "status_reason": words}
-            if status.payer_claim_control_number:
-                extra["payer_claim_number"] = status.payer_claim_control_number
-            updated += advance_many(db, actor, [Move(claim.id, claim.practice_id, claim.status, (event,),
-                                                     f"277CA: {words}", extra)], inbound_file_id=record.id)
-            db.expire(claim)
-            if event is ClaimEvent.PAYER_ACCEPT and claim.frequency_code != "1":
-                claims_service.supersede_on_acceptance(db, actor, claim)
+            for status in statuses:
+                claim = claims.get(status.patient_control_number)
+                if claim is None:
+                    raise QuarantineReason("2200D TRN02", f"claim {status.patient_control_number} was never sent "
+                                                          f"by practice {practice_id}")
+                move = _move_for(claim, status)
+                if move is not None:
+                    moves.append(move)
+                    if move.events[0] is ClaimEvent.PAYER_ACCEPT and claim.frequency_code != "1":
+                        corrections.append(claim.id)
+    updated = advance_many(db, actor, moves, inbound_file_id=record.id)
+    for claim_id in corrections:
+        claims_service.supersede_on_acceptance(db, actor, db.get(Claim, claim_id))
     return updated
+
+
+def _move_for(claim, status) -> Move | None:
+    """The claim's move for one 2200D status, None when nothing changes, or a quarantine reason."""
+    codes = ", ".join(f"{s.category}:{s.code}" + (f":{s.entity}" if s.entity else "") for s in status.statuses)
+    words = "; ".join(reasons.explain_status(s.category, s.code, s.entity) for s in status.statuses)
+    if status.rejected:
+        event, target = ClaimEvent.PAYER_REJECT, ClaimStatus.PAYER_REJECTED
+    elif status.accepted:
+        event, target = ClaimEvent.PAYER_ACCEPT, ClaimStatus.PAYER_ACCEPTED
+    else:
+        return None  # a pending or forwarded status: nothing changes yet
+    if claim.status == target and claim.status_codes == f"277CA:{codes}"[:200]:
+        return None  # the same answer again
+    if claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED):
+        raise QuarantineReason("2200D STC01", f"claim {claim.patient_control_number} is {claim.status}; "
+                                              f"it cannot take the 277CA status {codes}")
+    extra = {"status_codes": f"277CA:{codes}"[:200], "status_reason": words}
+    if status.payer_claim_control_number:
+        extra["payer_claim_number"] = status.payer_claim_control_number
+    return Move(claim.id, claim.practice_id, claim.status, (event,), f"277CA: {words}", extra)
 
 
 def ingest(db: Session, actor: Actor, name: str, content: bytes) -> IngestResult:

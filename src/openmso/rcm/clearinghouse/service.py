@@ -39,7 +39,7 @@ def connect(db: Session, var_dir: Path, spec: str | None = None) -> Clearinghous
     mso_name = get_mso(db).name
     if spec == "simulator":
         return SimulatorDrop(Path(var_dir) / "clearinghouse", default_envelope(mso_name, "SIMULATED PAYERS",
-                                                                                "SIMCLEARINGHOUSE"))
+                                                                                "SIMPAYERS"))
     if spec.startswith("folder:"):
         return FolderDrop(Path(spec.removeprefix("folder:")), default_envelope(mso_name))
     if spec.startswith("sftp://"):

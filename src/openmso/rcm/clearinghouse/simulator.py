@@ -28,6 +28,9 @@ from openmso.rcm.scrubber import codes
 from openmso.x12 import X12Error, iter_transactions, parse_837p
 from openmso.x12.claim837p import ProfessionalClaim
 
+# Rejections a payer's front end returns for claims that pass our own edits (category, status, entity).
+FRONT_END_REJECTIONS = (("A7", "164", "IL"), ("A3", "116", ""), ("A7", "158", "QC"))
+
 
 @dataclass(slots=True)
 class Decision:
@@ -44,7 +47,7 @@ class PayerSimulator:
 
     seed: int = 7
     rates: dict[str, PayerRates] = field(default_factory=dict)
-    sender_id: str = "SIMCLEARINGHOUSE"
+    sender_id: str = "SIMPAYERS"
 
     def rates_for(self, payer_id: str, filing_indicator: str) -> PayerRates:
         return self.rates.get(payer_id) or LINE_OF_BUSINESS_RATES.get(filing_indicator, DEFAULT_RATES)
@@ -65,7 +68,7 @@ class PayerSimulator:
         rates = self.rates_for(claim.payer.payer_id, claim.subscriber.filing_indicator)
         roll = fraction(self.seed, "reject", pcn, claim.frequency_code)
         if roll < rates.reject:
-            category, code, entity = (("A7", "164", "IL"), ("A3", "116", ""), ("A7", "158", "QC"))[int(roll * 1e6) % 3]
+            category, code, entity = FRONT_END_REJECTIONS[int(roll * 1_000_000) % len(FRONT_END_REJECTIONS)]
             return Decision(False, category, code, entity)
         number = int(fraction(self.seed, "icn", pcn, claim.frequency_code) * Decimal(10**13))
         return Decision(True, payer_claim_number=f"{received:%y%j}{number:013d}")
