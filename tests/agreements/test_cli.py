@@ -41,6 +41,7 @@ def test_check_fails_on_the_flagged_oregon_agreement_and_passes_texas(network):
     result = runner.invoke(app, ["agreements", "check", "--as-of", "2026-11-01"])
     assert result.exit_code == 1, result.output
     assert "OR-SB951-STRUCTURE" in result.output and "not legal advice" in result.output
+    assert "[high · in force] OR-SB951-STRUCTURE" in " ".join(result.output.split())
     texas = runner.invoke(app, ["agreements", "check", "--as-of", "2026-11-01", "--practice", str(network["texas"])])
     assert texas.exit_code == 0, texas.output
 

@@ -48,6 +48,8 @@ def test_texas_service_only_is_clean_and_oregon_friendly_pc_is_flagged(db, demo)
     version = service.get_version(db, SYSTEM, oregon.version_id)
     flags = {f.rule.id for f in assessment.flags_for(db, SYSTEM, version, AS_OF) if f.in_force}
     assert {"OR-SB951-STRUCTURE", "OR-SB951-CONTROL", "US-AKS-SAFE-HARBOR", "US-STARK-FMV"} <= flags
+    california = service.get_version(db, SYSTEM, rows["Bay Area Dermatology Medical Group, Inc."].version_id)
+    assert "CA-SB351" in {f.rule.id for f in assessment.flags_for(db, SYSTEM, california, AS_OF)}
 
 
 def test_demo_logins_still_reach_patients_and_scope_is_enforced(db, demo):

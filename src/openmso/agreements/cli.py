@@ -71,7 +71,7 @@ def check(as_of: str = typer.Option(None, "--as-of", help="YYYY-MM-DD (default t
         for row, flags in results:
             for flag in flags:
                 console.print(f"{row.practice}: [{flag.severity} · {flag.status}] {flag.rule_id} — {flag.finding} "
-                              f"({flag.clause}; {flag.citation})", highlight=False)
+                              f"({flag.clause}; {flag.citation})", highlight=False, markup=False)
         console.print(f"[yellow]{rules.DISCLAIMER}[/yellow]")
     if worst:
         raise typer.Exit(1)

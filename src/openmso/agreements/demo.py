@@ -48,7 +48,8 @@ def _percentage(percent: str, marketing: bool = False) -> Callable[[date, random
 def _equity_hybrid_ca(start: date, rng: random.Random) -> Terms:
     terms = _clean(start, rng)
     return presets.revised(terms, {
-        "structure": Structure(model=AgreementModel.EQUITY_PARTNERSHIP, mso_equity_percent=Decimal("30.00")),
+        "structure": Structure(model=AgreementModel.EQUITY_PARTNERSHIP, mso_equity_percent=Decimal("30.00"),
+                               private_equity_backed=True),
         "fees": Fees(kind=FeeKind.HYBRID, monthly_amount=Decimal("9000.00"), collections_percent=Decimal("4.00"),
                      estimated_net_collections_annual=Decimal("3100000.00"), fmv_low_annual=Decimal("150000"),
                      fmv_high_annual=Decimal("260000"), fmv_source=presets.VALUATION_SOURCE,
