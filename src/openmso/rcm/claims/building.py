@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
@@ -21,7 +21,7 @@ from openmso.core.tenancy import Actor
 from openmso.network.models import Coverage, Location
 from openmso.rcm.claims import access, numbers
 from openmso.rcm.claims.models import Charge, Claim, ClaimLine, join_codes, split_codes
-from openmso.rcm.claims.timeline import record_created
+from openmso.rcm.claims.timeline import bulk_update, record_created
 
 MAX_LINES = 50
 MAX_DIAGNOSES = 12
@@ -121,7 +121,7 @@ def _insert_drafts(db: Session, actor: Actor, practice_id: int, drafts: list[_Dr
                               "charge_amount": charge.charge_amount, "service_date": charge.service_date,
                               "service_date_end": charge.service_date_end, "pointers": join_codes(pointers)})
             charge_updates.append({"id": charge.id, "claim_id": claim_id})
-    db.execute(insert(ClaimLine), line_rows)
-    db.execute(update(Charge), charge_updates)
+    db.execute(insert(ClaimLine.__table__), line_rows)
+    bulk_update(db, Charge, charge_updates)
     record_created(db, actor, [(claim_id, practice_id) for claim_id in ids], "built from charges")
     return ids

@@ -79,9 +79,9 @@ def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, c
                 moves.append(Move(claim.id, claim.practice_id, claim.status, (ClaimEvent.SCRUB, outcome), detail,
                                   {"error_count": errors, "warning_count": warnings}))
             chunk_ids = [claim.id for claim in views]
-            db.execute(delete(ClaimEdit).where(ClaimEdit.claim_id.in_(chunk_ids)))
+            db.execute(delete(ClaimEdit.__table__).where(ClaimEdit.__table__.c.claim_id.in_(chunk_ids)))
             if edits:
-                db.execute(insert(ClaimEdit), edits)
+                db.execute(insert(ClaimEdit.__table__), edits)
             advance_many(db, actor, moves)
             report.claims += len(views)
             if progress:

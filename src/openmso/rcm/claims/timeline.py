@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import Actor
@@ -61,16 +61,28 @@ def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: 
             status = after.value
         updates.append({"id": move.claim_id, "status": status, "updated_at": now, **(move.extra or {})})
     if updates:
-        db.execute(update(Claim), updates)
-        db.execute(insert(TimelineEntry), entries)
+        bulk_update(db, Claim, updates)
+        db.execute(insert(TimelineEntry.__table__), entries)
     return len(updates)
+
+
+def bulk_update(db: Session, model, rows: list[dict]) -> None:
+    """UPDATE … WHERE id = ? as one executemany per set of columns (Core: no per-row ORM bookkeeping)."""
+    table = model.__table__
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+    for columns, group in groups.items():
+        statement = (update(table).where(table.c.id == bindparam("row_id"))
+                     .values({name: bindparam(name) for name in columns}))
+        db.execute(statement, [{"row_id": row["id"], **{k: row[k] for k in columns}} for row in group])
 
 
 def record_created(db: Session, actor: Actor, claims: list[tuple[int, int]], detail: str) -> None:
     """The first timeline entry of new draft claims ((claim id, practice id) pairs)."""
     now = utcnow()
     if claims:
-        db.execute(insert(TimelineEntry), [
+        db.execute(insert(TimelineEntry.__table__), [
             {"practice_id": practice_id, "claim_id": claim_id, "occurred_at": now, "event": "create",
              "from_status": None, "to_status": ClaimStatus.DRAFT.value, "detail": detail,
              "actor_name": actor.username, "batch_id": None, "inbound_file_id": None}

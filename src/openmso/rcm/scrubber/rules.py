@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from openmso.network.identifiers import PLACE_OF_SERVICE, npi_problem
 from openmso.rcm.claims.views import ClaimView
@@ -110,10 +111,15 @@ def _pointers(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
             yield f"pointer(s) {bad} do not point at one of the claim's {count} diagnoses", line.number
 
 
+@cache
+def _npi_problem(npi: str) -> str | None:
+    return npi_problem(npi)  # the same few NPIs recur on every claim of a practice
+
+
 def _npis(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
     for role, npi in (("billing (group)", claim.practice.group_npi), ("rendering", claim.rendering.npi),
                       ("referring", claim.referring.npi if claim.referring else None)):
-        if npi is not None and (problem := npi_problem(npi)):
+        if npi is not None and (problem := _npi_problem(npi)):
             yield f"{role} NPI {npi}: {problem}", None
 
 
