@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -28,6 +29,11 @@ from openmso.rcm.claims import batches, building, charges, scrubbing
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import ChargeCreate
 from openmso.rcm.claims.x837 import Envelope
+from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance.ingest import ingest_file
+from openmso.rcm.remittance.models import Remittance, RemittanceException
+from openmso.x12 import ClaimPayment, Party
+from tests.rcm import remits
 
 PASSWORD = "test-password-123"
 _counter = itertools.count(1)
@@ -145,7 +151,8 @@ def build_world(db: Session) -> World:
     owners: dict[str, dict[int, int | None]] = {"patient_id": {}, "provider_id": {}, "practice_id": {},
                                                 "user_id": {}, "payer_id": {payer.id: None},
                                                 "agreement_id": {}, "version_id": {}, "claim_id": {},
-                                                "charge_id": {}, "batch_id": {}}
+                                                "charge_id": {}, "batch_id": {}, "remittance_id": {},
+                                                "exception_id": {}, "denial_id": {}}
     for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
         practice = add_practice(db, marker, state)
         agreement = add_signed_agreement(db, practice, title=f"{marker} Management Services Agreement")
@@ -157,6 +164,7 @@ def build_world(db: Session) -> World:
             owners["patient_id"][add_patient(db, practice, marker, payer).id] = practice.id
         owners["provider_id"][add_provider(db, practice, marker).id] = practice.id
         add_claims(db, practice, marker, owners)
+        add_money_in(db, practice, marker, owners)
         user = add_user(db, Role.PRACTICE_USER, practice, display_name=f"{marker} Front Desk")
         owners["user_id"][user.id] = practice.id
         audit.record(db, SYSTEM, "test.marker", "practice", practice.id, practice_id=practice.id,
@@ -165,6 +173,7 @@ def build_world(db: Session) -> World:
         markers[practice.id] = marker
         owners["practice_id"][practice.id] = practice.id
     owners["other_version_id"] = owners["version_id"]
+    owners["assigned_to"] = owners["user_id"]
     db.flush()
     return World(practices=practices, markers=markers, payer=payer, owners=owners)
 
@@ -191,3 +200,32 @@ def add_claims(db: Session, practice: Practice, marker: str, owners: dict) -> No
         claim.status, claim.status_codes = "payer_rejected", "277CA:A7:164:IL"
         claim.status_reason = f"{marker} member id not found"
 
+
+
+def add_money_in(db: Session, practice: Practice, marker: str, owners: dict) -> None:
+    """An 835 from a payer named with the marker: one claim paid with a patient share (a patient balance),
+    one denied (a denial case), and one claim the practice never sent (an exception naming it)."""
+    provider = db.scalars(select(Provider).where(Provider.practice_id == practice.id)).first()
+    location = db.scalars(select(Location).where(Location.practice_id == practice.id)).first()
+    patients = db.scalars(select(Patient).where(Patient.practice_id == practice.id).order_by(Patient.id)).all()
+    for number, patient in enumerate(patients):
+        charges.create_charge(db, SYSTEM, practice.id, ChargeCreate(
+            patient_id=patient.id, rendering_provider_id=provider.id, location_id=location.id,
+            service_date=date(2026, 10, 2), procedure_code="99213", charge_amount="145.00", diagnoses=["E11.9"],
+            encounter_key=f"{marker}-remit-{number}"))
+    ids = building.build_claims(db, SYSTEM, practice.id)
+    claims = db.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id)).all()
+    for claim in claims:
+        claim.status, claim.payer_claim_number = "payer_accepted", f"PCN{claim.id}"
+    db.flush()
+    never_sent = ClaimPayment(f"{marker}X9", "1", Decimal("10.00"), Decimal("10.00"), Decimal("0.00"), "CI", "", "11")
+    remit = remits.transaction(practice, [remits.paid(claims[0]), remits.denied(claims[1]), never_sent],
+                               trace=f"{marker}EFT")
+    remit.payer = Party("PR", f"{marker} Health Plan", "XV", "60054")
+    report = ingest_file(db, SYSTEM, f"{marker}.835", remits.render(remit))
+    for remittance in db.scalars(select(Remittance).where(Remittance.file_id == report.file.id)):
+        owners["remittance_id"][remittance.id] = practice.id
+    for item in db.scalars(select(RemittanceException).where(RemittanceException.file_id == report.file.id)):
+        owners["exception_id"][item.id] = practice.id
+    for case in db.scalars(select(DenialCase).where(DenialCase.practice_id == practice.id)):
+        owners["denial_id"][case.id] = practice.id

@@ -20,14 +20,23 @@ from openmso.identity import api as identity_api
 from openmso.identity import web as identity_web
 from openmso.network import api as network_api
 from openmso.network import web as network_web
+from openmso.rcm.ar import api as ar_api
+from openmso.rcm.ar import web as ar_web
 from openmso.rcm.claims import api as claims_api
 from openmso.rcm.claims import web as claims_web
+from openmso.rcm.denials import api as denials_api
+from openmso.rcm.denials import web as denials_web
+from openmso.rcm.remittance import api as remittance_api
+from openmso.rcm.remittance import web as remittance_web
 
 DOMAINS = [
     ("openmso.identity", identity_api.router, identity_web.router),
     ("openmso.network", network_api.router, network_web.router),
     ("openmso.agreements", agreements_api.router, agreements_web.router),
     ("openmso.rcm.claims", claims_api.router, claims_web.router),
+    ("openmso.rcm.remittance", remittance_api.router, remittance_web.router),
+    ("openmso.rcm.denials", denials_api.router, denials_web.router),
+    ("openmso.rcm.ar", ar_api.router, ar_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
 ]
 

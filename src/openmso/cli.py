@@ -8,8 +8,10 @@ from openmso.agreements import cli as agreements_cli
 from openmso.core import cli as core_cli
 from openmso.demo import cli as demo_cli
 from openmso.identity import cli as identity_cli
+from openmso.rcm.ar import cli as ar_cli
 from openmso.rcm.claims import cli as claims_cli
 from openmso.rcm.clearinghouse import cli as clearinghouse_cli
+from openmso.rcm.remittance import cli as remittance_cli
 from openmso.x12 import cli as x12_cli
 
 app = typer.Typer(help="OpenMSO: the operating platform of a healthcare MSO.", no_args_is_help=True)
@@ -22,6 +24,9 @@ app.add_typer(x12_cli.app, name="x12")
 app.add_typer(agreements_cli.app, name="agreements")
 app.add_typer(claims_cli.app, name="claims")
 app.add_typer(clearinghouse_cli.app, name="clearinghouse")
+app.add_typer(remittance_cli.app, name="remit")
+app.add_typer(ar_cli.app, name="ar")
+app.command("kpi")(ar_cli.kpi)
 
 if __name__ == "__main__":
     app()

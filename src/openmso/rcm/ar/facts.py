@@ -1,0 +1,185 @@
+"""KPI facts from the ledger: one `ClaimFacts` per claim as it stood at a period's end, and the KPIs
+month by month for a practice or the whole network (`kpis.summarize` does the arithmetic).
+
+A month's claims are a cohort: those with a date of service in the month, followed to `as_of`
+(everything posted to them so far) for the collection rates, lags, denial and first-pass
+measures — so a recent month's rates still rise as its claims are paid. Days in A/R and % over
+90 days are stocks: *all* claims open at the month's end (any service month within the
+look-back), divided by the month's charges per day — the MAP Key's "A/R at period end over
+average daily charges". Replacement and void claims (frequency 7/8) re-bill a charge already
+counted, so they are left out.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openmso.agreements.enforcement import MsoAction, permitted_practices
+from openmso.core import audit
+from openmso.core.tenancy import Actor, visible
+from openmso.network.models import Practice
+from openmso.rcm.ar import kpis
+from openmso.rcm.ar.aging import age
+from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
+from openmso.rcm.claims.states import ClaimEvent
+from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance.models import ClaimPosting
+
+ZERO = Decimal("0.00")
+LOOK_BACK_DAYS = 365  # claims served earlier than this before the first month are not loaded
+CHUNK = 900
+
+
+@dataclass(slots=True)
+class _Posting:
+    paid_on: date
+    posted_on: date
+    paid: Decimal
+    contractual: Decimal
+    patient: Decimal
+    outcome: str
+
+
+@dataclass(slots=True)
+class ClaimHistory:
+    """A claim and everything posted to it, from which its facts at any date are cut."""
+
+    charge: Decimal
+    service_date: date
+    charge_entered: date
+    billed_on: date | None
+    clean_first_pass: bool | None
+    postings: list[_Posting] = field(default_factory=list)
+    closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
+
+    def facts_at(self, end: date) -> kpis.ClaimFacts:
+        postings = [p for p in self.postings if p.paid_on <= end]
+        billed = self.billed_on if self.billed_on is not None and self.billed_on <= end else None
+        paid = sum((p.paid for p in postings), ZERO)
+        contractual = sum((p.contractual for p in postings), ZERO)
+        settled = paid + contractual + sum((p.patient for p in postings), ZERO)
+        settled += sum((amount for day, amount in self.closed if day <= end), ZERO)
+        first = next((p for p in postings if p.outcome != "reversed"), None)
+        adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
+        return kpis.ClaimFacts(
+            charge=self.charge, service_date=self.service_date, charge_entered=self.charge_entered,
+            billed_on=billed, clean_first_pass=self.clean_first_pass, first_adjudication=adjudication,
+            paid=paid, contractual=contractual, open_balance=max(self.charge - settled, ZERO) if billed else ZERO,
+            paid_on=first.paid_on if first else None, posted_on=first.posted_on if first else None)
+
+
+def kpi_practices(db: Session, actor: Actor, practice_id: int | None = None) -> list[int]:
+    """Practices whose revenue-cycle numbers the actor may see (the agreement's POST_PAYMENTS right)."""
+    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    if practice_id is not None:
+        ids = [p for p in ids if p == practice_id]
+    return sorted(permitted_practices(db, actor, MsoAction.POST_PAYMENTS, ids))
+
+
+def load_histories(db: Session, practice_ids: list[int], since: date, until: date) -> list[ClaimHistory]:
+    """Every original claim of these practices served in [since, until], with its postings."""
+    query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at, Claim.submitted_at)
+             .where(Claim.practice_id.in_(practice_ids), Claim.service_date_from.between(since, until),
+                    Claim.frequency_code == "1").order_by(Claim.id))
+    rows = list(db.execute(query))
+    histories: dict[int, ClaimHistory] = {}
+    ids = [r.id for r in rows]
+    entered: dict[int, date] = {}
+    first_scrub: dict[int, bool] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        entered.update((claim_id, when.date()) for claim_id, when in db.execute(
+            select(Charge.claim_id, func.min(Charge.created_at)).where(Charge.claim_id.in_(chunk))
+            .group_by(Charge.claim_id)))
+        for claim_id, event in db.execute(
+                select(TimelineEntry.claim_id, TimelineEntry.event)
+                .where(TimelineEntry.claim_id.in_(chunk),
+                       TimelineEntry.event.in_((ClaimEvent.PASS.value, ClaimEvent.HOLD.value)))
+                .order_by(TimelineEntry.id)):
+            first_scrub.setdefault(claim_id, event == ClaimEvent.PASS.value)
+    for r in rows:
+        histories[r.id] = ClaimHistory(r.total_charge, r.service_date_from,
+                                       entered.get(r.id, r.created_at.date()),
+                                       r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        for p in db.execute(select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,
+                                   ClaimPosting.paid, ClaimPosting.contractual, ClaimPosting.patient_responsibility,
+                                   ClaimPosting.outcome).where(ClaimPosting.claim_id.in_(chunk))
+                            .order_by(ClaimPosting.id)):
+            posted_on = p.posted_at.date()
+            histories[p.claim_id].postings.append(_Posting(p.payment_date or posted_on, posted_on, p.paid,
+                                                           p.contractual, p.patient_responsibility, p.outcome))
+        for claim_id, closed_at, amount in db.execute(
+                select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount)
+                .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):
+            histories[claim_id].closed.append((closed_at.date() if closed_at else until, amount))
+    return list(histories.values())
+
+
+def month_starts(as_of: date, months: int) -> list[date]:
+    """The first days of the `months` calendar months ending with the month of `as_of`, oldest first."""
+    starts, year, month = [], as_of.year, as_of.month
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+@dataclass
+class MonthKpis:
+    month: date
+    period_end: date
+    claims: int
+    values: dict[str, Decimal | None]
+
+
+def trend(histories: list[ClaimHistory], as_of: date, months: int,
+          revenue_cycle_cost: dict[date, Decimal] | None = None) -> list[MonthKpis]:
+    """Every KPI of `kpis.DEFINITIONS` for each of the last `months` months (pure: no I/O)."""
+    by_month: dict[date, list[ClaimHistory]] = defaultdict(list)
+    for history in histories:
+        by_month[history.service_date.replace(day=1)].append(history)
+    result = []
+    for start in month_starts(as_of, months):
+        end = min(date(start.year, start.month, calendar.monthrange(start.year, start.month)[1]), as_of)
+        facts = [h.facts_at(as_of) for h in by_month.get(start, [])]
+        cost = (revenue_cycle_cost or {}).get(start)
+        values = kpis.summarize(facts, start, end, as_of, cost)
+        every_open = age(((f.billed_on or f.service_date, f.open_balance)
+                          for f in (h.facts_at(end) for h in histories if h.service_date <= end)), end)
+        charges = sum((f.charge for f in facts), ZERO)
+        values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, (end - start).days + 1)
+        values["ar_over_90"] = kpis.percent_over_90(every_open.over_90, every_open.total)
+        result.append(MonthKpis(start, end, len(facts), values))
+    return result
+
+
+def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_id: int | None = None,
+              revenue_cycle_cost: dict[date, Decimal] | None = None) -> list[MonthKpis]:
+    """The KPIs of one practice (or every practice the actor may see) month by month up to `as_of`."""
+    ids = kpi_practices(db, actor, practice_id)
+    first = month_starts(as_of, months)[0]
+    histories = load_histories(db, ids, first - timedelta(days=LOOK_BACK_DAYS), as_of) if ids else []
+    audit.record(db, actor, "ar.kpis", "practice", practice_id, practice_id=practice_id,
+                 reason=f"months={months} as_of={as_of} claims={len(histories)}")
+    return trend(histories, as_of, months, revenue_cycle_cost)
+
+
+def as_csv_rows(months: list[MonthKpis]) -> list[list[str]]:
+    """Header and one row per month and KPI: the CSV export."""
+    rows = [["month", "period_end", "kpi", "name", "value", "unit", "claims", "definition", "source"]]
+    for month in months:
+        for definition in kpis.DEFINITIONS:
+            value = month.values.get(definition.id)
+            rows.append([month.month.strftime("%Y-%m"), month.period_end.isoformat(), definition.id,
+                         definition.name, "" if value is None else str(value), definition.unit, str(month.claims),
+                         definition.formula, definition.source])
+    return rows

@@ -1,0 +1,125 @@
+"""Patient A/R: who owes what (named, for the balances page and statements), patient payments, and
+patient A/R aged by bucket.
+
+A patient's ledger holds debits (responsibility posted from PR adjustments, denied amounts
+transferred) and credits (payments, write-offs). Credits settle the oldest debits first (FIFO, the
+usual statement convention), so what remains open keeps the date it was posted and ages from
+there (`ar.aging`: patient A/R ages from the day the responsibility was posted).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmso.agreements.enforcement import MsoAction, authorize
+from openmso.core import audit
+from openmso.core.errors import Invalid, NotFound
+from openmso.core.tenancy import Actor, ensure_can_write, visible
+from openmso.network.models import Patient
+from openmso.rcm.ar.aging import Aging, age_in_days
+from openmso.rcm.ar.reports import _labels, _practices
+from openmso.rcm.remittance.models import PatientLedgerEntry
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def open_items(entries: Iterable[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:
+    """What is still owed of each debit after the credits settle the oldest first; (date, amount) in date order.
+    A credit larger than every debit leaves no open item (a credit balance is a refund matter, not A/R)."""
+    ordered = sorted(entries, key=lambda e: e[0])
+    debits = [[day, amount] for day, amount in ordered if amount > 0]
+    credit = -sum((amount for _, amount in ordered if amount < 0), ZERO)
+    for debit in debits:
+        used = min(credit, debit[1])
+        debit[1] -= used
+        credit -= used
+    return [(day, amount) for day, amount in debits if amount > 0]
+
+
+@dataclass
+class PatientBalance:
+    practice_id: int
+    patient_id: int
+    mrn: str
+    name: str
+    balance: Decimal
+    oldest: date | None
+
+
+def _ledgers(db: Session, ids: list[int], patient_id: int | None = None
+             ) -> dict[tuple[int, int], list[tuple[date, Decimal]]]:
+    ledgers: dict[tuple[int, int], list] = defaultdict(list)
+    query = (select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id, PatientLedgerEntry.entered_on,
+                    PatientLedgerEntry.amount).where(PatientLedgerEntry.practice_id.in_(ids)))
+    if patient_id is not None:
+        query = query.where(PatientLedgerEntry.patient_id == patient_id)
+    for practice_id, patient_id, day, amount in db.execute(query):
+        ledgers[(practice_id, patient_id)].append((day, amount))
+    return ledgers
+
+
+def balances(db: Session, actor: Actor, practice_id: int | None = None, limit: int = 500) -> list[PatientBalance]:
+    """Patients who owe something, largest balance first (names them: a PHI read, audited)."""
+    ids = _practices(db, actor, practice_id)
+    owing = []
+    for (practice, patient), entries in _ledgers(db, ids).items():
+        items = open_items(entries)
+        if items:
+            owing.append((practice, patient, sum((a for _, a in items), ZERO), items[0][0]))
+    owing.sort(key=lambda r: (-r[2], r[1]))
+    owing = owing[:limit]
+    names = {row.id: row for row in db.execute(select(Patient.id, Patient.mrn, Patient.first_name, Patient.last_name)
+                                               .where(Patient.id.in_([r[1] for r in owing])))} if owing else {}
+    rows = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", amount, oldest)
+            for p, pid, amount, oldest in owing]
+    audit.record(db, actor, "ar.patient_balances", "patient", None, practice_id=practice_id, reason=f"rows={len(rows)}")
+    return rows
+
+
+def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None,
+          by: str = "practice") -> list[tuple[int | None, str, Aging]]:
+    """Open patient A/R by bucket, per practice or for the whole network: (key, label, aging)."""
+    ids = _practices(db, actor, practice_id)
+    groups: dict[int | None, Aging] = defaultdict(Aging)
+    for (practice, _), entries in _ledgers(db, ids).items():
+        for day, amount in open_items(entries):
+            groups[practice if by == "practice" else None].add(age_in_days(day, as_of), amount)
+    labels = _labels(db, "practice" if by == "practice" else "network", list(groups))
+    audit.record(db, actor, "ar.patient_aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
+    return sorted(((k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r[1])
+
+
+def record_payment(db: Session, actor: Actor, practice_id: int, patient_id: int, amount: Decimal, on: date,
+                   reference: str = "") -> PatientLedgerEntry:
+    """Post a patient's payment (cash, card, check) against what they owe; more than the balance is refused,
+    because an overpayment is a refund to handle, not a credit to keep."""
+    patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id,
+                                                              Patient.practice_id == practice_id))
+    if patient is None:
+        raise NotFound("Patient not found")
+    ensure_can_write(actor, practice_id)
+    authorize(db, actor, MsoAction.POST_PAYMENTS, practice_id, object_type="patient", object_id=patient_id,
+              patient_id=patient_id)
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+        raise Invalid.field(["body", "amount"], "a payment is a positive amount in dollars and cents")
+    ledger = _ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
+    owed = sum((a for _, a in open_items(ledger)), ZERO)
+    if amount > owed:
+        raise Invalid.field(["body", "amount"], f"the patient owes {owed}; a payment of {amount} would be an "
+                                                "overpayment (refund it instead)")
+    entry = PatientLedgerEntry(practice_id=practice_id, patient_id=patient_id, kind="payment", amount=-amount,
+                               entered_on=on, detail=f"patient payment {reference}".strip()[:200])
+    db.add(entry)
+    db.flush()
+    audit.record(db, actor, "ar.patient_payment", "patient", patient_id, practice_id=practice_id,
+                 patient_id=patient_id, reason=f"{amount} {reference}"[:500])
+    return entry

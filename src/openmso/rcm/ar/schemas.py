@@ -1,0 +1,79 @@
+"""Pydantic shapes of A/R: aging rows, underpayments, patient balances and payments, KPIs."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class AgingKind(StrEnum):
+    INSURANCE = "insurance"
+    PATIENT = "patient"
+
+
+class AgingBy(StrEnum):
+    PRACTICE = "practice"
+    PAYER = "payer"
+    PROVIDER = "provider"
+    NETWORK = "network"
+
+
+class AgingRowOut(BaseModel):
+    key: int | None
+    label: str
+    buckets: dict[str, Decimal]
+    counts: dict[str, int]
+    total: Decimal
+    over_90: Decimal
+
+
+class UnderpaymentOut(BaseModel):
+    payer_id: int | None
+    payer_name: str
+    procedure_code: str
+    lines: int
+    expected: Decimal
+    allowed: Decimal
+    difference: Decimal
+
+
+class PatientBalanceOut(BaseModel):
+    practice_id: int
+    patient_id: int
+    mrn: str
+    name: str
+    balance: Decimal
+    oldest: date | None
+
+
+class PatientPaymentIn(BaseModel):
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    paid_on: date = Field(ge=date(2000, 1, 1), le=date(2100, 1, 1))
+    reference: str = Field(default="", max_length=100, description="receipt, check or card reference")
+
+
+class PatientPaymentOut(BaseModel):
+    id: int
+    patient_id: int
+    amount: Decimal
+    entered_on: date
+    balance: Decimal
+
+
+class KpiDefinitionOut(BaseModel):
+    id: str
+    name: str
+    formula: str
+    unit: str
+    better: str
+    source: str
+
+
+class KpiMonthOut(BaseModel):
+    month: str
+    period_end: date
+    claims: int
+    values: dict[str, Decimal | None]

@@ -1,0 +1,83 @@
+"""A/R pages: underpayments, patient balances (statement PDF, payments), aging, and the KPI dashboard with
+server-rendered SVG charts and a CSV export link."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from openmso.core.deps import DB, CurrentActor, OptionalId, RowId
+from openmso.core.web import render
+from openmso.network import service as network
+from openmso.rcm.ar import charts, facts, kpis, patients, reports, service
+from openmso.rcm.ar.aging import BUCKETS
+from openmso.rcm.ar.schemas import AgingBy, AgingKind
+
+router = APIRouter(include_in_schema=False)
+AsOf = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
+
+
+def _practices(db, actor):
+    return network.list_practices(db, actor).rows
+
+
+@router.get("/underpayments")
+def underpayments_page(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+                       tolerance: Annotated[Decimal, Query(ge=0, le=100000, decimal_places=2)] = Decimal("1.00")):
+    rows = service.underpayments(db, actor, practice_id, tolerance)
+    return render(request, "ar/underpayments.html", rows=rows, practice_id=practice_id, tolerance=tolerance,
+                  practices=_practices(db, actor), total=sum((r["difference"] for r in rows), Decimal("0.00")))
+
+
+@router.get("/patient-balances")
+def balances_page(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None):
+    rows = patients.balances(db, actor, practice_id)
+    return render(request, "ar/balances.html", rows=rows, practice_id=practice_id, practices=_practices(db, actor),
+                  today=date.today())
+
+
+@router.get("/patient-balances/{practice_id}/{patient_id}/statement.pdf")
+def statement(practice_id: RowId, patient_id: RowId, db: DB, actor: CurrentActor):
+    pdf = reports.patient_statement(db, actor, practice_id, patient_id)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"content-disposition": f'inline; filename="statement-{patient_id}.pdf"'})
+
+
+@router.post("/patient-balances/{practice_id}/{patient_id}/payments")
+def payment(practice_id: RowId, patient_id: RowId, db: DB, actor: CurrentActor,
+            amount: Annotated[Decimal, Form(gt=0, max_digits=12, decimal_places=2)],
+            paid_on: Annotated[date, Form()], reference: Annotated[str, Form(max_length=100)] = ""):
+    patients.record_payment(db, actor, practice_id, patient_id, amount, paid_on, reference)
+    return RedirectResponse(f"/patient-balances?practice_id={practice_id}", status_code=303)
+
+
+@router.get("/ar/aging")
+def aging_page(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+               kind: AgingKind = AgingKind.INSURANCE, by: AgingBy = AgingBy.PRACTICE, as_of: AsOf = None):
+    when = as_of or date.today()
+    lines = service.aging(db, actor, kind, by, when, practice_id)
+    total = service.network_total(lines)
+    chart = charts.stacked_bar(f"{kind.value.capitalize()} A/R by age, {total.total:,} open",
+                               [(b.label, total.amounts[b.key]) for b in BUCKETS])
+    return render(request, "ar/aging.html", lines=lines, total=total, buckets=BUCKETS, chart=chart, kind=kind,
+                  by=by, as_of=when, practice_id=practice_id, practices=_practices(db, actor), kinds=list(AgingKind),
+                  groupings=list(AgingBy) if kind is AgingKind.INSURANCE else [AgingBy.PRACTICE, AgingBy.NETWORK],
+                  over_90=kpis.percent_over_90(total.over_90, total.total))
+
+
+@router.get("/kpis")
+def kpi_dashboard(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+                  months: Annotated[int, Query(ge=1, le=36)] = 6, as_of: AsOf = None):
+    when = as_of or date.today()
+    trend = facts.kpi_trend(db, actor, when, months, practice_id)
+    labels = [m.month.strftime("%b %Y") for m in trend]
+    cards = [{"definition": d, "latest": next((m.values[d.id] for m in reversed(trend) if m.values[d.id] is not None),
+                                              None),
+              "chart": charts.line_chart(d.name, labels, [m.values[d.id] for m in trend], d.unit)}
+             for d in kpis.DEFINITIONS if d.id != "cost_to_collect"]
+    return render(request, "ar/kpis.html", cards=cards, trend=trend, definitions=kpis.DEFINITIONS, labels=labels,
+                  practice_id=practice_id, months=months, as_of=when, practices=_practices(db, actor))

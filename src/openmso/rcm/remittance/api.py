@@ -1,0 +1,96 @@
+"""Remittance API under /api/v1: receive an 835, list and read payments, the exceptions queue, bank deposits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.pagination import Page, Slice
+from openmso.rcm.remittance import deposits, ingest, service
+from openmso.rcm.remittance.schemas import (
+    ClaimPostingOut,
+    ExceptionOut,
+    IngestOut,
+    LineOut,
+    ProviderAdjustmentOut,
+    RemittanceDetailOut,
+    RemittanceOut,
+    Resolution,
+)
+from openmso.rcm.remittance.service import ExceptionFilter, RemittanceFilter
+
+router = APIRouter(prefix="/api/v1", tags=["remittance"])
+Text = Annotated[str | None, Query(max_length=40)]
+
+
+def as_page(result: Slice, schema) -> dict:
+    return {"items": [schema.model_validate(r) for r in result.rows], "total": result.total,
+            "page": result.params.page, "limit": result.params.limit}
+
+
+def ingest_out(report: ingest.IngestReport) -> IngestOut:
+    return IngestOut(file_id=report.file.id, name=report.file.name, status=report.file.status,
+                     duplicate=report.duplicate, transactions=report.transactions, posted=report.posted,
+                     quarantined=report.quarantined, claims=report.claims, lines=report.lines,
+                     exceptions=report.exceptions)
+
+
+@router.post("/remittances", response_model=IngestOut,
+             openapi_extra={"requestBody": {"content": {"application/edi-x12": {"schema": {"type": "string"}}}}})
+async def receive_835(request: Request, db: DB, actor: CurrentActor,
+                      filename: Annotated[str, Query(min_length=1, max_length=200)] = "upload.835"):
+    """Receive one 835 file: posted once (the same file again posts nothing), unreadable or unbalanced
+    transactions quarantined whole with their location, the rest posted."""
+    return ingest_out(ingest.ingest_file(db, actor, filename, await request.body()))
+
+
+@router.get("/remittances", response_model=Page[RemittanceOut])
+def list_remittances(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
+                     status: Text = None):
+    return as_page(service.list_remittances(db, actor, RemittanceFilter(practice_id, status), paging), RemittanceOut)
+
+
+@router.get("/remittances/{remittance_id}", response_model=RemittanceDetailOut)
+def get_remittance(remittance_id: RowId, db: DB, actor: CurrentActor):
+    """A payment with the claims and lines it posted, its provider-level adjustments and its exceptions."""
+    detail = service.remittance_detail(db, actor, remittance_id)
+    claims = [ClaimPostingOut(claim_id=c.posting.claim_id, patient_control_number=c.patient_control_number,
+                              patient_name=c.patient_name, lines=[LineOut.model_validate(line) for line in c.lines],
+                              **{k: getattr(c.posting, k) for k in (
+                                  "status_code", "outcome", "payer_claim_number", "charge", "paid", "contractual",
+                                  "patient_responsibility", "other_adjustment", "adjustments", "remarks")})
+              for c in detail.claims]
+    return RemittanceDetailOut(**RemittanceOut.model_validate(detail.remittance).model_dump(), claims=claims,
+                               provider_adjustments=[ProviderAdjustmentOut.model_validate(p)
+                                                     for p in detail.provider_adjustments],
+                               exception_items=[ExceptionOut.model_validate(e) for e in detail.exceptions])
+
+
+@router.get("/remittance-exceptions", response_model=Page[ExceptionOut])
+def list_exceptions(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
+                    status: Text = "open", kind: Text = None):
+    """The exceptions queue: unmatched claims and lines, wrong-practice payments, unbalanced or unreadable
+    transactions, deposits that do not match."""
+    return as_page(service.list_exceptions(db, actor, ExceptionFilter(practice_id, status or None, kind), paging),
+                   ExceptionOut)
+
+
+@router.post("/remittance-exceptions/{exception_id}/resolve", response_model=ExceptionOut)
+def resolve_exception(exception_id: RowId, data: Resolution, db: DB, actor: CurrentActor):
+    return service.resolve_exception(db, actor, exception_id, data.resolution)
+
+
+class DepositImport(BaseModel):
+    imported: int
+
+
+@router.post("/practices/{practice_id}/deposits", response_model=DepositImport,
+             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_deposits(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """Import the bank's deposits (CSV: deposit_date, amount, trace_number[, payer]) and reconcile them
+    with posted 835s by trace number and amount."""
+    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    return DepositImport(imported=deposits.import_deposits(db, actor, practice_id, text))

@@ -1,0 +1,184 @@
+"""Remittance read side and the exceptions queue: what was received, what it posted, what is left to do.
+
+Rows are scoped twice: `visible` (the practices the actor may see) and the agreement's
+POST_PAYMENTS right (`permitted_practices`). A remittance or exception that belongs to no practice
+(an unknown payee, a malformed file) is shown only to network-wide users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.core import audit
+from openmso.core.errors import Conflict, Forbidden, Invalid, NotFound
+from openmso.core.pagination import PageParams, Slice, fetch_page
+from openmso.core.tenancy import Actor, ensure_can_write, visible
+from openmso.network.models import Patient, Practice
+from openmso.rcm.claims.models import Claim, ClaimLine
+from openmso.rcm.remittance.models import (
+    ClaimPosting,
+    LinePosting,
+    ProviderAdjustmentEntry,
+    Remittance,
+    RemittanceException,
+)
+
+OPEN, RESOLVED = "open", "resolved"
+
+
+def payment_practices(db: Session, actor: Actor) -> set[int]:
+    """Practices whose payments the actor may see and post."""
+    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    return permitted_practices(db, actor, MsoAction.POST_PAYMENTS, ids)
+
+
+def _scoped(db: Session, actor: Actor, query: Select, model, practice_id: int | None) -> Select:
+    allowed = sorted(payment_practices(db, actor))
+    column = model.practice_id
+    if practice_id is not None:
+        return query.where(column == practice_id, column.in_(allowed))
+    if actor.is_network_wide:
+        return query.where(or_(column.is_(None), column.in_(allowed)))
+    return query.where(column.in_(allowed))
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceFilter:
+    practice_id: int | None = None
+    status: str | None = None
+
+
+def list_remittances(db: Session, actor: Actor, criteria: RemittanceFilter, params: PageParams) -> Slice:
+    """Received payments (835 transaction sets), newest first."""
+    query = _scoped(db, actor, visible(select(Remittance), actor), Remittance, criteria.practice_id)
+    if criteria.status:
+        query = query.where(Remittance.status == criteria.status)
+    return fetch_page(db, query.order_by(Remittance.id.desc()), params)
+
+
+def get_remittance(db: Session, actor: Actor, remittance_id: int) -> Remittance:
+    """One payment; another practice's is not found, and one of no practice only network-wide users see."""
+    query = _scoped(db, actor, visible(select(Remittance), actor), Remittance, None)
+    remittance = db.scalar(query.where(Remittance.id == remittance_id))
+    if remittance is None:
+        raise NotFound("Remittance not found")
+    if remittance.practice_id is not None:
+        authorize(db, actor, MsoAction.POST_PAYMENTS, remittance.practice_id, object_type="remittance",
+                  object_id=remittance.id)
+    return remittance
+
+
+@dataclass
+class PostedLine:
+    line_number: int
+    procedure_code: str
+    submitted_code: str | None
+    modifiers: str
+    units: int
+    charge: object
+    allowed: object
+    paid: object
+    contractual: object
+    patient_responsibility: object
+    other_adjustment: object
+    adjustments: str
+    remarks: str
+    denied: bool
+    expected_allowed: object
+
+
+@dataclass
+class PostedClaim:
+    posting: ClaimPosting
+    patient_control_number: str
+    patient_name: str
+    lines: list[PostedLine] = field(default_factory=list)
+
+
+@dataclass
+class RemittanceDetail:
+    remittance: Remittance
+    claims: list[PostedClaim]
+    provider_adjustments: list[ProviderAdjustmentEntry]
+    exceptions: list[RemittanceException]
+
+
+def remittance_detail(db: Session, actor: Actor, remittance_id: int, claim_limit: int = 500) -> RemittanceDetail:
+    """A payment with the claims and lines it posted (first `claim_limit` claims), its PLB rows and its
+    exceptions. Names patients, so the read is audited."""
+    remittance = get_remittance(db, actor, remittance_id)
+    postings = list(db.execute(
+        select(ClaimPosting, Claim.patient_control_number, Patient.first_name, Patient.last_name)
+        .join(Claim, Claim.id == ClaimPosting.claim_id).join(Patient, Patient.id == Claim.patient_id)
+        .where(ClaimPosting.remittance_id == remittance.id).order_by(ClaimPosting.id).limit(claim_limit)))
+    claims = {row[0].id: PostedClaim(row[0], row[1], f"{row[2]} {row[3]}") for row in postings}
+    if claims:
+        lines = db.execute(select(LinePosting, ClaimLine.line_number)
+                           .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
+                           .where(LinePosting.claim_posting_id.in_(list(claims))).order_by(LinePosting.id))
+        for line, number in lines:
+            claims[line.claim_posting_id].lines.append(PostedLine(
+                number, line.procedure_code, line.submitted_code, line.modifiers, line.units, line.charge,
+                line.allowed, line.paid, line.contractual, line.patient_responsibility, line.other_adjustment,
+                line.adjustments, line.remarks, line.denied, line.expected_allowed))
+    ledger = list(db.scalars(select(ProviderAdjustmentEntry)
+                             .where(ProviderAdjustmentEntry.remittance_id == remittance.id)
+                             .order_by(ProviderAdjustmentEntry.id)))
+    exceptions = list(db.scalars(select(RemittanceException).where(RemittanceException.remittance_id == remittance.id)
+                                 .order_by(RemittanceException.id)))
+    audit.record(db, actor, "remittance.read", "remittance", remittance.id, practice_id=remittance.practice_id,
+                 reason=f"claims={len(claims)}")
+    return RemittanceDetail(remittance, list(claims.values()), ledger, exceptions)
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionFilter:
+    practice_id: int | None = None
+    status: str | None = OPEN
+    kind: str | None = None
+
+
+def list_exceptions(db: Session, actor: Actor, criteria: ExceptionFilter, params: PageParams) -> Slice:
+    """The exceptions queue: what posting could not do on its own, oldest first."""
+    query = _scoped(db, actor, visible(select(RemittanceException), actor), RemittanceException,
+                    criteria.practice_id)
+    if criteria.status:
+        query = query.where(RemittanceException.status == criteria.status)
+    if criteria.kind:
+        query = query.where(RemittanceException.kind == criteria.kind)
+    return fetch_page(db, query.order_by(RemittanceException.id), params)
+
+
+def resolve_exception(db: Session, actor: Actor, exception_id: int, resolution: str) -> RemittanceException:
+    """Close an exception with what was done about it (posted by hand, returned to the payer…)."""
+    query = _scoped(db, actor, visible(select(RemittanceException), actor), RemittanceException, None)
+    item = db.scalar(query.where(RemittanceException.id == exception_id))
+    if item is None:
+        raise NotFound("Exception not found")
+    if item.practice_id is not None:
+        ensure_can_write(actor, item.practice_id)
+        authorize(db, actor, MsoAction.POST_PAYMENTS, item.practice_id, object_type="remittance_exception",
+                  object_id=item.id)
+    elif actor.read_only:
+        raise Forbidden("Auditors have read-only access")
+    if item.status != OPEN:
+        raise Conflict("the exception is already resolved")
+    if len(resolution.strip()) < 3:
+        raise Invalid.field(["body", "resolution"], "say what was done about it")
+    item.status, item.resolution, item.resolved_by = RESOLVED, resolution.strip()[:2000], actor.username
+    db.flush()
+    audit.record(db, actor, "remittance.exception.resolve", "remittance_exception", item.id,
+                 practice_id=item.practice_id, reason=item.resolution[:500])
+    return item
+
+
+def practice_names(db: Session, ids) -> dict[int, str]:
+    """Legal names of practices already scoped by the caller (for labels in lists)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return dict(db.execute(select(Practice.id, Practice.legal_name).where(Practice.id.in_(wanted))).all())

@@ -1,0 +1,62 @@
+"""KPIs month by month from claim histories, and patient A/R settled oldest first: worked by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+from openmso.rcm.ar import charts
+from openmso.rcm.ar.facts import ClaimHistory, _Posting, month_starts, trend
+from openmso.rcm.ar.patients import open_items
+
+
+def _history(charge, served, billed, postings=(), clean=True):
+    history = ClaimHistory(D(charge), served, served, billed, clean)
+    history.postings = [_Posting(day, day, D(paid), D(contractual), D(patient), outcome)
+                        for day, paid, contractual, patient, outcome in postings]
+    return history
+
+
+def test_month_starts_cross_the_year():
+    assert month_starts(date(2027, 2, 10), 4) == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1),
+                                                  date(2027, 2, 1)]
+
+
+def test_trend_follows_each_service_month_cohort_and_ages_all_open_claims_at_month_end():
+    book = [
+        # September: 100 charged, paid 60 + 30 contractual + 10 patient on Oct 5 (a clean, paid claim)
+        _history("100.00", date(2026, 9, 10), date(2026, 9, 12),
+                 [(date(2026, 10, 5), "60.00", "30.00", "10.00", "paid")]),
+        # September: 200 charged, denied on Oct 20, still open
+        _history("200.00", date(2026, 9, 20), date(2026, 9, 21), [(date(2026, 10, 20), "0", "0", "0", "denied")],
+                 clean=False),
+        # October: 300 charged, billed Oct 3, not yet paid
+        _history("300.00", date(2026, 10, 2), date(2026, 10, 3)),
+    ]
+    september, october = trend(book, date(2026, 10, 31), 2)
+    assert (september.claims, october.claims) == (2, 1)
+    # September cohort: paid 60 of 300 charged (20.0 %); net: 60 ÷ (300 − 30) = 22.2 %; 1 of 2 denied
+    assert september.values["gross_collection_rate"] == D("20.0")
+    assert september.values["net_collection_rate"] == D("22.2")
+    assert september.values["denial_rate"] == D("50.0")
+    assert september.values["clean_claim_rate"] == D("50.0")
+    # at Sept 30 nothing was paid: open 300 over 300 charged in 30 days → 30.0 days in A/R
+    assert september.values["days_in_ar"] == D("30.0")
+    # at Oct 31: open 200 (denied) + 300 = 500 over October's 300 charged in 31 days → 51.7 days
+    assert october.values["days_in_ar"] == D("51.7")
+    assert october.values["ar_over_90"] == D("0.0")
+    # posting lag: paid and posted the same day
+    assert september.values["payment_posting_lag"] == D("0.0")
+
+
+def test_patient_credits_settle_the_oldest_debits_first():
+    entries = [(date(2026, 9, 1), D("50.00")), (date(2026, 10, 1), D("30.00")), (date(2026, 10, 15), D("-60.00"))]
+    assert open_items(entries) == [(date(2026, 10, 1), D("20.00"))]
+    assert open_items([(date(2026, 9, 1), D("10.00")), (date(2026, 9, 2), D("-15.00"))]) == []
+
+
+def test_line_chart_leaves_gaps_for_months_without_data_and_escapes_labels():
+    svg = charts.line_chart("Denial <rate>", ["Sep", "Oct", "Nov"], [D("10.0"), None, D("12.5")], "%")
+    assert svg.startswith("<svg") and "Denial &lt;rate&gt;: 12.5%" in svg
+    assert "<polyline" not in svg  # two single points, no line across the missing month
+    assert svg.count("<circle") == 2

@@ -1,0 +1,70 @@
+"""`openmso remit ingest`, `openmso ar aging` and `openmso kpi` against a real (temporary) database."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from openmso.cli import app
+from openmso.core import migrate
+from openmso.core.db import make_engine, make_session_factory, unit_of_work
+from openmso.core.settings import get_settings
+from openmso.rcm.ar import cli as ar_cli
+from openmso.rcm.remittance.models import ClaimPosting, RemittanceFile
+from tests.factories import add_signed_agreement
+from tests.rcm.conftest import make_clinic
+from tests.rcm.remits import accepted_claims, denied, paid, render, transaction
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def eras(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
+    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    factory = make_session_factory(make_engine(url))
+    with unit_of_work(factory) as db:
+        clinic = make_clinic(db, "Cliclinic")
+        add_signed_agreement(db, clinic.practice)
+        first, second, third = accepted_claims(db, clinic, 3)
+        (folder / "a.835").write_bytes(render(transaction(clinic.practice, [paid(first), denied(second)], "EFTA")))
+        (folder / "b.835").write_bytes(render(transaction(clinic.practice, [paid(third)], "EFTB",
+                                                          amount=paid(third).paid + 1)))  # does not balance
+        (folder / "notes.md").write_text("not an 835")
+    yield folder, factory
+    get_settings.cache_clear()
+
+
+def test_remit_ingest_posts_a_folder_once_and_reports_the_quarantined_file(eras):
+    folder, factory = eras
+    result = runner.invoke(app, ["remit", "ingest", str(folder)])
+    assert result.exit_code == 1, result.output  # one payment did not post
+    assert "a.835" in result.output and "b.835" in result.output and "notes.md" not in result.output
+    assert "exceptions queue" in result.output
+    again = runner.invoke(app, ["remit", "ingest", str(folder / "a.835")])
+    assert again.exit_code == 0 and "already received" in again.output
+    with factory() as db:
+        assert db.scalar(select(func.count()).select_from(RemittanceFile)) == 2
+        assert db.scalar(select(func.count()).select_from(ClaimPosting)) == 2
+
+
+def test_ar_aging_and_kpi_print_tables_and_export_csv(eras, tmp_path, monkeypatch):
+    folder, _ = eras
+    monkeypatch.setattr(ar_cli.console, "width", 200)
+    runner.invoke(app, ["remit", "ingest", str(folder / "a.835")])
+    aging = runner.invoke(app, ["ar", "aging", "--as-of", "2026-11-20"])
+    assert aging.exit_code == 0, aging.output
+    assert "Cliclinic" in aging.output and "290.00" in aging.output  # denied and unpaid claims stay in A/R
+    patient = runner.invoke(app, ["ar", "aging", "--kind", "patient", "--as-of", "2026-11-20"])
+    assert "20.00" in patient.output
+    out = tmp_path / "kpis.csv"
+    kpi = runner.invoke(app, ["kpi", "--as-of", "2026-11-20", "--months", "2", "--csv", str(out)])
+    assert kpi.exit_code == 0, kpi.output
+    assert "Denial rate" in kpi.output and "50.0" in kpi.output
+    assert out.read_text().splitlines()[0].startswith("month,period_end,kpi")

@@ -1,0 +1,72 @@
+"""The money-in pages over real postings: every page renders its rows, and the denial and payment forms act."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from openmso.core.tenancy import Role
+from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance.models import Remittance
+from tests.factories import add_user, build_world, signed_in
+
+
+def _admin(client, db, settings):
+    world = build_world(db)
+    return world, signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+
+
+def test_every_money_in_page_shows_its_rows(client, db, settings):
+    world, browser = _admin(client, db, settings)
+    listing = browser.get("/remittances")
+    assert listing.status_code == 200 and "Qzalpha Health Plan" in listing.text and "QzalphaEFT" in listing.text
+    remittance = db.scalar(select(Remittance).where(Remittance.trace_number == "QzalphaEFT"))
+    detail = browser.get(f"/remittances/{remittance.id}").text
+    assert "CO:45:58.00 PR:2:20.00" in detail and "Qzalphason" in detail and "no claim QzalphaX9" in detail
+    assert "QzbravoX9" in browser.get("/remittances/exceptions").text
+    worklist = browser.get("/denials").text
+    assert "Authorization" in worklist and "Qzcharlieson" in worklist and "CATEGORY" not in worklist
+    assert "Qzalphason" in browser.get("/patient-balances").text
+    aging = browser.get("/ar/aging", params={"as_of": "2026-11-20"}).text
+    assert "<svg" in aging and "$435.00" in aging
+    assert "$60.00" in browser.get("/ar/aging", params={"kind": "patient", "by": "network"}).text
+    assert "No underpayments" in browser.get("/underpayments").text
+    kpis = browser.get("/kpis", params={"as_of": "2026-11-20", "months": 3})
+    assert kpis.status_code == 200 and kpis.text.count("<svg") == 9 and "Denial rate: 50.0%" in kpis.text
+    assert "/api/v1/kpis.csv?months=3&amp;as_of=2026-11-20" in kpis.text
+
+
+def test_denial_forms_assign_note_and_transfer_then_the_patient_pays(client, db, settings):
+    world, browser = _admin(client, db, settings)
+    practice = world.practices[0]
+    case = db.scalar(select(DenialCase).where(DenialCase.practice_id == practice.id))
+    staff = add_user(db, Role.MSO_STAFF, display_name="Dana Denials")
+    page = browser.get(f"/denials/{case.id}")
+    assert "Dana Denials" in page.text and "Write off" in page.text
+    assert browser.post(f"/denials/{case.id}/assign", data={"user_id": str(staff.id)},
+                        follow_redirects=False).status_code == 303
+    browser.post(f"/denials/{case.id}/notes", data={"text": "payer says resubmit with auth"})
+    moved = browser.post(f"/denials/{case.id}/transfer", data={"reason": "waiver signed"}, follow_redirects=False)
+    assert moved.status_code == 303
+    after = browser.get(f"/denials/{case.id}").text
+    assert "Transferred" in after and "payer says resubmit with auth" in after and "Dana Denials" in after
+    balances = browser.get("/patient-balances", params={"practice_id": practice.id}).text
+    assert "$145.00" in balances and "$20.00" in balances
+    owing = [line for line in balances.split("<tr>") if "$145.00" in line][0]
+    action = owing.split('action="')[1].split('"')[0]
+    paid = browser.post(action, data={"amount": "45.00", "paid_on": "2026-11-20", "reference": "check 1001"},
+                        follow_redirects=False)
+    assert paid.status_code == 303
+    assert "$100.00" in browser.get("/patient-balances", params={"practice_id": practice.id}).text
+    letter_case = db.scalar(select(DenialCase).where(DenialCase.practice_id == world.practices[1].id))
+    letter = browser.post(f"/denials/{letter_case.id}/appeal-letter", data={"argument": "see records"})
+    assert letter.headers["content-type"] == "application/pdf"
+
+
+def test_an_auditor_may_not_work_denials_under_the_agreement(client, db, settings):
+    build_world(db)
+    auditor = signed_in(client, db, settings, add_user(db, Role.AUDITOR))
+    case = db.scalar(select(DenialCase))
+    refused = auditor.get(f"/denials/{case.id}")
+    assert refused.status_code == 403 and "read-only compliance access" in refused.text
+    assert "No denials to work" in auditor.get("/denials").text
+    assert auditor.post(f"/denials/{case.id}/notes", data={"text": "x"}).status_code == 403
