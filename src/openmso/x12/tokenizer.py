@@ -239,7 +239,7 @@ class SegmentReader:
             pieces = buffer.split(terminator)
             rest = pieces.pop()
             newlines = "\n" in buffer or "\r" in buffer
-            batch, consumed, restart = self._split_chunk(pieces, rest, base, number, known, newlines)
+            batch, consumed, restart = self._split_chunk(buffer, pieces, rest, base, number, known, newlines)
             if batch.texts:
                 number += len(batch.texts)
                 yield batch
@@ -276,19 +276,23 @@ class SegmentReader:
         self.segment_count = number
 
     def _split_chunk(
-        self, pieces: list[str], rest: str, base: int, number: int, known: dict[str, set[str]], newlines: bool
+        self, buffer: str, pieces: list[str], rest: str, base: int, number: int, known: dict[str, set[str]],
+        newlines: bool,
     ) -> tuple[Batch, int, str | None]:
         """Find the envelope segments of a chunk and check every segment id, with no per-segment loop.
 
         Ids are classified by each segment's first four characters (``CLP*``, ``N1*P``): few
         distinct prefixes per chunk, each checked once per element separator in `known`.
-        Returns the batch, how many characters it consumed, and the text to split again when an
-        ISA with other delimiters starts inside the chunk.
+        `pieces` and `rest` are ``buffer.split(terminator)``. Returns the batch, how many characters
+        it consumed, and the text to split again when an ISA with other delimiters starts inside
+        the chunk.
         """
         delimiters = self.delimiters
         terminator = delimiters.segment
         separator = delimiters.element
-        if pieces and max(map(len, pieces)) > self._max_segment_length:
+        consumed = len(buffer) - len(rest)  # the complete pieces and their terminators
+        # No piece can be too long when all of them together are not (the usual chunk).
+        if consumed - len(pieces) > self._max_segment_length and max(map(len, pieces)) > self._max_segment_length:
             self._too_long(pieces, rest, base, number, terminator)
         texts = pieces
         kept: list[int] | None = None
@@ -303,7 +307,6 @@ class SegmentReader:
         unknown = set(prefixes).difference(known_prefixes)
         controls = batch.controls
         restart: str | None = None
-        consumed = sum(map(len, pieces)) + len(pieces)
         if not unknown:
             return batch, consumed, restart
         control_prefixes = []
