@@ -40,16 +40,18 @@ def date_value(value: str) -> date:
 class DecimalCache(dict):
     """``cache[text]`` → the finite `Decimal` for `text`; values repeat a lot in remittances.
 
-    Decimals and dates are immutable, so sharing one instance between claims is safe; the cache is
-    cleared when it grows past `limit` entries so memory stays bounded.
+    Decimals and dates are immutable, so sharing one instance between claims is safe. Once the
+    cache holds `limit` entries, new values are converted without being kept: memory stays
+    bounded and the values seen first (the common charges and amounts) stay cached, where
+    clearing the cache would throw them away with the rare ones.
     """
 
     limit = 16384
 
     def __missing__(self, key: str) -> Decimal:
-        if len(self) >= self.limit:
-            self.clear()
-        value = self[key] = decimal_value(key)
+        value = decimal_value(key)
+        if len(self) < self.limit:
+            self[key] = value
         return value
 
 
