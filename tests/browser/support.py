@@ -73,7 +73,8 @@ def serve_demo(directory: Path) -> Iterator[LiveServer]:
     migrate.upgrade(url)
     session_factory = make_session_factory(make_engine(url))
     with unit_of_work(session_factory) as db:
-        demo = build_demo(db, practices=DEMO_PRACTICES, patients=DEMO_PATIENTS)
+        demo = build_demo(db, practices=DEMO_PRACTICES, patients=DEMO_PATIENTS,
+                          clearinghouse_dir=directory / "clearinghouse")
     # Every test signs in from 127.0.0.1; a few deliberate failures must not lock the others out.
     settings = replace(test_settings(directory, url), login_max_failures=50, session_hours=2)
     app = create_app(settings, session_factory)

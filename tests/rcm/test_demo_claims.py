@@ -29,9 +29,12 @@ def test_pyx12_accepts_every_837p_the_demo_produces(db, demo):
 
 
 def test_the_demo_pipeline_reaches_every_stage(db, demo):
-    statuses = Counter(db.scalars(select(Claim.status)))
-    assert statuses["payer_accepted"] > statuses["payer_rejected"] > 0
+    # originals only: the money-in step resubmits a few denials as replacement claims (frequency 7)
+    statuses = Counter(db.scalars(select(Claim.status).where(Claim.frequency_code == "1")))
+    # the demo's money-in step has posted the 835s, so accepted claims have moved on to paid or denied
+    adjudicated = statuses["payer_accepted"] + statuses["paid"] + statuses["partially_paid"] + statuses["denied"]
+    assert adjudicated > statuses["payer_rejected"] > 0
     assert statuses["held"] > 0 and sum(statuses.values()) == demo.claims.claims
     kinds = Counter(db.scalars(select(InboundFile.kind)))
     assert kinds["999"] == kinds["277CA"] == demo.claims.batches and kinds["835"] > 0
-    assert set(db.scalars(select(InboundFile.status))) <= {"applied", "awaiting_posting"}
+    assert set(db.scalars(select(InboundFile.status))) == {"applied"}

@@ -40,10 +40,10 @@ def test_trend_follows_each_service_month_cohort_and_ages_all_open_claims_at_mon
     assert september.values["net_collection_rate"] == D("22.2")
     assert september.values["denial_rate"] == D("50.0")
     assert september.values["clean_claim_rate"] == D("50.0")
-    # at Sept 30 nothing was paid: open 300 over 300 charged in 30 days → 30.0 days in A/R
-    assert september.values["days_in_ar"] == D("30.0")
-    # at Oct 31: open 200 (denied) + 300 = 500 over October's 300 charged in 31 days → 51.7 days
-    assert october.values["days_in_ar"] == D("51.7")
+    # at Sept 30 nothing was paid: open 300 over 300 charged in the 90 days to Sept 30 → 90.0 days in A/R
+    assert september.values["days_in_ar"] == D("90.0")
+    # at Oct 31: open 200 (denied) + 300 = 500 over 600 charged in the 90 days to Oct 31 → 75.0 days
+    assert october.values["days_in_ar"] == D("75.0")
     assert october.values["ar_over_90"] == D("0.0")
     # posting lag: paid and posted the same day
     assert september.values["payment_posting_lag"] == D("0.0")

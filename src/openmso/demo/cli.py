@@ -65,6 +65,11 @@ def build(seed: int = typer.Option(7), practices: int = typer.Option(12, min=1, 
         claims = summary.claims
         console.print(f"Claims: {claims.charges:,} charges → {claims.claims:,} claims ({claims.held:,} held by the "
                       f"scrubber), {claims.batches} 837P batches sent, {claims.files} acknowledgement files read")
+    if summary.money:
+        money = summary.money
+        console.print(f"Money in: {money.files} 835 files, {money.payments} payments posted to {money.claims:,} claims "
+                      f"({money.lines:,} lines), {money.exceptions} exceptions, {money.deposits} deposits, "
+                      f"{money.denials_worked} denials worked, {money.patient_payments} patient payments")
     _print_logins(summary)
 
 

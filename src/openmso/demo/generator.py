@@ -38,6 +38,7 @@ from openmso.network.models import (
     SubscriberRelation,
 )
 from openmso.rcm.demo import ClaimsDemoSummary, run_claims_demo
+from openmso.rcm.remittance.demo import MoneyDemoSummary, run_money_demo
 
 DEMO_PASSWORD = "openmso-demo"
 AS_OF = date(2026, 11, 1)  # the demo's "today": ages and coverage dates are relative to it
@@ -57,6 +58,7 @@ class DemoSummary:
     agreements: int = 0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
     claims: ClaimsDemoSummary | None = None
+    money: MoneyDemoSummary | None = None
 
 
 class _Minter:
@@ -289,7 +291,8 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
     """Create the whole demo network inside the caller's transaction (which must be on an empty schema).
 
     With `clearinghouse_dir`, also run about three months of the claims pipeline through the payer
-    simulator whose files live there (`openmso.rcm.demo`)."""
+    simulator whose files live there (`openmso.rcm.demo`), then post its 835s and work the money in
+    (`openmso.rcm.remittance.demo`)."""
     if db.scalar(select(Mso.id).limit(1)) is not None:
         raise RuntimeError("the database already holds a network; use a fresh database (or --reset)")
     rng = random.Random(seed)
@@ -324,6 +327,7 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
     _users(db, built, summary)
     if clearinghouse_dir is not None:
         summary.claims = run_claims_demo(db, clearinghouse_dir, seed=seed, as_of=AS_OF)
+        summary.money = run_money_demo(db, seed=seed, as_of=AS_OF)
     audit.record(db, SYSTEM, "demo.build", "mso", mso.id,
                  reason=f"seed={seed} practices={summary.practices} patients={summary.patients}")
     return summary

@@ -8,7 +8,7 @@ from decimal import Decimal
 from html import escape
 
 WIDTH, HEIGHT = 320, 150
-LEFT, RIGHT, TOP, BOTTOM = 40, 10, 22, 24
+LEFT, RIGHT, TOP, BOTTOM = 40, 20, 22, 24
 INK, MUTED, LINE, ACCENT = "#1d2733", "#5b6b7c", "#d8dee6", "#1f5f99"
 BUCKET_COLOURS = ("#1d7a46", "#6a9c3a", "#c59a1b", "#d0681f", "#b3261e")
 

@@ -5,8 +5,9 @@ A month's claims are a cohort: those with a date of service in the month, follow
 (everything posted to them so far) for the collection rates, lags, denial and first-pass
 measures — so a recent month's rates still rise as its claims are paid. Days in A/R and % over
 90 days are stocks: *all* claims open at the month's end (any service month within the
-look-back), divided by the month's charges per day — the MAP Key's "A/R at period end over
-average daily charges". Replacement and void claims (frequency 7/8) re-bill a charge already
+look-back), divided by the average daily charges of the 90 days ending then — the MAP Key's
+"A/R at period end over average daily charges" with the usual three-month charge base, so a
+month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a charge already
 counted, so they are left out.
 """
 
@@ -35,6 +36,7 @@ from openmso.rcm.remittance.models import ClaimPosting
 ZERO = Decimal("0.00")
 LOOK_BACK_DAYS = 365  # claims served earlier than this before the first month are not loaded
 CHUNK = 900
+CHARGE_BASE_DAYS = 90  # days in A/R divides by the average daily charges of the last 90 days
 
 
 @dataclass(slots=True)
@@ -155,8 +157,9 @@ def trend(histories: list[ClaimHistory], as_of: date, months: int,
         values = kpis.summarize(facts, start, end, as_of, cost)
         every_open = age(((f.billed_on or f.service_date, f.open_balance)
                           for f in (h.facts_at(end) for h in histories if h.service_date <= end)), end)
-        charges = sum((f.charge for f in facts), ZERO)
-        values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, (end - start).days + 1)
+        base_start = end - timedelta(days=CHARGE_BASE_DAYS - 1)
+        charges = sum((h.charge for h in histories if base_start <= h.service_date <= end), ZERO)
+        values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, CHARGE_BASE_DAYS)
         values["ar_over_90"] = kpis.percent_over_90(every_open.over_90, every_open.total)
         result.append(MonthKpis(start, end, len(facts), values))
     return result
