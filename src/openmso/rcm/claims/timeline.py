@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
@@ -76,6 +77,12 @@ def bulk_update(db: Session, model, rows: list[dict]) -> None:
         statement = (update(table).where(table.c.id == bindparam("row_id"))
                      .values({name: bindparam(name) for name in columns}))
         db.execute(statement, [{"row_id": row["id"], **{k: row[k] for k in columns}} for row in group])
+    # The UPDATE bypassed the ORM: expire what it changed on any instance this session already holds,
+    # so a later `db.get` or attribute read sees the new values instead of the stale ones.
+    for row in rows:
+        held = db.identity_map.get(identity_key(model, row["id"]))
+        if held is not None:
+            db.expire(held, [k for k in row if k != "id"])
 
 
 def record_created(db: Session, actor: Actor, claims: list[tuple[int, int]], detail: str) -> None:
