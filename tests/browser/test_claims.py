@@ -1,0 +1,45 @@
+"""The claims pipeline in Chromium on the demo network (whose build submits charges through the payer
+simulator): the claims list with its filters, a claim's detail with the segments sent, rejections."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import column, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_claims_list_filters_and_a_claim_shows_lines_timeline_and_segments(new_page):
+    page = new_page()
+    login(page, "biller.tx")
+    page.goto("/claims")
+    expect(page.locator("h1")).to_have_text("Claims")
+    rows = page.locator("#claims tbody tr")
+    assert rows.count() >= 10
+    screenshot(page, "claims-list")
+    page.select_option("select[name=status]", "paid")
+    page.click("form.filters button[type=submit]")
+    assert "status=paid" in page.url
+    assert rows.count() >= 1
+    assert all("Paid" in row.inner_text() for row in rows.all())
+    page.goto("/claims")
+    page.locator("#claims tbody tr").first.locator("a").first.click()
+    expect(page.locator("h1")).to_contain_text("Claim ")
+    expect(page.locator("#lines tbody tr").first).to_be_visible()
+    expect(page.locator("#timeline tbody tr").first).to_be_visible()
+    segments = page.locator("#segments")
+    expect(segments).to_contain_text("CLM*")
+    expect(segments).to_contain_text("SV1*")
+    screenshot(page, "claim-detail")
+
+
+def test_rejections_are_explained_in_words(new_page):
+    page = new_page()
+    login(page, "admin")
+    page.goto("/claims/worklists/rejections")
+    expect(page.locator("h1")).to_have_text("Rejections")
+    reasons = column(page, "#rejected", 4)
+    assert reasons and all(len(r) > 10 for r in reasons[:5])
+    screenshot(page, "claims-rejections")
