@@ -19,6 +19,8 @@ from openmso.core.db import make_engine
 from openmso.core.settings import Settings
 from openmso.core.tenancy import SYSTEM
 
+pytest_plugins = ["tests.browser.fixtures"]
+
 warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
 
 POSTGRES_URL = os.environ.get("OPENMSO_TEST_POSTGRES_URL")

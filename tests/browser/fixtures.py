@@ -1,6 +1,9 @@
 """Browser-test fixtures every domain reuses: one live demo server and one headless Chromium per
 test session, and a fresh browser context (cookies, JavaScript setting) per page.
 
+Loaded once for the whole suite through `pytest_plugins` in tests/conftest.py: two sync Playwright
+instances cannot run in one thread, so a domain must not re-import these into its own conftest.
+
 Chromium is Debian's `/usr/bin/chromium`, never a downloaded build. Where it (or Playwright) is
 missing the browser tests skip with the reason; CI sets OPENMSO_REQUIRE_ALL_TESTS=1 and they fail.
 """
