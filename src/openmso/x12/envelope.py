@@ -251,18 +251,7 @@ class EnvelopeReader:
                         raise self._located("GE without GS", offset, number, "GE", "GS before GE")
                     _require(elements, 3, (batch, control), number, "GE01 and GE02")
                     self._check_count(elements, 1, transaction_count, offset, number, "transaction sets")
-                    if elements[2] != group.control_number:
-                        self._problem(
-                            X12Error(
-                                f"GE02 {elements[2]!r} does not match GS06 {group.control_number!r} "
-                                f"(segment {gs_number})",
-                                offset=offset,
-                                segment_number=number,
-                                segment_id="GE",
-                                element_position=2,
-                                expected=group.control_number,
-                            )
-                        )
+                    self._check_control(elements, group.control_number, "GS06", gs_number, offset, number)
                     group = None
                     current_group = None
                 elif segment_id == "ISA":
@@ -283,18 +272,7 @@ class EnvelopeReader:
                         raise self._located("IEA inside an open functional group", offset, number, "IEA", "GE")
                     _require(elements, 3, (batch, control), number, "IEA01 and IEA02")
                     self._check_count(elements, 1, group_count, offset, number, "functional groups")
-                    if elements[2] != interchange.control_number:
-                        self._problem(
-                            X12Error(
-                                f"IEA02 {elements[2]!r} does not match ISA13 {interchange.control_number!r} "
-                                f"(segment {isa_number})",
-                                offset=offset,
-                                segment_number=number,
-                                segment_id="IEA",
-                                element_position=2,
-                                expected=interchange.control_number,
-                            )
-                        )
+                    self._check_control(elements, interchange.control_number, "ISA13", isa_number, offset, number)
                     interchange = None
                     current_interchange = None
         number = reader.segment_count
@@ -330,6 +308,21 @@ class EnvelopeReader:
                     segment_id=elements[0],
                     element_position=position,
                     expected=str(actual),
+                )
+            )
+
+    def _check_control(self, elements, expected, header_element, header_number, offset, number) -> None:
+        """A trailer's element 02 (GE02, IEA02) must repeat its header's control number."""
+        if elements[2] != expected:
+            self._problem(
+                X12Error(
+                    f"{elements[0]}02 {elements[2]!r} does not match {header_element} {expected!r} "
+                    f"(segment {header_number})",
+                    offset=offset,
+                    segment_number=number,
+                    segment_id=elements[0],
+                    element_position=2,
+                    expected=expected,
                 )
             )
 

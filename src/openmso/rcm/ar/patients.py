@@ -22,13 +22,13 @@ from openmso.agreements.enforcement import MsoAction, authorize
 from openmso.core import audit
 from openmso.core.errors import Invalid, NotFound
 from openmso.core.tenancy import Actor, ensure_can_write, visible
+from openmso.core.types import CENT
 from openmso.network.models import Patient
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.reports import _labels, _practices
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 
 
 def open_items(entries: Iterable[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:

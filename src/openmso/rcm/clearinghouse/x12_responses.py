@@ -11,6 +11,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
+from openmso.core.types import CENT
 from openmso.rcm.clearinghouse.payer_profiles import DENIALS, fraction
 from openmso.x12 import (
     Adjustment,
@@ -30,7 +31,6 @@ from openmso.x12 import (
 )
 from openmso.x12.remit835 import Address
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 

@@ -22,6 +22,7 @@ from openmso.agreements.enforcement import MsoAction, authorize
 from openmso.core import audit
 from openmso.core.errors import FieldError, Invalid
 from openmso.core.tenancy import Actor, ensure_can_write, visible
+from openmso.core.types import CENT
 from openmso.network.models import Payer
 from openmso.network.service import get_practice
 from openmso.rcm.contracts.medicare import MedicareFeeTable, default_table
@@ -29,7 +30,6 @@ from openmso.rcm.contracts.models import ContractRate
 
 COLUMNS = ("payer", "code", "modifier", "allowed_amount", "percent_of_medicare", "effective_from", "effective_to")
 REQUIRED = ("payer", "code", "effective_from")
-CENT = Decimal("0.01")
 
 
 @dataclass

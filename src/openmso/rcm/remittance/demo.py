@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import SYSTEM
+from openmso.core.types import CENT
 from openmso.identity.models import User
 from openmso.network.models import Payer
 from openmso.rcm.ar import patients
@@ -29,7 +30,6 @@ from openmso.rcm.remittance.ingest import post_clearinghouse_remittances
 from openmso.rcm.remittance.models import ClaimPosting, Remittance
 
 CONTRACT_PREMIUM = Decimal("0.66")  # the contract allows 66 % of the fee; the simulated payers allow 62 %
-CENT = Decimal("0.01")
 
 
 @dataclass
