@@ -7,6 +7,7 @@ import typer
 from openmso.agreements import cli as agreements_cli
 from openmso.core import cli as core_cli
 from openmso.demo import cli as demo_cli
+from openmso.exit import cli as exit_cli
 from openmso.identity import cli as identity_cli
 from openmso.rcm.ar import cli as ar_cli
 from openmso.rcm.claims import cli as claims_cli
@@ -26,6 +27,7 @@ app.add_typer(claims_cli.app, name="claims")
 app.add_typer(clearinghouse_cli.app, name="clearinghouse")
 app.add_typer(remittance_cli.app, name="remit")
 app.add_typer(ar_cli.app, name="ar")
+app.add_typer(exit_cli.app, name="exit")
 app.command("kpi")(ar_cli.kpi)
 
 if __name__ == "__main__":

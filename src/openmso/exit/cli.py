@@ -1,0 +1,76 @@
+"""`openmso exit package|verify`: a practice's exit package from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openmso.core import audit
+from openmso.core.cli import cli_actor, session_factory
+from openmso.core.db import unit_of_work
+from openmso.core.errors import OpenMSOError
+from openmso.exit import verify as verifying
+from openmso.exit.package import service
+from openmso.exit.package.workspace import ARCHIVE_FORMATS
+
+console = Console()
+app = typer.Typer(help="A practice's disaffiliation: its exit package, and checking one.", no_args_is_help=True)
+
+
+def _consistent_snapshot(factory):
+    """One snapshot for the whole export on PostgreSQL (SQLite's write transaction already is one), so
+    the counts in the manifest and the rows written describe the same moment."""
+    bind = factory.kw["bind"]
+    if bind.dialect.name == "postgresql":
+        factory.configure(bind=bind.execution_options(isolation_level="REPEATABLE READ"))
+    return factory
+
+
+@app.command("package")
+def package(
+    practice: int = typer.Argument(..., help="practice id"),
+    out: Path = typer.Option(..., "--out", "-o", help="package directory to create (must not exist)"),
+    archive: str = typer.Option(None, "--archive", help=f"write one archive instead: {' or '.join(ARCHIVE_FORMATS)}"),
+):
+    """Export everything the practice owns, with a manifest proving it complete."""
+    factory = _consistent_snapshot(session_factory())
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task("starting", total=None)
+            with unit_of_work(factory) as db:
+                result = service.build_package(db, cli_actor(), practice, out, archive=archive,
+                                               progress=lambda step: bar.update(task, description=step))
+    except OpenMSOError as error:
+        with unit_of_work(factory) as db:
+            audit.record(db, cli_actor(), "exit.package", "practice", practice, practice_id=practice,
+                         outcome=audit.Outcome.FAILED, reason=error.detail[:500])
+        console.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(1) from error
+    counts = result.manifest["database_counts"]
+    console.print(f"[green]Exit package written[/green] to {result.path}: {len(result.manifest['files'])} files, "
+                  f"{result.rows:,} table rows, {sum(counts['fhir'].values()):,} FHIR resources, "
+                  f"in {result.seconds:.1f} s.")
+    for note in result.manifest["notes"]:
+        console.print(f"[yellow]{note}[/yellow]")
+
+
+@app.command("verify")
+def verify(path: Path = typer.Argument(..., help="package directory, .tar or .zip")):
+    """Re-check every file's hash, size and record count against the manifest; exit 1 naming each bad file."""
+    report = verifying.verify(path)
+    if report.ok:
+        practice = report.manifest["practice"]
+        console.print(f"[green]Package intact and complete[/green]: {report.files_checked} files of practice "
+                      f"{practice['id']} ({practice['legal_name']}) match the manifest.")
+        return
+    table = Table("problem")
+    for problem in report.problems:
+        table.add_row(problem)
+    console.print(f"[red]Package check failed[/red] ({len(report.problems)} problem(s)):")
+    console.print(table)
+    raise typer.Exit(1)

@@ -1,0 +1,113 @@
+"""The X12 files sent and received for the practice: its 837P batches, the 999 and 277CA answers,
+and the 835 remittances — the original bytes when the file is wholly the practice's, otherwise the
+practice's extract of it (`x12_extract`).
+
+Which files concern the practice is decided from the database, not guessed from file names: its
+own batches; acknowledgement files matched to its batches or that moved one of its claims (a
+277CA answering several practices' batches is stored under the first practice it names); 835 files
+that paid it (a file paying several payees has no single practice). Quarantined files were never
+applied to anything and are not part of the practice's record. Each file is loaded on its own, so
+memory is bounded by the largest file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from openmso.exit.package.files import FileEntry, write_bytes
+from openmso.exit.package.x12_extract import Ownership, extract
+from openmso.network.models import Practice
+from openmso.rcm.claims.models import ClaimBatch, TimelineEntry
+from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
+from openmso.rcm.remittance.models import Remittance, RemittanceFile
+from openmso.x12 import iter_segments
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# What one record of each kind of X12 file is: the claims it carries or answers.
+RECORD_SEGMENTS = {"837P": "CLM", "835": "CLP", "277CA": "HL:PT", "999": "AK2"}
+
+
+@dataclass(frozen=True)
+class Original:
+    kind: str  # 837P, 999, 277CA, 835
+    table: str
+    row_id: int
+    name: str
+    sha256: str
+
+
+def ownership(session: Session, practice_id: int) -> Ownership:
+    practice = session.execute(select(Practice.group_npi, Practice.tin).where(Practice.id == practice_id)).one()
+    batches = session.execute(select(ClaimBatch.group_control_number, ClaimBatch.interchange_control_number)
+                              .where(ClaimBatch.practice_id == practice_id)).all()
+    return Ownership(npi=practice.group_npi, tin=practice.tin,
+                     group_control_numbers=frozenset(str(b.group_control_number) for b in batches),
+                     batch_references=frozenset(f"OM{b.interchange_control_number:09d}" for b in batches))
+
+
+def candidates(session: Session, practice_id: int) -> Iterator[Original]:
+    for row in session.execute(select(ClaimBatch.id, ClaimBatch.filename, ClaimBatch.sha256)
+                               .where(ClaimBatch.practice_id == practice_id).order_by(ClaimBatch.id)):
+        yield Original("837P", "claim_batch", row.id, row.filename, row.sha256)
+    touched = select(TimelineEntry.inbound_file_id).where(TimelineEntry.practice_id == practice_id,
+                                                          TimelineEntry.inbound_file_id.is_not(None))
+    inbound = (select(InboundFile.id, InboundFile.kind, InboundFile.name, InboundFile.sha256)
+               .where(InboundFile.kind.in_(("999", "277CA")), InboundFile.status != FileStatus.QUARANTINED,
+                      or_(InboundFile.practice_id == practice_id, InboundFile.id.in_(touched)))
+               .order_by(InboundFile.id))
+    for row in session.execute(inbound):
+        yield Original(row.kind, "inbound_file", row.id, row.name, row.sha256)
+    paid = select(Remittance.file_id).where(Remittance.practice_id == practice_id)
+    remits = (select(RemittanceFile.id, RemittanceFile.name, RemittanceFile.sha256)
+              .where(RemittanceFile.status != "quarantined",
+                     or_(RemittanceFile.practice_id == practice_id, RemittanceFile.id.in_(paid)))
+              .order_by(RemittanceFile.id))
+    for row in session.execute(remits):
+        yield Original("835", "remittance_file", row.id, row.name, row.sha256)
+
+
+_CONTENT = {"claim_batch": ClaimBatch, "inbound_file": InboundFile, "remittance_file": RemittanceFile}
+
+
+def _content(session: Session, original: Original) -> bytes:
+    model = _CONTENT[original.table]
+    return session.scalar(select(model.content).where(model.id == original.row_id)).encode("latin-1")
+
+
+def count_records(kind: str, data: bytes) -> int:
+    """Claims carried or answered by an X12 file (CLM, CLP, 277CA patient-level HL, 999 AK2)."""
+    segment_id, _, level = RECORD_SEGMENTS[kind].partition(":")
+    count = 0
+    for _offset, _number, elements in iter_segments(data):
+        if elements[0] == segment_id and (not level or (len(elements) > 3 and elements[3] == level)):
+            count += 1
+    return count
+
+
+def write_originals(session: Session, root: Path, practice_id: int) -> list[FileEntry]:
+    owner = ownership(session, practice_id)
+    entries = []
+    for original in candidates(session, practice_id):
+        content = _content(session, original)
+        part = extract(content, owner)
+        if part.text is None:
+            continue  # linked to the practice by a timeline entry, yet nothing in it is the practice's
+        data = content if part.whole else part.text.encode("latin-1")
+        stem = _UNSAFE.sub("_", original.name.removesuffix(".x12")).strip("._") or "file"
+        suffix = "" if part.whole else ".practice-extract"
+        relative = f"x12/{original.kind}/{original.table}-{original.row_id}-{stem}{suffix}.x12"
+        entry = write_bytes(root, relative, "x12", data, count_records(original.kind, data))
+        entry.details = {"x12_kind": original.kind, "source": f"{original.table} {original.row_id}",
+                         "original_name": original.name, "original_sha256": original.sha256,
+                         "per_practice_extract": not part.whole,
+                         "transaction_sets": f"{part.kept} of {part.total}"}
+        if part.notes:
+            entry.details["notes"] = sorted(set(part.notes))
+        entries.append(entry)
+    return entries

@@ -1,0 +1,218 @@
+"""Streaming the practice's rows into FHIR resources, one NDJSON file per resource type.
+
+Each resource type is one ordered query read through a server-side cursor; where a resource nests
+child rows (a claim's lines, a posting's lines, a provider's licences, a patient's coverages), the
+children come from a second query in the same order and are merged as both streams advance, so
+memory holds one parent's children, never a table. Amounts are read as integer cents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
+from pathlib import Path
+
+from sqlalchemy import BigInteger, distinct, func, select, type_coerce, union
+from sqlalchemy.orm import Session
+
+from openmso.exit.package import fhir
+from openmso.exit.package.files import FileEntry, NdjsonFile
+from openmso.network.models import (
+    Coverage,
+    Location,
+    Patient,
+    Payer,
+    Practice,
+    PracticePayer,
+    Provider,
+    ProviderLicense,
+)
+from openmso.rcm.claims.models import Claim, ClaimLine
+from openmso.rcm.contracts.models import ContractRate
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
+
+BATCH_ROWS = 5000
+
+
+def cents(column):
+    """A Money column read as its stored integer cents (skips the Decimal conversion per value)."""
+    return type_coerce(column, BigInteger).label(column.key)
+
+
+def _stream(session: Session, query) -> Iterator:
+    return iter(session.execute(query, execution_options={"yield_per": BATCH_ROWS}))
+
+
+def attach(parents: Iterable, children: Iterable, parent_key: Callable, child_key: Callable) -> Iterator:
+    """Pair each parent with its children; both streams are ordered by the same ascending key."""
+    groups = groupby(children, key=child_key)
+    current = next(groups, None)
+    for parent in parents:
+        key = parent_key(parent)
+        while current is not None and current[0] < key:
+            current = next(groups, None)
+        if current is not None and current[0] == key:
+            yield parent, list(current[1])
+            current = next(groups, None)
+        else:
+            yield parent, []
+
+
+def payer_ids_query(practice_id: int):
+    """Payers the practice deals with: enrolled, on a coverage, on a claim, or in a contract."""
+    return union(
+        select(PracticePayer.payer_id).where(PracticePayer.practice_id == practice_id),
+        select(Coverage.payer_id).where(Coverage.practice_id == practice_id),
+        select(Claim.payer_id).where(Claim.practice_id == practice_id, Claim.payer_id.is_not(None)),
+        select(ContractRate.payer_id).where(ContractRate.practice_id == practice_id),
+    ).subquery()
+
+
+def _organizations(session: Session, practice_id: int) -> Iterator[dict]:
+    practice = session.execute(select(Practice.__table__).where(Practice.id == practice_id)).one()
+    yield fhir.practice_organization(practice)
+    payer_ids = payer_ids_query(practice_id)
+    for payer in _stream(session, select(Payer.__table__).where(Payer.id.in_(select(payer_ids.c[0])))
+                         .order_by(Payer.id)):
+        yield fhir.payer_organization(payer)
+
+
+def _count_organizations(session: Session, practice_id: int) -> int:
+    payer_ids = payer_ids_query(practice_id)
+    return 1 + session.scalar(select(func.count(distinct(payer_ids.c[0]))))
+
+
+def _locations(session, practice_id):
+    for row in _stream(session, select(Location.__table__).where(Location.practice_id == practice_id)
+                       .order_by(Location.id)):
+        yield fhir.location(row)
+
+
+def _practitioners(session, practice_id):
+    providers = _stream(session, select(Provider.__table__).where(Provider.practice_id == practice_id)
+                        .order_by(Provider.id))
+    licenses = _stream(session, select(ProviderLicense.__table__).where(ProviderLicense.practice_id == practice_id)
+                       .order_by(ProviderLicense.provider_id, ProviderLicense.state, ProviderLicense.id))
+    for provider, found in attach(providers, licenses, attrgetter("id"), attrgetter("provider_id")):
+        yield fhir.practitioner(provider, found)
+
+
+def _practitioner_roles(session, practice_id):
+    for row in _stream(session, select(Provider.__table__).where(Provider.practice_id == practice_id)
+                       .order_by(Provider.id)):
+        yield fhir.practitioner_role(row)
+
+
+def _patients(session, practice_id):
+    for row in _stream(session, select(Patient.__table__).where(Patient.practice_id == practice_id)
+                       .order_by(Patient.id)):
+        yield fhir.patient(row)
+
+
+def _coverages(session, practice_id):
+    for row in _stream(session, select(Coverage.__table__).where(Coverage.practice_id == practice_id)
+                       .order_by(Coverage.id)):
+        yield fhir.coverage(row)
+
+
+def _accounts(session, practice_id):
+    patients = _stream(session, select(Patient.id, Patient.practice_id, Patient.mrn)
+                       .where(Patient.practice_id == practice_id).order_by(Patient.id))
+    coverages = _stream(session, select(Coverage.id, Coverage.patient_id, Coverage.priority)
+                        .where(Coverage.practice_id == practice_id).order_by(Coverage.patient_id, Coverage.priority,
+                                                                              Coverage.id))
+    balances = _stream(session, select(PatientLedgerEntry.patient_id,
+                                       func.sum(type_coerce(PatientLedgerEntry.amount, BigInteger)).label("cents"))
+                       .where(PatientLedgerEntry.practice_id == practice_id)
+                       .group_by(PatientLedgerEntry.patient_id).order_by(PatientLedgerEntry.patient_id))
+    with_coverages = attach(patients, coverages, attrgetter("id"), attrgetter("patient_id"))
+    for (patient, found), ledger in attach(with_coverages, balances, lambda pair: pair[0].id,
+                                           attrgetter("patient_id")):
+        yield fhir.account(patient, found, ledger[0].cents if ledger else None)
+
+
+_CLAIM_COLUMNS = [c for c in Claim.__table__.c if c.key != "total_charge"]
+
+
+def _claims(session, practice_id):
+    claims = _stream(session, select(*_CLAIM_COLUMNS, cents(Claim.__table__.c.total_charge))
+                     .where(Claim.practice_id == practice_id).order_by(Claim.id))
+    line = ClaimLine.__table__.c
+    lines = _stream(session, select(line.claim_id, line.line_number, line.procedure_code, line.modifiers, line.units,
+                                    cents(line.charge_amount), line.service_date, line.service_date_end, line.pointers)
+                    .where(line.practice_id == practice_id).order_by(line.claim_id, line.line_number, line.id))
+    for claim, found in attach(claims, lines, attrgetter("id"), attrgetter("claim_id")):
+        yield fhir.claim(claim, found)
+
+
+def _postings(session, practice_id, build):
+    posting, claim = ClaimPosting.__table__.c, Claim.__table__.c
+    header = select(posting.id, posting.claim_id, posting.practice_id, posting.status_code, posting.payer_claim_number,
+                    cents(posting.charge), cents(posting.paid), posting.adjustments, posting.outcome,
+                    posting.payment_date, posting.posted_at, claim.patient_id, claim.payer_id, claim.coverage_id,
+                    claim.rendering_provider_id, claim.service_date_from, claim.service_date_to) \
+        .join_from(ClaimPosting.__table__, Claim.__table__, posting.claim_id == claim.id) \
+        .where(posting.practice_id == practice_id).order_by(posting.id)
+    line, claim_line = LinePosting.__table__.c, ClaimLine.__table__.c
+    lines = select(line.claim_posting_id, claim_line.line_number, claim_line.service_date, line.procedure_code,
+                   line.modifiers, line.units, cents(line.charge), cents(line.allowed), cents(line.paid),
+                   line.adjustments) \
+        .join_from(LinePosting.__table__, ClaimLine.__table__, line.claim_line_id == claim_line.id) \
+        .where(line.practice_id == practice_id).order_by(line.claim_posting_id, line.id)
+    for row, found in attach(_stream(session, header), _stream(session, lines), attrgetter("id"),
+                             attrgetter("claim_posting_id")):
+        yield build(row, found)
+
+
+def _claim_responses(session, practice_id):
+    return _postings(session, practice_id, fhir.claim_response)
+
+
+def _explanations(session, practice_id):
+    return _postings(session, practice_id, fhir.explanation_of_benefit)
+
+
+def _count(model):
+    def count(session: Session, practice_id: int) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(model.practice_id == practice_id))
+    return count
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One FHIR resource type of the package: how to produce it and what the database says it should hold."""
+
+    name: str
+    produce: Callable[[Session, int], Iterator[dict]]
+    expected: Callable[[Session, int], int]
+    source: str  # the rows each resource is made from, for the manifest
+
+    @property
+    def path(self) -> str:
+        return f"fhir/{self.name}.ndjson"
+
+
+RESOURCE_TYPES = [
+    ResourceType("Organization", _organizations, _count_organizations, "the practice and every payer it deals with"),
+    ResourceType("Location", _locations, _count(Location), "location"),
+    ResourceType("Practitioner", _practitioners, _count(Provider), "provider with provider_license"),
+    ResourceType("PractitionerRole", _practitioner_roles, _count(Provider), "provider"),
+    ResourceType("Patient", _patients, _count(Patient), "patient"),
+    ResourceType("Coverage", _coverages, _count(Coverage), "coverage"),
+    ResourceType("Account", _accounts, _count(Patient), "patient with coverage and patient_ledger balance"),
+    ResourceType("Claim", _claims, _count(Claim), "claim with claim_line"),
+    ResourceType("ClaimResponse", _claim_responses, _count(ClaimPosting), "claim_posting with line_posting"),
+    ResourceType("ExplanationOfBenefit", _explanations, _count(ClaimPosting),
+                 "claim_posting with claim and line_posting"),
+]
+
+
+def write_resources(session: Session, root: Path, kind: ResourceType, practice_id: int) -> FileEntry:
+    out = NdjsonFile(root, kind.path)
+    for resource in kind.produce(session, practice_id):
+        out.write(resource)
+    entry = out.close()
+    entry.details = {"resource_type": kind.name, "source": kind.source}
+    return entry
