@@ -16,7 +16,9 @@ governed:
   agreement has a BAA in force (compliance auditing is a health care operation performed for the
   practice, 45 CFR §164.501, so the BAA covers it). Every other action is refused to them.
 
-A grant names the clause that allows it; a refusal is written to the audit trail citing the clause
+A grant names the clause that allows it, and is noted on the session so the audit entries the
+calling service writes next carry it (`audit.note_basis`, with the purpose the agreement gives for the
+data class); a refusal is written to the audit trail citing the clause
 (even though the refused request rolls back) and raised as `Forbidden` naming it. The active terms
 are cached on the session, so calling this per request (or per row) costs one query per practice.
 """
@@ -232,7 +234,16 @@ def authorize(db: Session, actor: Actor, action: MsoAction, practice_id: int, *,
                              reason=f"{refused.clause}: {refused.reason}")
         raise Forbidden(f"Not permitted: {action.value} for practice {practice_id} — {refused.reason} "
                         f"({refused.clause})") from None
+    audit.note_basis(db, actor, practice_id, basis_of(active, action, clause))
     return Grant(action, practice_id, "agreement", clause, active.version_id if active else None)
+
+
+def basis_of(active: ActiveTerms, action: MsoAction, clause: str) -> str:
+    """The audit basis of a grant: the action, the clause, and the purpose the agreement states for the data."""
+    data_class = REQUIREMENTS[action].data_class
+    purpose = next((a.purpose for a in active.terms.data_rights.access if a.data_class is data_class), "") \
+        if data_class is not None else ""
+    return f"{action.value}: {clause}" + (f"; purpose: {purpose}" if purpose else "")
 
 
 def governs(actor: Actor) -> bool:
@@ -264,9 +275,11 @@ def permitted_practices(db: Session, actor: Actor, action: MsoAction, practice_i
     _preload(db, practice_ids)
     allowed = set()
     for practice_id in practice_ids:
+        active = active_terms(db, practice_id)
         try:
-            evaluate(active_terms(db, practice_id), actor, MsoAction(action), None, None)
+            clause = evaluate(active, actor, MsoAction(action), None, None)
         except _Refused:
             continue
+        audit.note_basis(db, actor, practice_id, basis_of(active, MsoAction(action), clause))
         allowed.add(practice_id)
     return allowed

@@ -68,9 +68,11 @@ def terms_from_form(form) -> dict:
     for line in (_value(form, "exit.contracts") or "").splitlines():
         if line.strip():
             kind, _, rest = line.partition("|")
-            contract, _, disposition = rest.partition("|")
+            contract, _, rest = rest.partition("|")
+            disposition, _, notice_days = rest.partition("|")
             contracts.append({"kind": kind.strip(), "contract": contract.strip(),
-                              "disposition": disposition.strip() or "transfer_to_practice"})
+                              "disposition": disposition.strip() or "transfer_to_practice",
+                              "notice_days": notice_days.strip() or None})
     filings = []
     for line in (_value(form, "filings") or "").splitlines():
         if line.strip():
@@ -83,7 +85,9 @@ def terms_from_form(form) -> dict:
             "assets": assets, "technology": [{k: v for k, v in t.items() if v is not None} for t in technology],
             "data_rights": {k: v for k, v in data.items() if v is not None},
             "exit": {"contracts": contracts, "transition_days": _value(form, "exit.transition_days"),
-                     "cost_borne_by": _value(form, "exit.cost_borne_by")},
+                     "cost_borne_by": _value(form, "exit.cost_borne_by"),
+                     "ar_run_out_days": _value(form, "exit.ar_run_out_days"),
+                     "ar_collected_by": _value(form, "exit.ar_collected_by")},
             "filings": filings}
 
 
@@ -131,9 +135,12 @@ def form_values(terms: Terms) -> dict[str, object]:
         values |= {f"access.{key.value}.access": rights.access_to(key).value,
                    f"access.{key.value}.purpose": access.purpose if access else ""}
     values["exit.contracts"] = "\n".join(f"{c.kind} | {c.contract} | {c.disposition.value}"
+                                         + (f" | {c.notice_days}" if c.notice_days is not None else "")
                                          for c in terms.exit.contracts)
     values["exit.transition_days"] = terms.exit.transition_days
     values["exit.cost_borne_by"] = terms.exit.cost_borne_by.value if terms.exit.cost_borne_by else None
+    values["exit.ar_run_out_days"] = terms.exit.ar_run_out_days
+    values["exit.ar_collected_by"] = terms.exit.ar_collected_by.value if terms.exit.ar_collected_by else None
     values["filings"] = "\n".join(f"{f.state} {f.filed_on.isoformat()}" for f in terms.filings)
     return values
 

@@ -120,10 +120,11 @@ def standard_terms(effective_on: date, *, monthly_fee: Decimal = Decimal("18500.
             retention_after_exit_days=365,
         ),
         exit=ExitTerms(contracts=[
-            ContractExit(contract="EHR licence", kind="vendor", disposition=Disposition.TRANSFER),
-            ContractExit(contract="Clearinghouse", kind="vendor", disposition=Disposition.TERMINATE),
-            ContractExit(contract="Commercial payer agreements", kind="payer", disposition=Disposition.REVERT),
-        ], transition_days=90, cost_borne_by=Performer.SHARED),
+            ContractExit(contract="EHR licence", kind="vendor", disposition=Disposition.TRANSFER, notice_days=60),
+            ContractExit(contract="Clearinghouse", kind="vendor", disposition=Disposition.TERMINATE, notice_days=30),
+            ContractExit(contract="Commercial payer agreements", kind="payer", disposition=Disposition.REVERT,
+                         notice_days=90),
+        ], transition_days=90, cost_borne_by=Performer.SHARED, ar_run_out_days=120, ar_collected_by=Performer.MSO),
     )
 
 

@@ -206,12 +206,15 @@ class ContractExit(Part):
     contract: str = Field(min_length=1, max_length=160)
     kind: str = Field(pattern=r"^(vendor|payer)$")
     disposition: Disposition = Disposition.TRANSFER
+    notice_days: Days | None = None  # the counterparty's notice period for the disposition; None: not stated
 
 
 class ExitTerms(Part):
     contracts: list[ContractExit] = Field(default_factory=list, max_length=100)
     transition_days: Days | None = None
     cost_borne_by: Performer | None = None
+    ar_run_out_days: Days | None = None  # how long after exit the collector works the A/R open at exit
+    ar_collected_by: Performer | None = None  # who collects that A/R: the MSO for the practice, or the practice
 
 
 class NoticeFiling(Part):

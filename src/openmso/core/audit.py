@@ -6,6 +6,10 @@ row, and `verify_chain` names it. A one-row head table holds the last sequence n
 appends lock it (`FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so the chain never forks,
 and truncating the tail is caught by comparing with it. The migration also installs triggers that
 refuse UPDATE and DELETE on the trail, so an edit takes deliberate DBA action — and still shows.
+
+An entry may name its `basis`: the agreement clause that allowed an MSO user's access (see
+`note_basis`). The digest covers it only when it is set, so entries written before the column
+existed still verify.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from openmso.core.types import UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
 REFUSALS_KEY = "openmso.audit.refusals"
+BASIS_KEY = "openmso.audit.basis"
 
 
 class Outcome(StrEnum):
@@ -61,6 +66,7 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+    basis: Mapped[str | None] = mapped_column(Text)  # the clause or grant that allowed the access
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
 
@@ -90,6 +96,8 @@ def entry_digest(entry: AuditEntry) -> str:
         entry.reason,
         entry.prev_hash,
     ]
+    if entry.basis is not None:
+        payload.append(entry.basis)
     return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -116,8 +124,15 @@ def record(
     patient_id: int | None = None,
     outcome: Outcome = Outcome.SUCCESS,
     reason: str | None = None,
+    basis: str | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction."""
+    """Append one entry to the chain inside the caller's transaction.
+
+    Without an explicit `basis`, a successful entry carries the basis last noted for this actor and
+    practice in the session (the grant `agreements.enforcement.authorize` just gave).
+    """
+    if basis is None and str(outcome) == Outcome.SUCCESS.value:
+        basis = noted_basis(session, actor, practice_id)
     head = _lock_head(session)
     # Microsecond precision is all every engine keeps; hash what will be read back.
     entry = AuditEntry(
@@ -133,6 +148,7 @@ def record(
         patient_id=patient_id,
         outcome=str(outcome),
         reason=reason,
+        basis=basis,
         prev_hash=head.last_hash,
     )
     entry.entry_hash = entry_digest(entry)
@@ -140,6 +156,19 @@ def record(
     head.last_seq, head.last_hash = entry.seq, entry.entry_hash
     session.flush()
     return entry
+
+
+def note_basis(session: Session, actor: Actor, practice_id: int | None, basis: str) -> None:
+    """Remember why `actor` may access `practice_id` in this session, for the entries recorded next.
+
+    The enforcement layer calls this on every grant to an MSO user, so a read audited by any domain
+    carries the clause that allowed it without each domain passing it along.
+    """
+    session.info.setdefault(BASIS_KEY, {})[(actor.user_id, practice_id)] = basis
+
+
+def noted_basis(session: Session, actor: Actor, practice_id: int | None) -> str | None:
+    return session.info.get(BASIS_KEY, {}).get((actor.user_id, practice_id))
 
 
 def record_refusal(session: Session, actor: Actor, action: str, object_type: str, object_id=None, *,
@@ -236,7 +265,7 @@ def _start_of(day: date) -> datetime:
 
 
 CSV_COLUMNS = ["seq", "occurred_at", "actor_id", "actor_name", "actor_role", "action", "object_type",
-               "object_id", "practice_id", "patient_id", "outcome", "reason", "prev_hash", "entry_hash"]
+               "object_id", "practice_id", "patient_id", "outcome", "reason", "prev_hash", "entry_hash", "basis"]
 
 
 def iter_csv(session: Session, query, batch_size: int = 2000) -> Iterator[str]:
@@ -248,7 +277,7 @@ def iter_csv(session: Session, query, batch_size: int = 2000) -> Iterator[str]:
         writer.writerow([
             entry.seq, entry.occurred_at.isoformat(), entry.actor_id, entry.actor_name, entry.actor_role,
             entry.action, entry.object_type, entry.object_id, entry.practice_id, entry.patient_id,
-            entry.outcome, entry.reason, entry.prev_hash, entry.entry_hash,
+            entry.outcome, entry.reason, entry.prev_hash, entry.entry_hash, entry.basis,
         ])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
