@@ -77,7 +77,7 @@ def measure(source: BinaryIO, path: str, entry: dict | None) -> Measured:
     elif path.endswith(".csv"):
         text = io.TextIOWrapper(io.BufferedReader(tee, CHUNK), encoding="utf-8", newline="")
         records = max(sum(1 for _ in csv.reader(text)) - 1, 0)
-    elif path.endswith(".x12") and entry is not None and "x12_kind" in entry.get("details", {}):
+    elif path.endswith(".x12") and entry is not None and (entry.get("details") or {}).get("x12_kind"):
         try:
             records = count_records(entry["details"]["x12_kind"], io.BufferedReader(tee, CHUNK))
         except X12Error:

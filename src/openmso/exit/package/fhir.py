@@ -12,6 +12,8 @@ exact two-place amount, and JSON writes its shortest round-tripping form, which 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 NPI = "http://hl7.org/fhir/sid/us-npi"
 TIN = "urn:oid:2.16.840.1.113883.4.4"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -29,14 +31,24 @@ GENDERS = {"F": "female", "M": "male", "U": "unknown"}
 RELATIONSHIPS = {"18": "self", "01": "spouse", "19": "child", "G8": "other"}
 CLAIM_STATUS = {"draft": "draft", "voided": "cancelled", "superseded": "cancelled"}
 OUTCOMES = {"partially_paid": "partial"}
+PRIOR = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship", "code": "prior"}]}
 
 
 def ref(kind: str, prefix: str, row_id) -> dict:
     return {"reference": f"{kind}/{prefix}-{row_id}"}
 
 
+@lru_cache(maxsize=4096)
+def shared_ref(kind: str, prefix: str, row_id) -> dict:
+    """A reference to one of the few rows many resources point at (practice, payer, location, provider).
+
+    Shared between resources, so never modified after it is made.
+    """
+    return ref(kind, prefix, row_id)
+
+
 def practice_ref(practice_id: int) -> dict:
-    return ref("Organization", "practice", practice_id)
+    return shared_ref("Organization", "practice", practice_id)
 
 
 def money(cents: int | None) -> dict:
@@ -50,18 +62,30 @@ def coding(system: str, code: str, display: str | None = None) -> dict:
     return {"coding": [item]}
 
 
+@lru_cache(maxsize=65536)
+def diagnosis(code: str) -> dict:
+    return coding(ICD10CM, icd10(code))
+
+
 def icd10(code: str) -> str:
     """X12 HI carries ICD-10-CM without the dot; FHIR uses the code as published (E11.9)."""
     return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
 
 
+@lru_cache(maxsize=65536)
 def procedure(code: str) -> dict:
     system = CPT if code[:1].isdigit() else HCPCS
     return coding(system, code)
 
 
+@lru_cache(maxsize=4096)
 def _modifiers(text: str) -> list[dict]:
     return [coding(CPT, m) for m in text.split(":") if m]
+
+
+@lru_cache(maxsize=4096)
+def _pointers(text: str) -> list[int]:
+    return [int(p) for p in text.split(":") if p.isdigit()]
 
 
 def _address(line1, line2, city, state, postal_code) -> list[dict]:
@@ -199,10 +223,10 @@ def _insurance(coverage_id, prior_authorization=None) -> list[dict]:
 
 def _care_team(rendering_id, referring_id) -> list[dict]:
     role = "http://terminology.hl7.org/CodeSystem/claimcareteamrole"
-    team = [{"sequence": 1, "provider": ref("Practitioner", "provider", rendering_id),
+    team = [{"sequence": 1, "provider": shared_ref("Practitioner", "provider", rendering_id),
              "role": coding(role, "primary")}]
     if referring_id:
-        team.append({"sequence": 2, "provider": ref("Practitioner", "provider", referring_id),
+        team.append({"sequence": 2, "provider": shared_ref("Practitioner", "provider", referring_id),
                      "role": {"coding": [{"system": role, "code": "other"}], "text": "referring provider"}})
     return team
 
@@ -215,40 +239,43 @@ def _served(item: dict, start, end) -> dict:
     return item
 
 
+def _claim_item(line, location: dict) -> dict:
+    item = {"sequence": line.line_number, "careTeamSequence": [1], "productOrService": procedure(line.procedure_code),
+            "quantity": {"value": line.units}, "net": money(line.charge_amount), "locationReference": location}
+    if line.pointers:
+        item["diagnosisSequence"] = _pointers(line.pointers)
+    if line.modifiers:
+        item["modifier"] = _modifiers(line.modifiers)
+    return _served(item, line.service_date, line.service_date_end)
+
+
 def claim(row, lines: list) -> dict:
     """A professional claim (837P): billing provider the practice, rendering provider on the care team."""
     identifiers = [{"system": f"{OPENMSO}/sid/practice-{row.practice_id}/patient-control-number",
                     "value": row.patient_control_number}]
     if row.payer_claim_number:
         identifiers.append({"system": f"{OPENMSO}/sid/payer-claim-number", "value": row.payer_claim_number})
-    diagnoses = [code for code in (row.diagnoses or "").split(":") if code]
-    items = []
-    for line in lines:
-        item = {"sequence": line.line_number, "careTeamSequence": [1],
-                "diagnosisSequence": [int(p) for p in line.pointers.split(":") if p.isdigit()],
-                "productOrService": procedure(line.procedure_code), "modifier": _modifiers(line.modifiers),
-                "quantity": {"value": line.units}, "net": money(line.charge_amount),
-                "locationReference": ref("Location", "location", row.location_id)}
-        items.append(_prune(_served(item, line.service_date, line.service_date_end)))
+    location = shared_ref("Location", "location", row.location_id)
     resource = {
         "resourceType": "Claim", "id": f"claim-{row.id}", "identifier": identifiers,
         "status": CLAIM_STATUS.get(row.status, "active"), "type": PROFESSIONAL, "use": "claim",
         "patient": ref("Patient", "patient", row.patient_id),
         "billablePeriod": _period(row.service_date_from, row.service_date_to),
-        "created": row.created_at.isoformat(),
-        "insurer": ref("Organization", "payer", row.payer_id) if row.payer_id else None,
-        "provider": practice_ref(row.practice_id), "priority": NORMAL_PRIORITY,
-        "related": [{"claim": ref("Claim", "claim", row.original_claim_id),
-                     "relationship": coding("http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship",
-                                            "prior")}] if row.original_claim_id else [],
-        "careTeam": _care_team(row.rendering_provider_id, row.referring_provider_id),
-        "diagnosis": [{"sequence": n, "diagnosisCodeableConcept": coding(ICD10CM, icd10(code))}
-                      for n, code in enumerate(diagnoses, start=1)],
-        "insurance": _insurance(row.coverage_id, row.prior_authorization),
-        "facility": ref("Location", "location", row.location_id), "item": items,
+        "created": row.created_at.isoformat(), "provider": practice_ref(row.practice_id),
+        "priority": NORMAL_PRIORITY, "careTeam": _care_team(row.rendering_provider_id, row.referring_provider_id),
+        "insurance": _insurance(row.coverage_id, row.prior_authorization), "facility": location,
         "total": money(row.total_charge),
     }
-    return _prune(resource)
+    if row.payer_id:
+        resource["insurer"] = shared_ref("Organization", "payer", row.payer_id)
+    if row.original_claim_id:
+        resource["related"] = [{"claim": ref("Claim", "claim", row.original_claim_id), "relationship": PRIOR}]
+    if row.diagnoses:
+        resource["diagnosis"] = [{"sequence": n, "diagnosisCodeableConcept": diagnosis(code)}
+                                 for n, code in enumerate(row.diagnoses.split(":"), start=1) if code]
+    if lines:
+        resource["item"] = [_claim_item(line, location) for line in lines]
+    return resource
 
 
 def _amount(category: str, cents: int | None) -> dict:
@@ -289,7 +316,7 @@ def _response_header(row, kind: str, prefix: str) -> dict:
         if row.payer_claim_number else [],
         "status": "active", "type": PROFESSIONAL, "use": "claim",
         "patient": ref("Patient", "patient", row.patient_id), "created": row.posted_at.isoformat(),
-        "insurer": ref("Organization", "payer", row.payer_id) if row.payer_id else {"display": "payer"},
+        "insurer": shared_ref("Organization", "payer", row.payer_id) if row.payer_id else {"display": "payer"},
         "outcome": OUTCOMES.get(row.outcome, "complete"), "disposition": row.outcome.replace("_", " "),
     }
 

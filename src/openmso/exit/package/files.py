@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 BUFFER_BYTES = 256 * 1024
 
 
@@ -115,17 +117,18 @@ class NdjsonFile:
     def __init__(self, root: Path, relative: str, kind: str = "fhir"):
         self._file = HashingWriter(root, relative, kind)
         self._file.entry.records = 0
-        self._lines: list[str] = []
-        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self._lines: list[bytes] = []
 
     def write(self, resource: dict) -> None:
-        self._lines.append(self._encode(resource))
+        self._lines.append(orjson.dumps(resource))
         if len(self._lines) >= 2000:
             self.flush()
 
     def flush(self) -> None:
         if self._lines:
-            self._file.write(("\n".join(self._lines) + "\n").encode("utf-8"))
+            self._lines.append(b"")
+            self._file.write(b"\n".join(self._lines))
+            self._lines.pop()
             self._file.entry.records += len(self._lines)
             self._lines.clear()
 

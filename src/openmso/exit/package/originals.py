@@ -26,7 +26,7 @@ from openmso.network.models import Practice
 from openmso.rcm.claims.models import ClaimBatch, TimelineEntry
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
 from openmso.rcm.remittance.models import Remittance, RemittanceFile
-from openmso.x12 import iter_segments
+from openmso.x12 import X12Error, iter_segments
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # What one record of each kind of X12 file is: the claims it carries or answers.
@@ -36,6 +36,7 @@ RECORD_SEGMENTS = {"837P": "CLM", "835": "CLP", "277CA": "HL:PT", "999": "AK2"}
 @dataclass(frozen=True)
 class Original:
     kind: str  # 837P, 999, 277CA, 835
+    practice_id: int | None  # the row's own practice; None or another when the file was shared
     table: str
     row_id: int
     name: str
@@ -54,22 +55,22 @@ def ownership(session: Session, practice_id: int) -> Ownership:
 def candidates(session: Session, practice_id: int) -> Iterator[Original]:
     for row in session.execute(select(ClaimBatch.id, ClaimBatch.filename, ClaimBatch.sha256)
                                .where(ClaimBatch.practice_id == practice_id).order_by(ClaimBatch.id)):
-        yield Original("837P", "claim_batch", row.id, row.filename, row.sha256)
+        yield Original("837P", practice_id, "claim_batch", row.id, row.filename, row.sha256)
     touched = select(TimelineEntry.inbound_file_id).where(TimelineEntry.practice_id == practice_id,
                                                           TimelineEntry.inbound_file_id.is_not(None))
-    inbound = (select(InboundFile.id, InboundFile.kind, InboundFile.name, InboundFile.sha256)
+    inbound = (select(InboundFile.id, InboundFile.practice_id, InboundFile.kind, InboundFile.name, InboundFile.sha256)
                .where(InboundFile.kind.in_(("999", "277CA")), InboundFile.status != FileStatus.QUARANTINED,
                       or_(InboundFile.practice_id == practice_id, InboundFile.id.in_(touched)))
                .order_by(InboundFile.id))
     for row in session.execute(inbound):
-        yield Original(row.kind, "inbound_file", row.id, row.name, row.sha256)
+        yield Original(row.kind, row.practice_id, "inbound_file", row.id, row.name, row.sha256)
     paid = select(Remittance.file_id).where(Remittance.practice_id == practice_id)
-    remits = (select(RemittanceFile.id, RemittanceFile.name, RemittanceFile.sha256)
+    remits = (select(RemittanceFile.id, RemittanceFile.practice_id, RemittanceFile.name, RemittanceFile.sha256)
               .where(RemittanceFile.status != "quarantined",
                      or_(RemittanceFile.practice_id == practice_id, RemittanceFile.id.in_(paid)))
               .order_by(RemittanceFile.id))
     for row in session.execute(remits):
-        yield Original("835", "remittance_file", row.id, row.name, row.sha256)
+        yield Original("835", row.practice_id, "remittance_file", row.id, row.name, row.sha256)
 
 
 _CONTENT = {"claim_batch": ClaimBatch, "inbound_file": InboundFile, "remittance_file": RemittanceFile}
@@ -90,19 +91,41 @@ def count_records(kind: str, data: bytes) -> int:
     return count
 
 
-def write_originals(session: Session, root: Path, practice_id: int) -> list[FileEntry]:
+def _path(original: Original, extract_of: bool) -> str:
+    stem = _UNSAFE.sub("_", original.name.removesuffix(".x12")).strip("._") or "file"
+    suffix = ".practice-extract" if extract_of else ""
+    return f"x12/{original.kind}/{original.table}-{original.row_id}-{stem}{suffix}.x12"
+
+
+def _unreadable(root: Path, original: Original, content: bytes, practice_id: int, error: X12Error,
+                notes: list[str]) -> FileEntry | None:
+    """A stored file that is not readable X12: kept as stored when it is wholly the practice's; a shared
+    one cannot be cut safely, so it is left out and the manifest says so."""
+    where = f"{original.table} {original.row_id} ({original.name})"
+    if original.practice_id != practice_id:
+        notes.append(f"{where} is shared with other practices and cannot be read as X12 ({error}); left out")
+        return None
+    entry = write_bytes(root, _path(original, False), "x12", content)
+    entry.details = {"x12_kind": None, "source": where, "original_sha256": original.sha256,
+                     "notes": [f"stored as received; not readable as X12: {error}"]}
+    return entry
+
+
+def write_originals(session: Session, root: Path, practice_id: int, notes: list[str]) -> list[FileEntry]:
     owner = ownership(session, practice_id)
     entries = []
     for original in candidates(session, practice_id):
         content = _content(session, original)
-        part = extract(content, owner)
+        try:
+            part = extract(content, owner)
+        except X12Error as error:
+            if (entry := _unreadable(root, original, content, practice_id, error, notes)) is not None:
+                entries.append(entry)
+            continue
         if part.text is None:
             continue  # linked to the practice by a timeline entry, yet nothing in it is the practice's
         data = content if part.whole else part.text.encode("latin-1")
-        stem = _UNSAFE.sub("_", original.name.removesuffix(".x12")).strip("._") or "file"
-        suffix = "" if part.whole else ".practice-extract"
-        relative = f"x12/{original.kind}/{original.table}-{original.row_id}-{stem}{suffix}.x12"
-        entry = write_bytes(root, relative, "x12", data, count_records(original.kind, data))
+        entry = write_bytes(root, _path(original, not part.whole), "x12", data, count_records(original.kind, data))
         entry.details = {"x12_kind": original.kind, "source": f"{original.table} {original.row_id}",
                          "original_name": original.name, "original_sha256": original.sha256,
                          "per_practice_extract": not part.whole,

@@ -133,12 +133,16 @@ def _accounts(session, practice_id):
         yield fhir.account(patient, found, ledger[0].cents if ledger else None)
 
 
-_CLAIM_COLUMNS = [c for c in Claim.__table__.c if c.key != "total_charge"]
+_CLAIM_COLUMNS = ("id", "practice_id", "patient_id", "coverage_id", "payer_id", "patient_control_number", "status",
+                  "original_claim_id", "payer_claim_number", "rendering_provider_id", "referring_provider_id",
+                  "location_id", "prior_authorization", "service_date_from", "service_date_to", "diagnoses",
+                  "created_at")
 
 
 def _claims(session, practice_id):
-    claims = _stream(session, select(*_CLAIM_COLUMNS, cents(Claim.__table__.c.total_charge))
-                     .where(Claim.practice_id == practice_id).order_by(Claim.id))
+    claim = Claim.__table__.c
+    claims = _stream(session, select(*[claim[name] for name in _CLAIM_COLUMNS], cents(claim.total_charge))
+                     .where(claim.practice_id == practice_id).order_by(claim.id))
     line = ClaimLine.__table__.c
     lines = _stream(session, select(line.claim_id, line.line_number, line.procedure_code, line.modifiers, line.units,
                                     cents(line.charge_amount), line.service_date, line.service_date_end, line.pointers)

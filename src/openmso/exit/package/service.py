@@ -76,7 +76,7 @@ def _database_counts(session: Session, practice_id: int, owned: list[tables.Owne
 
 
 def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int, counts: dict,
-                    owned: list[tables.OwnedTable], progress: Progress) -> list[FileEntry]:
+                    owned: list[tables.OwnedTable], progress: Progress, notes: list[str]) -> list[FileEntry]:
     files: list[FileEntry] = []
     for kind in resources.RESOURCE_TYPES:
         progress(f"FHIR {kind.name}")
@@ -95,7 +95,7 @@ def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int
     files.append(write_json(root, "tables/tables.json", "dictionary", tables.table_descriptions(owned),
                             records=len(owned)))
     progress("X12 files")
-    files += originals.write_originals(session, root, practice_id)
+    files += originals.write_originals(session, root, practice_id, notes)
     progress("agreements and reports")
     files += documents.write_agreements(session, actor, root, practice_id, date.today())
     trail = documents.write_audit_trail(session, actor, root, practice_id)
@@ -123,7 +123,8 @@ def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *
         owned = tables.owned_tables()
         progress("counting rows")
         counts = _database_counts(session, practice_id, owned)
-        files = _write_contents(session, actor, workspace.directory, practice_id, counts, owned, progress)
+        notes = list(workspace.cleaned)
+        files = _write_contents(session, actor, workspace.directory, practice_id, counts, owned, progress, notes)
         if problems := manifest.mismatches(files):
             raise Conflict("The practice's records changed while they were exported; export again. "
                            + "; ".join(problems[:5]))
@@ -132,7 +133,7 @@ def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *
         created = {"created_at": started.isoformat(), "finished_at": utcnow().isoformat(),
                    "created_by": {"username": actor.username, "role": str(actor.role)}, "authority": clause,
                    "database": session.get_bind().dialect.name}
-        document = manifest.build(identity, created, files, counts, workspace.cleaned)
+        document = manifest.build(identity, created, files, counts, notes)
         manifest.write(workspace.directory, document)
         progress("finishing")
         path = workspace.commit()
