@@ -72,29 +72,29 @@ def _provider_npi(block: Body) -> str:
 
 
 def cut_hl_tree(body: Body, provider_level: str, owns: Callable[[Body], bool]) -> Body | None:
-    """Keep the provider-level HL loops `owns` accepts with their descendants and the levels above them."""
+    """Keep the provider-level HL loops `owns` accepts, their descendants, and the ancestors of what is kept."""
     head, blocks = _hl_blocks(body)
-    kept_ids: set[str] = set()
+    parents = {_element(block[0], 1): _element(block[0], 2) for block in blocks}
     below: set[str] = set()  # ids at or under the provider level
-    kept: list[Body] = []
-    providers = 0
+    kept_ids: set[str] = set()
     for block in blocks:
-        hl = block[0]
-        own_id, parent, level = _element(hl, 1), _element(hl, 2), _element(hl, 3)
+        own_id, parent, level = _element(block[0], 1), _element(block[0], 2), _element(block[0], 3)
         if level == provider_level:
             below.add(own_id)
-            keep = owns(block)
-            providers += keep
+            if owns(block):
+                kept_ids.add(own_id)
         elif parent in below:
             below.add(own_id)
-            keep = parent in kept_ids
-        else:
-            keep = True  # a level above the providers (payer, receiver): kept if any provider is
-        if keep:
-            kept_ids.add(own_id)
-            kept.append(block)
-    if not providers:
+            if parent in kept_ids:
+                kept_ids.add(own_id)
+    if not kept_ids:
         return None
+    for own_id in list(kept_ids):
+        parent = parents.get(own_id, "")
+        while parent and parent not in kept_ids:  # a payer or receiver level above a kept provider
+            kept_ids.add(parent)
+            parent = parents.get(parent, "")
+    kept = [block for block in blocks if _element(block[0], 1) in kept_ids]
     numbers = {_element(block[0], 1): str(n) for n, block in enumerate(kept, start=1)}
     out = list(head)
     for block in kept:
