@@ -132,7 +132,9 @@ def test_aging_of_insurance_and_patient_ar_by_bucket(client, db, settings):
     for row in insurance:
         assert D(row["total"]) == D("145.00") and "Family Clinic" in row["label"]
     network = browser.get("/api/v1/ar/aging", params={"by": "network", "as_of": "2026-11-20"}).json()
-    assert len(network) == 1 and D(network[0]["total"]) == D("435.00")
+    # 435.00 across the three practices, but from 3 patients: a cross-practice cell under 11 patients is hidden
+    assert len(network) == 1 and network[0]["total"] is None and network[0]["buckets"]["31_60"] is None
+    assert D(network[0]["buckets"]["0_30"]) == D("0.00")  # an empty cell says nothing about anyone: shown
     patient = browser.get("/api/v1/ar/aging", params={"kind": "patient", "as_of": "2027-01-15"}).json()
     # 20.00 posted 2026-11-02 is 74 days old on 2027-01-15
     assert all(D(r["buckets"]["61_90"]) == D("20.00") and D(r["total"]) == D("20.00") for r in patient)
@@ -154,14 +156,18 @@ def test_underpayments_are_summed_by_payer_and_code(client, db, settings, clinic
 
 def test_kpis_as_json_and_csv(client, db, settings):
     world, browser = _admin(client, db, settings)
-    months = browser.get("/api/v1/kpis", params={"as_of": "2026-11-20", "months": 3}).json()
+    practice = {"practice_id": world.practices[0].id}
+    months = browser.get("/api/v1/kpis", params={"as_of": "2026-11-20", "months": 3, **practice}).json()
     assert [m["month"] for m in months] == ["2026-09", "2026-10", "2026-11"]
     october = months[1]
-    assert october["claims"] == 12  # four claims in each of three practices served in October
+    assert october["claims"] == 4  # four claims of the practice served in October
     assert set(october["values"]) >= {"days_in_ar", "denial_rate", "net_collection_rate"}
-    # of the six claims remitted, three were denied on their first remittance
+    # of the two claims remitted, one was denied on its first remittance
     assert D(october["values"]["denial_rate"]) == D("50.0")
-    exported = browser.get("/api/v1/kpis.csv", params={"as_of": "2026-11-20", "months": 3})
+    network = browser.get("/api/v1/kpis", params={"as_of": "2026-11-20", "months": 3}).json()
+    # twelve claims of six patients across three practices: every network cell is under 11 patients, hidden
+    assert network[1]["claims"] == 12 and network[1]["values"]["denial_rate"] is None
+    exported = browser.get("/api/v1/kpis.csv", params={"as_of": "2026-11-20", "months": 3, **practice})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert len(rows) == 3 * 10 and {r["kpi"] for r in rows} >= {"clean_claim_rate", "charge_lag"}

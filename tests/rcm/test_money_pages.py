@@ -27,12 +27,14 @@ def test_every_money_in_page_shows_its_rows(client, db, settings):
     assert "Authorization" in worklist and "Qzcharlieson" in worklist and "CATEGORY" not in worklist
     assert "Qzalphason" in browser.get("/patient-balances").text
     aging = browser.get("/ar/aging", params={"as_of": "2026-11-20"}).text
-    assert "<svg" in aging and "$435.00" in aging
-    assert "$60.00" in browser.get("/ar/aging", params={"kind": "patient", "by": "network"}).text
+    # each practice's own row shows; the network total of 3 patients is hidden as under 11 patients
+    assert "<svg" in aging and "$145.00" in aging and "$435.00" not in aging and "&lt;11 pts" in aging
+    assert "$20.00" in browser.get("/ar/aging", params={"kind": "patient", "by": "practice"}).text
     assert "No underpayments" in browser.get("/underpayments").text
-    kpis = browser.get("/kpis", params={"as_of": "2026-11-20", "months": 3})
+    kpis = browser.get("/kpis", params={"as_of": "2026-11-20", "months": 3, "practice_id": world.practices[0].id})
     assert kpis.status_code == 200 and kpis.text.count("<svg") == 9 and "Denial rate: 50.0%" in kpis.text
     assert "/api/v1/kpis.csv?months=3&amp;as_of=2026-11-20" in kpis.text
+    assert "&lt;11 pts" in browser.get("/kpis", params={"as_of": "2026-11-20", "months": 3}).text
 
 
 def test_denial_forms_assign_note_and_transfer_then_the_patient_pays(client, db, settings):

@@ -40,15 +40,22 @@ def bucket_for(days: int) -> Bucket:
 
 @dataclass(slots=True)
 class Aging:
-    """Totals by bucket key, plus the total and the part over 90 days."""
+    """Totals by bucket key, plus the total and the part over 90 days; the distinct patients behind each
+    bucket are kept when given, for small-cell suppression of cross-practice views."""
 
     amounts: dict[str, Decimal] = field(default_factory=lambda: {b.key: ZERO for b in BUCKETS})
     counts: dict[str, int] = field(default_factory=lambda: {b.key: 0 for b in BUCKETS})
+    patients: dict[str, set[int]] = field(default_factory=lambda: {b.key: set() for b in BUCKETS})
 
-    def add(self, days: int, amount: Decimal) -> None:
+    def add(self, days: int, amount: Decimal, patient_id: int | None = None) -> None:
         key = bucket_for(days).key
         self.amounts[key] += amount
         self.counts[key] += 1
+        if patient_id is not None:
+            self.patients[key].add(patient_id)
+
+    def patient_counts(self) -> dict[str, int]:
+        return {key: len(ids) for key, ids in self.patients.items()}
 
     @property
     def total(self) -> Decimal:

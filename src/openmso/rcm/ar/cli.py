@@ -23,6 +23,10 @@ def _day(text: str | None) -> date:
     return date.fromisoformat(text) if text else date.today()
 
 
+def _cell(amount) -> str:
+    return "<11 pts" if amount is None else f"{amount:,}"
+
+
 @app.command("aging")
 def aging(kind: AgingKind = typer.Option(AgingKind.INSURANCE, help="insurance or patient A/R"),
           by: AgingBy = typer.Option(AgingBy.PRACTICE, help="practice, payer, provider or network"),
@@ -33,9 +37,9 @@ def aging(kind: AgingKind = typer.Option(AgingKind.INSURANCE, help="insurance or
         lines = service.aging(db, cli_actor(), kind, by, _day(as_of), practice)
     table = Table(by.value, *(b.label for b in BUCKETS), "total", "% over 90",
                   title=f"{kind.value.capitalize()} A/R as of {_day(as_of)}")
-    for line in [*lines, service.AgingLine(None, "All", service.network_total(lines))] if len(lines) > 1 else lines:
-        share = kpis.percent_over_90(line.aging.over_90, line.aging.total)
-        table.add_row(line.label, *(f"{line.aging.amounts[b.key]:,}" for b in BUCKETS), f"{line.aging.total:,}",
+    for line in [*lines, service.network_total(lines)] if len(lines) > 1 else lines:
+        share = kpis.percent_over_90(line.over_90, line.total) if line.total is not None else None
+        table.add_row(line.label, *(_cell(line.shown(b.key)) for b in BUCKETS), _cell(line.total),
                       "" if share is None else f"{share}%")
     console.print(table if lines else "No open A/R.")
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, permitted_practices
 from openmso.core import audit
 from openmso.core.tenancy import Actor, visible
@@ -60,6 +61,7 @@ class ClaimHistory:
     clean_first_pass: bool | None
     postings: list[_Posting] = field(default_factory=list)
     closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
+    patient_id: int | None = None  # for small-cell suppression of network views
 
     def facts_at(self, end: date) -> kpis.ClaimFacts:
         postings = [p for p in self.postings if p.paid_on <= end]
@@ -87,7 +89,8 @@ def kpi_practices(db: Session, actor: Actor, practice_id: int | None = None) -> 
 
 def load_histories(db: Session, practice_ids: list[int], since: date, until: date) -> list[ClaimHistory]:
     """Every original claim of these practices served in [since, until], with its postings."""
-    query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at, Claim.submitted_at)
+    query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at, Claim.submitted_at,
+                    Claim.patient_id)
              .where(Claim.practice_id.in_(practice_ids), Claim.service_date_from.between(since, until),
                     Claim.frequency_code == "1").order_by(Claim.id))
     rows = list(db.execute(query))
@@ -109,7 +112,8 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
     for r in rows:
         histories[r.id] = ClaimHistory(r.total_charge, r.service_date_from,
                                        entered.get(r.id, r.created_at.date()),
-                                       r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id))
+                                       r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id),
+                                       patient_id=r.patient_id)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         for p in db.execute(select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,
@@ -135,12 +139,21 @@ def month_starts(as_of: date, months: int) -> list[date]:
     return starts[::-1]
 
 
+STOCK_KPIS = ("days_in_ar", "ar_over_90")  # measured on every claim open at the month's end, not the cohort
+
+
 @dataclass
 class MonthKpis:
     month: date
     period_end: date
     claims: int
     values: dict[str, Decimal | None]
+    patients: int = 0  # distinct patients of the month's cohort
+    open_patients: int = 0  # distinct patients with a claim open at the month's end
+    suppressed: frozenset[str] = frozenset()  # KPI ids hidden in a network view (under 11 patients)
+
+    def populations(self) -> dict[str, int]:
+        return {kpi: self.open_patients if kpi in STOCK_KPIS else self.patients for kpi in self.values}
 
 
 def trend(histories: list[ClaimHistory], as_of: date, months: int,
@@ -155,25 +168,38 @@ def trend(histories: list[ClaimHistory], as_of: date, months: int,
         facts = [h.facts_at(as_of) for h in by_month.get(start, [])]
         cost = (revenue_cycle_cost or {}).get(start)
         values = kpis.summarize(facts, start, end, as_of, cost)
-        every_open = age(((f.billed_on or f.service_date, f.open_balance)
-                          for f in (h.facts_at(end) for h in histories if h.service_date <= end)), end)
+        open_at_end = [(h.patient_id, h.facts_at(end)) for h in histories if h.service_date <= end]
+        every_open = age(((f.billed_on or f.service_date, f.open_balance) for _, f in open_at_end), end)
         base_start = end - timedelta(days=CHARGE_BASE_DAYS - 1)
         charges = sum((h.charge for h in histories if base_start <= h.service_date <= end), ZERO)
         values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, CHARGE_BASE_DAYS)
         values["ar_over_90"] = kpis.percent_over_90(every_open.over_90, every_open.total)
-        result.append(MonthKpis(start, end, len(facts), values))
+        result.append(MonthKpis(start, end, len(facts), values,
+                                patients=len({h.patient_id for h in by_month.get(start, [])}),
+                                open_patients=len({p for p, f in open_at_end if f.open_balance})))
     return result
 
 
 def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_id: int | None = None,
               revenue_cycle_cost: dict[date, Decimal] | None = None) -> list[MonthKpis]:
-    """The KPIs of one practice (or every practice the actor may see) month by month up to `as_of`."""
-    ids = kpi_practices(db, actor, practice_id)
+    """The KPIs of one practice (or every practice the actor may see) month by month up to `as_of`.
+
+    Across several practices, only consenting practices count and a month's KPI computed from fewer
+    than 11 patients is hidden (`agreements.aggregation`).
+    """
+    scope = aggregation.participation(db, kpi_practices(db, actor, practice_id))
+    ids = list(scope.included)
     first = month_starts(as_of, months)[0]
     histories = load_histories(db, ids, first - timedelta(days=LOOK_BACK_DAYS), as_of) if ids else []
     audit.record(db, actor, "ar.kpis", "practice", practice_id, practice_id=practice_id,
                  reason=f"months={months} as_of={as_of} claims={len(histories)}")
-    return trend(histories, as_of, months, revenue_cycle_cost)
+    result = trend(histories, as_of, months, revenue_cycle_cost)
+    if scope.is_aggregate:
+        for month in result:
+            month.suppressed = frozenset(aggregation.suppress(month.values, month.populations()))
+        aggregation.record(db, actor, "kpi_trend", scope, len({h.patient_id for h in histories}),
+                           sum(len(m.suppressed) for m in result), f"{months} months to {as_of}")
+    return result
 
 
 def as_csv_rows(months: list[MonthKpis]) -> list[list[str]]:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, authorize
 from openmso.core import audit
 from openmso.core.errors import Invalid, NotFound
@@ -25,7 +26,7 @@ from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Patient
 from openmso.rcm.ar.aging import Aging, age_in_days
-from openmso.rcm.ar.reports import _labels, _practices
+from openmso.rcm.ar.reports import AgingRow, _labels, _practices, suppress_small_cells
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
@@ -85,16 +86,18 @@ def balances(db: Session, actor: Actor, practice_id: int | None = None, limit: i
 
 
 def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None,
-          by: str = "practice") -> list[tuple[int | None, str, Aging]]:
-    """Open patient A/R by bucket, per practice or for the whole network: (key, label, aging)."""
+          by: str = "practice") -> list[AgingRow]:
+    """Open patient A/R by bucket, per practice or for the whole network (consenting practices only)."""
     ids = _practices(db, actor, practice_id)
+    scope = aggregation.participation(db, ids) if by != "practice" else aggregation.separately(ids)
     groups: dict[int | None, Aging] = defaultdict(Aging)
-    for (practice, _), entries in _ledgers(db, ids).items():
+    for (practice, patient), entries in _ledgers(db, list(scope.included)).items():
         for day, amount in open_items(entries):
-            groups[practice if by == "practice" else None].add(age_in_days(day, as_of), amount)
+            groups[practice if by == "practice" else None].add(age_in_days(day, as_of), amount, patient)
     labels = _labels(db, "practice" if by == "practice" else "network", list(groups))
     audit.record(db, actor, "ar.patient_aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
-    return sorted(((k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r[1])
+    rows = sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)
+    return suppress_small_cells(db, actor, f"patient_aging_by_{by}", scope, rows)
 
 
 def record_payment(db: Session, actor: Actor, practice_id: int, patient_id: int, amount: Decimal, on: date,

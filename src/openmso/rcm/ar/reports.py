@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
 from openmso.core import audit
 from openmso.core.errors import NotFound
@@ -32,6 +33,7 @@ ZERO = Decimal("0.00")
 BILLED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED, ClaimStatus.PAYER_ACCEPTED, ClaimStatus.PAID,
           ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
 GROUPINGS = ("practice", "payer", "provider", "network")
+CROSS_PRACTICE = ("payer", "network")  # groupings whose cells add up several practices' claims
 
 
 def _practices(db: Session, actor: Actor, practice_id: int | None) -> list[int]:
@@ -46,6 +48,22 @@ class AgingRow:
     key: int | None
     label: str
     aging: Aging
+    suppressed: frozenset[str] = frozenset()  # bucket keys, and "total", hidden as too small
+
+
+def suppress_small_cells(db: Session, actor: Actor, view: str, scope: aggregation.Participation,
+                         rows: list) -> list:
+    """Mark the cells of a cross-practice aging under 11 patients (and the totals summing them) and record
+    the aggregation; rows need `key`, `aging` and `suppressed`."""
+    if not scope.is_aggregate:
+        return rows
+    hidden = aggregation.suppressed_cells({row.key: row.aging.patient_counts() for row in rows})
+    for row in rows:
+        row.suppressed = frozenset({column for key, column in hidden if key == row.key and column is not None}
+                                   | ({"total"} if (row.key, None) in hidden else set()))
+    patients = len(set().union(*(ids for row in rows for ids in row.aging.patients.values())))
+    aggregation.record(db, actor, view, scope, patients, sum(len(row.suppressed) for row in rows))
+    return rows
 
 
 def _labels(db: Session, by: str, keys) -> dict:
@@ -60,6 +78,8 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
                     practice_id: int | None = None) -> list[AgingRow]:
     """Open insurance A/R by bucket, grouped by practice, payer, rendering provider or the whole network."""
     ids = _practices(db, actor, practice_id)
+    scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
+    ids = list(scope.included)
     posted = (select(ClaimPosting.claim_id, func.sum(ClaimPosting.paid).label("paid"),
                      func.sum(ClaimPosting.contractual).label("contractual"),
                      func.sum(ClaimPosting.patient_responsibility).label("patient"))
@@ -70,18 +90,20 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
                     "provider": Claim.rendering_provider_id}.get(by)
     query = (select(group_column if group_column is not None else Claim.practice_id, Claim.total_charge,
-                    Claim.submitted_at, Claim.service_date_from, posted.c.paid, posted.c.contractual,
-                    posted.c.patient, closed.c.closed)
+                    Claim.submitted_at, Claim.service_date_from, Claim.patient_id, posted.c.paid,
+                    posted.c.contractual, posted.c.patient, closed.c.closed)
              .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED)))
     groups: dict = defaultdict(Aging)
-    for key, charge, submitted, served, *settled in db.execute(query):
+    for key, charge, submitted, served, patient_id, *settled in db.execute(query):
         balance = charge - sum((amount or ZERO for amount in settled), ZERO)
         since = submitted.date() if submitted else served
-        groups[key if group_column is not None else None].add(age_in_days(since, as_of), balance.quantize(ZERO))
+        groups[key if group_column is not None else None].add(age_in_days(since, as_of), balance.quantize(ZERO),
+                                                               patient_id)
     labels = _labels(db, by, list(groups))
     audit.record(db, actor, "ar.aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
-    return sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)
+    rows = sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)
+    return suppress_small_cells(db, actor, f"insurance_aging_by_{by}", scope, rows)
 
 
 def patient_balances(db: Session, actor: Actor, practice_id: int | None = None) -> list[tuple[int, int, Decimal]]:

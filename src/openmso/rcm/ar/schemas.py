@@ -22,12 +22,14 @@ class AgingBy(StrEnum):
 
 
 class AgingRowOut(BaseModel):
+    """A null amount is a cell of fewer than 11 patients in a cross-practice view, suppressed."""
+
     key: int | None
     label: str
-    buckets: dict[str, Decimal]
-    counts: dict[str, int]
-    total: Decimal
-    over_90: Decimal
+    buckets: dict[str, Decimal | None]
+    counts: dict[str, int | None]
+    total: Decimal | None
+    over_90: Decimal | None
 
 
 class UnderpaymentOut(BaseModel):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openmso.agreements import aggregation
 from openmso.core.tenancy import Actor
 from openmso.network.models import Payer
 from openmso.rcm.ar import facts, patients, reports
@@ -24,29 +25,64 @@ class AgingLine:
     key: int | None
     label: str
     aging: Aging
+    suppressed: frozenset[str] = frozenset()  # bucket keys, and "total", hidden as under 11 patients
+    in_network_total: bool = True  # the practice consents to its A/R entering the network total
+
+    def shown(self, bucket: str) -> Decimal | None:
+        return None if bucket in self.suppressed else self.aging.amounts[bucket]
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if "total" in self.suppressed else self.aging.total
+
+    @property
+    def over_90(self) -> Decimal | None:
+        return None if self.suppressed else self.aging.over_90
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "label": self.label, "buckets": dict(self.aging.amounts),
-                "counts": dict(self.aging.counts), "total": self.aging.total, "over_90": self.aging.over_90}
+        return {"key": self.key, "label": self.label, "buckets": {b.key: self.shown(b.key) for b in BUCKETS},
+                "counts": {b.key: None if b.key in self.suppressed else self.aging.counts[b.key] for b in BUCKETS},
+                "total": self.total, "over_90": self.over_90}
 
 
 def aging(db: Session, actor: Actor, kind: AgingKind, by: AgingBy, as_of: date,
           practice_id: int | None = None) -> list[AgingLine]:
-    """Insurance A/R by practice, payer, provider or network; patient A/R by practice or network."""
+    """Insurance A/R by practice, payer, provider or network; patient A/R by practice or network.
+
+    Lines that add up several practices take only consenting ones and hide cells under 11 patients
+    (`agreements.aggregation`); so does the network total of a by-practice view (`network_total`).
+    """
     if kind is AgingKind.PATIENT:
         grouping = "network" if by is AgingBy.NETWORK else "practice"
-        return [AgingLine(*row) for row in patients.aging(db, actor, as_of, practice_id, grouping)]
-    return [AgingLine(r.key, r.label, r.aging)
-            for r in reports.insurance_aging(db, actor, as_of, by.value, practice_id)]
+        rows = patients.aging(db, actor, as_of, practice_id, grouping)
+    else:
+        rows = reports.insurance_aging(db, actor, as_of, by.value, practice_id)
+    lines = [AgingLine(r.key, r.label, r.aging, r.suppressed) for r in rows]
+    if by is AgingBy.PRACTICE and len(lines) > 1:
+        scope = aggregation.participation(db, [line.key for line in lines])
+        for line in lines:
+            line.in_network_total = line.key in scope.included
+        total = network_total(lines)
+        aggregation.record(db, actor, f"{kind.value}_aging_network_total", scope,
+                           len(set().union(*total.aging.patients.values())), len(total.suppressed))
+    return lines
 
 
-def network_total(lines: list[AgingLine]) -> Aging:
+def network_total(lines: list[AgingLine]) -> AgingLine:
+    """The "All" line of consenting practices; a bucket of fewer than 11 patients (and the total) is hidden."""
     total = Aging()
     for line in lines:
+        if not line.in_network_total:
+            continue
         for bucket in BUCKETS:
             total.amounts[bucket.key] += line.aging.amounts[bucket.key]
             total.counts[bucket.key] += line.aging.counts[bucket.key]
-    return total
+            total.patients[bucket.key] |= line.aging.patients[bucket.key]
+    hidden = aggregation.suppressed_cells({None: total.patient_counts()})
+    suppressed = frozenset({column for _, column in hidden if column is not None}
+                           | ({"total"} if hidden else set()))
+    left_out = sum(1 for line in lines if not line.in_network_total)
+    return AgingLine(None, "All consenting practices" if left_out else "All", total, suppressed)
 
 
 def underpayments(db: Session, actor: Actor, practice_id: int | None = None,

@@ -61,12 +61,13 @@ def aging_page(request: Request, db: DB, actor: CurrentActor, practice_id: Optio
     when = as_of or date.today()
     lines = service.aging(db, actor, kind, by, when, practice_id)
     total = service.network_total(lines)
-    chart = charts.stacked_bar(f"{kind.value.capitalize()} A/R by age, {total.total:,} open",
-                               [(b.label, total.amounts[b.key]) for b in BUCKETS])
+    chart = charts.stacked_bar(f"{kind.value.capitalize()} A/R by age"
+                               + (f", {total.total:,} open" if total.total is not None else ""),
+                               [(b.label, total.shown(b.key) or 0) for b in BUCKETS])
     return render(request, "ar/aging.html", lines=lines, total=total, buckets=BUCKETS, chart=chart, kind=kind,
                   by=by, as_of=when, practice_id=practice_id, practices=_practices(db, actor), kinds=list(AgingKind),
                   groupings=list(AgingBy) if kind is AgingKind.INSURANCE else [AgingBy.PRACTICE, AgingBy.NETWORK],
-                  over_90=kpis.percent_over_90(total.over_90, total.total))
+                  over_90=kpis.percent_over_90(total.over_90, total.total) if total.over_90 is not None else None)
 
 
 @router.get("/kpis")
