@@ -16,6 +16,8 @@ from openmso.core.db import make_engine, make_session_factory
 from openmso.core.middleware import BodySizeLimit
 from openmso.core.settings import Settings, get_settings
 from openmso.core.web import register_templates
+from openmso.exit import api as exit_api
+from openmso.exit import web as exit_web
 from openmso.identity import api as identity_api
 from openmso.identity import web as identity_web
 from openmso.network import api as network_api
@@ -37,6 +39,7 @@ DOMAINS = [
     ("openmso.rcm.remittance", remittance_api.router, remittance_web.router),
     ("openmso.rcm.denials", denials_api.router, denials_web.router),
     ("openmso.rcm.ar", ar_api.router, ar_web.router),
+    ("openmso.exit", exit_api.router, exit_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
 ]
 

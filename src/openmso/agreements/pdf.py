@@ -17,14 +17,17 @@ FOLD = str.maketrans({"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"'
 SEVERITY_COLOUR = {"high": (179, 38, 30), "medium": (168, 100, 0), "low": (91, 107, 124)}
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """`text` in the Latin-1 the PDF core fonts carry, typographic characters folded to plain ones."""
     return str(text).translate(FOLD).encode("latin-1", "replace").decode("latin-1")
 
 
-class _Document(FPDF):
-    def __init__(self, report: Report):
+class Document(FPDF):
+    """A Letter page with the platform's margins, a one-line footer, and wrapped lines of text."""
+
+    def __init__(self, footer: str):
         super().__init__(format="Letter")
-        self.report = report
+        self.footer_text = footer
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 16, 18)
 
@@ -32,15 +35,19 @@ class _Document(FPDF):
         self.set_y(-12)
         self.set_font("Helvetica", size=7)
         self.set_text_color(91, 107, 124)
-        self.cell(0, 5, _plain(f"OpenMSO due-diligence report - {self.report.practice} - decision support, not legal "
-                               f"advice - page {self.page_no()}"), align="C")
+        self.cell(0, 5, plain(f"{self.footer_text} - page {self.page_no()}"), align="C")
 
     def line_of(self, text: str, size: float = 9.5, style: str = "", indent: float = 0,
                 colour: tuple[int, int, int] = (29, 39, 51)) -> None:
         self.set_font("Helvetica", style=style, size=size)
         self.set_text_color(*colour)
         self.set_x(self.l_margin + indent)
-        self.multi_cell(self.epw - indent, size * 0.5, _plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(self.epw - indent, size * 0.5, plain(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+class _ReportDocument(Document):
+    def __init__(self, report: Report):
+        super().__init__(f"OpenMSO due-diligence report - {report.practice} - decision support, not legal advice")
 
     def flag(self, flag: FlagOut) -> None:
         self.line_of(f"FLAG [{flag.severity.upper()}, {flag.status}] {flag.rule_id} - {flag.title}: {flag.finding}",
@@ -51,8 +58,8 @@ class _Document(FPDF):
 
 def render(report: Report) -> bytes:
     """The report as PDF bytes."""
-    pdf = _Document(report)
-    pdf.set_title(_plain(f"Due-diligence report: {report.agreement}"))
+    pdf = _ReportDocument(report)
+    pdf.set_title(plain(f"Due-diligence report: {report.agreement}"))
     pdf.set_author("OpenMSO")
     pdf.add_page()
     pdf.line_of("Management services agreement: due-diligence report", size=15, style="B")

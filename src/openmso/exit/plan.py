@@ -60,6 +60,10 @@ class PlanInputs:
     payers: list[tuple[str, str]] = field(default_factory=list)  # (name, payer id)
 
 
+PARTIES = {"mso": "MSO", "practice": "practice", "third_party": "a third party", "vendor": "vendor",
+           "shared": "MSO and the practice"}
+
+
 def add_years(day: date, years: int) -> date:
     """The same calendar day `years` later; 29 February becomes 28 February in a common year."""
     year = day.year + years
@@ -219,7 +223,7 @@ def asset_steps(terms: Terms, exit_on: date, risks: list[schemas.Risk]) -> list[
                 risks.append(schemas.Risk(clause=clause, silent=True,
                                           text=f"{SILENT}the price at which {ASSET_LABELS[key].lower()} transfer"))
         else:
-            action = f"owned by the {asset.owner.value.replace('_', ' ')} and stays there: replace it by {exit_on}" + (
+            action = f"owned by the {PARTIES[asset.owner.value]} and stays there: replace it by {exit_on}" + (
                 f" ({asset.exit_price_basis})" if asset.exit_price_basis else "")
             if key is AssetKey.PATIENT_RECORDS:
                 risks.append(schemas.Risk(clause=clause, text=(
@@ -317,7 +321,7 @@ def data_delivery(terms: Terms, exit_on: date, risks: list[schemas.Risk]) -> sch
             risks.append(schemas.Risk(clause=EXIT_DATA_CLAUSE, silent=True, text=SILENT + text))
     if rights.owner is not Owner.PRACTICE:
         risks.append(schemas.Risk(clause="Schedule F.1 (Ownership of practice data)", text=(
-            f"the practice's data is owned by the {rights.owner.value.replace('_', ' ')}, not the practice")))
+            f"the practice's data is owned by the {PARTIES[rights.owner.value]}, not the practice")))
     return schemas.DataDelivery(
         owner=rights.owner.value, formats=rights.exit_formats, delivery_days=rights.exit_delivery_days,
         deliver_by=exit_on + timedelta(days=rights.exit_delivery_days) if rights.exit_delivery_days is not None

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse
 
 from openmso.agreements.catalogue import DATA_CLASS_LABELS, DataClass
@@ -26,7 +25,8 @@ from openmso.network import service as network
 
 router = APIRouter(include_in_schema=False)
 PACKAGE_NAME = re.compile(r"^practice-(\d+)-\d{8}T\d{6}Z\.zip$")
-FileName = Annotated[str, PathParam(max_length=80)]
+FileName = Annotated[str, Query(max_length=80)]
+BuiltName = Annotated[str | None, Query(max_length=80)]
 
 
 def _packages_dir(settings) -> Path:
@@ -35,7 +35,7 @@ def _packages_dir(settings) -> Path:
 
 @router.get("/practices/{practice_id}/exit-readiness")
 def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentActor, settings: AppSettings,
-                   as_of: AsOf = None, filename: Annotated[str | None, Query(max_length=80)] = None):
+                   as_of: AsOf = None, filename: BuiltName = None):
     practice = network.get_practice(db, actor, practice_id)
     plan = transition_plan(db, actor, practice.id, as_of)
     built = filename if filename and PACKAGE_NAME.match(filename) and \
@@ -54,7 +54,7 @@ def request_package(practice_id: RowId, db: DB, actor: CurrentActor, settings: A
     return RedirectResponse(f"/practices/{practice.id}/exit-readiness?filename={result.path.name}", status_code=303)
 
 
-@router.get("/practices/{practice_id}/exit-package/{filename}")
+@router.get("/practices/{practice_id}/exit-package")
 def download_package(practice_id: RowId, filename: FileName, db: DB, actor: CurrentActor, settings: AppSettings):
     """A package built earlier, to whoever may export the practice's records."""
     practice = network.get_practice(db, actor, practice_id)
