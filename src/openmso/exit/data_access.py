@@ -20,6 +20,7 @@ from datetime import date
 from sqlalchemy import and_, false, not_, or_, select
 from sqlalchemy.orm import Session
 
+from openmso.agreements.aggregation import ACTION_PREFIX as AGGREGATION_PREFIX
 from openmso.agreements.catalogue import DataClass
 from openmso.core import audit
 from openmso.core.audit import AuditEntry, AuditFilter
@@ -27,7 +28,6 @@ from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, Role, ensure_role
 from openmso.network import service as network
 
-AGGREGATION_PREFIX = "aggregation."
 MSO_SIDE_ROLES = (Role.MSO_ADMIN.value, Role.MSO_STAFF.value, Role.AUDITOR.value)
 REPORT_READERS = frozenset({Role.PRACTICE_ADMIN, Role.MSO_ADMIN, Role.AUDITOR})
 
