@@ -16,9 +16,11 @@ from openmso.core.errors import OpenMSOError
 from openmso.exit import verify as verifying
 from openmso.exit.package import service
 from openmso.exit.package.workspace import ARCHIVE_FORMATS
+from openmso.exit.plan_cli import plan
 
 console = Console()
 app = typer.Typer(help="A practice's disaffiliation: its exit package, and checking one.", no_args_is_help=True)
+app.command("plan")(plan)
 
 
 def _consistent_snapshot(factory):
