@@ -1,10 +1,13 @@
 """Typed 835 Health Care Claim Payment/Advice, 005010X221A1 (the model; `remit835_reader` reads it).
 
 Model choice: ``@dataclass(slots=True)`` rather than Pydantic. A large remittance has millions of
-CAS/SVC/DTM segments; slots dataclasses are built at C speed with no per-field validation pass,
-use less memory than dict-backed instances, and compare by value for round-trip tests. Every
-value is validated once where it is read (`decimal_value`, `date_value`), so Pydantic's
-validation would repeat work on the hot path.
+CAS/SVC/DTM segments; slots dataclasses are built with no per-field validation pass, use less
+memory than dict-backed instances, and compare by value for round-trip tests. Every value is
+validated once where it is read (`decimal_value`, `date_value`), so Pydantic's validation would
+repeat work on the hot path. The small immutable leaves read most often (`Adjustment`, one per
+CAS triple; `Reference`, one per REF or LQ; `EntityName`, one per NM1) are `NamedTuple`s: the
+reader makes them with one C call (``tuple.__new__``) instead of a Python ``__init__`` frame,
+about a third of the cost of a slots dataclass, and nothing ever changes them after reading.
 
 Loops read (TR3 names): header BPR/TRN/CUR/REF/DTM*405; 1000A payer (N1*PR, N3, N4, REF, PER);
 1000B payee (N1*PE, N3, N4, REF); 2000 header number (LX); 2100 claim payment (CLP, CAS, NM1,
@@ -17,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 # CLP02 claim status codes (X221A1 2100 CLP02).
 STATUS_PRIMARY = "1"
@@ -34,8 +38,7 @@ CLAIM_STATUS_CODES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23"
 GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
 
 
-@dataclass(slots=True)
-class Adjustment:
+class Adjustment(NamedTuple):
     """One CAS reason/amount/quantity triple with its group code (CAS01)."""
 
     group_code: str
@@ -57,8 +60,7 @@ class Procedure:
     description: str = ""
 
 
-@dataclass(slots=True)
-class Reference:
+class Reference(NamedTuple):
     """REF qualifier and value (or LQ qualifier and remark code)."""
 
     qualifier: str
@@ -112,8 +114,7 @@ class Party:
         return self.identifier if self.id_qualifier == "FI" else self.reference("TJ")
 
 
-@dataclass(slots=True)
-class EntityName:
+class EntityName(NamedTuple):
     """NM1 in loop 2100: patient (QC), insured (IL), corrected patient (74), rendering (82)..."""
 
     entity_code: str

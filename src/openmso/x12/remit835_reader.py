@@ -8,7 +8,6 @@ composites): remittances repeat the same amounts, dates and codes on thousands o
 from __future__ import annotations
 
 import gc
-from itertools import islice
 
 from openmso.x12.elements import (
     CONVERSION_ERRORS,
@@ -141,11 +140,14 @@ def _read_835(transaction: Transaction) -> Remittance:
     # The most frequent objects are made with object.__new__ and their dataclass __init__ called
     # directly: a plain function call, cheaper than calling the class (about 40 ns per object).
     new = object.__new__
-    init_adjustment, init_line, init_claim = Adjustment.__init__, ServicePayment.__init__, ClaimPayment.__init__
+    init_line, init_claim = ServicePayment.__init__, ClaimPayment.__init__
+    # Adjustment, Reference and EntityName are NamedTuples: tuple.__new__ builds one in C.
+    make = tuple.__new__
+    adjustment_type, reference_type, group_codes = Adjustment, Reference, GROUP_CODES
     procedures = _PROCEDURES.get(component)
     if procedures is None:
         procedures = _PROCEDURES[component] = _ProcedureCache(component)
-    index = 0
+    text: str | None = None
     payment: Payment | None = None
     trace: Trace | None = None
     header_refs: list[Reference] = []
@@ -168,25 +170,25 @@ def _read_835(transaction: Transaction) -> Remittance:
     try:
         # Each segment is split here as the loop reaches it: the element lists die young (see
         # `tokenizer`). A plain `text.split` is cheaper than mapping a methodcaller over the texts.
-        for index, text in enumerate(islice(texts, 1, len(texts) - 1), 1):
+        # ST and SE pass through the loop and match no branch: cheaper than slicing them off. The
+        # position of a segment is looked up only when it is reported (`_position`).
+        for text in texts:
             segment = text.split(separator)
             segment_id = segment[0]
             # Branches in order of how often the segment occurs in a remittance.
             if segment_id == "CAS":
                 if len(segment) == 4:  # one reason and amount, no quantity: most CAS segments
                     _, group, reason, amount = segment
-                    if group not in GROUP_CODES:
-                        raise _bad_group(transaction, index, group)
+                    if group not in group_codes:
+                        raise _bad_group(transaction, _position(texts, text), group)
                     if adjustments is None:
                         raise _OutsideLoop
                     if reason:
-                        adjustment = new(Adjustment)
-                        init_adjustment(adjustment, group, reason, decimals[amount], None)
-                        adjustments.append(adjustment)
+                        adjustments.append(make(adjustment_type, (group, reason, decimals[amount], None)))
                     continue
                 group = segment[1]
-                if group not in GROUP_CODES:
-                    raise _bad_group(transaction, index, group)
+                if group not in group_codes:
+                    raise _bad_group(transaction, _position(texts, text), group)
                 if adjustments is None:
                     raise _OutsideLoop
                 size = len(segment)
@@ -195,8 +197,8 @@ def _read_835(transaction: Transaction) -> Remittance:
                     if not reason:
                         continue
                     quantity = segment[position + 2] if position + 2 < size else ""
-                    adjustments.append(Adjustment(group, reason, decimals[segment[position + 1]],
-                                                  decimals[quantity] if quantity else None))
+                    adjustments.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
+                                                         decimals[quantity] if quantity else None)))
             elif segment_id == "DTM":
                 value = dates[segment[2]]
                 if dates_into is not None:
@@ -208,13 +210,13 @@ def _read_835(transaction: Transaction) -> Remittance:
                     if segment[1] == "6R":
                         line.line_item_control_number = segment[2]
                     else:
-                        line.references.append(Reference(segment[1], segment[2]))
+                        line.references.append(make(reference_type, (segment[1], segment[2])))
                 elif claim is not None:
-                    claim.references.append(Reference(segment[1], segment[2]))
+                    claim.references.append(make(reference_type, (segment[1], segment[2])))
                 elif party is not None:
-                    party.references.append(Reference(segment[1], segment[2]))
+                    party.references.append(make(reference_type, (segment[1], segment[2])))
                 else:
-                    header_refs.append(Reference(segment[1], segment[2]))
+                    header_refs.append(make(reference_type, (segment[1], segment[2])))
             elif segment_id == "SVC":
                 size = len(segment)
                 # Every field passed explicitly: cheaper than the default factories on this hot path.
@@ -243,25 +245,25 @@ def _read_835(transaction: Transaction) -> Remittance:
                 amounts[segment[1]] = decimals[segment[2]]
             elif segment_id == "NM1":
                 if claim is None or line is not None:
-                    raise transaction.error(index, "NM1 outside a claim payment (loop 2100)",
+                    raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
                                             expected="NM1 after CLP and before SVC")
                 if len(segment) == 10:
                     _, entity_code, entity_type, last, first, middle, _, suffix, id_qualifier, identifier = segment
-                    claim.names[entity_code] = EntityName(entity_code, entity_type, last, first, middle, suffix,
-                                                          id_qualifier, identifier)
+                    claim.names[entity_code] = make(EntityName, (entity_code, entity_type, last, first, middle,
+                                                                 suffix, id_qualifier, identifier))
                     continue
                 size = len(segment)
-                claim.names[segment[1]] = EntityName(
+                claim.names[segment[1]] = make(EntityName, (
                     segment[1], segment[2],
                     segment[3] if size > 3 else "", segment[4] if size > 4 else "",
                     segment[5] if size > 5 else "", segment[7] if size > 7 else "",
                     segment[8] if size > 8 else "", segment[9] if size > 9 else "",
-                )
+                ))
             elif segment_id == "CLP":
                 size = len(segment)
                 status = segment[2]
                 if status not in CLAIM_STATUS_CODES:
-                    raise transaction.error(index, f"CLP02 {status!r} is not a claim status code",
+                    raise transaction.error(_position(texts, text), f"CLP02 {status!r} is not a claim status code",
                                             element_position=2, expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
                 if size == 10:  # CLP01 to CLP09: the usual professional claim
                     _, number, _, charge, paid, patient, filing, payer_number, facility, frequency = segment
@@ -282,7 +284,7 @@ def _read_835(transaction: Transaction) -> Remittance:
                 line = None
                 party = None
             elif segment_id == "LQ":
-                line.remarks.append(Reference(segment[1], segment[2]))
+                line.remarks.append(make(reference_type, (segment[1], segment[2])))
             elif segment_id == "LX":
                 header_number = int(segment[1])
                 claim = line = party = None
@@ -292,7 +294,7 @@ def _read_835(transaction: Transaction) -> Remittance:
                     raise _OutsideLoop
                 quantities[segment[1]] = decimals[segment[2]]
             elif segment_id == "MOA":
-                claim.remarks.extend(Reference("MOA", code) for code in segment[3:8] if code)
+                claim.remarks.extend(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)
             elif segment_id == "PLB":
                 provider_id = segment[1]
                 fiscal_date = dates[segment[2]]
@@ -341,15 +343,17 @@ def _read_835(transaction: Transaction) -> Remittance:
     except X12Error:
         raise
     except _CompositeError as error:
+        index = _position(texts, text)
         segment = transaction.segments[index]
         raise transaction.error(index, str(error), element_position=1 if segment[0] != "SVC" or
                                 not _bad_svc06(segment, component) else 6,
                                 expected="qualifier and code separated by the ISA16 component separator") from None
     except (AttributeError, _OutsideLoop):
+        index = _position(texts, text)
         raise transaction.error(index, f"{transaction.segments[index][0]} outside the loop it belongs to",
                                 expected="CLP before claim segments, SVC before line segments") from None
     except CONVERSION_ERRORS as error:
-        raise locate_failure(transaction, index, _RULES, _REQUIRED, error) from None
+        raise locate_failure(transaction, _position(texts, text), _RULES, _REQUIRED, error) from None
     if payment is None:
         raise transaction.error(0, "835 has no BPR segment", expected="BPR after ST")
     if trace is None:
@@ -370,6 +374,14 @@ def _read_835(transaction: Transaction) -> Remittance:
         claims=claims,
         provider_adjustments=plbs,
     )
+
+
+def _position(texts: list[str], text: str | None) -> int:
+    """Index of the segment `text` (the very object, not an equal one) in the transaction set."""
+    for index, candidate in enumerate(texts):
+        if candidate is text:
+            return index
+    return texts.index(text) if text in texts else 0
 
 
 def _bad_svc06(segment: list[str], component: str) -> bool:

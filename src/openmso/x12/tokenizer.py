@@ -7,9 +7,9 @@ Nothing here assumes ``*``, ``:``, ``^`` or ``~``.
 
 Speed: input is read in chunks (32 KiB; larger chunks make the split segments fall out of the CPU
 cache), decoded as latin-1 (one byte is one character, so character offsets are byte offsets) and
-split on the terminator with one `str.split`. Segments stay text: the envelope reader finds its
-control segments by the first four characters of each segment (mapped over the chunk in C), and
-typed parsers split a segment into elements only when they read it, so no list per segment is
+split on the terminator with one `str.split`. Segments stay text: segment ids are checked and the
+envelope segments found by regular-expression scans of each chunk (in C, no Python loop per
+segment), and typed parsers split a segment into elements only when they read it, so no list per segment is
 kept alive for a whole transaction set (millions of live lists make the cyclic garbage collector
 walk them again and again). Byte offsets are computed only when a location is asked for. Memory
 is bounded by the chunk size plus one segment, which may not exceed `max_segment_length`.
@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
-from operator import add, itemgetter, methodcaller, sub
+from operator import add, methodcaller, sub
 from typing import BinaryIO
 
 from openmso.x12.errors import X12Error
@@ -118,10 +120,8 @@ def _open(source: Source) -> tuple[object, bool]:
     raise TypeError(f"cannot read X12 from {type(source).__name__}")
 
 
-CONTROL_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _lstrip_newlines = methodcaller("lstrip", _NEWLINES)
 _rstrip_newlines = methodcaller("rstrip", _NEWLINES)
-_prefix = itemgetter(slice(0, 4))
 _plus_one = (1).__add__
 
 
@@ -232,14 +232,13 @@ class SegmentReader:
         if not buffer:
             raise X12Error("input is empty", offset=base, segment_number=1, expected="an ISA segment")
         self.delimiters = Delimiters.from_isa(buffer[:ISA_LENGTH], base, 1)
-        known: dict[str, set[str]] = {}  # element separator → segment prefixes already checked
         number = 0
         while True:
             terminator = self.delimiters.segment
             pieces = buffer.split(terminator)
             rest = pieces.pop()
             newlines = "\n" in buffer or "\r" in buffer
-            batch, consumed, restart = self._split_chunk(buffer, pieces, rest, base, number, known, newlines)
+            batch, consumed, restart = self._split_chunk(buffer, pieces, rest, base, number, newlines)
             if batch.texts:
                 number += len(batch.texts)
                 yield batch
@@ -276,16 +275,14 @@ class SegmentReader:
         self.segment_count = number
 
     def _split_chunk(
-        self, buffer: str, pieces: list[str], rest: str, base: int, number: int, known: dict[str, set[str]],
-        newlines: bool,
+        self, buffer: str, pieces: list[str], rest: str, base: int, number: int, newlines: bool,
     ) -> tuple[Batch, int, str | None]:
         """Find the envelope segments of a chunk and check every segment id, with no per-segment loop.
 
-        Ids are classified by each segment's first four characters (``CLP*``, ``N1*P``): few
-        distinct prefixes per chunk, each checked once per element separator in `known`.
-        `pieces` and `rest` are ``buffer.split(terminator)``. Returns the batch, how many characters
-        it consumed, and the text to split again when an ISA with other delimiters starts inside
-        the chunk.
+        Ids are checked, and the envelope segments found, by two regular expressions run over the
+        chunk's text (`_id_patterns`), so the cost per segment is paid in C. `pieces` and `rest` are
+        ``buffer.split(terminator)``. Returns the batch, how many characters it consumed, and the text to
+        split again when an ISA with other delimiters starts inside the chunk.
         """
         delimiters = self.delimiters
         terminator = delimiters.segment
@@ -302,34 +299,22 @@ class SegmentReader:
                 kept = [i for i, text in enumerate(texts) if text]
                 texts = [texts[i] for i in kept]
         batch = Batch(number + 1, texts, [], separator, base, pieces, kept)
-        prefixes = list(map(_prefix, texts))
-        known_prefixes = known.setdefault(separator, set())
-        unknown = set(prefixes).difference(known_prefixes)
         controls = batch.controls
         restart: str | None = None
-        if not unknown:
+        if not texts:
             return batch, consumed, restart
-        control_prefixes = []
-        invalid: list[int] = []
-        for prefix in unknown:
-            segment_id = prefix.split(separator, 1)[0]
-            if segment_id in CONTROL_IDS or segment_id.startswith("ISA"):
-                control_prefixes.append(prefix)
-            elif _valid_segment_id(segment_id):
-                known_prefixes.add(prefix)
-            else:
-                invalid.append(prefixes.index(prefix))
-        if invalid:
-            raise _invalid_id(batch, min(invalid))
-        for prefix in control_prefixes:
-            start = 0
-            try:
-                while True:
-                    start = prefixes.index(prefix, start) + 1
-                    controls.append(start - 1)
-            except ValueError:
-                pass
-        controls.sort()
+        invalid_start, control_start = _id_patterns(separator, terminator)
+        # The chunk's segments joined again behind a leading terminator, so every segment id follows a
+        # terminator; one regular-expression scan in C checks every id, another finds the envelope ids.
+        joined = terminator + terminator.join(texts)
+        bad = invalid_start.search(joined)
+        if bad is not None:
+            raise _invalid_id(batch, joined.count(terminator, 0, bad.start()))
+        index = last = 0
+        for match in control_start.finditer(joined):
+            index += joined.count(terminator, last, match.start())
+            last = match.start()
+            controls.append(index)
         for position, index in enumerate(controls):
             segment_id = texts[index].split(separator, 1)[0]
             if not segment_id.startswith("ISA"):
@@ -387,14 +372,21 @@ def _invalid_id(batch: Batch, index: int) -> X12Error:
     )
 
 
-def _valid_segment_id(segment_id: str) -> bool:
-    return (
-        2 <= len(segment_id) <= 3
-        and segment_id.isascii()
-        and segment_id.isalnum()
-        and segment_id[0].isalpha()
-        and segment_id.upper() == segment_id
-    )
+@lru_cache(maxsize=32)
+def _id_patterns(separator: str, terminator: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """For text where every segment follows a terminator: (a terminator followed by an invalid segment
+    id, a terminator followed by an envelope segment id).
+
+    A valid id is 2-3 upper-case letters or digits starting with a letter, ended by the element
+    separator or the end of the segment. Anything starting with ISA counts as an envelope segment
+    (an interchange with other delimiters does not split into the old elements); `_split_chunk`
+    reads its delimiters and rejects an ISA-prefixed id such as ISAX.
+    """
+    sep, term = re.escape(separator), re.escape(terminator)
+    end = f"(?:{sep}|{term}|\\Z)"
+    invalid = re.compile(f"{term}(?!ISA|[A-Z][A-Z0-9]{{1,2}}{end})")
+    control = re.compile(f"{term}(?:ISA|(?:ST|SE|GS|GE|IEA){end})")
+    return invalid, control
 
 
 def iter_segments(source: Source, **options) -> Iterator[tuple[int, int, list[str]]]:
