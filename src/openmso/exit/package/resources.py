@@ -14,7 +14,7 @@ from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
 
-from sqlalchemy import BigInteger, distinct, func, select, type_coerce, union
+from sqlalchemy import BigInteger, cast, distinct, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from openmso.exit.package import fhir
@@ -124,7 +124,8 @@ def _accounts(session, practice_id):
                         .where(Coverage.practice_id == practice_id).order_by(Coverage.patient_id, Coverage.priority,
                                                                               Coverage.id))
     balances = _stream(session, select(PatientLedgerEntry.patient_id,
-                                       func.sum(type_coerce(PatientLedgerEntry.amount, BigInteger)).label("cents"))
+                                       cast(func.sum(type_coerce(PatientLedgerEntry.amount, BigInteger)),
+                                            BigInteger).label("cents"))
                        .where(PatientLedgerEntry.practice_id == practice_id)
                        .group_by(PatientLedgerEntry.patient_id).order_by(PatientLedgerEntry.patient_id))
     with_coverages = attach(patients, coverages, attrgetter("id"), attrgetter("patient_id"))
