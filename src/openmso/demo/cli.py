@@ -70,6 +70,10 @@ def build(seed: int = typer.Option(7), practices: int = typer.Option(12, min=1, 
         console.print(f"Money in: {money.files} 835 files, {money.payments} payments posted to {money.claims:,} claims "
                       f"({money.lines:,} lines), {money.exceptions} exceptions, {money.deposits} deposits, "
                       f"{money.denials_worked} denials worked, {money.patient_payments} patient payments")
+    if summary.accesses:
+        accesses = summary.accesses
+        console.print(f"MSO data access: {accesses.patient_reads} patient reads, {accesses.ar_views} A/R views, "
+                      f"{accesses.network_views} network views (each on the practices' data access reports)")
     _print_logins(summary)
 
 

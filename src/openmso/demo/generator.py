@@ -21,6 +21,7 @@ from openmso.core import audit
 from openmso.core.security import hash_password
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.demo import catalog
+from openmso.exit.demo import AccessDemoSummary, record_demo_accesses
 from openmso.identity.models import User, UserPracticeScope
 from openmso.network.identifiers import npi_check_digit
 from openmso.network.models import (
@@ -59,6 +60,7 @@ class DemoSummary:
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, scope)
     claims: ClaimsDemoSummary | None = None
     money: MoneyDemoSummary | None = None
+    accesses: AccessDemoSummary | None = None
 
 
 class _Minter:
@@ -328,6 +330,7 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
     if clearinghouse_dir is not None:
         summary.claims = run_claims_demo(db, clearinghouse_dir, seed=seed, as_of=AS_OF)
         summary.money = run_money_demo(db, seed=seed, as_of=AS_OF)
+    summary.accesses = record_demo_accesses(db, AS_OF, seed)
     audit.record(db, SYSTEM, "demo.build", "mso", mso.id,
                  reason=f"seed={seed} practices={summary.practices} patients={summary.patients}")
     return summary

@@ -75,7 +75,8 @@ def data_access_page(practice_id: RowId, request: Request, db: DB, actor: Curren
     result = data_access.report(db, actor, practice.id, criteria, paging)
     context = dict(practice=practice, slice=result, rows=[data_access.as_row(e) for e in result.rows],
                    criteria=criteria, readers=data_access.readers(db, actor, practice.id), tab="data_access",
-                   classes=[(c.value, DATA_CLASS_LABELS[c]) for c in DataClass], target="#data-access",
+                   classes=[(c.value, DATA_CLASS_LABELS[c]) for c in DataClass],
+                   class_labels={c.value: DATA_CLASS_LABELS[c] for c in DataClass}, target="#data-access",
                    base_path=f"/practices/{practice.id}/data-access")
     if is_htmx(request):
         return render(request, "exit/_data_access_table.html", **context)
