@@ -6,7 +6,8 @@ US Core and the X12/CMS code sets: NPI `http://hl7.org/fhir/sid/us-npi`, ICD-10-
 `http://hl7.org/fhir/sid/icd-10-cm`, CPT `http://www.ama-assn.org/go/cpt`, HCPCS Level II,
 CARC/CAGC from x12.org. Resource ids are "<kind>-<database id>", stable across exports.
 
-Amounts arrive as integer cents and leave as JSON numbers: cents / 100 is the double nearest the
+Dates and instants arrive as ISO 8601 text (rendered by the database, `sqltext`) and amounts as
+integer cents, which leave as JSON numbers: cents / 100 is the double nearest the
 exact two-place amount, and JSON writes its shortest round-tripping form, which is that amount.
 """
 
@@ -142,7 +143,7 @@ def practitioner(row, licenses: list) -> dict:
     qualifications = [{
         "identifier": [{"system": f"{OPENMSO}/sid/state-license/{lic.state}", "value": lic.number}],
         "code": {"text": f"{lic.state} medical license"},
-        "period": {"end": lic.expires_on.isoformat()},
+        "period": {"end": lic.expires_on},
     } for lic in licenses]
     return _prune({
         "resourceType": "Practitioner", "id": f"provider-{row.id}",
@@ -175,16 +176,16 @@ def patient(row) -> dict:
         "identifier": [{"type": coding("http://terminology.hl7.org/CodeSystem/v2-0203", "MR"),
                         "system": f"{OPENMSO}/sid/practice-{row.practice_id}/mrn", "value": row.mrn}],
         "active": True, "name": [{"family": row.last_name, "given": [row.first_name]}], "telecom": telecom,
-        "gender": GENDERS.get(row.sex, "unknown"), "birthDate": row.birth_date.isoformat(),
+        "gender": GENDERS.get(row.sex, "unknown"), "birthDate": row.birth_date,
         "address": _address(row.address_line1, None, row.city, row.state, row.postal_code),
         "managingOrganization": practice_ref(row.practice_id),
     })
 
 
 def coverage(row) -> dict:
-    period = {"start": row.effective_from.isoformat()}
+    period = {"start": row.effective_from}
     if row.effective_to:
-        period["end"] = row.effective_to.isoformat()
+        period["end"] = row.effective_to
     return _prune({
         "resourceType": "Coverage", "id": f"coverage-{row.id}", "status": "active",
         "subscriberId": row.member_id, "beneficiary": ref("Patient", "patient", row.patient_id),
@@ -210,7 +211,7 @@ def account(row, coverages: list, balance_cents: int | None) -> dict:
 
 
 def _period(start, end) -> dict:
-    return {"start": start.isoformat(), "end": (end or start).isoformat()}
+    return {"start": start, "end": end or start}
 
 
 def _insurance(coverage_id, prior_authorization=None) -> list[dict]:
@@ -221,6 +222,7 @@ def _insurance(coverage_id, prior_authorization=None) -> list[dict]:
     return [entry]
 
 
+@lru_cache(maxsize=4096)
 def _care_team(rendering_id, referring_id) -> list[dict]:
     role = "http://terminology.hl7.org/CodeSystem/claimcareteamrole"
     team = [{"sequence": 1, "provider": shared_ref("Practitioner", "provider", rendering_id),
@@ -235,7 +237,7 @@ def _served(item: dict, start, end) -> dict:
     if end and end != start:
         item["servicedPeriod"] = _period(start, end)
     else:
-        item["servicedDate"] = start.isoformat()
+        item["servicedDate"] = start
     return item
 
 
@@ -261,7 +263,7 @@ def claim(row, lines: list) -> dict:
         "status": CLAIM_STATUS.get(row.status, "active"), "type": PROFESSIONAL, "use": "claim",
         "patient": ref("Patient", "patient", row.patient_id),
         "billablePeriod": _period(row.service_date_from, row.service_date_to),
-        "created": row.created_at.isoformat(), "provider": practice_ref(row.practice_id),
+        "created": row.created_at, "provider": practice_ref(row.practice_id),
         "priority": NORMAL_PRIORITY, "careTeam": _care_team(row.rendering_provider_id, row.referring_provider_id),
         "insurance": _insurance(row.coverage_id, row.prior_authorization), "facility": location,
         "total": money(row.total_charge),
@@ -305,7 +307,7 @@ def _payment(row) -> dict:
     payment = {"type": coding("http://terminology.hl7.org/CodeSystem/ex-paymenttype", "complete"),
                "amount": money(row.paid)}
     if row.payment_date:
-        payment["date"] = row.payment_date.isoformat()
+        payment["date"] = row.payment_date
     return payment
 
 
@@ -315,7 +317,7 @@ def _response_header(row, kind: str, prefix: str) -> dict:
         "identifier": [{"system": f"{OPENMSO}/sid/payer-claim-number", "value": row.payer_claim_number}]
         if row.payer_claim_number else [],
         "status": "active", "type": PROFESSIONAL, "use": "claim",
-        "patient": ref("Patient", "patient", row.patient_id), "created": row.posted_at.isoformat(),
+        "patient": ref("Patient", "patient", row.patient_id), "created": row.posted_at,
         "insurer": shared_ref("Organization", "payer", row.payer_id) if row.payer_id else {"display": "payer"},
         "outcome": OUTCOMES.get(row.outcome, "complete"), "disposition": row.outcome.replace("_", " "),
     }

@@ -14,10 +14,11 @@ from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
 
-from sqlalchemy import BigInteger, cast, distinct, func, select, type_coerce, union
+from sqlalchemy import BigInteger, Date, cast, distinct, func, select, type_coerce, union
 from sqlalchemy.orm import Session
 
-from openmso.exit.package import fhir
+from openmso.core.types import Money, UTCDateTime
+from openmso.exit.package import fhir, sqltext
 from openmso.exit.package.files import FileEntry, NdjsonFile
 from openmso.network.models import (
     Coverage,
@@ -39,6 +40,14 @@ BATCH_ROWS = 5000
 def cents(column):
     """A Money column read as its stored integer cents (skips the Decimal conversion per value)."""
     return type_coerce(column, BigInteger).label(column.key)
+
+
+def export_columns(table, session: Session, names: Iterable[str] | None = None) -> list:
+    """Columns of `table` for mapping: amounts as integer cents, dates and instants as ISO text."""
+    dialect = session.get_bind().dialect.name
+    chosen = [table.c[name] for name in names] if names is not None else list(table.c)
+    return [cents(c) if isinstance(c.type, Money) else
+            sqltext.as_text(c, dialect) if isinstance(c.type, UTCDateTime | Date) else c for c in chosen]
 
 
 def _stream(session: Session, query) -> Iterator:
@@ -70,12 +79,19 @@ def payer_ids_query(practice_id: int):
     ).subquery()
 
 
+def _owned_rows(session: Session, model, practice_id: int, *order) -> Iterator:
+    """Every row of a practice-owned table, ready for mapping, in the given order."""
+    return _stream(session, select(*export_columns(model.__table__, session))
+                   .where(model.practice_id == practice_id).order_by(*order))
+
+
 def _organizations(session: Session, practice_id: int) -> Iterator[dict]:
-    practice = session.execute(select(Practice.__table__).where(Practice.id == practice_id)).one()
+    practice = session.execute(select(*export_columns(Practice.__table__, session))
+                               .where(Practice.id == practice_id)).one()
     yield fhir.practice_organization(practice)
     payer_ids = payer_ids_query(practice_id)
-    for payer in _stream(session, select(Payer.__table__).where(Payer.id.in_(select(payer_ids.c[0])))
-                         .order_by(Payer.id)):
+    for payer in _stream(session, select(*export_columns(Payer.__table__, session))
+                         .where(Payer.id.in_(select(payer_ids.c[0]))).order_by(Payer.id)):
         yield fhir.payer_organization(payer)
 
 
@@ -85,36 +101,27 @@ def _count_organizations(session: Session, practice_id: int) -> int:
 
 
 def _locations(session, practice_id):
-    for row in _stream(session, select(Location.__table__).where(Location.practice_id == practice_id)
-                       .order_by(Location.id)):
-        yield fhir.location(row)
+    return map(fhir.location, _owned_rows(session, Location, practice_id, Location.id))
 
 
 def _practitioners(session, practice_id):
-    providers = _stream(session, select(Provider.__table__).where(Provider.practice_id == practice_id)
-                        .order_by(Provider.id))
-    licenses = _stream(session, select(ProviderLicense.__table__).where(ProviderLicense.practice_id == practice_id)
-                       .order_by(ProviderLicense.provider_id, ProviderLicense.state, ProviderLicense.id))
+    providers = _owned_rows(session, Provider, practice_id, Provider.id)
+    licenses = _owned_rows(session, ProviderLicense, practice_id, ProviderLicense.provider_id, ProviderLicense.state,
+                           ProviderLicense.id)
     for provider, found in attach(providers, licenses, attrgetter("id"), attrgetter("provider_id")):
         yield fhir.practitioner(provider, found)
 
 
 def _practitioner_roles(session, practice_id):
-    for row in _stream(session, select(Provider.__table__).where(Provider.practice_id == practice_id)
-                       .order_by(Provider.id)):
-        yield fhir.practitioner_role(row)
+    return map(fhir.practitioner_role, _owned_rows(session, Provider, practice_id, Provider.id))
 
 
 def _patients(session, practice_id):
-    for row in _stream(session, select(Patient.__table__).where(Patient.practice_id == practice_id)
-                       .order_by(Patient.id)):
-        yield fhir.patient(row)
+    return map(fhir.patient, _owned_rows(session, Patient, practice_id, Patient.id))
 
 
 def _coverages(session, practice_id):
-    for row in _stream(session, select(Coverage.__table__).where(Coverage.practice_id == practice_id)
-                       .order_by(Coverage.id)):
-        yield fhir.coverage(row)
+    return map(fhir.coverage, _owned_rows(session, Coverage, practice_id, Coverage.id))
 
 
 def _accounts(session, practice_id):
@@ -137,16 +144,17 @@ def _accounts(session, practice_id):
 _CLAIM_COLUMNS = ("id", "practice_id", "patient_id", "coverage_id", "payer_id", "patient_control_number", "status",
                   "original_claim_id", "payer_claim_number", "rendering_provider_id", "referring_provider_id",
                   "location_id", "prior_authorization", "service_date_from", "service_date_to", "diagnoses",
-                  "created_at")
+                  "created_at", "total_charge")
+_LINE_COLUMNS = ("claim_id", "line_number", "procedure_code", "modifiers", "units", "charge_amount", "service_date",
+                 "service_date_end", "pointers")
 
 
 def _claims(session, practice_id):
     claim = Claim.__table__.c
-    claims = _stream(session, select(*[claim[name] for name in _CLAIM_COLUMNS], cents(claim.total_charge))
+    claims = _stream(session, select(*export_columns(Claim.__table__, session, _CLAIM_COLUMNS))
                      .where(claim.practice_id == practice_id).order_by(claim.id))
     line = ClaimLine.__table__.c
-    lines = _stream(session, select(line.claim_id, line.line_number, line.procedure_code, line.modifiers, line.units,
-                                    cents(line.charge_amount), line.service_date, line.service_date_end, line.pointers)
+    lines = _stream(session, select(*export_columns(ClaimLine.__table__, session, _LINE_COLUMNS))
                     .where(line.practice_id == practice_id).order_by(line.claim_id, line.line_number, line.id))
     for claim, found in attach(claims, lines, attrgetter("id"), attrgetter("claim_id")):
         yield fhir.claim(claim, found)
@@ -154,16 +162,19 @@ def _claims(session, practice_id):
 
 def _postings(session, practice_id, build):
     posting, claim = ClaimPosting.__table__.c, Claim.__table__.c
-    header = select(posting.id, posting.claim_id, posting.practice_id, posting.status_code, posting.payer_claim_number,
-                    cents(posting.charge), cents(posting.paid), posting.adjustments, posting.outcome,
-                    posting.payment_date, posting.posted_at, claim.patient_id, claim.payer_id, claim.coverage_id,
-                    claim.rendering_provider_id, claim.service_date_from, claim.service_date_to) \
+    header = select(*export_columns(ClaimPosting.__table__, session, (
+                        "id", "claim_id", "practice_id", "status_code", "payer_claim_number", "charge", "paid",
+                        "adjustments", "outcome", "payment_date", "posted_at")),
+                    *export_columns(Claim.__table__, session, (
+                        "patient_id", "payer_id", "coverage_id", "rendering_provider_id", "service_date_from",
+                        "service_date_to"))) \
         .join_from(ClaimPosting.__table__, Claim.__table__, posting.claim_id == claim.id) \
         .where(posting.practice_id == practice_id).order_by(posting.id)
     line, claim_line = LinePosting.__table__.c, ClaimLine.__table__.c
-    lines = select(line.claim_posting_id, claim_line.line_number, claim_line.service_date, line.procedure_code,
-                   line.modifiers, line.units, cents(line.charge), cents(line.allowed), cents(line.paid),
-                   line.adjustments) \
+    lines = select(*export_columns(LinePosting.__table__, session, (
+                       "claim_posting_id", "procedure_code", "modifiers", "units", "charge", "allowed", "paid",
+                       "adjustments")),
+                   *export_columns(ClaimLine.__table__, session, ("line_number", "service_date"))) \
         .join_from(LinePosting.__table__, ClaimLine.__table__, line.claim_line_id == claim_line.id) \
         .where(line.practice_id == practice_id).order_by(line.claim_posting_id, line.id)
     for row, found in attach(_stream(session, header), _stream(session, lines), attrgetter("id"),

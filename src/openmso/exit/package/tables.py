@@ -12,19 +12,15 @@ other practices' claims — the file, or this practice's extract of it, is under
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Boolean, Table, func, literal, select
+from sqlalchemy import Table, func, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import JSON
 
 from openmso.core.db import Base
-from openmso.core.types import UTCDateTime
-from openmso.exit.package import dictionary
+from openmso.exit.package import dictionary, sqltext
 from openmso.exit.package.files import CsvFile, FileEntry
 
 TENANT_COLUMN = "practice_id"
@@ -69,46 +65,18 @@ def count_rows(session: Session, owned: OwnedTable, practice_id: int) -> int:
     return session.scalar(select(func.count()).select_from(owned.table).where(owned.key == practice_id))
 
 
-def _selectable(owned: OwnedTable, column):
+def _selectable(owned: OwnedTable, column, dialect: str):
     if (owned.name, column.name) in FILE_CONTENT_COLUMNS:
         return literal("see x12/ in this package").label(column.name)
-    return column
-
-
-def _formatter(column):
-    kind = column.type
-    if isinstance(kind, UTCDateTime):
-        return datetime.isoformat
-    if isinstance(kind, Boolean):
-        return lambda value: "true" if value else "false"
-    if isinstance(kind, JSON):
-        return _json
-    return None
-
-
-def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return sqltext.as_text(column, dialect)
 
 
 def stream_rows(session: Session, owned: OwnedTable, practice_id: int) -> Iterator[list]:
-    """The practice's rows of one table in primary-key order, as lists of CSV-ready values, in batches."""
-    columns = exported_columns(owned)
-    query = (select(*[_selectable(owned, c) for c in columns]).where(owned.key == practice_id)
-             .order_by(*owned.table.primary_key.columns))
-    formats = [(index, fn) for index, column in enumerate(columns) if (fn := _formatter(column)) is not None]
-    result = session.execute(query, execution_options={"yield_per": BATCH_ROWS})
-    for batch in result.partitions():
-        if not formats:
-            yield batch
-            continue
-        rows = []
-        for row in batch:
-            values = list(row)
-            for index, fn in formats:
-                if values[index] is not None:
-                    values[index] = fn(values[index])
-            rows.append(values)
-        yield rows
+    """The practice's rows of one table in primary-key order, as CSV-ready tuples, in batches."""
+    dialect = session.get_bind().dialect.name
+    query = (select(*[_selectable(owned, c, dialect) for c in exported_columns(owned)])
+             .where(owned.key == practice_id).order_by(*owned.table.primary_key.columns))
+    return sqltext.raw_batches(session, query, BATCH_ROWS)
 
 
 def write_table(session: Session, root: Path, owned: OwnedTable, practice_id: int) -> FileEntry:
