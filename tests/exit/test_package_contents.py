@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -128,3 +129,20 @@ def test_per_practice_extracts_pass_an_independent_x12_validator_where_the_origi
         checked.add(entry["details"]["x12_kind"])
     print(checked)
     assert {"837P", "999"} <= checked
+
+
+def test_csv_values_are_written_as_the_dictionary_says_on_every_engine(db, network, package_of):
+    practice = network.practices[0]
+    result = package_of(practice.id)
+    claims = list(csv.DictReader((result.path / "tables/claim.csv").open(encoding="utf-8")))
+    stored = {c.id: c for c in db.scalars(select(Claim).where(Claim.practice_id == practice.id))}
+    for row in claims:
+        claim = stored[int(row["id"])]
+        assert row["total_charge"] == f"{claim.total_charge:.2f}"
+        assert row["service_date_from"] == claim.service_date_from.isoformat()
+        assert datetime.fromisoformat(row["created_at"]) == claim.created_at
+        assert row["primary_paid"] == "" and row["referring_provider_id"] == ""
+    patient = next(csv.DictReader((result.path / "tables/patient.csv").open(encoding="utf-8")))
+    assert {patient["consent_hipaa_notice"], patient["consent_email"]} <= {"true", "false"}
+    version = next(csv.DictReader((result.path / "tables/agreement_version.csv").open(encoding="utf-8")))
+    assert json.loads(version["terms"])["data_rights"]["baa_in_force"] is True
