@@ -27,6 +27,8 @@ from openmso.x12 import (
     parse_837p,
     render_837p,
 )
+from openmso.x12.claim837p import LineAdjudication, OtherPayer
+from openmso.x12.remit835 import Adjustment
 from openmso.x12.samples import generate_claim_transactions, group_header, interchange_header
 
 D = Decimal
@@ -149,3 +151,76 @@ def test_public_837p_samples_are_read(data_dir):
     assert second.claims[0].patient is None
     assert second.claims[0].service_facility.npi == "5812345679"
     assert second.claims[0].payer.payer_id == "741234"
+
+
+def _secondary_transaction() -> ProfessionalClaimTransaction:
+    """The first claim of `_transaction` billed to a secondary payer after the primary paid:
+    line 1 paid 120 (CO-45 50, PR-2 30), line 2 paid 100 (CO-45 20, PR-1 30), claim-level CO-253 2.20."""
+    transaction = _transaction()
+    claim = transaction.claims[0]
+    transaction.claims = [claim]
+    claim.subscriber.payer_responsibility = "S"
+    claim.payer = Payer("SECOND CHANCE INSURANCE", "SCI02")
+    claim.other_payers = [OtherPayer(
+        "P", "18", "DOE", "PRIME123", Payer("ACME HEALTH PLAN", "ACME01"), subscriber_first_name="JOHN",
+        group_number="G77", filing_indicator="CI", adjustments=[Adjustment("CO", "253", D("2.20"))],
+        paid=D("217.80"), remaining_patient_liability=D("60.00"), payer_claim_number="ACME-ICN-1")]
+    paid_on = date(2024, 4, 2)
+    claim.lines[0].adjudications = [LineAdjudication(
+        "ACME01", D("120.00"), Procedure("HC", "99214", ("25", "59", "GT", "95")), D("1"), paid_on,
+        [Adjustment("CO", "45", D("50.00")), Adjustment("PR", "2", D("30.00"))],
+        remaining_patient_liability=D("30.00"))]
+    claim.lines[1].adjudications = [LineAdjudication(
+        "ACME01", D("100.00"), Procedure("HC", "97110"), D("3"), paid_on,
+        [Adjustment("CO", "45", D("20.00")), Adjustment("PR", "1", D("30.00"))])]
+    return transaction
+
+
+def test_secondary_claim_with_the_primarys_adjudication_passes_pyx12_and_reads_back_equal():
+    transaction = _secondary_transaction()
+    text = _render([transaction])
+    assert pyx12_errors(text) == []
+    for segment in ["SBR*S*18*G77******CI", "SBR*P*18*G77******CI", "CAS*CO*253*2.20", "AMT*D*217.80",
+                    "AMT*EAF*60.00", "OI***Y***Y", "NM1*IL*1*DOE*JOHN****MI*PRIME123",
+                    "NM1*PR*2*ACME HEALTH PLAN*****PI*ACME01", "REF*F8*ACME-ICN-1",
+                    "SVD*ACME01*120.00*HC:99214:25:59:GT:95**1", "CAS*CO*45*50.00", "CAS*PR*2*30.00",
+                    "DTP*573*D8*20240402", "SVD*ACME01*100.00*HC:97110**3", "CAS*PR*1*30.00"]:
+        assert segment in text
+    # 2320 comes after the 2310 providers, 2430 after the line's REF*6R (X222A1 loop order)
+    assert text.index("NM1*77*2") < text.index("SBR*P*18") < text.index("LX*1")
+    assert text.index("REF*6R*L-1") < text.index("SVD*ACME01*120.00") < text.index("LX*2")
+    [read] = [parse_837p(t) for t in iter_transactions(text.encode())]
+    assert read == transaction
+
+
+def test_a_payer_adjudicated_only_at_claim_level_carries_its_remittance_date_in_2330b():
+    transaction = _secondary_transaction()
+    claim = transaction.claims[0]
+    for line in claim.lines:
+        line.adjudications = []
+    other = claim.other_payers[0]
+    other.adjustments = [Adjustment("CO", "45", D("70.00")), Adjustment("PR", "2", D("60.00"))]
+    other.paid, other.adjudicated_on = D("220.00"), date(2024, 4, 2)
+    text = _render([transaction])
+    assert pyx12_errors(text) == []
+    assert "CAS*CO*45*70.00~\nCAS*PR*2*60.00" in text and "DTP*573*D8*20240402" in text
+    [read] = [parse_837p(t) for t in iter_transactions(text.encode())]
+    assert read == transaction
+
+
+@pytest.mark.parametrize(
+    ("change", "segment_id", "position"),
+    [
+        (lambda c: setattr(c.other_payers[0], "paid", D("217.81")), "AMT", 2),
+        (lambda c: setattr(c.other_payers[0], "paid", None), "AMT", 1),
+        (lambda c: setattr(c.lines[0].adjudications[0], "paid", D("119.00")), "SVD", 2),
+        (lambda c: setattr(c.lines[1].adjudications[0], "payer_id", "NOBODY"), "SVD", 1),
+        (lambda c: setattr(c, "other_payers", c.other_payers * 11), "SBR", 1),
+    ],
+)
+def test_writer_rejects_coordination_of_benefits_that_does_not_balance(change, segment_id, position):
+    transaction = _secondary_transaction()
+    change(transaction.claims[0])
+    with pytest.raises(X12Error) as caught:
+        _render([transaction])
+    assert (caught.value.segment_id, caught.value.element_position) == (segment_id, position)

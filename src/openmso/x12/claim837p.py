@@ -8,7 +8,9 @@ Shape: one transaction set has a submitter (1000A), a receiver (1000B) and one b
 (2000A/2010AA, optional pay-to address 2010AB). Each `ProfessionalClaim` carries its subscriber
 (2000B/2010BA), payer (2010BB) and, when the patient is not the subscriber, the patient
 (2000C/2010CA). The writer emits one 2000B per claim, which every payer accepts; the reader reads
-any valid HL nesting back into the same shape.
+any valid HL nesting back into the same shape. A claim to a secondary or tertiary payer carries the
+earlier payers in `other_payers` (2320/2330A/2330B) and their line decisions in each line's
+`adjudications` (2430), so the next payer can coordinate benefits.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from openmso.x12.remit835 import Address, Procedure
+from openmso.x12.remit835 import Address, Adjustment, Procedure
 
 FREQUENCY_ORIGINAL = "1"
 FREQUENCY_REPLACEMENT = "7"
@@ -104,6 +106,20 @@ class Payer:
 
 
 @dataclass(slots=True)
+class LineAdjudication:
+    """Loop 2430: how another payer adjudicated this line (SVD, CAS, DTP*573, AMT*EAF), for COB."""
+
+    payer_id: str  # SVD01, the 2330B NM109 of the payer that adjudicated the line
+    paid: Decimal  # SVD02
+    procedure: Procedure  # SVD03, as adjudicated
+    paid_units: Decimal  # SVD05
+    adjudicated_on: date  # DTP*573 line check or remittance date
+    adjustments: list[Adjustment] = field(default_factory=list)  # CAS, grouped by CAS01 when written
+    bundled_line: int | None = None  # SVD06
+    remaining_patient_liability: Decimal | None = None  # AMT*EAF
+
+
+@dataclass(slots=True)
 class ServiceLine:
     """Loop 2400: LX, SV1 professional service, DTP*472 date(s) of service, REF*6R."""
 
@@ -116,6 +132,32 @@ class ServiceLine:
     place_of_service: str = ""  # SV105 when it differs from CLM05-1
     unit_basis: str = "UN"  # SV103: UN units, MJ minutes
     line_item_control_number: str | None = None  # REF*6R, echoed in 835 2110 REF*6R
+    adjudications: list[LineAdjudication] = field(default_factory=list)  # 2430, one per earlier payer
+
+
+@dataclass(slots=True)
+class OtherPayer:
+    """Loops 2320 (other subscriber information), 2330A (other subscriber) and 2330B (other payer):
+    a payer that covers the patient besides the destination payer and, after it adjudicated the
+    claim, what it decided (claim-level CAS, AMT*D paid amount), for coordination of benefits."""
+
+    payer_responsibility: str  # SBR01 of this other payer: P, S or T
+    relationship: str  # SBR02: patient to the other subscriber (18 self, 01 spouse, 19 child, G8 other)
+    subscriber_last_name: str  # 2330A NM103
+    subscriber_member_id: str  # 2330A NM109 (MI)
+    payer: Payer  # 2330B NM1*PR
+    subscriber_first_name: str = ""  # 2330A NM104
+    subscriber_entity_type: str = "1"
+    group_number: str = ""  # SBR03
+    group_name: str = ""  # SBR04
+    filing_indicator: str = "CI"  # SBR09
+    adjustments: list[Adjustment] = field(default_factory=list)  # 2320 CAS (claim level)
+    paid: Decimal | None = None  # 2320 AMT*D, required once the payer adjudicated the claim
+    remaining_patient_liability: Decimal | None = None  # 2320 AMT*EAF
+    benefits_assignment: str = "Y"  # OI03
+    release_of_information: str = "Y"  # OI06
+    adjudicated_on: date | None = None  # 2330B DTP*573, when no 2430 line carries the date
+    payer_claim_number: str | None = None  # 2330B REF*F8
 
 
 @dataclass(slots=True)
@@ -143,6 +185,7 @@ class ProfessionalClaim:
     service_facility: Provider | None = None  # 2310C NM1*77
     diagnosis_qualifier: str = "ABK"  # ABK ICD-10-CM (ABF for the others); BK/BF for ICD-9
     billing_provider: Provider | None = None  # None: the transaction's billing provider (2000A)
+    other_payers: list[OtherPayer] = field(default_factory=list)  # 2320/2330x, at most 10
 
 
 @dataclass(slots=True)

@@ -2,14 +2,18 @@
 
 Any valid HL nesting is accepted: several billing providers (2000A), several claims per
 subscriber, several patients per subscriber. Claims under a later 2000A whose provider differs
-from the first carry it in `ProfessionalClaim.billing_provider`. Loops the model does not carry
-are skipped: 2320/2330x other subscriber and other payer (coordination of benefits) and the
-2420x line-level providers.
+from the first carry it in `ProfessionalClaim.billing_provider`. Coordination of benefits is read
+into the model: 2320 other subscriber information (SBR, CAS, AMT*D/EAF, OI), 2330A other
+subscriber and 2330B other payer (NM1, N3/N4, DTP*573, REF*F8), and 2430 line adjudication (SVD,
+CAS, DTP*573, AMT*EAF). Loops the model does not carry are skipped: 2330C-G other payer
+providers and the 2420x line-level providers.
 """
 
 from __future__ import annotations
 
 from openmso.x12.claim837p import (
+    LineAdjudication,
+    OtherPayer,
     Patient,
     Payer,
     ProfessionalClaim,
@@ -23,7 +27,7 @@ from openmso.x12.claim837p import (
 from openmso.x12.elements import CONVERSION_ERRORS, date_value, decimal_value, element, locate_failure
 from openmso.x12.envelope import Transaction
 from openmso.x12.errors import X12Error
-from openmso.x12.remit835 import Address, Procedure
+from openmso.x12.remit835 import Address, Adjustment, Procedure
 
 _RULES = {
     "BHT": {3: "req", 4: "DT"},
@@ -34,6 +38,9 @@ _RULES = {
     "LX": {1: "N"},
     "NM1": {1: "req", 2: "req"},
     "DTP": {1: "req", 2: "req", 3: "req"},
+    "SVD": {1: "req", 2: "R", 3: "req", 5: "R"},
+    "CAS": {1: "req", 2: "req", 3: "R"},
+    "AMT": {1: "req", 2: "R"},
 }
 _REQUIRED = {"CLM": (1, 2, 5), "SV1": (1, 2, 3, 4), "BHT": (3, 4), "DTP": (1, 2, 3)}
 _PRINCIPAL = {"ABK", "BK"}
@@ -60,6 +67,29 @@ def _dates(segment: list[str]) -> tuple:
     return date_value(value), None
 
 
+def _adjustments(segment: list[str]) -> list[Adjustment]:
+    """CAS01 group code and up to six reason/amount/quantity triples (CAS02-CAS19)."""
+    group = segment[1]
+    found = []
+    for position in range(2, len(segment), 3):
+        reason = segment[position]
+        if not reason:
+            continue
+        quantity = element(segment, position + 2)
+        found.append(Adjustment(group, reason, decimal_value(segment[position + 1]),
+                                decimal_value(quantity) if quantity else None))
+    return found
+
+
+def _procedure(transaction: Transaction, index: int, segment: list[str], position: int, component: str) -> Procedure:
+    """The procedure composite (C003) of SV101 or SVD03: qualifier, code, up to four modifiers."""
+    parts = segment[position].split(component)
+    if len(parts) < 2 or not parts[1]:
+        raise transaction.error(index, f"{segment[0]}{position:02d} {segment[position][:40]!r} is not "
+                                f"qualifier{component}code", element_position=position, expected="procedure composite")
+    return Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m))
+
+
 def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
     """Read one 837P transaction set; raises a located `X12Error` when it cannot be read."""
     if transaction.set_id != "837":
@@ -81,26 +111,26 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
     claims: list[ProfessionalClaim] = []
     context: object = None  # the entity N3/N4/DMG/PRV/REF attach to
     billing_taxonomy = ""
-    skipping = False  # inside 2320/2330x (other subscriber) or 2420x (line providers)
+    skipping = False  # inside a loop the model does not carry
+    other: OtherPayer | None = None  # the open 2320 (other subscriber information)
+    other_loop = ""  # "2320", "2330A", "2330B" or "" (2330C-G, skipped)
+    adjudication: LineAdjudication | None = None  # the open 2430
     index = 0
     try:
         for index in range(1, len(segments) - 1):
             segment = segments[index]
             segment_id = segment[0]
             if segment_id == "LX":
-                line = None
+                line = adjudication = None
                 skipping = False
                 context = None
             elif segment_id == "SV1":
                 if claim is None:
                     raise transaction.error(index, "SV1 before CLM", expected="CLM (loop 2300) first")
-                parts = segment[1].split(component)
-                if len(parts) < 2 or not parts[1]:
-                    raise transaction.error(index, f"SV101 {segment[1][:40]!r} is not qualifier{component}code",
-                                            element_position=1, expected="procedure composite")
+                procedure = _procedure(transaction, index, segment, 1, component)
                 pointers = element(segment, 7)
                 line = ServiceLine(
-                    procedure=Procedure(parts[0], parts[1], tuple(m for m in parts[2:6] if m)),
+                    procedure=procedure,
                     charge=decimal_value(segment[2]),
                     unit_basis=segment[3],
                     units=decimal_value(segment[4]),
@@ -109,14 +139,50 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                     service_date=None,  # set by DTP*472
                 )
                 claim.lines.append(line)
+            elif segment_id == "SVD":
+                if line is None:
+                    raise transaction.error(index, "SVD outside a service line", expected="SV1 (loop 2400) first")
+                procedure = _procedure(transaction, index, segment, 3, component)
+                bundled = element(segment, 6)
+                adjudication = LineAdjudication(segment[1], decimal_value(segment[2]), procedure,
+                                                decimal_value(segment[5]), adjudicated_on=None,
+                                                bundled_line=int(bundled) if bundled else None)
+                line.adjudications.append(adjudication)
+                context = None
+            elif segment_id == "CAS":
+                if adjudication is not None:
+                    adjudication.adjustments += _adjustments(segment)
+                elif other is not None and line is None:
+                    other.adjustments += _adjustments(segment)
+            elif segment_id == "AMT":
+                if adjudication is not None:
+                    if segment[1] == "EAF":
+                        adjudication.remaining_patient_liability = decimal_value(segment[2])
+                elif other is not None and line is None:
+                    if segment[1] == "D":
+                        other.paid = decimal_value(segment[2])
+                    elif segment[1] == "EAF":
+                        other.remaining_patient_liability = decimal_value(segment[2])
+            elif segment_id == "OI":
+                if other is not None:
+                    other.benefits_assignment = element(segment, 3)
+                    other.release_of_information = element(segment, 6)
             elif segment_id == "DTP":
-                if line is not None and segment[1] == "472" and not skipping:
+                if adjudication is not None:
+                    if segment[1] == "573":
+                        adjudication.adjudicated_on = date_value(segment[3])
+                elif line is not None and segment[1] == "472" and not skipping:
                     line.service_date, line.service_date_end = _dates(segment)
+                elif line is None and other_loop == "2330B" and segment[1] == "573":
+                    other.adjudicated_on = date_value(segment[3])
             elif segment_id == "REF":
                 if skipping:
                     continue
                 qualifier, value = segment[1], element(segment, 2)
-                if line is not None:
+                if other is not None and line is None:
+                    if other_loop == "2330B" and qualifier == "F8":
+                        other.payer_claim_number = value
+                elif line is not None:
                     if qualifier == "6R":
                         line.line_item_control_number = value
                 elif claim is not None:
@@ -133,7 +199,20 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                 if line is not None or skipping:
                     context = None
                     continue
-                if claim is not None:
+                if other is not None:
+                    context = None
+                    if code == "IL":
+                        other_loop = "2330A"
+                        other.subscriber_entity_type, other.subscriber_last_name = segment[2], element(segment, 3)
+                        other.subscriber_first_name = element(segment, 4)
+                        other.subscriber_member_id = element(segment, 9)
+                    elif code == "PR":
+                        other_loop = "2330B"
+                        other.payer = Payer(element(segment, 3), element(segment, 9), element(segment, 8))
+                        context = other.payer
+                    else:
+                        other_loop = ""  # 2330C-G: the other payer's providers, not modelled
+                elif claim is not None:
                     if code in ("DN", "82", "77"):
                         named = _provider(segment)
                         if code == "DN":
@@ -193,7 +272,8 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                     address.country = element(segment, 4)
             elif segment_id == "HL":
                 level = segment[3]
-                claim = line = None
+                claim = line = other = adjudication = None
+                other_loop = ""
                 skipping = False
                 context = None
                 if level == "22":
@@ -243,8 +323,12 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                     elif qualifier in _OTHER:
                         claim.diagnoses.append(code)
             elif segment_id == "SBR":
-                if claim is not None:
-                    skipping = True  # 2320 other subscriber information
+                if claim is not None:  # 2320 other subscriber information
+                    other = OtherPayer(segment[1], element(segment, 2), "", "", Payer("", ""),
+                                       group_number=element(segment, 3), group_name=element(segment, 4),
+                                       filing_indicator=element(segment, 9))
+                    claim.other_payers.append(other)
+                    other_loop, context = "2320", None
                     continue
                 subscriber.payer_responsibility = segment[1]
                 subscriber.group_number = element(segment, 3)
@@ -284,6 +368,9 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
             if service.service_date is None:
                 raise transaction.error(0, f"claim {claim.patient_control_number} line {number} has no DTP*472",
                                         expected="date of service")
+            if any(a.adjudicated_on is None for a in service.adjudications):
+                raise transaction.error(0, f"claim {claim.patient_control_number} line {number} has a 2430 "
+                                        "adjudication without DTP*573", expected="line check or remittance date")
     if not header or submitter is None or receiver is None or first_provider is None:
         raise transaction.error(0, "837P lacks BHT, submitter (1000A), receiver (1000B) or billing provider "
                                 "(2010AA)", expected="the 837P header loops")

@@ -4,11 +4,16 @@ Order of segments follows the TR3: BHT; 1000A NM1*41/PER; 1000B NM1*40; 2000A HL
 2010AA NM1*85/N3/N4/REF*EI; 2010AB NM1*87/N3/N4; per claim 2000B HL*22/SBR; 2010BA NM1*IL/N3/
 N4/DMG; 2010BB NM1*PR; 2000C HL*23/PAT and 2010CA NM1*QC/N3/N4/DMG when the patient is not the
 subscriber; 2300 CLM/REF*G1/REF*F8/REF*D9/HI; 2310A NM1*DN; 2310B NM1*82/PRV*PE; 2310C NM1*77/
-N3/N4; 2400 LX/SV1/DTP*472/REF*6R.
+N3/N4; per other payer (coordination of benefits) 2320 SBR/CAS/AMT*D/AMT*EAF/OI, 2330A NM1*IL/
+2330B NM1*PR/DTP*573/REF*F8; 2400 LX/SV1/DTP*472/REF*6R, then per earlier payer 2430 SVD/CAS/
+DTP*573/AMT*EAF.
 
 Rules checked before writing (each raises a located `X12Error`): CLM02 equals the sum of SV102;
 1 to 12 diagnoses; 1 to 50 lines; at most 4 modifiers and 4 diagnosis pointers per line, each
-pointing at an existing diagnosis; frequency code 1, 7 or 8; REF*F8 present for 7 and 8.
+pointing at an existing diagnosis; frequency code 1, 7 or 8; REF*F8 present for 7 and 8; at most
+10 other payers; COB balancing (X222A1 2320 AMT*D and 2430 SVD02 notes): each adjudicated line's
+SVD02 plus its CAS equals SV102, and a payer's AMT*D equals the sum of its SVD02 less its
+claim-level CAS.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from decimal import Decimal
 from typing import TextIO
 
 from openmso.x12.claim837p import (
+    LineAdjudication,
+    OtherPayer,
     ProfessionalClaim,
     ProfessionalClaimTransaction,
     Provider,
@@ -27,7 +34,7 @@ from openmso.x12.claim837p import (
 from openmso.x12.elements import format_date
 from openmso.x12.envelope import GroupHeader, InterchangeHeader
 from openmso.x12.errors import X12Error
-from openmso.x12.remit835 import Address
+from openmso.x12.remit835 import Address, Adjustment
 from openmso.x12.tokenizer import Delimiters
 from openmso.x12.writer import InterchangeWriter, Segment
 
@@ -87,6 +94,87 @@ def _check_claim(claim: ProfessionalClaim) -> None:
         if not 1 <= len(pointers) <= 4 or any(not 1 <= p <= len(claim.diagnoses) for p in pointers):
             raise _fail(claim, "SV1", 7, f"line {number} diagnosis pointers {pointers}",
                         f"1 to 4 pointers between 1 and {len(claim.diagnoses)}")
+    if claim.other_payers or any(line.adjudications for line in claim.lines):
+        _check_other_payers(claim)
+
+
+def _total(adjustments: list[Adjustment]) -> Decimal:
+    return sum((a.amount for a in adjustments), _ZERO)
+
+
+def _check_other_payers(claim: ProfessionalClaim) -> None:
+    if len(claim.other_payers) > 10:
+        raise _fail(claim, "SBR", 1, f"{len(claim.other_payers)} other payers", "at most 10 (loop 2320)")
+    known = {other.payer.payer_id for other in claim.other_payers}
+    lines_paid: dict[str, Decimal] = {}
+    for number, line in enumerate(claim.lines, start=1):
+        if len(line.adjudications) > 15:
+            raise _fail(claim, "SVD", 1, f"line {number} has {len(line.adjudications)} adjudications",
+                        "at most 15 (loop 2430)")
+        for adjudication in line.adjudications:
+            if adjudication.payer_id not in known:
+                raise _fail(claim, "SVD", 1, f"line {number} adjudicated by {adjudication.payer_id!r}, not an "
+                            "other payer of the claim", "a 2330B NM109")
+            balance = adjudication.paid + _total(adjudication.adjustments)
+            if balance != line.charge:
+                raise _fail(claim, "SVD", 2, f"line {number}: paid {adjudication.paid} plus adjustments "
+                            f"{_total(adjudication.adjustments)} is not the charge {line.charge}", str(line.charge))
+            lines_paid[adjudication.payer_id] = lines_paid.get(adjudication.payer_id, _ZERO) + adjudication.paid
+    for other in claim.other_payers:
+        paid = lines_paid.get(other.payer.payer_id)
+        if paid is None:
+            continue
+        if other.paid is None:
+            raise _fail(claim, "AMT", 1, f"payer {other.payer.payer_id} adjudicated lines but has no paid amount",
+                        "AMT*D in loop 2320")
+        expected = paid - _total(other.adjustments)
+        if other.paid != expected:
+            raise _fail(claim, "AMT", 2, f"payer {other.payer.payer_id} paid {other.paid}, but its lines paid {paid} "
+                        f"less claim adjustments {_total(other.adjustments)}", str(expected))
+
+
+def _adjustments(adjustments: list[Adjustment], out: list[Segment]) -> None:
+    """CAS segments: one per group code (CO, PR, OA, PI), at most six reason triples each."""
+    groups: dict[str, list[Adjustment]] = {}
+    for adjustment in adjustments:
+        groups.setdefault(adjustment.group_code, []).append(adjustment)
+    for group, items in groups.items():
+        for start in range(0, len(items), 6):
+            segment: list[object] = ["CAS", group]
+            for item in items[start:start + 6]:
+                segment += [item.reason_code, item.amount, item.quantity]
+            out.append(segment)
+
+
+def _other_payer(other: OtherPayer, line_level: bool, out: list[Segment]) -> None:
+    out.append(["SBR", other.payer_responsibility, other.relationship, other.group_number, other.group_name,
+                "", "", "", "", other.filing_indicator])
+    _adjustments(other.adjustments, out)
+    if other.paid is not None:
+        out.append(["AMT", "D", other.paid])
+    if other.remaining_patient_liability is not None:
+        out.append(["AMT", "EAF", other.remaining_patient_liability])
+    out.append(["OI", "", "", other.benefits_assignment, "", "", other.release_of_information])
+    out.append(["NM1", "IL", other.subscriber_entity_type, other.subscriber_last_name, other.subscriber_first_name,
+                "", "", "", "MI", other.subscriber_member_id])
+    payer = other.payer
+    out.append(["NM1", "PR", "2", payer.name, "", "", "", "", payer.id_qualifier, payer.payer_id])
+    _address(payer.address, out)
+    if other.adjudicated_on is not None and not line_level:
+        out.append(["DTP", "573", "D8", other.adjudicated_on])
+    if other.payer_claim_number:
+        out.append(["REF", "F8", other.payer_claim_number])
+
+
+def _line_adjudication(adjudication: LineAdjudication, out: list[Segment]) -> None:
+    procedure = adjudication.procedure
+    out.append(["SVD", adjudication.payer_id, adjudication.paid,
+                (procedure.qualifier, procedure.code, *procedure.modifiers), "", adjudication.paid_units,
+                adjudication.bundled_line])
+    _adjustments(adjudication.adjustments, out)
+    out.append(["DTP", "573", "D8", adjudication.adjudicated_on])
+    if adjudication.remaining_patient_liability is not None:
+        out.append(["AMT", "EAF", adjudication.remaining_patient_liability])
 
 
 def _line(number: int, line: ServiceLine, out: list[Segment]) -> None:
@@ -102,6 +190,8 @@ def _line(number: int, line: ServiceLine, out: list[Segment]) -> None:
                     f"{format_date(line.service_date)}-{format_date(line.service_date_end)}"])
     if line.line_item_control_number is not None:
         out.append(["REF", "6R", line.line_item_control_number])
+    for adjudication in line.adjudications:
+        _line_adjudication(adjudication, out)
 
 
 def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -> int:
@@ -152,6 +242,10 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -
         facility = claim.service_facility
         out.append(_provider_name("77", facility))
         _address(facility.address, out)
+    if claim.other_payers:
+        line_level = {a.payer_id for line in claim.lines for a in line.adjudications}
+        for other in claim.other_payers:
+            _other_payer(other, other.payer.payer_id in line_level, out)
     for number, line in enumerate(claim.lines, start=1):
         _line(number, line, out)
     return hl

@@ -37,24 +37,28 @@ def _text(value: object) -> str:
 
 def render_segment(segment: Segment, delimiters: Delimiters) -> tuple[str, int, int]:
     """The segment text (without terminator) and how many element/component separators it has."""
-    element_separator = delimiters.element
     component_separator = delimiters.component
     parts: list[str] = []
+    append = parts.append
     components = 0
     for value in segment:
-        if type(value) is str:
-            parts.append(value)
-        elif isinstance(value, tuple | list):
-            texts = [_text(v) for v in value]
+        kind = type(value)
+        if kind is str:
+            append(value)
+        elif kind is tuple or kind is list:
+            texts = [v if type(v) is str else _text(v) for v in value]
             while texts and not texts[-1]:
                 texts.pop()
-            components += max(len(texts) - 1, 0)
-            parts.append(component_separator.join(texts))
+            if len(texts) > 1:
+                components += len(texts) - 1
+            append(component_separator.join(texts))
+        elif value is None:
+            append("")
         else:
-            parts.append(_text(value))
+            append(_text(value))
     while len(parts) > 1 and not parts[-1]:
         parts.pop()
-    return element_separator.join(parts), len(parts) - 1, components
+    return delimiters.element.join(parts), len(parts) - 1, components
 
 
 def _check_segment(segment: Segment, number: int, delimiters: Delimiters) -> None:
@@ -91,14 +95,15 @@ def render_transaction(
         st.append(implementation)
     segments: list[Segment] = [st, *body]
     texts: list[str] = []
+    append = texts.append
     element_count = component_count = 0
     for segment in segments:
         text, elements, components = render_segment(segment, delimiters)
-        texts.append(text)
+        append(text)
         element_count += elements
         component_count += components
     count = len(texts) + 1
-    texts.append(f"SE{delimiters.element}{count}{delimiters.element}{control_number}")
+    append(f"SE{delimiters.element}{count}{delimiters.element}{control_number}")
     element_count += 2
     terminator = delimiters.segment
     joined = terminator.join(texts) + terminator
