@@ -15,17 +15,19 @@ from tests.browser.support import column, login, screenshot
 pytestmark = pytest.mark.browser
 
 
-def _practice_of(live_server, username: str) -> int:
+def _practice_tab(new_page, live_server, tab: str):
+    """The practice admin on their own practice's page, after clicking one of its tabs."""
     with live_server.db() as db:
-        return db.scalar(select(User.practice_id).where(User.username == username))
-
-
-def test_a_practice_admin_runs_the_dry_run_and_requests_the_exit_package(new_page, live_server):
-    practice_id = _practice_of(live_server, "practice.admin")
+        practice_id = db.scalar(select(User.practice_id).where(User.username == "practice.admin"))
     page = new_page()
     login(page, "practice.admin")
     page.goto(f"/practices/{practice_id}")
-    page.click("nav.tabs >> text=Exit readiness")
+    page.click(f"nav.tabs >> text={tab}")
+    return page, practice_id
+
+
+def test_a_practice_admin_runs_the_dry_run_and_requests_the_exit_package(new_page, live_server):
+    page, practice_id = _practice_tab(new_page, live_server, "Exit readiness")
     expect(page.locator("h2").first).to_contain_text("Dry run: what if we gave notice today?")
     expect(page.locator("#timeline")).to_contain_text("Out of the MSO on")
     assert len(column(page, "#contracts", 0)) >= 3
@@ -60,11 +62,7 @@ def test_the_risky_agreement_shows_what_it_does_not_say(new_page, live_server):
 
 
 def test_the_data_access_report_shows_mso_reads_with_their_clause(new_page, live_server):
-    practice_id = _practice_of(live_server, "practice.admin")
-    page = new_page()
-    login(page, "practice.admin")
-    page.goto(f"/practices/{practice_id}")
-    page.click("nav.tabs >> text=Data access")
+    page, practice_id = _practice_tab(new_page, live_server, "Data access")
     rows = page.locator("#data-access tbody tr")
     expect(rows.first).to_be_visible()
     assert "No access by the MSO matches" not in page.locator("#data-access").inner_text()

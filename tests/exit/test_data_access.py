@@ -10,13 +10,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from openmso.agreements import presets
 from openmso.agreements.catalogue import DataClass
 from openmso.core import audit
 from openmso.core.audit import AuditEntry
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.exit import data_access
 from openmso.network.models import Patient
-from tests.factories import add_user, build_world, signed_in
+from tests.factories import add_practice, add_signed_agreement, add_user, build_world, signed_in
 
 
 @pytest.fixture
@@ -73,7 +74,8 @@ def test_filters_by_date_user_and_data_class_and_the_csv_export(client, db, sett
     assert by_staff and {r["actor_id"] for r in by_staff} == {staff.id}
     billing = http.get(url, params={"data_class": "billing"}).json()["items"]
     assert billing and {r["data_class"] for r in billing} == {"billing"}
-    assert any(r["action"] == "ar.aging" and "post_payments: Schedule A.1" in r["basis"] for r in billing)
+    assert any(r["action"] == "ar.aging" and "post_payments: Schedule A.1" in r["basis"]
+               and "purpose: revenue cycle" in r["basis"] for r in billing)
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     assert http.get(url, params={"date_from": tomorrow}).json()["total"] == 0
     assert http.get(url, params={"date_to": date.today().isoformat()}).json()["total"] >= 2
@@ -107,3 +109,19 @@ def test_each_entry_falls_in_one_data_class_in_python_and_in_sql(action, patient
                 if db.scalar(select(AuditEntry.seq).where(AuditEntry.seq == entry.seq,
                                                           data_access.class_condition(c))) is not None}
     assert matching == {expected}
+
+
+def test_revenue_cycle_work_needs_the_billing_data_class_open(client, db, settings, world):
+    terms = presets.standard_terms(date(2025, 1, 1))
+    closed = presets.revised(terms, {"data_rights": terms.data_rights.model_copy(update={"access": [
+        a for a in terms.data_rights.access if a.data_class is not DataClass.BILLING]})})
+    practice = add_practice(db, "Qzhotel")
+    add_signed_agreement(db, practice, terms=closed)
+    http = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    refused = http.get(f"/api/v1/practices/{practice.id}/exit/plan")
+    assert refused.status_code == 403 and "Schedule F.2.2 (MSO access to billing data)" in refused.json()["detail"]
+    rows = http.get("/api/v1/ar/aging", params={"as_of": "2026-11-20"}).json()
+    assert practice.legal_name not in {r["label"] for r in rows} and len(rows) == 3
+    basis = db.scalars(select(AuditEntry.basis).where(AuditEntry.action == "ar.aging",
+                                                      AuditEntry.practice_id.is_(None))).first()
+    assert basis is None  # a listing over several practices names no single clause; each is noted per practice

@@ -9,7 +9,8 @@ governed:
   an operator's own authority, and every change they make is audited by the calling service.
 - **MSO users** (mso_admin, mso_staff) get only what the practice's *active signed* version
   grants: the service must be in scope (Schedule A), a decision must be the MSO's (Schedule C, with
-  its threshold), the data class must be open to the MSO (Schedule F.2), PHI needs a business
+  its threshold), the data class must be open to the MSO (Schedule F.2; revenue-cycle work reads
+  billing data, so it needs billing access too), PHI needs a business
   associate agreement in force (Schedule F.4, 45 CFR §164.502(e)), benchmarking needs the
   practice's consent (Schedule F.3).
 - **auditors** are the MSO's compliance function: read-only, and only where the practice's signed
@@ -84,17 +85,22 @@ class Requirement:
     access: Access = Access.READ
     needs_baa: bool = False
     needs_benchmarking_consent: bool = False
+    touches: tuple[DataClass, ...] = ()  # further data classes the action reads, each of which must be open
+
+
+BILLING = (DataClass.BILLING,)
 
 
 REQUIREMENTS: dict[MsoAction, Requirement] = {
     MsoAction.READ_PHI: Requirement(data_class=DataClass.PHI, needs_baa=True),
     MsoAction.WRITE_PHI: Requirement(data_class=DataClass.PHI, access=Access.READ_WRITE, needs_baa=True),
-    MsoAction.MANAGE_CHARGES: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True),
-    MsoAction.MANAGE_CODING: Requirement(ServiceKey.CODING, needs_baa=True),
-    MsoAction.SUBMIT_CLAIMS: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True),
-    MsoAction.POST_PAYMENTS: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True),
-    MsoAction.MANAGE_DENIALS: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True),
-    MsoAction.WRITE_OFF: Requirement(ServiceKey.REVENUE_CYCLE, DecisionKey.WRITE_OFFS, needs_baa=True),
+    MsoAction.MANAGE_CHARGES: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True, touches=BILLING),
+    MsoAction.MANAGE_CODING: Requirement(ServiceKey.CODING, needs_baa=True, touches=BILLING),
+    MsoAction.SUBMIT_CLAIMS: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True, touches=BILLING),
+    MsoAction.POST_PAYMENTS: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True, touches=BILLING),
+    MsoAction.MANAGE_DENIALS: Requirement(ServiceKey.REVENUE_CYCLE, needs_baa=True, touches=BILLING),
+    MsoAction.WRITE_OFF: Requirement(ServiceKey.REVENUE_CYCLE, DecisionKey.WRITE_OFFS, needs_baa=True,
+                                     touches=BILLING),
     MsoAction.SIGN_PAYER_CONTRACT: Requirement(ServiceKey.PAYER_CONTRACTING, DecisionKey.PAYER_CONTRACT_SIGNING),
     MsoAction.SET_FEE_SCHEDULE: Requirement(ServiceKey.FINANCIAL_MANAGEMENT, DecisionKey.FEE_SCHEDULE),
     MsoAction.CHANGE_VENDOR: Requirement(ServiceKey.VENDOR_MANAGEMENT, DecisionKey.VENDOR_IT),
@@ -196,6 +202,10 @@ def evaluate(active: ActiveTerms | None, actor: Actor, action: MsoAction, object
         granted = terms.data_rights.access_to(need.data_class)
         if granted is Access.NONE or (need.access is Access.READ_WRITE and granted is not Access.READ_WRITE):
             raise _Refused(f"{clause} of {label}", f"the MSO's access is {granted.value}, {need.access.value} needed")
+    for data_class in need.touches:
+        if terms.data_rights.access_to(data_class) is Access.NONE:
+            raise _Refused(f"{data_access_clause(data_class)} of {label}",
+                           f"the agreement gives the MSO no access to {data_class.value.replace('_', ' ')} data")
     if need.needs_baa and not terms.data_rights.baa_in_force:
         raise _Refused(f"{BAA_CLAUSE} of {label}", "no business associate agreement is in force")
     if need.needs_benchmarking_consent and not terms.data_rights.benchmarking_consent:
@@ -240,7 +250,8 @@ def authorize(db: Session, actor: Actor, action: MsoAction, practice_id: int, *,
 
 def basis_of(active: ActiveTerms, action: MsoAction, clause: str) -> str:
     """The audit basis of a grant: the action, the clause, and the purpose the agreement states for the data."""
-    data_class = REQUIREMENTS[action].data_class
+    need = REQUIREMENTS[action]
+    data_class = need.data_class or next(iter(need.touches), None)
     purpose = next((a.purpose for a in active.terms.data_rights.access if a.data_class is data_class), "") \
         if data_class is not None else ""
     return f"{action.value}: {clause}" + (f"; purpose: {purpose}" if purpose else "")
