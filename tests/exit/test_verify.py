@@ -100,3 +100,22 @@ def test_an_existing_package_is_never_overwritten(db, package_of):
     package_of(network.practices[0].id, name="same")
     with pytest.raises(Conflict, match="already exists"):
         package_of(network.practices[0].id, name="same")
+
+
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+def test_a_truncated_archive_is_reported_not_crashed_on(db, package_of, tmp_path, kind):
+    network = build_shared_network(db)
+    result = package_of(network.practices[0].id, name="cut", archive=kind)
+    data = result.path.read_bytes()
+    result.path.write_bytes(data[: len(data) // 2])
+    report = verify(result.path)
+    assert not report.ok and report.problems
+
+
+def test_something_that_is_not_a_package_is_said_to_be_so(tmp_path):
+    stray = tmp_path / "notes.txt"
+    stray.write_text("hello")
+    assert verify(stray).problems == [f"{stray}: neither a package directory nor a .tar/.zip archive"]
+    assert verify(tmp_path / "absent").problems == [f"{tmp_path / 'absent'}: no such package"]
+    (tmp_path / "empty").mkdir()
+    assert verify(tmp_path / "empty").problems[0].startswith("manifest.json: missing")

@@ -13,6 +13,7 @@ import io
 import json
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -192,9 +193,17 @@ def verify(path: Path) -> VerifyReport:
     if _opener(path) is None:
         report.problems.append(f"{path}: neither a package directory nor a .tar/.zip archive")
         return report
+    try:
+        _check_package(report, path)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
+        report.problems.append(f"{path.name}: the archive is damaged and cannot be read to its end ({error})")
+    return report
+
+
+def _check_package(report: VerifyReport, path: Path) -> None:
     document = _load_manifest(report, _read_manifest(_opener(path)))
     if document is None:
-        return report
+        return
     report.manifest = document
     entries = {entry.get("path"): entry for entry in document["files"] if isinstance(entry, dict)}
     seen: set[str] = set()
@@ -212,4 +221,3 @@ def verify(path: Path) -> VerifyReport:
     for name in sorted(set(entries) - seen):
         report.problems.append(f"{name}: listed in the manifest but missing from the package")
     _check_counts(report, document)
-    return report
