@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM
 from openmso.network.models import Location, Patient, Payer, Practice, Provider
@@ -33,6 +34,15 @@ class Clinic:
                   "charge_amount": Decimal("145.00"), "diagnoses": ["E11.9", "I10"], "pointers": [1, 2]}
         fields.update(changes)
         return charges.create_charge(db, actor, self.practice.id, ChargeCreate(**fields))
+
+
+def world_clinic(db, world) -> Clinic:
+    """The first practice of `tests.factories.build_world` (which has a signed agreement) as a `Clinic`."""
+    practice = world.practices[0]
+    location = db.scalars(select(Location).where(Location.practice_id == practice.id)).first()
+    provider = db.scalars(select(Provider).where(Provider.practice_id == practice.id)).first()
+    return Clinic(practice, world.payer, location, provider,
+                  list(db.scalars(select(Patient).where(Patient.practice_id == practice.id).order_by(Patient.id))))
 
 
 def make_clinic(db, marker: str = "Qzclinic", patients: int = 3) -> Clinic:

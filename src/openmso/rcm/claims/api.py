@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page, Slice
 from openmso.rcm.claims import batches, building, charges, scrubbing, service
 from openmso.rcm.claims.schemas import (
@@ -22,10 +22,10 @@ from openmso.rcm.claims.schemas import (
     EditOut,
     EventOut,
     ImportReport,
-    PrimaryAdjudication,
 )
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
+from openmso.rcm.clearinghouse import service as clearinghouse
 
 router = APIRouter(prefix="/api/v1", tags=["claims"])
 StatusFilter = Annotated[ClaimStatus | None, Query()]
@@ -83,6 +83,33 @@ def scrub_claims(practice_id: RowId, db: DB, actor: CurrentActor, as_of: DateFil
     return ScrubResult(claims=report.claims, ready=report.ready, held=report.held, by_rule=dict(report.by_rule))
 
 
+class SubmitResult(BaseModel):
+    batches: int
+    claims: int
+    sent: int
+    failed: list[str]
+    batch_ids: list[int]
+
+
+def submit_ready_claims(request: Request, db, actor, settings, practice_id: int | None) -> SubmitResult:
+    """Build the ready claims' 837P batches in the request's transaction and commit it here, at the
+    edge, before anything is sent (as `openmso claims submit` does); then send each stored batch in
+    its own transaction, so a failed connection leaves the batch built for the next submit."""
+    adapter = clearinghouse.connect(db, settings.var_dir)
+    report = clearinghouse.build(db, actor, adapter, practice_id=practice_id)
+    db.commit()
+    clearinghouse.send_pending(request.app.state.session_factory, actor, adapter, report, practice_id=practice_id)
+    return SubmitResult(batches=report.batches, claims=report.claims, sent=report.sent, failed=report.failed,
+                        batch_ids=report.batch_ids)
+
+
+@router.post("/claims/submit", response_model=SubmitResult)
+def submit_ready(request: Request, db: DB, actor: CurrentActor, settings: AppSettings,
+                 practice_id: OptionalId = None):
+    """Submit the ready claims (of one practice, or all the actor may submit) to the clearinghouse."""
+    return submit_ready_claims(request, db, actor, settings, practice_id)
+
+
 @router.get("/claims", response_model=Page[ClaimOut])
 def list_claims(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
                 payer_id: OptionalId = None, status: StatusFilter = None, date_from: DateFilter = None,
@@ -116,9 +143,9 @@ def correct_claim(claim_id: RowId, data: Correction, db: DB, actor: CurrentActor
 
 
 @router.post("/claims/{claim_id}/secondary", response_model=ClaimOut, status_code=status.HTTP_201_CREATED)
-def bill_secondary(claim_id: RowId, data: PrimaryAdjudication, db: DB, actor: CurrentActor):
-    """Bill the next coverage after the primary paid, with the primary's adjudication."""
-    return service.bill_secondary(db, actor, claim_id, data)
+def bill_secondary(claim_id: RowId, db: DB, actor: CurrentActor):
+    """Bill the next coverage after the primary paid, with the primary's adjudication as posted from its 835."""
+    return service.bill_secondary(db, actor, claim_id)
 
 
 @router.get("/worklists/rejections", response_model=Page[ClaimOut])

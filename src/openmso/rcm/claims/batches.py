@@ -24,10 +24,11 @@ from openmso.core.tenancy import Actor, visible
 from openmso.core.types import utcnow
 from openmso.network.models import Location
 from openmso.rcm.claims import access, numbers
+from openmso.rcm.claims.cob import attach
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many
-from openmso.rcm.claims.views import CHUNK, LocationView, iter_views
+from openmso.rcm.claims.views import CHUNK, LocationView, ReferenceCache, iter_views
 from openmso.rcm.claims.x837 import Envelope, billing_provider, claim_transaction, professional_claim
 from openmso.x12 import GroupHeader, InterchangeHeader, InterchangeWriter, professional_claim_segments
 
@@ -67,7 +68,9 @@ def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, 
                                clock, usage_indicator="P", acknowledgment_requested="0")
     group = GroupHeader("HC", envelope.submitter_id, envelope.receiver_id, str(control), day, clock, IMPLEMENTATION)
     claims, moves, total = [], [], 0
-    for views in iter_views(db, ids, CHUNK):
+    cache = ReferenceCache(db)
+    for views in iter_views(db, ids, CHUNK, cache):
+        attach(db, views, cache)
         claims += [professional_claim(view) for view in views]
         moves += [(view.id, view.practice_id, view.status) for view in views]
         total += sum(view.total_charge for view in views)
@@ -134,7 +137,9 @@ def get_batch(db: Session, actor: Actor, batch_id: int, *, with_content: bool = 
     return batch
 
 
-def pending_batches(db: Session, actor: Actor) -> list[ClaimBatch]:
-    """Built but not yet sent (a previous send failed or was interrupted)."""
-    return list(db.scalars(visible(select(ClaimBatch), actor).where(ClaimBatch.status == "built")
-                           .order_by(ClaimBatch.id)))
+def pending_batches(db: Session, actor: Actor, practice_id: int | None = None) -> list[ClaimBatch]:
+    """Built but not yet sent (just built, or a previous send failed or was interrupted)."""
+    query = visible(select(ClaimBatch), actor).where(ClaimBatch.status == "built")
+    if practice_id is not None:
+        query = query.where(ClaimBatch.practice_id == practice_id)
+    return list(db.scalars(query.order_by(ClaimBatch.id)))

@@ -207,13 +207,3 @@ class Correction(BaseModel):
 
     kind: str = Field(pattern="^(replace|void)$", description="replace (frequency 7) or void (8)")
     reason: str = Field(min_length=3, max_length=300)
-
-
-class PrimaryAdjudication(BaseModel):
-    """What the primary payer decided, carried to the secondary claim (coordination of benefits)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    paid: Decimal = Field(ge=0, max_digits=9, decimal_places=2)
-    patient_responsibility: Decimal = Field(ge=0, max_digits=9, decimal_places=2)
-    paid_on: ServiceDate

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
@@ -19,7 +19,7 @@ from openmso.core.types import utcnow
 from openmso.rcm.claims import access
 from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
-from openmso.rcm.claims.timeline import Move, advance_many
+from openmso.rcm.claims.timeline import Move, advance_many, bulk_insert
 from openmso.rcm.claims.views import CHUNK, iter_views
 from openmso.rcm.scrubber.engine import duplicate_index, scrub
 from openmso.rcm.scrubber.rules import ScrubContext, Severity
@@ -80,8 +80,7 @@ def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, c
                                   {"error_count": errors, "warning_count": warnings}))
             chunk_ids = [claim.id for claim in views]
             db.execute(delete(ClaimEdit.__table__).where(ClaimEdit.__table__.c.claim_id.in_(chunk_ids)))
-            if edits:
-                db.execute(insert(ClaimEdit.__table__), edits)
+            bulk_insert(db, ClaimEdit, edits)
             advance_many(db, actor, moves)
             report.claims += len(views)
             if progress:

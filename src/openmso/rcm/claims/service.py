@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
-from openmso.core.errors import Conflict, Invalid, NotFound
+from openmso.core.errors import Conflict, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Coverage, Patient, Practice
-from openmso.rcm.claims import access, numbers
+from openmso.rcm.claims import access, cob, numbers
 from openmso.rcm.claims.models import Claim, ClaimBatch, ClaimEdit, ClaimLine, TimelineEntry
-from openmso.rcm.claims.schemas import Correction, PrimaryAdjudication
+from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.claims.states import ADJUDICATED, REJECTED, ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import advance, record_created
 
@@ -207,29 +207,38 @@ def supersede_on_acceptance(db: Session, actor: Actor, correction: Claim) -> Non
         advance(db, actor, original, ClaimEvent.SUPERSEDE, f"superseded by {correction.patient_control_number}")
 
 
-def bill_secondary(db: Session, actor: Actor, claim_id: int, data: PrimaryAdjudication) -> Claim:
-    """After the primary pays, bill the patient's next coverage (SBR01 S) carrying the primary's
-    adjudication for coordination of benefits."""
+def bill_secondary(db: Session, actor: Actor, claim_id: int) -> Claim:
+    """After the primary pays, bill the patient's next coverage (SBR01 S, or T after a secondary) with
+    the primary's adjudication as posted from its 835, which the 837P carries for coordination of
+    benefits (loops 2320/2330A/2330B and 2430)."""
     claim = get_claim(db, actor, claim_id, audit_read=False)
     access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
     if claim.status not in (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID):
         raise Conflict(f"the secondary is billed after the primary pays; this claim is {claim.status}")
-    if data.paid + data.patient_responsibility > claim.total_charge:
-        raise Invalid.field(["body", "paid"], "paid plus patient responsibility exceeds the claim's charge")
+    decision = cob.posted_decisions(db, [claim.id]).get(claim.id)
+    if decision is None:
+        raise Conflict("no remittance has been posted for this claim, so there is no adjudication to pass on")
+    problems = decision.problems()
+    if problems:
+        raise Conflict("the posted adjudication does not balance, so it cannot be sent for coordination of "
+                       "benefits: " + "; ".join(problems))
+    if db.scalar(select(Claim.id).where(Claim.primary_claim_id == claim.id,
+                                        Claim.status.not_in((ClaimStatus.CLOSED, *REJECTED)))) is not None:
+        raise Conflict("the next payer has already been billed for this claim")
     current = db.get(Coverage, claim.coverage_id) if claim.coverage_id else None
     patient = db.get(Patient, claim.patient_id)
-    following = [c for c in patient.coverages if current is not None and c.priority > current.priority
-                 and c.active_on(claim.service_date_from)]
+    following = sorted((c for c in patient.coverages if current is not None and c.priority > current.priority
+                        and c.active_on(claim.service_date_from)), key=lambda c: c.priority)
     if not following:
         raise Conflict("the patient has no further coverage active on the date of service")
     secondary = following[0]
     responsibility = "S" if claim.payer_responsibility == "P" else "T"
     copy = _copy(db, actor, claim, coverage_id=secondary.id, payer_id=secondary.payer_id,
                  payer_responsibility=responsibility, primary_claim_id=claim.id, frequency_code="1",
-                 payer_claim_number=None, original_claim_id=None, primary_paid=data.paid,
-                 primary_patient_responsibility=data.patient_responsibility, primary_paid_on=data.paid_on)
+                 payer_claim_number=None, original_claim_id=None, primary_paid=decision.paid,
+                 primary_patient_responsibility=decision.patient_responsibility, primary_paid_on=decision.paid_on)
     record_created(db, actor, [(copy.id, copy.practice_id)],
-                   f"secondary to {claim.patient_control_number}: primary paid {data.paid}")
+                   f"secondary to {claim.patient_control_number}: primary paid {decision.paid}")
     audit.record(db, actor, "claim.bill_secondary", "claim", copy.id, practice_id=claim.practice_id,
                  patient_id=claim.patient_id, reason=f"after claim {claim.id}")
     return copy

@@ -63,12 +63,60 @@ def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: 
         updates.append({"id": move.claim_id, "status": status, "updated_at": now, **(move.extra or {})})
     if updates:
         bulk_update(db, Claim, updates)
-        db.execute(insert(TimelineEntry.__table__), entries)
+        bulk_insert(db, TimelineEntry, entries)
     return len(updates)
 
 
+def execute_many(db: Session, statement, rows: list[dict]) -> None:
+    """Run `statement` once per row as one DBAPI executemany on the session's connection.
+
+    The statement is compiled once and each value converted by its column type's bind processor
+    (Money to cents, aware datetimes, dates), exactly as SQLAlchemy would; what this skips is
+    SQLAlchemy building every row's parameters through the compiled statement, which is most of
+    the cost of writing 100,000 status changes and timeline entries."""
+    if not rows:
+        return
+    db.flush()  # the session's pending changes first, as `Session.execute` would (autoflush)
+    connection = db.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    processors = compiled._bind_processors
+    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    convert = [(name, _remember_last(processors[name]) if name in processors else None) for name in names]
+    if compiled.positional:
+        parameters = [tuple(row[name] if process is None or row[name] is None else process(row[name])
+                            for name, process in convert) for row in rows]
+    else:
+        parameters = [{name: row[name] if process is None or row[name] is None else process(row[name])
+                       for name, process in convert} for row in rows]
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(str(compiled), parameters)
+    finally:
+        cursor.close()
+
+
+def _remember_last(process):
+    """A bind processor that reuses its last result for the same value: a run stamps every row with
+    one `now`, and converting that datetime 100,000 times is a measurable share of the write."""
+    last = [object(), None]
+
+    def convert(value):
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return convert
+
+
+def bulk_insert(db: Session, model, rows: list[dict]) -> None:
+    """INSERT one row per dict (all with the same keys) as one executemany."""
+    if rows:
+        table = model.__table__
+        execute_many(db, insert(table).values({name: bindparam(name) for name in rows[0]}), rows)
+
+
 def bulk_update(db: Session, model, rows: list[dict]) -> None:
-    """UPDATE … WHERE id = ? as one executemany per set of columns (Core: no per-row ORM bookkeeping)."""
+    """UPDATE … WHERE id = ? as one executemany per set of columns (no per-row ORM bookkeeping)."""
     table = model.__table__
     groups: dict[tuple[str, ...], list[dict]] = {}
     for row in rows:
@@ -76,7 +124,7 @@ def bulk_update(db: Session, model, rows: list[dict]) -> None:
     for columns, group in groups.items():
         statement = (update(table).where(table.c.id == bindparam("row_id"))
                      .values({name: bindparam(name) for name in columns}))
-        db.execute(statement, [{"row_id": row["id"], **{k: row[k] for k in columns}} for row in group])
+        execute_many(db, statement, [{"row_id": row["id"], **{k: row[k] for k in columns}} for row in group])
     # The UPDATE bypassed the ORM: expire what it changed on any instance this session already holds,
     # so a later `db.get` or attribute read sees the new values instead of the stale ones.
     for row in rows:
@@ -89,7 +137,7 @@ def record_created(db: Session, actor: Actor, claims: list[tuple[int, int]], det
     """The first timeline entry of new draft claims ((claim id, practice id) pairs)."""
     now = utcnow()
     if claims:
-        db.execute(insert(TimelineEntry.__table__), [
+        bulk_insert(db, TimelineEntry, [
             {"practice_id": practice_id, "claim_id": claim_id, "occurred_at": now, "event": "create",
              "from_status": None, "to_status": ClaimStatus.DRAFT.value, "detail": detail,
              "actor_name": actor.username, "batch_id": None, "inbound_file_id": None}

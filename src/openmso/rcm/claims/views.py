@@ -11,13 +11,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from openmso.core.types import CENT
 from openmso.network.models import Coverage, Location, Patient, Payer, Practice, Provider
 from openmso.rcm.claims.models import Claim, ClaimLine, split_codes
+
+if TYPE_CHECKING:
+    from openmso.rcm.claims.cob import PriorPayer
 
 CHUNK = 1000
 
@@ -120,16 +123,19 @@ class ClaimView:
     payer: PayerView | None = None
     referring: PartyView | None = None
     lines: list[LineView] = field(default_factory=list)
+    primary_claim_id: int | None = None  # set on a secondary claim: the claim the primary adjudicated
+    prior_payer: PriorPayer | None = None  # that adjudication, when attached by `cob.attach`
 
 
-_CLAIM_COLUMNS = (Claim.id, Claim.practice_id, Claim.patient_id, Claim.patient_control_number, Claim.status,
-                  Claim.frequency_code, Claim.payer_responsibility, Claim.payer_claim_number,
-                  Claim.place_of_service, Claim.prior_authorization, Claim.service_date_from,
-                  Claim.service_date_to, Claim.total_charge, Claim.diagnoses, Claim.created_at, Claim.coverage_id,
-                  Claim.payer_id, Claim.rendering_provider_id, Claim.referring_provider_id, Claim.location_id)
-_LINE_COLUMNS = (ClaimLine.claim_id, ClaimLine.line_number, ClaimLine.procedure_code, ClaimLine.modifiers,
-                 ClaimLine.units, ClaimLine.charge_amount, ClaimLine.service_date, ClaimLine.service_date_end,
-                 ClaimLine.pointers)
+_CLAIM, _LINE = Claim.__table__, ClaimLine.__table__
+_CLAIM_COLUMNS = tuple(_CLAIM.c[name] for name in (
+    "id", "practice_id", "patient_id", "patient_control_number", "status", "frequency_code", "payer_responsibility",
+    "payer_claim_number", "place_of_service", "prior_authorization", "service_date_from", "service_date_to",
+    "total_charge", "diagnoses", "created_at", "coverage_id", "payer_id", "rendering_provider_id",
+    "referring_provider_id", "location_id", "primary_claim_id"))
+_LINE_COLUMNS = tuple(_LINE.c[name] for name in (
+    "claim_id", "line_number", "procedure_code", "modifiers", "units", "charge_amount", "service_date",
+    "service_date_end", "pointers"))
 
 
 class ReferenceCache:
@@ -146,9 +152,13 @@ class ReferenceCache:
 
     def _load(self, cache: dict, ids: Iterable[int | None], columns, build) -> None:
         missing = sorted({i for i in ids if i is not None and i not in cache})
+        if not missing:
+            return
+        connection = self.db.connection()
+        # one expanding parameter: the list is bound as is, not coerced value by value into the statement
+        query = select(*columns).where(columns[0].in_(bindparam("ids", expanding=True)))
         for start in range(0, len(missing), 900):  # stay under SQLite's bound-parameter limit
-            key = columns[0]
-            for row in self.db.execute(select(*columns).where(key.in_(missing[start:start + 900]))):
+            for row in connection.execute(query, {"ids": missing[start:start + 900]}).all():
                 cache[row[0]] = build(row)
 
     def prepare(self, rows) -> None:
@@ -176,37 +186,58 @@ class ReferenceCache:
                    (Practice.id, Practice.legal_name, Practice.group_npi, Practice.tin), lambda r: PracticeView(*r))
 
 
-def _tuple_codes(value: str) -> tuple[str, ...]:
-    return tuple(split_codes(value))
+def id_range(column, ids: list[int]):
+    """A WHERE clause selecting `ids` (sorted), and the set to keep when it selects more.
+
+    Claim ids of one run are mostly consecutive, so a BETWEEN over the primary key (or an indexed
+    foreign key) is one range scan with two parameters, where IN would bind a thousand."""
+    low, high = ids[0], ids[-1]
+    if high - low < 2 * len(ids):
+        return column.between(low, high), set(ids)
+    return column.in_(ids), None
 
 
 def load_views(db: Session, claim_ids: list[int], cache: ReferenceCache | None = None) -> list[ClaimView]:
-    """The claims with these ids as `ClaimView`s, in id order. Callers scope `claim_ids` by tenancy."""
+    """The claims with these ids as `ClaimView`s, in id order. Callers scope `claim_ids` by tenancy.
+
+    Core selects on the session's connection: plain rows, no ORM identity map or entity loading."""
+    if not claim_ids:
+        return []
     cache = cache or ReferenceCache(db)
-    rows = list(db.execute(select(*_CLAIM_COLUMNS).where(Claim.id.in_(claim_ids)).order_by(Claim.id)))
+    ids = sorted(claim_ids)
+    connection = db.connection()
+    where, keep = id_range(_CLAIM.c.id, ids)
+    rows = connection.execute(select(*_CLAIM_COLUMNS).where(where).order_by(_CLAIM.c.id)).all()
+    if keep is not None:
+        rows = [r for r in rows if r[0] in keep]
     cache.prepare(rows)
     views: dict[int, ClaimView] = {}
-    for r in rows:
-        views[r.id] = ClaimView(
-            r.id, r.practice_id, r.patient_id, r.patient_control_number, r.status, r.frequency_code,
-            r.payer_responsibility, r.payer_claim_number, r.place_of_service, r.prior_authorization,
-            r.service_date_from, r.service_date_to, r.total_charge, split_codes(r.diagnoses), r.created_at,
-            cache.practices[r.practice_id], cache.patients[r.patient_id], cache.providers[r.rendering_provider_id],
-            cache.locations[r.location_id], cache.coverages.get(r.coverage_id), cache.payers.get(r.payer_id),
-            cache.providers.get(r.referring_provider_id))
+    practices, patients, providers = cache.practices, cache.patients, cache.providers
+    locations, coverages, payers = cache.locations, cache.coverages, cache.payers
+    for (claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
+         authorization, date_from, date_to, total, diagnoses, created_at, coverage_id, payer_id, rendering_id,
+         referring_id, location_id, primary_claim_id) in rows:
+        views[claim_id] = ClaimView(
+            claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
+            authorization, date_from, date_to, total, split_codes(diagnoses), created_at,
+            practices[practice_id], patients[patient_id], providers[rendering_id], locations[location_id],
+            coverages.get(coverage_id), payers.get(payer_id), providers.get(referring_id), [], primary_claim_id)
     if views:
-        lines = db.execute(select(*_LINE_COLUMNS).where(ClaimLine.claim_id.in_(list(views)))
-                           .order_by(ClaimLine.claim_id, ClaimLine.line_number))
-        for line in lines:
-            views[line.claim_id].lines.append(LineView(
-                line.line_number, line.procedure_code, _tuple_codes(line.modifiers), line.units,
-                line.charge_amount.quantize(CENT), line.service_date, line.service_date_end,
-                tuple(int(p) for p in split_codes(line.pointers))))
+        where, _ = id_range(_LINE.c.claim_id, list(views))
+        lines = connection.execute(select(*_LINE_COLUMNS).where(where)
+                                   .order_by(_LINE.c.claim_id, _LINE.c.line_number)).all()
+        for claim_id, number, code, modifiers, units, charge, day, day_end, pointers in lines:
+            view = views.get(claim_id)
+            if view is not None:
+                view.lines.append(LineView(number, code, tuple(split_codes(modifiers)) if modifiers else (), units,
+                                           charge, day, day_end,
+                                           tuple(int(p) for p in pointers.split(":") if p) if pointers else ()))
     return list(views.values())
 
 
-def iter_views(db: Session, claim_ids: list[int], chunk: int = CHUNK) -> Iterator[list[ClaimView]]:
+def iter_views(db: Session, claim_ids: list[int], chunk: int = CHUNK, cache: ReferenceCache | None = None
+               ) -> Iterator[list[ClaimView]]:
     """`load_views` chunk by chunk, sharing one reference cache."""
-    cache = ReferenceCache(db)
+    cache = cache or ReferenceCache(db)
     for start in range(0, len(claim_ids), chunk):
         yield load_views(db, claim_ids[start:start + chunk], cache)

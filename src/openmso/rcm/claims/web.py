@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
-from openmso.core.errors import OpenMSOError
+from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.errors import FieldError, Invalid, OpenMSOError
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
 from openmso.rcm.claims import batches, charges, service
-from openmso.rcm.claims.schemas import ChargeCreate
+from openmso.rcm.claims.api import submit_ready_claims
+from openmso.rcm.claims.schemas import ChargeCreate, Correction
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.clearinghouse import reasons
@@ -61,7 +62,37 @@ def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Pagin
 @router.get("/claims/batches")
 def batches_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
     return render(request, "claims/batches.html", batches=batches.list_batches(db, actor, practice_id, paging),
-                  practice_id=practice_id, **_choices(db, actor))
+                  practice_id=practice_id, submitted=request.query_params.get("submitted"),
+                  sent=request.query_params.get("sent"), **_choices(db, actor))
+
+
+@router.post("/claims/submit")
+def submit_page(request: Request, db: DB, actor: CurrentActor, settings: AppSettings,
+                practice_id: Annotated[str, Form()] = ""):
+    """The "Submit ready claims" button: build and send, then show the batches."""
+    chosen = int(practice_id) if practice_id.isdigit() else None
+    result = submit_ready_claims(request, db, actor, settings, chosen)
+    query = f"practice_id={chosen}&" if chosen else ""
+    return RedirectResponse(f"/claims/batches?{query}submitted={result.claims}&sent={result.sent}", status_code=303)
+
+
+@router.post("/claims/{claim_id}/corrections")
+def correction_submit(claim_id: RowId, db: DB, actor: CurrentActor, kind: Annotated[str, Form()] = "",
+                      reason: Annotated[str, Form()] = ""):
+    """Replace (frequency 7) or void (8) a claim the payer accepted; opens the new claim."""
+    try:
+        data = Correction(kind=kind, reason=reason.strip())
+    except ValidationError as error:
+        raise Invalid("the correction needs a kind (replace or void) and a reason",
+                      errors=[FieldError(["form", *e["loc"]], e["msg"]) for e in error.errors()]) from None
+    copy = service.correct(db, actor, claim_id, data)
+    return RedirectResponse(f"/claims/{copy.id}", status_code=303)
+
+
+@router.post("/claims/{claim_id}/secondary")
+def secondary_submit(claim_id: RowId, db: DB, actor: CurrentActor):
+    """Bill the next coverage with the primary's posted adjudication; opens the new claim."""
+    return RedirectResponse(f"/claims/{service.bill_secondary(db, actor, claim_id).id}", status_code=303)
 
 
 @router.get("/claims/{claim_id}")

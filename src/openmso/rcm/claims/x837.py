@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from openmso.rcm.claims.cob import PriorPayer
 from openmso.rcm.claims.views import ClaimView, LocationView, PartyView
 from openmso.x12 import (
     Patient,
@@ -25,7 +26,8 @@ from openmso.x12 import (
     Submitter,
     Subscriber,
 )
-from openmso.x12.remit835 import Address, Procedure
+from openmso.x12.claim837p import LineAdjudication, OtherPayer
+from openmso.x12.remit835 import Address, Adjustment, Procedure
 
 # SBR09 claim filing indicator codes by line of business (X222A1 2000B SBR09).
 FILING_INDICATORS = {"medicare": "MB", "medicare_advantage": "16", "medicaid": "MC",
@@ -46,12 +48,18 @@ class Envelope:
     receiver_id: str
 
 
+_DELIMITERS = str.maketrans("*~:^", "    ")
+
+
 def _clean(text: str | None) -> str:
     """Upper-case ASCII (the X12 basic and extended character sets) with delimiter characters replaced,
     so names like O'Brien or "Medicare Part B — Noridian" stay readable."""
-    folded = unicodedata.normalize("NFKD", (text or "").replace("\u2014", "-").replace("\u2013", "-"))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
-    return ascii_text.upper().replace("*", " ").replace("~", " ").replace(":", " ").replace("^", " ")
+    if not text:
+        return ""
+    if not text.isascii():
+        folded = unicodedata.normalize("NFKD", text.replace("\u2014", "-").replace("\u2013", "-"))
+        text = folded.encode("ascii", "ignore").decode("ascii")
+    return text.upper().translate(_DELIMITERS)
 
 
 def _address(party: PartyView | LocationView) -> Address | None:
@@ -65,6 +73,30 @@ def billing_provider(claim: ClaimView, main_location: LocationView) -> Provider:
     practice = claim.practice
     return Provider(_clean(practice.legal_name)[:60], practice.group_npi, "2", taxonomy="",
                     tax_id=practice.tin, address=_address(main_location))
+
+
+def other_payer(prior: PriorPayer, patient: PartyView) -> OtherPayer:
+    """Loops 2320/2330A/2330B from the earlier payer's coverage and posted decision."""
+    coverage, payer = prior.coverage, prior.payer
+    self_insured = coverage.subscriber_relation == "18"
+    return OtherPayer(
+        prior.responsibility, "18" if self_insured else PATIENT_RELATIONSHIP.get(coverage.subscriber_relation, "G8"),
+        _clean(patient.last_name if self_insured else coverage.subscriber_last_name), coverage.member_id,
+        Payer(_clean(payer.name)[:60], payer.payer_code),
+        subscriber_first_name=_clean(patient.first_name if self_insured else coverage.subscriber_first_name),
+        group_number=coverage.group_number or "", filing_indicator=FILING_INDICATORS.get(payer.line_of_business, "CI"),
+        adjustments=[Adjustment(*a) for a in prior.adjustments], paid=prior.paid,
+        remaining_patient_liability=prior.patient_responsibility,
+        adjudicated_on=None if prior.lines else prior.paid_on, payer_claim_number=prior.payer_claim_number or None)
+
+
+def _line_adjudications(prior: PriorPayer | None, number: int) -> list[LineAdjudication]:
+    decision = prior.lines.get(number) if prior is not None else None
+    if decision is None:
+        return []
+    return [LineAdjudication(prior.payer.payer_code, decision.paid,
+                             Procedure("HC", decision.procedure_code, decision.modifiers), Decimal(decision.units),
+                             decision.paid_on or prior.paid_on, [Adjustment(*a) for a in decision.adjustments])]
 
 
 def professional_claim(claim: ClaimView) -> ProfessionalClaim:
@@ -87,9 +119,11 @@ def professional_claim(claim: ClaimView) -> ProfessionalClaim:
     subscriber.filing_indicator = FILING_INDICATORS.get(payer.line_of_business, "CI") if payer else "CI"
     rendering = claim.rendering
     location = claim.location
+    prior = claim.prior_payer
     lines = [ServiceLine(Procedure("HC", line.procedure_code, line.modifiers), line.charge, Decimal(line.units),
                          line.service_date, line.service_date_end, line.pointers,
-                         line_item_control_number=f"{claim.id}-{line.number}")
+                         line_item_control_number=f"{claim.id}-{line.number}",
+                         adjudications=_line_adjudications(prior, line.number))
              for line in claim.lines]
     return ProfessionalClaim(
         patient_control_number=claim.patient_control_number,
@@ -109,6 +143,7 @@ def professional_claim(claim: ClaimView) -> ProfessionalClaim:
                                     _clean(claim.referring.first_name)) if claim.referring else None,
         service_facility=Provider(_clean(location.name)[:60], None, "2", address=_address(location))
         if location.place_of_service != "11" else None,
+        other_payers=[other_payer(prior, claim.patient)] if prior is not None else [],
     )
 
 

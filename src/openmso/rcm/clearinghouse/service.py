@@ -53,6 +53,7 @@ class SubmitReport:
     claims: int = 0
     sent: int = 0
     failed: list[str] = field(default_factory=list)
+    batch_ids: list[int] = field(default_factory=list)
 
 
 def transmit(db: Session, actor: Actor, adapter: Clearinghouse, batch: ClaimBatch) -> None:
@@ -64,16 +65,25 @@ def transmit(db: Session, actor: Actor, adapter: Clearinghouse, batch: ClaimBatc
                  reason=f"{batch.filename} via {adapter.name}")
 
 
-def submit(factory: sessionmaker[Session], actor: Actor, adapter: Clearinghouse, *, practice_id: int | None = None,
-           claim_ids: list[int] | None = None, progress: Callable[[int], None] | None = None) -> SubmitReport:
-    """Build 837P batches from the ready claims (one transaction), then send every unsent batch (one each)."""
-    report = SubmitReport()
+def build(db: Session, actor: Actor, adapter: Clearinghouse, *, practice_id: int | None = None,
+          claim_ids: list[int] | None = None, progress: Callable[[int], None] | None = None) -> SubmitReport:
+    """Build 837P batches from the visible ready claims, inside the caller's transaction; sending
+    them (`send_pending`) comes after the commit, so a batch is stored before it leaves."""
+    if practice_id is not None:
+        access.can_submit(db, actor, practice_id, object_type="claim_batch")
+    built = batches.build_batches(db, actor, adapter.envelope, adapter=adapter.name, practice_id=practice_id,
+                                  claim_ids=claim_ids, progress=progress)
+    return SubmitReport(batches=len(built), claims=sum(b.claim_count for b in built),
+                        batch_ids=[b.id for b in built])
+
+
+def send_pending(factory: sessionmaker[Session], actor: Actor, adapter: Clearinghouse,
+                 report: SubmitReport | None = None, *, practice_id: int | None = None) -> SubmitReport:
+    """Send every visible built batch (of one practice, or all), one transaction each; a failed
+    connection leaves the batch built."""
+    report = report or SubmitReport()
     with unit_of_work(factory) as db:
-        built = batches.build_batches(db, actor, adapter.envelope, adapter=adapter.name, practice_id=practice_id,
-                                      claim_ids=claim_ids, progress=progress)
-        report.batches, report.claims = len(built), sum(b.claim_count for b in built)
-    with unit_of_work(factory) as db:
-        pending = [b.id for b in batches.pending_batches(db, actor)]
+        pending = [b.id for b in batches.pending_batches(db, actor, practice_id)]
     for batch_id in pending:
         try:
             with unit_of_work(factory) as db:
@@ -82,6 +92,14 @@ def submit(factory: sessionmaker[Session], actor: Actor, adapter: Clearinghouse,
         except OSError as error:  # the connection failed: the batch stays built and is sent next time
             report.failed.append(f"batch {batch_id}: {error}")
     return report
+
+
+def submit(factory: sessionmaker[Session], actor: Actor, adapter: Clearinghouse, *, practice_id: int | None = None,
+           claim_ids: list[int] | None = None, progress: Callable[[int], None] | None = None) -> SubmitReport:
+    """Build 837P batches from the ready claims (one transaction), then send every unsent batch (one each)."""
+    with unit_of_work(factory) as db:
+        report = build(db, actor, adapter, practice_id=practice_id, claim_ids=claim_ids, progress=progress)
+    return send_pending(factory, actor, adapter, report, practice_id=practice_id)
 
 
 @dataclass

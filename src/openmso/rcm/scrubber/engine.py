@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openmso.rcm.claims.models import Claim, ClaimLine
@@ -47,16 +47,20 @@ def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int
         return {}
     start = min(c.service_date_from for c in claims)
     end = max(c.service_date_to for c in claims)
-    query = (select(Claim.id, Claim.patient_id, Claim.payer_id, Claim.patient_control_number, ClaimLine.service_date,
-                    ClaimLine.procedure_code, ClaimLine.modifiers)
-             .join(ClaimLine, ClaimLine.claim_id == Claim.id)
-             .where(Claim.patient_id.in_(patients), ClaimLine.service_date.between(start, end),
-                    Claim.frequency_code == "1", Claim.status.not_in(_NOT_BILLING)))
+    claim, line = Claim.__table__.c, ClaimLine.__table__.c
+    query = (select(claim.id, claim.patient_id, claim.payer_id, claim.patient_control_number, line.service_date,
+                    line.procedure_code, line.modifiers)
+             .join_from(Claim.__table__, ClaimLine.__table__, line.claim_id == claim.id)
+             .where(claim.patient_id.in_(bindparam("patients", expanding=True)),
+                    line.service_date.between(start, end), claim.frequency_code == "1",
+                    claim.status.not_in(_NOT_BILLING)))
     first: dict[tuple, tuple[int, str]] = {}
-    for row in db.execute(query):
-        key = (row.patient_id, row.payer_id, row.service_date, row.procedure_code, row.modifiers)
-        if key not in first or row.id < first[key][0]:
-            first[key] = (row.id, row.patient_control_number)
+    for claim_id, patient_id, payer_id, pcn, service_date, procedure_code, modifiers in db.connection().execute(
+            query, {"patients": patients}).all():
+        key = (patient_id, payer_id, service_date, procedure_code, modifiers)
+        earlier = first.get(key)
+        if earlier is None or claim_id < earlier[0]:
+            first[key] = (claim_id, pcn)
     result: dict[tuple[int, int], str] = {}
     for claim in claims:
         if claim.frequency_code != "1":

@@ -1,0 +1,156 @@
+"""Coordination of benefits: what an earlier payer decided, carried on the claim to the next payer.
+
+The primary's decision is what the remittance domain posted from its 835: claim and line postings,
+a reversal (CLP02 22) posted as negative rows. Summing the postings per claim and per line, and
+each CAS group/reason across them, gives the primary's current adjudication, which the secondary
+837P carries in loops 2320/2330A/2330B (claim level) and 2430 (line level) per 005010X222A1.
+Read-only use of the remittance tables; nothing here writes them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from openmso.rcm.claims.models import Claim, ClaimLine
+from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting
+
+ZERO = Decimal("0.00")
+CasKey = tuple[str, str]  # (group code, CARC)
+
+
+def parse_adjustments(text: str) -> dict[CasKey, Decimal]:
+    """"CO:45:55.10 PR:2:20.00" (how postings keep CAS) → {(group, reason): amount}."""
+    found: dict[CasKey, Decimal] = defaultdict(Decimal)
+    for part in text.split():
+        group, reason, amount = part.split(":")
+        found[(group, reason)] += Decimal(amount)
+    return found
+
+
+def _net(adjustments: dict[CasKey, Decimal]) -> list[tuple[str, str, Decimal]]:
+    return [(group, reason, amount) for (group, reason), amount in adjustments.items() if amount]
+
+
+@dataclass(slots=True)
+class LineDecision:
+    """Loop 2430 for one line: what the earlier payer paid and adjusted on it."""
+
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: Decimal
+    paid: Decimal
+    adjustments: list[tuple[str, str, Decimal]]
+    paid_on: date | None
+
+    @property
+    def balanced(self) -> bool:
+        return self.paid + sum((a[2] for a in self.adjustments), ZERO) == self.charge
+
+
+@dataclass(slots=True)
+class PriorPayer:
+    """Loops 2320/2330A/2330B: an earlier payer of the claim (its coverage and payer) and its decision."""
+
+    responsibility: str  # the earlier payer's SBR01: P, or S when this claim goes to the tertiary
+    coverage: CoverageView
+    payer: PayerView
+    paid: Decimal
+    patient_responsibility: Decimal
+    paid_on: date | None
+    payer_claim_number: str
+    adjustments: list[tuple[str, str, Decimal]]  # claim-level CAS
+    lines: dict[int, LineDecision] = field(default_factory=dict)  # by line number
+
+    def problems(self) -> list[str]:
+        """Why this decision cannot be sent as balanced COB (X222A1 2320 AMT*D and 2430 notes)."""
+        found = [f"line {number}: paid {line.paid} plus adjustments does not equal the charge {line.charge}"
+                 for number, line in sorted(self.lines.items()) if not line.balanced]
+        if self.lines:
+            expected = sum((line.paid for line in self.lines.values()), ZERO) - sum(
+                (a[2] for a in self.adjustments), ZERO)
+            if expected != self.paid:
+                found.append(f"claim paid {self.paid}, but the lines paid less claim adjustments give {expected}")
+        return found
+
+
+def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]:
+    """The posted adjudication of each of these (primary) claims that has one, by claim id.
+    The coverage and payer are left to `attach`; this reads only the postings."""
+    if not claim_ids:
+        return {}
+    connection = db.connection()
+    ids = {"ids": sorted(set(claim_ids))}
+    postings = connection.execute(
+        select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.paid, ClaimPosting.patient_responsibility,
+               ClaimPosting.adjustments, ClaimPosting.payment_date, ClaimPosting.payer_claim_number,
+               ClaimPosting.outcome)
+        .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(ClaimPosting.id), ids).all()
+    decisions: dict[int, PriorPayer] = {}
+    claim_cas: dict[int, dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for _, claim_id, paid, patient, adjustments, paid_on, number, outcome in postings:
+        decision = decisions.get(claim_id)
+        if decision is None:
+            decision = decisions[claim_id] = PriorPayer("P", None, None, ZERO, ZERO, None, "", [])
+        decision.paid += paid
+        decision.patient_responsibility += patient
+        if outcome != "reversed":
+            decision.paid_on = paid_on or decision.paid_on
+            decision.payer_claim_number = number or decision.payer_claim_number
+        for key, amount in parse_adjustments(adjustments).items():
+            claim_cas[claim_id][key] += amount
+    lines = connection.execute(
+        select(ClaimPosting.claim_id, ClaimLine.line_number, LinePosting.procedure_code, LinePosting.modifiers,
+               LinePosting.units, LinePosting.charge, LinePosting.paid, LinePosting.adjustments,
+               ClaimPosting.payment_date, ClaimPosting.outcome)
+        .join_from(LinePosting, ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
+        .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
+        .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(LinePosting.id), ids).all()
+    line_cas: dict[tuple[int, int], dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for claim_id, number, code, modifiers, units, charge, paid, adjustments, paid_on, outcome in lines:
+        held = decisions[claim_id].lines
+        line = held.get(number)
+        if line is None:
+            line = held[number] = LineDecision(code, (), units, ZERO, ZERO, [], None)
+        line.paid += paid
+        if outcome != "reversed":  # the reversal's negative rows undo amounts, not what was adjudicated
+            line.procedure_code, line.units, line.charge = code, units, charge
+            line.modifiers = tuple(m for m in modifiers.split(":") if m)
+            line.paid_on = paid_on or line.paid_on
+        for key, amount in parse_adjustments(adjustments).items():
+            line_cas[(claim_id, number)][key] += amount
+    for claim_id, decision in decisions.items():
+        decision.adjustments = _net(claim_cas[claim_id])
+        for number, line in decision.lines.items():
+            line.adjustments = _net(line_cas[(claim_id, number)])
+    return decisions
+
+
+def attach(db: Session, views: list[ClaimView], cache: ReferenceCache) -> None:
+    """Give each secondary claim among `views` its primary's coverage, payer and posted decision."""
+    secondaries = [view for view in views if view.primary_claim_id is not None]
+    if not secondaries:
+        return
+    primaries = {row.id: row for row in db.connection().execute(
+        select(Claim.id, Claim.coverage_id, Claim.payer_id, Claim.payer_responsibility, Claim.practice_id,
+               Claim.patient_id, Claim.rendering_provider_id, Claim.referring_provider_id, Claim.location_id)
+        .where(Claim.id.in_(bindparam("ids", expanding=True))),
+        {"ids": sorted({view.primary_claim_id for view in secondaries})}).all()}
+    cache.prepare(list(primaries.values()))
+    decisions = posted_decisions(db, list(primaries))
+    for view in secondaries:
+        primary = primaries.get(view.primary_claim_id)
+        decision = decisions.get(view.primary_claim_id)
+        if primary is None or decision is None or primary.coverage_id is None or primary.payer_id is None:
+            continue
+        decision.responsibility = primary.payer_responsibility
+        decision.coverage = cache.coverages[primary.coverage_id]
+        decision.payer = cache.payers[primary.payer_id]
+        view.prior_payer = decision

@@ -1,0 +1,191 @@
+"""Corrections (replacement 7, void 8) and secondary claims (COB) end to end: the service, the API,
+the claim page's actions, and the 837P each produces, validated by pyx12."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+from openmso.core.errors import Conflict
+from openmso.core.tenancy import SYSTEM, Role
+from openmso.network import schemas as network_schemas
+from openmso.network import service as network
+from openmso.network.models import Patient
+from openmso.rcm.claims import batches, scrubbing, service
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.schemas import Correction
+from openmso.rcm.claims.x837 import Envelope
+from openmso.rcm.remittance.ingest import ingest_file
+from openmso.x12 import iter_transactions, parse_837p
+from tests.factories import add_payer, add_user, build_world, signed_in
+from tests.rcm.conftest import AS_OF, world_clinic
+from tests.rcm.remits import PAID_ON, accepted_claims, paid, render, transaction
+from tests.x12.conftest import pyx12_errors
+
+ENVELOPE = Envelope("TEST MSO", "OPENMSO", "BILLING", "8005550100", "CLEARINGHOUSE", "CH")
+LINES = (("99213", "145.00"), ("85025", "30.00"))
+
+
+def _paid_claim(db, clinic, **payment) -> Claim:
+    """A claim the payer accepted and paid by an 835 posted through the remittance domain."""
+    [claim] = accepted_claims(db, clinic, 1, LINES)
+    ingest_file(db, SYSTEM, f"primary-{claim.id}.835", render(transaction(clinic.practice, [paid(claim, **payment)])))
+    db.expire_all()
+    assert db.get(Claim, claim.id).status == "paid"
+    return db.get(Claim, claim.id)
+
+
+def _sent(db, claim_id: int):
+    """Scrub the claim, build its 837P batch; returns the file's text and the claim read back from it."""
+    report = scrubbing.scrub_claims(db, SYSTEM, claim_ids=[claim_id], as_of=AS_OF)
+    assert report.ready == 1, report.by_rule
+    [batch] = batches.build_batches(db, SYSTEM, ENVELOPE, adapter="test", claim_ids=[claim_id])
+    [read] = [parse_837p(t) for t in iter_transactions(batch.content.encode("latin-1"))]
+    [claim] = read.claims
+    return batch.content, claim
+
+
+def _with_secondary_coverage(db, clinic):
+    second = add_payer(db, "SX001", "Second Mutual")
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    db.flush()
+    return second
+
+
+@pytest.mark.parametrize(("kind", "frequency"), [("replace", "7"), ("void", "8")])
+def test_a_correction_references_the_payer_claim_number_and_passes_pyx12(db, clinic, kind, frequency):
+    original = _paid_claim(db, clinic)
+    correction = service.correct(db, SYSTEM, original.id, Correction(kind=kind, reason="units were wrong"))
+    assert (correction.frequency_code, correction.original_claim_id) == (frequency, original.id)
+    assert correction.payer_claim_number == original.payer_claim_number and correction.status == "draft"
+    text, sent = _sent(db, correction.id)
+    assert pyx12_errors(text) == []
+    assert (sent.frequency_code, sent.payer_claim_control_number) == (frequency, original.payer_claim_number)
+    assert f"*11:B:{frequency}*" in text and f"REF*F8*{original.payer_claim_number}~" in text
+
+
+def test_an_accepted_correction_closes_the_claim_it_supersedes(db, clinic):
+    original = _paid_claim(db, clinic)
+    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="modifier added"))
+    service.supersede_on_acceptance(db, SYSTEM, replacement)
+    db.refresh(original)
+    assert original.status == "closed"
+
+
+def test_only_a_claim_the_payer_accepted_can_be_replaced_or_voided(db, clinic):
+    [claim] = accepted_claims(db, clinic, 1)
+    claim.status = "draft"
+    with pytest.raises(Conflict, match="only a claim the payer accepted"):
+        service.correct(db, SYSTEM, claim.id, Correction(kind="void", reason="billed in error"))
+    claim.status, claim.payer_claim_number = "payer_accepted", None
+    with pytest.raises(Conflict, match="payer's claim number is not known"):
+        service.correct(db, SYSTEM, claim.id, Correction(kind="void", reason="billed in error"))
+
+
+def test_a_secondary_claim_carries_the_primarys_posted_adjudication_and_passes_pyx12(db, clinic):
+    second = _with_secondary_coverage(db, clinic)
+    primary = _paid_claim(db, clinic)
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    # paid(): each line allowed at 60% (CO-45 the rest), PR-2 20.00 on the first line
+    assert (secondary.payer_id, secondary.payer_responsibility, secondary.primary_claim_id) == (
+        second.id, "S", primary.id)
+    assert (secondary.primary_paid, secondary.primary_patient_responsibility, secondary.primary_paid_on) == (
+        D("85.00"), D("20.00"), PAID_ON)
+    text, sent = _sent(db, secondary.id)
+    assert pyx12_errors(text) == []
+    assert (sent.subscriber.payer_responsibility, sent.payer.payer_id, sent.subscriber.member_id) == (
+        "S", "SX001", "SEC123")
+    [other] = sent.other_payers
+    primary_member = db.get(Patient, clinic.patients[0].id).coverages[0].member_id
+    assert (other.payer_responsibility, other.payer.payer_id, other.subscriber_member_id) == (
+        "P", "60054", primary_member)
+    assert (other.paid, other.remaining_patient_liability, other.payer_claim_number) == (
+        D("85.00"), D("20.00"), primary.payer_claim_number)
+    first, second_line = sent.lines
+    [adjudicated] = first.adjudications
+    assert (adjudicated.payer_id, adjudicated.paid, adjudicated.procedure.code, adjudicated.adjudicated_on) == (
+        "60054", D("67.00"), "99213", PAID_ON)
+    assert sorted((a.group_code, a.reason_code, a.amount) for a in adjudicated.adjustments) == [
+        ("CO", "45", D("58.00")), ("PR", "2", D("20.00"))]
+    assert [(a.paid, [(c.group_code, c.reason_code, c.amount) for c in a.adjustments])
+            for a in second_line.adjudications] == [(D("18.00"), [("CO", "45", D("12.00"))])]
+    assert "SBR*S*18" in text and "SBR*P*18" in text and "AMT*D*85.00" in text and "SVD*60054*67.00*HC:99213" in text
+
+
+def test_a_reversed_and_reposted_primary_payment_is_passed_on_as_it_stands(db, clinic):
+    _with_secondary_coverage(db, clinic)
+    primary = _paid_claim(db, clinic)
+    reversal = paid(primary, status="22", sign=-1)
+    repost = paid(primary, share=D("0.80"))
+    ingest_file(db, SYSTEM, "again.835", render(transaction(clinic.practice, [reversal, repost], trace="EFT0002")))
+    db.expire_all()
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    assert secondary.primary_paid == D("120.00")  # 116.00 - 20.00 + 24.00: the 80% payment alone
+    text, sent = _sent(db, secondary.id)
+    assert pyx12_errors(text) == []
+    assert sent.other_payers[0].paid == D("120.00")
+    assert sorted((a.group_code, a.reason_code, a.amount) for a in sent.lines[0].adjudications[0].adjustments) == [
+        ("CO", "45", D("29.00")), ("PR", "2", D("20.00"))]
+
+
+def test_the_next_payer_is_billed_once_and_only_after_the_primary_paid(db, clinic):
+    _with_secondary_coverage(db, clinic)
+    [unpaid] = accepted_claims(db, clinic, 1)
+    with pytest.raises(Conflict, match="after the primary pays"):
+        service.bill_secondary(db, SYSTEM, unpaid.id)
+    unpaid.status = "paid"  # paid on paper: nothing posted, so nothing to pass on
+    with pytest.raises(Conflict, match="no remittance has been posted"):
+        service.bill_secondary(db, SYSTEM, unpaid.id)
+    primary = _paid_claim(db, clinic)
+    service.bill_secondary(db, SYSTEM, primary.id)
+    with pytest.raises(Conflict, match="already been billed"):
+        service.bill_secondary(db, SYSTEM, primary.id)
+
+
+def test_a_patient_without_further_coverage_has_no_secondary_to_bill(db, clinic):
+    primary = _paid_claim(db, clinic)
+    with pytest.raises(Conflict, match="no further coverage"):
+        service.bill_secondary(db, SYSTEM, primary.id)
+
+
+def test_corrections_and_secondary_over_the_api(client, db, settings):
+    world = build_world(db)
+    clinic = world_clinic(db, world)
+    original = _paid_claim(db, clinic)
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    made = browser.post(f"/api/v1/claims/{original.id}/corrections", json={"kind": "void", "reason": "duplicate"})
+    assert made.status_code == 201, made.text
+    assert (made.json()["frequency_code"], made.json()["status"]) == ("8", "draft")
+    bad = browser.post(f"/api/v1/claims/{original.id}/corrections", json={"kind": "undo", "reason": "x"})
+    assert bad.status_code == 422
+    refused = browser.post(f"/api/v1/claims/{original.id}/secondary")
+    assert refused.status_code == 409 and "no further coverage" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.MSO_ADMIN, 303), (Role.PRACTICE_ADMIN, 303),
+                                              (Role.AUDITOR, 403), ("other practice", 404)])
+def test_the_claim_page_offers_a_correction_to_those_who_may_make_one(client, db, settings, role, status):
+    world = build_world(db)
+    clinic = world_clinic(db, world)
+    original = _paid_claim(db, clinic)
+    if role == "other practice":
+        user = add_user(db, Role.PRACTICE_ADMIN, world.practices[1])
+    else:
+        user = add_user(db, role, clinic.practice if role == Role.PRACTICE_ADMIN else None)
+    browser = signed_in(client, db, settings, user)
+    if status == 303:
+        page = browser.get(f"/claims/{original.id}")
+        assert 'id="correction-form"' in page.text and f"payer claim {original.payer_claim_number}" in page.text
+    response = browser.post(f"/claims/{original.id}/corrections", data={"kind": "replace", "reason": "wrong code"},
+                            follow_redirects=False)
+    assert response.status_code == status, response.text
+    if status == 303:
+        replacement = db.scalars(select(Claim).where(Claim.original_claim_id == original.id)).one()
+        assert response.headers["location"] == f"/claims/{replacement.id}" and replacement.frequency_code == "7"
+        assert "replacement" in browser.get(response.headers["location"]).text
+    else:
+        assert db.scalars(select(Claim).where(Claim.original_claim_id == original.id)).first() is None
