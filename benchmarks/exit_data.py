@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, text
 
-from openmso.core import migrate
+from benchmarks.bench_claims import _fresh  # a migrated, empty database (PostgreSQL schema recreated)
 from openmso.core.db import make_engine
 from openmso.network.models import Coverage, Location, Mso, Patient, Payer, Practice, PracticePayer, Provider
 from openmso.rcm.claims.models import Claim, ClaimLine
@@ -26,14 +26,6 @@ FIRST_DAY = date(2026, 1, 2)
 PRACTICES = ((1, "Bulk Family Medicine, PLLC", "1234567893", "741111111"),
              (2, "Qzneighbour Pediatrics, PA", "1245319599", "742222222"))
 FEES = (Decimal("145.00"), Decimal("98.50"), Decimal("210.00"), Decimal("62.25"))
-
-
-def _fresh(url: str) -> None:
-    if url.startswith("postgresql"):
-        with make_engine(url).begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    migrate.upgrade(url)
 
 
 def _chunks(rows: Iterator[dict]) -> Iterator[list[dict]]:

@@ -48,28 +48,20 @@ def source_notes(model: type) -> dict[str, str]:
     return {match[1]: match[2] for line in lines if (match := _FIELD_COMMENT.match(line))}
 
 
+# Most specific first: the platform's own types, then the engine types they are stored as.
+TYPE_WORDS = ((Money, "decimal: US dollars with 2 places"), (Percent, "decimal: percentage with 2 places"),
+              (UTCDateTime, "timestamp: ISO 8601, UTC"), (Boolean, "boolean: true or false"),
+              (Date, "date: ISO 8601 (YYYY-MM-DD)"), (Integer, "integer"), (JSON, "JSON document"), (Text, "text"))
+
+
 def type_in_words(column) -> str:
     kind = column.type
-    if isinstance(kind, Money):
-        return "decimal: US dollars with 2 places"
-    if isinstance(kind, Percent):
-        return "decimal: percentage with 2 places"
-    if isinstance(kind, UTCDateTime):
-        return "timestamp: ISO 8601, UTC"
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl
-    if isinstance(kind, Boolean):
-        return "boolean: true or false"
-    if isinstance(kind, Date):
-        return "date: ISO 8601 (YYYY-MM-DD)"
-    if isinstance(kind, Integer):
-        return "integer"
-    if isinstance(kind, JSON):
-        return "JSON document"
-    if isinstance(kind, Text):
-        return "text"
-    if isinstance(kind, String):
-        return f"text (up to {kind.length} characters)" if kind.length else "text"
+    for candidate in (kind, kind.impl if isinstance(kind, TypeDecorator) else None):
+        for python_type, words in TYPE_WORDS:
+            if isinstance(candidate, python_type):
+                return words
+        if isinstance(candidate, String):
+            return f"text (up to {candidate.length} characters)" if candidate.length else "text"
     return str(kind).lower()
 
 
