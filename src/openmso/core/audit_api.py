@@ -43,6 +43,7 @@ class AuditEntryOut(BaseModel):
     patient_id: int | None
     outcome: str
     reason: str | None
+    basis: str | None = None  # the agreement clause that allowed an MSO user's access
     entry_hash: str
 
 
