@@ -72,14 +72,15 @@ CRASHING_INGEST = textwrap.dedent("""
     from openmso.core.db import make_engine, make_session_factory
     from openmso.core.tenancy import SYSTEM
     from openmso.rcm.remittance import ingest, posting
-    original = posting.post_transaction
+    original = posting.TransactionPosting.post
     calls = []
     def crash_on_second(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == 2:  # the first payment's second piece: its first piece is written, not committed
             os.kill(os.getpid(), signal.SIGKILL)
         return original(*args, **kwargs)
-    ingest.post_transaction = crash_on_second
+    posting.TransactionPosting.post = crash_on_second
+    ingest.CLAIMS_PER_PIECE = 1
     factory = make_session_factory(make_engine(sys.argv[1]))
     ingest.ingest_paths(factory, SYSTEM, [__import__("pathlib").Path(sys.argv[2])])
 """)
@@ -91,9 +92,10 @@ def test_a_process_killed_mid_file_leaves_no_partial_posting(tmp_path):
     factory = make_session_factory(make_engine(url))
     with unit_of_work(factory) as db:
         clinic = make_clinic(db, "Qzcrash")
-        claims = accepted_claims(db, clinic, 2)
-        content = render(transaction(clinic.practice, [paid(claims[0])], trace="T1", control="0001"),
-                         transaction(clinic.practice, [paid(claims[1])], trace="T2", control="0002"))
+        claims = accepted_claims(db, clinic, 3)
+        content = render(transaction(clinic.practice, [paid(claims[0]), paid(claims[1])], trace="T1",
+                                     control="0001"),
+                         transaction(clinic.practice, [paid(claims[2])], trace="T2", control="0002"))
     path = tmp_path / "era.835"
     path.write_bytes(content)
     result = subprocess.run([sys.executable, "-c", CRASHING_INGEST, url, str(path)], capture_output=True,
@@ -105,4 +107,4 @@ def test_a_process_killed_mid_file_leaves_no_partial_posting(tmp_path):
         assert set(db.scalars(select(Claim.status))) == {"payer_accepted"}
 
     (report,) = ingest_paths(factory, SYSTEM, [path])
-    assert (report.posted, report.claims) == (2, 2)
+    assert (report.posted, report.claims) == (2, 3)

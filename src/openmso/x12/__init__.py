@@ -4,6 +4,7 @@ The claims and remittance domains call:
 
 - reading: `iter_transactions(source)` (streaming) or `read_interchanges(source)`;
   then `parse_835`, `parse_837p`, `parse_999`, `parse_277ca` on each `Transaction`;
+  a large 835 in bounded memory: `iter_transaction_parts(source, n)` and `stream_835(parts)`;
 - balancing: `check_balance(remittance)` → list of `BalanceFinding`;
 - writing: `write_837p(out, transactions, interchange, group)` / `render_837p(...)`,
   `write_835(...)`, or `InterchangeWriter` for any transaction set;
@@ -33,6 +34,7 @@ from openmso.x12.envelope import (
     Interchange,
     InterchangeHeader,
     Transaction,
+    iter_transaction_parts,
     iter_transactions,
     read_interchanges,
 )
@@ -52,7 +54,7 @@ from openmso.x12.remit835 import (
     ServicePayment,
     Trace,
 )
-from openmso.x12.remit835_reader import parse_835
+from openmso.x12.remit835_reader import parse_835, stream_835
 from openmso.x12.remit835_writer import remittance_segments, write_835
 from openmso.x12.status277ca import ClaimAcknowledgment, ClaimStatus, Status, parse_277ca
 from openmso.x12.tokenizer import Delimiters, SegmentReader, iter_segments
@@ -65,7 +67,8 @@ __all__ = [
     "Patient", "Payer", "Payment", "Procedure", "ProfessionalClaim", "ProfessionalClaimTransaction",
     "Provider", "ProviderAdjustment", "Receiver", "Reference", "Remittance", "SegmentReader",
     "ServiceLine", "ServicePayment", "Status", "Submitter", "Subscriber", "Trace", "Transaction",
-    "TransactionAcknowledgment", "X12Error", "check_balance", "iter_segments", "iter_transactions",
+    "TransactionAcknowledgment", "X12Error", "check_balance", "iter_segments", "iter_transaction_parts",
+    "iter_transactions",
     "parse_277ca", "parse_835", "parse_837p", "parse_999", "professional_claim_segments",
-    "read_interchanges", "remittance_segments", "render_837p", "write_835", "write_837p",
+    "read_interchanges", "remittance_segments", "render_837p", "stream_835", "write_835", "write_837p",
 ]

@@ -67,11 +67,11 @@ class Transaction:
     """
 
     __slots__ = ("set_id", "control_number", "implementation", "raw_segments", "first_segment_number",
-                 "delimiters", "interchange", "group", "_spans", "_segments", "_offsets")
+                 "delimiters", "interchange", "group", "part", "last", "_spans", "_segments", "_offsets")
 
     def __init__(self, set_id: str, control_number: str, implementation: str, raw_segments: list[str],
                  spans: list[tuple[Batch, int, int]], first_segment_number: int, delimiters: Delimiters,
-                 interchange: InterchangeHeader, group: GroupHeader) -> None:
+                 interchange: InterchangeHeader, group: GroupHeader, part: int = 0, last: bool = True) -> None:
         self.set_id = set_id
         self.control_number = control_number
         self.implementation = implementation  # ST03, or GS08 when ST03 is absent
@@ -80,6 +80,10 @@ class Transaction:
         self.delimiters = delimiters
         self.interchange = interchange
         self.group = group
+        # A transaction set read in parts (`EnvelopeReader(max_part_segments=...)`): the part's number
+        # (0 holds the ST) and whether it is the last (holds the SE). A whole set is part 0 and last.
+        self.part = part
+        self.last = last
         self._spans = spans  # (batch, start, stop): where the segments lie in the tokenizer's batches
         self._segments: list[list[str]] | None = None
         self._offsets: list[int] | None = None
@@ -152,8 +156,13 @@ class EnvelopeReader:
     (a segment outside any transaction set, a missing trailer at the end of input) always raise.
     """
 
-    def __init__(self, source: Source, *, strict: bool = True, keep_structure: bool = False, **options):
+    def __init__(self, source: Source, *, strict: bool = True, keep_structure: bool = False,
+                 max_part_segments: int | None = None, **options):
         self._segments = SegmentReader(source, **options)
+        # With a limit, a transaction set longer than it is yielded in parts of about that many
+        # segments (each a `Transaction` with `part` and `last`), so memory stays bounded by the limit
+        # instead of growing with the set; SE01 and SE02 are checked when the last part is read.
+        self.max_part_segments = max_part_segments
         self.strict = strict
         self.errors: list[X12Error] = []
         self.keep_structure = keep_structure
@@ -174,6 +183,8 @@ class EnvelopeReader:
         st: list[str] = []
         st_number = 0
         st_location: tuple[Batch, int] | None = None
+        part_limit = self.max_part_segments
+        part = earlier = 0  # the open set's current part and the segments of its earlier parts
         isa_number = gs_number = 0
         current_interchange: Interchange | None = None
         current_group: FunctionalGroup | None = None
@@ -195,6 +206,12 @@ class EnvelopeReader:
                         )
                     texts.extend(batch_texts[position:control])
                     spans.append((batch, position, control))
+                    if part_limit is not None and len(texts) >= part_limit:
+                        yield Transaction(st[1], st[2], _implementation(st, group), texts, spans, st_number + earlier,
+                                          reader.delimiters, interchange, group, part, last=False)
+                        earlier += len(texts)
+                        part += 1
+                        texts, spans = [], []
                 if control == len(batch_texts):
                     break
                 position = control + 1
@@ -216,7 +233,8 @@ class EnvelopeReader:
                     texts.append(batch_texts[control])
                     spans.append((batch, control, position))
                     transaction = self._close_transaction(
-                        texts, spans, st, st_number, number, (batch, control), elements, interchange, group, reader
+                        texts, spans, st, st_number, number, (batch, control), elements, interchange, group, reader,
+                        earlier, part,
                     )
                     transaction_count += 1
                     texts = None
@@ -230,6 +248,7 @@ class EnvelopeReader:
                     _require(elements, 3, (batch, control), number, "ST01 and ST02")
                     texts = [batch_texts[control]]
                     spans = [(batch, control, position)]
+                    part = earlier = 0
                     st = elements
                     st_number, st_location = number, (batch, control)
                 elif segment_id == "GS":
@@ -327,13 +346,14 @@ class EnvelopeReader:
             )
 
     def _close_transaction(
-        self, texts, spans, st, st_number, number, location, se, interchange, group, reader
+        self, texts, spans, st, st_number, number, location, se, interchange, group, reader, earlier=0, part=0
     ) -> Transaction:
         _require(se, 3, location, number, "SE01 and SE02")
         batch, index = location
-        if not self._count_matches(se[1], len(texts)) or se[2] != st[2]:
+        counted = earlier + len(texts)
+        if not self._count_matches(se[1], counted) or se[2] != st[2]:
             offset = batch.offsets[index]
-            self._check_count(se, 1, len(texts), offset, number, "segments")
+            self._check_count(se, 1, counted, offset, number, "segments")
             if se[2] != st[2]:
                 self._problem(
                     X12Error(
@@ -345,13 +365,17 @@ class EnvelopeReader:
                         expected=st[2],
                     )
                 )
-        implementation = st[3] if len(st) > 3 and st[3] else group.version
-        return Transaction(st[1], st[2], implementation, texts, spans, st_number, reader.delimiters, interchange,
-                           group)
+        return Transaction(st[1], st[2], _implementation(st, group), texts, spans, st_number + earlier,
+                           reader.delimiters, interchange, group, part)
 
     @staticmethod
     def _count_matches(declared: str, actual: int) -> bool:
         return declared.isascii() and declared.isdigit() and int(declared) == actual
+
+
+def _implementation(st: list[str], group: GroupHeader) -> str:
+    """ST03, or GS08 when ST03 is absent."""
+    return st[3] if len(st) > 3 and st[3] else group.version
 
 
 def _require(elements: list[str], length: int, location: tuple[Batch, int], number: int, what: str) -> None:
@@ -453,6 +477,31 @@ def _group_header(elements: list[str], offset: int, number: int) -> GroupHeader:
 def iter_transactions(source: Source, *, strict: bool = True, **options) -> Iterator[Transaction]:
     """Stream every transaction set of every group of every interchange in `source`."""
     return iter(EnvelopeReader(source, strict=strict, **options))
+
+
+def iter_transaction_parts(source: Source, max_part_segments: int, **options) -> Iterator[Iterator[Transaction]]:
+    """Stream each transaction set as an iterator of its parts of about `max_part_segments` segments.
+
+    The parts of one set must be consumed before the next set's iterator is taken (like
+    `itertools.groupby`); what a consumer leaves unread is read (and checked) before the next set.
+    Envelope errors, SE01/SE02 included, are raised while the parts are read.
+    """
+    parts = iter(EnvelopeReader(source, strict=True, max_part_segments=max_part_segments, **options))
+
+    def rest_of(first: Transaction) -> Iterator[Transaction]:
+        part = first
+        yield part
+        while not part.last:
+            part = next(parts, None)
+            if part is None:  # the reader raises first when input ends inside a set; never reached
+                return
+            yield part
+
+    for first in parts:
+        group = rest_of(first)
+        yield group
+        for _ in group:
+            pass
 
 
 def read_interchanges(source: Source, *, strict: bool = True, **options) -> list[Interchange]:

@@ -8,6 +8,9 @@ composites): remittances repeat the same amounts, dates and codes on thousands o
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from openmso.x12.elements import (
     CONVERSION_ERRORS,
@@ -120,18 +123,45 @@ def parse_835(transaction: Transaction) -> Remittance:
     other threads are still correct; the first to finish turns collection back on for the rest.
     """
     if not gc.isenabled():
-        return _read_835(transaction)
+        return next(_read_835((transaction,), None))
     gc.disable()
     try:
-        return _read_835(transaction)
+        return next(_read_835((transaction,), None))
     finally:
         gc.enable()
 
 
-def _read_835(transaction: Transaction) -> Remittance:
+def stream_835(parts: Iterable[Transaction], claims_per_piece: int = 1000) -> Iterator[Remittance]:
+    """Read one 835 transaction set given in parts (`iter_transaction_parts`) as a stream of pieces.
+
+    Each piece is a `Remittance` with the header (BPR, TRN, payer, payee…) and the next claims, at
+    most `claims_per_piece` of them; the last piece also carries the PLB provider adjustments, so
+    memory stays bounded by a piece however many claims the payment has. Balancing the whole set
+    (BPR02 = Σ CLP04 − Σ PLB) is for the caller, once the last piece is read. The collector is
+    paused while each piece is read, as in `parse_835`, and running while the caller handles it.
+    """
+    reader = _read_835(parts, claims_per_piece)
+    while True:
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            piece = next(reader, None)
+        finally:
+            if paused:
+                gc.enable()
+        if piece is None:
+            return
+        yield piece
+
+
+def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Iterator[Remittance]:
+    """Pieces of one transaction set read part by part (one piece with every claim when no limit)."""
+    parts = iter(parts)
+    transaction = opening = next(parts)
     if transaction.set_id != "835":
         raise transaction.error(0, f"transaction set {transaction.set_id} is not an 835", element_position=1,
                                 expected="835")
+    limit = claims_per_piece or sys.maxsize
     texts = transaction.raw_segments
     separator = transaction.delimiters.element
     component = transaction.delimiters.component
@@ -172,174 +202,180 @@ def _read_835(transaction: Transaction) -> Remittance:
         # `tokenizer`). A plain `text.split` is cheaper than mapping a methodcaller over the texts.
         # ST and SE pass through the loop and match no branch: cheaper than slicing them off. The
         # position of a segment is looked up only when it is reported (`_position`).
-        for text in texts:
-            segment = text.split(separator)
-            segment_id = segment[0]
-            # Branches in order of how often the segment occurs in a remittance.
-            if segment_id == "CAS":
-                if len(segment) == 4:  # one reason and amount, no quantity: most CAS segments
-                    _, group, reason, amount = segment
+        for transaction in chain((opening,), parts):
+            texts = transaction.raw_segments
+            for text in texts:
+                segment = text.split(separator)
+                segment_id = segment[0]
+                # Branches in order of how often the segment occurs in a remittance.
+                if segment_id == "CAS":
+                    if len(segment) == 4:  # one reason and amount, no quantity: most CAS segments
+                        _, group, reason, amount = segment
+                        if group not in group_codes:
+                            raise _bad_group(transaction, _position(texts, text), group)
+                        if adjustments is None:
+                            raise _OutsideLoop
+                        if reason:
+                            adjustments.append(make(adjustment_type, (group, reason, decimals[amount], None)))
+                        continue
+                    group = segment[1]
                     if group not in group_codes:
                         raise _bad_group(transaction, _position(texts, text), group)
                     if adjustments is None:
                         raise _OutsideLoop
-                    if reason:
-                        adjustments.append(make(adjustment_type, (group, reason, decimals[amount], None)))
-                    continue
-                group = segment[1]
-                if group not in group_codes:
-                    raise _bad_group(transaction, _position(texts, text), group)
-                if adjustments is None:
-                    raise _OutsideLoop
-                size = len(segment)
-                for position in range(2, size, 3):
-                    reason = segment[position]
-                    if not reason:
-                        continue
-                    quantity = segment[position + 2] if position + 2 < size else ""
-                    adjustments.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
-                                                         decimals[quantity] if quantity else None)))
-            elif segment_id == "DTM":
-                value = dates[segment[2]]
-                if dates_into is not None:
-                    dates_into[segment[1]] = value
-                elif segment[1] == "405":
-                    production_date = value
-            elif segment_id == "REF":
-                if line is not None:
-                    if segment[1] == "6R":
-                        line.line_item_control_number = segment[2]
-                    else:
-                        line.references.append(make(reference_type, (segment[1], segment[2])))
-                elif claim is not None:
-                    claim.references.append(make(reference_type, (segment[1], segment[2])))
-                elif party is not None:
-                    party.references.append(make(reference_type, (segment[1], segment[2])))
-                else:
-                    header_refs.append(make(reference_type, (segment[1], segment[2])))
-            elif segment_id == "SVC":
-                size = len(segment)
-                # Every field passed explicitly: cheaper than the default factories on this hot path.
-                if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
-                    _, composite, charge, paid, revenue_code, units = segment
-                    line = new(ServicePayment)
-                    init_line(line, procedures[composite], decimals[charge], decimals[paid], revenue_code,
-                              decimals[units] if units else None, None, None, {}, [], None, [], {}, {}, [])
-                else:
-                    line = ServicePayment(
-                        procedures[segment[1]],
-                        decimals[segment[2]],
-                        decimals[segment[3]],
-                        segment[4] if size > 4 else "",
-                        decimals[segment[5]] if size > 5 and segment[5] else None,
-                        procedures[segment[6]] if size > 6 and segment[6] else None,
-                        decimals[segment[7]] if size > 7 and segment[7] else None,
-                        {}, [], None, [], {}, {}, [],
-                    )
-                service_lines.append(line)
-                adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
-                                                                 line.quantities)
-            elif segment_id == "AMT":
-                if amounts is None:
-                    raise _OutsideLoop
-                amounts[segment[1]] = decimals[segment[2]]
-            elif segment_id == "NM1":
-                if claim is None or line is not None:
-                    raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
-                                            expected="NM1 after CLP and before SVC")
-                if len(segment) == 10:
-                    _, entity_code, entity_type, last, first, middle, _, suffix, id_qualifier, identifier = segment
-                    claim.names[entity_code] = make(EntityName, (entity_code, entity_type, last, first, middle,
-                                                                 suffix, id_qualifier, identifier))
-                    continue
-                size = len(segment)
-                claim.names[segment[1]] = make(EntityName, (
-                    segment[1], segment[2],
-                    segment[3] if size > 3 else "", segment[4] if size > 4 else "",
-                    segment[5] if size > 5 else "", segment[7] if size > 7 else "",
-                    segment[8] if size > 8 else "", segment[9] if size > 9 else "",
-                ))
-            elif segment_id == "CLP":
-                size = len(segment)
-                status = segment[2]
-                if status not in CLAIM_STATUS_CODES:
-                    raise transaction.error(_position(texts, text), f"CLP02 {status!r} is not a claim status code",
-                                            element_position=2, expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
-                if size == 10:  # CLP01 to CLP09: the usual professional claim
-                    _, number, _, charge, paid, patient, filing, payer_number, facility, frequency = segment
-                else:
-                    number, charge, paid = segment[1], segment[3], segment[4]
-                    patient = segment[5] if size > 5 else ""
-                    filing = segment[6] if size > 6 else ""
-                    payer_number = segment[7] if size > 7 else ""
-                    facility = segment[8] if size > 8 else ""
-                    frequency = segment[9] if size > 9 else ""
-                claim = new(ClaimPayment)
-                init_claim(claim, number, status, decimals[charge], decimals[paid],
-                           decimals[patient] if patient else None, filing, payer_number, facility, frequency,
-                           header_number, [], {}, [], {}, {}, {}, [], [])
-                claims.append(claim)
-                adjustments, dates_into, amounts, quantities, service_lines = (
-                    claim.adjustments, claim.dates, claim.amounts, claim.quantities, claim.service_lines)
-                line = None
-                party = None
-            elif segment_id == "LQ":
-                line.remarks.append(make(reference_type, (segment[1], segment[2])))
-            elif segment_id == "LX":
-                header_number = int(segment[1])
-                claim = line = party = None
-                adjustments = dates_into = amounts = quantities = service_lines = None
-            elif segment_id == "QTY":
-                if quantities is None:
-                    raise _OutsideLoop
-                quantities[segment[1]] = decimals[segment[2]]
-            elif segment_id == "MOA":
-                claim.remarks.extend(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)
-            elif segment_id == "PLB":
-                provider_id = segment[1]
-                fiscal_date = dates[segment[2]]
-                size = len(segment)
-                for position in range(3, size, 2):
-                    if not segment[position]:
-                        continue
-                    reason, _, reference = segment[position].partition(component)
-                    plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
-                                                   decimals[segment[position + 1]]))
-                claim = line = party = None
-                adjustments = dates_into = amounts = quantities = service_lines = None
-            elif segment_id == "N1":
-                size = len(segment)
-                party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
-                              segment[4] if size > 4 else "")
-                if segment[1] == "PR":
-                    payer = party
-                elif segment[1] == "PE":
-                    payee = party
-            elif segment_id == "N3":
-                if party is not None:
-                    _address(party).lines = tuple(segment[1:3])
-            elif segment_id == "N4":
-                if party is not None:
-                    address = _address(party)
                     size = len(segment)
-                    address.city = segment[1]
-                    address.state = segment[2] if size > 2 else ""
-                    address.postal_code = segment[3] if size > 3 else ""
-                    address.country = segment[4] if size > 4 else ""
-            elif segment_id == "BPR":
-                payment = _payment(segment)
-            elif segment_id == "TRN":
-                size = len(segment)
-                trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
-                              segment[4] if size > 4 else "")
-            elif segment_id == "PER":
-                if party is not None:
-                    pairs = segment[3:9]
-                    party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
-                        (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
-            elif segment_id == "CUR":
-                currency = segment[2] if len(segment) > 2 else ""
-            # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing modelled here.
+                    for position in range(2, size, 3):
+                        reason = segment[position]
+                        if not reason:
+                            continue
+                        quantity = segment[position + 2] if position + 2 < size else ""
+                        adjustments.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
+                                                             decimals[quantity] if quantity else None)))
+                elif segment_id == "DTM":
+                    value = dates[segment[2]]
+                    if dates_into is not None:
+                        dates_into[segment[1]] = value
+                    elif segment[1] == "405":
+                        production_date = value
+                elif segment_id == "REF":
+                    if line is not None:
+                        if segment[1] == "6R":
+                            line.line_item_control_number = segment[2]
+                        else:
+                            line.references.append(make(reference_type, (segment[1], segment[2])))
+                    elif claim is not None:
+                        claim.references.append(make(reference_type, (segment[1], segment[2])))
+                    elif party is not None:
+                        party.references.append(make(reference_type, (segment[1], segment[2])))
+                    else:
+                        header_refs.append(make(reference_type, (segment[1], segment[2])))
+                elif segment_id == "SVC":
+                    size = len(segment)
+                    # Every field passed explicitly: cheaper than the default factories on this hot path.
+                    if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
+                        _, composite, charge, paid, revenue_code, units = segment
+                        line = new(ServicePayment)
+                        init_line(line, procedures[composite], decimals[charge], decimals[paid], revenue_code,
+                                  decimals[units] if units else None, None, None, {}, [], None, [], {}, {}, [])
+                    else:
+                        line = ServicePayment(
+                            procedures[segment[1]],
+                            decimals[segment[2]],
+                            decimals[segment[3]],
+                            segment[4] if size > 4 else "",
+                            decimals[segment[5]] if size > 5 and segment[5] else None,
+                            procedures[segment[6]] if size > 6 and segment[6] else None,
+                            decimals[segment[7]] if size > 7 and segment[7] else None,
+                            {}, [], None, [], {}, {}, [],
+                        )
+                    service_lines.append(line)
+                    adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
+                                                                     line.quantities)
+                elif segment_id == "AMT":
+                    if amounts is None:
+                        raise _OutsideLoop
+                    amounts[segment[1]] = decimals[segment[2]]
+                elif segment_id == "NM1":
+                    if claim is None or line is not None:
+                        raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
+                                                expected="NM1 after CLP and before SVC")
+                    if len(segment) == 10:
+                        _, entity_code, entity_type, last, first, middle, _, suffix, id_qualifier, identifier = segment
+                        claim.names[entity_code] = make(EntityName, (entity_code, entity_type, last, first, middle,
+                                                                     suffix, id_qualifier, identifier))
+                        continue
+                    size = len(segment)
+                    claim.names[segment[1]] = make(EntityName, (
+                        segment[1], segment[2],
+                        segment[3] if size > 3 else "", segment[4] if size > 4 else "",
+                        segment[5] if size > 5 else "", segment[7] if size > 7 else "",
+                        segment[8] if size > 8 else "", segment[9] if size > 9 else "",
+                    ))
+                elif segment_id == "CLP":
+                    size = len(segment)
+                    status = segment[2]
+                    if status not in CLAIM_STATUS_CODES:
+                        raise transaction.error(_position(texts, text), f"CLP02 {status!r} is not a claim status code",
+                                                element_position=2, expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
+                    if size == 10:  # CLP01 to CLP09: the usual professional claim
+                        _, number, _, charge, paid, patient, filing, payer_number, facility, frequency = segment
+                    else:
+                        number, charge, paid = segment[1], segment[3], segment[4]
+                        patient = segment[5] if size > 5 else ""
+                        filing = segment[6] if size > 6 else ""
+                        payer_number = segment[7] if size > 7 else ""
+                        facility = segment[8] if size > 8 else ""
+                        frequency = segment[9] if size > 9 else ""
+                    if len(claims) >= limit:
+                        yield _piece(opening, payment, trace, payer, payee, currency, header_refs, production_date,
+                                     claims, [])
+                        claims = []
+                    claim = new(ClaimPayment)
+                    init_claim(claim, number, status, decimals[charge], decimals[paid],
+                               decimals[patient] if patient else None, filing, payer_number, facility, frequency,
+                               header_number, [], {}, [], {}, {}, {}, [], [])
+                    claims.append(claim)
+                    adjustments, dates_into, amounts, quantities, service_lines = (
+                        claim.adjustments, claim.dates, claim.amounts, claim.quantities, claim.service_lines)
+                    line = None
+                    party = None
+                elif segment_id == "LQ":
+                    line.remarks.append(make(reference_type, (segment[1], segment[2])))
+                elif segment_id == "LX":
+                    header_number = int(segment[1])
+                    claim = line = party = None
+                    adjustments = dates_into = amounts = quantities = service_lines = None
+                elif segment_id == "QTY":
+                    if quantities is None:
+                        raise _OutsideLoop
+                    quantities[segment[1]] = decimals[segment[2]]
+                elif segment_id == "MOA":
+                    claim.remarks.extend(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)
+                elif segment_id == "PLB":
+                    provider_id = segment[1]
+                    fiscal_date = dates[segment[2]]
+                    size = len(segment)
+                    for position in range(3, size, 2):
+                        if not segment[position]:
+                            continue
+                        reason, _, reference = segment[position].partition(component)
+                        plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
+                                                       decimals[segment[position + 1]]))
+                    claim = line = party = None
+                    adjustments = dates_into = amounts = quantities = service_lines = None
+                elif segment_id == "N1":
+                    size = len(segment)
+                    party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
+                                  segment[4] if size > 4 else "")
+                    if segment[1] == "PR":
+                        payer = party
+                    elif segment[1] == "PE":
+                        payee = party
+                elif segment_id == "N3":
+                    if party is not None:
+                        _address(party).lines = tuple(segment[1:3])
+                elif segment_id == "N4":
+                    if party is not None:
+                        address = _address(party)
+                        size = len(segment)
+                        address.city = segment[1]
+                        address.state = segment[2] if size > 2 else ""
+                        address.postal_code = segment[3] if size > 3 else ""
+                        address.country = segment[4] if size > 4 else ""
+                elif segment_id == "BPR":
+                    payment = _payment(segment)
+                elif segment_id == "TRN":
+                    size = len(segment)
+                    trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
+                                  segment[4] if size > 4 else "")
+                elif segment_id == "PER":
+                    if party is not None:
+                        pairs = segment[3:9]
+                        party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
+                            (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
+                elif segment_id == "CUR":
+                    currency = segment[2] if len(segment) > 2 else ""
+                # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing modelled here.
     except X12Error:
         raise
     except _CompositeError as error:
@@ -354,20 +390,25 @@ def _read_835(transaction: Transaction) -> Remittance:
                                 expected="CLP before claim segments, SVC before line segments") from None
     except CONVERSION_ERRORS as error:
         raise locate_failure(transaction, _position(texts, text), _RULES, _REQUIRED, error) from None
+    yield _piece(opening, payment, trace, payer, payee, currency, header_refs, production_date, claims, plbs)
+
+
+def _piece(first: Transaction, payment, trace, payer, payee, currency, header_refs, production_date, claims,
+           plbs) -> Remittance:
+    """The remittance header read so far with these claims; the header must be complete by now."""
     if payment is None:
-        raise transaction.error(0, "835 has no BPR segment", expected="BPR after ST")
+        raise first.error(0, "835 has no BPR segment", expected="BPR after ST")
     if trace is None:
-        raise transaction.error(0, "835 has no TRN segment", expected="TRN after BPR")
+        raise first.error(0, "835 has no TRN segment", expected="TRN after BPR")
     if payer is None or payee is None:
-        raise transaction.error(0, "835 lacks the payer (N1*PR) or payee (N1*PE) loop",
-                                expected="loops 1000A and 1000B")
+        raise first.error(0, "835 lacks the payer (N1*PR) or payee (N1*PE) loop", expected="loops 1000A and 1000B")
     return Remittance(
-        control_number=transaction.control_number,
+        control_number=first.control_number,
         payment=payment,
         trace=trace,
         payer=payer,
         payee=payee,
-        implementation=transaction.implementation,
+        implementation=first.implementation,
         currency=currency,
         references=header_refs,
         production_date=production_date,

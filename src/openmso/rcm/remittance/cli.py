@@ -46,7 +46,7 @@ def ingest(paths: list[Path] = typer.Argument(..., exists=True, help="835 files,
             bar.update(task, description=f"Posting {path.name}")
             try:
                 with unit_of_work(factory) as db:
-                    report = ingest_file(db, cli_actor(), path.name, path.read_bytes(),
+                    report = ingest_file(db, cli_actor(), path.name, path,
                                          progress=lambda n: bar.update(task, lines=bar.tasks[0].fields["lines"] + n))
                     status = "already received" if report.duplicate else report.file.status
             except OpenMSOError as error:

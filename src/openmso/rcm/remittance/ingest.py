@@ -2,10 +2,15 @@
 
 - The file is identified by its SHA-256: the same bytes again post nothing. A payment inside a
   different file is identified by its trace (TRN03:TRN02): posted once.
+- The input is copied to a temporary file in 1 MiB chunks while it is hashed, and read back
+  from there: streamed into the stored copy, then parsed incrementally. A transaction set is
+  read in parts (`x12.iter_transaction_parts`) and posted in pieces of claims
+  (`posting.TransactionPosting`), so memory is bounded by a piece, whatever the file's size.
 - Each transaction set is posted inside a savepoint: one that cannot be read (a located
-  `X12Error`) or does not balance is quarantined whole and the others post.
-- A broken envelope (the file cannot be read to its end) quarantines the whole file: everything
-  posted from it so far is rolled back with the file's savepoint.
+  `X12Error`) or does not balance is rolled back and quarantined whole, and the others post.
+- A broken envelope (the file cannot be read to its end, or SE/GE/IEA counts are wrong)
+  quarantines the whole file: everything posted from it so far is rolled back with the file's
+  savepoint.
 - The caller commits once per file (`unit_of_work`), so a process killed in the middle of a file
   leaves nothing of it behind; ingesting the file again posts it.
 """
@@ -13,11 +18,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmso.core import audit
@@ -27,8 +35,13 @@ from openmso.core.types import utcnow
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
 from openmso.rcm.remittance import deposits
 from openmso.rcm.remittance.models import Remittance, RemittanceException, RemittanceFile
-from openmso.rcm.remittance.posting import Context, post_provider_adjustments, post_transaction
-from openmso.x12 import X12Error, iter_transactions, parse_835
+from openmso.rcm.remittance.posting import Context, TransactionPosting
+from openmso.x12 import Transaction, X12Error, iter_transaction_parts, stream_835
+
+CHUNK_BYTES = 1 << 20
+PART_SEGMENTS = 20_000  # segments per part of a transaction set (about 1,500 claims)
+CLAIMS_PER_PIECE = 2_000  # claims posted together: one lookup query and one bulk write per table
+STORED_CHARS = 1 << 22  # characters appended to the stored copy per UPDATE
 
 
 @dataclass
@@ -43,28 +56,36 @@ class IngestReport:
     exceptions: int = 0
 
 
-def ingest_file(db: Session, actor: Actor, name: str, content: bytes,
+Source = bytes | BinaryIO | Path
+
+
+def ingest_file(db: Session, actor: Actor, name: str, content: Source,
                 progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Keep one 835 file and post what it pays; the report says what was posted and what was not."""
+    """Keep one 835 file (bytes, a binary stream or a path) and post what it pays; the report says
+    what was posted and what was not."""
     ensure_role(actor, MSO_ROLES, "post remittances")
-    digest = hashlib.sha256(content).hexdigest()
-    existing = db.scalar(select(RemittanceFile).where(RemittanceFile.sha256 == digest))
-    if existing is not None:
-        return IngestReport(existing, duplicate=True)
-    record = RemittanceFile(name=name[:200], sha256=digest, content=content.decode("latin-1"), status="posted",
-                            received_by=actor.username)
-    db.add(record)
-    db.flush()
-    report = IngestReport(record)
-    try:
-        with db.begin_nested():
-            _post_all(db, actor, record, content, report, progress)
-    except X12Error as error:
-        record.status, record.error = "quarantined", f"the file cannot be read: {error}"
-        report.transactions = report.posted = report.claims = report.lines = 0
-        db.add(RemittanceException(file_id=record.id, kind="malformed_file", location=error.location[:200],
-                                   message=record.error))
-        report.exceptions, report.quarantined = 1, 1
+    with tempfile.TemporaryFile() as spool:
+        digest = _spool(content, spool)
+        existing = db.scalar(select(RemittanceFile).where(RemittanceFile.sha256 == digest))
+        if existing is not None:
+            return IngestReport(existing, duplicate=True)
+        record = RemittanceFile(name=name[:200], sha256=digest, content="", status="posted",
+                                received_by=actor.username)
+        db.add(record)
+        db.flush()
+        _store(db, record, spool)
+        report = IngestReport(record)
+        try:
+            with db.begin_nested():
+                spool.seek(0)
+                _post_all(db, actor, record, spool, report, progress)
+        except _BrokenEnvelope as broken:
+            error = broken.error
+            record.status, record.error = "quarantined", f"the file cannot be read: {error}"
+            report.transactions = report.posted = report.claims = report.lines = 0
+            db.add(RemittanceException(file_id=record.id, kind="malformed_file", location=error.location[:200],
+                                       message=record.error))
+            report.exceptions, report.quarantined = 1, 1
     practices = set(db.scalars(select(Remittance.practice_id).where(Remittance.file_id == record.id)))
     record.practice_id = next(iter(practices)) if len(practices) == 1 else None
     record.transactions = report.transactions
@@ -79,29 +100,95 @@ def ingest_file(db: Session, actor: Actor, name: str, content: bytes,
     return report
 
 
-def _post_all(db, actor, record, content, report, progress) -> None:
+def _spool(content: Source, spool: BinaryIO) -> str:
+    """Copy the input to `spool` chunk by chunk and return its SHA-256."""
+    digest = hashlib.sha256()
+    if isinstance(content, bytes | bytearray | memoryview):
+        digest.update(content)
+        spool.write(content)
+        return digest.hexdigest()
+    stream = content.open("rb") if isinstance(content, Path) else content
+    try:
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+            spool.write(chunk)
+    finally:
+        if stream is not content:
+            stream.close()
+    return digest.hexdigest()
+
+
+def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
+    """The stored copy (latin-1 text, byte for byte), appended in slices so the whole file is never
+    one string here; the loaded attribute is expired so the session does not keep it either."""
+    spool.seek(0)
+    column = RemittanceFile.content
+    while chunk := spool.read(STORED_CHARS):
+        db.execute(update(RemittanceFile).where(RemittanceFile.id == record.id)
+                   .values(content=column + chunk.decode("latin-1")))
+    db.expire(record, ["content"])
+
+
+class _Unbalanced(Exception):
+    """The payment read to its end does not balance: its savepoint is rolled back."""
+
+
+class _BrokenEnvelope(Exception):
+    """The file's envelope cannot be read: the whole file is quarantined."""
+
+    def __init__(self, error: X12Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _guarded(parts: Iterator[Transaction]) -> Iterator[Transaction]:
+    """The parts of one transaction set, with envelope errors told apart from the set's own."""
+    try:
+        yield from parts
+    except X12Error as error:
+        raise _BrokenEnvelope(error) from None
+
+
+def _transactions(spool: BinaryIO) -> Iterator[Iterator[Transaction]]:
+    sets = iter_transaction_parts(spool, PART_SEGMENTS)
+    while True:
+        try:
+            parts = next(sets)
+        except StopIteration:
+            return
+        except X12Error as error:
+            raise _BrokenEnvelope(error) from None
+        yield _guarded(parts)
+
+
+def _post_all(db, actor, record, spool, report, progress) -> None:
     context = Context()
-    for transaction in iter_transactions(content):
+    for parts in _transactions(spool):
+        first = next(parts)
         report.transactions += 1
-        remittance_row = Remittance(file_id=record.id, control_number=transaction.control_number[:9],
+        remittance_row = Remittance(file_id=record.id, control_number=first.control_number[:9],
                                     payment_amount=0, status="quarantined")
         db.add(remittance_row)
         db.flush()
+        posting = TransactionPosting(db, actor, record.id, context, remittance_row)
+        lines = 0
         try:
-            parsed = parse_835(transaction)
+            with db.begin_nested():
+                for piece in stream_835(chain((first,), parts), CLAIMS_PER_PIECE):
+                    if posting.head is None:
+                        _describe(remittance_row, piece)
+                    posting.post(piece)
+                    lines += piece.service_line_count
+                if not posting.finish():
+                    raise _Unbalanced
         except X12Error as error:
-            remittance_row.error = f"cannot be read: {error}"
-            db.add(RemittanceException(file_id=record.id, remittance_id=remittance_row.id, kind="malformed",
-                                       location=error.location[:200], message=remittance_row.error))
-            remittance_row.exceptions = 1
-            report.quarantined += 1
-            report.exceptions += 1
+            for _ in parts:  # the rest of the set is read (and its envelope checked) before the next
+                pass
+            _quarantine_unreadable(db, record, remittance_row, error, report)
             continue
-        _describe(remittance_row, parsed)
-        with db.begin_nested():
-            post_transaction(db, actor, record.id, parsed, context, remittance_row)
-            post_provider_adjustments(db, remittance_row, parsed)
-            db.flush()
+        except _Unbalanced:  # the savepoint is rolled back: nothing of the payment stays posted
+            _describe(remittance_row, posting.head)
+            posting.quarantine()
         report.exceptions += remittance_row.exceptions
         if remittance_row.status == "posted":
             report.posted += 1
@@ -110,7 +197,18 @@ def _post_all(db, actor, record, content, report, progress) -> None:
         elif remittance_row.status == "quarantined":
             report.quarantined += 1
         if progress:
-            progress(parsed.service_line_count)
+            progress(lines)
+
+
+def _quarantine_unreadable(db, record, remittance_row, error: X12Error, report: IngestReport) -> None:
+    remittance_row.status, remittance_row.error = "quarantined", f"cannot be read: {error}"
+    remittance_row.practice_id = None
+    remittance_row.claims_posted = remittance_row.lines_posted = 0
+    db.add(RemittanceException(file_id=record.id, remittance_id=remittance_row.id, kind="malformed",
+                               location=error.location[:200], message=remittance_row.error))
+    remittance_row.exceptions = 1
+    report.quarantined += 1
+    report.exceptions += 1
 
 
 def _describe(row: Remittance, parsed) -> None:
@@ -126,7 +224,7 @@ def ingest_paths(factory: sessionmaker[Session], actor: Actor, paths: list[Path]
     reports = []
     for path in paths:
         with unit_of_work(factory) as db:
-            reports.append(ingest_file(db, actor, path.name, path.read_bytes(), progress))
+            reports.append(ingest_file(db, actor, path.name, path, progress))
     return reports
 
 

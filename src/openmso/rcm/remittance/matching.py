@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from openmso.rcm.denials.rules import DenialCategory, classify
 from openmso.x12 import Adjustment, ServicePayment
@@ -101,12 +102,18 @@ def split_adjustments(adjustments: Iterable[Adjustment]) -> Split:
         reasons.append((group, code))
         if group == "PR":
             split.patient += amount
-        elif classify(group, code).category is DenialCategory.CONTRACTUAL:
+        elif _contractual(group, code):
             split.contractual += amount
         else:
             split.other += amount
     split.text, split.reasons = " ".join(parts), tuple(reasons)
     return split
+
+
+@lru_cache(maxsize=4096)
+def _contractual(group: str, code: str) -> bool:
+    """Whether the CARC is a contractual write-down (the rules are data; a payment repeats a few codes)."""
+    return classify(group, code).category is DenialCategory.CONTRACTUAL
 
 
 def line_denied(charge: Decimal, paid: Decimal, split: Split) -> bool:

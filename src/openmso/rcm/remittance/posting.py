@@ -1,12 +1,17 @@
-"""Posting one 835 transaction set (a parsed `x12.Remittance`) to our claims, in bulk.
+"""Posting one 835 transaction set (an `x12.Remittance`, read in pieces) to our claims, in bulk.
 
 Order of checks: the transaction must balance (005010X221A1 §1.10.2) or it is quarantined whole;
 the payee must be one of our practices (N1*PE NPI, else TIN); the payment must not have been
 posted already (TRN03:TRN02). Then each CLP is matched to a claim of that practice by patient
 control number (or the payer's claim number, for corrections), its SVCs to claim lines
 (`matching`), and posted; a claim that cannot be matched, or whose status cannot take the
-payment, goes to the exceptions queue and nothing of it is posted. Rows are written with
-executemany statements so a payment of 100,000 claims is a handful of round trips.
+payment, goes to the exceptions queue and nothing of it is posted.
+
+A payment is posted piece by piece as it is read (`TransactionPosting`: `start` with the header,
+`post` each piece of claims, `finish` with the balance and the PLBs), so memory holds one piece,
+not the payment. The caller runs it inside a savepoint and rolls it back when the payment turns
+out not to balance or not to read. Each piece loads its claims and their lines with one query
+each and writes its rows in bulk (`posting_writes`).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize
@@ -39,8 +45,9 @@ from openmso.rcm.remittance.models import (
     Remittance,
     RemittanceException,
 )
+from openmso.rcm.remittance.posting_writes import insert_rows, take_ids
+from openmso.x12 import BalanceFinding, check_balance
 from openmso.x12 import Remittance as X12Remittance
-from openmso.x12 import check_balance
 
 CHUNK = 2000
 ZERO = Decimal("0.00")
@@ -101,14 +108,19 @@ def _load_claims(db: Session, practice_id: int, remittance: X12Remittance) -> tu
 
 def _load_lines(db: Session, claim_ids: list[int]) -> dict[int, list[LineRef]]:
     lines: dict[int, list[LineRef]] = {claim_id: [] for claim_id in claim_ids}
+    connection = db.connection()  # plain rows: no ORM bookkeeping for tens of thousands of lines
     for chunk in _chunks(claim_ids):
-        for row in db.execute(select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.line_number,
-                                     ClaimLine.procedure_code, ClaimLine.modifiers, ClaimLine.units,
-                                     ClaimLine.service_date).where(ClaimLine.claim_id.in_(chunk))
-                              .order_by(ClaimLine.claim_id, ClaimLine.line_number)):
-            lines[row.claim_id].append(LineRef(row.id, row.line_number, row.procedure_code,
-                                               tuple(split_codes(row.modifiers)), row.units, row.service_date))
+        for line_id, claim_id, number, code, modifiers, units, served in connection.execute(
+                select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.line_number, ClaimLine.procedure_code,
+                       ClaimLine.modifiers, ClaimLine.units, ClaimLine.service_date)
+                .where(ClaimLine.claim_id.in_(chunk)).order_by(ClaimLine.claim_id, ClaimLine.line_number)):
+            lines[claim_id].append(LineRef(line_id, number, code, _modifiers(modifiers), units, served))
     return lines
+
+
+@lru_cache(maxsize=1024)
+def _modifiers(text: str | None) -> tuple[str, ...]:
+    return tuple(split_codes(text))
 
 
 def _other_practice_claim(db: Session, practice_id: int, pcn: str, payer_number: str) -> int | None:
@@ -132,36 +144,92 @@ class _Batch:
     exceptions: list[dict] = field(default_factory=list)
 
 
-def post_transaction(db: Session, actor: Actor, file_id: int, remittance: X12Remittance, context: Context,
-                     record: Remittance) -> Remittance:
-    """Post one parsed transaction set into `record` (already added); exceptions and all rows included."""
-    findings = check_balance(remittance)
-    if findings:
-        record.status, record.error = "quarantined", "; ".join(str(f) for f in findings)[:4000]
-        _exception(db, record, file_id, None, "unbalanced", f"ST {remittance.control_number}", record.error,
-                   remittance.payment.amount)
-        return record
-    practice_id = _practice(db, context, remittance)
-    if practice_id is None:
-        payee = remittance.payee
-        record.status = "unmatched"
-        record.error = f"payee {payee.name} (NPI {payee.npi or '-'}, TIN {payee.tin or '-'}) is not a practice"
-        _exception(db, record, file_id, None, "unknown_payee", "1000B N1*PE", record.error, remittance.payment.amount)
-        return record
-    authorize(db, actor, MsoAction.POST_PAYMENTS, practice_id, object_type="remittance")
-    record.practice_id = practice_id
-    dedupe_key = f"{remittance.trace.originator_id}:{remittance.trace.trace_number}"
-    if db.scalar(select(Remittance.id).where(Remittance.dedupe_key == dedupe_key)) is not None:
-        record.status, record.error = "duplicate", f"payment {dedupe_key} was posted before; nothing posted again"
-        return record
-    payer = _payer(db, context, remittance)
-    record.payer_id = payer[0] if payer else None
-    if practice_id not in context.rates:
-        context.rates[practice_id] = RateBook.load(db, [practice_id])
-    batch = _collect(db, practice_id, remittance, context.rates[practice_id], payer, record, file_id)
-    _write(db, actor, batch, record)
-    record.status, record.dedupe_key, record.posted_at = "posted", dedupe_key, utcnow()
-    return record
+class TransactionPosting:
+    """Post one transaction set into `record` (already flushed) piece by piece; see the module doc."""
+
+    def __init__(self, db: Session, actor: Actor, file_id: int, context: Context, record: Remittance) -> None:
+        self.db, self.actor, self.file_id, self.context, self.record = db, actor, file_id, context, record
+        self.findings: list[BalanceFinding] = []
+        self.total_paid = ZERO
+        self.provider_adjustments: list = []
+        self.head: X12Remittance | None = None
+        self.practice_id: int | None = None
+        self.payer: tuple[int, str] | None = None
+        self.posting = False  # the header passed its checks: pieces are posted
+        self.claims_read = 0
+
+    def start(self, head: X12Remittance) -> None:
+        """Decide from the header (payee, trace) whether the payment is posted."""
+        db, record = self.db, self.record
+        self.head = head
+        practice_id = _practice(db, self.context, head)
+        if practice_id is None:
+            payee = head.payee
+            record.status = "unmatched"
+            record.error = f"payee {payee.name} (NPI {payee.npi or '-'}, TIN {payee.tin or '-'}) is not a practice"
+            return
+        authorize(db, self.actor, MsoAction.POST_PAYMENTS, practice_id, object_type="remittance")
+        record.practice_id = self.practice_id = practice_id
+        if db.scalar(select(Remittance.id).where(Remittance.dedupe_key == self.dedupe_key)) is not None:
+            record.status = "duplicate"
+            record.error = f"payment {self.dedupe_key} was posted before; nothing posted again"
+            return
+        self.payer = _payer(db, self.context, head)
+        record.payer_id = self.payer[0] if self.payer else None
+        if practice_id not in self.context.rates:
+            self.context.rates[practice_id] = RateBook.load(db, [practice_id])
+        self.posting = True
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.head.trace.originator_id}:{self.head.trace.trace_number}"
+
+    def post(self, piece: X12Remittance) -> None:
+        """Check the piece's claims balance and, while everything so far balances, post them."""
+        if self.head is None:
+            self.start(piece)
+        self.findings += [f for f in check_balance(piece) if f.level != "transaction"]
+        self.total_paid += sum((claim.paid for claim in piece.claims), ZERO)
+        self.provider_adjustments += piece.provider_adjustments
+        if self.posting and not self.findings and piece.claims:
+            batch = _collect(self.db, self.practice_id, piece, self.context.rates[self.practice_id], self.payer,
+                             self.record, self.file_id, self.claims_read + 1)
+            _write(self.db, self.actor, batch, self.record)
+        self.claims_read += len(piece.claims)
+
+    def finish(self) -> bool:
+        """After the last piece: the whole-payment balance, the PLB ledger, the record's status.
+        False when the payment does not balance: the caller rolls back what was posted and calls
+        `quarantine`."""
+        head, record = self.head, self.record
+        plb_total = sum((plb.amount for plb in self.provider_adjustments), ZERO)
+        if self.total_paid - plb_total != head.payment.amount:
+            self.findings.append(BalanceFinding("transaction", head.control_number, None, None,
+                                                expected=self.total_paid - plb_total, actual=head.payment.amount,
+                                                rule="BPR02 = Σ CLP04 − Σ PLB"))
+        if self.findings:
+            return False
+        if record.status == "unmatched":
+            _exception(self.db, record, self.file_id, None, "unknown_payee", "1000B N1*PE", record.error,
+                       head.payment.amount)
+        elif self.posting:
+            if self.provider_adjustments:
+                insert_rows(self.db, ProviderAdjustmentEntry.__table__, [
+                    {"practice_id": record.practice_id, "remittance_id": record.id,
+                     "provider_identifier": plb.provider_id, "fiscal_period_date": plb.fiscal_period_date,
+                     "reason_code": plb.reason_code[:2], "reference": plb.reference[:50], "amount": plb.amount}
+                    for plb in self.provider_adjustments])
+            record.status, record.dedupe_key, record.posted_at = "posted", self.dedupe_key, utcnow()
+        return True
+
+    def quarantine(self) -> None:
+        """Mark the payment unbalanced (after the caller rolled back its postings)."""
+        record = self.record
+        record.status, record.error = "quarantined", "; ".join(str(f) for f in self.findings)[:4000]
+        record.practice_id = None
+        record.claims_posted = record.lines_posted = record.exceptions = 0
+        _exception(self.db, record, self.file_id, None, "unbalanced", f"ST {self.head.control_number}",
+                   record.error, self.head.payment.amount)
 
 
 def _exception(db, record, file_id, practice_id, kind, location, message, amount=None, pcn=None) -> None:
@@ -170,14 +238,15 @@ def _exception(db, record, file_id, practice_id, kind, location, message, amount
     record.exceptions += 1
 
 
-def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_id) -> _Batch:
+def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_id, first_position: int) -> _Batch:
     by_pcn, by_payer_number = _load_claims(db, practice_id, remittance)
     lines = _load_lines(db, sorted({row.id for row in (*by_pcn.values(), *by_payer_number.values())}))
     paid_on = remittance.payment.date or remittance.production_date or date.today()
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
     status_now: dict[int, str] = {}
     batch = _Batch()
-    for position, clp in enumerate(remittance.claims, start=1):
+    expected = rates.expected
+    for position, clp in enumerate(remittance.claims, start=first_position):
         where = f"ST {remittance.control_number} CLP {position}"
         pcn = clp.patient_control_number
         claim = by_pcn.get(pcn) or by_payer_number.get(clp.payer_claim_control_number)
@@ -214,16 +283,17 @@ def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_i
             if allowed is None:
                 allowed = service.charge - split.contractual - split.other
             units = int(service.units_paid) if service.units_paid is not None else line.units
-            submitted = service.original_procedure.code if service.original_procedure else None
+            procedure = service.procedure
             line_rows.append({
-                "practice_id": practice_id, "claim_line_id": line.id, "procedure_code": service.procedure.code[:5],
-                "submitted_code": submitted, "modifiers": ":".join(service.procedure.modifiers), "units": units,
+                "practice_id": practice_id, "claim_line_id": line.id, "procedure_code": procedure.code[:5],
+                "submitted_code": service.original_procedure.code if service.original_procedure else None,
+                "modifiers": ":".join(procedure.modifiers), "units": units,
                 "charge": service.charge, "paid": service.paid, "allowed": allowed,
                 "contractual": split.contractual, "patient_responsibility": split.patient,
                 "other_adjustment": split.other, "adjustments": split.text[:300],
                 "remarks": ":".join(service.remark_codes)[:100], "denied": denied,
-                "expected_allowed": None if clp.is_reversal else rates.expected(
-                    practice_id, claim.payer_id, service.procedure.code, service.procedure.modifiers,
+                "expected_allowed": None if clp.is_reversal else expected(
+                    practice_id, claim.payer_id, procedure.code, procedure.modifiers,
                     service.service_date or line.service_date, abs(units) or 1),
             })
         outcome = matching.claim_outcome(clp.status_code, denials, clp.paid, claim_split)
@@ -275,27 +345,19 @@ def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None
     for item in batch.exceptions:
         _exception(db, record, record.file_id, item["practice_id"], item["kind"], item["location"], item["message"],
                    item["amount"], item["pcn"])
+    now = utcnow()
     if batch.claims:
-        ids = db.execute(insert(ClaimPosting).returning(ClaimPosting.id, sort_by_parameter_order=True),
-                         batch.claims).scalars().all()
+        ids = take_ids(db, ClaimPosting.__table__, len(batch.claims))
+        for posting_id, row in zip(ids, batch.claims, strict=True):
+            row["id"], row["posted_at"] = posting_id, now
         line_rows = [{**row, "claim_posting_id": posting_id}
                      for posting_id, rows in zip(ids, batch.lines, strict=True) for row in rows]
-        if line_rows:
-            db.execute(insert(LinePosting), line_rows)
-        denials = [{**row, "claim_posting_id": posting_id}
-                   for posting_id, row in zip(ids, batch.denials, strict=True) if row is not None]
-        if denials:
-            db.execute(insert(DenialCase), denials)
-        record.claims_posted, record.lines_posted = len(ids), len(line_rows)
-    if batch.patient:
-        db.execute(insert(PatientLedgerEntry), batch.patient)
+        insert_rows(db, ClaimPosting.__table__, batch.claims)
+        insert_rows(db, LinePosting.__table__, line_rows)
+        insert_rows(db, DenialCase.__table__, [
+            {**row, "claim_posting_id": posting_id, "status": "open", "created_at": now}
+            for posting_id, row in zip(ids, batch.denials, strict=True) if row is not None])
+        record.claims_posted += len(ids)
+        record.lines_posted += len(line_rows)
+    insert_rows(db, PatientLedgerEntry.__table__, [{**row, "created_at": now} for row in batch.patient])
     advance_many(db, actor, batch.moves)
-
-
-def post_provider_adjustments(db: Session, record: Remittance, remittance: X12Remittance) -> None:
-    """PLB rows on the practice's provider ledger (recoupments, interest, forward balances)."""
-    if record.status == "posted" and remittance.provider_adjustments:
-        db.execute(insert(ProviderAdjustmentEntry), [
-            {"practice_id": record.practice_id, "remittance_id": record.id, "provider_identifier": plb.provider_id,
-             "fiscal_period_date": plb.fiscal_period_date, "reason_code": plb.reason_code[:2],
-             "reference": plb.reference[:50], "amount": plb.amount} for plb in remittance.provider_adjustments])
