@@ -40,6 +40,13 @@ PRACTICE = 1
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak RSS. Linux's ru_maxrss starts a forked child at its parent's peak, so the
+    address space's high-water mark (VmHWM, new at exec) is read where the kernel gives it."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
