@@ -47,3 +47,20 @@ def test_rejections_are_explained_in_words(new_page):
     reasons = column(page, "#rejected", 4)
     assert reasons and all(len(r) > 10 for r in reasons[:5])
     screenshot(page, "claims-rejections")
+
+
+def test_a_paid_claim_offers_its_corrections_and_the_batches_page_offers_submission(new_page):
+    page = new_page()
+    login(page, "biller.tx")
+    page.goto("/claims?status=paid")
+    page.locator("#claims tbody tr").first.locator("a").first.click()
+    form = page.locator("#correction-form")
+    expect(form).to_be_visible()
+    expect(form.locator("select[name=kind] option")).to_have_text(["Replacement (frequency 7)",
+                                                                   "Void (frequency 8)"])
+    expect(form).to_contain_text("REF*F8")
+    expect(page.locator("#secondary-form button")).to_have_text("Bill the next coverage")
+    screenshot(page, "claim-detail-corrections")
+    page.goto("/claims/batches")
+    expect(page.locator("#submit-ready button")).to_contain_text("Submit ready claims")
+    screenshot(page, "claims-batches-submit")
