@@ -85,6 +85,7 @@ def test_network_kpis_leave_out_a_refusing_practice_and_hide_small_months(db, wo
     october = months[1]
     assert october.claims == 12  # the three consenting practices' October claims; the refusing one has none
     assert october.patients == 6 and october.values["denial_rate"] is None and "denial_rate" in october.suppressed
+    assert october.claims_shown is None  # the count of a month of 6 patients is a small cell too
     own = facts.kpi_trend(db, actor, AS_OF, 3, world.practices[0].id)[1]
     assert own.values["denial_rate"] == Decimal("50.0") and not own.suppressed  # one practice: not an aggregate
     events = db.scalars(select(AuditEntry).where(AuditEntry.action == "aggregation.kpi_trend")).all()

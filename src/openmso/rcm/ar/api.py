@@ -77,8 +77,9 @@ def kpi_definitions():
 @router.get("/kpis", response_model=list[KpiMonthOut])
 def kpi_trend(db: DB, actor: CurrentActor, practice_id: OptionalId = None, as_of: AsOf = None, months: Months = 6):
     """Every KPI month by month, for one practice or every practice you may see."""
-    return [KpiMonthOut(month=m.month.strftime("%Y-%m"), period_end=m.period_end, claims=m.claims, values=m.values)
-            for m in facts.kpi_trend(db, actor, as_of or date.today(), months, practice_id)]
+    months_kpis = facts.kpi_trend(db, actor, as_of or date.today(), months, practice_id)
+    return [KpiMonthOut(month=m.month.strftime("%Y-%m"), period_end=m.period_end, claims=m.claims_shown,
+                        values=m.values) for m in months_kpis]
 
 
 @router.get("/kpis.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})

@@ -56,7 +56,8 @@ def kpi(practice: int = typer.Option(None, help="practice id (default: the whole
     for definition in kpis.DEFINITIONS:
         values = [m.values.get(definition.id) for m in trend]
         table.add_row(definition.name, *("–" if v is None else str(v) for v in values), definition.unit)
-    table.add_row("claims (by service month)", *(f"{m.claims:,}" for m in trend), "")
+    table.add_row("claims (by service month)",
+                  *("<11 pts" if m.claims_shown is None else f"{m.claims:,}" for m in trend), "")
     console.print(table)
     if csv is not None:
         csv.write_text(service.kpi_csv(trend), encoding="utf-8")

@@ -150,7 +150,11 @@ class MonthKpis:
     values: dict[str, Decimal | None]
     patients: int = 0  # distinct patients of the month's cohort
     open_patients: int = 0  # distinct patients with a claim open at the month's end
-    suppressed: frozenset[str] = frozenset()  # KPI ids hidden in a network view (under 11 patients)
+    suppressed: frozenset[str] = frozenset()  # KPI ids (and "claims") hidden in a network view: under 11 patients
+
+    @property
+    def claims_shown(self) -> int | None:
+        return None if "claims" in self.suppressed else self.claims
 
     def populations(self) -> dict[str, int]:
         return {kpi: self.open_patients if kpi in STOCK_KPIS else self.patients for kpi in self.values}
@@ -196,7 +200,8 @@ def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_
     result = trend(histories, as_of, months, revenue_cycle_cost)
     if scope.is_aggregate:
         for month in result:
-            month.suppressed = frozenset(aggregation.suppress(month.values, month.populations()))
+            month.suppressed = frozenset(aggregation.suppress(month.values, month.populations())
+                                         | ({"claims"} if aggregation.too_small(month.patients) else set()))
         aggregation.record(db, actor, "kpi_trend", scope, len({h.patient_id for h in histories}),
                            sum(len(m.suppressed) for m in result), f"{months} months to {as_of}")
     return result
@@ -209,6 +214,7 @@ def as_csv_rows(months: list[MonthKpis]) -> list[list[str]]:
         for definition in kpis.DEFINITIONS:
             value = month.values.get(definition.id)
             rows.append([month.month.strftime("%Y-%m"), month.period_end.isoformat(), definition.id,
-                         definition.name, "" if value is None else str(value), definition.unit, str(month.claims),
+                         definition.name, "" if value is None else str(value), definition.unit,
+                         "" if month.claims_shown is None else str(month.claims),
                          definition.formula, definition.source])
     return rows

@@ -77,5 +77,5 @@ class KpiDefinitionOut(BaseModel):
 class KpiMonthOut(BaseModel):
     month: str
     period_end: date
-    claims: int
+    claims: int | None  # null: a network month of fewer than 11 patients, suppressed
     values: dict[str, Decimal | None]
