@@ -47,6 +47,7 @@ def test_manifest_counts_equal_the_database_counts_for_every_practice_owned_tabl
     assert files["fhir/Patient.ndjson"]["records"] == patients == 2
     assert files["fhir/Claim.ndjson"]["records"] == claims >= 2
     assert files["fhir/ExplanationOfBenefit.ndjson"]["records"] == 2  # the two claims the shared 835 paid
+    assert practice.legal_name in (result.path / "README.txt").read_text(encoding="utf-8")
     assert verify(result.path).ok
 
 

@@ -18,6 +18,7 @@ from openmso.core.tenancy import Actor, Role, visible
 from openmso.core.types import utcnow
 from openmso.exit.package import documents, manifest, originals, resources, tables
 from openmso.exit.package.files import CsvFile, FileEntry, write_json
+from openmso.exit.package.readme import write_readme
 from openmso.exit.package.workspace import Workspace
 from openmso.network.models import Practice
 
@@ -133,6 +134,7 @@ def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *
         created = {"created_at": started.isoformat(), "finished_at": utcnow().isoformat(),
                    "created_by": {"username": actor.username, "role": str(actor.role)}, "authority": clause,
                    "database": session.get_bind().dialect.name}
+        files.append(write_readme(workspace.directory, identity, created))
         document = manifest.build(identity, created, files, counts, notes)
         manifest.write(workspace.directory, document)
         progress("finishing")
