@@ -56,7 +56,9 @@ def money(cents: int | None) -> dict:
     return {"value": (cents or 0) / 100, "currency": "USD"}
 
 
+@lru_cache(maxsize=65536)
 def coding(system: str, code: str, display: str | None = None) -> dict:
+    """A CodeableConcept of one coding; cached, so shared between resources and never modified."""
     item = {"system": system, "code": code}
     if display:
         item["display"] = display
@@ -161,16 +163,21 @@ def practitioner_role(row) -> dict:
     })
 
 
+@lru_cache(maxsize=16)
+def _consents(hipaa_notice: bool, text_messages: bool, email: bool, data_sharing: bool) -> list[dict]:
+    return [{"url": f"{OPENMSO}/StructureDefinition/consent-{name}", "valueBoolean": value}
+            for name, value in (("hipaa-notice", hipaa_notice), ("text-messages", text_messages), ("email", email),
+                                ("data-sharing", data_sharing))]
+
+
 def patient(row) -> dict:
     telecom = []
     if row.phone:
         telecom.append({"system": "phone", "value": row.phone})
     if row.email:
         telecom.append({"system": "email", "value": row.email})
-    consents = [{"url": f"{OPENMSO}/StructureDefinition/consent-{name}", "valueBoolean": bool(value)}
-                for name, value in (("hipaa-notice", row.consent_hipaa_notice),
-                                    ("text-messages", row.consent_text_messages),
-                                    ("email", row.consent_email), ("data-sharing", row.consent_data_sharing))]
+    consents = _consents(bool(row.consent_hipaa_notice), bool(row.consent_text_messages), bool(row.consent_email),
+                         bool(row.consent_data_sharing))
     return _prune({
         "resourceType": "Patient", "id": f"patient-{row.id}", "extension": consents,
         "identifier": [{"type": coding("http://terminology.hl7.org/CodeSystem/v2-0203", "MR"),
@@ -284,8 +291,10 @@ def _amount(category: str, cents: int | None) -> dict:
     return {"category": coding(ADJUDICATION, category), "amount": money(cents)}
 
 
+@lru_cache(maxsize=65536)
 def _adjustments(text: str) -> list[dict]:
-    """The posted CAS adjustments ("CO:45:55.10 PR:2:20.00") as adjudications with group and reason."""
+    """The posted CAS adjustments ("CO:45:55.10 PR:2:20.00") as adjudications with group and reason
+    (cached: the same few adjustment texts recur across a practice's postings)."""
     found = []
     for part in (text or "").split():
         group, _, rest = part.partition(":")
