@@ -140,6 +140,7 @@ class ExceptionFilter:
     practice_id: int | None = None
     status: str | None = OPEN
     kind: str | None = None
+    file_id: int | None = None  # what one received file left in the queue
 
 
 def list_exceptions(db: Session, actor: Actor, criteria: ExceptionFilter, params: PageParams) -> Slice:
@@ -150,6 +151,8 @@ def list_exceptions(db: Session, actor: Actor, criteria: ExceptionFilter, params
         query = query.where(RemittanceException.status == criteria.status)
     if criteria.kind:
         query = query.where(RemittanceException.kind == criteria.kind)
+    if criteria.file_id is not None:
+        query = query.where(RemittanceException.file_id == criteria.file_id)
     return fetch_page(db, query.order_by(RemittanceException.id), params)
 
 

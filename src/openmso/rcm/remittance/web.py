@@ -1,17 +1,20 @@
-"""Remittance pages: payments received (list and detail with claims, lines and exceptions) and the
-exceptions queue. The same services as the API; no rules here."""
+"""Remittance pages: payments received (list and detail with claims, lines and exceptions), the
+exceptions queue, and receiving money: an 835 upload and a bank deposit CSV import. The same
+services as the API; no rules here."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.errors import Invalid
+from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.remittance import service
+from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.service import ExceptionFilter, RemittanceFilter
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +51,46 @@ def resolve(exception_id: RowId, db: DB, actor: CurrentActor,
             resolution: Annotated[str, Form(min_length=3, max_length=2000)]):
     service.resolve_exception(db, actor, exception_id, resolution)
     return RedirectResponse("/remittances/exceptions", status_code=303)
+
+
+def _receive_page(request: Request, db, actor, status_code: int = 200, **context):
+    return render(request, "remittance/receive.html", status_code=status_code, tab="receive",
+                  practices=_practices(db, actor), **{"report": None, "file_exceptions": [], "names": {}, "imported": None,
+                                                      "deposit_errors": [], "deposit_detail": "",
+                                                      "deposit_practice_id": None, **context})
+
+
+@router.get("/remittances/receive")
+def receive_page(request: Request, db: DB, actor: CurrentActor, imported: OptionalId = None,
+                 practice_id: OptionalId = None):
+    """The two ways money comes in by hand: an 835 file, and the bank's deposits as CSV."""
+    return _receive_page(request, db, actor, imported=imported, deposit_practice_id=practice_id)
+
+
+@router.post("/remittances/receive/835")
+def upload_835(request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]):
+    """Post an uploaded 835 and show what became of it (posted, duplicate, quarantined with the located
+    error, exceptions). The page is rendered rather than redirected to: it is this upload's outcome,
+    and sending the same file again is harmless (a duplicate posts nothing)."""
+    report = ingest.ingest_file(db, actor, file.filename or "upload.835", file.file)
+    exceptions = service.list_exceptions(db, actor, ExceptionFilter(status=None, file_id=report.file.id),
+                                         PageParams(limit=100))
+    return _receive_page(request, db, actor, report=report, file_exceptions=exceptions.rows,
+                         names=service.practice_names(db, [e.practice_id for e in exceptions.rows]))
+
+
+@router.post("/remittances/receive/deposits")
+async def import_deposits(request: Request, db: DB, actor: CurrentActor, practice_id: Annotated[int, Form(gt=0)],
+                          file: Annotated[UploadFile, File()]):
+    """Import a bank deposit CSV for one practice: all rows or none, each problem named by line and column."""
+    text = (await file.read()).decode("utf-8-sig", errors="replace")
+    try:
+        count = deposits.import_deposits(db, actor, practice_id, text, file.filename or "deposits.csv")
+    except Invalid as error:
+        problems = [{"loc": " ".join(str(p) for p in e.location), "msg": e.message} for e in error.errors]
+        return _receive_page(request, db, actor, 422, deposit_errors=problems or [{"loc": "", "msg": error.detail}],
+                             deposit_detail=error.detail, deposit_practice_id=practice_id)
+    return RedirectResponse(f"/remittances/receive?imported={count}&practice_id={practice_id}", status_code=303)
 
 
 @router.get("/remittances/{remittance_id}")
