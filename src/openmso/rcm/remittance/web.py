@@ -53,11 +53,13 @@ def resolve(exception_id: RowId, db: DB, actor: CurrentActor,
     return RedirectResponse("/remittances/exceptions", status_code=303)
 
 
+_RECEIVE_DEFAULTS = {"report": None, "file_exceptions": [], "names": {}, "imported": None, "deposit_errors": [],
+                     "deposit_detail": "", "deposit_practice_id": None}
+
+
 def _receive_page(request: Request, db, actor, status_code: int = 200, **context):
     return render(request, "remittance/receive.html", status_code=status_code, tab="receive",
-                  practices=_practices(db, actor), **{"report": None, "file_exceptions": [], "names": {}, "imported": None,
-                                                      "deposit_errors": [], "deposit_detail": "",
-                                                      "deposit_practice_id": None, **context})
+                  practices=_practices(db, actor), **{**_RECEIVE_DEFAULTS, **context})
 
 
 @router.get("/remittances/receive")
