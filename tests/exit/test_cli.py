@@ -3,6 +3,7 @@ no package appears, what it left is never taken for complete, and the next run s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -11,14 +12,15 @@ import time
 
 import pytest
 from benchmarks.exit_data import populate
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from openmso.cli import app
 from openmso.core import audit
-from openmso.core.db import make_engine, make_session_factory
+from openmso.core.db import make_engine, make_session_factory, read_snapshot
 from openmso.core.settings import get_settings
 from openmso.exit.verify import verify
+from openmso.network.models import Patient
 
 
 @pytest.fixture
@@ -40,6 +42,10 @@ def test_package_then_verify_then_tamper(cli_db, tmp_path):
     assert "Exit package written" in made.output and "table rows" in made.output
     checked = runner.invoke(app, ["exit", "verify", str(out)])
     assert checked.exit_code == 0 and "intact and complete" in checked.output
+    with make_session_factory(make_engine(cli_db))() as db:
+        completed = db.scalars(select(audit.AuditEntry.reason)
+                               .where(audit.AuditEntry.action == "exit.package_completed")).one()
+    assert hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest() in completed
     with (out / "fhir/Patient.ndjson").open("a") as handle:
         handle.write('{"resourceType":"Patient","id":"patient-999999"}\n')
     broken = runner.invoke(app, ["exit", "verify", str(out)])
@@ -86,3 +92,15 @@ def test_an_export_killed_midway_is_never_complete_and_the_next_run_restarts_cle
     assert "removed killed.partial, left by an interrupted export" in rerun.output
     assert not partial.exists() and not (tmp_path / "killed.lock").exists()
     assert verify(out).ok
+
+
+def test_the_export_snapshot_blocks_no_writer_and_sees_one_moment(cli_db):
+    populate(cli_db, patients=20, claims=40)
+    engine = make_engine(cli_db)
+    with make_session_factory(read_snapshot(engine))() as reader:
+        before = reader.scalar(select(Patient.city).where(Patient.id == 1))
+        started = time.monotonic()
+        with engine.begin() as writer:  # would wait for the lock, then fail, if the reader held it
+            writer.execute(update(Patient).where(Patient.id == 1).values(city="Elsewhere"))
+        assert time.monotonic() - started < 5
+        assert reader.scalar(select(Patient.city).where(Patient.id == 1)) == before != "Elsewhere"

@@ -48,7 +48,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read-only job (an exit package) asks for a plain snapshot instead, so it never holds the
+        # write lock: in WAL mode a deferred read transaction sees one moment and blocks no writer.
+        read_only = connection.get_execution_options().get(READ_SNAPSHOT, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_SNAPSHOT = "openmso_read_snapshot"
+
+
+def read_snapshot(engine: Engine) -> Engine:
+    """The engine for a long read-only unit of work: one consistent snapshot that blocks no writer
+    (a deferred transaction on SQLite, REPEATABLE READ on PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine.execution_options(**{READ_SNAPSHOT: True})
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -9,9 +9,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openmso.core import audit
 from openmso.core.cli import cli_actor, session_factory
-from openmso.core.db import unit_of_work
+from openmso.core.db import make_session_factory, read_snapshot, unit_of_work
 from openmso.core.errors import OpenMSOError
 from openmso.exit import verify as verifying
 from openmso.exit.package import service
@@ -23,15 +22,6 @@ app = typer.Typer(help="A practice's disaffiliation: its exit package, and check
 app.command("plan")(plan)
 
 
-def _consistent_snapshot(factory):
-    """One snapshot for the whole export on PostgreSQL (SQLite's write transaction already is one), so
-    the counts in the manifest and the rows written describe the same moment."""
-    bind = factory.kw["bind"]
-    if bind.dialect.name == "postgresql":
-        factory.configure(bind=bind.execution_options(isolation_level="REPEATABLE READ"))
-    return factory
-
-
 @app.command("package")
 def package(
     practice: int = typer.Argument(..., help="practice id"),
@@ -39,20 +29,25 @@ def package(
     archive: str = typer.Option(None, "--archive", help=f"write one archive instead: {' or '.join(ARCHIVE_FORMATS)}"),
 ):
     """Export everything the practice owns, with a manifest proving it complete."""
-    factory = _consistent_snapshot(session_factory())
+    factory = session_factory()
+    actor = cli_actor()
     try:
+        with unit_of_work(factory) as db:
+            clause = service.begin_export(db, actor, practice, out)
+        snapshot = make_session_factory(read_snapshot(factory.kw["bind"]))
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
             task = bar.add_task("starting", total=None)
-            with unit_of_work(factory) as db:
-                result = service.build_package(db, cli_actor(), practice, out, archive=archive,
+            with unit_of_work(snapshot) as db:
+                result = service.write_package(db, actor, practice, out, clause, archive=archive,
                                                progress=lambda step: bar.update(task, description=step))
     except OpenMSOError as error:
         with unit_of_work(factory) as db:
-            audit.record(db, cli_actor(), "exit.package", "practice", practice, practice_id=practice,
-                         outcome=audit.Outcome.FAILED, reason=error.detail[:500])
+            service.record_outcome(db, actor, practice, None, error.detail)
         console.print(f"[red]{error.detail}[/red]")
         raise typer.Exit(1) from error
+    with unit_of_work(factory) as db:
+        service.record_outcome(db, actor, practice, result)
     counts = result.manifest["database_counts"]
     console.print(f"[green]Exit package written[/green] to {result.path}: {len(result.manifest['files'])} files, "
                   f"{result.rows:,} table rows, {sum(counts['fhir'].values()):,} FHIR resources, "

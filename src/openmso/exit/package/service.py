@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +19,7 @@ from openmso.core.tenancy import Actor, Role, visible
 from openmso.core.types import utcnow
 from openmso.exit.package import documents, manifest, originals, resources, tables
 from openmso.exit.package.files import CsvFile, FileEntry, write_json
+from openmso.exit.package.manifest import MANIFEST
 from openmso.exit.package.readme import write_readme
 from openmso.exit.package.workspace import Workspace
 from openmso.network.models import Practice
@@ -106,21 +108,29 @@ def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int
     return files
 
 
-def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *, archive: str | None = None,
-                  progress: Progress | None = None) -> PackageResult:
-    """Write the practice's exit package to `out` (a directory, or `out`.tar/.zip with `archive`).
+def begin_export(session: Session, actor: Actor, practice_id: int, out: Path) -> str:
+    """Check that `actor` may export the practice and record the export in the audit trail; returns the
+    clause it rests on. Commit before `write_package`, so the trail is written (and the package's own
+    copy of the trail includes this entry) without a write lock held for the whole export."""
+    _practice(session, actor, practice_id)
+    clause = export_clause(session, actor, practice_id)
+    audit.record(session, actor, "exit.package", "practice", practice_id, practice_id=practice_id,
+                 reason=f"exit package to {Path(out).name} ({clause})"[:500])
+    return clause
+
+
+def write_package(session: Session, actor: Actor, practice_id: int, out: Path, clause: str, *,
+                  archive: str | None = None, progress: Progress | None = None) -> PackageResult:
+    """Write the package of an export `begin_export` allowed; reads only, so it can run in one read
+    snapshot (`core.db.read_snapshot`) that blocks nobody, however long it takes.
 
     Streams every table and resource, so memory stays flat; the package appears at `out` only once
-    complete, with its manifest. The export is recorded in the audit trail before anything is read,
-    so the package's own trail includes it. Raises `Conflict` if the database changed under the export.
+    complete, with its manifest. Raises `Conflict` if the rows changed under the export.
     """
     progress = progress or (lambda step: None)
     practice = _practice(session, actor, practice_id)
-    clause = export_clause(session, actor, practice_id)
     started = utcnow()
     with Workspace(Path(out), archive) as workspace:
-        audit.record(session, actor, "exit.package", "practice", practice_id, practice_id=practice_id,
-                     reason=f"exit package to {workspace.final.name} ({clause})"[:500])
         owned = tables.owned_tables()
         progress("counting rows")
         counts = _database_counts(session, practice_id, owned)
@@ -140,3 +150,30 @@ def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *
         progress("finishing")
         path = workspace.commit()
     return PackageResult(path, document, (utcnow() - started).total_seconds())
+
+
+def record_outcome(session: Session, actor: Actor, practice_id: int, result: PackageResult | None,
+                   error: str | None = None) -> None:
+    """The end of an export in the trail: the manifest's SHA-256 (what was handed over), or why it failed."""
+    if result is not None:
+        digest = hashlib.sha256((result.path / MANIFEST).read_bytes()).hexdigest() if result.path.is_dir() else \
+            hashlib.sha256(result.path.read_bytes()).hexdigest()
+        what = "manifest" if result.path.is_dir() else "archive"
+        audit.record(session, actor, "exit.package_completed", "practice", practice_id, practice_id=practice_id,
+                     reason=f"{result.path.name}: {len(result.manifest['files'])} files, {what} SHA-256 {digest}")
+    else:
+        audit.record(session, actor, "exit.package", "practice", practice_id, practice_id=practice_id,
+                     outcome=audit.Outcome.FAILED, reason=(error or "failed")[:500])
+
+
+def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *, archive: str | None = None,
+                  progress: Progress | None = None) -> PackageResult:
+    """Authorize, record and write the practice's exit package in the caller's one transaction.
+
+    For short exports and tests; a long export should run `begin_export` (committed), then
+    `write_package` in a read snapshot, then `record_outcome`, as `openmso exit package` does.
+    """
+    clause = begin_export(session, actor, practice_id, out)
+    result = write_package(session, actor, practice_id, out, clause, archive=archive, progress=progress)
+    record_outcome(session, actor, practice_id, result)
+    return result
