@@ -1,5 +1,6 @@
 """The money-in pages in Chromium on the demo network (whose build posts the payer simulator's 835s):
-the denial worklist in order, a denial worked through its page, and the KPI dashboard's SVG charts."""
+the denial worklist in order, a denial worked through its page, the KPI dashboard's SVG charts, and
+835 files and a bank deposit CSV received through the Receive page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from openmso.rcm.remittance.models import RemittanceFile
 from tests.browser.support import column, login, screenshot
 
 pytestmark = pytest.mark.browser
@@ -55,3 +58,35 @@ def test_the_kpi_dashboard_draws_a_chart_per_kpi_and_exports_csv(new_page):
     page.goto("/ar/aging?as_of=2026-11-30")
     expect(page.locator(".chart-card svg")).to_be_visible()
     screenshot(page, "money-ar-aging")
+
+
+def test_835_files_and_a_deposit_csv_are_received_through_the_receive_page(new_page, live_server, tmp_path):
+    with live_server.db() as db:
+        posted = db.scalar(select(RemittanceFile).where(RemittanceFile.status == "posted")
+                           .order_by(RemittanceFile.id))
+        content, name = posted.content, posted.name
+    page = new_page()
+    login(page, "admin")
+    page.goto("/remittances")
+    page.click("nav.tabs >> text=Receive")
+    expect(page.locator("h1")).to_have_text("Receive payments")
+    again = tmp_path / name
+    again.write_bytes(content.encode("latin-1"))
+    page.set_input_files("#upload-835 input[type=file]", str(again))
+    page.click("text=Post the file")
+    expect(page.locator("#upload-result")).to_contain_text("was received before (same content)")
+    # The same payment with its total changed: a new file, but the payment no longer balances.
+    amount = content.split("BPR*", 1)[1].split(content[3], 2)[1]
+    tampered = tmp_path / "tampered.835"
+    tampered.write_bytes(content.replace(f"BPR*I*{amount}*", f"BPR*I*{Decimal(amount) + 1}*", 1).encode("latin-1"))
+    page.set_input_files("#upload-835 input[type=file]", str(tampered))
+    page.click("text=Post the file")
+    expect(page.locator("#upload-result")).to_contain_text("tampered.835: Quarantined")
+    expect(page.locator("#upload-exceptions")).to_contain_text("BPR02 = Σ CLP04 − Σ PLB")
+    screenshot(page, "money-receive-835-quarantined")
+    bank = tmp_path / "bank.csv"
+    bank.write_text("deposit_date,amount,trace_number\n2026-11-31,12.00,EFT1\n")
+    page.set_input_files("#import-deposits input[type=file]", str(bank))
+    page.click("text=Import deposits")
+    expect(page.locator("#import-deposits .errors")).to_contain_text("line 2 deposit_date")
+    screenshot(page, "money-receive-deposit-errors")

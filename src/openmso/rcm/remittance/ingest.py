@@ -90,7 +90,8 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
     record.practice_id = next(iter(practices)) if len(practices) == 1 else None
     record.transactions = report.transactions
     if record.status != "quarantined" and report.quarantined:
-        record.status = "partial"
+        # Nothing of it posted and every payment quarantined: the file is quarantined, not partial.
+        record.status = "quarantined" if report.quarantined == report.transactions else "partial"
     for practice_id in practices - {None}:
         deposits.reconcile(db, practice_id)
     db.flush()
