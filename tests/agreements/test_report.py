@@ -36,6 +36,7 @@ def test_report_answers_the_seven_questions_and_marks_gaps_and_flags(db):
     assert "affiliates have no say in any vendor category" not in by_number[2].gaps  # supplies stays with practice
     assert {f.rule_id for f in by_number[3].flags} >= {"US-HIPAA-AGGREGATION"}
     assert "no exit data formats or delivery window" in by_number[4].gaps
+    assert "no statement of who collects the A/R open at exit, or for how long" in by_number[4].gaps
     assert "the practice cannot leave for convenience" in by_number[4].gaps
     assert {f.rule_id for f in by_number[6].flags} >= {"OR-SB951-CONTROL", "OR-SB951-STRUCTURE"}
     assert any("Sentinel MDR" in f and "2 affiliates" in f for f in by_number[7].facts)

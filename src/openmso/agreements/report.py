@@ -141,6 +141,9 @@ def _exit(terms: Terms) -> tuple[list[str], list[str]]:
                      + (f" at ${rights.exit_cost:,.2f}" if rights.exit_cost is not None else "")
                      + (f"; MSO keeps it {rights.retention_after_exit_days} days" if rights.retention_after_exit_days
                         is not None else ""))
+    if exit_terms.ar_collected_by is not None and exit_terms.ar_run_out_days is not None:
+        facts.append(f"A/R open at exit: collected by the {exit_terms.ar_collected_by.value} for "
+                     f"{exit_terms.ar_run_out_days} days after exit")
     transfers = [a.asset.value.replace("_", " ") for a in (terms.asset(k) for k in AssetKey) if a.transfers_at_exit]
     facts.append("Assets transferring at exit: " + (", ".join(transfers) if transfers else "none stated"))
     gaps = [text for missing, text in (
@@ -148,6 +151,8 @@ def _exit(terms: Terms) -> tuple[list[str], list[str]]:
         (exit_terms.cost_borne_by is None, "no statement of who bears the transition cost"),
         (not exit_terms.contracts, "no disposition of vendor and payer contracts"),
         (not rights.has_exit_terms, "no exit data formats or delivery window"),
+        (exit_terms.ar_collected_by is None or exit_terms.ar_run_out_days is None,
+         "no statement of who collects the A/R open at exit, or for how long"),
         (t.convenience_termination.value in ("none", "mso"), "the practice cannot leave for convenience"),
     ) if missing]
     return facts, gaps
