@@ -125,8 +125,11 @@ def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
     spool.seek(0)
     column = RemittanceFile.content
     while chunk := spool.read(STORED_CHARS):
+        # No session synchronisation: evaluating `content || chunk` on the loaded instance would build
+        # the whole file as one string here, which is what the slices avoid.
         db.execute(update(RemittanceFile).where(RemittanceFile.id == record.id)
-                   .values(content=column + chunk.decode("latin-1")))
+                   .values(content=column + chunk.decode("latin-1"))
+                   .execution_options(synchronize_session=False))
     db.expire(record, ["content"])
 
 
