@@ -128,11 +128,15 @@ def test_generated_837p_batches_pass_pyx12_and_round_trip(seed):
     ],
 )
 def test_writer_rejects_claims_that_break_the_tr3(change, segment_id, position):
-    transaction = _transaction()
+    assert _refusal(_transaction(), change) == (segment_id, position)
+
+
+def _refusal(transaction, change) -> tuple[str, int | str]:
+    """Where the writer locates its refusal of `transaction` once `change` is applied to its first claim."""
     change(transaction.claims[0])
     with pytest.raises(X12Error) as caught:
         _render([transaction])
-    assert (caught.value.segment_id, caught.value.element_position) == (segment_id, position)
+    return caught.value.segment_id, caught.value.element_position
 
 
 def test_public_837p_samples_are_read(data_dir):
@@ -219,8 +223,4 @@ def test_a_payer_adjudicated_only_at_claim_level_carries_its_remittance_date_in_
     ],
 )
 def test_writer_rejects_coordination_of_benefits_that_does_not_balance(change, segment_id, position):
-    transaction = _secondary_transaction()
-    change(transaction.claims[0])
-    with pytest.raises(X12Error) as caught:
-        _render([transaction])
-    assert (caught.value.segment_id, caught.value.element_position) == (segment_id, position)
+    assert _refusal(_secondary_transaction(), change) == (segment_id, position)
