@@ -1,19 +1,32 @@
 """The folder drop over SFTP (asyncssh): outbound and inbound directories on the clearinghouse's server.
 
 Each call opens one SSH connection and runs to completion (`asyncio.run`), which suits batch
-commands and keeps the rest of the code synchronous. Uploads go to a dot-prefixed temporary name
-and are renamed when complete, so the clearinghouse never picks up a partial file.
+commands and keeps the rest of the code synchronous; when the calling thread already has an event
+loop (async callers, or a library such as Playwright's sync API that leaves its loop set), the
+connection runs on a worker thread instead, since `asyncio.run` refuses to nest. Uploads go to a
+dot-prefixed temporary name and are renamed when complete, so the clearinghouse never picks up a
+partial file.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import asyncssh
 
 from openmso.rcm.claims.x837 import Envelope
+
+
+def _run_to_completion(coroutine):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sftp") as worker:
+        return worker.submit(asyncio.run, coroutine).result()
 
 
 @dataclass
@@ -56,7 +69,7 @@ class SftpDrop:
                 await handle.write(content)
             await sftp.posix_rename(partial, f"{self.outbound_dir}/{filename}")
 
-        asyncio.run(self._run(work))
+        _run_to_completion(self._run(work))
 
     def inbound(self) -> list[str]:
         async def work(sftp):
@@ -66,18 +79,18 @@ class SftpDrop:
                     names.append(entry.filename)
             return sorted(names)
 
-        return asyncio.run(self._run(work))
+        return _run_to_completion(self._run(work))
 
     def read(self, name: str) -> bytes:
         async def work(sftp):
             async with sftp.open(f"{self.inbound_dir}/{name}", "rb") as handle:
                 return await handle.read()
 
-        return asyncio.run(self._run(work))
+        return _run_to_completion(self._run(work))
 
     def done(self, name: str) -> None:
         async def work(sftp):
             await sftp.makedirs(self.processed_dir, exist_ok=True)
             await sftp.posix_rename(f"{self.inbound_dir}/{name}", f"{self.processed_dir}/{name}")
 
-        asyncio.run(self._run(work))
+        _run_to_completion(self._run(work))
