@@ -114,7 +114,8 @@ def main() -> int:
               f"{r['seconds']:>9.1f}{r['rows_per_s']:>11,.0f}{r['size']:>12}")
     print(f"{'naive ORM baseline':<24}{'sqlite':<12}{1:>10}{20_000:>10,}{20_000:>11,}{baseline['seconds']:>9.1f}"
           f"{baseline['rows_per_s']:>11,.0f}")
-    print(f"\nbulk demo build vs one-object-at-a-time ORM (SQLite, rows/s): {bulk_default / baseline['rows_per_s']:.1f}x")
+    speedup = bulk_default / baseline['rows_per_s']
+    print(f"\nbulk demo build vs one-object-at-a-time ORM (SQLite, rows/s): {speedup:.1f}x")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     return 0
 

@@ -12,9 +12,9 @@ from sqlalchemy.exc import DatabaseError
 
 from openmso.core import audit
 from openmso.core.audit import AuditEntry
-from openmso.core.tenancy import SYSTEM, Role
 from openmso.core.deps import get_db
 from openmso.core.errors import Forbidden
+from openmso.core.tenancy import SYSTEM, Role
 from tests.factories import add_patient, add_practice, add_user, signed_in
 
 

@@ -20,7 +20,8 @@ from tests.factories import (
 
 PRACTICE = {"legal_name": "Riverbend Pediatrics, PLLC", "entity_type": "PLLC", "tin": "741112222",
             "primary_state": "TX", "states_of_operation": ["TX", "OK"], "specialty": "Pediatrics",
-            "owners": [{"name": "Dr Ada Lin", "ownership_percent": "60"}, {"name": "Dr Bo Ruiz", "ownership_percent": "40"}]}
+            "owners": [{"name": "Dr Ada Lin", "ownership_percent": "60"},
+                       {"name": "Dr Bo Ruiz", "ownership_percent": "40"}]}
 
 
 @pytest.fixture
@@ -115,7 +116,8 @@ def test_auditor_reads_but_cannot_write(client, db):
     headers = bearer(db, add_user(db, Role.AUDITOR))
     assert client.get(f"/api/v1/practices/{practice.id}", headers=headers).status_code == 200
     response = client.post(f"/api/v1/practices/{practice.id}/patients", headers=headers,
-                           json={"mrn": "A1", "first_name": "A", "last_name": "B", "birth_date": "1990-01-01", "sex": "F"})
+                           json={"mrn": "A1", "first_name": "A", "last_name": "B", "birth_date": "1990-01-01",
+                                 "sex": "F"})
     assert response.status_code == 403
 
 

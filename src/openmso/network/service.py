@@ -15,7 +15,7 @@ from openmso.agreements.enforcement import MsoAction
 from openmso.core import audit
 from openmso.core.errors import Conflict, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
-from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role, ensure_visible, visible
+from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role, visible
 from openmso.network import schemas
 from openmso.network.models import (
     Coverage,
