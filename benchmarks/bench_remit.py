@@ -27,16 +27,19 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from openmso.core import migrate
-from openmso.core.db import make_engine, make_session_factory, unit_of_work
-from openmso.core.tenancy import SYSTEM
-from openmso.demo.generator import build_demo
-from openmso.network.models import Location, Patient, Payer, Practice, Provider
-from openmso.rcm.claims.models import Claim, ClaimLine
-from openmso.rcm.remittance.ingest import CLAIMS_PER_PIECE, PART_SEGMENTS, ingest_file
-from openmso.x12 import (
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
+from openmso.core import migrate  # noqa: E402
+from openmso.core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from openmso.core.tenancy import SYSTEM  # noqa: E402
+from openmso.demo.generator import build_demo  # noqa: E402
+from openmso.network.models import Location, Patient, Payer, Practice, Provider  # noqa: E402
+from openmso.rcm.claims.models import Claim, ClaimLine  # noqa: E402
+from openmso.rcm.remittance.ingest import CLAIMS_PER_PIECE, PART_SEGMENTS, ingest_file  # noqa: E402
+from openmso.x12 import (  # noqa: E402
     Adjustment,
     ClaimPayment,
     GroupHeader,
@@ -169,19 +172,9 @@ def measure(url: str, path: Path) -> dict:
     assert report.lines == parsed_lines and report.exceptions == 0, vars(report)
     return {"lines": parsed_lines, "bytes": path.stat().st_size, "parse_s": parse_seconds,
             "ingest_s": ingest_seconds, "rss_before_mb": rss_before / 1024,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "hwm_mb": _vm_hwm_kib() / 1024}
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "hwm_mb": vm_hwm_kib() / 1024}
 
 
-def _vm_hwm_kib() -> int:
-    """Peak RSS of this process image (/proc VmHWM): unlike ru_maxrss it does not start from the
-    parent's resident size at fork, so small peaks are not hidden under the parent's."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _child(*args: str) -> dict:

@@ -23,8 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from openmso.x12 import check_balance, iter_transactions, parse_835, write_835, write_837p
-from openmso.x12.samples import (
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
+from openmso.x12 import check_balance, iter_transactions, parse_835, write_835, write_837p  # noqa: E402
+from openmso.x12.samples import (  # noqa: E402
     generate_claim_transactions,
     generate_remittances,
     group_header,
@@ -89,21 +92,12 @@ def pyx12_validate(text: str) -> bool:
                                              fd_997=None, fd_html=None)
 
 
-def _vm_hwm_kib() -> int:
-    """Peak RSS of this process image from /proc (Linux), 0 elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def rss_child(path: str) -> None:
     """Subprocess entry: read and balance every 835 in `path`, print peak RSS in KiB."""
     typed_835_balanced(Path(path))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _vm_hwm_kib())
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, vm_hwm_kib())
 
 
 def _peak_memory(directory: Path, sizes: list[float]) -> list[str]:
