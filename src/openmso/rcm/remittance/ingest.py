@@ -17,9 +17,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -42,6 +44,7 @@ CHUNK_BYTES = 1 << 20
 PART_SEGMENTS = 20_000  # segments per part of a transaction set (about 1,500 claims)
 CLAIMS_PER_PIECE = 2_000  # claims posted together: one lookup query and one bulk write per table
 STORED_CHARS = 1 << 22  # characters appended to the stored copy per UPDATE
+YOUNG_OBJECTS = 200_000  # allocations between young-generation collections while posting
 
 
 @dataclass
@@ -76,7 +79,7 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
         _store(db, record, spool)
         report = IngestReport(record)
         try:
-            with db.begin_nested():
+            with db.begin_nested(), _fewer_collections():
                 spool.seek(0)
                 _post_all(db, actor, record, spool, report, progress)
         except _BrokenEnvelope as broken:
@@ -131,6 +134,24 @@ def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
                    .values(content=column + chunk.decode("latin-1"))
                    .execution_options(synchronize_session=False))
     db.expire(record, ["content"])
+
+
+@contextmanager
+def _fewer_collections():
+    """Posting allocates millions of short-lived objects (segments, rows, converted values) that form
+    no cycles. With the default thresholds the collector runs thousands of times and each full
+    collection walks every object the process holds (the application's models and modules): a
+    third of the posting's time. Objects that exist before posting are set aside (`gc.freeze`) so
+    a collection walks only what posting made, and the young generation is collected less often;
+    both are restored afterwards (frozen objects return to the oldest generation)."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 class _Unbalanced(Exception):

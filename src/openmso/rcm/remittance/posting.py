@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,14 +28,13 @@ from openmso.core.errors import Conflict
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Payer, Practice
-from openmso.rcm.claims.models import Claim, ClaimLine, split_codes
+from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 from openmso.rcm.claims.timeline import Move, advance_many
 from openmso.rcm.contracts.service import RateBook
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.denials.rules import appeal_window, classify_denial
-from openmso.rcm.remittance import matching
-from openmso.rcm.remittance.matching import LineRef
+from openmso.rcm.remittance import lookups, matching
 from openmso.rcm.remittance.models import (
     ClaimPosting,
     LinePosting,
@@ -49,7 +47,6 @@ from openmso.rcm.remittance.posting_writes import insert_rows, take_ids
 from openmso.x12 import BalanceFinding, check_balance
 from openmso.x12 import Remittance as X12Remittance
 
-CHUNK = 2000
 ZERO = Decimal("0.00")
 _EVENTS = {"paid": ClaimEvent.PAY, "partially_paid": ClaimEvent.PAY_PARTIALLY, "denied": ClaimEvent.DENY}
 _NOT_YET_ACCEPTED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED)
@@ -62,11 +59,6 @@ class Context:
     practices: dict[str, int | None] = field(default_factory=dict)
     payers: dict[str, tuple[int, str] | None] = field(default_factory=dict)
     rates: dict[int, RateBook] = field(default_factory=dict)
-
-
-def _chunks(values: list, size: int = CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _practice(db: Session, context: Context, remittance: X12Remittance) -> int | None:
@@ -89,38 +81,11 @@ def _payer(db: Session, context: Context, remittance: X12Remittance) -> tuple[in
 
 
 def _load_claims(db: Session, practice_id: int, remittance: X12Remittance) -> tuple[dict, dict]:
-    pcns = sorted({c.patient_control_number for c in remittance.claims})
-    columns = (Claim.id, Claim.patient_control_number, Claim.status, Claim.payer_id, Claim.patient_id,
-               Claim.payer_claim_number)
-    by_pcn, by_payer_number = {}, {}
-    for chunk in _chunks(pcns):
-        for row in db.execute(select(*columns).where(Claim.practice_id == practice_id,
-                                                     Claim.patient_control_number.in_(chunk))):
-            by_pcn[row.patient_control_number] = row
-    missing = sorted({c.payer_claim_control_number for c in remittance.claims
-                      if c.patient_control_number not in by_pcn and c.payer_claim_control_number})
-    for chunk in _chunks(missing):
-        for row in db.execute(select(*columns).where(Claim.practice_id == practice_id,
-                                                     Claim.payer_claim_number.in_(chunk))):
-            by_payer_number[row.payer_claim_number] = row
-    return by_pcn, by_payer_number
-
-
-def _load_lines(db: Session, claim_ids: list[int]) -> dict[int, list[LineRef]]:
-    lines: dict[int, list[LineRef]] = {claim_id: [] for claim_id in claim_ids}
-    connection = db.connection()  # plain rows: no ORM bookkeeping for tens of thousands of lines
-    for chunk in _chunks(claim_ids):
-        for line_id, claim_id, number, code, modifiers, units, served in connection.execute(
-                select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.line_number, ClaimLine.procedure_code,
-                       ClaimLine.modifiers, ClaimLine.units, ClaimLine.service_date)
-                .where(ClaimLine.claim_id.in_(chunk)).order_by(ClaimLine.claim_id, ClaimLine.line_number)):
-            lines[claim_id].append(LineRef(line_id, number, code, _modifiers(modifiers), units, served))
-    return lines
-
-
-@lru_cache(maxsize=1024)
-def _modifiers(text: str | None) -> tuple[str, ...]:
-    return tuple(split_codes(text))
+    by_pcn = lookups.claims_by(db, practice_id, "patient_control_number",
+                               (c.patient_control_number for c in remittance.claims))
+    missing = [c.payer_claim_control_number for c in remittance.claims
+               if c.patient_control_number not in by_pcn and c.payer_claim_control_number]
+    return by_pcn, lookups.claims_by(db, practice_id, "payer_claim_number", missing)
 
 
 def _other_practice_claim(db: Session, practice_id: int, pcn: str, payer_number: str) -> int | None:
@@ -240,7 +205,7 @@ def _exception(db, record, file_id, practice_id, kind, location, message, amount
 
 def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_id, first_position: int) -> _Batch:
     by_pcn, by_payer_number = _load_claims(db, practice_id, remittance)
-    lines = _load_lines(db, sorted({row.id for row in (*by_pcn.values(), *by_payer_number.values())}))
+    lines = lookups.lines_of(db, [row.id for row in (*by_pcn.values(), *by_payer_number.values())])
     paid_on = remittance.payment.date or remittance.production_date or date.today()
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
     status_now: dict[int, str] = {}
