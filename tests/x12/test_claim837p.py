@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from tests.x12.conftest import pyx12_errors
 from openmso.x12 import (
     Address,
     Delimiters,
+    InterchangeWriter,
     Patient,
     Payer,
     Procedure,
@@ -25,6 +27,7 @@ from openmso.x12 import (
     X12Error,
     iter_transactions,
     parse_837p,
+    professional_claim_segments,
     render_837p,
 )
 from openmso.x12.claim837p import LineAdjudication, OtherPayer
@@ -125,10 +128,23 @@ def test_generated_837p_batches_pass_pyx12_and_round_trip(seed):
         (lambda c: setattr(c.lines[0], "procedure", Procedure("HC", "99213", tuple("12345"))), "SV1", "1-3"),
         (lambda c: setattr(c.subscriber, "last_name", "DOE*SMITH"), "NM1", 3),
         (lambda c: setattr(c, "prior_authorization", "A~B"), "REF", 2),
+        (lambda c: c.diagnoses.__setitem__(0, "E11:9"), "HI", "1-2"),
+        (lambda c: setattr(c.subscriber, "member_id", "M:1"), "NM1", 9),
+        (lambda c: setattr(c.lines[0], "procedure", Procedure("HC", "992^13")), "SV1", "1-2"),
     ],
 )
 def test_writer_rejects_claims_that_break_the_tr3(change, segment_id, position):
     assert _refusal(_transaction(), change) == (segment_id, position)
+
+
+def test_segments_rendered_for_other_delimiters_are_refused():
+    transaction = _transaction()
+    body = professional_claim_segments(transaction, Delimiters("|", ">", "!", "~"))
+    out = io.StringIO()
+    with InterchangeWriter(out, interchange_header(1)) as writer:
+        writer.begin_group(group_header("HC", 1, "005010X222A1"))
+        with pytest.raises(X12Error, match="other delimiters"):
+            writer.write_transaction("837", "0001", body, "005010X222A1")
 
 
 def _refusal(transaction, change) -> tuple[str, int | str]:

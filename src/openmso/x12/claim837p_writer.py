@@ -19,7 +19,7 @@ claim-level CAS.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TextIO
 
@@ -31,15 +31,43 @@ from openmso.x12.claim837p import (
     Provider,
     ServiceLine,
 )
-from openmso.x12.elements import format_date
+from openmso.x12.elements import format_date, format_decimal
 from openmso.x12.envelope import GroupHeader, InterchangeHeader
 from openmso.x12.errors import X12Error
 from openmso.x12.remit835 import Address, Adjustment
 from openmso.x12.tokenizer import Delimiters
-from openmso.x12.writer import InterchangeWriter, Segment
+from openmso.x12.writer import InterchangeWriter, RenderedSegments, Segment
 
 _ZERO = Decimal("0")
 _OTHER_DIAGNOSIS = {"ABK": "ABF", "BK": "BF"}
+
+# Makes a composite element from its components: `tuple` keeps it for the generic writer path;
+# `_CompositeJoiner` joins it at once for one interchange's delimiters.
+Composite = Callable[[tuple[str, ...]], object]
+
+
+class _CompositeJoiner:
+    """Joins composites with one interchange's component separator and counts the separators.
+
+    The count lets the writer prove, from the finished text, that no value carried a delimiter
+    (see `RenderedSegments`); trailing empty components are dropped as X12.6 requires.
+    """
+
+    __slots__ = ("separator", "count")
+
+    def __init__(self, separator: str) -> None:
+        self.separator = separator
+        self.count = 0
+
+    def __call__(self, parts: tuple[str, ...]) -> str:
+        if not parts[-1]:
+            parts = tuple(parts)
+            while parts and not parts[-1]:
+                parts = parts[:-1]
+            if not parts:
+                return ""
+        self.count += len(parts) - 1
+        return self.separator.join(parts)
 
 
 def _address(address: Address | None, out: list[Segment]) -> None:
@@ -50,8 +78,12 @@ def _address(address: Address | None, out: list[Segment]) -> None:
 
 
 def _provider_name(code: str, provider: Provider) -> list[object]:
-    return ["NM1", code, provider.entity_type, provider.last_or_organization, provider.first,
-            provider.middle, "", provider.suffix, "XX" if provider.npi else "", provider.npi]
+    npi = provider.npi
+    if npi:
+        return ["NM1", code, provider.entity_type, provider.last_or_organization, provider.first, provider.middle, "",
+                provider.suffix, "XX", npi]
+    return ["NM1", code, provider.entity_type, provider.last_or_organization, provider.first, provider.middle, "",
+            provider.suffix]
 
 
 def _billing_provider(number: int, provider: Provider, pay_to: Address | None, out: list[Segment]) -> None:
@@ -166,10 +198,10 @@ def _other_payer(other: OtherPayer, line_level: bool, out: list[Segment]) -> Non
         out.append(["REF", "F8", other.payer_claim_number])
 
 
-def _line_adjudication(adjudication: LineAdjudication, out: list[Segment]) -> None:
+def _line_adjudication(adjudication: LineAdjudication, out: list[Segment], composite: Composite) -> None:
     procedure = adjudication.procedure
     out.append(["SVD", adjudication.payer_id, adjudication.paid,
-                (procedure.qualifier, procedure.code, *procedure.modifiers), "", adjudication.paid_units,
+                composite((procedure.qualifier, procedure.code, *procedure.modifiers)), "", adjudication.paid_units,
                 adjudication.bundled_line])
     _adjustments(adjudication.adjustments, out)
     out.append(["DTP", "573", "D8", adjudication.adjudicated_on])
@@ -177,24 +209,24 @@ def _line_adjudication(adjudication: LineAdjudication, out: list[Segment]) -> No
         out.append(["AMT", "EAF", adjudication.remaining_patient_liability])
 
 
-def _line(number: int, line: ServiceLine, out: list[Segment]) -> None:
+def _line(number: int, line: ServiceLine, out: list[Segment], composite: Composite) -> None:
     procedure = line.procedure
     out.append(["LX", str(number)])
-    out.append(["SV1", (procedure.qualifier, procedure.code, *procedure.modifiers), line.charge,
-                line.unit_basis, line.units, line.place_of_service, "",
-                tuple(str(p) for p in line.diagnosis_pointers)])
+    out.append(["SV1", composite((procedure.qualifier, procedure.code, *procedure.modifiers)),
+                format_decimal(line.charge), line.unit_basis, format_decimal(line.units), line.place_of_service, "",
+                composite(tuple(map(str, line.diagnosis_pointers)))])
     if line.service_date_end is None:
-        out.append(["DTP", "472", "D8", line.service_date])
+        out.append(["DTP", "472", "D8", format_date(line.service_date)])
     else:
         out.append(["DTP", "472", "RD8",
                     f"{format_date(line.service_date)}-{format_date(line.service_date_end)}"])
     if line.line_item_control_number is not None:
         out.append(["REF", "6R", line.line_item_control_number])
     for adjudication in line.adjudications:
-        _line_adjudication(adjudication, out)
+        _line_adjudication(adjudication, out, composite)
 
 
-def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -> int:
+def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], composite: Composite) -> int:
     """Write 2000B (and 2000C) with the claim; returns the last HL number used."""
     _check_claim(claim)
     subscriber = claim.subscriber
@@ -206,7 +238,7 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -
                 subscriber.middle_name, "", subscriber.suffix, "MI", subscriber.member_id])
     _address(subscriber.address, out)
     if subscriber.birth_date is not None:
-        out.append(["DMG", "D8", subscriber.birth_date, subscriber.gender])
+        out.append(["DMG", "D8", format_date(subscriber.birth_date), subscriber.gender])
     payer = claim.payer
     out.append(["NM1", "PR", "2", payer.name, "", "", "", "", payer.id_qualifier, payer.payer_id])
     _address(payer.address, out)
@@ -217,10 +249,10 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -
                     patient.suffix])
         _address(patient.address, out)
         if patient.birth_date is not None:
-            out.append(["DMG", "D8", patient.birth_date, patient.gender])
+            out.append(["DMG", "D8", format_date(patient.birth_date), patient.gender])
         hl += 1
-    out.append(["CLM", claim.patient_control_number, claim.total_charge, "", "",
-                (claim.place_of_service, "B", claim.frequency_code), claim.provider_signature,
+    out.append(["CLM", claim.patient_control_number, format_decimal(claim.total_charge), "", "",
+                composite((claim.place_of_service, "B", claim.frequency_code)), claim.provider_signature,
                 claim.assignment, claim.benefits_assignment, claim.release_of_information])
     if claim.prior_authorization:
         out.append(["REF", "G1", claim.prior_authorization])
@@ -230,7 +262,8 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -
         out.append(["REF", "D9", claim.clearinghouse_trace])
     principal = claim.diagnosis_qualifier
     other = _OTHER_DIAGNOSIS.get(principal, "ABF")
-    out.append(["HI", (principal, claim.diagnoses[0]), *((other, code) for code in claim.diagnoses[1:])])
+    out.append(["HI", composite((principal, claim.diagnoses[0])),
+                *[composite((other, code)) for code in claim.diagnoses[1:]]])
     if claim.referring_provider is not None:
         out.append(_provider_name("DN", claim.referring_provider))
     if claim.rendering_provider is not None:
@@ -247,15 +280,32 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment]) -
         for other in claim.other_payers:
             _other_payer(other, other.payer.payer_id in line_level, out)
     for number, line in enumerate(claim.lines, start=1):
-        _line(number, line, out)
+        _line(number, line, out, composite)
     return hl
 
 
-def professional_claim_segments(transaction: ProfessionalClaimTransaction) -> list[Segment]:
-    """The body of an 837P transaction set (between ST and SE)."""
+def professional_claim_segments(
+    transaction: ProfessionalClaimTransaction, delimiters: Delimiters | None = None
+) -> list[Segment]:
+    """The body of an 837P transaction set (between ST and SE).
+
+    With `delimiters` (those of the interchange it goes into), composites come already joined in
+    a `RenderedSegments`, which `InterchangeWriter` renders with one ``join`` per segment; without,
+    composites are tuples, for any writer.
+    """
+    if delimiters is None:
+        return _segments(transaction, [], tuple)
+    joiner = _CompositeJoiner(delimiters.component)
+    rendered = RenderedSegments(delimiters, lambda: professional_claim_segments(transaction))
+    _segments(transaction, rendered, joiner)
+    rendered.components = joiner.count
+    return rendered
+
+
+def _segments(transaction: ProfessionalClaimTransaction, out: list[Segment], composite: Composite) -> list[Segment]:
     submitter = transaction.submitter
-    out: list[Segment] = [
-        ["BHT", "0019", transaction.purpose, transaction.reference, transaction.created,
+    out += [
+        ["BHT", "0019", transaction.purpose, transaction.reference, format_date(transaction.created),
          transaction.created_time, transaction.claim_or_encounter],
         ["NM1", "41", submitter.entity_type, submitter.name, "", "", "", "", "46", submitter.identifier],
     ]
@@ -280,7 +330,7 @@ def professional_claim_segments(transaction: ProfessionalClaimTransaction) -> li
             pay_to = transaction.pay_to_address if provider == transaction.billing_provider else None
             _billing_provider(hl, provider, pay_to, out)
             current_provider = provider
-        hl = _claim(claim, hl + 1, billing_hl, out)
+        hl = _claim(claim, hl + 1, billing_hl, out, composite)
     return out
 
 
@@ -302,7 +352,8 @@ def write_837p(
     with InterchangeWriter(out, interchange, delimiters, line_breaks=line_breaks) as writer:
         writer.begin_group(group)
         for transaction in transactions:
-            writer.write_transaction("837", transaction.control_number, professional_claim_segments(transaction),
+            writer.write_transaction("837", transaction.control_number,
+                                     professional_claim_segments(transaction, writer.delimiters),
                                      transaction.implementation)
             count += 1
         writer.end_group()

@@ -72,14 +72,23 @@ DATES = DateCache()
 
 
 def format_decimal(value: Decimal) -> str:
-    """A decimal as X12 type R: no exponent, no trailing zeros beyond what the value carries."""
-    text = format(value, "f")
-    if text.startswith("-0") and value == 0:
+    """A decimal as X12 type R: no exponent, no trailing zeros beyond what the value carries.
+
+    `str` gives the same text as ``format(value, "f")`` unless it chooses scientific notation,
+    and costs a fraction of it; writers format every amount of every claim.
+    """
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
+    if text[0] == "-" and not value:
         text = text[1:]
     return text
 
 
 def format_date(value: date) -> str:
+    """CCYYMMDD (X12 type DT); `date.isoformat` pads the year to four digits, as DT needs."""
+    if type(value) is date:
+        return value.isoformat().replace("-", "")
     return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 

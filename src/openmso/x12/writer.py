@@ -12,7 +12,8 @@ naming the segment and element, since it would otherwise corrupt the interchange
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TextIO
@@ -36,7 +37,22 @@ def _text(value: object) -> str:
 
 
 def render_segment(segment: Segment, delimiters: Delimiters) -> tuple[str, int, int]:
-    """The segment text (without terminator) and how many element/component separators it has."""
+    """The segment text (without terminator) and how many element/component separators it has.
+
+    Most segments of a claim hold only strings: one C-level ``join`` renders them, and only a
+    segment with a decimal, date, composite or `None` takes the per-element path.
+    """
+    separator = delimiters.element
+    try:
+        text = separator.join(segment)  # type: ignore[arg-type]
+    except TypeError:
+        return _render_mixed(segment, delimiters)
+    if segment[-1]:
+        return text, len(segment) - 1, 0
+    return (*_trimmed(segment, separator), 0)
+
+
+def _render_mixed(segment: Segment, delimiters: Delimiters) -> tuple[str, int, int]:
     component_separator = delimiters.component
     parts: list[str] = []
     append = parts.append
@@ -44,9 +60,19 @@ def render_segment(segment: Segment, delimiters: Delimiters) -> tuple[str, int, 
     for value in segment:
         kind = type(value)
         if kind is str:
-            append(value)
+            append(value)  # type: ignore[arg-type]
+        elif kind is Decimal:
+            append(format_decimal(value))  # type: ignore[arg-type]
         elif kind is tuple or kind is list:
-            texts = [v if type(v) is str else _text(v) for v in value]
+            try:
+                if not value[-1]:  # type: ignore[index]
+                    raise TypeError  # trailing empty components to drop
+                append(component_separator.join(value))  # type: ignore[arg-type]
+                components += len(value) - 1  # type: ignore[arg-type]
+                continue
+            except (TypeError, IndexError):
+                pass
+            texts = [v if type(v) is str else _text(v) for v in value]  # type: ignore[attr-defined]
             while texts and not texts[-1]:
                 texts.pop()
             if len(texts) > 1:
@@ -82,6 +108,34 @@ def _check_segment(segment: Segment, number: int, delimiters: Delimiters) -> Non
                 )
 
 
+def _trimmed(segment: Segment, separator: str) -> tuple[str, int]:
+    parts = list(segment)
+    while len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    return separator.join(parts), len(parts) - 1  # type: ignore[arg-type]
+
+
+class RenderedSegments(list):
+    """Segments whose composites a builder already joined for one interchange's `delimiters`.
+
+    `components` counts the component separators those joins put in, so `render_transaction`
+    can still prove from the finished text that no value carried a delimiter. `generic` rebuilds
+    the same segments with tuple composites; it runs only when that proof fails, to name the
+    segment and element holding the bad value.
+    """
+
+    __slots__ = ("delimiters", "generic", "components")
+
+    def __init__(self, delimiters: Delimiters, generic: Callable[[], Iterable[Segment]]) -> None:
+        super().__init__()
+        self.delimiters = delimiters
+        self.generic = generic
+        self.components = 0
+
+
+_LAST = operator.itemgetter(-1)
+
+
 def render_transaction(
     set_id: str,
     control_number: str,
@@ -89,35 +143,78 @@ def render_transaction(
     delimiters: Delimiters,
     implementation: str | None = None,
 ) -> tuple[str, int]:
-    """ST + body + SE as text (each segment followed by the terminator) and the segment count."""
+    """ST + body + SE as text (each segment followed by the terminator) and the segment count.
+
+    No value is checked for delimiters one by one: the separators counted in the finished text
+    are compared with the counts the segments imply, and only a mismatch looks for the culprit.
+    When every element is a string (a `RenderedSegments` body usually is), each segment is one
+    C-level ``join`` and trailing empty elements are dropped from the whole text at once; else
+    segments are rendered one by one, those with decimals, dates, composites or `None` through
+    `render_segment`'s per-element path.
+    """
     st: list[object] = ["ST", set_id, control_number]
     if implementation:
         st.append(implementation)
     segments: list[Segment] = [st, *body]
-    texts: list[str] = []
-    append = texts.append
-    element_count = component_count = 0
-    for segment in segments:
-        text, elements, components = render_segment(segment, delimiters)
-        append(text)
-        element_count += elements
-        component_count += components
+    separator, terminator = delimiters.element, delimiters.segment
+    component_count = 0
+    if type(body) is RenderedSegments:
+        if body.delimiters != delimiters:
+            raise X12Error("segments were rendered for other delimiters than the interchange's", segment_id="ST",
+                           expected=f"segments rendered for {delimiters}")
+        component_count = body.components
+    try:
+        texts = list(map(separator.join, segments))  # type: ignore[arg-type]
+    except TypeError:
+        texts, element_count, mixed_components = _render_one_by_one(segments, delimiters)
+        component_count += mixed_components
+    else:
+        element_count = sum(map(len, segments)) - len(segments)
+        lasts = list(map(_LAST, segments))
+        if "" in lasts:
+            for index, last in enumerate(lasts):
+                if not last:
+                    texts[index], elements = _trimmed(segments[index], separator)
+                    element_count -= len(segments[index]) - 1 - elements
     count = len(texts) + 1
-    append(f"SE{delimiters.element}{count}{delimiters.element}{control_number}")
+    texts.append(f"SE{separator}{count}{separator}{control_number}")
     element_count += 2
-    terminator = delimiters.segment
     joined = terminator.join(texts) + terminator
     if (
-        joined.count(delimiters.element) != element_count
+        joined.count(separator) != element_count
         or joined.count(delimiters.component) != component_count
         or joined.count(terminator) != count
         or delimiters.repetition in joined
     ):
+        if type(body) is RenderedSegments:
+            return render_transaction(set_id, control_number, body.generic(), delimiters, implementation)
         for number, segment in enumerate(segments, start=1):
             _check_segment(segment, number, delimiters)
         raise X12Error("transaction set text does not match its segments", segment_id="ST",
                        expected="values without delimiters")
     return joined, count
+
+
+def _render_one_by_one(segments: list[Segment], delimiters: Delimiters) -> tuple[list[str], int, int]:
+    """Texts of `segments` with trailing empties dropped, and the element and component separators they hold."""
+    separator = delimiters.element
+    texts: list[str] = []
+    append = texts.append
+    element_count = component_count = 0
+    for segment in segments:
+        try:
+            text = separator.join(segment)  # type: ignore[arg-type]
+        except TypeError:
+            text, elements, components = _render_mixed(segment, delimiters)
+            component_count += components
+        else:
+            if segment[-1]:
+                elements = len(segment) - 1
+            else:
+                text, elements = _trimmed(segment, separator)
+        append(text)
+        element_count += elements
+    return texts, element_count, component_count
 
 
 def render_isa(header: InterchangeHeader, delimiters: Delimiters) -> str:
