@@ -11,7 +11,7 @@ exception), never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -80,7 +80,7 @@ def _by_attributes(lines: list[LineRef], service: ServicePayment, used: set[int]
     return open_lines[0] if len(open_lines) == 1 else None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Split:
     """Adjustments of a line or claim split the way the ledger keeps them."""
 
@@ -91,23 +91,40 @@ class Split:
     reasons: tuple[tuple[str, str], ...] = ()
 
 
-def split_adjustments(adjustments: Iterable[Adjustment]) -> Split:
+_NO_ADJUSTMENTS = Split()
+_SPLITS: dict[str, Split] = {}
+_SPLITS_LIMIT = 65536
+
+
+def split_adjustments(adjustments: Sequence[Adjustment]) -> Split:
     """PR → patient responsibility; contractual CARCs (CO-45 …) → contractual; the rest → other
-    (denied or otherwise adjusted, still open until worked)."""
-    split = Split()
-    parts, reasons = [], []
-    for adjustment in adjustments:
-        group, code, amount = adjustment.group_code, adjustment.reason_code, adjustment.amount
-        parts.append(f"{group}:{code}:{amount}")
-        reasons.append((group, code))
-        if group == "PR":
-            split.patient += amount
-        elif _contractual(group, code):
-            split.contractual += amount
-        else:
-            split.other += amount
-    split.text, split.reasons = " ".join(parts), tuple(reasons)
+    (denied or otherwise adjusted, still open until worked).
+
+    A payment repeats the same adjustments on thousands of lines (CO-45 of the same fee, PR-2 of
+    the same copay), so a split is remembered by its text, which spells out every group, code and
+    amount exactly as received."""
+    text = " ".join([f"{a.group_code}:{a.reason_code}:{a.amount}" for a in adjustments])
+    if not text:
+        return _NO_ADJUSTMENTS
+    split = _SPLITS.get(text)
+    if split is None:
+        split = _split(adjustments, text)
+        if len(_SPLITS) < _SPLITS_LIMIT:
+            _SPLITS[text] = split
     return split
+
+
+def _split(adjustments: Sequence[Adjustment], text: str) -> Split:
+    contractual = patient = other = ZERO
+    for adjustment in adjustments:
+        group, amount = adjustment.group_code, adjustment.amount
+        if group == "PR":
+            patient += amount
+        elif _contractual(group, adjustment.reason_code):
+            contractual += amount
+        else:
+            other += amount
+    return Split(contractual, patient, other, text, tuple((a.group_code, a.reason_code) for a in adjustments))
 
 
 @lru_cache(maxsize=4096)

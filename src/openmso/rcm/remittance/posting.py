@@ -28,9 +28,8 @@ from openmso.core.errors import Conflict
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Payer, Practice
-from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.models import Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
-from openmso.rcm.claims.timeline import Move, advance_many
 from openmso.rcm.contracts.service import RateBook
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.denials.rules import appeal_window, classify_denial
@@ -43,7 +42,7 @@ from openmso.rcm.remittance.models import (
     Remittance,
     RemittanceException,
 )
-from openmso.rcm.remittance.posting_writes import insert_rows, take_ids
+from openmso.rcm.remittance.posting_writes import insert_rows, set_claim_statuses, take_ids
 from openmso.x12 import BalanceFinding, check_balance
 from openmso.x12 import Remittance as X12Remittance
 
@@ -97,15 +96,32 @@ def _other_practice_claim(db: Session, practice_id: int, pcn: str, payer_number:
                                                      Claim.payer_claim_number == payer_number).limit(1))
 
 
+# Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
+CLAIM_COLUMNS = ("id", "posted_at", "practice_id", "remittance_id", "claim_id", "status_code", "payer_claim_number",
+                 "charge", "paid", "contractual", "patient_responsibility", "other_adjustment", "adjustments",
+                 "outcome", "remarks", "payment_date")
+LINE_COLUMNS = ("claim_posting_id", "practice_id", "claim_line_id", "procedure_code", "submitted_code", "modifiers",
+                "units", "charge", "paid", "allowed", "contractual", "patient_responsibility", "other_adjustment",
+                "adjustments", "remarks", "denied", "expected_allowed")
+DENIAL_COLUMNS = ("claim_posting_id", "status", "created_at", "practice_id", "claim_id", "category", "rule_id",
+                  "amount", "appeal_deadline", "reasons", "remarks", "suggested_action")
+PATIENT_COLUMNS = ("created_at", "practice_id", "patient_id", "claim_id", "kind", "amount", "entered_on", "detail")
+TIMELINE_COLUMNS = ("occurred_at", "actor_name", "practice_id", "claim_id", "event", "from_status", "to_status",
+                    "detail")
+PLB_COLUMNS = ("practice_id", "remittance_id", "provider_identifier", "fiscal_period_date", "reason_code",
+               "reference", "amount")
+
+
 @dataclass
 class _Batch:
-    """Rows collected for one transaction, written together at the end."""
+    """Rows collected for one piece of claims, written together (tuples in the column orders above)."""
 
-    claims: list[dict] = field(default_factory=list)
-    lines: list[list[dict]] = field(default_factory=list)  # per claim posting
-    patient: list[dict] = field(default_factory=list)
-    denials: list[dict | None] = field(default_factory=list)  # per claim posting
-    moves: list[Move] = field(default_factory=list)
+    claims: list[tuple] = field(default_factory=list)
+    lines: list[list[tuple]] = field(default_factory=list)  # per claim posting
+    patient: list[tuple] = field(default_factory=list)
+    denials: list[tuple | None] = field(default_factory=list)  # per claim posting
+    statuses: list[tuple[int, str, str | None]] = field(default_factory=list)  # claim id, new status, payer number
+    timeline: list[tuple] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
 
 
@@ -179,11 +195,9 @@ class TransactionPosting:
                        head.payment.amount)
         elif self.posting:
             if self.provider_adjustments:
-                insert_rows(self.db, ProviderAdjustmentEntry.__table__, [
-                    {"practice_id": record.practice_id, "remittance_id": record.id,
-                     "provider_identifier": plb.provider_id, "fiscal_period_date": plb.fiscal_period_date,
-                     "reason_code": plb.reason_code[:2], "reference": plb.reference[:50], "amount": plb.amount}
-                    for plb in self.provider_adjustments])
+                insert_rows(self.db, ProviderAdjustmentEntry.__table__, PLB_COLUMNS, [
+                    (record.practice_id, record.id, plb.provider_id, plb.fiscal_period_date, plb.reason_code[:2],
+                     plb.reference[:50], plb.amount) for plb in self.provider_adjustments])
             record.status, record.dedupe_key, record.posted_at = "posted", self.dedupe_key, utcnow()
         return True
 
@@ -208,9 +222,10 @@ def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_i
     lines = lookups.lines_of(db, [row.id for row in (*by_pcn.values(), *by_payer_number.values())])
     paid_on = remittance.payment.date or remittance.production_date or date.today()
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
+    trace = remittance.trace.trace_number
     status_now: dict[int, str] = {}
     batch = _Batch()
-    expected = rates.expected
+    expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
     for position, clp in enumerate(remittance.claims, start=first_position):
         where = f"ST {remittance.control_number} CLP {position}"
         pcn = clp.patient_control_number
@@ -227,80 +242,70 @@ def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_i
                                              message=f"no claim {pcn} (payer claim "
                                                      f"{clp.payer_claim_control_number or '-'})"))
             continue
-        matched, problems = matching.match_lines(claim.id, lines[claim.id], clp.service_lines)
+        services = clp.service_lines
+        matched, problems = matching.match_lines(claim.id, lines[claim.id], services)
         if problems:
             batch.exceptions.append(dict(practice_id=practice_id, kind="unmatched_line", location=where, pcn=pcn,
                                          amount=clp.paid, message="; ".join(problems)))
             continue
-        claim_split = matching.split_adjustments(clp.adjustments)
+        claim_split = split_adjustments(clp.adjustments)
         line_rows, denials, denial_reasons = [], [], []
-        totals = [claim_split.contractual, claim_split.patient, claim_split.other]
-        for service, line in zip(clp.service_lines, matched, strict=True):
-            split = matching.split_adjustments(service.adjustments)
-            denied = matching.line_denied(service.charge, service.paid, split)
+        contractual, patient, other = claim_split.contractual, claim_split.patient, claim_split.other
+        reversal = clp.is_reversal
+        for service, line in zip(services, matched, strict=True):
+            split = split_adjustments(service.adjustments)
+            denied = line_denied(service.charge, service.paid, split)
             denials.append(denied)
             if denied or split.other:
                 denial_reasons += split.reasons
-            totals[0] += split.contractual
-            totals[1] += split.patient
-            totals[2] += split.other
+            contractual += split.contractual
+            patient += split.patient
+            other += split.other
             allowed = service.allowed_amount
             if allowed is None:
                 allowed = service.charge - split.contractual - split.other
             units = int(service.units_paid) if service.units_paid is not None else line.units
-            procedure = service.procedure
-            line_rows.append({
-                "practice_id": practice_id, "claim_line_id": line.id, "procedure_code": procedure.code[:5],
-                "submitted_code": service.original_procedure.code if service.original_procedure else None,
-                "modifiers": ":".join(procedure.modifiers), "units": units,
-                "charge": service.charge, "paid": service.paid, "allowed": allowed,
-                "contractual": split.contractual, "patient_responsibility": split.patient,
-                "other_adjustment": split.other, "adjustments": split.text[:300],
-                "remarks": ":".join(service.remark_codes)[:100], "denied": denied,
-                "expected_allowed": None if clp.is_reversal else expected(
-                    practice_id, claim.payer_id, procedure.code, procedure.modifiers,
-                    service.service_date or line.service_date, abs(units) or 1),
-            })
+            procedure, original = service.procedure, service.original_procedure
+            line_rows.append((
+                practice_id, line.id, procedure.code[:5], original.code if original else None,
+                ":".join(procedure.modifiers), units, service.charge, service.paid, allowed, split.contractual,
+                split.patient, split.other, split.text[:300], ":".join(service.remark_codes)[:100], denied,
+                None if reversal else expected(practice_id, claim.payer_id, procedure.code, procedure.modifiers,
+                                               service.service_date or line.service_date, abs(units) or 1)))
         outcome = matching.claim_outcome(clp.status_code, denials, clp.paid, claim_split)
-        current = status_now.get(claim.id, claim.status)
-        events: tuple[ClaimEvent, ...] = ()
         if outcome != "reversed":
+            current = status_now.get(claim.id, claim.status)
             events = ((ClaimEvent.PAYER_ACCEPT,) if current in _NOT_YET_ACCEPTED else ()) + (_EVENTS[outcome],)
+            steps = []
             try:
                 after = current
                 for event in events:
-                    after = transition(after, event)
+                    before, after = after, transition(after, event).value
+                    steps.append((event.value, before, after))
             except Conflict as error:
                 batch.exceptions.append(dict(practice_id=practice_id, kind="claim_status", location=where, pcn=pcn,
                                              amount=clp.paid, message=f"claim {pcn}: {error.detail}"))
                 continue
-            status_now[claim.id] = after.value
-            extra = {"payer_claim_number": clp.payer_claim_control_number} if clp.payer_claim_control_number else {}
-            batch.moves.append(Move(claim.id, practice_id, current, events,
-                                    f"835 {remittance.trace.trace_number}: {outcome.replace('_', ' ')} {clp.paid}",
-                                    extra))
-        batch.claims.append({
-            "practice_id": practice_id, "remittance_id": record.id, "claim_id": claim.id,
-            "status_code": clp.status_code, "payer_claim_number": clp.payer_claim_control_number[:50],
-            "charge": clp.charge, "paid": clp.paid, "contractual": totals[0], "patient_responsibility": totals[1],
-            "other_adjustment": totals[2], "adjustments": claim_split.text, "outcome": outcome,
-            "remarks": ":".join(r.value for r in clp.remarks)[:200], "payment_date": paid_on,
-        })
+            status_now[claim.id] = after
+            detail = f"835 {trace}: {outcome.replace('_', ' ')} {clp.paid}"
+            batch.timeline += [(practice_id, claim.id, event, before, after, detail) for event, before, after in steps]
+            batch.statuses.append((claim.id, after, clp.payer_claim_control_number or None))
+        batch.claims.append((
+            practice_id, record.id, claim.id, clp.status_code, clp.payer_claim_control_number[:50], clp.charge,
+            clp.paid, contractual, patient, other, claim_split.text, outcome,
+            ":".join(r.value for r in clp.remarks)[:200], paid_on))
         batch.lines.append(line_rows)
-        if totals[1]:
-            batch.patient.append({"practice_id": practice_id, "patient_id": claim.patient_id, "claim_id": claim.id,
-                                  "kind": "responsibility", "amount": totals[1], "entered_on": paid_on,
-                                  "detail": f"835 {remittance.trace.trace_number} claim {pcn}"})
-        denied_amount = totals[2]
-        if outcome in ("denied", "partially_paid") and denied_amount > 0:
-            remarks = sorted({code for service in clp.service_lines for code in service.remark_codes}
+        if patient:
+            batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", patient, paid_on,
+                                  f"835 {trace} claim {pcn}"))
+        if outcome in ("denied", "partially_paid") and other > 0:
+            remarks = sorted({code for service in services for code in service.remark_codes}
                              | {r.value for r in clp.remarks})
-            found = classify_denial(denial_reasons + list(claim_split.reasons), remarks)
-            batch.denials.append({"practice_id": practice_id, "claim_id": claim.id, "category": found.category.value,
-                                  "rule_id": found.rule_id, "amount": denied_amount, "appeal_deadline": deadline,
-                                  "reasons": " ".join(f"{g}:{c}" for g, c in dict.fromkeys(
-                                      denial_reasons + list(claim_split.reasons)))[:300],
-                                  "remarks": ":".join(remarks)[:100], "suggested_action": found.action.value})
+            reasons = denial_reasons + list(claim_split.reasons)
+            found = classify_denial(reasons, remarks)
+            batch.denials.append((practice_id, claim.id, found.category.value, found.rule_id, other, deadline,
+                                  " ".join(f"{g}:{c}" for g, c in dict.fromkeys(reasons))[:300],
+                                  ":".join(remarks)[:100], found.action.value))
         else:
             batch.denials.append(None)
     return batch
@@ -313,16 +318,16 @@ def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None
     now = utcnow()
     if batch.claims:
         ids = take_ids(db, ClaimPosting.__table__, len(batch.claims))
-        for posting_id, row in zip(ids, batch.claims, strict=True):
-            row["id"], row["posted_at"] = posting_id, now
-        line_rows = [{**row, "claim_posting_id": posting_id}
-                     for posting_id, rows in zip(ids, batch.lines, strict=True) for row in rows]
-        insert_rows(db, ClaimPosting.__table__, batch.claims)
-        insert_rows(db, LinePosting.__table__, line_rows)
-        insert_rows(db, DenialCase.__table__, [
-            {**row, "claim_posting_id": posting_id, "status": "open", "created_at": now}
-            for posting_id, row in zip(ids, batch.denials, strict=True) if row is not None])
+        insert_rows(db, ClaimPosting.__table__, CLAIM_COLUMNS,
+                    [(posting_id, now, *row) for posting_id, row in zip(ids, batch.claims, strict=True)])
+        line_rows = [(posting_id, *row) for posting_id, rows in zip(ids, batch.lines, strict=True) for row in rows]
+        insert_rows(db, LinePosting.__table__, LINE_COLUMNS, line_rows)
+        insert_rows(db, DenialCase.__table__, DENIAL_COLUMNS, [
+            (posting_id, "open", now, *row) for posting_id, row in zip(ids, batch.denials, strict=True)
+            if row is not None])
         record.claims_posted += len(ids)
         record.lines_posted += len(line_rows)
-    insert_rows(db, PatientLedgerEntry.__table__, [{**row, "created_at": now} for row in batch.patient])
-    advance_many(db, actor, batch.moves)
+    insert_rows(db, PatientLedgerEntry.__table__, PATIENT_COLUMNS, [(now, *row) for row in batch.patient])
+    set_claim_statuses(db, batch.statuses)
+    insert_rows(db, TimelineEntry.__table__, TIMELINE_COLUMNS,
+                [(now, actor.username, *row) for row in batch.timeline])

@@ -12,10 +12,12 @@ insert (`take_ids`) instead of read back with RETURNING row by row.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
+
+from openmso.core.types import utcnow
+from openmso.rcm.claims.models import Claim
 
 _MEMO_LIMIT = 65536
 
@@ -35,24 +37,22 @@ class _Memo(dict):
         return result
 
 
-def _values(db: Session, table: Table, rows: list[dict], columns: Sequence[str]) -> list[tuple]:
-    """Row tuples in `columns` order, converted column by column (map over C-level lookups)."""
+def _values(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
+    """`rows` with each column converted by its type's bind processor (map over C-level lookups)."""
     dialect = db.get_bind().dialect
     converted = []
-    for name in columns:
-        values = map(itemgetter(name), rows)
+    for name, values in zip(columns, zip(*rows, strict=True), strict=True):
         process = table.c[name].type._cached_bind_processor(dialect)
-        converted.append(list(values) if process is None else list(map(_Memo(process).__getitem__, values)))
+        converted.append(values if process is None else map(_Memo(process).__getitem__, values))
     return list(zip(*converted, strict=True))
 
 
-def insert_rows(db: Session, table: Table, rows: list[dict]) -> None:
-    """INSERT `rows` (dicts with the same keys) into `table`: COPY on PostgreSQL, else executemany."""
+def insert_rows(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """INSERT `rows` (tuples in `columns` order) into `table`: COPY on PostgreSQL, else executemany."""
     if not rows:
         return
     db.flush()  # pending ORM changes first, in order, as Session.execute would
-    columns = list(rows[0])
-    values = _values(db, table, rows, columns)
+    values = _values(db, table, columns, rows)
     connection = db.connection()
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
     name = connection.dialect.identifier_preparer.format_table(table)
@@ -68,6 +68,41 @@ def insert_rows(db: Session, table: Table, rows: list[dict]) -> None:
         cursor.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", values)
     finally:
         cursor.close()
+
+
+def set_claim_statuses(db: Session, changes: list[tuple[int, str, str | None]]) -> None:
+    """Each claim's new status and, when the payer sent one, its payer claim number ((claim id,
+    status, number or None) triples), stamped with one `updated_at`.
+
+    PostgreSQL: one UPDATE … FROM unnest(arrays), a single statement for the piece. SQLite: one
+    executemany. The statuses were checked against the state machine by the caller, which also
+    writes the timeline entries; instances the session holds are expired so they are read again."""
+    if not changes:
+        return
+    db.flush()
+    table = Claim.__table__
+    connection = db.connection()
+    now = table.c.updated_at.type._cached_bind_processor(connection.dialect)(utcnow())
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        ids, statuses, numbers = (list(column) for column in zip(*changes, strict=True))
+        with raw.cursor() as cursor:
+            cursor.execute("UPDATE claim SET status = v.status, updated_at = %s, "
+                           "payer_claim_number = COALESCE(v.number, claim.payer_claim_number) "
+                           "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, number) "
+                           "WHERE claim.id = v.id", [now, ids, statuses, numbers])
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.executemany("UPDATE claim SET status = ?, updated_at = ?, "
+                               "payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?",
+                               [(status, now, number, claim_id) for claim_id, status, number in changes])
+        finally:
+            cursor.close()
+    changed = {claim_id for claim_id, _, _ in changes}
+    for key, held in list(db.identity_map.items()):
+        if key[0] is Claim and key[1][0] in changed:
+            db.expire(held, ["status", "updated_at", "payer_claim_number"])
 
 
 def take_ids(db: Session, table: Table, count: int) -> list[int]:
