@@ -19,6 +19,7 @@ claim-level CAS.
 from __future__ import annotations
 
 import io
+import operator
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TextIO
@@ -40,6 +41,21 @@ from openmso.x12.writer import InterchangeWriter, RenderedSegments, Segment
 
 _ZERO = Decimal("0")
 _OTHER_DIAGNOSIS = {"ABK": "ABF", "BK": "BF"}
+_CHARGE = operator.attrgetter("charge")
+_ADJUDICATIONS = operator.attrgetter("adjudications")
+
+
+class _PointerTexts(dict):
+    """Diagnosis pointers (1, 3) → their SV107 components ("1", "3"); lines repeat a handful of them."""
+
+    def __missing__(self, key: tuple[int, ...]) -> tuple[str, ...]:
+        value = tuple(map(str, key))
+        if len(self) < 4096:
+            self[key] = value
+        return value
+
+
+_POINTER_TEXTS = _PointerTexts()
 
 # Makes a composite element from its components: `tuple` keeps it for the generic writer path;
 # `_CompositeJoiner` joins it at once for one interchange's delimiters.
@@ -114,20 +130,23 @@ def _check_claim(claim: ProfessionalClaim) -> None:
     if claim.frequency_code in ("7", "8") and not claim.payer_claim_control_number:
         raise _fail(claim, "REF", 2, "a replacement or void needs the payer claim control number (REF*F8)",
                     "REF*F8")
-    total = sum((line.charge for line in claim.lines), _ZERO)
+    total = sum(map(_CHARGE, claim.lines), _ZERO)
     if total != claim.total_charge:
         raise _fail(claim, "CLM", 2, f"total charge {claim.total_charge} is not the sum of the lines {total}",
                     str(total))
-    for number, line in enumerate(claim.lines, start=1):
-        if len(line.procedure.modifiers) > 4:
-            raise _fail(claim, "SV1", "1-3", f"line {number} has {len(line.procedure.modifiers)} modifiers",
-                        "at most 4")
-        pointers = line.diagnosis_pointers
-        if not 1 <= len(pointers) <= 4 or any(not 1 <= p <= len(claim.diagnoses) for p in pointers):
-            raise _fail(claim, "SV1", 7, f"line {number} diagnosis pointers {pointers}",
-                        f"1 to 4 pointers between 1 and {len(claim.diagnoses)}")
-    if claim.other_payers or any(line.adjudications for line in claim.lines):
+    if claim.other_payers or any(map(_ADJUDICATIONS, claim.lines)):
         _check_other_payers(claim)
+
+
+def _check_line(claim: ProfessionalClaim, number: int, line: ServiceLine) -> None:
+    """Modifiers and diagnosis pointers of one line; called as the line is written, in line order."""
+    if len(line.procedure.modifiers) > 4:
+        raise _fail(claim, "SV1", "1-3", f"line {number} has {len(line.procedure.modifiers)} modifiers",
+                    "at most 4")
+    pointers = line.diagnosis_pointers
+    if not 1 <= len(pointers) <= 4 or min(pointers) < 1 or max(pointers) > len(claim.diagnoses):
+        raise _fail(claim, "SV1", 7, f"line {number} diagnosis pointers {pointers}",
+                    f"1 to 4 pointers between 1 and {len(claim.diagnoses)}")
 
 
 def _total(adjustments: list[Adjustment]) -> Decimal:
@@ -211,10 +230,11 @@ def _line_adjudication(adjudication: LineAdjudication, out: list[Segment], compo
 
 def _line(number: int, line: ServiceLine, out: list[Segment], composite: Composite) -> None:
     procedure = line.procedure
+    pointers = line.diagnosis_pointers
     out.append(["LX", str(number)])
     out.append(["SV1", composite((procedure.qualifier, procedure.code, *procedure.modifiers)),
                 format_decimal(line.charge), line.unit_basis, format_decimal(line.units), line.place_of_service, "",
-                composite(tuple(map(str, line.diagnosis_pointers)))])
+                composite(_POINTER_TEXTS[pointers] if type(pointers) is tuple else tuple(map(str, pointers)))])
     if line.service_date_end is None:
         out.append(["DTP", "472", "D8", format_date(line.service_date)])
     else:
@@ -280,6 +300,7 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], c
         for other in claim.other_payers:
             _other_payer(other, other.payer.payer_id in line_level, out)
     for number, line in enumerate(claim.lines, start=1):
+        _check_line(claim, number, line)
         _line(number, line, out, composite)
     return hl
 

@@ -85,11 +85,24 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
+class DateTextCache(dict):
+    """``cache[day]`` → its CCYYMMDD text; writers repeat the same dates of service and birth dates."""
+
+    limit = 16384
+
+    def __missing__(self, key: date) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[key] = f"{key.year:04d}{key.month:02d}{key.day:02d}"
+        return value
+
+
+DATE_TEXTS = DateTextCache()
+
+
 def format_date(value: date) -> str:
-    """CCYYMMDD (X12 type DT); `date.isoformat` pads the year to four digits, as DT needs."""
-    if type(value) is date:
-        return value.isoformat().replace("-", "")
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    """CCYYMMDD (X12 type DT); a `datetime` gives its date."""
+    return DATE_TEXTS[value]
 
 
 def element(segment: list[str], position: int) -> str:
