@@ -7,12 +7,13 @@ import csv
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
-import orjson
-
 BUFFER_BYTES = 256 * 1024
+LINES_PER_WRITE = 2000
 
 
 @dataclass
@@ -112,25 +113,31 @@ class CsvFile:
 
 
 class NdjsonFile:
-    """Newline-delimited JSON (FHIR bulk data format): one resource per line."""
+    """Newline-delimited JSON (FHIR bulk data format): one resource per line, given as JSON text."""
 
     def __init__(self, root: Path, relative: str, kind: str = "fhir"):
         self._file = HashingWriter(root, relative, kind)
         self._file.entry.records = 0
-        self._lines: list[bytes] = []
+        self._lines: list[str] = []
 
-    def write(self, resource: dict) -> None:
-        self._lines.append(orjson.dumps(resource))
-        if len(self._lines) >= 2000:
+    def write(self, line: str) -> None:
+        self._lines.append(line)
+        if len(self._lines) >= LINES_PER_WRITE:
+            self.flush()
+
+    def write_all(self, lines: Iterable[str]) -> None:
+        lines = iter(lines)
+        self.flush()
+        while chunk := list(islice(lines, LINES_PER_WRITE)):
+            self._lines = chunk
             self.flush()
 
     def flush(self) -> None:
         if self._lines:
-            self._lines.append(b"")
-            self._file.write(b"\n".join(self._lines))
-            self._lines.pop()
-            self._file.entry.records += len(self._lines)
-            self._lines.clear()
+            self._lines.append("")
+            self._file.write("\n".join(self._lines).encode("utf-8"))
+            self._file.entry.records += len(self._lines) - 1
+            self._lines = []
 
     def close(self) -> FileEntry:
         self.flush()

@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, Date, cast, distinct, func, select, type_coer
 from sqlalchemy.orm import Session
 
 from openmso.core.types import Money, UTCDateTime
-from openmso.exit.package import fhir, sqltext
+from openmso.exit.package import fhir, fhir_text, sqltext
 from openmso.exit.package.files import FileEntry, NdjsonFile
 from openmso.network.models import (
     Coverage,
@@ -91,14 +91,14 @@ def _owned_rows(session: Session, model, practice_id: int, *order) -> Iterator:
                    .where(model.practice_id == practice_id).order_by(*order))
 
 
-def _organizations(session: Session, practice_id: int) -> Iterator[dict]:
+def _organizations(session: Session, practice_id: int) -> Iterator[str]:
     practice = next(_stream(session, select(*export_columns(Practice.__table__, session))
                                  .where(Practice.id == practice_id)))
-    yield fhir.practice_organization(practice)
+    yield fhir_text.render(fhir.practice_organization(practice))
     payer_ids = payer_ids_query(practice_id)
     for payer in _stream(session, select(*export_columns(Payer.__table__, session))
                          .where(Payer.id.in_(select(payer_ids.c[0]))).order_by(Payer.id)):
-        yield fhir.payer_organization(payer)
+        yield fhir_text.render(fhir.payer_organization(payer))
 
 
 def _count_organizations(session: Session, practice_id: int) -> int:
@@ -107,7 +107,7 @@ def _count_organizations(session: Session, practice_id: int) -> int:
 
 
 def _locations(session, practice_id):
-    return map(fhir.location, _owned_rows(session, Location, practice_id, Location.id))
+    return (fhir_text.render(fhir.location(row)) for row in _owned_rows(session, Location, practice_id, Location.id))
 
 
 def _practitioners(session, practice_id):
@@ -115,19 +115,20 @@ def _practitioners(session, practice_id):
     licenses = _owned_rows(session, ProviderLicense, practice_id, ProviderLicense.provider_id, ProviderLicense.state,
                            ProviderLicense.id)
     for provider, found in attach(providers, licenses, attrgetter("id"), attrgetter("provider_id")):
-        yield fhir.practitioner(provider, found)
+        yield fhir_text.render(fhir.practitioner(provider, found))
 
 
 def _practitioner_roles(session, practice_id):
-    return map(fhir.practitioner_role, _owned_rows(session, Provider, practice_id, Provider.id))
+    return (fhir_text.render(fhir.practitioner_role(row))
+            for row in _owned_rows(session, Provider, practice_id, Provider.id))
 
 
 def _patients(session, practice_id):
-    return map(fhir.patient, _owned_rows(session, Patient, practice_id, Patient.id))
+    return map(fhir_text.patient, _owned_rows(session, Patient, practice_id, Patient.id))
 
 
 def _coverages(session, practice_id):
-    return map(fhir.coverage, _owned_rows(session, Coverage, practice_id, Coverage.id))
+    return map(fhir_text.coverage, _owned_rows(session, Coverage, practice_id, Coverage.id))
 
 
 def _accounts(session, practice_id):
@@ -144,7 +145,7 @@ def _accounts(session, practice_id):
     with_coverages = attach(patients, coverages, attrgetter("id"), attrgetter("patient_id"))
     for (patient, found), ledger in attach(with_coverages, balances, lambda pair: pair[0].id,
                                            attrgetter("patient_id")):
-        yield fhir.account(patient, found, ledger[0].cents if ledger else None)
+        yield fhir_text.account(patient, found, ledger[0].cents if ledger else None)
 
 
 _CLAIM_COLUMNS = ("id", "practice_id", "patient_id", "coverage_id", "payer_id", "patient_control_number", "status",
@@ -163,10 +164,11 @@ def _claims(session, practice_id):
     lines = _stream(session, select(*export_columns(ClaimLine.__table__, session, _LINE_COLUMNS))
                     .where(line.practice_id == practice_id).order_by(line.claim_id, line.line_number, line.id))
     for claim, found in attach(claims, lines, attrgetter("id"), attrgetter("claim_id")):
-        yield fhir.claim(claim, found)
+        yield fhir_text.claim(claim, found)
 
 
-def _postings(session, practice_id, build):
+def _postings(session, practice_id) -> Iterator[tuple[str, str]]:
+    """Each posting as its ClaimResponse and its ExplanationOfBenefit, from one read of the postings."""
     posting, claim = ClaimPosting.__table__.c, Claim.__table__.c
     header = select(*export_columns(ClaimPosting.__table__, session, (
                         "id", "claim_id", "practice_id", "status_code", "payer_claim_number", "charge", "paid",
@@ -185,15 +187,7 @@ def _postings(session, practice_id, build):
         .where(line.practice_id == practice_id).order_by(line.claim_posting_id, line.id)
     for row, found in attach(_stream(session, header), _stream(session, lines), attrgetter("id"),
                              attrgetter("claim_posting_id")):
-        yield build(row, found)
-
-
-def _claim_responses(session, practice_id):
-    return _postings(session, practice_id, fhir.claim_response)
-
-
-def _explanations(session, practice_id):
-    return _postings(session, practice_id, fhir.explanation_of_benefit)
+        yield fhir_text.claim_response(row, found), fhir_text.explanation_of_benefit(row, found)
 
 
 def _count(model):
@@ -204,10 +198,9 @@ def _count(model):
 
 @dataclass(frozen=True)
 class ResourceType:
-    """One FHIR resource type of the package: how to produce it and what the database says it should hold."""
+    """One FHIR resource type of the package and what the database says it should hold."""
 
     name: str
-    produce: Callable[[Session, int], Iterator[dict]]
     expected: Callable[[Session, int], int]
     source: str  # the rows each resource is made from, for the manifest
 
@@ -216,25 +209,50 @@ class ResourceType:
         return f"fhir/{self.name}.ndjson"
 
 
-RESOURCE_TYPES = [
-    ResourceType("Organization", _organizations, _count_organizations, "the practice and every payer it deals with"),
-    ResourceType("Location", _locations, _count(Location), "location"),
-    ResourceType("Practitioner", _practitioners, _count(Provider), "provider with provider_license"),
-    ResourceType("PractitionerRole", _practitioner_roles, _count(Provider), "provider"),
-    ResourceType("Patient", _patients, _count(Patient), "patient"),
-    ResourceType("Coverage", _coverages, _count(Coverage), "coverage"),
-    ResourceType("Account", _accounts, _count(Patient), "patient with coverage and patient_ledger balance"),
-    ResourceType("Claim", _claims, _count(Claim), "claim with claim_line"),
-    ResourceType("ClaimResponse", _claim_responses, _count(ClaimPosting), "claim_posting with line_posting"),
-    ResourceType("ExplanationOfBenefit", _explanations, _count(ClaimPosting),
-                 "claim_posting with claim and line_posting"),
+@dataclass(frozen=True)
+class ResourcePass:
+    """Resource types written from one read of their rows: `produce` yields NDJSON lines, or, when
+    several types are made from the same rows, a tuple with one line of each type per row."""
+
+    kinds: tuple[ResourceType, ...]
+    produce: Callable[[Session, int], Iterator[str] | Iterator[tuple[str, ...]]]
+
+    @property
+    def name(self) -> str:
+        return " and ".join(kind.name for kind in self.kinds)
+
+
+def _one(name, produce, expected, source) -> ResourcePass:
+    return ResourcePass((ResourceType(name, expected, source),), produce)
+
+
+RESOURCE_PASSES = [
+    _one("Organization", _organizations, _count_organizations, "the practice and every payer it deals with"),
+    _one("Location", _locations, _count(Location), "location"),
+    _one("Practitioner", _practitioners, _count(Provider), "provider with provider_license"),
+    _one("PractitionerRole", _practitioner_roles, _count(Provider), "provider"),
+    _one("Patient", _patients, _count(Patient), "patient"),
+    _one("Coverage", _coverages, _count(Coverage), "coverage"),
+    _one("Account", _accounts, _count(Patient), "patient with coverage and patient_ledger balance"),
+    _one("Claim", _claims, _count(Claim), "claim with claim_line"),
+    ResourcePass((ResourceType("ClaimResponse", _count(ClaimPosting), "claim_posting with line_posting"),
+                  ResourceType("ExplanationOfBenefit", _count(ClaimPosting),
+                               "claim_posting with claim and line_posting")), _postings),
 ]
+RESOURCE_TYPES = [kind for one_pass in RESOURCE_PASSES for kind in one_pass.kinds]
 
 
-def write_resources(session: Session, root: Path, kind: ResourceType, practice_id: int) -> FileEntry:
-    out = NdjsonFile(root, kind.path)
-    for resource in kind.produce(session, practice_id):
-        out.write(resource)
-    entry = out.close()
-    entry.details = {"resource_type": kind.name, "source": kind.source}
-    return entry
+def write_resources(session: Session, root: Path, one_pass: ResourcePass, practice_id: int) -> list[FileEntry]:
+    """The NDJSON file of each type of `one_pass`, in the order of its `kinds`."""
+    files = [NdjsonFile(root, kind.path) for kind in one_pass.kinds]
+    lines = one_pass.produce(session, practice_id)
+    if len(files) == 1:
+        files[0].write_all(lines)
+    else:
+        for row in lines:
+            for out, line in zip(files, row, strict=True):
+                out.write(line)
+    entries = [out.close() for out in files]
+    for entry, kind in zip(entries, one_pass.kinds, strict=True):
+        entry.details = {"resource_type": kind.name, "source": kind.source}
+    return entries

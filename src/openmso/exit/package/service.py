@@ -81,11 +81,12 @@ def _database_counts(session: Session, practice_id: int, owned: list[tables.Owne
 def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int, counts: dict,
                     owned: list[tables.OwnedTable], progress: Progress, notes: list[str]) -> list[FileEntry]:
     files: list[FileEntry] = []
-    for kind in resources.RESOURCE_TYPES:
-        progress(f"FHIR {kind.name}")
-        entry = resources.write_resources(session, root, kind, practice_id)
-        entry.database_count = counts["fhir"][kind.name]
-        files.append(entry)
+    for one_pass in resources.RESOURCE_PASSES:
+        progress(f"FHIR {one_pass.name}")
+        for entry, kind in zip(resources.write_resources(session, root, one_pass, practice_id), one_pass.kinds,
+                               strict=True):
+            entry.database_count = counts["fhir"][kind.name]
+            files.append(entry)
     for table in owned:
         progress(f"table {table.name}")
         entry = tables.write_table(session, root, table, practice_id)
