@@ -90,7 +90,10 @@ def _address(address: Address | None, out: list[Segment]) -> None:
     if address is None:
         return
     out.append(["N3", *address.lines])
-    out.append(["N4", address.city, address.state, address.postal_code, address.country])
+    if address.country:
+        out.append(["N4", address.city, address.state, address.postal_code, address.country])
+    else:  # the usual domestic address: no trailing empty element for the writer to trim
+        out.append(["N4", address.city, address.state, address.postal_code])
 
 
 def _provider_name(code: str, provider: Provider) -> list[object]:
