@@ -14,8 +14,10 @@ from openmso.rcm.clearinghouse.adapters import default_envelope
 from openmso.rcm.clearinghouse.models import FileStatus
 from openmso.rcm.clearinghouse.simulator import PayerSimulator
 from openmso.rcm.clearinghouse.x12_responses import claim_acknowledgment
-from openmso.x12 import iter_transactions, parse_837p
+from openmso.x12 import iter_transactions, parse_277ca, parse_837p, render_837p
+from openmso.x12.samples import generate_claim_transactions, group_header, interchange_header
 from tests.rcm.conftest import AS_OF
+from tests.x12.conftest import pyx12_errors
 
 ENVELOPE = default_envelope("Test MSO", "SIMULATED PAYERS", "SIMCH")
 
@@ -99,3 +101,21 @@ def test_a_quarantined_file_is_applied_on_retry_once_its_cause_is_fixed(db, clin
     assert retried.file.attempts == 2
     db.refresh(claim)
     assert claim.status in (ClaimStatus.PAYER_ACCEPTED, ClaimStatus.PAYER_REJECTED)
+
+
+def test_a_277ca_answers_each_837_transaction_set_with_its_own_277_that_pyx12_accepts():
+    """An interchange of two 837P transaction sets: X214 allows one information receiver loop
+    (2000B) per 277, so each batch gets its own transaction set with its 2200B trace; no batch
+    trace reads as a claim, and every claim is answered under its own billing provider."""
+    sent = list(generate_claim_transactions(5, count=2, claims_per_transaction=3))
+    text = render_837p(sent, interchange_header(61), group_header("HC", 61, "005010X222A1"))
+    answers = dict(PayerSimulator().respond(text.encode(), 62, AS_OF))
+    [name] = [name for name in answers if name.startswith("277CA")]
+    acknowledgments = [parse_277ca(t) for t in iter_transactions(answers[name].encode())]
+    assert len(acknowledgments) == 2
+    for acknowledgment, claim_set in zip(acknowledgments, sent, strict=True):
+        assert [(c.patient_control_number, c.provider_npi) for c in acknowledgment.claims] == [
+            (claim.patient_control_number, claim_set.billing_provider.npi) for claim in claim_set.claims]
+        assert [s.category for s in acknowledgment.receiver_statuses] == ["A1"]
+        assert [s.category for s in acknowledgment.provider_statuses] == ["A1"]
+    assert pyx12_errors(answers[name]) == []

@@ -41,12 +41,15 @@ def _headers(functional_id: str, version: str, sender: str, receiver: str, contr
 
 
 def _interchange(functional_id: str, version: str, sender: str, receiver: str, control: int, today: date,
-                 set_id: str, body: list) -> str:
+                 set_id: str, *bodies: list) -> str:
+    """One interchange and group with a transaction set per body (ST02 0001, 0002, …)."""
     out = io.StringIO()
     isa, gs = _headers(functional_id, version, sender, receiver, control, today)
     with InterchangeWriter(out, isa, line_breaks=True) as writer:
         writer.begin_group(gs)
-        writer.write_transaction(set_id, "0001", body, version)
+        for number, body in enumerate(bodies, start=1):
+            writer.write_transaction(set_id, f"{number:04d}", [segment for segment in body if segment is not None],
+                                     version)
         writer.end_group()
     return out.getvalue()
 
@@ -90,47 +93,59 @@ def interchange_rejected(sender: str, control: int, today: date, error: X12Error
 
 
 def claim_acknowledgment(sender: str, receiver: str, control: int, today: date, decided: list) -> str:
-    """A 277CA: per 837 transaction, the billing provider and each claim's STC (2200D)."""
-    body: list = [["BHT", "0085", "08", f"{control:09d}", today, "1200", "TH"]]
-    hl = 1
-    body += [["HL", "1", "", "20", "1"], ["NM1", "PR", "2", "SIMULATED PAYER CLEARINGHOUSE", "", "", "", "", "46",
-                                                   sender], ["TRN", "1", f"{control:09d}"],
-             ["DTP", "050", "D8", today], ["DTP", "009", "D8", today]]
-    hl = 2
-    body += [["HL", "2", "1", "21", "1"], ["NM1", "41", "2", "SUBMITTER", "", "", "", "", "46", receiver]]
-    for claim_set, decisions in decided:
-        accepted = [c for c, d in decisions if d.accepted]
-        rejected = [c for c, d in decisions if not d.accepted]
-        body += [["TRN", "2", claim_set.reference],
-                 ["STC", ("A1", "19", "PR"), today, "WQ", sum((c.total_charge for c, _ in decisions), ZERO)],
-                 ["QTY", "90", str(len(accepted))] if accepted else None,
-                 ["QTY", "AA", str(len(rejected))] if rejected else None,
-                 ["AMT", "YU", sum((c.total_charge for c in accepted), ZERO)] if accepted else None,
-                 ["AMT", "YY", sum((c.total_charge for c in rejected), ZERO)] if rejected else None]
-        hl += 1
-        provider_hl = hl
-        billing = claim_set.billing_provider
-        body += [["HL", str(hl), "2", "19", "1"],
-                 ["NM1", "85", "2", billing.last_or_organization, "", "", "", "", "XX", billing.npi],
-                 ["TRN", "1", "0"]]
-        for claim, decision in decisions:
-            hl += 1
-            subscriber = claim.subscriber
-            patient_last = claim.patient.last_name if claim.patient else subscriber.last_name
-            patient_first = claim.patient.first_name if claim.patient else subscriber.first_name
-            body += [["HL", str(hl), str(provider_hl), "PT"],
-                     ["NM1", "QC", "1", patient_last, patient_first, "", "", "", "MI", subscriber.member_id],
-                     ["TRN", "2", claim.patient_control_number],
-                     ["STC", (decision.category, decision.code, decision.entity), today,
-                      "WQ" if decision.accepted else "U", claim.total_charge]]
-            if decision.accepted:
-                body.append(["REF", "1K", decision.payer_claim_number])
-            first = min(line.service_date for line in claim.lines)
-            last = max(line.service_date_end or line.service_date for line in claim.lines)
-            body.append(["DTP", "472", "D8", first] if first == last else
-                        ["DTP", "472", "RD8", f"{first:%Y%m%d}-{last:%Y%m%d}"])
+    """A 277CA interchange with one transaction set per 837 transaction set answered.
+
+    X214 allows one information receiver loop (2000B) per transaction set, whose 2200B trace
+    names the 837 batch (BHT03), so several batches take several 277 transaction sets. Each holds
+    the batch totals (2200B), its billing provider with a status (2000C/2200C, STC required) and
+    each claim's STC (2000D/2200D).
+    """
     return _interchange("HN", "005010X214", sender, receiver, control, today, "277",
-                        [segment for segment in body if segment is not None])
+                        *(_claim_set_acknowledgment(sender, receiver, f"{control:09d}{number:04d}", today, *answer)
+                          for number, answer in enumerate(decided, start=1)))
+
+
+def _claim_set_acknowledgment(sender: str, receiver: str, reference: str, today: date, claim_set, decisions
+                              ) -> list:
+    accepted = [c for c, d in decisions if d.accepted]
+    rejected = [c for c, d in decisions if not d.accepted]
+    totals = [["QTY", "90", str(len(accepted))] if accepted else None,
+              ["QTY", "AA", str(len(rejected))] if rejected else None,
+              ["AMT", "YU", sum((c.total_charge for c in accepted), ZERO)] if accepted else None,
+              ["AMT", "YY", sum((c.total_charge for c in rejected), ZERO)] if rejected else None]
+    total = sum((c.total_charge for c, _ in decisions), ZERO)
+    received = ["STC", ("A1", "19", "PR"), today, "WQ", total]
+    billing = claim_set.billing_provider
+    body: list = [
+        ["BHT", "0085", "08", reference, today, "1200", "TH"],
+        ["HL", "1", "", "20", "1"], ["NM1", "PR", "2", "SIMULATED PAYER CLEARINGHOUSE", "", "", "", "", "46", sender],
+        ["TRN", "1", reference], ["DTP", "050", "D8", today], ["DTP", "009", "D8", today],
+        ["HL", "2", "1", "21", "1"], ["NM1", "41", "2", "SUBMITTER", "", "", "", "", "46", receiver],
+        ["TRN", "2", claim_set.reference], received, *totals,
+        ["HL", "3", "2", "19", "1"],
+        ["NM1", "85", "2", billing.last_or_organization, "", "", "", "", "XX", billing.npi],
+        ["TRN", "1", "0"], ["STC", ("A1", "19", "PR"), "", "WQ", total],  # 2200C: STC02 not used
+        ["QTY", "QA", str(len(accepted))] if accepted else None,
+        ["QTY", "QC", str(len(rejected))] if rejected else None,
+        ["AMT", "YU", sum((c.total_charge for c in accepted), ZERO)] if accepted else None,
+        ["AMT", "YY", sum((c.total_charge for c in rejected), ZERO)] if rejected else None,
+    ]
+    for hl, (claim, decision) in enumerate(decisions, start=4):
+        subscriber = claim.subscriber
+        patient_last = claim.patient.last_name if claim.patient else subscriber.last_name
+        patient_first = claim.patient.first_name if claim.patient else subscriber.first_name
+        body += [["HL", str(hl), "3", "PT"],
+                 ["NM1", "QC", "1", patient_last, patient_first, "", "", "", "MI", subscriber.member_id],
+                 ["TRN", "2", claim.patient_control_number],
+                 ["STC", (decision.category, decision.code, decision.entity), today,
+                  "WQ" if decision.accepted else "U", claim.total_charge]]
+        if decision.accepted:
+            body.append(["REF", "1K", decision.payer_claim_number])
+        first = min(line.service_date for line in claim.lines)
+        last = max(line.service_date_end or line.service_date for line in claim.lines)
+        body.append(["DTP", "472", "D8", first] if first == last else
+                    ["DTP", "472", "RD8", f"{first:%Y%m%d}-{last:%Y%m%d}"])
+    return body
 
 
 def _paid_line(line, rates, roll: Decimal, first_line: bool) -> ServicePayment:
