@@ -21,9 +21,15 @@ from openmso.rcm.claims.models import Claim
 from openmso.rcm.clearinghouse import service as clearinghouse
 from openmso.rcm.clearinghouse.adapters import SimulatorDrop, default_envelope
 from openmso.rcm.clearinghouse.models import InboundFile
-from openmso.rcm.remittance import deposits
+from openmso.rcm.remittance import deposits, ingest
 from openmso.rcm.remittance.ingest import ingest_file, ingest_paths, post_clearinghouse_remittances
-from openmso.rcm.remittance.models import ClaimPosting, Remittance, RemittanceException, RemittanceFile
+from openmso.rcm.remittance.models import (
+    ClaimPosting,
+    Remittance,
+    RemittanceException,
+    RemittanceFile,
+    RemittanceFilePart,
+)
 from tests.rcm.conftest import AS_OF, make_clinic
 from tests.rcm.remits import accepted_claims, paid, render, transaction
 
@@ -65,6 +71,21 @@ def test_deposits_reconcile_by_trace_number_and_amount(db, clinic):
     with pytest.raises(Invalid) as caught:
         deposits.import_deposits(db, SYSTEM, clinic.practice.id, "deposit_date,amount,trace_number\n2026-13-01,x,\n")
     assert caught.value.errors[0].location == ["line 2", "deposit_date"]
+
+
+def test_the_stored_copy_is_kept_in_parts_and_read_back_byte_for_byte(db, clinic, monkeypatch):
+    claims = accepted_claims(db, clinic, 3)
+    content = render(transaction(clinic.practice, [paid(claim) for claim in claims], trace="PARTS"))
+    monkeypatch.setattr(ingest, "STORED_CHARS", 100)  # a part per 100 characters: several parts
+    report = ingest_file(db, SYSTEM, "parts.835", content)
+    db.commit()
+    parts = db.scalars(select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == report.file.id)
+                       .order_by(RemittanceFilePart.part)).all()
+    assert len(parts) == -(-len(content) // 100) > 1 and "".join(parts).encode("latin-1") == content
+    assert db.scalar(select(RemittanceFile.content).where(RemittanceFile.id == report.file.id)) == content.decode(
+        "latin-1")
+    db.expire_all()
+    assert db.get(RemittanceFile, report.file.id).content.encode("latin-1") == content
 
 
 CRASHING_INGEST = textwrap.dedent("""

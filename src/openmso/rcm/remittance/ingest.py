@@ -27,7 +27,7 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmso.core import audit
@@ -36,14 +36,14 @@ from openmso.core.tenancy import MSO_ROLES, Actor, ensure_role
 from openmso.core.types import utcnow
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
 from openmso.rcm.remittance import deposits
-from openmso.rcm.remittance.models import Remittance, RemittanceException, RemittanceFile
+from openmso.rcm.remittance.models import Remittance, RemittanceException, RemittanceFile, RemittanceFilePart
 from openmso.rcm.remittance.posting import Context, TransactionPosting
 from openmso.x12 import Transaction, X12Error, iter_transaction_parts, stream_835
 
 CHUNK_BYTES = 1 << 20
 PART_SEGMENTS = 20_000  # segments per part of a transaction set (about 1,500 claims)
 CLAIMS_PER_PIECE = 2_000  # claims posted together: one lookup query and one bulk write per table
-STORED_CHARS = 1 << 22  # characters appended to the stored copy per UPDATE
+STORED_CHARS = 1 << 20  # characters per part of the stored copy
 YOUNG_OBJECTS = 200_000  # allocations between young-generation collections while posting
 
 
@@ -72,7 +72,7 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
         existing = db.scalar(select(RemittanceFile).where(RemittanceFile.sha256 == digest))
         if existing is not None:
             return IngestReport(existing, duplicate=True)
-        record = RemittanceFile(name=name[:200], sha256=digest, content="", status="posted",
+        record = RemittanceFile(name=name[:200], sha256=digest, stored_text="", status="posted",
                                 received_by=actor.username)
         db.add(record)
         db.flush()
@@ -123,17 +123,13 @@ def _spool(content: Source, spool: BinaryIO) -> str:
 
 
 def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
-    """The stored copy (latin-1 text, byte for byte), appended in slices so the whole file is never
-    one string here; the loaded attribute is expired so the session does not keep it either."""
+    """The stored copy (latin-1 text, byte for byte) written part by part: one part in memory."""
     spool.seek(0)
-    column = RemittanceFile.content
+    statement = insert(RemittanceFilePart)
+    part = 0
     while chunk := spool.read(STORED_CHARS):
-        # No session synchronisation: evaluating `content || chunk` on the loaded instance would build
-        # the whole file as one string here, which is what the slices avoid.
-        db.execute(update(RemittanceFile).where(RemittanceFile.id == record.id)
-                   .values(content=column + chunk.decode("latin-1"))
-                   .execution_options(synchronize_session=False))
-    db.expire(record, ["content"])
+        part += 1
+        db.execute(statement, {"file_id": record.id, "part": part, "content": chunk.decode("latin-1")})
 
 
 @contextmanager

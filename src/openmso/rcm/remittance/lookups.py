@@ -50,6 +50,20 @@ def claims_by(db: Session, practice_id: int, column: str, keys: Iterable[str]) -
     return found
 
 
+def other_practices(db: Session, practice_id: int, claims: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """For (patient control number, payer claim number) pairs the practice has no claim for: the
+    other practice (the lowest id) whose claim has both numbers, the one the payer seems to have meant."""
+    wanted = {pair for pair in claims if pair[1]}
+    found: dict[tuple[str, str], int] = {}
+    rows = _select(db, "SELECT patient_control_number, payer_claim_number, practice_id FROM claim "
+                       "WHERE practice_id <> {mark} AND patient_control_number", [practice_id],
+                   sorted({pcn for pcn, _ in wanted}))
+    for pcn, payer_number, other in sorted(rows, key=lambda row: row[2]):
+        if (pcn, payer_number) in wanted:
+            found.setdefault((pcn, payer_number), other)
+    return found
+
+
 def lines_of(db: Session, claim_ids: Iterable[int]) -> dict[int, list[LineRef]]:
     """Each claim's lines in line-number order."""
     ids = sorted(set(claim_ids))

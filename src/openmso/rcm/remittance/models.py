@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ColumnElement, Date, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from openmso.core.db import Base
 from openmso.core.types import Money, UTCDateTime, utcnow
@@ -23,7 +24,12 @@ from openmso.rcm.claims.models import BigId
 
 class RemittanceFile(Base):
     """One received 835 file, kept byte for byte (latin-1 text) for audit; `practice_id` is set when
-    all its payments are for one practice (else only network-wide users see the file row)."""
+    all its payments are for one practice (else only network-wide users see the file row).
+
+    The stored copy is written in parts (`RemittanceFilePart`, 1 MiB each), so receiving a file of
+    any size holds one part in memory; the `content` column keeps the copies of files received
+    before the parts existed (new files leave it empty). `content` on the model reads both, the
+    whole file as one string, loaded only when asked for."""
 
     __tablename__ = "remittance_file"
     __tenant_key__ = "practice_id"
@@ -32,12 +38,48 @@ class RemittanceFile(Base):
     practice_id: Mapped[int | None] = mapped_column(ForeignKey("practice.id"))
     name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    content: Mapped[str] = mapped_column(Text)
+    stored_text: Mapped[str] = mapped_column("content", Text, default="", deferred=True)
     status: Mapped[str] = mapped_column(String(20))  # posted, partial, quarantined
     error: Mapped[str | None] = mapped_column(Text)
     transactions: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class RemittanceFilePart(Base):
+    """One slice of a received file's stored copy, in order."""
+
+    __tablename__ = "remittance_file_part"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("remittance_file.id"), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class _PartsText(ColumnElement):
+    """The parts of the file in the enclosing row, joined in order (NULL when it has none)."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(_PartsText, "postgresql")
+def _parts_text_postgresql(element, compiler, **kw) -> str:
+    return ("(SELECT string_agg(remittance_file_part.content, '' ORDER BY remittance_file_part.part) "
+            "FROM remittance_file_part WHERE remittance_file_part.file_id = remittance_file.id)")
+
+
+@compiles(_PartsText)
+def _parts_text_default(element, compiler, **kw) -> str:
+    # SQLite's group_concat takes no ORDER BY before 3.44; as a window over the ordered parts it
+    # concatenates them in that order.
+    return ("(SELECT group_concat(remittance_file_part.content, '') OVER (ORDER BY remittance_file_part.part "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+            "FROM remittance_file_part WHERE remittance_file_part.file_id = remittance_file.id LIMIT 1)")
+
+
+RemittanceFile.content = column_property(
+    func.coalesce(RemittanceFile.stored_text, "") + func.coalesce(_PartsText(), ""), deferred=True)
 
 
 class Remittance(Base):

@@ -28,7 +28,7 @@ from openmso.core.errors import Conflict
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Payer, Practice
-from openmso.rcm.claims.models import Claim, TimelineEntry
+from openmso.rcm.claims.models import TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 from openmso.rcm.contracts.service import RateBook
 from openmso.rcm.denials.models import DenialCase
@@ -85,15 +85,6 @@ def _load_claims(db: Session, practice_id: int, remittance: X12Remittance) -> tu
     missing = [c.payer_claim_control_number for c in remittance.claims
                if c.patient_control_number not in by_pcn and c.payer_claim_control_number]
     return by_pcn, lookups.claims_by(db, practice_id, "payer_claim_number", missing)
-
-
-def _other_practice_claim(db: Session, practice_id: int, pcn: str, payer_number: str) -> int | None:
-    """A claim of another practice the payer seems to have meant (same control and payer claim number)."""
-    if not payer_number:
-        return None
-    return db.scalar(select(Claim.practice_id).where(Claim.practice_id != practice_id,
-                                                     Claim.patient_control_number == pcn,
-                                                     Claim.payer_claim_number == payer_number).limit(1))
 
 
 # Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
@@ -220,6 +211,9 @@ def _exception(db, record, file_id, practice_id, kind, location, message, amount
 def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_id, first_position: int) -> _Batch:
     by_pcn, by_payer_number = _load_claims(db, practice_id, remittance)
     lines = lookups.lines_of(db, [row.id for row in (*by_pcn.values(), *by_payer_number.values())])
+    others = lookups.other_practices(db, practice_id, [
+        (c.patient_control_number, c.payer_claim_control_number) for c in remittance.claims
+        if c.patient_control_number not in by_pcn and c.payer_claim_control_number not in by_payer_number])
     paid_on = remittance.payment.date or remittance.production_date or date.today()
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
     trace = remittance.trace.trace_number
@@ -231,7 +225,7 @@ def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_i
         pcn = clp.patient_control_number
         claim = by_pcn.get(pcn) or by_payer_number.get(clp.payer_claim_control_number)
         if claim is None:
-            other = _other_practice_claim(db, practice_id, pcn, clp.payer_claim_control_number)
+            other = others.get((pcn, clp.payer_claim_control_number))
             if other is not None:
                 batch.exceptions.append(dict(practice_id=None, kind="wrong_practice", location=where, pcn=pcn,
                                              amount=clp.paid, message=f"claim {pcn} belongs to practice {other}, "
