@@ -4,6 +4,7 @@ is exported, and nothing of another practice is in the package — not even insi
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import datetime
 
@@ -151,3 +152,37 @@ def test_csv_values_are_written_as_the_dictionary_says_on_every_engine(db, netwo
     assert {patient["consent_hipaa_notice"], patient["consent_email"]} <= {"true", "false"}
     version = next(csv.DictReader((result.path / "tables/agreement_version.csv").open(encoding="utf-8")))
     assert json.loads(version["terms"])["data_rights"]["baa_in_force"] is True
+
+
+AWKWARD = ('O"Brien, Jr.', "Line one\nline two", "carriage\rreturn", "Zoë \u00e9\u4e2d", "", "plain")
+
+
+def test_csv_lines_are_what_csv_writer_writes_even_for_awkward_text(db, network, package_of):
+    """The database formats the CSV lines; they must be the bytes `csv.writer` writes for the same values
+    (quoting only what needs it, quotes doubled, empty for NULL), and read back to the stored text."""
+    practice = network.practices[0]
+    patient = db.scalars(select(Patient).where(Patient.practice_id == practice.id).order_by(Patient.id)).first()
+    patient.last_name, patient.address_line1, patient.city = AWKWARD[0], AWKWARD[1], AWKWARD[2]
+    patient.first_name, patient.email, patient.phone = AWKWARD[3], AWKWARD[4], None
+    db.flush()
+    result = package_of(practice.id)
+    for entry in (e for e in result.manifest["files"] if e["path"].startswith("tables/")
+                  and e["path"].endswith(".csv")):
+        data = (result.path / entry["path"]).read_bytes()
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+        assert data == _csv_bytes(rows), entry["path"]
+    rows = list(csv.DictReader((result.path / "tables/patient.csv").open(encoding="utf-8", newline="")))
+    row = next(r for r in rows if int(r["id"]) == patient.id)
+    assert (row["last_name"], row["address_line1"], row["city"], row["first_name"]) == \
+        (AWKWARD[0], AWKWARD[1], AWKWARD[2], AWKWARD[3])
+    assert row["email"] == "" and row["phone"] == ""
+    resource = next(json.loads(line) for line in (result.path / "fhir/Patient.ndjson").read_text().splitlines()
+                    if json.loads(line)["id"] == f"patient-{patient.id}")
+    assert resource["name"] == [{"family": AWKWARD[0], "given": [AWKWARD[3]]}]
+    assert resource["address"][0]["line"] == [AWKWARD[1]] and resource["address"][0]["city"] == AWKWARD[2]
+
+
+def _csv_bytes(rows: list[list[str]]) -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")

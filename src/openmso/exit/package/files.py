@@ -14,6 +14,7 @@ from pathlib import Path
 
 BUFFER_BYTES = 256 * 1024
 LINES_PER_WRITE = 2000
+LINE_END = "\r\n"  # csv.writer's (excel dialect)
 
 
 @dataclass
@@ -106,6 +107,14 @@ class CsvFile:
         before = len(rows)
         self._writer.writerows(rows)
         self._file.entry.records += before
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Rows already formatted as CSV lines (without their line end)."""
+        if lines:
+            self._sink.flush()
+            lines.append("")
+            self._file.write(LINE_END.join(lines).encode("utf-8"))
+            self._file.entry.records += len(lines) - 1
 
     def close(self) -> FileEntry:
         self._sink.flush()

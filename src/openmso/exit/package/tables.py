@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Table, func, literal, select
+from sqlalchemy import JSON, String, Table, Text, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from openmso.core.db import Base
@@ -30,6 +30,7 @@ WITHHELD_COLUMNS = frozenset({"password_hash", "token_digest"})
 FILE_CONTENT_COLUMNS = {("claim_batch", "content"), ("inbound_file", "content"), ("remittance_file", "content")}
 # Exported elsewhere in the package, in their own format.
 EXPORTED_ELSEWHERE = {"audit_entry": "audit/audit_trail.csv"}
+FILE_CONTENT_NOTE = "see x12/ in this package"
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,24 @@ def count_rows(session: Session, owned: OwnedTable, practice_id: int) -> int:
     return session.scalar(select(func.count()).select_from(owned.table).where(owned.key == practice_id))
 
 
-def _selectable(owned: OwnedTable, column, dialect: str):
+def _field(owned: OwnedTable, column, dialect: str):
     if (owned.name, column.name) in FILE_CONTENT_COLUMNS:
-        return literal("see x12/ in this package").label(column.name)
-    return sqltext.as_text(column, dialect)
+        return literal_column(f"'{FILE_CONTENT_NOTE}'", Text)
+    return sqltext.csv_field(sqltext.as_text(column, dialect), dialect, text=isinstance(column.type, String | JSON))
 
 
-def stream_rows(session: Session, owned: OwnedTable, practice_id: int) -> Iterator[list]:
-    """The practice's rows of one table in primary-key order, as CSV-ready tuples, in batches."""
+def stream_lines(session: Session, owned: OwnedTable, practice_id: int) -> Iterator[list[tuple[str]]]:
+    """The practice's rows of one table in primary-key order as CSV lines made by the database, in batches."""
     dialect = session.get_bind().dialect.name
-    query = (select(*[_selectable(owned, c, dialect) for c in exported_columns(owned)])
-             .where(owned.key == practice_id).order_by(*owned.table.primary_key.columns))
+    line = sqltext.csv_line([_field(owned, c, dialect) for c in exported_columns(owned)], dialect)
+    query = select(line).where(owned.key == practice_id).order_by(*owned.table.primary_key.columns)
     return sqltext.raw_batches(session, query, BATCH_ROWS)
 
 
 def write_table(session: Session, root: Path, owned: OwnedTable, practice_id: int) -> FileEntry:
     csv_file = CsvFile(root, owned.path, "table", [c.name for c in exported_columns(owned)])
-    for rows in stream_rows(session, owned, practice_id):
-        csv_file.writerows(rows)
+    for rows in stream_lines(session, owned, practice_id):
+        csv_file.write_lines([row[0] for row in rows])
     entry = csv_file.close()
     entry.details = {"table": owned.name}
     return entry
