@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -40,7 +40,7 @@ def claim(*lines, **changes) -> ClaimView:
         frequency_code="1", payer_responsibility="P", payer_claim_number=None, place_of_service="11",
         prior_authorization=None, service_date_from=SERVICE_DAY, service_date_to=SERVICE_DAY,
         total_charge=sum((ln.charge for ln in lines), Decimal(0)), diagnoses=["E119", "I10"],
-        created_at=datetime(2026, 10, 2), practice=PracticeView(1, "Clinic", valid_npi("2"), "741234567"),
+        practice=PracticeView(1, "Clinic", valid_npi("2"), "741234567"),
         patient=PartyView("Ana", "Lopez", birth_date=date(1970, 1, 1), sex="F"),
         rendering=PartyView("Sam", "Berg", npi=valid_npi("1"), taxonomy="207Q00000X"),
         location=LocationView(1, "Main", "1 Main St", "Austin", "TX", "78701", "11"),

@@ -25,11 +25,13 @@ from openmso.core.types import utcnow
 from openmso.network.models import Location
 from openmso.rcm.claims import access, numbers
 from openmso.rcm.claims.cob import attach
+from openmso.rcm.claims.collector import bulk_run
+from openmso.rcm.claims.id_sets import among
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many
 from openmso.rcm.claims.views import CHUNK, LocationView, ReferenceCache, iter_views
-from openmso.rcm.claims.x837 import Envelope, billing_provider, claim_transaction, professional_claim
+from openmso.rcm.claims.x837 import Envelope, billing_provider, claim_transaction, professional_claims
 from openmso.x12 import GroupHeader, InterchangeHeader, InterchangeWriter, professional_claim_segments
 
 MAX_CLAIMS_PER_BATCH = 5000  # one interchange and one ST-SE at most (the TR3 advises at most 5,000 claims per ST)
@@ -44,11 +46,11 @@ def ready_groups(db: Session, actor: Actor, practice_id: int | None = None, clai
         Claim.status == ClaimStatus.READY, Claim.payer_id.is_not(None))
     if practice_id is not None:
         query = query.where(Claim.practice_id == practice_id)
-    if claim_ids is not None:
-        query = query.where(Claim.id.in_(claim_ids))
+    query, params, keep = among(db, query, claim_ids)
     groups: dict[tuple[int, int], list[int]] = {}
-    for claim_id, owner, payer_id in db.execute(query.order_by(Claim.practice_id, Claim.payer_id, Claim.id)):
-        groups.setdefault((owner, payer_id), []).append(claim_id)
+    for claim_id, owner, payer_id in db.execute(query.order_by(Claim.practice_id, Claim.payer_id, Claim.id), params):
+        if keep is None or claim_id in keep:
+            groups.setdefault((owner, payer_id), []).append(claim_id)
     return groups
 
 
@@ -60,7 +62,7 @@ def _main_location(db: Session, practice_id: int) -> LocationView:
 
 
 def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, now: datetime,
-                 main_location: LocationView) -> tuple[str, list, object]:
+                 main_location: LocationView, cache: ReferenceCache) -> tuple[str, list, object]:
     """Render one interchange for `ids`; returns (text, (claim id, practice, status) of each claim, total charge)."""
     out = io.StringIO()
     day, clock = now.date(), now.strftime("%H%M")
@@ -68,10 +70,9 @@ def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, 
                                clock, usage_indicator="P", acknowledgment_requested="0")
     group = GroupHeader("HC", envelope.submitter_id, envelope.receiver_id, str(control), day, clock, IMPLEMENTATION)
     claims, moves, total = [], [], 0
-    cache = ReferenceCache(db)
     for views in iter_views(db, ids, CHUNK, cache):
         attach(db, views, cache)
-        claims += [professional_claim(view) for view in views]
+        claims += professional_claims(views)
         moves += [(view.id, view.practice_id, view.status) for view in views]
         total += sum(view.total_charge for view in views)
         billing = billing_provider(views[0], main_location)
@@ -85,20 +86,29 @@ def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, 
     return out.getvalue(), moves, total
 
 
+@bulk_run()
 def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str, practice_id: int | None = None,
                   claim_ids: list[int] | None = None, progress: Callable[[int], None] | None = None
                   ) -> list[ClaimBatch]:
     """Build one 837P interchange per practice and payer (split at `MAX_CLAIMS_PER_BATCH`) from the ready
     claims, store it, and move its claims to submitted."""
     batches = []
-    for (owner, payer_id), ids in ready_groups(db, actor, practice_id, claim_ids).items():
-        access.can_submit(db, actor, owner, object_type="claim_batch")
-        main_location = _main_location(db, owner)
+    cache = ReferenceCache(db)  # the practices, payers, providers and locations every batch shares
+    groups = ready_groups(db, actor, practice_id, claim_ids)
+    main_locations: dict[int, LocationView] = {}
+    for owner, _ in groups:  # every practice is allowed before any number is reserved
+        if owner not in main_locations:
+            access.can_submit(db, actor, owner, object_type="claim_batch")
+            main_locations[owner] = _main_location(db, owner)
+    count = sum(-(-len(ids) // MAX_CLAIMS_PER_BATCH) for ids in groups.values())
+    controls = iter(numbers.next_interchanges(db, count) if count else ())
+    for (owner, payer_id), ids in groups.items():
+        main_location = main_locations[owner]
         for start in range(0, len(ids), MAX_CLAIMS_PER_BATCH):
             chunk = ids[start:start + MAX_CLAIMS_PER_BATCH]
-            control = numbers.next_interchange(db)
+            control = next(controls)
             now = utcnow()
-            text, claims, total = _write_batch(db, chunk, envelope, control, now, main_location)
+            text, claims, total = _write_batch(db, chunk, envelope, control, now, main_location, cache)
             batch = ClaimBatch(practice_id=owner, payer_id=payer_id, interchange_control_number=control,
                                group_control_number=control, transaction_control_number=TRANSACTION_CONTROL_NUMBER,
                                filename=f"837P_{control:09d}_{owner}_{payer_id}.x12", content=text,

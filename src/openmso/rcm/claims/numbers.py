@@ -39,10 +39,15 @@ def take(db: Session, name: str, count: int = 1) -> int:
 
 
 def next_interchange(db: Session) -> int:
-    number = take(db, INTERCHANGE)
-    if number > ISA13_MAX:
+    return next_interchanges(db, 1)[0]
+
+
+def next_interchanges(db: Session, count: int) -> range:
+    """`count` consecutive ISA13/GS06 numbers, reserved at once for the interchanges one run builds."""
+    first = take(db, INTERCHANGE, count)
+    if first + count - 1 > ISA13_MAX:
         raise OverflowError("ISA13 interchange control numbers are exhausted (9 digits)")
-    return number
+    return range(first, first + count)
 
 
 def patient_control_numbers(db: Session, practice_id: int, count: int) -> list[str]:

@@ -17,6 +17,8 @@ from openmso.core import audit
 from openmso.core.tenancy import Actor, ensure_visible, visible
 from openmso.core.types import utcnow
 from openmso.rcm.claims import access
+from openmso.rcm.claims.collector import bulk_run
+from openmso.rcm.claims.id_sets import among
 from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many, bulk_insert
@@ -41,14 +43,15 @@ def scrubbable_ids(db: Session, actor: Actor, practice_id: int | None = None,
     query = visible(select(Claim.id, Claim.practice_id), actor, Claim).where(Claim.status.in_(SCRUBBABLE))
     if practice_id is not None:
         query = query.where(Claim.practice_id == practice_id)
-    if claim_ids is not None:
-        query = query.where(Claim.id.in_(claim_ids))
+    query, params, keep = among(db, query, claim_ids)
     grouped: dict[int, list[int]] = {}
-    for claim_id, owner in db.execute(query.order_by(Claim.id)):
-        grouped.setdefault(owner, []).append(claim_id)
+    for claim_id, owner in db.execute(query.order_by(Claim.id), params):
+        if keep is None or claim_id in keep:
+            grouped.setdefault(owner, []).append(claim_id)
     return grouped
 
 
+@bulk_run()
 def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, claim_ids: list[int] | None = None,
                  as_of: date | None = None, progress=None) -> ScrubReport:
     """Scrub the visible draft/held/ready claims (of one practice, or the given ones) as of a date."""

@@ -2,8 +2,8 @@
 
 `advance` is the only way a claim's status changes: it asks `states.transition` for the next
 status (a `Conflict` if the move is not allowed) and appends the timeline entry in the same
-transaction. The bulk form uses executemany statements so a batch of 100,000 claims is a few
-round trips, not 300,000 ORM flushes.
+transaction. The bulk form writes claims on the same path with set-based statements and the rest
+with executemany, so a batch of 100,000 claims is a few round trips, not 300,000 ORM flushes.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from openmso.core.errors import Conflict
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
+from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 
@@ -48,23 +50,110 @@ def advance(db: Session, actor: Actor, claim: Claim, event: ClaimEvent, detail: 
 
 def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: int | None = None,
                  inbound_file_id: int | None = None) -> int:
-    """Apply each move's events (validated one by one) and write every status and timeline entry in bulk."""
+    """Apply each move's events (validated one by one) and write every status and timeline entry in bulk.
+
+    Moves that share everything but the claim (the same statuses, events, detail and other columns:
+    a chunk's clean claims, a batch's submitted claims) are written together, one INSERT … SELECT per
+    event and one UPDATE for all of them; the others go row by row in one executemany each."""
     now = utcnow()
-    updates, entries = [], []
+    together: dict[tuple, list[Move]] = {}
+    alone: list[Move] = []
     for move in moves:
-        status = move.status
-        for event in move.events:
-            after = transition(status, event)
-            entries.append({"practice_id": move.practice_id, "claim_id": move.claim_id, "occurred_at": now,
-                            "event": event.value, "from_status": status, "to_status": after.value,
-                            "detail": move.detail, "actor_name": actor.username, "batch_id": batch_id,
-                            "inbound_file_id": inbound_file_id})
-            status = after.value
-        updates.append({"id": move.claim_id, "status": status, "updated_at": now, **(move.extra or {})})
+        steps = _steps(move.status, move.events)
+        if not steps:
+            alone.append(move)
+            continue
+        try:
+            together.setdefault((steps, move.detail, tuple(sorted((move.extra or {}).items()))), []).append(move)
+        except TypeError:  # an unhashable column value: this move is written on its own
+            alone.append(move)
+    count = len(alone)
+    for (steps, detail, extra), group in together.items():
+        count += len(group)
+        if len(group) >= TOGETHER_MIN:
+            _advance_together(db, actor, [move.claim_id for move in group], steps, detail, dict(extra), now,
+                              batch_id, inbound_file_id)
+        else:
+            alone += group
+    updates, entries = [], []
+    for move in alone:
+        steps = _steps(move.status, move.events)
+        entries += [{"practice_id": move.practice_id, "claim_id": move.claim_id, "occurred_at": now,
+                     "event": event, "from_status": before, "to_status": after, "detail": move.detail,
+                     "actor_name": actor.username, "batch_id": batch_id, "inbound_file_id": inbound_file_id}
+                    for before, event, after in steps]
+        updates.append({"id": move.claim_id, "status": steps[-1][2] if steps else move.status, "updated_at": now,
+                        **(move.extra or {})})
     if updates:
         bulk_update(db, Claim, updates)
         bulk_insert(db, TimelineEntry, entries)
-    return len(updates)
+    return count
+
+
+TOGETHER_MIN = 16  # moves alike enough to be written by set-based statements rather than row by row
+_STEPS: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str, str], ...]] = {}
+_EVENT_TABLE, _CLAIM_TABLE = TimelineEntry.__table__, Claim.__table__
+_EVENT_CONSTANTS = ("occurred_at", "event", "from_status", "to_status", "detail", "actor_name", "batch_id",
+                    "inbound_file_id")
+
+
+def _steps(status: str, events: tuple[ClaimEvent, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(from status, event, to status) of each event from `status`, validated by `transition` (a
+    `Conflict` names the refused move); remembered, as a run repeats the same few paths."""
+    key = (str(status), tuple(str(event) for event in events))
+    steps = _STEPS.get(key)
+    if steps is None:
+        found, current = [], key[0]
+        for event in events:
+            after = transition(current, event).value
+            found.append((current, ClaimEvent(event).value, after))
+            current = after
+        steps = _STEPS[key] = tuple(found)
+    return steps
+
+
+_TOGETHER: dict[tuple, tuple] = {}
+
+
+def _together_statements(where, extra: tuple[str, ...]):
+    """The timeline INSERT … SELECT and the claim UPDATE of `_advance_together`, built once per shape."""
+    key = (where, extra)
+    statements = _TOGETHER.get(key)
+    if statements is None:
+        constants = [bindparam(f"v_{name}", type_=_EVENT_TABLE.c[name].type) for name in _EVENT_CONSTANTS]
+        timeline = insert(_EVENT_TABLE).from_select(
+            ["practice_id", "claim_id", *_EVENT_CONSTANTS],
+            select(_CLAIM_TABLE.c.practice_id, _CLAIM_TABLE.c.id, *constants).where(where))
+        columns = ("status", "updated_at", *extra)
+        claims = (update(_CLAIM_TABLE)
+                  .where(where, _CLAIM_TABLE.c.status == bindparam("v_from", type_=_CLAIM_TABLE.c.status.type))
+                  .values({name: bindparam(f"v_{name}", type_=_CLAIM_TABLE.c[name].type) for name in columns}))
+        statements = _TOGETHER[key] = (timeline, claims)
+    return statements
+
+
+def _advance_together(db: Session, actor: Actor, claim_ids: list[int], steps: tuple[tuple[str, str, str], ...],
+                      detail: str | None, extra: dict, now, batch_id: int | None, inbound_file_id: int | None) -> None:
+    """One timeline INSERT … SELECT per event and one UPDATE for claims on the same path. The UPDATE
+    also requires each claim to still have the status the moves were computed from, so a claim changed
+    meanwhile by another transaction is a `Conflict` (and the caller's unit of work rolls back), never a
+    silently wrong timeline."""
+    db.flush()  # the session's pending changes first, as `Session.execute` would (autoflush)
+    connection = db.connection()
+    distinct = sorted(set(claim_ids))
+    where, params = id_set(connection, _CLAIM_TABLE.c.id, distinct, "claims")
+    timeline, claims = _together_statements(where, tuple(extra))
+    for before, event, after in steps:
+        connection.execute(timeline, {**params, "v_occurred_at": now, "v_event": event, "v_from_status": before,
+                                      "v_to_status": after, "v_detail": detail, "v_actor_name": actor.username,
+                                      "v_batch_id": batch_id, "v_inbound_file_id": inbound_file_id})
+    values = {"status": steps[-1][2], "updated_at": now, **extra}
+    changed = connection.execute(claims, {**params, "v_from": steps[0][0],
+                                          **{f"v_{name}": value for name, value in values.items()}}).rowcount
+    if changed != len(distinct):
+        raise Conflict(f"{len(distinct) - changed} of {len(distinct)} claims are no longer {steps[0][0]}: "
+                       "another change reached them first; nothing was saved, run again")
+    _expire_held(db, Claim, distinct, list(values))
 
 
 def execute_many(db: Session, statement, rows: list[dict]) -> None:
@@ -125,12 +214,23 @@ def bulk_update(db: Session, model, rows: list[dict]) -> None:
         statement = (update(table).where(table.c.id == bindparam("row_id"))
                      .values({name: bindparam(name) for name in columns}))
         execute_many(db, statement, [{"row_id": row["id"], **{k: row[k] for k in columns}} for row in group])
-    # The UPDATE bypassed the ORM: expire what it changed on any instance this session already holds,
-    # so a later `db.get` or attribute read sees the new values instead of the stale ones.
     for row in rows:
-        held = db.identity_map.get(identity_key(model, row["id"]))
-        if held is not None:
-            db.expire(held, [k for k in row if k != "id"])
+        _expire_held(db, model, [row["id"]], [k for k in row if k != "id"])
+
+
+def _expire_held(db: Session, model, ids: list[int], columns: list[str]) -> None:
+    """An UPDATE that bypassed the ORM: expire what it changed on any instance this session already
+    holds, so a later `db.get` or attribute read sees the new values instead of the stale ones."""
+    identity_map = db.identity_map
+    if len(identity_map) < len(ids):  # usually: a bulk run holds few ORM objects
+        wanted = set(ids)
+        held = [identity_map.get(key) for key in list(identity_map.keys())
+                if issubclass(key[0], model) and key[1][0] in wanted]
+    else:
+        held = [identity_map.get(identity_key(model, row_id)) for row_id in ids]
+    for obj in held:
+        if obj is not None:
+            db.expire(obj, columns)
 
 
 def record_created(db: Session, actor: Actor, claims: list[tuple[int, int]], detail: str) -> None:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BigInteger, select, type_coerce
 from sqlalchemy.orm import Session
 
 from openmso.network.models import Coverage, Location, Patient, Payer, Practice, Provider
+from openmso.rcm.claims.id_sets import id_filter, id_set
 from openmso.rcm.claims.models import Claim, ClaimLine, split_codes
 
 if TYPE_CHECKING:
     from openmso.rcm.claims.cob import PriorPayer
 
 CHUNK = 1000
+MEMO_LIMIT = 50_000  # entries a run's memo may hold before it starts again
 
 
 @dataclass(slots=True)
@@ -114,7 +116,6 @@ class ClaimView:
     service_date_to: date
     total_charge: Decimal
     diagnoses: list[str]
-    created_at: datetime
     practice: PracticeView
     patient: PartyView
     rendering: PartyView
@@ -127,111 +128,145 @@ class ClaimView:
     prior_payer: PriorPayer | None = None  # that adjudication, when attached by `cob.attach`
 
 
-_CLAIM, _LINE = Claim.__table__, ClaimLine.__table__
+_CLAIM, _LINE, _PATIENT, _COVERAGE = Claim.__table__, ClaimLine.__table__, Patient.__table__, Coverage.__table__
 _CLAIM_COLUMNS = tuple(_CLAIM.c[name] for name in (
     "id", "practice_id", "patient_id", "patient_control_number", "status", "frequency_code", "payer_responsibility",
     "payer_claim_number", "place_of_service", "prior_authorization", "service_date_from", "service_date_to",
-    "total_charge", "diagnoses", "created_at", "coverage_id", "payer_id", "rendering_provider_id",
-    "referring_provider_id", "location_id", "primary_claim_id"))
-_LINE_COLUMNS = tuple(_LINE.c[name] for name in (
-    "claim_id", "line_number", "procedure_code", "modifiers", "units", "charge_amount", "service_date",
-    "service_date_end", "pointers"))
+    "diagnoses", "payer_id", "rendering_provider_id", "referring_provider_id", "location_id", "primary_claim_id"))
+# Money columns are read as their stored cents and turned into `Decimal`s through a memo: a run sees the
+# same few fee-schedule amounts thousands of times.
+_CLAIM_CENTS = type_coerce(_CLAIM.c.total_charge, BigInteger)
+_PATIENT_COLUMNS = tuple(_PATIENT.c[name] for name in (
+    "first_name", "last_name", "birth_date", "sex", "address_line1", "city", "state", "postal_code"))
+_COVERAGE_COLUMNS = tuple(_COVERAGE.c[name] for name in (
+    "id", "member_id", "group_number", "priority", "subscriber_relation", "subscriber_first_name",
+    "subscriber_last_name", "subscriber_birth_date", "effective_from", "effective_to"))
+_CLAIM_QUERY = (select(*_CLAIM_COLUMNS, _CLAIM_CENTS, *_PATIENT_COLUMNS, *_COVERAGE_COLUMNS)
+                .join_from(_CLAIM, _PATIENT, _PATIENT.c.id == _CLAIM.c.patient_id)
+                .outerjoin(_COVERAGE, _COVERAGE.c.id == _CLAIM.c.coverage_id))
+_LINE_QUERY = select(_LINE.c.claim_id, _LINE.c.line_number, _LINE.c.procedure_code, _LINE.c.modifiers,
+                     _LINE.c.units, type_coerce(_LINE.c.charge_amount, BigInteger), _LINE.c.service_date,
+                     _LINE.c.service_date_end, _LINE.c.pointers)
+_COVERAGE_FIELDS = len(_COVERAGE_COLUMNS)
 
 
 class ReferenceCache:
-    """Patients, coverages, payers, providers, locations and practices by id, loaded on demand in bulk."""
+    """Payers, providers, locations and practices (a few rows shared by thousands of claims) kept for
+    a whole run, and the coverages of the claims secondary claims follow, loaded on demand in bulk."""
 
     def __init__(self, db: Session):
         self.db = db
-        self.patients: dict[int, PartyView] = {}
         self.coverages: dict[int, CoverageView] = {}
         self.payers: dict[int, PayerView] = {}
         self.providers: dict[int, PartyView] = {}
         self.locations: dict[int, LocationView] = {}
         self.practices: dict[int, PracticeView] = {}
+        self.amounts: dict[int, Decimal] = {}  # cents -> Decimal
+
+    def money(self, cents: int | None) -> Decimal | None:
+        """Stored cents as the `Decimal` `core.types.Money` reads (two places), one object per amount."""
+        if cents is None:
+            return None
+        amount = self.amounts.get(cents)
+        if amount is None:
+            if len(self.amounts) > MEMO_LIMIT:  # a run over very many distinct amounts keeps memory flat
+                self.amounts.clear()
+            amount = self.amounts[cents] = Decimal(cents).scaleb(-2)
+        return amount
 
     def _load(self, cache: dict, ids: Iterable[int | None], columns, build) -> None:
-        missing = sorted({i for i in ids if i is not None and i not in cache})
+        missing = {i for i in ids if i is not None and i not in cache}
         if not missing:
             return
         connection = self.db.connection()
-        # one expanding parameter: the list is bound as is, not coerced value by value into the statement
-        query = select(*columns).where(columns[0].in_(bindparam("ids", expanding=True)))
-        for start in range(0, len(missing), 900):  # stay under SQLite's bound-parameter limit
-            for row in connection.execute(query, {"ids": missing[start:start + 900]}).all():
-                cache[row[0]] = build(row)
+        where, params = id_set(connection, columns[0], missing)
+        for row in connection.execute(select(*columns).where(where), params).all():
+            cache[row[0]] = build(row)
 
-    def prepare(self, rows) -> None:
-        self._load(self.patients, (r.patient_id for r in rows),
-                   (Patient.id, Patient.first_name, Patient.last_name, Patient.birth_date, Patient.sex,
-                    Patient.address_line1, Patient.city, Patient.state, Patient.postal_code),
-                   lambda r: PartyView(r[1], r[2], birth_date=r[3], sex=r[4], address_line1=r[5], city=r[6],
-                                       state=r[7], postal_code=r[8]))
-        self._load(self.coverages, (r.coverage_id for r in rows),
-                   (Coverage.id, Coverage.member_id, Coverage.group_number, Coverage.priority,
-                    Coverage.subscriber_relation, Coverage.subscriber_first_name, Coverage.subscriber_last_name,
-                    Coverage.subscriber_birth_date, Coverage.effective_from, Coverage.effective_to),
-                   lambda r: CoverageView(*r))
-        self._load(self.payers, (r.payer_id for r in rows),
+    def prepare_shared(self, practices: Iterable[int], payers: Iterable[int | None], providers: Iterable[int | None],
+                       locations: Iterable[int]) -> None:
+        """These payers, providers, locations and practices (by id), those not already held."""
+        self._load(self.payers, payers,
                    (Payer.id, Payer.name, Payer.payer_code, Payer.line_of_business, Payer.timely_filing_days),
                    lambda r: PayerView(*r))
-        provider_ids = [r.rendering_provider_id for r in rows] + [r.referring_provider_id for r in rows]
-        self._load(self.providers, provider_ids,
+        self._load(self.providers, providers,
                    (Provider.id, Provider.first_name, Provider.last_name, Provider.npi, Provider.taxonomy_code),
                    lambda r: PartyView(r[1], r[2], npi=r[3], taxonomy=r[4]))
-        self._load(self.locations, (r.location_id for r in rows),
+        self._load(self.locations, locations,
                    (Location.id, Location.name, Location.address_line1, Location.city, Location.state,
                     Location.postal_code, Location.place_of_service), lambda r: LocationView(*r))
-        self._load(self.practices, (r.practice_id for r in rows),
+        self._load(self.practices, practices,
                    (Practice.id, Practice.legal_name, Practice.group_npi, Practice.tin), lambda r: PracticeView(*r))
 
-
-def id_range(column, ids: list[int]):
-    """A WHERE clause selecting `ids` (sorted), and the set to keep when it selects more.
-
-    Claim ids of one run are mostly consecutive, so a BETWEEN over the primary key (or an indexed
-    foreign key) is one range scan with two parameters, where IN would bind a thousand."""
-    low, high = ids[0], ids[-1]
-    if high - low < 2 * len(ids):
-        return column.between(low, high), set(ids)
-    return column.in_(ids), None
+    def prepare(self, rows) -> None:
+        """The coverages, payers, providers, locations and practices that claim `rows` (with those id
+        columns) name."""
+        if len(self.coverages) > MEMO_LIMIT:
+            self.coverages.clear()
+        self._load(self.coverages, (r.coverage_id for r in rows), _COVERAGE_COLUMNS, lambda r: CoverageView(*r))
+        self.prepare_shared((r.practice_id for r in rows), (r.payer_id for r in rows),
+                            [r.rendering_provider_id for r in rows] + [r.referring_provider_id for r in rows],
+                            (r.location_id for r in rows))
 
 
 def load_views(db: Session, claim_ids: list[int], cache: ReferenceCache | None = None) -> list[ClaimView]:
     """The claims with these ids as `ClaimView`s, in id order. Callers scope `claim_ids` by tenancy.
 
-    Core selects on the session's connection: plain rows, no ORM identity map or entity loading."""
+    Core selects on the session's connection (plain rows, no ORM identity map or entity loading): the
+    claims with their patient and coverage in one joined query, their lines in a second; payers,
+    providers, locations and practices come from the cache."""
     if not claim_ids:
         return []
     cache = cache or ReferenceCache(db)
-    ids = sorted(claim_ids)
+    ids = sorted(set(claim_ids))
     connection = db.connection()
-    where, keep = id_range(_CLAIM.c.id, ids)
-    rows = connection.execute(select(*_CLAIM_COLUMNS).where(where).order_by(_CLAIM.c.id)).all()
+    where, params, keep = id_filter(connection, _CLAIM.c.id, ids, "claims")
+    rows = connection.execute(_CLAIM_QUERY.where(where).order_by(_CLAIM.c.id), params).all()
     if keep is not None:
         rows = [r for r in rows if r[0] in keep]
-    cache.prepare(rows)
+    cache.prepare_shared({r[1] for r in rows}, {r[13] for r in rows}, {r[14] for r in rows} | {r[15] for r in rows},
+                         {r[16] for r in rows})
     views: dict[int, ClaimView] = {}
-    practices, patients, providers = cache.practices, cache.patients, cache.providers
-    locations, coverages, payers = cache.locations, cache.coverages, cache.payers
-    for (claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
-         authorization, date_from, date_to, total, diagnoses, created_at, coverage_id, payer_id, rendering_id,
-         referring_id, location_id, primary_claim_id) in rows:
+    practices, providers, locations, payers, money = (cache.practices, cache.providers, cache.locations,
+                                                      cache.payers, cache.money)
+    diagnosis_lists: dict[str, list[str]] = {}
+    patient_at = len(_CLAIM_COLUMNS) + 1
+    coverage_at = patient_at + len(_PATIENT_COLUMNS)
+    for row in rows:
+        (claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
+         authorization, date_from, date_to, diagnoses, payer_id, rendering_id, referring_id, location_id,
+         primary_claim_id, total) = row[:patient_at]
+        codes = diagnosis_lists.get(diagnoses)
+        if codes is None:
+            codes = diagnosis_lists[diagnoses] = split_codes(diagnoses)
+        coverage = CoverageView(*row[coverage_at:coverage_at + _COVERAGE_FIELDS]) \
+            if row[coverage_at] is not None else None
         views[claim_id] = ClaimView(
             claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
-            authorization, date_from, date_to, total, split_codes(diagnoses), created_at,
-            practices[practice_id], patients[patient_id], providers[rendering_id], locations[location_id],
-            coverages.get(coverage_id), payers.get(payer_id), providers.get(referring_id), [], primary_claim_id)
+            authorization, date_from, date_to, money(total), list(codes), practices[practice_id],
+            PartyView(*row[patient_at:patient_at + 2], birth_date=row[patient_at + 2], sex=row[patient_at + 3],
+                      address_line1=row[patient_at + 4], city=row[patient_at + 5], state=row[patient_at + 6],
+                      postal_code=row[patient_at + 7]), providers[rendering_id], locations[location_id], coverage,
+            payers.get(payer_id), providers.get(referring_id), [], primary_claim_id)
     if views:
-        where, _ = id_range(_LINE.c.claim_id, list(views))
-        lines = connection.execute(select(*_LINE_COLUMNS).where(where)
-                                   .order_by(_LINE.c.claim_id, _LINE.c.line_number)).all()
-        for claim_id, number, code, modifiers, units, charge, day, day_end, pointers in lines:
+        where, params, _ = id_filter(connection, _LINE.c.claim_id, list(views), "lines")
+        modifier_sets: dict[str, tuple[str, ...]] = {"": ()}
+        pointer_sets: dict[str, tuple[int, ...]] = {"": ()}
+        for claim_id, number, code, modifiers, units, cents, day, day_end, pointers in connection.execute(
+                _LINE_QUERY.where(where).order_by(_LINE.c.claim_id, _LINE.c.line_number), params).all():
             view = views.get(claim_id)
-            if view is not None:
-                view.lines.append(LineView(number, code, tuple(split_codes(modifiers)) if modifiers else (), units,
-                                           charge, day, day_end,
-                                           tuple(int(p) for p in pointers.split(":") if p) if pointers else ()))
+            if view is None:
+                continue
+            modifiers = modifiers or ""
+            parsed_modifiers = modifier_sets.get(modifiers)
+            if parsed_modifiers is None:
+                parsed_modifiers = modifier_sets[modifiers] = tuple(split_codes(modifiers))
+            pointers = pointers or ""
+            parsed_pointers = pointer_sets.get(pointers)
+            if parsed_pointers is None:
+                parsed_pointers = pointer_sets[pointers] = tuple(int(p) for p in pointers.split(":") if p)
+            view.lines.append(LineView(number, code, parsed_modifiers, units, money(cents), day, day_end,
+                                       parsed_pointers))
     return list(views.values())
 
 

@@ -8,13 +8,14 @@ SBR09 comes from the payer's line of business.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from openmso.rcm.claims.cob import PriorPayer
-from openmso.rcm.claims.views import ClaimView, LocationView, PartyView
+from openmso.rcm.claims.views import ClaimView, LocationView, PartyView, PayerView
 from openmso.x12 import (
     Patient,
     Payer,
@@ -49,6 +50,7 @@ class Envelope:
 
 
 _DELIMITERS = str.maketrans("*~:^", "    ")
+_HAS_DELIMITER = re.compile(r"[*~:^]")
 
 
 def _clean(text: str | None) -> str:
@@ -59,7 +61,9 @@ def _clean(text: str | None) -> str:
     if not text.isascii():
         folded = unicodedata.normalize("NFKD", text.replace("\u2014", "-").replace("\u2013", "-"))
         text = folded.encode("ascii", "ignore").decode("ascii")
-    return text.upper().translate(_DELIMITERS)
+    text = text.upper()
+    # translate is slow next to a search, and almost no name holds a delimiter
+    return text.translate(_DELIMITERS) if _HAS_DELIMITER.search(text) else text
 
 
 def _address(party: PartyView | LocationView) -> Address | None:
@@ -99,52 +103,106 @@ def _line_adjudications(prior: PriorPayer | None, number: int) -> list[LineAdjud
                              decision.paid_on or prior.paid_on, [Adjustment(*a) for a in decision.adjustments])]
 
 
-def professional_claim(claim: ClaimView) -> ProfessionalClaim:
+class _Shared:
+    """The parts many claims of one batch have in common (payer, providers, service facility, procedure
+    composites, unit counts), built once and shared: the 837P model is read-only to the writer."""
+
+    def __init__(self):
+        self.payers: dict[int, Payer] = {}
+        self.providers: dict[tuple, Provider] = {}
+        self.facilities: dict[int, Provider | None] = {}
+        self.procedures: dict[tuple[str, tuple[str, ...]], Procedure] = {}
+        self.units: dict[int, Decimal] = {}
+
+    def payer(self, payer: PayerView | None) -> Payer:
+        if payer is None:
+            return Payer("", "")
+        held = self.payers.get(payer.id)
+        if held is None:
+            held = self.payers[payer.id] = Payer(_clean(payer.name)[:60], payer.payer_code)
+        return held
+
+    def provider(self, party: PartyView | None) -> Provider | None:
+        if party is None:
+            return None
+        key = (party.npi, party.last_name, party.first_name, party.taxonomy)
+        held = self.providers.get(key)
+        if held is None:
+            held = self.providers[key] = Provider(_clean(party.last_name), party.npi, "1", _clean(party.first_name),
+                                                  taxonomy=party.taxonomy)
+        return held
+
+    def facility(self, location: LocationView) -> Provider | None:
+        """2310C, only when the place of service is not the office (11)."""
+        if location.id not in self.facilities:
+            self.facilities[location.id] = Provider(_clean(location.name)[:60], None, "2", address=_address(location)) \
+                if location.place_of_service != "11" else None
+        return self.facilities[location.id]
+
+    def procedure(self, code: str, modifiers: tuple[str, ...]) -> Procedure:
+        held = self.procedures.get((code, modifiers))
+        if held is None:
+            held = self.procedures[(code, modifiers)] = Procedure("HC", code, modifiers)
+        return held
+
+    def unit_count(self, units: int) -> Decimal:
+        held = self.units.get(units)
+        if held is None:
+            held = self.units[units] = Decimal(units)
+        return held
+
+
+def professional_claim(claim: ClaimView, shared: _Shared | None = None) -> ProfessionalClaim:
+    shared = shared or _Shared()
     coverage, payer, patient = claim.coverage, claim.payer, claim.patient
     self_insured = coverage is None or coverage.subscriber_relation == "18"
+    patient_address = _address(patient)
     if self_insured:
         subscriber = Subscriber(_clean(patient.last_name), coverage.member_id if coverage else "",
-                                _clean(patient.first_name), address=_address(patient),
+                                _clean(patient.first_name), address=patient_address,
                                 birth_date=patient.birth_date, gender=patient.sex)
         insured_patient = None
     else:
         subscriber = Subscriber(_clean(coverage.subscriber_last_name), coverage.member_id,
-                                _clean(coverage.subscriber_first_name), address=_address(patient),
+                                _clean(coverage.subscriber_first_name), address=patient_address,
                                 birth_date=coverage.subscriber_birth_date, gender="U")  # DMG03 U: not recorded
         insured_patient = Patient(PATIENT_RELATIONSHIP.get(coverage.subscriber_relation, "G8"),
-                                  _clean(patient.last_name), _clean(patient.first_name), address=_address(patient),
+                                  _clean(patient.last_name), _clean(patient.first_name), address=patient_address,
                                   birth_date=patient.birth_date, gender=patient.sex)
     subscriber.payer_responsibility = claim.payer_responsibility
     subscriber.group_number = (coverage.group_number or "") if coverage else ""
     subscriber.filing_indicator = FILING_INDICATORS.get(payer.line_of_business, "CI") if payer else "CI"
-    rendering = claim.rendering
-    location = claim.location
     prior = claim.prior_payer
-    lines = [ServiceLine(Procedure("HC", line.procedure_code, line.modifiers), line.charge, Decimal(line.units),
+    procedure, unit_count = shared.procedure, shared.unit_count
+    prefix = f"{claim.id}-"
+    lines = [ServiceLine(procedure(line.procedure_code, line.modifiers), line.charge, unit_count(line.units),
                          line.service_date, line.service_date_end, line.pointers,
-                         line_item_control_number=f"{claim.id}-{line.number}",
-                         adjudications=_line_adjudications(prior, line.number))
+                         line_item_control_number=prefix + str(line.number),
+                         adjudications=_line_adjudications(prior, line.number) if prior is not None else [])
              for line in claim.lines]
     return ProfessionalClaim(
         patient_control_number=claim.patient_control_number,
         total_charge=claim.total_charge,
         place_of_service=claim.place_of_service,
         subscriber=subscriber,
-        payer=Payer(_clean(payer.name)[:60] if payer else "", payer.payer_code if payer else ""),
+        payer=shared.payer(payer),
         diagnoses=list(claim.diagnoses),
         lines=lines,
         frequency_code=claim.frequency_code,
         patient=insured_patient,
         prior_authorization=claim.prior_authorization,
         payer_claim_control_number=claim.payer_claim_number if claim.frequency_code != "1" else None,
-        rendering_provider=Provider(_clean(rendering.last_name), rendering.npi, "1", _clean(rendering.first_name),
-                                    taxonomy=rendering.taxonomy),
-        referring_provider=Provider(_clean(claim.referring.last_name), claim.referring.npi, "1",
-                                    _clean(claim.referring.first_name)) if claim.referring else None,
-        service_facility=Provider(_clean(location.name)[:60], None, "2", address=_address(location))
-        if location.place_of_service != "11" else None,
+        rendering_provider=shared.provider(claim.rendering),
+        referring_provider=shared.provider(claim.referring),
+        service_facility=shared.facility(claim.location),
         other_payers=[other_payer(prior, claim.patient)] if prior is not None else [],
     )
+
+
+def professional_claims(claims: list[ClaimView]) -> list[ProfessionalClaim]:
+    """`professional_claim` of each, sharing what they have in common."""
+    shared = _Shared()
+    return [professional_claim(claim, shared) for claim in claims]
 
 
 def claim_transaction(control_number: str, reference: str, created: date, created_time: str, envelope: Envelope,

@@ -14,7 +14,7 @@ import csv
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -32,15 +32,17 @@ def normalize_diagnosis(code: str) -> str:
     return code.strip().upper().replace(".", "")
 
 
-@cache
-def billable_diagnoses() -> frozenset[str]:
-    return frozenset(code for code in icd10cm.get_all_codes(False) if icd10cm.is_leaf(code))
+def is_billable(normalized: str) -> bool:
+    """A normalized (dot-free) code that is a leaf of the tabular list. Asked of the package per code
+    (and remembered through `diagnosis_problem`) rather than by listing its 74,000 billable codes up front."""
+    return icd10cm.is_valid_item(normalized) and icd10cm.is_leaf(normalized)
 
 
+@lru_cache(maxsize=65_536)  # a run meets the same few hundred codes over and over
 def diagnosis_problem(code: str) -> str | None:
     """Why `code` cannot be billed as an ICD-10-CM diagnosis, or None when it can."""
     normalized = normalize_diagnosis(code)
-    if normalized in billable_diagnoses():
+    if is_billable(normalized):
         return None
     if icd10cm.is_valid_item(normalized):
         return (f"{code} is an ICD-10-CM category, not a billable code: code to the highest specificity "
@@ -66,6 +68,7 @@ def dotted(code: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
+@lru_cache(maxsize=65_536)
 def procedure_problem(code: str) -> str | None:
     if _CPT.match(code) or _HCPCS.match(code):
         return None

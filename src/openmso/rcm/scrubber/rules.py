@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 from openmso.network.identifiers import PLACE_OF_SERVICE, npi_problem
 from openmso.rcm.claims.views import ClaimView
@@ -50,6 +50,7 @@ class Rule:
 
 MAX_UNITS = 99
 MAX_LINE_CHARGE = Decimal("99999.99")
+ZERO = Decimal(0)
 TIMELY_FILING_WARNING_DAYS = 30
 
 
@@ -72,6 +73,8 @@ def _procedure_format(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
 def _modifiers_valid(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
     known = codes.modifiers()
     for line in claim.lines:
+        if not line.modifiers:
+            continue
         if len(line.modifiers) > 4:
             yield f"{len(line.modifiers)} modifiers; a line carries at most 4", line.number
         if len(set(line.modifiers)) != len(line.modifiers):
@@ -89,6 +92,8 @@ _CONFLICTS = (({"26", "TC"}, "26 (professional) and TC (technical) together desc
 
 def _modifier_combinations(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
     for line in claim.lines:
+        if len(line.modifiers) < 2:
+            continue
         present = set(line.modifiers)
         for pair, message in _CONFLICTS:
             if pair <= present:
@@ -106,6 +111,8 @@ def _pointers(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
     for line in claim.lines:
         if not 1 <= len(line.pointers) <= 4:
             yield f"{len(line.pointers)} diagnosis pointers; a line needs 1 to 4", line.number
+        if line.pointers and 1 <= min(line.pointers) and max(line.pointers) <= count:
+            continue
         bad = [p for p in line.pointers if not 1 <= p <= count]
         if bad:
             yield f"pointer(s) {bad} do not point at one of the claim's {count} diagnoses", line.number
@@ -139,10 +146,15 @@ def _coverage_active(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
                    f"(effective {coverage.effective_from.isoformat()} to {until})"), line.number
 
 
+@lru_cache(maxsize=4096)
+def _filing_deadline(service_date: date, days: int) -> date:
+    return service_date + timedelta(days=days)  # a run meets a few hundred dates and a few payer limits
+
+
 def _timely_filing(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
     if claim.payer is None:
         return
-    deadline = claim.service_date_from + timedelta(days=claim.payer.timely_filing_days)
+    deadline = _filing_deadline(claim.service_date_from, claim.payer.timely_filing_days)
     if context.as_of > deadline:
         yield (f"{claim.payer.name} accepts claims within {claim.payer.timely_filing_days} days of service; "
                f"the deadline was {deadline.isoformat()}"), None
@@ -151,8 +163,8 @@ def _timely_filing(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]
 def _timely_filing_near(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
     if claim.payer is None:
         return
-    deadline = claim.service_date_from + timedelta(days=claim.payer.timely_filing_days)
-    if context.as_of <= deadline <= context.as_of + timedelta(days=TIMELY_FILING_WARNING_DAYS):
+    deadline = _filing_deadline(claim.service_date_from, claim.payer.timely_filing_days)
+    if context.as_of <= deadline <= _filing_deadline(context.as_of, TIMELY_FILING_WARNING_DAYS):
         yield f"the timely filing deadline is {deadline.isoformat()}: submit now", None
 
 
@@ -173,14 +185,17 @@ def _duplicates(claim: ClaimView, context: ScrubContext) -> Iterator[Problem]:
 
 
 def _units_and_amounts(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    total = ZERO
     for line in claim.lines:
+        charge = line.charge
+        total += charge
         if not 1 <= line.units <= MAX_UNITS:
             yield f"{line.units} units; expected 1 to {MAX_UNITS}", line.number
-        if line.charge <= 0:
-            yield f"charge {line.charge} must be more than zero", line.number
-        elif line.charge > MAX_LINE_CHARGE:
-            yield f"charge {line.charge} is above {MAX_LINE_CHARGE}, the most a line may carry", line.number
-    if claim.total_charge != sum((line.charge for line in claim.lines), Decimal(0)):
+        if charge <= 0:
+            yield f"charge {charge} must be more than zero", line.number
+        elif charge > MAX_LINE_CHARGE:
+            yield f"charge {charge} is above {MAX_LINE_CHARGE}, the most a line may carry", line.number
+    if claim.total_charge != total:
         yield "the claim total is not the sum of its lines", None
 
 
@@ -199,6 +214,8 @@ def _prior_authorization(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]
 
 
 def _procedure_pairs(claim: ClaimView, _: ScrubContext) -> Iterator[Problem]:
+    if len(claim.lines) < 2:
+        return
     pairs = codes.procedure_pairs()
     for first in claim.lines:
         for second in claim.lines:

@@ -1,0 +1,62 @@
+"""Selecting many rows by id with one or two bound parameters, whatever the number of ids.
+
+An IN list binds one parameter per id, and SQLAlchemy renders the statement again on every
+execution: for a thousand claims that costs more than the query. A run's claim ids are mostly
+consecutive (a BETWEEN range scan), and any set can travel as one parameter: an array on
+PostgreSQL (`= ANY`), a JSON list read by `json_each` on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam, false, func, literal_column, select
+
+from openmso.rcm.claims.models import Claim
+
+
+def id_set(connection, column, ids: Iterable[int], name: str = "id_set"):
+    """(WHERE clause "`column` is one of `ids`", its parameters) with one bound parameter."""
+    values = sorted(set(ids))
+    postgres = connection.dialect.name == "postgresql"
+    return _membership(postgres, column, name), {name: values if postgres else json.dumps(values)}
+
+
+_MEMBERSHIPS: dict[tuple, object] = {}
+
+
+def _membership(postgres: bool, column, name: str):
+    """The clause of `id_set`, built once per column (building it costs more than executing it)."""
+    key = (postgres, column, name)
+    clause = _MEMBERSHIPS.get(key)
+    if clause is None:
+        if postgres:
+            clause = column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+        else:
+            members = select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String)))
+            clause = column.in_(members.scalar_subquery())
+        clause = _MEMBERSHIPS[key] = clause
+    return clause
+
+
+def id_filter(connection, column, ids: list[int], name: str):
+    """(WHERE clause, parameters, ids to keep or None) for sorted, distinct `ids`: a BETWEEN when they
+    are dense (the set to keep, when the range also holds others), `id_set` when they are scattered."""
+    low, high = ids[0], ids[-1]
+    if high - low < 2 * len(ids):
+        where = column.between(bindparam(f"{name}_low"), bindparam(f"{name}_high"))
+        return where, {f"{name}_low": low, f"{name}_high": high}, (set(ids) if high - low + 1 != len(ids) else None)
+    where, params = id_set(connection, column, ids, name)
+    return where, params, None
+
+
+def among(db, query, claim_ids: Iterable[int] | None):
+    """`query` (over `claim`) narrowed to `claim_ids` when given: (query, parameters, ids to keep or None)."""
+    if claim_ids is None:
+        return query, {}, None
+    ids = sorted(set(claim_ids))
+    if not ids:
+        return query.where(false()), {}, None
+    where, params, keep = id_filter(db.connection(), Claim.__table__.c.id, ids, "among")
+    return query.where(where), params, keep
