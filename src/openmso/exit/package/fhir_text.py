@@ -31,6 +31,7 @@ def string(value) -> str:
     return "null" if value is None else encode_basestring(value)
 
 
+@lru_cache(maxsize=65536)
 def money(cents: int | None) -> str:
     """A Money value from integer cents, as `fhir.money` serializes (cents / 100, shortest form)."""
     return f'{{"value":{(cents or 0) / 100!r},"currency":"USD"}}'
@@ -172,13 +173,31 @@ def _served(start, end) -> str:
     return f'"servicedDate":{string(start)}'
 
 
-def _claim_item(line, location: str) -> str:
+# The columns each high-volume mapping reads, in the order of its rows: rows are the driver's plain
+# tuples, unpacked at once (cheaper than named tuples and attribute access, a million times over).
+CLAIM_COLUMNS = ("id", "practice_id", "patient_id", "coverage_id", "payer_id", "patient_control_number", "status",
+                 "original_claim_id", "payer_claim_number", "rendering_provider_id", "referring_provider_id",
+                 "location_id", "prior_authorization", "service_date_from", "service_date_to", "diagnoses",
+                 "created_at", "total_charge")
+CLAIM_LINE_COLUMNS = ("claim_id", "line_number", "procedure_code", "modifiers", "units", "charge_amount",
+                      "service_date", "service_date_end", "pointers")
+POSTING_COLUMNS = ("id", "claim_id", "practice_id", "payer_claim_number", "charge", "paid", "adjustments", "outcome",
+                   "payment_date", "posted_at")
+POSTING_CLAIM_COLUMNS = ("patient_id", "payer_id", "coverage_id", "rendering_provider_id", "service_date_from",
+                         "service_date_to")
+LINE_POSTING_COLUMNS = ("claim_posting_id", "procedure_code", "modifiers", "units", "charge", "allowed", "paid",
+                        "adjustments")
+LINE_POSTING_CLAIM_LINE_COLUMNS = ("line_number", "service_date")
+
+
+def _claim_item(line: tuple, location: str) -> str:
+    _, number, code, modifier_text, units, charge, start, end, pointer_text = line
     return "".join((
-        f'{{"sequence":{line.line_number},"careTeamSequence":[1],"productOrService":{procedure(line.procedure_code)}',
-        f',"quantity":{{"value":{line.units}}},"net":{money(line.charge_amount)},"locationReference":{location}',
-        f',"diagnosisSequence":{pointers(line.pointers)}' if line.pointers else "",
-        f',"modifier":{modifiers(line.modifiers)}' if line.modifiers else "",
-        f",{_served(line.service_date, line.service_date_end)}}}",
+        f'{{"sequence":{number},"careTeamSequence":[1],"productOrService":{procedure(code)}',
+        f',"quantity":{{"value":{units}}},"net":{money(charge)},"locationReference":{location}',
+        f',"diagnosisSequence":{pointers(pointer_text)}' if pointer_text else "",
+        f',"modifier":{modifiers(modifier_text)}' if modifier_text else "",
+        f",{_served(start, end)}}}",
     ))
 
 
@@ -188,97 +207,95 @@ def _insurance(coverage_id, prior_authorization) -> str:
     return f'[{{"sequence":1,"focal":true,"coverage":{covered}{authorization}}}]'
 
 
-def claim(row, lines: list) -> str:
-    """A professional claim (837P): billing provider the practice, rendering provider on the care team."""
-    location = shared_ref("Location", "location", row.location_id)
-    identifiers = (f'{{"system":"{OPENMSO}/sid/practice-{row.practice_id}/patient-control-number",'
-                   f'"value":{string(row.patient_control_number)}}}')
-    if row.payer_claim_number:
-        identifiers += f",{PAYER_CLAIM_NUMBER}{string(row.payer_claim_number)}}}"
+def claim(row: tuple, lines: list[tuple]) -> str:
+    """A professional claim (837P): billing provider the practice, rendering provider on the care team.
+    `row` has the `CLAIM_COLUMNS`, each of `lines` the `CLAIM_LINE_COLUMNS`."""
+    (claim_id, practice_id, patient_id, coverage_id, payer_id, control_number, status, original_claim_id,
+     payer_claim_number, rendering_id, referring_id, location_id, prior_authorization, service_from, service_to,
+     diagnosis_codes, created_at, total_charge) = row
+    location = shared_ref("Location", "location", location_id)
+    identifiers = (f'{{"system":"{OPENMSO}/sid/practice-{practice_id}/patient-control-number",'
+                   f'"value":{string(control_number)}}}')
+    if payer_claim_number:
+        identifiers += f",{PAYER_CLAIM_NUMBER}{string(payer_claim_number)}}}"
     return "".join((
-        f'{{"resourceType":"Claim","id":"claim-{row.id}","identifier":[{identifiers}]',
-        f',"status":"{CLAIM_STATUS.get(row.status, "active")}","type":{PROFESSIONAL},"use":"claim"',
-        f',"patient":{{"reference":"Patient/patient-{row.patient_id}"}}',
-        f',"billablePeriod":{_period(row.service_date_from, row.service_date_to)},"created":{string(row.created_at)}',
-        f',"provider":{shared_ref("Organization", "practice", row.practice_id)},"priority":{NORMAL_PRIORITY}',
-        f',"careTeam":{care_team(row.rendering_provider_id, row.referring_provider_id)}',
-        f',"insurance":{_insurance(row.coverage_id, row.prior_authorization)},"facility":{location}',
-        f',"total":{money(row.total_charge)}',
-        f',"insurer":{shared_ref("Organization", "payer", row.payer_id)}' if row.payer_id else "",
-        f',"related":[{{"claim":{{"reference":"Claim/claim-{row.original_claim_id}"}},"relationship":{PRIOR}}}]'
-        if row.original_claim_id else "",
-        f',"diagnosis":{diagnoses(row.diagnoses)}' if row.diagnoses else "",
+        f'{{"resourceType":"Claim","id":"claim-{claim_id}","identifier":[{identifiers}]',
+        f',"status":"{CLAIM_STATUS.get(status, "active")}","type":{PROFESSIONAL},"use":"claim"',
+        f',"patient":{{"reference":"Patient/patient-{patient_id}"}}',
+        f',"billablePeriod":{_period(service_from, service_to)},"created":{string(created_at)}',
+        f',"provider":{shared_ref("Organization", "practice", practice_id)},"priority":{NORMAL_PRIORITY}',
+        f',"careTeam":{care_team(rendering_id, referring_id)}',
+        f',"insurance":{_insurance(coverage_id, prior_authorization)},"facility":{location}',
+        f',"total":{money(total_charge)}',
+        f',"insurer":{shared_ref("Organization", "payer", payer_id)}' if payer_id else "",
+        f',"related":[{{"claim":{{"reference":"Claim/claim-{original_claim_id}"}},"relationship":{PRIOR}}}]'
+        if original_claim_id else "",
+        f',"diagnosis":{diagnoses(diagnosis_codes)}' if diagnosis_codes else "",
         f',"item":[{",".join([_claim_item(line, location) for line in lines])}]' if lines else "",
         "}",
     ))
 
 
-def _line_adjudication(line) -> str:
-    more = adjustments(line.adjustments)
-    return (f"[{SUBMITTED}{money(line.charge)}}},{ELIGIBLE}{money(line.allowed)}}},{BENEFIT}{money(line.paid)}}}"
+def _line_adjudication(charge, allowed, paid, adjustment_text) -> str:
+    more = adjustments(adjustment_text)
+    return (f"[{SUBMITTED}{money(charge)}}},{ELIGIBLE}{money(allowed)}}},{BENEFIT}{money(paid)}}}"
             f"{',' if more else ''}{more}]")
 
 
-def _response_header(row, kind: str) -> str:
-    insurer = shared_ref("Organization", "payer", row.payer_id) if row.payer_id else '{"display":"payer"}'
-    disposition = row.outcome.replace("_", " ")
-    return "".join((
-        f'{{"resourceType":"{kind}","id":"posting-{row.id}"',
-        f',"identifier":[{PAYER_CLAIM_NUMBER}{string(row.payer_claim_number)}}}]' if row.payer_claim_number else "",
+def postings(row: tuple, lines: list[tuple]) -> tuple[str, str]:
+    """One posted 835 CLP loop (005010X221A1 2100) as the payer's adjudication (ClaimResponse) and as the
+    claim and its adjudication together, as a payer would publish it (ExplanationOfBenefit). `row` has the
+    `POSTING_COLUMNS` then the `POSTING_CLAIM_COLUMNS`, each of `lines` the `LINE_POSTING_COLUMNS` then
+    the `LINE_POSTING_CLAIM_LINE_COLUMNS`. What both resources say is rendered once."""
+    (posting_id, claim_id, practice_id, payer_claim_number, charge, paid, adjustment_text, outcome, payment_date,
+     posted_at, patient_id, payer_id, coverage_id, rendering_id, service_from, service_to) = row
+    insurer = shared_ref("Organization", "payer", payer_id) if payer_id else '{"display":"payer"}'
+    disposition = outcome.replace("_", " ")
+    header = "".join((
+        f',"id":"posting-{posting_id}"',
+        f',"identifier":[{PAYER_CLAIM_NUMBER}{string(payer_claim_number)}}}]' if payer_claim_number else "",
         f',"status":"active","type":{PROFESSIONAL},"use":"claim"',
-        f',"patient":{{"reference":"Patient/patient-{row.patient_id}"}}',
-        f',"created":{string(row.posted_at)}' if row.posted_at else "",
-        f',"insurer":{insurer},"outcome":"{OUTCOMES.get(row.outcome, "complete")}"',
+        f',"patient":{{"reference":"Patient/patient-{patient_id}"}}',
+        f',"created":{string(posted_at)}' if posted_at else "",
+        f',"insurer":{insurer},"outcome":"{OUTCOMES.get(outcome, "complete")}"',
         f',"disposition":{string(disposition)}' if disposition else "",
     ))
-
-
-def _response_footer(row) -> str:
-    """Claim-level adjudication, totals and payment, with the closing brace."""
-    adjudication = adjustments(row.adjustments)
-    payment_date = f',"date":{string(row.payment_date)}' if row.payment_date else ""
-    return "".join((
-        f',"adjudication":[{adjudication}]' if adjudication else "",
-        f',"total":[{SUBMITTED}{money(row.charge)}}},{BENEFIT}{money(row.paid)}}}]',
-        f',"payment":{{"type":{COMPLETE_PAYMENT},"amount":{money(row.paid)}{payment_date}}}}}',
+    claim_adjudication = adjustments(adjustment_text)
+    date = f',"date":{string(payment_date)}' if payment_date else ""
+    footer = "".join((
+        f',"adjudication":[{claim_adjudication}]' if claim_adjudication else "",
+        f',"total":[{SUBMITTED}{money(charge)}}},{BENEFIT}{money(paid)}}}]',
+        f',"payment":{{"type":{COMPLETE_PAYMENT},"amount":{money(paid)}{date}}}}}',
     ))
-
-
-def claim_response(row, lines: list) -> str:
-    """The payer's adjudication of one claim as posted from an 835 CLP loop (005010X221A1 2100)."""
-    items = ",".join([f'{{"itemSequence":{line.line_number},"adjudication":{_line_adjudication(line)}}}'
-                      for line in lines])
-    return "".join((
-        _response_header(row, "ClaimResponse"),
-        f',"request":{{"reference":"Claim/claim-{row.claim_id}"}}',
-        f',"item":[{items}]' if items else "",
-        _response_footer(row),
+    response_items, explanation_items = [], []
+    for (_, code, modifier_text, units, line_charge, allowed, line_paid, line_adjustments, number,
+         served) in lines:
+        adjudication = _line_adjudication(line_charge, allowed, line_paid, line_adjustments)
+        response_items.append(f'{{"itemSequence":{number},"adjudication":{adjudication}}}')
+        modifier = modifiers(modifier_text)
+        explanation_items.append("".join((
+            f'{{"sequence":{number},"productOrService":{procedure(code)}',
+            f',"modifier":{modifier}' if modifier != "[]" else "",
+            f',"quantity":{{"value":{units}}},"net":{money(line_charge)},"adjudication":{adjudication}',
+            f',"servicedDate":{string(served)}' if served else "",
+            "}",
+        )))
+    covered = f'{{"reference":"Coverage/coverage-{coverage_id}"}}' if coverage_id else SELF_PAY
+    response = "".join((
+        '{"resourceType":"ClaimResponse"', header,
+        f',"request":{{"reference":"Claim/claim-{claim_id}"}}',
+        f',"item":[{",".join(response_items)}]' if response_items else "",
+        footer,
     ))
-
-
-def _explanation_item(line) -> str:
-    modifier = modifiers(line.modifiers)
-    return "".join((
-        f'{{"sequence":{line.line_number},"productOrService":{procedure(line.procedure_code)}',
-        f',"modifier":{modifier}' if modifier != "[]" else "",
-        f',"quantity":{{"value":{line.units}}},"net":{money(line.charge)},"adjudication":{_line_adjudication(line)}',
-        f',"servicedDate":{string(line.service_date)}' if line.service_date else "",
-        "}",
-    ))
-
-
-def explanation_of_benefit(row, lines: list) -> str:
-    """The claim and its adjudication together, as a payer would publish it (one per 835 CLP posted)."""
-    covered = f'{{"reference":"Coverage/coverage-{row.coverage_id}"}}' if row.coverage_id else SELF_PAY
-    items = ",".join([_explanation_item(line) for line in lines])
-    return "".join((
-        _response_header(row, "ExplanationOfBenefit"),
-        f',"billablePeriod":{_period(row.service_date_from, row.service_date_to)}',
-        f',"provider":{shared_ref("Organization", "practice", row.practice_id)}',
-        f',"claim":{{"reference":"Claim/claim-{row.claim_id}"}}',
-        f',"claimResponse":{{"reference":"ClaimResponse/posting-{row.id}"}}',
-        f',"careTeam":{care_team(row.rendering_provider_id, None)}',
+    explanation = "".join((
+        '{"resourceType":"ExplanationOfBenefit"', header,
+        f',"billablePeriod":{_period(service_from, service_to)}',
+        f',"provider":{shared_ref("Organization", "practice", practice_id)}',
+        f',"claim":{{"reference":"Claim/claim-{claim_id}"}}',
+        f',"claimResponse":{{"reference":"ClaimResponse/posting-{posting_id}"}}',
+        f',"careTeam":{care_team(rendering_id, None)}',
         f',"insurance":[{{"focal":true,"coverage":{covered}}}]',
-        f',"item":[{items}]' if items else "",
-        _response_footer(row),
+        f',"item":[{",".join(explanation_items)}]' if explanation_items else "",
+        footer,
     ))
+    return response, explanation

@@ -56,8 +56,7 @@ class HashingWriter:
         self.entry.bytes += len(data)
 
     def close(self) -> FileEntry:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        """Close (the file reaches the disk at `sync`, before the manifest is written)."""
         self._handle.close()
         self.entry.sha256 = self._digest.hexdigest()
         return self.entry
@@ -151,6 +150,20 @@ class NdjsonFile:
     def close(self) -> FileEntry:
         self.flush()
         return self._file.close()
+
+
+def sync(root: Path, entries: list[FileEntry]) -> None:
+    """Flush every file of the package to disk before the manifest that declares it complete is written.
+
+    Once for all at the end rather than as each file closes: the kernel writes the files back while
+    the next ones are made, and only what is still pending is waited for.
+    """
+    for entry in entries:
+        descriptor = os.open(root / entry.path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def write_bytes(root: Path, relative: str, kind: str, data: bytes, records: int | None = None) -> FileEntry:

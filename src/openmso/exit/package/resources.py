@@ -12,7 +12,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from sqlalchemy import BigInteger, Date, cast, distinct, func, select, type_coerce, union
@@ -148,46 +148,36 @@ def _accounts(session, practice_id):
         yield fhir_text.account(patient, found, ledger[0].cents if ledger else None)
 
 
-_CLAIM_COLUMNS = ("id", "practice_id", "patient_id", "coverage_id", "payer_id", "patient_control_number", "status",
-                  "original_claim_id", "payer_claim_number", "rendering_provider_id", "referring_provider_id",
-                  "location_id", "prior_authorization", "service_date_from", "service_date_to", "diagnoses",
-                  "created_at", "total_charge")
-_LINE_COLUMNS = ("claim_id", "line_number", "procedure_code", "modifiers", "units", "charge_amount", "service_date",
-                 "service_date_end", "pointers")
+def _tuples(session: Session, query) -> Iterator[tuple]:
+    """The rows of `query` as the driver's plain tuples."""
+    for batch in sqltext.raw_batches(session, query, BATCH_ROWS):
+        yield from batch
 
 
 def _claims(session, practice_id):
-    claim = Claim.__table__.c
-    claims = _stream(session, select(*export_columns(Claim.__table__, session, _CLAIM_COLUMNS))
-                     .where(claim.practice_id == practice_id).order_by(claim.id))
-    line = ClaimLine.__table__.c
-    lines = _stream(session, select(*export_columns(ClaimLine.__table__, session, _LINE_COLUMNS))
-                    .where(line.practice_id == practice_id).order_by(line.claim_id, line.line_number, line.id))
-    for claim, found in attach(claims, lines, attrgetter("id"), attrgetter("claim_id")):
-        yield fhir_text.claim(claim, found)
+    claim, line = Claim.__table__, ClaimLine.__table__
+    claims = _tuples(session, select(*export_columns(claim, session, fhir_text.CLAIM_COLUMNS))
+                     .where(claim.c.practice_id == practice_id).order_by(claim.c.id))
+    lines = _tuples(session, select(*export_columns(line, session, fhir_text.CLAIM_LINE_COLUMNS))
+                    .where(line.c.practice_id == practice_id).order_by(line.c.claim_id, line.c.line_number, line.c.id))
+    for row, found in attach(claims, lines, itemgetter(0), itemgetter(0)):
+        yield fhir_text.claim(row, found)
 
 
 def _postings(session, practice_id) -> Iterator[tuple[str, str]]:
     """Each posting as its ClaimResponse and its ExplanationOfBenefit, from one read of the postings."""
-    posting, claim = ClaimPosting.__table__.c, Claim.__table__.c
-    header = select(*export_columns(ClaimPosting.__table__, session, (
-                        "id", "claim_id", "practice_id", "status_code", "payer_claim_number", "charge", "paid",
-                        "adjustments", "outcome", "payment_date", "posted_at")),
-                    *export_columns(Claim.__table__, session, (
-                        "patient_id", "payer_id", "coverage_id", "rendering_provider_id", "service_date_from",
-                        "service_date_to"))) \
-        .join_from(ClaimPosting.__table__, Claim.__table__, posting.claim_id == claim.id) \
-        .where(posting.practice_id == practice_id).order_by(posting.id)
-    line, claim_line = LinePosting.__table__.c, ClaimLine.__table__.c
-    lines = select(*export_columns(LinePosting.__table__, session, (
-                       "claim_posting_id", "procedure_code", "modifiers", "units", "charge", "allowed", "paid",
-                       "adjustments")),
-                   *export_columns(ClaimLine.__table__, session, ("line_number", "service_date"))) \
-        .join_from(LinePosting.__table__, ClaimLine.__table__, line.claim_line_id == claim_line.id) \
-        .where(line.practice_id == practice_id).order_by(line.claim_posting_id, line.id)
-    for row, found in attach(_stream(session, header), _stream(session, lines), attrgetter("id"),
-                             attrgetter("claim_posting_id")):
-        yield fhir_text.claim_response(row, found), fhir_text.explanation_of_benefit(row, found)
+    posting, claim = ClaimPosting.__table__, Claim.__table__
+    header = select(*export_columns(posting, session, fhir_text.POSTING_COLUMNS),
+                    *export_columns(claim, session, fhir_text.POSTING_CLAIM_COLUMNS)) \
+        .join_from(posting, claim, posting.c.claim_id == claim.c.id) \
+        .where(posting.c.practice_id == practice_id).order_by(posting.c.id)
+    line, claim_line = LinePosting.__table__, ClaimLine.__table__
+    lines = select(*export_columns(line, session, fhir_text.LINE_POSTING_COLUMNS),
+                   *export_columns(claim_line, session, fhir_text.LINE_POSTING_CLAIM_LINE_COLUMNS)) \
+        .join_from(line, claim_line, line.c.claim_line_id == claim_line.c.id) \
+        .where(line.c.practice_id == practice_id).order_by(line.c.claim_posting_id, line.c.id)
+    for row, found in attach(_tuples(session, header), _tuples(session, lines), itemgetter(0), itemgetter(0)):
+        yield fhir_text.postings(row, found)
 
 
 def _count(model):

@@ -18,7 +18,7 @@ from openmso.core.errors import Conflict, Forbidden, NotFound
 from openmso.core.tenancy import Actor, Role, visible
 from openmso.core.types import utcnow
 from openmso.exit.package import documents, manifest, originals, resources, tables
-from openmso.exit.package.files import CsvFile, FileEntry, write_json
+from openmso.exit.package.files import CsvFile, FileEntry, sync, write_json
 from openmso.exit.package.manifest import MANIFEST
 from openmso.exit.package.readme import write_readme
 from openmso.exit.package.workspace import Workspace
@@ -146,6 +146,8 @@ def write_package(session: Session, actor: Actor, practice_id: int, out: Path, c
                    "created_by": {"username": actor.username, "role": str(actor.role)}, "authority": clause,
                    "database": session.get_bind().dialect.name}
         files.append(write_readme(workspace.directory, identity, created))
+        progress("flushing to disk")
+        sync(workspace.directory, files)
         document = manifest.build(identity, created, files, counts, notes)
         manifest.write(workspace.directory, document)
         progress("finishing")
