@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,22 +133,35 @@ def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
         db.execute(statement, {"file_id": record.id, "part": part, "content": chunk.decode("latin-1")})
 
 
+_collections_lock = threading.Lock()
+_collections_held: list[tuple[int, ...]] = []  # the thresholds to restore, while any posting runs
+
+
 @contextmanager
 def _fewer_collections():
     """Posting allocates millions of short-lived objects (segments, rows, converted values) that form
     no cycles. With the default thresholds the collector runs thousands of times and each full
     collection walks every object the process holds (the application's models and modules): a
     third of the posting's time. Objects that exist before posting are set aside (`gc.freeze`) so
-    a collection walks only what posting made, and the young generation is collected less often;
-    both are restored afterwards (frozen objects return to the oldest generation)."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(YOUNG_OBJECTS, *before[1:])
+    a collection walks only what posting made, and the young generation is collected less often.
+    Postings running at once (threads of the web server) share this: the first sets it up, the
+    last restores the thresholds and returns the frozen objects to the oldest generation."""
+    with _collections_lock:
+        if not _collections_held:
+            before = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(YOUNG_OBJECTS, *before[1:])
+        else:
+            before = _collections_held[0]
+        _collections_held.append(before)
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _collections_lock:
+            _collections_held.pop()
+            if not _collections_held:
+                gc.set_threshold(*before)
+                gc.unfreeze()
 
 
 class _Unbalanced(Exception):

@@ -216,7 +216,7 @@ def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_i
         if c.patient_control_number not in by_pcn and c.payer_claim_control_number not in by_payer_number])
     paid_on = remittance.payment.date or remittance.production_date or date.today()
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
-    trace = remittance.trace.trace_number
+    trace, record_id = remittance.trace.trace_number, record.id
     status_now: dict[int, str] = {}
     batch = _Batch()
     expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
@@ -285,7 +285,7 @@ def _collect(db, practice_id, remittance, rates: RateBook, payer, record, file_i
             batch.timeline += [(practice_id, claim.id, event, before, after, detail) for event, before, after in steps]
             batch.statuses.append((claim.id, after, clp.payer_claim_control_number or None))
         batch.claims.append((
-            practice_id, record.id, claim.id, clp.status_code, clp.payer_claim_control_number[:50], clp.charge,
+            practice_id, record_id, claim.id, clp.status_code, clp.payer_claim_control_number[:50], clp.charge,
             clp.paid, contractual, patient, other, claim_split.text, outcome,
             ":".join(r.value for r in clp.remarks)[:200], paid_on))
         batch.lines.append(line_rows)
