@@ -320,7 +320,8 @@ def write_837p_file(path: str | Path, target_bytes: int, *, seed: int = 837) -> 
             writer.begin_group(group_header("HC", 1, "005010X222A1"))
             for transaction in generate_claim_transactions(seed, count=10**9):
                 writer.write_transaction("837", transaction.control_number,
-                                         professional_claim_segments(transaction), transaction.implementation)
+                                         professional_claim_segments(transaction, writer.delimiters),
+                                         transaction.implementation)
                 claims += len(transaction.claims)
                 if out.tell() >= target_bytes:
                     break

@@ -80,7 +80,8 @@ def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, 
                                     claims)
     with InterchangeWriter(out, header) as writer:
         writer.begin_group(group)
-        writer.write_transaction("837", transaction.control_number, professional_claim_segments(transaction),
+        writer.write_transaction("837", transaction.control_number,
+                                 professional_claim_segments(transaction, writer.delimiters),
                                  IMPLEMENTATION)
         writer.end_group()
     return out.getvalue(), moves, total
