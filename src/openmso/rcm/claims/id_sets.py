@@ -42,13 +42,21 @@ def _membership(postgres: bool, column, name: str):
 
 def id_filter(connection, column, ids: list[int], name: str):
     """(WHERE clause, parameters, ids to keep or None) for sorted, distinct `ids`: a BETWEEN when they
-    are dense (the set to keep, when the range also holds others), `id_set` when they are scattered."""
+    are dense (the set to keep, when the range also holds others), `id_set` when they are scattered.
+    The clause is the same object for the same column, name and kind, so statements built on it can
+    be kept too."""
     low, high = ids[0], ids[-1]
     if high - low < 2 * len(ids):
-        where = column.between(bindparam(f"{name}_low"), bindparam(f"{name}_high"))
+        key = (column, name)
+        where = _RANGES.get(key)
+        if where is None:
+            where = _RANGES[key] = column.between(bindparam(f"{name}_low"), bindparam(f"{name}_high"))
         return where, {f"{name}_low": low, f"{name}_high": high}, (set(ids) if high - low + 1 != len(ids) else None)
     where, params = id_set(connection, column, ids, name)
     return where, params, None
+
+
+_RANGES: dict[tuple, object] = {}  # the BETWEEN clause of each column and parameter name, built once
 
 
 def among(db, query, claim_ids: Iterable[int] | None):

@@ -18,7 +18,7 @@ from openmso.core.tenancy import Actor, ensure_visible, visible
 from openmso.core.types import utcnow
 from openmso.rcm.claims import access
 from openmso.rcm.claims.collector import bulk_run
-from openmso.rcm.claims.id_sets import among
+from openmso.rcm.claims.id_sets import among, id_set
 from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many, bulk_insert
@@ -27,6 +27,8 @@ from openmso.rcm.scrubber.engine import duplicate_index, scrub
 from openmso.rcm.scrubber.rules import ScrubContext, Severity
 
 SCRUBBABLE = (ClaimStatus.DRAFT, ClaimStatus.HELD, ClaimStatus.READY)
+_PASSED = (ClaimEvent.SCRUB, ClaimEvent.PASS)
+_CLEAN = {"error_count": 0, "warning_count": 0}  # the columns a claim with no finding gets (read, never changed)
 
 
 @dataclass
@@ -68,6 +70,10 @@ def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, c
             now = utcnow()
             for claim in views:
                 findings = scrub(claim, context)
+                if not findings:
+                    report.ready += 1
+                    moves.append(Move(claim.id, claim.practice_id, claim.status, _PASSED, "clean", _CLEAN))
+                    continue
                 errors = sum(1 for f in findings if f.severity is Severity.ERROR)
                 warnings = len(findings) - errors
                 edits += [{"practice_id": claim.practice_id, "claim_id": claim.id, "rule_id": f.rule_id,
@@ -77,12 +83,13 @@ def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, c
                 outcome = ClaimEvent.HOLD if errors else ClaimEvent.PASS
                 report.held += bool(errors)
                 report.ready += not errors
-                detail = (f"{errors} error(s), {warnings} warning(s): "
-                          + ", ".join(sorted({f.rule_id for f in findings}))) if findings else "clean"
+                rules = ", ".join(sorted({f.rule_id for f in findings}))
+                detail = f"{errors} error(s), {warnings} warning(s): {rules}"
                 moves.append(Move(claim.id, claim.practice_id, claim.status, (ClaimEvent.SCRUB, outcome), detail,
                                   {"error_count": errors, "warning_count": warnings}))
-            chunk_ids = [claim.id for claim in views]
-            db.execute(delete(ClaimEdit.__table__).where(ClaimEdit.__table__.c.claim_id.in_(chunk_ids)))
+            edit = ClaimEdit.__table__
+            where, params = id_set(db.connection(), edit.c.claim_id, [claim.id for claim in views], "claims")
+            db.execute(delete(edit).where(where), params)
             bulk_insert(db, ClaimEdit, edits)
             advance_many(db, actor, moves)
             report.claims += len(views)

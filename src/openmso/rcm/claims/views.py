@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, select, type_coerce
 from sqlalchemy.orm import Session
 
 from openmso.network.models import Coverage, Location, Patient, Payer, Practice, Provider
+from openmso.rcm.claims.driver import Days, fetch_all
 from openmso.rcm.claims.id_sets import id_filter, id_set
 from openmso.rcm.claims.models import Claim, ClaimLine, split_codes
 
@@ -147,7 +148,6 @@ _CLAIM_QUERY = (select(*_CLAIM_COLUMNS, _CLAIM_CENTS, *_PATIENT_COLUMNS, *_COVER
 _LINE_QUERY = select(_LINE.c.claim_id, _LINE.c.line_number, _LINE.c.procedure_code, _LINE.c.modifiers,
                      _LINE.c.units, type_coerce(_LINE.c.charge_amount, BigInteger), _LINE.c.service_date,
                      _LINE.c.service_date_end, _LINE.c.pointers)
-_COVERAGE_FIELDS = len(_COVERAGE_COLUMNS)
 
 
 class ReferenceCache:
@@ -162,6 +162,7 @@ class ReferenceCache:
         self.locations: dict[int, LocationView] = {}
         self.practices: dict[int, PracticeView] = {}
         self.amounts: dict[int, Decimal] = {}  # cents -> Decimal
+        self.days = Days()
 
     def money(self, cents: int | None) -> Decimal | None:
         """Stored cents as the `Decimal` `core.types.Money` reads (two places), one object per amount."""
@@ -209,51 +210,64 @@ class ReferenceCache:
                             (r.location_id for r in rows))
 
 
+_STATEMENTS: dict[tuple, tuple] = {}
+
+
+def _statements(claims_where, lines_where) -> tuple:
+    """The claim and line selects for these (long-lived) WHERE clauses, built once."""
+    key = (claims_where, lines_where)
+    statements = _STATEMENTS.get(key)
+    if statements is None:
+        statements = _STATEMENTS[key] = (_CLAIM_QUERY.where(claims_where).order_by(_CLAIM.c.id),
+                                         _LINE_QUERY.where(lines_where).order_by(_LINE.c.claim_id))
+    return statements
+
+
 def load_views(db: Session, claim_ids: list[int], cache: ReferenceCache | None = None) -> list[ClaimView]:
     """The claims with these ids as `ClaimView`s, in id order. Callers scope `claim_ids` by tenancy.
 
-    Core selects on the session's connection (plain rows, no ORM identity map or entity loading): the
-    claims with their patient and coverage in one joined query, their lines in a second; payers,
-    providers, locations and practices come from the cache."""
+    Two selects on the driver's cursor (plain tuples: no ORM identity map, entities or result rows):
+    the claims with their patient and coverage joined, then their lines; payers, providers, locations
+    and practices come from the cache."""
     if not claim_ids:
         return []
     cache = cache or ReferenceCache(db)
     ids = sorted(set(claim_ids))
     connection = db.connection()
-    where, params, keep = id_filter(connection, _CLAIM.c.id, ids, "claims")
-    rows = connection.execute(_CLAIM_QUERY.where(where).order_by(_CLAIM.c.id), params).all()
+    claims_where, params, keep = id_filter(connection, _CLAIM.c.id, ids, "claims")
+    lines_where, line_params, _ = id_filter(connection, _LINE.c.claim_id, ids, "lines")
+    claims_query, lines_query = _statements(claims_where, lines_where)
+    rows = fetch_all(connection, claims_query, params)
     if keep is not None:
         rows = [r for r in rows if r[0] in keep]
     cache.prepare_shared({r[1] for r in rows}, {r[13] for r in rows}, {r[14] for r in rows} | {r[15] for r in rows},
                          {r[16] for r in rows})
     views: dict[int, ClaimView] = {}
-    practices, providers, locations, payers, money = (cache.practices, cache.providers, cache.locations,
-                                                      cache.payers, cache.money)
+    practices, providers, locations, payers, money, days = (cache.practices, cache.providers, cache.locations,
+                                                            cache.payers, cache.money, cache.days)
     diagnosis_lists: dict[str, list[str]] = {}
-    patient_at = len(_CLAIM_COLUMNS) + 1
-    coverage_at = patient_at + len(_PATIENT_COLUMNS)
-    for row in rows:
-        (claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
+    for (claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
          authorization, date_from, date_to, diagnoses, payer_id, rendering_id, referring_id, location_id,
-         primary_claim_id, total) = row[:patient_at]
+         primary_claim_id, total, first_name, last_name, birth_date, sex, address, city, state, postal_code,
+         coverage_id, member_id, group_number, priority, relation, subscriber_first, subscriber_last,
+         subscriber_birth_date, effective_from, effective_to) in rows:
         codes = diagnosis_lists.get(diagnoses)
         if codes is None:
             codes = diagnosis_lists[diagnoses] = split_codes(diagnoses)
-        coverage = CoverageView(*row[coverage_at:coverage_at + _COVERAGE_FIELDS]) \
-            if row[coverage_at] is not None else None
+        coverage = CoverageView(coverage_id, member_id, group_number, priority, relation, subscriber_first,
+                                subscriber_last, days[subscriber_birth_date], days[effective_from],
+                                days[effective_to]) if coverage_id is not None else None
+        patient = PartyView(first_name, last_name, "", "", days[birth_date], sex, address, city, state, postal_code)
         views[claim_id] = ClaimView(
             claim_id, practice_id, patient_id, pcn, status, frequency, responsibility, payer_claim_number, place,
-            authorization, date_from, date_to, money(total), list(codes), practices[practice_id],
-            PartyView(*row[patient_at:patient_at + 2], birth_date=row[patient_at + 2], sex=row[patient_at + 3],
-                      address_line1=row[patient_at + 4], city=row[patient_at + 5], state=row[patient_at + 6],
-                      postal_code=row[patient_at + 7]), providers[rendering_id], locations[location_id], coverage,
-            payers.get(payer_id), providers.get(referring_id), [], primary_claim_id)
+            authorization, days[date_from], days[date_to], money(total), list(codes), practices[practice_id],
+            patient, providers[rendering_id], locations[location_id], coverage, payers.get(payer_id),
+            providers.get(referring_id), [], primary_claim_id)
     if views:
-        where, params, _ = id_filter(connection, _LINE.c.claim_id, list(views), "lines")
         modifier_sets: dict[str, tuple[str, ...]] = {"": ()}
         pointer_sets: dict[str, tuple[int, ...]] = {"": ()}
-        for claim_id, number, code, modifiers, units, cents, day, day_end, pointers in connection.execute(
-                _LINE_QUERY.where(where).order_by(_LINE.c.claim_id, _LINE.c.line_number), params).all():
+        for claim_id, number, code, modifiers, units, cents, day, day_end, pointers in fetch_all(
+                connection, lines_query, line_params):
             view = views.get(claim_id)
             if view is None:
                 continue
@@ -265,9 +279,17 @@ def load_views(db: Session, claim_ids: list[int], cache: ReferenceCache | None =
             parsed_pointers = pointer_sets.get(pointers)
             if parsed_pointers is None:
                 parsed_pointers = pointer_sets[pointers] = tuple(int(p) for p in pointers.split(":") if p)
-            view.lines.append(LineView(number, code, parsed_modifiers, units, money(cents), day, day_end,
+            view.lines.append(LineView(number, code, parsed_modifiers, units, money(cents), days[day], days[day_end],
                                        parsed_pointers))
+        for view in views.values():  # lines come in claim order; within a claim, put them in line order
+            lines = view.lines
+            if len(lines) > 1 and any(lines[i].number > lines[i + 1].number for i in range(len(lines) - 1)):
+                lines.sort(key=_line_number)
     return list(views.values())
+
+
+def _line_number(line: LineView) -> int:
+    return line.number
 
 
 def iter_views(db: Session, claim_ids: list[int], chunk: int = CHUNK, cache: ReferenceCache | None = None
