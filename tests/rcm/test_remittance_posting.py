@@ -224,3 +224,15 @@ def test_claims_not_yet_acknowledged_by_the_payer_are_accepted_then_paid(db, cli
                         .order_by(TimelineEntry.id)).all()
     assert events[-2:] == ["payer_accept", "pay"]
     assert db.get(Claim, claim.id).status == "paid"
+
+
+def test_a_claim_paid_twice_in_one_payment_ends_with_its_last_status(db, clinic):
+    claims = accepted_claims(db, clinic, 3)
+    _post(db, transaction(clinic.practice, [denied(claims[0]), paid(claims[1]), paid(claims[0]), denied(claims[2]),
+                                            paid(claims[2], share=D("0.50"))]))
+    for claim in claims:
+        events = db.scalars(select(TimelineEntry.event).where(TimelineEntry.claim_id == claim.id)
+                            .order_by(TimelineEntry.id)).all()
+        assert events[-1] == "pay" and db.get(Claim, claim.id).status == "paid"
+    assert [db.scalars(select(TimelineEntry.event).where(TimelineEntry.claim_id == c.id)
+                       .order_by(TimelineEntry.id)).all()[-2:] for c in (claims[0], claims[2])] == [["deny", "pay"]] * 2

@@ -79,6 +79,15 @@ def set_claim_statuses(db: Session, changes: list[tuple[int, str, str | None]]) 
     writes the timeline entries; instances the session holds are expired so they are read again."""
     if not changes:
         return
+    # A claim paid twice in one piece (a payment, its reversal, the corrected payment) is updated once
+    # with its last status and the last payer claim number sent: UPDATE … FROM takes one matching row.
+    final: dict[int, list] = {}
+    for claim_id, status, number in changes:
+        entry = final.setdefault(claim_id, [status, number])
+        entry[0] = status
+        if number is not None:
+            entry[1] = number
+    changes = [(claim_id, status, number) for claim_id, (status, number) in final.items()]
     db.flush()
     table = Claim.__table__
     connection = db.connection()
