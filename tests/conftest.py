@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openmso.app import create_app
 from openmso.core import migrate
-from openmso.core.db import make_engine
-from openmso.core.settings import Settings
+from openmso.core.db import make_engine, make_session_factory
+from openmso.core.settings import Settings, get_settings
 from openmso.core.tenancy import SYSTEM
 
 pytest_plugins = ["tests.browser.fixtures"]
@@ -104,3 +104,26 @@ def client(app) -> Iterator[TestClient]:
 @pytest.fixture
 def system():
     return SYSTEM
+
+
+@pytest.fixture
+def cli_url(tmp_path, monkeypatch) -> Iterator[str]:
+    """A SQLite file in `tmp_path` that the `openmso` command line, run in this process, works on.
+
+    The CLI reads its settings from the environment (OPENMSO_DATABASE_URL, and OPENMSO_VAR_DIR for
+    the files it keeps), and settings are cached, so the cache is cleared on the way in and out.
+    The schema is left to the test (`cli_sessions` migrates it).
+    """
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
+    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_sessions(cli_url) -> sessionmaker[Session]:
+    """Sessions on the `cli_url` database, migrated to the current schema, for setting up data."""
+    migrate.upgrade(cli_url)
+    return make_session_factory(make_engine(cli_url))

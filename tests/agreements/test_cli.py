@@ -12,29 +12,21 @@ from typer.testing import CliRunner
 
 from openmso.agreements import presets
 from openmso.cli import app
-from openmso.core import migrate
-from openmso.core.db import make_engine, make_session_factory, unit_of_work
-from openmso.core.settings import get_settings
+from openmso.core.db import unit_of_work
 from tests.factories import add_practice, add_signed_agreement
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def network(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
-    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    migrate.upgrade(url)
-    with unit_of_work(make_session_factory(make_engine(url))) as db:
+def network(cli_sessions):
+    with unit_of_work(cli_sessions) as db:
         texas = add_practice(db, "Lonestar", state="TX")
         clean = add_signed_agreement(db, texas).versions[-1].id
         oregon = add_practice(db, "Willow", state="OR")
         risky = add_signed_agreement(db, oregon, terms=presets.friendly_pc_terms(date(2026, 2, 1)),
                                      signed_on=date(2026, 2, 1)).versions[-1].id
-    yield {"texas": texas.id, "oregon": oregon.id, "clean": clean, "risky": risky}
-    get_settings.cache_clear()
+    return {"texas": texas.id, "oregon": oregon.id, "clean": clean, "risky": risky}
 
 
 def test_check_fails_on_the_flagged_oregon_agreement_and_passes_texas(network):

@@ -14,12 +14,8 @@ from openmso.core.settings import get_settings
 
 
 @pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("OPENMSO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+def cli_env(tmp_path, cli_url):
+    return tmp_path
 
 
 def test_init_build_verify_export_and_tamper(cli_env):

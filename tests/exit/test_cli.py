@@ -18,19 +18,13 @@ from typer.testing import CliRunner
 from openmso.cli import app
 from openmso.core import audit
 from openmso.core.db import make_engine, make_session_factory, read_snapshot
-from openmso.core.settings import get_settings
 from openmso.exit.verify import verify
 from openmso.network.models import Patient
 
 
 @pytest.fixture
-def cli_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'exit.db'}"
-    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
+def cli_db(cli_url):
+    return cli_url
 
 
 def test_package_then_verify_then_tamper(cli_db, tmp_path):

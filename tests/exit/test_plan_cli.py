@@ -9,27 +9,18 @@ import pytest
 from typer.testing import CliRunner
 
 from openmso.cli import app
-from openmso.core import migrate
-from openmso.core.db import make_engine, make_session_factory, unit_of_work
-from openmso.core.settings import get_settings
+from openmso.core.db import unit_of_work
 from tests.factories import add_practice, add_signed_agreement
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def practice_id(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
-    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    migrate.upgrade(url)
-    with unit_of_work(make_session_factory(make_engine(url))) as db:
+def practice_id(cli_sessions):
+    with unit_of_work(cli_sessions) as db:
         practice = add_practice(db, "Cliplan")
         add_signed_agreement(db, practice, signed_on=date(2025, 1, 1))
-        practice_id = practice.id
-    yield practice_id
-    get_settings.cache_clear()
+        return practice.id
 
 
 def test_plan_as_table_json_and_pdf(practice_id, tmp_path):

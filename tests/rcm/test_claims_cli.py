@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from openmso.cli import app
-from openmso.core import migrate
-from openmso.core.db import make_engine, make_session_factory, unit_of_work
+from openmso.core.db import unit_of_work
 from openmso.core.settings import get_settings
 from openmso.rcm.claims.models import Charge, Claim, ClaimBatch
 from openmso.rcm.clearinghouse.models import InboundFile
@@ -33,22 +32,17 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path, monkeypatch) -> Setup:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
-    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
+def setup(tmp_path, monkeypatch, cli_sessions) -> Setup:
     monkeypatch.delenv("OPENMSO_CLEARINGHOUSE", raising=False)  # the payer simulator
     get_settings.cache_clear()
-    migrate.upgrade(url)
-    factory = make_session_factory(make_engine(url))
+    factory = cli_sessions
     with unit_of_work(factory) as db:
         clinic = make_clinic(db, "Cliclaims")
         add_signed_agreement(db, clinic.practice)
         rows = [f"{p.mrn},2026-10-01,99213,,1,145.00,E11.9;I10,1;2,{clinic.provider.npi},{clinic.location.name}"
                 for p in clinic.patients[:2]]
         practice_id = clinic.practice.id
-    yield Setup(factory, tmp_path, practice_id, rows)
-    get_settings.cache_clear()
+    return Setup(factory, tmp_path, practice_id, rows)
 
 
 def _csv(tmp_path: Path, rows: list[str]) -> Path:

@@ -7,9 +7,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from openmso.cli import app
-from openmso.core import migrate
-from openmso.core.db import make_engine, make_session_factory, unit_of_work
-from openmso.core.settings import get_settings
+from openmso.core.db import unit_of_work
 from openmso.rcm.ar import cli as ar_cli
 from openmso.rcm.remittance.models import ClaimPosting, RemittanceFile
 from tests.factories import add_signed_agreement
@@ -20,15 +18,10 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def eras(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("OPENMSO_DATABASE_URL", url)
-    monkeypatch.setenv("OPENMSO_VAR_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    migrate.upgrade(url)
+def eras(tmp_path, cli_sessions):
     folder = tmp_path / "inbox"
     folder.mkdir()
-    factory = make_session_factory(make_engine(url))
+    factory = cli_sessions
     with unit_of_work(factory) as db:
         clinic = make_clinic(db, "Cliclinic")
         add_signed_agreement(db, clinic.practice)
@@ -37,8 +30,7 @@ def eras(tmp_path, monkeypatch):
         (folder / "b.835").write_bytes(render(transaction(clinic.practice, [paid(third)], "EFTB",
                                                           amount=paid(third).paid + 1)))  # does not balance
         (folder / "notes.md").write_text("not an 835")
-    yield folder, factory
-    get_settings.cache_clear()
+    return folder, factory
 
 
 def test_remit_ingest_posts_a_folder_once_and_reports_the_quarantined_file(eras):
