@@ -28,8 +28,9 @@ def audit_filter(practice_id: OptionalId = None, actor_id: OptionalId = None, pa
 Filter = Annotated[audit.AuditFilter, Depends(audit_filter)]
 
 
-class AuditEntryOut(BaseModel):
-    model_config = {"from_attributes": True}
+class AuditEntryFields(BaseModel):
+    """What every view of an audit entry shows: who did what to which object, with what outcome,
+    and under which agreement clause (the trail itself, and a practice's data access report)."""
 
     seq: int
     occurred_at: datetime
@@ -39,11 +40,16 @@ class AuditEntryOut(BaseModel):
     action: str
     object_type: str
     object_id: str | None
-    practice_id: int | None
     patient_id: int | None
     outcome: str
     reason: str | None
     basis: str | None = None  # the agreement clause that allowed an MSO user's access
+
+
+class AuditEntryOut(AuditEntryFields):
+    model_config = {"from_attributes": True}
+
+    practice_id: int | None
     entry_hash: str
 
 

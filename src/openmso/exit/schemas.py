@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from openmso.core.audit_api import AuditEntryFields
+
 
 class Risk(BaseModel):
     """Something the practice must settle before leaving; `silent` marks a term the agreement does not state."""
@@ -133,20 +135,8 @@ class TransitionPlan(BaseModel):
     risks: list[Risk]
 
 
-class DataAccessEntry(BaseModel):
-    seq: int
-    occurred_at: datetime
-    actor_id: int | None
-    actor_name: str
-    actor_role: str
-    action: str
-    object_type: str
-    object_id: str | None
-    patient_id: int | None
+class DataAccessEntry(AuditEntryFields):
     data_class: str
-    outcome: str
-    basis: str | None
-    reason: str | None
     aggregation: bool
 
 
