@@ -24,6 +24,24 @@ def id_set(connection, column, ids: Iterable[int], name: str = "id_set"):
 
 
 _MEMBERSHIPS: dict[tuple, object] = {}
+_ROWS: dict[tuple, object] = {}
+
+
+def id_rows(connection, ids: Iterable[int], name: str = "id_rows"):
+    """(a FROM item with one row per id, in its column `value`; its parameters): `unnest` of an array on
+    PostgreSQL, `json_each` of a JSON list on SQLite. Selecting from it reads no table at all, where a
+    WHERE over the ids makes PostgreSQL's planner pick a scan of the whole table when it thinks few rows
+    are left out (or its statistics are stale after a bulk load)."""
+    values = sorted(set(ids))
+    postgres = connection.dialect.name == "postgresql"
+    rows = _ROWS.get((postgres, name))
+    if rows is None:
+        if postgres:  # unnest(…) AS anon(value): PostgreSQL names the column only through the alias
+            rows = func.unnest(bindparam(name, type_=ARRAY(BigInteger))).table_valued("value").render_derived()
+        else:  # json_each has a column named value
+            rows = func.json_each(bindparam(name, type_=String)).table_valued("value")
+        _ROWS[(postgres, name)] = rows
+    return rows, {name: values if postgres else json.dumps(values)}
 
 
 def _membership(postgres: bool, column, name: str):

@@ -18,7 +18,7 @@ from sqlalchemy.orm.util import identity_key
 from openmso.core.errors import Conflict
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
-from openmso.rcm.claims.id_sets import id_set
+from openmso.rcm.claims.id_sets import id_rows, id_set
 from openmso.rcm.claims.models import Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 
@@ -64,15 +64,16 @@ def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: 
             alone.append(move)
             continue
         try:
-            together.setdefault((steps, move.detail, tuple(sorted((move.extra or {}).items()))), []).append(move)
+            together.setdefault((move.practice_id, steps, move.detail, tuple(sorted((move.extra or {}).items()))),
+                                []).append(move)
         except TypeError:  # an unhashable column value: this move is written on its own
             alone.append(move)
     count = len(alone)
-    for (steps, detail, extra), group in together.items():
+    for (practice_id, steps, detail, extra), group in together.items():
         count += len(group)
         if len(group) >= TOGETHER_MIN:
-            _advance_together(db, actor, [move.claim_id for move in group], steps, detail, dict(extra), now,
-                              batch_id, inbound_file_id)
+            _advance_together(db, actor, practice_id, [move.claim_id for move in group], steps, detail, dict(extra),
+                              now, batch_id, inbound_file_id)
         else:
             alone += group
     updates, entries = [], []
@@ -115,15 +116,17 @@ def _steps(status: str, events: tuple[ClaimEvent, ...]) -> tuple[tuple[str, str,
 _TOGETHER: dict[tuple, tuple] = {}
 
 
-def _together_statements(where, extra: tuple[str, ...]):
-    """The timeline INSERT … SELECT and the claim UPDATE of `_advance_together`, built once per shape."""
-    key = (where, extra)
+def _together_statements(where, rows, extra: tuple[str, ...]):
+    """The timeline INSERT … SELECT (from the id rows: it reads no table) and the claim UPDATE of
+    `_advance_together`, built once per shape."""
+    key = (where, rows, extra)
     statements = _TOGETHER.get(key)
     if statements is None:
-        constants = [bindparam(f"v_{name}", type_=_EVENT_TABLE.c[name].type) for name in _EVENT_CONSTANTS]
+        constants = [bindparam(f"v_{name}", type_=_EVENT_TABLE.c[name].type)
+                     for name in ("practice_id", *_EVENT_CONSTANTS)]
         timeline = insert(_EVENT_TABLE).from_select(
             ["practice_id", "claim_id", *_EVENT_CONSTANTS],
-            select(_CLAIM_TABLE.c.practice_id, _CLAIM_TABLE.c.id, *constants).where(where))
+            select(constants[0], rows.c.value, *constants[1:]))
         columns = ("status", "updated_at", *extra)
         claims = (update(_CLAIM_TABLE)
                   .where(where, _CLAIM_TABLE.c.status == bindparam("v_from", type_=_CLAIM_TABLE.c.status.type))
@@ -132,8 +135,9 @@ def _together_statements(where, extra: tuple[str, ...]):
     return statements
 
 
-def _advance_together(db: Session, actor: Actor, claim_ids: list[int], steps: tuple[tuple[str, str, str], ...],
-                      detail: str | None, extra: dict, now, batch_id: int | None, inbound_file_id: int | None) -> None:
+def _advance_together(db: Session, actor: Actor, practice_id: int, claim_ids: list[int],
+                      steps: tuple[tuple[str, str, str], ...], detail: str | None, extra: dict, now,
+                      batch_id: int | None, inbound_file_id: int | None) -> None:
     """One timeline INSERT … SELECT per event and one UPDATE for claims on the same path. The UPDATE
     also requires each claim to still have the status the moves were computed from, so a claim changed
     meanwhile by another transaction is a `Conflict` (and the caller's unit of work rolls back), never a
@@ -142,11 +146,13 @@ def _advance_together(db: Session, actor: Actor, claim_ids: list[int], steps: tu
     connection = db.connection()
     distinct = sorted(set(claim_ids))
     where, params = id_set(connection, _CLAIM_TABLE.c.id, distinct, "claims")
-    timeline, claims = _together_statements(where, tuple(extra))
+    rows, row_params = id_rows(connection, distinct, "claim_rows")
+    timeline, claims = _together_statements(where, rows, tuple(extra))
     for before, event, after in steps:
-        connection.execute(timeline, {**params, "v_occurred_at": now, "v_event": event, "v_from_status": before,
-                                      "v_to_status": after, "v_detail": detail, "v_actor_name": actor.username,
-                                      "v_batch_id": batch_id, "v_inbound_file_id": inbound_file_id})
+        connection.execute(timeline, {**row_params, "v_practice_id": practice_id, "v_occurred_at": now,
+                                      "v_event": event, "v_from_status": before, "v_to_status": after,
+                                      "v_detail": detail, "v_actor_name": actor.username, "v_batch_id": batch_id,
+                                      "v_inbound_file_id": inbound_file_id})
     values = {"status": steps[-1][2], "updated_at": now, **extra}
     changed = connection.execute(claims, {**params, "v_from": steps[0][0],
                                           **{f"v_{name}": value for name, value in values.items()}}).rowcount

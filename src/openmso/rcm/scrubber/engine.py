@@ -53,15 +53,20 @@ def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int
     of_patients, params = id_set(connection, claim.patient_id, patients, "patients")
     service = (claim.patient_id, claim.payer_id, line.service_date, line.procedure_code, line.modifiers)
     # Only services billed more than once come back, each with its earliest claim: the grouping is the
-    # database's work, and a chunk of clean claims reads a handful of rows.
-    repeated = (select(*service, func.min(claim.id).label("first_id"))
+    # database's work, and a chunk of clean claims reads a handful of rows. Their numbers are read by id
+    # afterwards (joining the grouped rows back to `claim` makes PostgreSQL scan the whole table).
+    repeated = (select(*service, func.min(claim.id))
                 .join_from(Claim.__table__, ClaimLine.__table__, line.claim_id == claim.id)
                 .where(of_patients, line.service_date.between(start, end), claim.frequency_code == "1",
                        claim.status.not_in(_NOT_BILLING))
-                .group_by(*service).having(func.count() > 1).subquery())
-    query = select(repeated, Claim.__table__.c.patient_control_number).join_from(
-        repeated, Claim.__table__, Claim.__table__.c.id == repeated.c.first_id)
-    first = {tuple(row[:5]): (row[5], row[6]) for row in connection.execute(query, params).all()}
+                .group_by(*service).having(func.count() > 1))
+    earliest = {tuple(row[:5]): row[5] for row in connection.execute(repeated, params).all()}
+    numbers: dict[int, str] = {}
+    if earliest:
+        of_claims, claim_params = id_set(connection, claim.id, earliest.values(), "claims")
+        numbers = dict(connection.execute(select(claim.id, claim.patient_control_number).where(of_claims),
+                                          claim_params).all())
+    first = {key: (claim_id, numbers[claim_id]) for key, claim_id in earliest.items()}
     result: dict[tuple[int, int], str] = {}
     for claim in claims:
         if claim.frequency_code != "1":
