@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
+from openmso.core.collector import fewer_collections
 from openmso.core.errors import NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, visible
@@ -25,7 +26,6 @@ from openmso.core.types import utcnow
 from openmso.network.models import Location
 from openmso.rcm.claims import access, numbers
 from openmso.rcm.claims.cob import attach
-from openmso.rcm.claims.collector import bulk_run
 from openmso.rcm.claims.id_sets import among
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
@@ -87,7 +87,7 @@ def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, 
     return out.getvalue(), moves, total
 
 
-@bulk_run()
+@fewer_collections()
 def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str, practice_id: int | None = None,
                   claim_ids: list[int] | None = None, progress: Callable[[int], None] | None = None
                   ) -> list[ClaimBatch]:

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
+from openmso.core.collector import fewer_collections
 from openmso.core.tenancy import Actor, ensure_visible, visible
 from openmso.core.types import utcnow
 from openmso.rcm.claims import access
-from openmso.rcm.claims.collector import bulk_run
 from openmso.rcm.claims.id_sets import among, id_set
 from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
@@ -53,7 +53,7 @@ def scrubbable_ids(db: Session, actor: Actor, practice_id: int | None = None,
     return grouped
 
 
-@bulk_run()
+@fewer_collections()
 def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, claim_ids: list[int] | None = None,
                  as_of: date | None = None, progress=None) -> ScrubReport:
     """Scrub the visible draft/held/ready claims (of one practice, or the given ones) as of a date."""

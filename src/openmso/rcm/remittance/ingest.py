@@ -17,12 +17,9 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -32,6 +29,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmso.core import audit
+from openmso.core.collector import fewer_collections
 from openmso.core.db import unit_of_work
 from openmso.core.tenancy import MSO_ROLES, Actor, ensure_role
 from openmso.core.types import utcnow
@@ -45,7 +43,6 @@ CHUNK_BYTES = 1 << 20
 PART_SEGMENTS = 20_000  # segments per part of a transaction set (about 1,500 claims)
 CLAIMS_PER_PIECE = 2_000  # claims posted together: one lookup query and one bulk write per table
 STORED_CHARS = 1 << 20  # characters per part of the stored copy
-YOUNG_OBJECTS = 200_000  # allocations between young-generation collections while posting
 
 
 @dataclass
@@ -80,7 +77,7 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
         _store(db, record, spool)
         report = IngestReport(record)
         try:
-            with db.begin_nested(), _fewer_collections():
+            with db.begin_nested(), fewer_collections():
                 spool.seek(0)
                 _post_all(db, actor, record, spool, report, progress)
         except _BrokenEnvelope as broken:
@@ -131,37 +128,6 @@ def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
     while chunk := spool.read(STORED_CHARS):
         part += 1
         db.execute(statement, {"file_id": record.id, "part": part, "content": chunk.decode("latin-1")})
-
-
-_collections_lock = threading.Lock()
-_collections_held: list[tuple[int, ...]] = []  # the thresholds to restore, while any posting runs
-
-
-@contextmanager
-def _fewer_collections():
-    """Posting allocates millions of short-lived objects (segments, rows, converted values) that form
-    no cycles. With the default thresholds the collector runs thousands of times and each full
-    collection walks every object the process holds (the application's models and modules): a
-    third of the posting's time. Objects that exist before posting are set aside (`gc.freeze`) so
-    a collection walks only what posting made, and the young generation is collected less often.
-    Postings running at once (threads of the web server) share this: the first sets it up, the
-    last restores the thresholds and returns the frozen objects to the oldest generation."""
-    with _collections_lock:
-        if not _collections_held:
-            before = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(YOUNG_OBJECTS, *before[1:])
-        else:
-            before = _collections_held[0]
-        _collections_held.append(before)
-    try:
-        yield
-    finally:
-        with _collections_lock:
-            _collections_held.pop()
-            if not _collections_held:
-                gc.set_threshold(*before)
-                gc.unfreeze()
 
 
 class _Unbalanced(Exception):
