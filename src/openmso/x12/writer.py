@@ -147,10 +147,9 @@ def render_transaction(
 
     No value is checked for delimiters one by one: the separators counted in the finished text
     are compared with the counts the segments imply, and only a mismatch looks for the culprit.
-    When every element is a string (a `RenderedSegments` body usually is), each segment is one
-    C-level ``join`` and trailing empty elements are dropped from the whole text at once; else
-    segments are rendered one by one, those with decimals, dates, composites or `None` through
-    `render_segment`'s per-element path.
+    When every element is a string (a `RenderedSegments` body usually is), the segments are
+    joined by one C-level ``map`` and only those ending in an empty element are rendered again,
+    trimmed; else each segment goes through `render_segment`.
     """
     st: list[object] = ["ST", set_id, control_number]
     if implementation:
@@ -196,24 +195,14 @@ def render_transaction(
 
 
 def _render_one_by_one(segments: list[Segment], delimiters: Delimiters) -> tuple[list[str], int, int]:
-    """Texts of `segments` with trailing empties dropped, and the element and component separators they hold."""
-    separator = delimiters.element
+    """Texts of `segments` (trailing empties dropped) and the element and component separators they hold."""
     texts: list[str] = []
-    append = texts.append
     element_count = component_count = 0
     for segment in segments:
-        try:
-            text = separator.join(segment)  # type: ignore[arg-type]
-        except TypeError:
-            text, elements, components = _render_mixed(segment, delimiters)
-            component_count += components
-        else:
-            if segment[-1]:
-                elements = len(segment) - 1
-            else:
-                text, elements = _trimmed(segment, separator)
-        append(text)
+        text, elements, components = render_segment(segment, delimiters)
+        texts.append(text)
         element_count += elements
+        component_count += components
     return texts, element_count, component_count
 
 
