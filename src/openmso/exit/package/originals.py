@@ -6,26 +6,34 @@ Which files concern the practice is decided from the database, not guessed from 
 own batches; acknowledgement files matched to its batches or that moved one of its claims (a
 277CA answering several practices' batches is stored under the first practice it names); 835 files
 that paid it (a file paying several payees has no single practice). Quarantined files were never
-applied to anything and are not part of the practice's record. Each file is loaded on its own, so
-memory is bounded by the largest file.
+applied to anything and are not part of the practice's record.
+
+Memory stays flat whatever a file's size: a received 835's stored copy is read a part at a time
+(`remittance_file_part`, 1 MiB each, after the single `content` column of files stored before parts
+existed) into a temporary file; the extract is read from it one transaction set at a time, and the
+package file is copied from it (or from the extract) in chunks.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from openmso.exit.package.files import FileEntry, write_bytes
+from openmso.exit.package.files import FileEntry, HashingWriter
+from openmso.exit.package.sqltext import raw_batches
 from openmso.exit.package.x12_extract import Ownership, extract
 from openmso.network.models import Practice
 from openmso.rcm.claims.models import ClaimBatch, TimelineEntry
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
-from openmso.rcm.remittance.models import Remittance, RemittanceFile
+from openmso.rcm.remittance.models import Remittance, RemittanceFile, RemittanceFilePart
 from openmso.x12 import X12Error, iter_segments
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -73,15 +81,28 @@ def candidates(session: Session, practice_id: int) -> Iterator[Original]:
         yield Original("835", row.practice_id, "remittance_file", row.id, row.name, row.sha256)
 
 
-_CONTENT = {"claim_batch": ClaimBatch, "inbound_file": InboundFile, "remittance_file": RemittanceFile}
+_CONTENT = {"claim_batch": ClaimBatch.content, "inbound_file": InboundFile.content,
+            "remittance_file": RemittanceFile.stored_text}
+COPY_BYTES = 1 << 20
 
 
-def _content(session: Session, original: Original) -> bytes:
-    model = _CONTENT[original.table]
-    return session.scalar(select(model.content).where(model.id == original.row_id)).encode("latin-1")
+def _spool(session: Session, original: Original, into: BinaryIO) -> None:
+    """The stored copy of `original` (latin-1 text, byte for byte) into `into`: the single column, then a
+    received file's parts in order, one part in memory at a time."""
+    column = _CONTENT[original.table]
+    stored = session.scalar(select(column).where(column.table.c.id == original.row_id))
+    if stored:
+        into.write(stored.encode("latin-1"))
+    del stored
+    if original.table == "remittance_file":
+        parts = (select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == original.row_id)
+                 .order_by(RemittanceFilePart.part))
+        for batch in raw_batches(session, parts, 1):
+            into.write(batch[0][0].encode("latin-1"))
+    into.flush()
 
 
-def count_records(kind: str, data: bytes) -> int:
+def count_records(kind: str, data: BinaryIO) -> int:
     """Claims carried or answered by an X12 file (CLM, CLP, 277CA patient-level HL, 999 AK2)."""
     segment_id, _, level = RECORD_SEGMENTS[kind].partition(":")
     count = 0
@@ -91,13 +112,22 @@ def count_records(kind: str, data: bytes) -> int:
     return count
 
 
+def _copy(root: Path, relative: str, data: BinaryIO, records: int | None) -> FileEntry:
+    data.seek(0)
+    with HashingWriter(root, relative, "x12") as writer:
+        while chunk := data.read(COPY_BYTES):
+            writer.write(chunk)
+    writer.entry.records = records
+    return writer.entry
+
+
 def _path(original: Original, extract_of: bool) -> str:
     stem = _UNSAFE.sub("_", original.name.removesuffix(".x12")).strip("._") or "file"
     suffix = ".practice-extract" if extract_of else ""
     return f"x12/{original.kind}/{original.table}-{original.row_id}-{stem}{suffix}.x12"
 
 
-def _unreadable(root: Path, original: Original, content: bytes, practice_id: int, error: X12Error,
+def _unreadable(root: Path, original: Original, stored: BinaryIO, practice_id: int, error: X12Error,
                 notes: list[str]) -> FileEntry | None:
     """A stored file that is not readable X12: kept as stored when it is wholly the practice's; a shared
     one cannot be cut safely, so it is left out and the manifest says so."""
@@ -105,9 +135,35 @@ def _unreadable(root: Path, original: Original, content: bytes, practice_id: int
     if original.practice_id != practice_id:
         notes.append(f"{where} is shared with other practices and cannot be read as X12 ({error}); left out")
         return None
-    entry = write_bytes(root, _path(original, False), "x12", content)
+    entry = _copy(root, _path(original, False), stored, None)
     entry.details = {"x12_kind": None, "source": where, "original_sha256": original.sha256,
                      "notes": [f"stored as received; not readable as X12: {error}"]}
+    return entry
+
+
+def _write_original(session: Session, root: Path, original: Original, owner: Ownership, practice_id: int,
+                    notes: list[str]) -> FileEntry | None:
+    with tempfile.TemporaryFile() as stored, tempfile.TemporaryFile() as extracted:
+        _spool(session, original, stored)
+        stored.seek(0)
+        text = io.TextIOWrapper(extracted, encoding="latin-1", newline="")
+        try:
+            part = extract(stored, owner, text)
+        except X12Error as error:
+            return _unreadable(root, original, stored, practice_id, error, notes)
+        finally:
+            text.flush()
+            text.detach()
+        if not part.kept:
+            return None  # linked to the practice by a timeline entry, yet nothing in it is the practice's
+        data = stored if part.whole else extracted
+        data.seek(0)
+        entry = _copy(root, _path(original, not part.whole), data, count_records(original.kind, data))
+    entry.details = {"x12_kind": original.kind, "source": f"{original.table} {original.row_id}",
+                     "original_name": original.name, "original_sha256": original.sha256,
+                     "per_practice_extract": not part.whole, "transaction_sets": f"{part.kept} of {part.total}"}
+    if part.notes:
+        entry.details["notes"] = sorted(set(part.notes))
     return entry
 
 
@@ -115,22 +171,6 @@ def write_originals(session: Session, root: Path, practice_id: int, notes: list[
     owner = ownership(session, practice_id)
     entries = []
     for original in candidates(session, practice_id):
-        content = _content(session, original)
-        try:
-            part = extract(content, owner)
-        except X12Error as error:
-            if (entry := _unreadable(root, original, content, practice_id, error, notes)) is not None:
-                entries.append(entry)
-            continue
-        if part.text is None:
-            continue  # linked to the practice by a timeline entry, yet nothing in it is the practice's
-        data = content if part.whole else part.text.encode("latin-1")
-        entry = write_bytes(root, _path(original, not part.whole), "x12", data, count_records(original.kind, data))
-        entry.details = {"x12_kind": original.kind, "source": f"{original.table} {original.row_id}",
-                         "original_name": original.name, "original_sha256": original.sha256,
-                         "per_practice_extract": not part.whole,
-                         "transaction_sets": f"{part.kept} of {part.total}"}
-        if part.notes:
-            entry.details["notes"] = sorted(set(part.notes))
-        entries.append(entry)
+        if (entry := _write_original(session, root, original, owner, practice_id, notes)) is not None:
+            entries.append(entry)
     return entries

@@ -19,11 +19,12 @@ original interchange, so the extract can be traced to the file the MSO received.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TextIO
 
-from openmso.x12 import InterchangeWriter, Transaction, X12Error, read_interchanges
+from openmso.x12 import InterchangeWriter, Transaction, X12Error, iter_transactions
+from openmso.x12.tokenizer import Source
 
 Body = list[list[str]]
 
@@ -40,9 +41,8 @@ class Ownership:
 
 @dataclass
 class Extract:
-    text: str | None  # None: nothing in the file is the practice's
     whole: bool  # True: every transaction set is the practice's, the original bytes stand
-    kept: int = 0
+    kept: int = 0  # 0: nothing in the file is the practice's
     total: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -162,46 +162,41 @@ def _composites(segment: list[str], component: str) -> list:
     return [tuple(value.split(component)) if component in value else value for value in segment]
 
 
-def extract(content: bytes | str, owner: Ownership) -> Extract:
-    """The practice's part of one interchange file, or the original when all of it is the practice's."""
-    if isinstance(content, str):
-        content = content.encode("latin-1")
-    interchanges = read_interchanges(content)
-    result = Extract(text=None, whole=False)
-    out = io.StringIO()
+def extract(source: Source, owner: Ownership, out: TextIO) -> Extract:
+    """Write the practice's part of the interchanges in `source` to `out`, one transaction set at a time:
+    memory holds one set, never the file. When `whole`, every set is the practice's and the original
+    bytes stand (what was written to `out` is then not needed)."""
+    result = Extract(whole=False)
     unchanged = True
-    for interchange in interchanges:
-        kept_groups = []
-        for group in interchange.groups:
-            kept = []
-            for transaction in group.transactions:
-                result.total += 1
-                chooser = FILTERS.get(transaction.set_id)
-                if chooser is None:
-                    raise X12Error(f"transaction set {transaction.set_id} is not one the exit package extracts",
-                                   segment_id="ST", expected="837, 277, 835 or 999")
-                body = chooser(transaction, owner, result.notes)
-                if body is None or body != transaction.segments[1:-1]:
-                    unchanged = False
-                if body is not None:
-                    kept.append((transaction, body))
-            if kept:
-                kept_groups.append((group, kept))
-        if not kept_groups:
+    writer: InterchangeWriter | None = None
+    interchange = group = None
+    for transaction in iter_transactions(source):
+        result.total += 1
+        chooser = FILTERS.get(transaction.set_id)
+        if chooser is None:
+            raise X12Error(f"transaction set {transaction.set_id} is not one the exit package extracts",
+                           segment_id="ST", expected="837, 277, 835 or 999")
+        body = chooser(transaction, owner, result.notes)
+        if body is None or body != transaction.segments[1:-1]:
+            unchanged = False
+        if body is None:
             continue
-        delimiters = interchange.delimiters
-        with InterchangeWriter(out, interchange.header, delimiters, line_breaks=True) as writer:
-            for group, kept in kept_groups:
-                writer.begin_group(group.header)
-                for transaction, body in kept:
-                    st = transaction.segments[0]
-                    writer.write_transaction(transaction.set_id, transaction.control_number,
-                                             [_composites(s, delimiters.component) for s in body],
-                                             st[3] if len(st) > 3 else None)
-                    result.kept += 1
+        delimiters = transaction.delimiters
+        if transaction.interchange is not interchange:
+            if writer is not None:
+                writer.close()
+            interchange, group = transaction.interchange, None
+            writer = InterchangeWriter(out, interchange, delimiters, line_breaks=True)
+        if transaction.group is not group:
+            if group is not None:
                 writer.end_group()
-    if result.kept:
-        result.text = out.getvalue()
-        result.whole = unchanged and not result.notes
+            group = transaction.group
+            writer.begin_group(group)
+        st = transaction.segments[0]
+        writer.write_transaction(transaction.set_id, transaction.control_number,
+                                 [_composites(s, delimiters.component) for s in body], st[3] if len(st) > 3 else None)
+        result.kept += 1
+    if writer is not None:
+        writer.close()
+    result.whole = bool(result.kept) and unchanged and not result.notes
     return result
-
