@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TextIO
 
@@ -32,10 +32,10 @@ from openmso.x12.claim837p import (
     Provider,
     ServiceLine,
 )
-from openmso.x12.elements import format_date, format_decimal
+from openmso.x12.elements import DATE_TEXTS, format_date, format_decimal
 from openmso.x12.envelope import GroupHeader, InterchangeHeader
 from openmso.x12.errors import X12Error
-from openmso.x12.remit835 import Address, Adjustment
+from openmso.x12.remit835 import Address, Adjustment, Procedure
 from openmso.x12.tokenizer import Delimiters
 from openmso.x12.writer import InterchangeWriter, RenderedSegments, Segment
 
@@ -56,24 +56,41 @@ class _PointerTexts(dict):
 
 
 _POINTER_TEXTS = _PointerTexts()
+_LINE_NUMBERS = tuple(map(str, range(51)))  # LX01 of lines 1 to 50 (a claim has at most 50)
 
-# Makes a composite element from its components: `tuple` keeps it for the generic writer path;
-# `_CompositeJoiner` joins it at once for one interchange's delimiters.
-Composite = Callable[[tuple[str, ...]], object]
+class _Composites:
+    """Composite elements as tuples of their components, which any writer renders (the generic path)."""
+
+    __slots__ = ()
+
+    def __call__(self, parts: tuple[str, ...]) -> tuple[str, ...]:
+        return parts
+
+    def procedure(self, procedure: Procedure) -> tuple[str, ...]:
+        return (procedure.qualifier, procedure.code, *procedure.modifiers)
+
+    def pointers(self, pointers: tuple[int, ...]) -> tuple[str, ...]:
+        return _POINTER_TEXTS[pointers] if type(pointers) is tuple else tuple(map(str, pointers))
 
 
-class _CompositeJoiner:
+_TUPLES = _Composites()
+
+
+class _CompositeJoiner(_Composites):
     """Joins composites with one interchange's component separator and counts the separators.
 
     The count lets the writer prove, from the finished text, that no value carried a delimiter
-    (see `RenderedSegments`); trailing empty components are dropped as X12.6 requires.
+    (see `RenderedSegments`); trailing empty components are dropped as X12.6 requires. The
+    procedure (SV101) and diagnosis pointer (SV107) composites of one transaction set repeat a few
+    codes over many lines, so each is joined once and its text and separator count reused.
     """
 
-    __slots__ = ("separator", "count")
+    __slots__ = ("separator", "count", "_joined")
 
     def __init__(self, separator: str) -> None:
         self.separator = separator
         self.count = 0
+        self._joined: dict[tuple, tuple[str, int]] = {}
 
     def __call__(self, parts: tuple[str, ...]) -> str:
         if not parts[-1]:
@@ -84,6 +101,34 @@ class _CompositeJoiner:
                 return ""
         self.count += len(parts) - 1
         return self.separator.join(parts)
+
+    def _remembered(self, key: tuple, parts: tuple[str, ...]) -> str:
+        before = self.count
+        text = self(parts)
+        if len(self._joined) < 4096:
+            self._joined[key] = text, self.count - before
+        return text
+
+    def procedure(self, procedure: Procedure) -> str:
+        key = (procedure.code, procedure.modifiers, procedure.qualifier)
+        try:
+            text, separators = self._joined[key]
+        except KeyError:
+            return self._remembered(key, (procedure.qualifier, procedure.code, *procedure.modifiers))
+        except TypeError:  # modifiers given as a list: joined every time
+            return self((procedure.qualifier, procedure.code, *procedure.modifiers))
+        self.count += separators
+        return text
+
+    def pointers(self, pointers: tuple[int, ...]) -> str:
+        try:
+            text, separators = self._joined[pointers]
+        except KeyError:
+            return self._remembered(pointers, super().pointers(pointers))
+        except TypeError:  # pointers given as a list
+            return self(tuple(map(str, pointers)))
+        self.count += separators
+        return text
 
 
 def _address(address: Address | None, out: list[Segment]) -> None:
@@ -141,15 +186,13 @@ def _check_claim(claim: ProfessionalClaim) -> None:
         _check_other_payers(claim)
 
 
-def _check_line(claim: ProfessionalClaim, number: int, line: ServiceLine) -> None:
-    """Modifiers and diagnosis pointers of one line; called as the line is written, in line order."""
+def _bad_line(claim: ProfessionalClaim, number: int, line: ServiceLine) -> X12Error:
+    """The error for a line with too many modifiers or wrong diagnosis pointers."""
     if len(line.procedure.modifiers) > 4:
-        raise _fail(claim, "SV1", "1-3", f"line {number} has {len(line.procedure.modifiers)} modifiers",
-                    "at most 4")
-    pointers = line.diagnosis_pointers
-    if not 1 <= len(pointers) <= 4 or min(pointers) < 1 or max(pointers) > len(claim.diagnoses):
-        raise _fail(claim, "SV1", 7, f"line {number} diagnosis pointers {pointers}",
-                    f"1 to 4 pointers between 1 and {len(claim.diagnoses)}")
+        return _fail(claim, "SV1", "1-3", f"line {number} has {len(line.procedure.modifiers)} modifiers",
+                     "at most 4")
+    return _fail(claim, "SV1", 7, f"line {number} diagnosis pointers {line.diagnosis_pointers}",
+                 f"1 to 4 pointers between 1 and {len(claim.diagnoses)}")
 
 
 def _total(adjustments: list[Adjustment]) -> Decimal:
@@ -220,10 +263,10 @@ def _other_payer(other: OtherPayer, line_level: bool, out: list[Segment]) -> Non
         out.append(["REF", "F8", other.payer_claim_number])
 
 
-def _line_adjudication(adjudication: LineAdjudication, out: list[Segment], composite: Composite) -> None:
+def _line_adjudication(adjudication: LineAdjudication, out: list[Segment], composite: _Composites) -> None:
     procedure = adjudication.procedure
     out.append(["SVD", adjudication.payer_id, adjudication.paid,
-                composite((procedure.qualifier, procedure.code, *procedure.modifiers)), "", adjudication.paid_units,
+                composite.procedure(procedure), "", adjudication.paid_units,
                 adjudication.bundled_line])
     _adjustments(adjudication.adjustments, out)
     out.append(["DTP", "573", "D8", adjudication.adjudicated_on])
@@ -231,25 +274,37 @@ def _line_adjudication(adjudication: LineAdjudication, out: list[Segment], compo
         out.append(["AMT", "EAF", adjudication.remaining_patient_liability])
 
 
-def _line(number: int, line: ServiceLine, out: list[Segment], composite: Composite) -> None:
-    procedure = line.procedure
-    pointers = line.diagnosis_pointers
-    out.append(["LX", str(number)])
-    out.append(["SV1", composite((procedure.qualifier, procedure.code, *procedure.modifiers)),
-                format_decimal(line.charge), line.unit_basis, format_decimal(line.units), line.place_of_service, "",
-                composite(_POINTER_TEXTS[pointers] if type(pointers) is tuple else tuple(map(str, pointers)))])
-    if line.service_date_end is None:
-        out.append(["DTP", "472", "D8", format_date(line.service_date)])
-    else:
-        out.append(["DTP", "472", "RD8",
-                    f"{format_date(line.service_date)}-{format_date(line.service_date_end)}"])
-    if line.line_item_control_number is not None:
-        out.append(["REF", "6R", line.line_item_control_number])
-    for adjudication in line.adjudications:
-        _line_adjudication(adjudication, out, composite)
+def _lines(claim: ProfessionalClaim, out: list[Segment], composite: _Composites) -> None:
+    """Loops 2400 (and 2430) of a claim; each line's modifiers and pointers are checked as it is written."""
+    diagnosis_count = len(claim.diagnoses)
+    date_texts = DATE_TEXTS
+    append = out.append
+    for number, line in enumerate(claim.lines, start=1):
+        procedure = line.procedure
+        pointers = line.diagnosis_pointers
+        if (len(procedure.modifiers) > 4 or not 1 <= len(pointers) <= 4 or min(pointers) < 1
+                or max(pointers) > diagnosis_count):
+            raise _bad_line(claim, number, line)
+        append(["LX", _LINE_NUMBERS[number]])
+        # `str` of a decimal is its X12 text unless it has an exponent or is negative zero (`format_decimal`).
+        charge, units = str(line.charge), str(line.units)
+        if "E" in charge or charge[0] == "-":
+            charge = format_decimal(line.charge)
+        if "E" in units or units[0] == "-":
+            units = format_decimal(line.units)
+        append(["SV1", composite.procedure(procedure), charge, line.unit_basis, units, line.place_of_service, "",
+                composite.pointers(pointers)])
+        if line.service_date_end is None:
+            append(["DTP", "472", "D8", date_texts[line.service_date]])
+        else:
+            append(["DTP", "472", "RD8", f"{date_texts[line.service_date]}-{date_texts[line.service_date_end]}"])
+        if line.line_item_control_number is not None:
+            append(["REF", "6R", line.line_item_control_number])
+        for adjudication in line.adjudications:
+            _line_adjudication(adjudication, out, composite)
 
 
-def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], composite: Composite) -> int:
+def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], composite: _Composites) -> int:
     """Write 2000B (and 2000C) with the claim; returns the last HL number used."""
     _check_claim(claim)
     subscriber = claim.subscriber
@@ -302,9 +357,7 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], c
         line_level = {a.payer_id for line in claim.lines for a in line.adjudications}
         for other in claim.other_payers:
             _other_payer(other, other.payer.payer_id in line_level, out)
-    for number, line in enumerate(claim.lines, start=1):
-        _check_line(claim, number, line)
-        _line(number, line, out, composite)
+    _lines(claim, out, composite)
     return hl
 
 
@@ -318,7 +371,7 @@ def professional_claim_segments(
     composites are tuples, for any writer.
     """
     if delimiters is None:
-        return _segments(transaction, [], tuple)
+        return _segments(transaction, [], _TUPLES)
     joiner = _CompositeJoiner(delimiters.component)
     rendered = RenderedSegments(delimiters, lambda: professional_claim_segments(transaction))
     _segments(transaction, rendered, joiner)
@@ -326,7 +379,7 @@ def professional_claim_segments(
     return rendered
 
 
-def _segments(transaction: ProfessionalClaimTransaction, out: list[Segment], composite: Composite) -> list[Segment]:
+def _segments(transaction: ProfessionalClaimTransaction, out: list[Segment], composite: _Composites) -> list[Segment]:
     submitter = transaction.submitter
     out += [
         ["BHT", "0019", transaction.purpose, transaction.reference, format_date(transaction.created),
@@ -348,7 +401,9 @@ def _segments(transaction: ProfessionalClaimTransaction, out: list[Segment], com
     current_provider: Provider | None = None
     for claim in transaction.claims:
         provider = claim.billing_provider or transaction.billing_provider
-        if provider != current_provider:
+        # Claims of one transaction set usually share one provider object: `is` spares the dataclass
+        # comparison of every field (and the address) per claim.
+        if provider is not current_provider and provider != current_provider:
             hl += 1
             billing_hl = hl
             pay_to = transaction.pay_to_address if provider == transaction.billing_provider else None
