@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from openmso.core import audit
 from openmso.core.errors import Conflict, Forbidden, NotFound
 from openmso.core.tenancy import Actor, Role, visible
 from openmso.core.types import utcnow
-from openmso.exit.package import documents, manifest, originals, resources, tables
+from openmso.exit.package import documents, manifest, originals, parallel, resources, tables
 from openmso.exit.package.files import CsvFile, FileEntry, sync, write_json
 from openmso.exit.package.manifest import MANIFEST
 from openmso.exit.package.readme import write_readme
@@ -32,6 +33,7 @@ class PackageResult:
     path: Path
     manifest: dict
     seconds: float = 0.0
+    helper_peak_rss_mb: float = 0.0  # the second process's, when one wrote some of the files (`parallel`)
 
     @property
     def rows(self) -> int:
@@ -78,20 +80,35 @@ def _database_counts(session: Session, practice_id: int, owned: list[tables.Owne
     }
 
 
-def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int, counts: dict,
+def _file_tasks(root: Path, practice_id: int, owned: list[tables.OwnedTable]) -> dict[str, parallel.Task]:
+    """The package's FHIR and table files, each a task writing its files in a given session (so some
+    can be written by the helper process, `parallel`), named as progress reports them."""
+    tasks: dict[str, parallel.Task] = {}
+    for one_pass in resources.RESOURCE_PASSES:
+        tasks[f"FHIR {one_pass.name}"] = partial(resources.write_resources, root=root, one_pass=one_pass,
+                                                 practice_id=practice_id)
+    for table in owned:
+        tasks[f"table {table.name}"] = partial(_write_table, root=root, table=table, practice_id=practice_id)
+    return tasks
+
+
+def _write_table(session: Session, root: Path, table: tables.OwnedTable, practice_id: int) -> list[FileEntry]:
+    return [tables.write_table(session, root, table, practice_id)]
+
+
+def _expected(counts: dict, owned: list[tables.OwnedTable]) -> dict[str, int]:
+    """What the database holds for each FHIR and table file, by the file's path."""
+    expected = {kind.path: counts["fhir"][kind.name] for kind in resources.RESOURCE_TYPES}
+    expected.update({table.path: counts["tables"][table.name] for table in owned})
+    return expected
+
+
+def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int, tasks: dict[str, parallel.Task],
                     owned: list[tables.OwnedTable], progress: Progress, notes: list[str]) -> list[FileEntry]:
     files: list[FileEntry] = []
-    for one_pass in resources.RESOURCE_PASSES:
-        progress(f"FHIR {one_pass.name}")
-        for entry, kind in zip(resources.write_resources(session, root, one_pass, practice_id), one_pass.kinds,
-                               strict=True):
-            entry.database_count = counts["fhir"][kind.name]
-            files.append(entry)
-    for table in owned:
-        progress(f"table {table.name}")
-        entry = tables.write_table(session, root, table, practice_id)
-        entry.database_count = counts["tables"][table.name]
-        files.append(entry)
+    for name, task in tasks.items():
+        progress(name)
+        files += task(session)
     progress("data dictionary")
     dictionary = CsvFile(root, "tables/data_dictionary.csv", "dictionary", tables.DICTIONARY_HEADER)
     dictionary.writerows(list(tables.dictionary_rows(owned)))
@@ -102,9 +119,7 @@ def _write_contents(session: Session, actor: Actor, root: Path, practice_id: int
     files += originals.write_originals(session, root, practice_id, notes)
     progress("agreements and reports")
     files += documents.write_agreements(session, actor, root, practice_id, date.today())
-    trail = documents.write_audit_trail(session, actor, root, practice_id)
-    trail.database_count = counts["audit_entries"]
-    files.append(trail)
+    files.append(documents.write_audit_trail(session, actor, root, practice_id))
     files.append(documents.write_contracts(session, root, practice_id))
     return files
 
@@ -126,17 +141,33 @@ def write_package(session: Session, actor: Actor, practice_id: int, out: Path, c
     snapshot (`core.db.read_snapshot`) that blocks nobody, however long it takes.
 
     Streams every table and resource, so memory stays flat; the package appears at `out` only once
-    complete, with its manifest. Raises `Conflict` if the rows changed under the export.
+    complete, with its manifest. Raises `Conflict` if the rows changed under the export. In a read
+    snapshot not yet started, a second process writes the files of `parallel.HELPER_TASKS` in the same
+    snapshot meanwhile.
     """
     progress = progress or (lambda step: None)
-    practice = _practice(session, actor, practice_id)
     started = utcnow()
     with Workspace(Path(out), archive) as workspace:
         owned = tables.owned_tables()
-        progress("counting rows")
-        counts = _database_counts(session, practice_id, owned)
-        notes = list(workspace.cleaned)
-        files = _write_contents(session, actor, workspace.directory, practice_id, counts, owned, progress, notes)
+        tasks = _file_tasks(workspace.directory, practice_id, owned)
+        helper = parallel.Helper()
+        helper.start(session, {name: task for name, task in tasks.items() if name in parallel.HELPER_TASKS})
+        try:
+            practice = _practice(session, actor, practice_id)
+            progress("counting rows")
+            counts = _database_counts(session, practice_id, owned)
+            notes = list(workspace.cleaned)
+            if helper.running:
+                tasks = {name: task for name, task in tasks.items() if name not in parallel.HELPER_TASKS}
+            files = _write_contents(session, actor, workspace.directory, practice_id, tasks, owned, progress, notes)
+            if helper.running:
+                progress("waiting for the second process")
+                files += helper.result()
+        finally:
+            helper.stop()
+        expected = _expected(counts, owned) | {documents.AUDIT_PATH: counts["audit_entries"]}
+        for entry in files:
+            entry.database_count = expected.get(entry.path, entry.database_count)
         if problems := manifest.mismatches(files):
             raise Conflict("The practice's records changed while they were exported; export again. "
                            + "; ".join(problems[:5]))
@@ -152,7 +183,7 @@ def write_package(session: Session, actor: Actor, practice_id: int, out: Path, c
         manifest.write(workspace.directory, document)
         progress("finishing")
         path = workspace.commit()
-    return PackageResult(path, document, (utcnow() - started).total_seconds())
+    return PackageResult(path, document, (utcnow() - started).total_seconds(), helper.peak_rss_mb)
 
 
 def record_outcome(session: Session, actor: Actor, practice_id: int, result: PackageResult | None,

@@ -1,0 +1,78 @@
+"""An export in a read snapshot writes some files in a second process (`exit.package.parallel`): the
+package is the same as one process writes, and both processes read the same snapshot even when a
+write commits while the export runs (SQLite file, as `openmso exit package` runs it)."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.exit_data import populate
+from sqlalchemy import func, select, update
+
+from openmso.core.db import make_engine, make_session_factory, read_snapshot, unit_of_work
+from openmso.core.tenancy import SYSTEM
+from openmso.exit.package import parallel, service
+from openmso.exit.verify import verify
+from openmso.rcm.claims.models import Claim
+
+# Differ between any two exports: when and by whom (the audit trail holds the export's own entry).
+PER_EXPORT = {"manifest.json", "README.txt", "audit/audit_trail.csv"}
+
+
+def _export(url, out, *, snapshot: bool, progress=None) -> service.PackageResult:
+    engine = make_engine(url)
+    with unit_of_work(make_session_factory(engine)) as db:
+        clause = service.begin_export(db, SYSTEM, 1, out)
+    factory = make_session_factory(read_snapshot(engine) if snapshot else engine)
+    with unit_of_work(factory) as db:
+        return service.write_package(db, SYSTEM, 1, out, clause, progress=progress)
+
+
+def _hashes(result) -> dict[str, str]:
+    return {e["path"]: e["sha256"] for e in result.manifest["files"] if e["path"] not in PER_EXPORT}
+
+
+def test_an_export_in_a_read_snapshot_writes_the_same_package_with_a_second_process(cli_url, tmp_path):
+    populate(cli_url, patients=200, claims=900)
+    one = _export(cli_url, tmp_path / "one", snapshot=False)
+    two = _export(cli_url, tmp_path / "two", snapshot=True)
+    assert one.helper_peak_rss_mb == 0 and two.helper_peak_rss_mb > 0
+    assert _hashes(one) == _hashes(two)
+    helped = {e["path"] for e in two.manifest["files"]} >= {"fhir/Claim.ndjson", "tables/claim.csv"}
+    assert helped and verify(two.path).ok
+
+
+def test_both_processes_read_the_snapshot_the_counts_were_taken_in(cli_url, tmp_path):
+    """A claim moved to the other practice while the export runs is neither counted nor written: the
+    second process (Claim resources, claim table) began its snapshot before the write committed."""
+    populate(cli_url, patients=200, claims=900)
+    writer = make_session_factory(make_engine(cli_url))
+    moved = []
+
+    def progress(step: str) -> None:
+        if step == "counting rows":
+            with unit_of_work(writer) as db:
+                db.execute(update(Claim).where(Claim.id == 1).values(practice_id=2))
+            moved.append(step)
+
+    result = _export(cli_url, tmp_path / "package", snapshot=True, progress=progress)
+    assert moved and result.helper_peak_rss_mb > 0
+    files = {e["path"]: e for e in result.manifest["files"]}
+    for path in ("fhir/Claim.ndjson", "tables/claim.csv"):
+        assert files[path]["records"] == files[path]["database_count"] == 900
+    ids = [json.loads(line)["id"] for line in (result.path / "fhir/Claim.ndjson").read_text().splitlines()]
+    assert ids[0] == "claim-1"
+    with unit_of_work(writer) as db:
+        assert db.scalar(select(func.count()).select_from(Claim).where(Claim.practice_id == 1)) == 899
+    assert verify(result.path).ok
+
+
+def test_the_helper_is_not_used_where_the_exporting_session_may_hold_unshared_rows(cli_url, tmp_path):
+    populate(cli_url, patients=20, claims=50)
+    engine = make_engine(cli_url)
+    with unit_of_work(make_session_factory(engine)) as db:
+        assert parallel._snapshot_mode(db) is None  # a write transaction (BEGIN IMMEDIATE)
+    with unit_of_work(make_session_factory(read_snapshot(engine))) as db:
+        assert parallel._snapshot_mode(db) == "sqlite"
+        db.execute(select(Claim.id).limit(1))
+        assert parallel._snapshot_mode(db) is None  # its snapshot began before the lock could be taken
