@@ -32,6 +32,7 @@ from openmso.x12.claim837p import (
     Provider,
     ServiceLine,
 )
+from openmso.x12.collection import collection_paused
 from openmso.x12.elements import DATE_TEXTS, format_date, format_decimal
 from openmso.x12.envelope import GroupHeader, InterchangeHeader
 from openmso.x12.errors import X12Error
@@ -425,15 +426,17 @@ def write_837p(
     """Write one interchange with one functional group (GS01 HC) of 837P transaction sets.
 
     Control numbers come from `interchange`, `group` and each transaction; returns the number of
-    transaction sets written.
+    transaction sets written. The cyclic garbage collector is paused while each set is built and
+    rendered (see `collection_paused`).
     """
     count = 0
     with InterchangeWriter(out, interchange, delimiters, line_breaks=line_breaks) as writer:
         writer.begin_group(group)
         for transaction in transactions:
-            writer.write_transaction("837", transaction.control_number,
-                                     professional_claim_segments(transaction, writer.delimiters),
-                                     transaction.implementation)
+            with collection_paused():
+                writer.write_transaction("837", transaction.control_number,
+                                         professional_claim_segments(transaction, writer.delimiters),
+                                         transaction.implementation)
             count += 1
         writer.end_group()
     return count
