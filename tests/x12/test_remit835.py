@@ -180,3 +180,23 @@ def test_claim_and_line_segments_outside_a_claim_are_located_before_their_values
         parse_835(transaction)
     assert caught.value.reason.endswith("outside the loop it belongs to")
     assert caught.value.offset == text.index(segment)
+
+
+@pytest.mark.parametrize("segment", ["CAS*CO*45*100.00", FULL_835[13], "AMT*B6*300.00", "LQ*HE*N130",
+                                     "SVC*HC:36415*200.00*150.00"])
+def test_a_segment_text_read_before_is_still_checked_against_its_loop(remittance, segment):
+    """The reader remembers what repeated CAS/DTM/SVC/AMT/LQ texts gave; the loop is checked at every occurrence."""
+    text = envelope(["BPR*I*0*C*NON", "TRN*1*T*1", "N1*PR*P", "N1*PE*Q*XX*1", "LX*1", segment])
+    [transaction] = iter_transactions(text.encode())
+    with pytest.raises(X12Error) as caught:
+        parse_835(transaction)
+    assert caught.value.reason.endswith("outside the loop it belongs to")
+    assert caught.value.offset == text.index(segment)
+
+
+def test_repeated_segment_texts_read_the_same_each_time(remittance):
+    [transaction] = iter_transactions(envelope(FULL_835).encode())
+    again = parse_835(transaction)
+    assert again == remittance
+    assert again.claims[0].service_lines[0] is not remittance.claims[0].service_lines[0]
+    assert again.claims[0].service_lines[0].adjustments is not remittance.claims[0].service_lines[0].adjustments

@@ -106,6 +106,36 @@ class _ProcedureCache(dict):
 
 _PROCEDURES: dict[str, _ProcedureCache] = {}
 
+# What a remembered segment holds (`_SegmentMemo`): the kind, compared by identity, and two values.
+_ADJUSTMENT = "one CAS adjustment"  # (kind, Adjustment, None)
+_ADJUSTMENTS = "CAS adjustments"  # (kind, tuple of Adjustment, None)
+_DATE = "DTM date"  # (kind, qualifier, date)
+_AMOUNT = "AMT amount"  # (kind, qualifier, Decimal)
+_REMARK = "LQ remark"  # (kind, Reference, None)
+_SERVICE = "SVC values"  # (kind, (procedure, charge, paid, revenue code, units, original procedure, units), None)
+
+
+class _SegmentMemo(dict):
+    """Segment text → what reading it gave, for the CAS, DTM, SVC, AMT and LQ segments of one pair of separators.
+
+    A remittance repeats these texts on line after line (the same contractual adjustment of the
+    same fee, the same date of service, charge, allowed amount and remark), and what they give is
+    a pure function of the text: immutable values (`Adjustment`, `Reference`, `date`, `Decimal`,
+    `Procedure`) that claims may share; a service line is built anew from its SVC values. Only a
+    text that read without error is remembered, so a repeated text has passed every check its
+    first reading made, and the loop checks (is a claim or line open) are made at each
+    occurrence. Bounded like `DecimalCache`: once full, new texts are read without being kept.
+    """
+
+    limit = 16384
+
+    def remember(self, text: str, value: tuple) -> None:
+        if len(self) < self.limit:
+            self[text] = value
+
+
+_MEMOS: dict[tuple[str, str], _SegmentMemo] = {}
+
 
 def parse_835(transaction: Transaction) -> Remittance:
     """Read one 835 transaction set (005010X221A1) into a `Remittance`; raises located `X12Error`.
@@ -177,6 +207,10 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     procedures = _PROCEDURES.get(component)
     if procedures is None:
         procedures = _PROCEDURES[component] = _ProcedureCache(component)
+    memo = _MEMOS.get((separator, component))
+    if memo is None:
+        memo = _MEMOS[separator, component] = _SegmentMemo()
+    recall, remember = memo.get, memo.remember
     text: str | None = None
     payment: Payment | None = None
     trace: Trace | None = None
@@ -205,6 +239,37 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
         for transaction in chain((opening,), parts):
             texts = transaction.raw_segments
             for text in texts:
+                known = recall(text)
+                if known is not None:  # a CAS, DTM, AMT or LQ text read before (`_SegmentMemo`)
+                    kind, first, second = known
+                    if kind is _ADJUSTMENT:
+                        if adjustments is None:
+                            raise _OutsideLoop
+                        adjustments.append(first)
+                    elif kind is _DATE:
+                        if dates_into is not None:
+                            dates_into[first] = second
+                        elif first == "405":
+                            production_date = second
+                    elif kind is _SERVICE:
+                        procedure, charge, paid, revenue_code, units, original, original_units = first
+                        line = new(ServicePayment)
+                        init_line(line, procedure, charge, paid, revenue_code, units, original, original_units,
+                                  {}, [], None, [], {}, {}, [])
+                        service_lines.append(line)
+                        adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
+                                                                         line.quantities)
+                    elif kind is _AMOUNT:
+                        if amounts is None:
+                            raise _OutsideLoop
+                        amounts[first] = second
+                    elif kind is _ADJUSTMENTS:
+                        if adjustments is None:
+                            raise _OutsideLoop
+                        adjustments.extend(first)
+                    else:  # _REMARK
+                        line.remarks.append(first)
+                    continue
                 segment = text.split(separator)
                 segment_id = segment[0]
                 # Branches in order of how often the segment occurs in a remittance.
@@ -216,7 +281,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         if adjustments is None:
                             raise _OutsideLoop
                         if reason:
-                            adjustments.append(make(adjustment_type, (group, reason, decimals[amount], None)))
+                            adjustment = make(adjustment_type, (group, reason, decimals[amount], None))
+                            adjustments.append(adjustment)
+                            remember(text, (_ADJUSTMENT, adjustment, None))
                         continue
                     group = segment[1]
                     if group not in group_codes:
@@ -224,19 +291,23 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     if adjustments is None:
                         raise _OutsideLoop
                     size = len(segment)
+                    read = []
                     for position in range(2, size, 3):
                         reason = segment[position]
                         if not reason:
                             continue
                         quantity = segment[position + 2] if position + 2 < size else ""
-                        adjustments.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
-                                                             decimals[quantity] if quantity else None)))
+                        read.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
+                                                           decimals[quantity] if quantity else None)))
+                    adjustments.extend(read)
+                    remember(text, (_ADJUSTMENTS, tuple(read), None))
                 elif segment_id == "DTM":
                     value = dates[segment[2]]
                     if dates_into is not None:
                         dates_into[segment[1]] = value
                     elif segment[1] == "405":
                         production_date = value
+                    remember(text, (_DATE, segment[1], value))
                 elif segment_id == "REF":
                     if line is not None:
                         if segment[1] == "6R":
@@ -251,14 +322,12 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         header_refs.append(make(reference_type, (segment[1], segment[2])))
                 elif segment_id == "SVC":
                     size = len(segment)
-                    # Every field passed explicitly: cheaper than the default factories on this hot path.
                     if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
                         _, composite, charge, paid, revenue_code, units = segment
-                        line = new(ServicePayment)
-                        init_line(line, procedures[composite], decimals[charge], decimals[paid], revenue_code,
-                                  decimals[units] if units else None, None, None, {}, [], None, [], {}, {}, [])
+                        values = (procedures[composite], decimals[charge], decimals[paid], revenue_code,
+                                  decimals[units] if units else None, None, None)
                     else:
-                        line = ServicePayment(
+                        values = (
                             procedures[segment[1]],
                             decimals[segment[2]],
                             decimals[segment[3]],
@@ -266,15 +335,21 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             decimals[segment[5]] if size > 5 and segment[5] else None,
                             procedures[segment[6]] if size > 6 and segment[6] else None,
                             decimals[segment[7]] if size > 7 and segment[7] else None,
-                            {}, [], None, [], {}, {}, [],
                         )
+                    procedure, charge, paid, revenue_code, units, original, original_units = values
+                    # Every field passed explicitly: cheaper than the default factories on this hot path.
+                    line = new(ServicePayment)
+                    init_line(line, procedure, charge, paid, revenue_code, units, original, original_units,
+                              {}, [], None, [], {}, {}, [])
                     service_lines.append(line)
                     adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
                                                                      line.quantities)
+                    remember(text, (_SERVICE, values, None))
                 elif segment_id == "AMT":
                     if amounts is None:
                         raise _OutsideLoop
-                    amounts[segment[1]] = decimals[segment[2]]
+                    value = amounts[segment[1]] = decimals[segment[2]]
+                    remember(text, (_AMOUNT, segment[1], value))
                 elif segment_id == "NM1":
                     if claim is None or line is not None:
                         raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
@@ -320,7 +395,10 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     line = None
                     party = None
                 elif segment_id == "LQ":
-                    line.remarks.append(make(reference_type, (segment[1], segment[2])))
+                    remarks = line.remarks
+                    remark = make(reference_type, (segment[1], segment[2]))
+                    remarks.append(remark)
+                    remember(text, (_REMARK, remark, None))
                 elif segment_id == "LX":
                     header_number = int(segment[1])
                     claim = line = party = None
