@@ -5,6 +5,7 @@ write commits while the export runs (SQLite file, as `openmso exit package` runs
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from benchmarks.exit_data import populate
 from sqlalchemy import func, select, update
@@ -76,3 +77,19 @@ def test_the_helper_is_not_used_where_the_exporting_session_may_hold_unshared_ro
         assert parallel._snapshot_mode(db) == "sqlite"
         db.execute(select(Claim.id).limit(1))
         assert parallel._snapshot_mode(db) is None  # its snapshot began before the lock could be taken
+
+
+def test_an_export_waits_briefly_for_a_writer_then_writes_everything_in_one_process(cli_url, tmp_path):
+    populate(cli_url, patients=20, claims=50)
+    writer = sqlite3.connect(cli_url.removeprefix("sqlite:///"), isolation_level=None)
+    engine = make_engine(cli_url)
+    with unit_of_work(make_session_factory(engine)) as db:
+        clause = service.begin_export(db, SYSTEM, 1, tmp_path / "package")
+    writer.execute("BEGIN IMMEDIATE")  # a long write in progress
+    try:
+        with unit_of_work(make_session_factory(read_snapshot(engine))) as db:
+            result = service.write_package(db, SYSTEM, 1, tmp_path / "package", clause)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result.helper_peak_rss_mb == 0 and verify(result.path).ok

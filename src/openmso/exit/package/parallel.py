@@ -46,6 +46,7 @@ from openmso.exit.package.files import FileEntry
 # the claim table take about half of the export's CPU time, every other file together the other half.
 HELPER_TASKS = frozenset({"FHIR Claim", "table claim"})
 READY_SECONDS = 60
+LOCK_SECONDS = 5  # how long to wait for a writer to finish before exporting in one process instead
 PR_SET_PDEATHSIG = 1
 
 Task = Callable[[Session], list[FileEntry]]
@@ -136,8 +137,12 @@ class Helper:
         url = engine.url.render_as_string(hide_password=False)
         lock = None
         if mode == "sqlite":
-            lock = sqlite3.connect(engine.url.database, isolation_level=None, timeout=30)
-            lock.execute("BEGIN IMMEDIATE")
+            lock = sqlite3.connect(engine.url.database, isolation_level=None, timeout=LOCK_SECONDS)
+            try:
+                lock.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # a long write holds the lock: export in one process, now
+                lock.close()
+                return
         try:
             connection = session.connection()
             if mode == "postgresql":
