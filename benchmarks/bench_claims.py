@@ -6,8 +6,10 @@ schema is dropped and recreated), ``--rss`` to also report peak memory for N/5 a
 fresh processes (memory should not grow with N: work is chunked).
 
 Setup (not timed): a demo network with enough patients, then draft claims from demo charges.
-Timed: `scrub_claims` over every draft claim, then `build_batches` over every ready claim, each
-batch's 837P written to a file. Baseline: the bare X12 writer rendering the same number of
+Timed: every draft claim scrubbed and every ready one built into 837P batches, each batch's 837P
+written to a file, 10,000 claims per transaction: both steps in one run per chunk (`scrub_and_build`),
+or with ``--separate`` `scrub_claims` over every chunk, then `build_batches` over every chunk.
+Baseline: the bare X12 writer rendering the same number of
 generated claims with no database (`openmso.x12.samples`), i.e. the ceiling of the 837P step.
 """
 
@@ -33,6 +35,7 @@ from openmso.demo.generator import AS_OF, build_demo
 from openmso.network.models import Practice
 from openmso.rcm.claims import batches, building, scrubbing
 from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.scrub_and_build import scrub_and_build
 from openmso.rcm.claims.x837 import Envelope
 from openmso.rcm.demo import create_demo_charges
 from openmso.x12 import write_837p
@@ -70,30 +73,46 @@ def setup(url: str, claims: int) -> None:
             return
 
 
-def run(url: str, claims: int, out_dir: Path) -> dict:
-    """Scrub and build 837P files for the first `claims` draft claims; returns the measurements."""
+def run(url: str, claims: int, out_dir: Path, separate: bool = False) -> dict:
+    """Scrub and build 837P files for the first `claims` draft claims; returns the measurements.
+
+    By default each chunk is scrubbed and built in one run (`scrub_and_build`: each claim loaded once);
+    `separate` scrubs every chunk first, then builds every chunk (`scrub_claims`, then `build_batches`: each
+    claim loaded twice), as `openmso claims scrub` followed by `openmso claims submit` do."""
     factory = make_session_factory(make_engine(url))
     with unit_of_work(factory) as db:
         ids = list(db.scalars(select(Claim.id).order_by(Claim.id).limit(claims)))
     started, cpu_started = time.perf_counter(), time.process_time()
-    ready = held = 0
-    for start in range(0, len(ids), JOB_CHUNK):  # one transaction per chunk, as `openmso claims scrub` runs
-        with unit_of_work(factory) as db:
-            report = scrubbing.scrub_claims(db, SYSTEM, claim_ids=ids[start:start + JOB_CHUNK], as_of=AS_OF)
-            ready, held = ready + report.ready, held + report.held
-    scrubbed = time.perf_counter()
-    files = sent_claims = 0
-    for start in range(0, len(ids), JOB_CHUNK):
-        with unit_of_work(factory) as db:
-            for batch in batches.build_batches(db, SYSTEM, ENVELOPE, adapter="bench",
-                                               claim_ids=ids[start:start + JOB_CHUNK]):
-                (out_dir / batch.filename).write_text(batch.content, encoding="latin-1")
-                files += 1
-                sent_claims += batch.claim_count
+    ready = held = files = sent_claims = 0
+
+    def keep(built) -> None:
+        nonlocal files, sent_claims
+        for batch in built:
+            (out_dir / batch.filename).write_text(batch.content, encoding="latin-1")
+            files += 1
+            sent_claims += batch.claim_count
+
+    chunks = [ids[start:start + JOB_CHUNK] for start in range(0, len(ids), JOB_CHUNK)]
+    if separate:
+        for chunk in chunks:  # one transaction per chunk, as `openmso claims scrub` runs
+            with unit_of_work(factory) as db:
+                report = scrubbing.scrub_claims(db, SYSTEM, claim_ids=chunk, as_of=AS_OF)
+                ready, held = ready + report.ready, held + report.held
+        scrubbed = time.perf_counter()
+        for chunk in chunks:
+            with unit_of_work(factory) as db:
+                keep(batches.build_batches(db, SYSTEM, ENVELOPE, adapter="bench", claim_ids=chunk))
+    else:
+        for chunk in chunks:
+            with unit_of_work(factory) as db:
+                both = scrub_and_build(db, SYSTEM, ENVELOPE, adapter="bench", claim_ids=chunk, as_of=AS_OF)
+                ready, held = ready + both.scrub.ready, held + both.scrub.held
+                keep(both.batches)
+        scrubbed = None
     finished, cpu = time.perf_counter(), time.process_time() - cpu_started
     return {"cpu_s": cpu, "claims": len(ids), "ready": ready, "held": held, "files": files,
-            "in_837p": sent_claims, "scrub_s": scrubbed - started, "build_s": finished - scrubbed,
-            "total_s": finished - started}
+            "in_837p": sent_claims, "scrub_s": scrubbed - started if scrubbed else None,
+            "build_s": finished - scrubbed if scrubbed else None, "total_s": finished - started}
 
 
 def writer_baseline(claims: int) -> float:
@@ -108,10 +127,11 @@ def writer_baseline(claims: int) -> float:
     return len(transactions) * per / best
 
 
-def _peak_rss(url: str, claims: int) -> float:
+def _peak_rss(url: str, claims: int, separate: bool) -> float:
     """Peak RSS (MB, the child's own VmHWM) of a fresh process that only runs scrub + 837P for `claims`
     claims of `url`."""
-    output = subprocess.run([sys.executable, __file__, "--claims", str(claims), "--run-only", url],
+    output = subprocess.run([sys.executable, __file__, "--claims", str(claims), "--run-only", url,
+                             *(["--separate"] if separate else [])],
                             capture_output=True, text=True, check=True).stdout
     return float(output.strip().splitlines()[-1])
 
@@ -121,11 +141,12 @@ def main() -> int:
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--postgres", default=os.environ.get("OPENMSO_TEST_POSTGRES_URL"))
     parser.add_argument("--rss", action="store_true")
+    parser.add_argument("--separate", action="store_true", help="scrub every chunk, then build every chunk")
     parser.add_argument("--run-only", help=argparse.SUPPRESS)  # child process of --rss
     args = parser.parse_args()
     if args.run_only:
         with tempfile.TemporaryDirectory() as out:
-            run(args.run_only, args.claims, Path(out))
+            run(args.run_only, args.claims, Path(out), args.separate)
         print(vm_hwm_kib() / 1024)
         return 0
     engines = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
@@ -139,21 +160,23 @@ def main() -> int:
                 copies = [Path(workdir) / f"copy{n}.db" for n in (1, 2)]
                 for copy in copies:
                     shutil.copyfile(Path(workdir) / "bench.db", copy)
-                memory = [(n, _peak_rss(f"sqlite:///{copy}", n)) for n, copy in
+                memory = [(n, _peak_rss(f"sqlite:///{copy}", n, args.separate)) for n, copy in
                           zip((args.claims // 5, args.claims), copies, strict=True)]
             out = Path(workdir) / name
             out.mkdir()
             print(f"{name}: scrub + 837P …", flush=True)
-            rows.append((name, run(url, args.claims, out)))
+            rows.append((name, run(url, args.claims, out, args.separate)))
     baseline = writer_baseline(min(args.claims, 50_000))
-    print(f"\nScrub + build 837P, {args.claims:,} claims (baseline: bare x12 837P writer, no database, "
+    steps = "scrub every chunk, then build every chunk" if args.separate else "scrub and build each chunk in one run"
+    print(f"\nScrub + build 837P, {args.claims:,} claims, {steps} (baseline: bare x12 837P writer, no database, "
           f"{baseline:,.0f} claims/s)")
     print(f"{'engine':<11} {'claims':>8} {'ready':>8} {'held':>7} {'files':>6} {'scrub s':>8} {'837P s':>8} "
           f"{'total s':>8} {'claims/s':>9} {'vs writer':>9} {'our CPU s':>9} {'claims/CPU s':>12}")
     for name, r in rows:
         rate = r["claims"] / r["total_s"]
-        print(f"{name:<11} {r['claims']:>8,} {r['ready']:>8,} {r['held']:>7,} {r['files']:>6} {r['scrub_s']:>8.1f} "
-              f"{r['build_s']:>8.1f} {r['total_s']:>8.1f} {rate:>9,.0f} {rate / baseline:>8.2f}x "
+        scrub_s, build_s = (f"{r[key]:>8.1f}" if r[key] is not None else f"{'-':>8}" for key in ("scrub_s", "build_s"))
+        print(f"{name:<11} {r['claims']:>8,} {r['ready']:>8,} {r['held']:>7,} {r['files']:>6} {scrub_s} "
+              f"{build_s} {r['total_s']:>8.1f} {rate:>9,.0f} {rate / baseline:>8.2f}x "
               f"{r['cpu_s']:>9.1f} {r['claims'] / r['cpu_s']:>12,.0f}")
     print("our CPU s: this process's CPU time (on PostgreSQL the server's work runs in other processes); "
           "on a shared machine it is steadier than the wall clock")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -30,13 +30,14 @@ from openmso.rcm.claims.id_sets import among
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many
-from openmso.rcm.claims.views import CHUNK, LocationView, ReferenceCache, iter_views
+from openmso.rcm.claims.views import CHUNK, ClaimView, LocationView, ReferenceCache, iter_views
 from openmso.rcm.claims.x837 import Envelope, billing_provider, claim_transaction, professional_claims
 from openmso.x12 import GroupHeader, InterchangeHeader, InterchangeWriter, professional_claim_segments
 
 MAX_CLAIMS_PER_BATCH = 5000  # one interchange and one ST-SE at most (the TR3 advises at most 5,000 claims per ST)
 TRANSACTION_CONTROL_NUMBER = "0001"  # each batch is one interchange with one group and one transaction set
 IMPLEMENTATION = "005010X222A1"
+_SUBMIT = (ClaimEvent.SUBMIT,)
 
 
 def ready_groups(db: Session, actor: Actor, practice_id: int | None = None, claim_ids: list[int] | None = None
@@ -61,16 +62,17 @@ def _main_location(db: Session, practice_id: int) -> LocationView:
     return LocationView(*row)
 
 
-def _write_batch(db: Session, ids: list[int], envelope: Envelope, control: int, now: datetime,
+def _write_batch(db: Session, chunks: Iterable[list[ClaimView]], envelope: Envelope, control: int, now: datetime,
                  main_location: LocationView, cache: ReferenceCache) -> tuple[str, list, object]:
-    """Render one interchange for `ids`; returns (text, (claim id, practice, status) of each claim, total charge)."""
+    """Render one interchange of the claims in `chunks` (views, a chunk at a time); returns (text, (claim id,
+    practice, status) of each claim, total charge)."""
     out = io.StringIO()
     day, clock = now.date(), now.strftime("%H%M")
     header = InterchangeHeader("ZZ", envelope.submitter_id, "ZZ", envelope.receiver_id, f"{control:09d}", day,
                                clock, usage_indicator="P", acknowledgment_requested="0")
     group = GroupHeader("HC", envelope.submitter_id, envelope.receiver_id, str(control), day, clock, IMPLEMENTATION)
     claims, moves, total = [], [], 0
-    for views in iter_views(db, ids, CHUNK, cache):
+    for views in chunks:
         attach(db, views, cache)
         claims += professional_claims(views)
         moves += [(view.id, view.practice_id, view.status) for view in views]
@@ -93,9 +95,34 @@ def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str
                   ) -> list[ClaimBatch]:
     """Build one 837P interchange per practice and payer (split at `MAX_CLAIMS_PER_BATCH`) from the ready
     claims, store it, and move its claims to submitted."""
-    batches = []
     cache = ReferenceCache(db)  # the practices, payers, providers and locations every batch shares
-    groups = ready_groups(db, actor, practice_id, claim_ids)
+    return _build(db, actor, envelope, adapter, ready_groups(db, actor, practice_id, claim_ids),
+                  lambda ids: iter_views(db, ids, CHUNK, cache), cache, progress)
+
+
+def build_batches_of(db: Session, actor: Actor, envelope: Envelope, views: list[ClaimView], cache: ReferenceCache,
+                     *, adapter: str, progress: Callable[[int], None] | None = None) -> list[ClaimBatch]:
+    """`build_batches` for ready claims already loaded as views (by a run that has just scrubbed them, with
+    `cache`), grouped and ordered as `ready_groups` groups them: the same batches, without reading the
+    claims again. The caller loaded only claims the actor sees."""
+    groups: dict[tuple[int, int], list[ClaimView]] = {}
+    for view in sorted(views, key=_group_order):
+        if view.status == ClaimStatus.READY and view.payer is not None:
+            groups.setdefault((view.practice_id, view.payer.id), []).append(view)
+    return _build(db, actor, envelope, adapter, groups,
+                  lambda chunk: (chunk[start:start + CHUNK] for start in range(0, len(chunk), CHUNK)), cache, progress)
+
+
+def _group_order(view: ClaimView) -> tuple[int, int, int]:
+    return view.practice_id, view.payer.id if view.payer is not None else 0, view.id
+
+
+def _build(db: Session, actor: Actor, envelope: Envelope, adapter: str, groups: dict[tuple[int, int], list],
+           chunks: Callable[[list], Iterable[list[ClaimView]]], cache: ReferenceCache,
+           progress: Callable[[int], None] | None) -> list[ClaimBatch]:
+    """The batches of `groups` ((practice, payer) → its claims in id order, as ids or views; `chunks` turns
+    a batch's share into views, a chunk at a time)."""
+    batches = []
     main_locations: dict[int, LocationView] = {}
     for owner, _ in groups:  # every practice is allowed before any number is reserved
         if owner not in main_locations:
@@ -109,7 +136,7 @@ def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str
             chunk = ids[start:start + MAX_CLAIMS_PER_BATCH]
             control = next(controls)
             now = utcnow()
-            text, claims, total = _write_batch(db, chunk, envelope, control, now, main_location, cache)
+            text, claims, total = _write_batch(db, chunks(chunk), envelope, control, now, main_location, cache)
             batch = ClaimBatch(practice_id=owner, payer_id=payer_id, interchange_control_number=control,
                                group_control_number=control, transaction_control_number=TRANSACTION_CONTROL_NUMBER,
                                filename=f"837P_{control:09d}_{owner}_{payer_id}.x12", content=text,
@@ -117,8 +144,8 @@ def build_batches(db: Session, actor: Actor, envelope: Envelope, *, adapter: str
                                total_charge=total, status="built", adapter=adapter, created_at=now)
             db.add(batch)
             db.flush()
-            advance_many(db, actor, [Move(claim_id, practice, status, (ClaimEvent.SUBMIT,),
-                                          f"batch {batch.filename}", {"batch_id": batch.id, "submitted_at": now})
+            detail, columns = f"batch {batch.filename}", {"batch_id": batch.id, "submitted_at": now}
+            advance_many(db, actor, [Move(claim_id, practice, status, _SUBMIT, detail, columns)
                                      for claim_id, practice, status in claims], batch_id=batch.id)
             audit.record(db, actor, "claim_batch.build", "claim_batch", batch.id, practice_id=owner,
                          reason=f"{len(claims)} claims, ISA13 {control:09d}")

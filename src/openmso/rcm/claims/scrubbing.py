@@ -22,7 +22,7 @@ from openmso.rcm.claims.id_sets import among, id_set
 from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many, bulk_insert
-from openmso.rcm.claims.views import CHUNK, iter_views
+from openmso.rcm.claims.views import CHUNK, ClaimView, iter_views
 from openmso.rcm.scrubber.engine import duplicate_index, scrub
 from openmso.rcm.scrubber.rules import ScrubContext, Severity
 
@@ -65,37 +65,55 @@ def scrub_claims(db: Session, actor: Actor, *, practice_id: int | None = None, c
         access.can_manage_charges(db, actor, owner, object_type="claim")
         held_before = report.held
         for views in iter_views(db, ids, CHUNK):
-            context.duplicates = duplicate_index(db, views)
-            edits, moves = [], []
-            now = utcnow()
-            for claim in views:
-                findings = scrub(claim, context)
-                if not findings:
-                    report.ready += 1
-                    moves.append(Move(claim.id, claim.practice_id, claim.status, _PASSED, "clean", _CLEAN))
-                    continue
-                errors = sum(1 for f in findings if f.severity is Severity.ERROR)
-                warnings = len(findings) - errors
-                edits += [{"practice_id": claim.practice_id, "claim_id": claim.id, "rule_id": f.rule_id,
-                           "severity": f.severity.value, "line_number": f.line_number, "message": f.message,
-                           "fix": f.fix, "found_at": now} for f in findings]
-                report.by_rule.update(f.rule_id for f in findings)
-                outcome = ClaimEvent.HOLD if errors else ClaimEvent.PASS
-                report.held += bool(errors)
-                report.ready += not errors
-                rules = ", ".join(sorted({f.rule_id for f in findings}))
-                detail = f"{errors} error(s), {warnings} warning(s): {rules}"
-                moves.append(Move(claim.id, claim.practice_id, claim.status, (ClaimEvent.SCRUB, outcome), detail,
-                                  {"error_count": errors, "warning_count": warnings}))
-            edit = ClaimEdit.__table__
-            where, params = id_set(db.connection(), edit.c.claim_id, [claim.id for claim in views], "claims")
-            db.execute(delete(edit).where(where), params)
-            bulk_insert(db, ClaimEdit, edits)
-            advance_many(db, actor, moves)
-            report.claims += len(views)
+            scrub_views(db, actor, views, context, report)
             if progress:
                 progress(len(views))
-        audit.record(db, actor, "claim.scrub", "claim", None, practice_id=owner,
-                     reason=f"{len(ids)} claims scrubbed as of {context.as_of.isoformat()}, "
-                            f"{report.held - held_before} held")
+        record_scrubbed(db, actor, owner, len(ids), context, report.held - held_before)
     return report
+
+
+def record_scrubbed(db: Session, actor: Actor, practice_id: int, count: int, context: ScrubContext, held: int) -> None:
+    """The audit entry of one practice's claims scrubbed by a run."""
+    audit.record(db, actor, "claim.scrub", "claim", None, practice_id=practice_id,
+                 reason=f"{count} claims scrubbed as of {context.as_of.isoformat()}, {held} held")
+
+
+def scrub_views(db: Session, actor: Actor, views: list[ClaimView], context: ScrubContext,
+                report: ScrubReport) -> list[ClaimView]:
+    """Scrub one chunk of loaded claims: replace their findings, move each to ready or held, count them in
+    `report`. Returns the views now ready, their `status` updated, so a run that also submits can build
+    the 837P from them without loading the claims again."""
+    context.duplicates = duplicate_index(db, views)
+    edits, moves, passed = [], [], []
+    now = utcnow()
+    for claim in views:
+        findings = scrub(claim, context)
+        if not findings:
+            report.ready += 1
+            moves.append(Move(claim.id, claim.practice_id, claim.status, _PASSED, "clean", _CLEAN))
+            passed.append(claim)
+            continue
+        errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+        warnings = len(findings) - errors
+        edits += [{"practice_id": claim.practice_id, "claim_id": claim.id, "rule_id": f.rule_id,
+                   "severity": f.severity.value, "line_number": f.line_number, "message": f.message,
+                   "fix": f.fix, "found_at": now} for f in findings]
+        report.by_rule.update(f.rule_id for f in findings)
+        outcome = ClaimEvent.HOLD if errors else ClaimEvent.PASS
+        report.held += bool(errors)
+        report.ready += not errors
+        if not errors:
+            passed.append(claim)
+        rules = ", ".join(sorted({f.rule_id for f in findings}))
+        detail = f"{errors} error(s), {warnings} warning(s): {rules}"
+        moves.append(Move(claim.id, claim.practice_id, claim.status, (ClaimEvent.SCRUB, outcome), detail,
+                          {"error_count": errors, "warning_count": warnings}))
+    edit = ClaimEdit.__table__
+    where, params = id_set(db.connection(), edit.c.claim_id, [claim.id for claim in views], "claims")
+    db.execute(delete(edit).where(where), params)
+    bulk_insert(db, ClaimEdit, edits)
+    advance_many(db, actor, moves)
+    for claim in passed:
+        claim.status = ClaimStatus.READY.value
+    report.claims += len(views)
+    return passed
