@@ -57,17 +57,27 @@ def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: 
     event and one UPDATE for all of them; the others go row by row in one executemany each."""
     now = utcnow()
     together: dict[tuple, list[Move]] = {}
-    alone: list[Move] = []
+    alone: list[tuple[Move, tuple]] = []
+    paths: dict[tuple, tuple] = {}  # (status, events) -> steps: a run repeats the same few paths
+    shapes: dict[int, tuple] = {}  # id(extra) -> (extra, its items as a key or None): callers share one dict
     for move in moves:
-        steps = _steps(move.status, move.events)
-        if not steps:
-            alone.append(move)
+        path = (move.status, move.events)
+        steps = paths.get(path)
+        if steps is None:
+            steps = paths[path] = _steps(move.status, move.events)
+        extra = move.extra
+        shape = shapes.get(id(extra))
+        if shape is None:  # the dict is kept in `shapes`, so its id is not reused during the call
+            shape = shapes[id(extra)] = (extra, _hashable_items(extra))
+        if not steps or shape[1] is None:  # no event, or an unhashable column value: written on its own
+            alone.append((move, steps))
             continue
-        try:
-            together.setdefault((move.practice_id, steps, move.detail, tuple(sorted((move.extra or {}).items()))),
-                                []).append(move)
-        except TypeError:  # an unhashable column value: this move is written on its own
-            alone.append(move)
+        key = (move.practice_id, steps, move.detail, shape[1])
+        group = together.get(key)
+        if group is None:
+            together[key] = [move]
+        else:
+            group.append(move)
     count = len(alone)
     for (practice_id, steps, detail, extra), group in together.items():
         count += len(group)
@@ -75,10 +85,9 @@ def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: 
             _advance_together(db, actor, practice_id, [move.claim_id for move in group], steps, detail, dict(extra),
                               now, batch_id, inbound_file_id)
         else:
-            alone += group
+            alone += [(move, steps) for move in group]
     updates, entries = [], []
-    for move in alone:
-        steps = _steps(move.status, move.events)
+    for move, steps in alone:
         entries += [{"practice_id": move.practice_id, "claim_id": move.claim_id, "occurred_at": now,
                      "event": event, "from_status": before, "to_status": after, "detail": move.detail,
                      "actor_name": actor.username, "batch_id": batch_id, "inbound_file_id": inbound_file_id}
@@ -89,6 +98,16 @@ def advance_many(db: Session, actor: Actor, moves: Iterable[Move], *, batch_id: 
         bulk_update(db, Claim, updates)
         bulk_insert(db, TimelineEntry, entries)
     return count
+
+
+def _hashable_items(extra: dict | None) -> tuple | None:
+    """The columns of `extra` as a sorted tuple to group moves by, or None when a value cannot be hashed."""
+    items = tuple(sorted((extra or {}).items()))
+    try:
+        hash(items)
+    except TypeError:
+        return None
+    return items
 
 
 TOGETHER_MIN = 16  # moves alike enough to be written by set-based statements rather than row by row
@@ -220,8 +239,8 @@ def bulk_update(db: Session, model, rows: list[dict]) -> None:
         statement = (update(table).where(table.c.id == bindparam("row_id"))
                      .values({name: bindparam(name) for name in columns}))
         execute_many(db, statement, [{"row_id": row["id"], **{k: row[k] for k in columns}} for row in group])
-    for row in rows:
-        _expire_held(db, model, [row["id"]], [k for k in row if k != "id"])
+    for columns, group in groups.items():
+        _expire_held(db, model, [row["id"] for row in group], list(columns))
 
 
 def _expire_held(db: Session, model, ids: list[int], columns: list[str]) -> None:
