@@ -232,111 +232,208 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     quantities: dict | None = None
     service_lines: list[ServicePayment] | None = None
     try:
-        # Each segment is split here as the loop reaches it: the element lists die young (see
-        # `tokenizer`). A plain `text.split` is cheaper than mapping a methodcaller over the texts.
-        # ST and SE pass through the loop and match no branch: cheaper than slicing them off. The
-        # position of a segment is looked up only when it is reported (`_position`).
+        # Each segment not remembered is split here as the loop reaches it: the element lists die
+        # young (see `tokenizer`). A plain `text.split` is cheaper than mapping a methodcaller over
+        # the texts. The position of a segment is looked up only when it is reported (`_position`).
         for transaction in chain((opening,), parts):
             texts = transaction.raw_segments
             for text in texts:
                 known = recall(text)
-                if known is not None:  # a CAS, DTM, AMT or LQ text read before (`_SegmentMemo`)
-                    kind, first, second = known
-                    if kind is _ADJUSTMENT:
-                        if adjustments is None:
-                            raise _OutsideLoop
-                        adjustments.append(first)
-                    elif kind is _DATE:
-                        if dates_into is not None:
-                            dates_into[first] = second
-                        elif first == "405":
-                            production_date = second
-                    elif kind is _SERVICE:
-                        procedure, charge, paid, revenue_code, units, original, original_units = first
-                        line = new(ServicePayment)
-                        init_line(line, procedure, charge, paid, revenue_code, units, original, original_units,
-                                  {}, [], None, [], {}, {}, [])
-                        service_lines.append(line)
-                        adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
-                                                                         line.quantities)
-                    elif kind is _AMOUNT:
-                        if amounts is None:
-                            raise _OutsideLoop
-                        amounts[first] = second
-                    elif kind is _ADJUSTMENTS:
-                        if adjustments is None:
-                            raise _OutsideLoop
-                        adjustments.extend(first)
-                    else:  # _REMARK
-                        line.remarks.append(first)
-                    continue
-                segment = text.split(separator)
-                segment_id = segment[0]
-                # Branches in order of how often the segment occurs in a remittance.
-                if segment_id == "CAS":
-                    if len(segment) == 4:  # one reason and amount, no quantity: most CAS segments
-                        _, group, reason, amount = segment
+                if known is None:
+                    segment = text.split(separator)
+                    segment_id = segment[0]
+                    # Segments that give memo values (CAS, DTM, SVC, AMT, LQ) set `known`, are remembered and
+                    # applied below like a text read before; the others are applied here. Branches in order of
+                    # how often a segment is not remembered in a remittance.
+                    if segment_id == "REF":
+                        if line is not None:
+                            if segment[1] == "6R":
+                                line.line_item_control_number = segment[2]
+                            else:
+                                line.references.append(make(reference_type, (segment[1], segment[2])))
+                        elif claim is not None:
+                            claim.references.append(make(reference_type, (segment[1], segment[2])))
+                        elif party is not None:
+                            party.references.append(make(reference_type, (segment[1], segment[2])))
+                        else:
+                            header_refs.append(make(reference_type, (segment[1], segment[2])))
+                        continue
+                    elif segment_id == "SVC":
+                        size = len(segment)
+                        if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
+                            _, composite, charge, paid, revenue_code, units = segment
+                            values = (procedures[composite], decimals[charge], decimals[paid], revenue_code,
+                                      decimals[units] if units else None, None, None)
+                        else:
+                            values = (
+                                procedures[segment[1]],
+                                decimals[segment[2]],
+                                decimals[segment[3]],
+                                segment[4] if size > 4 else "",
+                                decimals[segment[5]] if size > 5 and segment[5] else None,
+                                procedures[segment[6]] if size > 6 and segment[6] else None,
+                                decimals[segment[7]] if size > 7 and segment[7] else None,
+                            )
+                        known = (_SERVICE, values, None)
+                    elif segment_id == "NM1":
+                        if claim is None or line is not None:
+                            raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
+                                                    expected="NM1 after CLP and before SVC")
+                        if len(segment) == 10:
+                            _, entity_code, entity_type, last, first, middle, _, suffix, id_qualifier, identifier = (
+                                segment)
+                            claim.names[entity_code] = make(EntityName, (entity_code, entity_type, last, first,
+                                                                         middle, suffix, id_qualifier, identifier))
+                            continue
+                        size = len(segment)
+                        claim.names[segment[1]] = make(EntityName, (
+                            segment[1], segment[2],
+                            segment[3] if size > 3 else "", segment[4] if size > 4 else "",
+                            segment[5] if size > 5 else "", segment[7] if size > 7 else "",
+                            segment[8] if size > 8 else "", segment[9] if size > 9 else "",
+                        ))
+                        continue
+                    elif segment_id == "CLP":
+                        size = len(segment)
+                        status = segment[2]
+                        if status not in CLAIM_STATUS_CODES:
+                            raise transaction.error(_position(texts, text),
+                                                    f"CLP02 {status!r} is not a claim status code", element_position=2,
+                                                    expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
+                        if size == 10:  # CLP01 to CLP09: the usual professional claim
+                            _, number, _, charge, paid, patient, filing, payer_number, facility, frequency = segment
+                        else:
+                            number, charge, paid = segment[1], segment[3], segment[4]
+                            patient = segment[5] if size > 5 else ""
+                            filing = segment[6] if size > 6 else ""
+                            payer_number = segment[7] if size > 7 else ""
+                            facility = segment[8] if size > 8 else ""
+                            frequency = segment[9] if size > 9 else ""
+                        if len(claims) >= limit:
+                            yield _piece(opening, payment, trace, payer, payee, currency, header_refs,
+                                         production_date, claims, [])
+                            claims = []
+                        claim = new(ClaimPayment)
+                        init_claim(claim, number, status, decimals[charge], decimals[paid],
+                                   decimals[patient] if patient else None, filing, payer_number, facility, frequency,
+                                   header_number, [], {}, [], {}, {}, {}, [], [])
+                        claims.append(claim)
+                        adjustments, dates_into, amounts, quantities, service_lines = (
+                            claim.adjustments, claim.dates, claim.amounts, claim.quantities, claim.service_lines)
+                        line = None
+                        party = None
+                        continue
+                    elif segment_id == "CAS":
+                        # The group code and the open loop are checked before any amount is read.
+                        group = segment[1]
                         if group not in group_codes:
                             raise _bad_group(transaction, _position(texts, text), group)
                         if adjustments is None:
                             raise _OutsideLoop
-                        if reason:
-                            adjustment = make(adjustment_type, (group, reason, decimals[amount], None))
-                            adjustments.append(adjustment)
-                            remember(text, (_ADJUSTMENT, adjustment, None))
+                        size = len(segment)
+                        if size == 4:  # one reason and amount, no quantity: most CAS segments
+                            if not segment[2]:
+                                continue
+                            known = (_ADJUSTMENT, make(adjustment_type, (group, segment[2], decimals[segment[3]],
+                                                                         None)), None)
+                        else:
+                            read = []
+                            for position in range(2, size, 3):
+                                reason = segment[position]
+                                if not reason:
+                                    continue
+                                quantity = segment[position + 2] if position + 2 < size else ""
+                                read.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
+                                                                   decimals[quantity] if quantity else None)))
+                            known = (_ADJUSTMENTS, tuple(read), None)
+                    elif segment_id == "AMT":
+                        if amounts is None:
+                            raise _OutsideLoop
+                        value = decimals[segment[2]]
+                        known = (_AMOUNT, segment[1], value)
+                    elif segment_id == "DTM":
+                        value = dates[segment[2]]
+                        known = (_DATE, segment[1], value)
+                    elif segment_id == "LQ":
+                        if line is None:
+                            raise _OutsideLoop
+                        known = (_REMARK, make(reference_type, (segment[1], segment[2])), None)
+                    else:
+                        if segment_id == "LX":
+                            header_number = int(segment[1])
+                            claim = line = party = None
+                            adjustments = dates_into = amounts = quantities = service_lines = None
+                        elif segment_id == "QTY":
+                            if quantities is None:
+                                raise _OutsideLoop
+                            quantities[segment[1]] = decimals[segment[2]]
+                        elif segment_id == "MOA":
+                            claim.remarks.extend(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)
+                        elif segment_id == "PLB":
+                            provider_id = segment[1]
+                            fiscal_date = dates[segment[2]]
+                            size = len(segment)
+                            for position in range(3, size, 2):
+                                if not segment[position]:
+                                    continue
+                                reason, _, reference = segment[position].partition(component)
+                                plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
+                                                               decimals[segment[position + 1]]))
+                            claim = line = party = None
+                            adjustments = dates_into = amounts = quantities = service_lines = None
+                        elif segment_id == "N1":
+                            size = len(segment)
+                            party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
+                                          segment[4] if size > 4 else "")
+                            if segment[1] == "PR":
+                                payer = party
+                            elif segment[1] == "PE":
+                                payee = party
+                        elif segment_id == "N3":
+                            if party is not None:
+                                _address(party).lines = tuple(segment[1:3])
+                        elif segment_id == "N4":
+                            if party is not None:
+                                address = _address(party)
+                                size = len(segment)
+                                address.city = segment[1]
+                                address.state = segment[2] if size > 2 else ""
+                                address.postal_code = segment[3] if size > 3 else ""
+                                address.country = segment[4] if size > 4 else ""
+                        elif segment_id == "BPR":
+                            payment = _payment(segment)
+                        elif segment_id == "TRN":
+                            size = len(segment)
+                            trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
+                                          segment[4] if size > 4 else "")
+                        elif segment_id == "PER":
+                            if party is not None:
+                                pairs = segment[3:9]
+                                party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
+                                    (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
+                        elif segment_id == "CUR":
+                            currency = segment[2] if len(segment) > 2 else ""
+                        # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing
+                        # modelled here; ST and SE pass through too (cheaper than slicing them off).
                         continue
-                    group = segment[1]
-                    if group not in group_codes:
-                        raise _bad_group(transaction, _position(texts, text), group)
+                    remember(text, known)
+                # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
+                kind, first, second = known
+                if kind is _ADJUSTMENT:
                     if adjustments is None:
                         raise _OutsideLoop
-                    size = len(segment)
-                    read = []
-                    for position in range(2, size, 3):
-                        reason = segment[position]
-                        if not reason:
-                            continue
-                        quantity = segment[position + 2] if position + 2 < size else ""
-                        read.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
-                                                           decimals[quantity] if quantity else None)))
-                    adjustments.extend(read)
-                    remember(text, (_ADJUSTMENTS, tuple(read), None))
-                elif segment_id == "DTM":
-                    value = dates[segment[2]]
+                    adjustments.append(first)
+                elif kind is _DATE:
                     if dates_into is not None:
-                        dates_into[segment[1]] = value
-                    elif segment[1] == "405":
-                        production_date = value
-                    remember(text, (_DATE, segment[1], value))
-                elif segment_id == "REF":
-                    if line is not None:
-                        if segment[1] == "6R":
-                            line.line_item_control_number = segment[2]
-                        else:
-                            line.references.append(make(reference_type, (segment[1], segment[2])))
-                    elif claim is not None:
-                        claim.references.append(make(reference_type, (segment[1], segment[2])))
-                    elif party is not None:
-                        party.references.append(make(reference_type, (segment[1], segment[2])))
-                    else:
-                        header_refs.append(make(reference_type, (segment[1], segment[2])))
-                elif segment_id == "SVC":
-                    size = len(segment)
-                    if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
-                        _, composite, charge, paid, revenue_code, units = segment
-                        values = (procedures[composite], decimals[charge], decimals[paid], revenue_code,
-                                  decimals[units] if units else None, None, None)
-                    else:
-                        values = (
-                            procedures[segment[1]],
-                            decimals[segment[2]],
-                            decimals[segment[3]],
-                            segment[4] if size > 4 else "",
-                            decimals[segment[5]] if size > 5 and segment[5] else None,
-                            procedures[segment[6]] if size > 6 and segment[6] else None,
-                            decimals[segment[7]] if size > 7 and segment[7] else None,
-                        )
-                    procedure, charge, paid, revenue_code, units, original, original_units = values
+                        dates_into[first] = second
+                    elif first == "405":
+                        production_date = second
+                elif kind is _AMOUNT:
+                    if amounts is None:
+                        raise _OutsideLoop
+                    amounts[first] = second
+                elif kind is _SERVICE:
+                    procedure, charge, paid, revenue_code, units, original, original_units = first
                     # Every field passed explicitly: cheaper than the default factories on this hot path.
                     line = new(ServicePayment)
                     init_line(line, procedure, charge, paid, revenue_code, units, original, original_units,
@@ -344,116 +441,12 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     service_lines.append(line)
                     adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
                                                                      line.quantities)
-                    remember(text, (_SERVICE, values, None))
-                elif segment_id == "AMT":
-                    if amounts is None:
+                elif kind is _ADJUSTMENTS:
+                    if adjustments is None:
                         raise _OutsideLoop
-                    value = amounts[segment[1]] = decimals[segment[2]]
-                    remember(text, (_AMOUNT, segment[1], value))
-                elif segment_id == "NM1":
-                    if claim is None or line is not None:
-                        raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
-                                                expected="NM1 after CLP and before SVC")
-                    if len(segment) == 10:
-                        _, entity_code, entity_type, last, first, middle, _, suffix, id_qualifier, identifier = segment
-                        claim.names[entity_code] = make(EntityName, (entity_code, entity_type, last, first, middle,
-                                                                     suffix, id_qualifier, identifier))
-                        continue
-                    size = len(segment)
-                    claim.names[segment[1]] = make(EntityName, (
-                        segment[1], segment[2],
-                        segment[3] if size > 3 else "", segment[4] if size > 4 else "",
-                        segment[5] if size > 5 else "", segment[7] if size > 7 else "",
-                        segment[8] if size > 8 else "", segment[9] if size > 9 else "",
-                    ))
-                elif segment_id == "CLP":
-                    size = len(segment)
-                    status = segment[2]
-                    if status not in CLAIM_STATUS_CODES:
-                        raise transaction.error(_position(texts, text), f"CLP02 {status!r} is not a claim status code",
-                                                element_position=2, expected="1, 2, 3, 4, 19, 20, 21, 22, 23 or 25")
-                    if size == 10:  # CLP01 to CLP09: the usual professional claim
-                        _, number, _, charge, paid, patient, filing, payer_number, facility, frequency = segment
-                    else:
-                        number, charge, paid = segment[1], segment[3], segment[4]
-                        patient = segment[5] if size > 5 else ""
-                        filing = segment[6] if size > 6 else ""
-                        payer_number = segment[7] if size > 7 else ""
-                        facility = segment[8] if size > 8 else ""
-                        frequency = segment[9] if size > 9 else ""
-                    if len(claims) >= limit:
-                        yield _piece(opening, payment, trace, payer, payee, currency, header_refs, production_date,
-                                     claims, [])
-                        claims = []
-                    claim = new(ClaimPayment)
-                    init_claim(claim, number, status, decimals[charge], decimals[paid],
-                               decimals[patient] if patient else None, filing, payer_number, facility, frequency,
-                               header_number, [], {}, [], {}, {}, {}, [], [])
-                    claims.append(claim)
-                    adjustments, dates_into, amounts, quantities, service_lines = (
-                        claim.adjustments, claim.dates, claim.amounts, claim.quantities, claim.service_lines)
-                    line = None
-                    party = None
-                elif segment_id == "LQ":
-                    remarks = line.remarks
-                    remark = make(reference_type, (segment[1], segment[2]))
-                    remarks.append(remark)
-                    remember(text, (_REMARK, remark, None))
-                elif segment_id == "LX":
-                    header_number = int(segment[1])
-                    claim = line = party = None
-                    adjustments = dates_into = amounts = quantities = service_lines = None
-                elif segment_id == "QTY":
-                    if quantities is None:
-                        raise _OutsideLoop
-                    quantities[segment[1]] = decimals[segment[2]]
-                elif segment_id == "MOA":
-                    claim.remarks.extend(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)
-                elif segment_id == "PLB":
-                    provider_id = segment[1]
-                    fiscal_date = dates[segment[2]]
-                    size = len(segment)
-                    for position in range(3, size, 2):
-                        if not segment[position]:
-                            continue
-                        reason, _, reference = segment[position].partition(component)
-                        plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
-                                                       decimals[segment[position + 1]]))
-                    claim = line = party = None
-                    adjustments = dates_into = amounts = quantities = service_lines = None
-                elif segment_id == "N1":
-                    size = len(segment)
-                    party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
-                                  segment[4] if size > 4 else "")
-                    if segment[1] == "PR":
-                        payer = party
-                    elif segment[1] == "PE":
-                        payee = party
-                elif segment_id == "N3":
-                    if party is not None:
-                        _address(party).lines = tuple(segment[1:3])
-                elif segment_id == "N4":
-                    if party is not None:
-                        address = _address(party)
-                        size = len(segment)
-                        address.city = segment[1]
-                        address.state = segment[2] if size > 2 else ""
-                        address.postal_code = segment[3] if size > 3 else ""
-                        address.country = segment[4] if size > 4 else ""
-                elif segment_id == "BPR":
-                    payment = _payment(segment)
-                elif segment_id == "TRN":
-                    size = len(segment)
-                    trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
-                                  segment[4] if size > 4 else "")
-                elif segment_id == "PER":
-                    if party is not None:
-                        pairs = segment[3:9]
-                        party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
-                            (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
-                elif segment_id == "CUR":
-                    currency = segment[2] if len(segment) > 2 else ""
-                # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing modelled here.
+                    adjustments.extend(first)
+                else:  # _REMARK
+                    line.remarks.append(first)
     except X12Error:
         raise
     except _CompositeError as error:
