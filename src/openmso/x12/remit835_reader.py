@@ -129,10 +129,6 @@ class _SegmentMemo(dict):
 
     limit = 16384
 
-    def remember(self, text: str, value: tuple) -> None:
-        if len(self) < self.limit:
-            self[text] = value
-
 
 _MEMOS: dict[tuple[str, str], _SegmentMemo] = {}
 
@@ -210,7 +206,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     memo = _MEMOS.get((separator, component))
     if memo is None:
         memo = _MEMOS[separator, component] = _SegmentMemo()
-    recall, remember = memo.get, memo.remember
+    recall, memo_limit = memo.get, memo.limit
     text: str | None = None
     payment: Payment | None = None
     trace: Trace | None = None
@@ -316,10 +312,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         claim = new(ClaimPayment)
                         init_claim(claim, number, status, decimals[charge], decimals[paid],
                                    decimals[patient] if patient else None, filing, payer_number, facility, frequency,
-                                   header_number, [], {}, [], {}, {}, {}, [], [])
+                                   header_number, (adjustments := []), {}, [], (dates_into := {}), (amounts := {}),
+                                   (quantities := {}), [], (service_lines := []))
                         claims.append(claim)
-                        adjustments, dates_into, amounts, quantities, service_lines = (
-                            claim.adjustments, claim.dates, claim.amounts, claim.quantities, claim.service_lines)
                         line = None
                         party = None
                         continue
@@ -416,7 +411,8 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing
                         # modelled here; ST and SE pass through too (cheaper than slicing them off).
                         continue
-                    remember(text, known)
+                    if len(memo) < memo_limit:
+                        memo[text] = known
                 # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
                 kind, first, second = known
                 if kind is _ADJUSTMENT:
@@ -434,13 +430,13 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     amounts[first] = second
                 elif kind is _SERVICE:
                     procedure, charge, paid, revenue_code, units, original, original_units = first
-                    # Every field passed explicitly: cheaper than the default factories on this hot path.
+                    # Every field passed explicitly: cheaper than the default factories on this hot path. The
+                    # containers the line's CAS, DTM, AMT and QTY fill are made as locals first.
                     line = new(ServicePayment)
                     init_line(line, procedure, charge, paid, revenue_code, units, original, original_units,
-                              {}, [], None, [], {}, {}, [])
+                              (dates_into := {}), (adjustments := []), None, [], (amounts := {}), (quantities := {}),
+                              [])
                     service_lines.append(line)
-                    adjustments, dates_into, amounts, quantities = (line.adjustments, line.dates, line.amounts,
-                                                                     line.quantities)
                 elif kind is _ADJUSTMENTS:
                     if adjustments is None:
                         raise _OutsideLoop
