@@ -73,6 +73,10 @@ class _Composites:
     def pointers(self, pointers: tuple[int, ...]) -> tuple[str, ...]:
         return _POINTER_TEXTS[pointers] if type(pointers) is tuple else tuple(map(str, pointers))
 
+    def diagnoses(self, principal: str, other: str, codes: list[str]) -> list[object]:
+        """The HI segment: the principal diagnosis with its qualifier, then the others with theirs."""
+        return ["HI", self((principal, codes[0])), *[self((other, code)) for code in codes[1:]]]
+
 
 _TUPLES = _Composites()
 
@@ -120,6 +124,13 @@ class _CompositeJoiner(_Composites):
             return self((procedure.qualifier, procedure.code, *procedure.modifiers))
         self.count += separators
         return text
+
+    def diagnoses(self, principal: str, other: str, codes: list[str]) -> list[object]:
+        if not all(codes) or not principal or not other:  # an empty component is trimmed: one by one
+            return super().diagnoses(principal, other, codes)
+        separator = self.separator
+        self.count += len(codes)
+        return ["HI", principal + separator + codes[0], *[other + separator + code for code in codes[1:]]]
 
     def pointers(self, pointers: tuple[int, ...]) -> str:
         try:
@@ -317,7 +328,7 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], c
                 subscriber.middle_name, "", subscriber.suffix, "MI", subscriber.member_id])
     _address(subscriber.address, out)
     if subscriber.birth_date is not None:
-        out.append(["DMG", "D8", format_date(subscriber.birth_date), subscriber.gender])
+        out.append(["DMG", "D8", DATE_TEXTS[subscriber.birth_date], subscriber.gender])
     payer = claim.payer
     out.append(["NM1", "PR", "2", payer.name, "", "", "", "", payer.id_qualifier, payer.payer_id])
     _address(payer.address, out)
@@ -328,7 +339,7 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], c
                     patient.suffix])
         _address(patient.address, out)
         if patient.birth_date is not None:
-            out.append(["DMG", "D8", format_date(patient.birth_date), patient.gender])
+            out.append(["DMG", "D8", DATE_TEXTS[patient.birth_date], patient.gender])
         hl += 1
     out.append(["CLM", claim.patient_control_number, format_decimal(claim.total_charge), "", "",
                 composite((claim.place_of_service, "B", claim.frequency_code)), claim.provider_signature,
@@ -341,8 +352,7 @@ def _claim(claim: ProfessionalClaim, hl: int, parent: int, out: list[Segment], c
         out.append(["REF", "D9", claim.clearinghouse_trace])
     principal = claim.diagnosis_qualifier
     other = _OTHER_DIAGNOSIS.get(principal, "ABF")
-    out.append(["HI", composite((principal, claim.diagnoses[0])),
-                *[composite((other, code)) for code in claim.diagnoses[1:]]])
+    out.append(composite.diagnoses(principal, other, claim.diagnoses))
     if claim.referring_provider is not None:
         out.append(_provider_name("DN", claim.referring_provider))
     if claim.rendering_provider is not None:
