@@ -23,7 +23,7 @@ from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many, bulk_insert
 from openmso.rcm.claims.views import CHUNK, ClaimView, iter_views
-from openmso.rcm.scrubber.engine import duplicate_index, scrub
+from openmso.rcm.scrubber.engine import duplicate_index, scrub_many
 from openmso.rcm.scrubber.rules import ScrubContext, Severity
 
 SCRUBBABLE = (ClaimStatus.DRAFT, ClaimStatus.HELD, ClaimStatus.READY)
@@ -86,8 +86,7 @@ def scrub_views(db: Session, actor: Actor, views: list[ClaimView], context: Scru
     context.duplicates = duplicate_index(db, views)
     edits, moves, passed = [], [], []
     now = utcnow()
-    for claim in views:
-        findings = scrub(claim, context)
+    for claim, findings in zip(views, scrub_many(views, context), strict=True):
         if not findings:
             report.ready += 1
             moves.append(Move(claim.id, claim.practice_id, claim.status, _PASSED, "clean", _CLEAN))

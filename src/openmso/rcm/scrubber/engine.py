@@ -1,4 +1,4 @@
-"""Running the edits: `scrub` is pure (claims and context in, findings out); `duplicate_index`
+"""Running the edits: `scrub` and `scrub_many` are pure (claims and context in, findings out); `duplicate_index`
 fills the one piece of context that needs the database, for a whole chunk of claims at once."""
 
 from __future__ import annotations
@@ -27,8 +27,25 @@ class Finding:
 
 def scrub(claim: ClaimView, context: ScrubContext, rules: Iterable[Rule] = RULES) -> list[Finding]:
     """Every finding of every rule on `claim`."""
-    return [Finding(rule.id, rule.severity, message, rule.fix, line)
-            for rule in rules for message, line in rule.check(claim, context)]
+    return scrub_many([claim], context, rules)[0]
+
+
+def scrub_many(claims: list[ClaimView], context: ScrubContext, rules: Iterable[Rule] = RULES) -> list[list[Finding]]:
+    """Every finding of every rule on each of `claims` (a list per claim, in the order of `claims`): each
+    rule runs once over the whole chunk; a claim's findings come in the order of the rules."""
+    found: dict[int, list[Finding]] = {}
+    for rule in rules:
+        rule_id, severity, fix = rule.id, rule.severity, rule.fix
+        for claim, message, line in rule.check(claims, context):
+            finding = Finding(rule_id, severity, message, fix, line)
+            mine = found.get(id(claim))
+            if mine is None:
+                found[id(claim)] = [finding]
+            else:
+                mine.append(finding)
+    if not found:
+        return [[] for _ in claims]
+    return [found.get(id(claim)) or [] for claim in claims]
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:
