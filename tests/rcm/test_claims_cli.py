@@ -77,6 +77,17 @@ def test_the_claims_pipeline_runs_from_the_command_line(setup):
     assert code == 0 and "payer_" in out
 
 
+def test_submit_can_scrub_first_in_the_same_run(setup):
+    code, out = _invoke("claims", "import", str(_csv(setup.var_dir, setup.rows)), "--practice", str(setup.practice_id))
+    assert code == 0, out
+    code, out = _invoke("claims", "submit", "--scrub", "--practice", str(setup.practice_id), "--as-of", "2026-10-15")
+    assert code == 0, out
+    assert "2 claims scrubbed: 2 ready, 0 held" in out and "2 claims in 1 batch(es); 1 sent via simulator" in out, out
+    with unit_of_work(setup.factory) as db:
+        assert set(db.scalars(select(Claim.status))) == {"submitted"}
+        assert db.scalar(select(ClaimBatch.status)) == "sent"
+
+
 def test_an_import_with_a_bad_row_names_it_and_imports_nothing_unless_asked(setup):
     bad = setup.rows[0].replace("99213", "9921")
     path = _csv(setup.var_dir, [setup.rows[0], bad])

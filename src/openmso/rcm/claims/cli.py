@@ -83,18 +83,29 @@ def scrub(practice: int = typer.Option(None, help="practice id (default: all)"),
 
 
 @app.command("submit")
-def submit(practice: int = typer.Option(None, help="practice id (default: all)")):
+def submit(practice: int = typer.Option(None, help="practice id (default: all)"),
+           scrub: bool = typer.Option(False, "--scrub", help="scrub the draft, held and ready claims first, in the "
+                                                             "same run (each claim is read once)"),
+           as_of: str = typer.Option(None, help="with --scrub: judge timely filing as of YYYY-MM-DD (default today)")):
     """Build 837P batches from the ready claims and send them to the configured clearinghouse."""
     factory = session_factory()
     try:
         with unit_of_work(factory) as db:
             adapter = clearinghouse.connect(db, get_settings().var_dir)
         with _progress() as bar:
-            task = bar.add_task("Building 837P", total=None)
-            report = clearinghouse.submit(factory, cli_actor(), adapter, practice_id=practice,
-                                          progress=lambda n: bar.advance(task, n))
+            if scrub:
+                task = bar.add_task("Scrubbing, building 837P", total=None)
+                scrubbed, report = clearinghouse.scrub_and_submit(
+                    factory, cli_actor(), adapter, practice_id=practice,
+                    as_of=date.fromisoformat(as_of) if as_of else None, progress=lambda n: bar.advance(task, n))
+            else:
+                task = bar.add_task("Building 837P", total=None)
+                report = clearinghouse.submit(factory, cli_actor(), adapter, practice_id=practice,
+                                              progress=lambda n: bar.advance(task, n))
     except OpenMSOError as error:
         raise _fail(error) from error
+    if scrub:
+        console.print(f"{scrubbed.claims:,} claims scrubbed: {scrubbed.ready:,} ready, {scrubbed.held:,} held.")
     console.print(f"{report.claims:,} claims in {report.batches} batch(es); {report.sent} sent via {adapter.name}.")
     for failure in report.failed:
         console.print(f"[red]not sent[/red] {failure} (kept; sent again by the next submit)")

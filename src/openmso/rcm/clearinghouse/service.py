@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,6 +26,8 @@ from openmso.core.types import utcnow
 from openmso.network.service import get_mso
 from openmso.rcm.claims import access, batches
 from openmso.rcm.claims.models import ClaimBatch
+from openmso.rcm.claims.scrub_and_build import scrub_and_build
+from openmso.rcm.claims.scrubbing import ScrubReport
 from openmso.rcm.clearinghouse.adapters import Clearinghouse, FolderDrop, SimulatorDrop, default_envelope
 from openmso.rcm.clearinghouse.ingest import IngestResult, ingest, retry_quarantined
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
@@ -100,6 +103,19 @@ def submit(factory: sessionmaker[Session], actor: Actor, adapter: Clearinghouse,
     with unit_of_work(factory) as db:
         report = build(db, actor, adapter, practice_id=practice_id, claim_ids=claim_ids, progress=progress)
     return send_pending(factory, actor, adapter, report, practice_id=practice_id)
+
+
+def scrub_and_submit(factory: sessionmaker[Session], actor: Actor, adapter: Clearinghouse, *,
+                     practice_id: int | None = None, as_of: date | None = None,
+                     progress: Callable[[int], None] | None = None) -> tuple[ScrubReport, SubmitReport]:
+    """Scrub the draft, held and ready claims and build 837P batches of those that pass, each claim read
+    once (one transaction), then send every unsent batch (one each)."""
+    with unit_of_work(factory) as db:
+        both = scrub_and_build(db, actor, adapter.envelope, adapter=adapter.name, practice_id=practice_id,
+                               as_of=as_of, progress=progress)
+        report = SubmitReport(batches=len(both.batches), claims=sum(b.claim_count for b in both.batches),
+                              batch_ids=[b.id for b in both.batches])
+    return both.scrub, send_pending(factory, actor, adapter, report, practice_id=practice_id)
 
 
 @dataclass
