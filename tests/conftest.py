@@ -36,7 +36,8 @@ def skip_or_fail(reason: str) -> None:
 
 def test_settings(tmp_path: Path, url: str) -> Settings:
     return Settings(database_url=url, var_dir=tmp_path, secret_key="test-secret-key", max_body_bytes=256 * 1024,
-                    session_hours=1, login_max_failures=5, login_window_minutes=15, secure_cookies=False)
+                    session_hours=1, login_max_failures=5, login_window_minutes=15, secure_cookies=False,
+                    job_workers=0)  # jobs run inside the request: the tests' sessions share one connection
 
 
 def _fresh_postgres_schema(engine: Engine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,8 @@ from openmso.agreements import presets
 from openmso.agreements import schemas as agreement_schemas
 from openmso.agreements import service as agreements
 from openmso.agreements.models import Agreement
-from openmso.core import audit
+from openmso.core import audit, jobs
+from openmso.core.jobs import Job
 from openmso.core.security import csrf_token_for, hash_password, token_digest
 from openmso.core.settings import Settings
 from openmso.core.tenancy import SYSTEM, Role
@@ -145,6 +147,14 @@ class World:
     owners: dict[str, dict[int, int | None]] = field(default_factory=dict)  # param -> {id: practice_id}
 
 
+def add_finished_job(db: Session, practice: Practice, marker: str) -> Job:
+    """A finished claim submission of the practice, its result naming the marker."""
+    job = jobs.create(db, SYSTEM, "claims.submit", practice.id, {"practice_id": practice.id})
+    job.status = "succeeded"
+    job.result = json.dumps({"summary": f"{marker}: 0 claim(s) submitted", "links": []})
+    return job
+
+
 def build_world(db: Session) -> World:
     payer = add_payer(db)
     practices, markers = [], {}
@@ -152,7 +162,7 @@ def build_world(db: Session) -> World:
                                                 "user_id": {}, "payer_id": {payer.id: None},
                                                 "agreement_id": {}, "version_id": {}, "claim_id": {},
                                                 "charge_id": {}, "batch_id": {}, "remittance_id": {},
-                                                "exception_id": {}, "denial_id": {}}
+                                                "exception_id": {}, "denial_id": {}, "job_id": {}}
     for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
         practice = add_practice(db, marker, state)
         agreement = add_signed_agreement(db, practice, title=f"{marker} Management Services Agreement")
@@ -169,11 +179,13 @@ def build_world(db: Session) -> World:
         owners["user_id"][user.id] = practice.id
         audit.record(db, SYSTEM, "test.marker", "practice", practice.id, practice_id=practice.id,
                      reason=f"{marker} audit entry")
+        owners["job_id"][add_finished_job(db, practice, marker).id] = practice.id
         practices.append(practice)
         markers[practice.id] = marker
         owners["practice_id"][practice.id] = practice.id
     owners["other_version_id"] = owners["version_id"]
     owners["assigned_to"] = owners["user_id"]
+    owners["job"] = owners["job_id"]
     db.flush()
     return World(practices=practices, markers=markers, payer=payer, owners=owners)
 

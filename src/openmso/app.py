@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -11,12 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from openmso import __version__
 from openmso.agreements import api as agreements_api
 from openmso.agreements import web as agreements_web
-from openmso.core import audit_api, audit_web, problems
+from openmso.core import audit_api, audit_web, jobs_api, jobs_web, problems
 from openmso.core.db import make_engine, make_session_factory
+from openmso.core.job_runner import JobRunner, recover_interrupted
 from openmso.core.middleware import BodySizeLimit
 from openmso.core.settings import Settings, get_settings
 from openmso.core.web import register_templates
 from openmso.exit import api as exit_api
+from openmso.exit import tasks as _exit_tasks  # noqa: F401 - registers the exit package job
 from openmso.exit import web as exit_web
 from openmso.identity import api as identity_api
 from openmso.identity import web as identity_web
@@ -25,6 +29,7 @@ from openmso.network import web as network_web
 from openmso.rcm.ar import api as ar_api
 from openmso.rcm.ar import web as ar_web
 from openmso.rcm.claims import api as claims_api
+from openmso.rcm.claims import tasks as _claims_tasks  # noqa: F401 - registers the claim submission job
 from openmso.rcm.claims import web as claims_web
 from openmso.rcm.denials import api as denials_api
 from openmso.rcm.denials import web as denials_web
@@ -41,7 +46,16 @@ DOMAINS = [
     ("openmso.rcm.ar", ar_api.router, ar_web.router),
     ("openmso.exit", exit_api.router, exit_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
+    ("openmso.core", jobs_api.router, jobs_web.router),
 ]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Jobs this host's stopped server left unfinished are marked failed; running ones stop with the server."""
+    recover_interrupted(app.state.session_factory)
+    yield
+    app.state.jobs.shutdown()
 
 
 def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
@@ -55,9 +69,11 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
                     "Errors are RFC 9457 problem details.",
         docs_url="/docs",
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
+    app.state.jobs = JobRunner(session_factory, settings, settings.job_workers)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)
     app.mount("/static", StaticFiles(packages=[("openmso.core", "static")]), name="static")

@@ -2,6 +2,7 @@
 
 from openmso.agreements import models as _agreements  # noqa: F401
 from openmso.core import audit as _audit  # noqa: F401
+from openmso.core import jobs as _jobs  # noqa: F401
 from openmso.core.db import Base
 from openmso.identity import models as _identity  # noqa: F401
 from openmso.network import models as _network  # noqa: F401

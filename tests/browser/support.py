@@ -76,7 +76,7 @@ def serve_demo(directory: Path) -> Iterator[LiveServer]:
         demo = build_demo(db, practices=DEMO_PRACTICES, patients=DEMO_PATIENTS,
                           clearinghouse_dir=directory / "clearinghouse")
     # Every test signs in from 127.0.0.1; a few deliberate failures must not lock the others out.
-    settings = replace(test_settings(directory, url), login_max_failures=50, session_hours=2)
+    settings = replace(test_settings(directory, url), login_max_failures=50, session_hours=2, job_workers=1)
     app = create_app(settings, session_factory)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from openmso.core.jobs import Job
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.rcm.claims import building, scrubbing
 from openmso.rcm.claims.models import Claim, ClaimBatch
@@ -36,8 +37,12 @@ def test_the_batches_page_submits_the_ready_claims_of_a_practice(client, db, set
     assert 'id="submit-ready"' in page.text and "Submit ready claims of this practice" in page.text
     response = browser.post("/claims/submit", data={"practice_id": str(clinic.practice.id)}, follow_redirects=False)
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == f"/claims/batches?practice_id={clinic.practice.id}&submitted=2&sent=2"
-    assert "2 claim(s) submitted; 2 batch(es) sent." in browser.get(response.headers["location"]).text
+    job = db.scalars(select(Job).where(Job.kind == "claims.submit").order_by(Job.id.desc())).first()
+    assert response.headers["location"] == f"/claims/batches?practice_id={clinic.practice.id}&job={job.id}"
+    page = browser.get(response.headers["location"]).text
+    assert 'data-status="succeeded"' in page and "2 claim(s) submitted; 2 batch(es) sent via folder." in page
+    status = browser.get(f"/api/v1/jobs/{job.id}").json()
+    assert (status["status"], status["result"]["claims"], status["result"]["sent"]) == ("succeeded", 2, 2)
     db.expire_all()
     assert {c.status for c in db.scalars(select(Claim).where(Claim.id.in_(ids)))} == {"submitted"}
     sent = db.scalars(select(ClaimBatch).where(ClaimBatch.practice_id == clinic.practice.id,

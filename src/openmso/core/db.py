@@ -65,6 +65,13 @@ def read_snapshot(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_SNAPSHOT: True})
 
 
+def snapshot_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions that read in one snapshot (`read_snapshot`) on the factory's engine. A factory bound to one
+    connection (the tests' shared transaction) already reads one consistent view and is returned as it is."""
+    bind = factory.kw["bind"]
+    return make_session_factory(read_snapshot(bind)) if isinstance(bind, Engine) else factory
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -25,6 +25,7 @@ class Settings:
     login_max_failures: int
     login_window_minutes: int
     secure_cookies: bool
+    job_workers: int = 1  # threads running long work (exports, submissions); 0 runs it inside the request
 
 
 def _secret_key(var_dir: Path) -> str:
@@ -53,6 +54,7 @@ def load_settings() -> Settings:
         login_max_failures=int(os.environ.get("OPENMSO_LOGIN_MAX_FAILURES", "5")),
         login_window_minutes=int(os.environ.get("OPENMSO_LOGIN_WINDOW_MINUTES", "15")),
         secure_cookies=os.environ.get("OPENMSO_SECURE_COOKIES", "0") == "1",
+        job_workers=int(os.environ.get("OPENMSO_JOB_WORKERS", "1")),
     )
 
 

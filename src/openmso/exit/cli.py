@@ -10,12 +10,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from openmso.core.cli import cli_actor, session_factory
-from openmso.core.db import make_session_factory, read_snapshot, unit_of_work
 from openmso.core.errors import OpenMSOError
 from openmso.exit import verify as verifying
-from openmso.exit.package import service
 from openmso.exit.package.workspace import ARCHIVE_FORMATS
 from openmso.exit.plan_cli import plan
+from openmso.exit.tasks import describe, export_package
 
 console = Console()
 app = typer.Typer(help="A practice's disaffiliation: its exit package, and checking one.", no_args_is_help=True)
@@ -29,29 +28,16 @@ def package(
     archive: str = typer.Option(None, "--archive", help=f"write one archive instead: {' or '.join(ARCHIVE_FORMATS)}"),
 ):
     """Export everything the practice owns, with a manifest proving it complete."""
-    factory = session_factory()
-    actor = cli_actor()
-    try:
-        with unit_of_work(factory) as db:
-            clause = service.begin_export(db, actor, practice, out)
-        snapshot = make_session_factory(read_snapshot(factory.kw["bind"]))
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("starting", total=None)
-            with unit_of_work(snapshot) as db:
-                result = service.write_package(db, actor, practice, out, clause, archive=archive,
-                                               progress=lambda step: bar.update(task, description=step))
-    except OpenMSOError as error:
-        with unit_of_work(factory) as db:
-            service.record_outcome(db, actor, practice, None, error.detail)
-        console.print(f"[red]{error.detail}[/red]")
-        raise typer.Exit(1) from error
-    with unit_of_work(factory) as db:
-        service.record_outcome(db, actor, practice, result)
-    counts = result.manifest["database_counts"]
-    console.print(f"[green]Exit package written[/green] to {result.path}: {len(result.manifest['files'])} files, "
-                  f"{result.rows:,} table rows, {sum(counts['fhir'].values()):,} FHIR resources, "
-                  f"in {result.seconds:.1f} s.")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        try:
+            result = export_package(session_factory(), cli_actor(), practice, out, archive=archive,
+                                    progress=lambda step: bar.update(task, description=step))
+        except OpenMSOError as error:
+            console.print(f"[red]{error.detail}[/red]")
+            raise typer.Exit(1) from error
+    console.print(f"[green]Exit package written[/green] to {result.path}: {describe(result)}")
     for note in result.manifest["notes"]:
         console.print(f"[yellow]{note}[/yellow]")
 

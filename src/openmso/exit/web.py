@@ -5,53 +5,50 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from openmso.agreements.catalogue import DATA_CLASS_LABELS, DataClass
-from openmso.core import audit
+from openmso.core import audit, jobs
 from openmso.core.deps import DB, AppSettings, CurrentActor, Paging, RowId
 from openmso.core.errors import NotFound
+from openmso.core.jobs_api import job_view
 from openmso.core.types import utcnow
 from openmso.core.web import is_htmx, render
 from openmso.exit import data_access
 from openmso.exit.api import AsOf, Filter
 from openmso.exit.package import service as packaging
 from openmso.exit.plan_service import transition_plan
+from openmso.exit.tasks import PACKAGE_JOB, packages_dir
 from openmso.network import service as network
 
 router = APIRouter(include_in_schema=False)
 PACKAGE_NAME = re.compile(r"^practice-(\d+)-\d{8}T\d{6}Z\.zip$")
 FileName = Annotated[str, Query(max_length=80)]
-BuiltName = Annotated[str | None, Query(max_length=80)]
-
-
-def _packages_dir(settings) -> Path:
-    return Path(settings.var_dir) / "exit-packages"
 
 
 @router.get("/practices/{practice_id}/exit-readiness")
-def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentActor, settings: AppSettings,
-                   as_of: AsOf = None, filename: BuiltName = None):
+def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentActor, as_of: AsOf = None):
     practice = network.get_practice(db, actor, practice_id)
     plan = transition_plan(db, actor, practice.id, as_of)
-    built = filename if filename and PACKAGE_NAME.match(filename) and \
-        (_packages_dir(settings) / filename).is_file() else None
+    builds = [job_view(request, job) for job in jobs.recent(db, actor, PACKAGE_JOB, practice.id, limit=3)]
     return render(request, "exit/readiness.html", practice=practice, plan=plan, tab="exit", today=date.today(),
-                  dry_run=as_of is None or as_of == date.today(), built=built)
+                  dry_run=as_of is None or as_of == date.today(), builds=builds)
 
 
 @router.post("/practices/{practice_id}/exit-package")
-def request_package(practice_id: RowId, db: DB, actor: CurrentActor, settings: AppSettings):
-    """Build the practice's exit package as one archive on the server, then offer it for download."""
+def request_package(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """Start building the practice's exit package as one archive on the server; the page follows the job
+    and offers the archive for download when it is done."""
     practice = network.get_practice(db, actor, practice_id)
+    packaging.export_clause(db, actor, practice.id)  # refused now, not minutes later in the job
     stem = f"practice-{practice.id}-{utcnow():%Y%m%dT%H%M%SZ}"
-    _packages_dir(settings).mkdir(parents=True, exist_ok=True)
-    result = packaging.build_package(db, actor, practice.id, _packages_dir(settings) / stem, archive="zip")
-    return RedirectResponse(f"/practices/{practice.id}/exit-readiness?filename={result.path.name}", status_code=303)
+    job = jobs.create(db, actor, PACKAGE_JOB, practice.id, {"practice_id": practice.id, "stem": stem})
+    db.commit()
+    request.app.state.jobs.start(job.id)
+    return RedirectResponse(f"/practices/{practice.id}/exit-readiness#exit-package", status_code=303)
 
 
 @router.get("/practices/{practice_id}/exit-package")
@@ -59,7 +56,7 @@ def download_package(practice_id: RowId, filename: FileName, db: DB, actor: Curr
     """A package built earlier, to whoever may export the practice's records."""
     practice = network.get_practice(db, actor, practice_id)
     match = PACKAGE_NAME.match(filename)
-    path = _packages_dir(settings) / filename
+    path = packages_dir(settings) / filename
     if match is None or int(match.group(1)) != practice.id or not path.is_file():
         raise NotFound("Exit package not found")
     clause = packaging.export_clause(db, actor, practice.id)

@@ -9,16 +9,19 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
+from openmso.core import jobs
+from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import FieldError, Invalid, OpenMSOError
+from openmso.core.jobs_api import job_view
 from openmso.core.pagination import PageParams
+from openmso.core.tenancy import ensure_role
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.claims import batches, charges, service
-from openmso.rcm.claims.api import submit_ready_claims
+from openmso.rcm.claims import access, batches, charges, service
 from openmso.rcm.claims.schemas import ChargeCreate, Correction
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.claims.tasks import SUBMIT_JOB, batches_href
 from openmso.rcm.clearinghouse import reasons
 from openmso.rcm.scrubber import codes
 from openmso.rcm.scrubber.rules import RULES
@@ -60,20 +63,25 @@ def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Pagin
 
 
 @router.get("/claims/batches")
-def batches_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+def batches_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
+                 job: OptionalId = None):
+    submission = job_view(request, jobs.get(db, actor, job)) if job is not None else None
     return render(request, "claims/batches.html", batches=batches.list_batches(db, actor, practice_id, paging),
-                  practice_id=practice_id, submitted=request.query_params.get("submitted"),
-                  sent=request.query_params.get("sent"), **_choices(db, actor))
+                  practice_id=practice_id, submission=submission, **_choices(db, actor))
 
 
 @router.post("/claims/submit")
-def submit_page(request: Request, db: DB, actor: CurrentActor, settings: AppSettings,
-                practice_id: Annotated[str, Form()] = ""):
-    """The "Submit ready claims" button: build and send, then show the batches."""
+def submit_page(request: Request, db: DB, actor: CurrentActor, practice_id: Annotated[str, Form()] = ""):
+    """The "Submit ready claims" button: start the submission as a job and follow it on the batches page."""
     chosen = int(practice_id) if practice_id.isdigit() else None
-    result = submit_ready_claims(request, db, actor, settings, chosen)
-    query = f"practice_id={chosen}&" if chosen else ""
-    return RedirectResponse(f"/claims/batches?{query}submitted={result.claims}&sent={result.sent}", status_code=303)
+    ensure_role(actor, access.SUBMITTERS, "submit claims")
+    if chosen is not None:
+        network.get_practice(db, actor, chosen)
+    submission = jobs.create(db, actor, SUBMIT_JOB, chosen, {"practice_id": chosen})
+    db.commit()
+    request.app.state.jobs.start(submission.id)
+    separator = "&" if chosen else "?"
+    return RedirectResponse(f"{batches_href(chosen)}{separator}job={submission.id}", status_code=303)
 
 
 @router.post("/claims/{claim_id}/corrections")

@@ -1,0 +1,69 @@
+"""A practice's exit package as long work: the same steps for the command line and for a job started
+from the exit-readiness page.
+
+The export is authorized and recorded first (committed), written in one read snapshot that blocks
+no writer however long it takes, and its outcome recorded last, so the trail shows a failed export
+as plainly as a finished one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openmso.core import job_runner
+from openmso.core.db import snapshot_factory, unit_of_work
+from openmso.core.errors import OpenMSOError
+from openmso.core.settings import Settings
+from openmso.core.tenancy import Actor
+from openmso.exit.package import service
+from openmso.exit.package.service import PackageResult, Progress
+
+PACKAGE_JOB = "exit.package"
+
+
+def export_package(factory: sessionmaker[Session], actor: Actor, practice_id: int, out: Path, *,
+                   archive: str | None = None, progress: Progress | None = None) -> PackageResult:
+    """Export the practice's package to `out`; an `OpenMSOError` is recorded on the trail, then raised."""
+    try:
+        with unit_of_work(factory) as db:
+            clause = service.begin_export(db, actor, practice_id, out)
+        with unit_of_work(snapshot_factory(factory)) as db:
+            result = service.write_package(db, actor, practice_id, out, clause, archive=archive, progress=progress)
+    except OpenMSOError as error:
+        with unit_of_work(factory) as db:
+            service.record_outcome(db, actor, practice_id, None, error.detail)
+        raise
+    with unit_of_work(factory) as db:
+        service.record_outcome(db, actor, practice_id, result)
+    return result
+
+
+def describe(result: PackageResult) -> str:
+    counts = result.manifest["database_counts"]
+    return (f"{len(result.manifest['files'])} files, {result.rows:,} table rows, "
+            f"{sum(counts['fhir'].values()):,} FHIR resources, in {result.seconds:.1f} s.")
+
+
+def packages_dir(settings: Settings) -> Path:
+    """Where packages built from the web are kept for download."""
+    return Path(settings.var_dir) / "exit-packages"
+
+
+def download_href(practice_id: int, filename: str) -> str:
+    return f"/practices/{practice_id}/exit-package?filename={filename}"
+
+
+def _package_job(context: job_runner.JobContext) -> dict:
+    practice_id = context.params["practice_id"]
+    directory = packages_dir(context.settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    result = export_package(context.factory, context.actor, practice_id, directory / context.params["stem"],
+                            archive="zip", progress=lambda step: context.progress(step))
+    name = result.path.name
+    return {"filename": name, "summary": f"Package built: {describe(result)}",
+            "links": [{"href": download_href(practice_id, name), "label": f"Download {name}"}]}
+
+
+job_runner.register(PACKAGE_JOB, "Exit package", _package_job)

@@ -1,0 +1,38 @@
+"""Submitting ready claims from the batches page runs as a job: building a large day's 837P batches and
+sending them takes longer than a browser should wait, and the job's result says what was sent."""
+
+from __future__ import annotations
+
+from openmso.core import job_runner
+from openmso.core.db import unit_of_work
+from openmso.rcm.clearinghouse import service as clearinghouse
+
+SUBMIT_JOB = "claims.submit"
+
+
+def batches_href(practice_id: int | None) -> str:
+    return f"/claims/batches?practice_id={practice_id}" if practice_id else "/claims/batches"
+
+
+def _submit_job(context: job_runner.JobContext) -> dict:
+    practice_id = context.params.get("practice_id")
+    with unit_of_work(context.factory) as db:
+        adapter = clearinghouse.connect(db, context.settings.var_dir)
+    built = 0
+
+    def advance(claims: int) -> None:
+        nonlocal built
+        built += claims
+        context.progress(f"building 837P batches: {built:,} claims", built)
+
+    report = clearinghouse.submit(context.factory, context.actor, adapter, practice_id=practice_id,
+                                  progress=advance)
+    summary = f"{report.claims} claim(s) submitted; {report.sent} batch(es) sent via {adapter.name}."
+    if report.failed:
+        summary += f" Not sent (kept for the next submission): {'; '.join(report.failed)}."
+    return {"batches": report.batches, "claims": report.claims, "sent": report.sent, "failed": report.failed,
+            "batch_ids": report.batch_ids, "summary": summary,
+            "links": [{"href": batches_href(practice_id), "label": "See the batches"}]}
+
+
+job_runner.register(SUBMIT_JOB, "Claim submission", _submit_job)

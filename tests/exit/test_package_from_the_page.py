@@ -1,0 +1,62 @@
+"""The exit-readiness page's "Build the exit package now": a job that builds the archive, whose status the
+page shows, then the download; refused at once to those who may not export."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from openmso.core.audit import AuditEntry
+from openmso.core.jobs import Job
+from openmso.core.tenancy import Role
+from tests.factories import add_user, build_world, signed_in
+
+
+@pytest.fixture
+def world(db):
+    return build_world(db)
+
+
+def test_the_practice_admin_builds_the_package_from_the_page_and_downloads_it(client, db, settings, world):
+    practice = world.practices[0]
+    http = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, practice))
+    response = http.post(f"/practices/{practice.id}/exit-package", follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == f"/practices/{practice.id}/exit-readiness#exit-package"
+    job = db.scalars(select(Job).where(Job.practice_id == practice.id, Job.kind == "exit.package")).one()
+    assert job.status == "succeeded", job.error
+    filename = job.outcome["filename"]
+    assert filename.startswith(f"practice-{practice.id}-") and filename.endswith(".zip")
+    page = http.get(f"/practices/{practice.id}/exit-readiness").text
+    assert "Package built:" in page and f"Download {filename}" in page and 'data-status="succeeded"' in page
+    download = http.get(f"/practices/{practice.id}/exit-package", params={"filename": filename})
+    assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        manifest = json.loads(next(archive.read(n) for n in archive.namelist() if n.endswith("manifest.json")))
+    assert manifest["practice"]["id"] == practice.id
+    actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.practice_id == practice.id)))
+    assert {"exit.package", "exit.package_completed", "exit.package_download"} <= actions
+
+
+@pytest.mark.parametrize("role", [Role.PRACTICE_USER, Role.AUDITOR])
+def test_those_who_may_not_export_are_refused_before_any_job_starts(client, db, settings, world, role):
+    practice = world.practices[0]
+    http = signed_in(client, db, settings, add_user(db, role, practice if role is Role.PRACTICE_USER else None))
+    response = http.post(f"/practices/{practice.id}/exit-package", follow_redirects=False)
+    assert response.status_code == 403, response.text
+    assert db.scalar(select(func.count()).select_from(Job).where(Job.kind == "exit.package")) == 0
+
+
+def test_another_practices_admin_cannot_start_or_see_the_build(client, db, settings, world):
+    mine, theirs = world.practices[0], world.practices[1]
+    owner = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, mine))
+    owner.post(f"/practices/{mine.id}/exit-package", follow_redirects=False)
+    job = db.scalars(select(Job).where(Job.practice_id == mine.id, Job.kind == "exit.package")).one()
+    outsider = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, theirs))
+    assert outsider.post(f"/practices/{mine.id}/exit-package", follow_redirects=False).status_code == 404
+    assert outsider.get(f"/api/v1/jobs/{job.id}").status_code == 404
+    assert outsider.get(f"/jobs/{job.id}").status_code == 404
