@@ -13,18 +13,23 @@ less often meanwhile.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Run the block with the cyclic garbage collector off, then restore its previous state."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+class collection_paused:  # noqa: N801 - used like a function: ``with collection_paused(): ...``
+    """Run the block with the cyclic garbage collector off, then restore its previous state.
+
+    A class rather than a generator-based context manager: leaving the block must not allocate
+    after the collector is back on, or the first allocation would start a collection over every
+    object the block just made (a whole remittance, when the caller drops it right away).
+    """
+
+    __slots__ = ("_was_enabled",)
+
+    def __enter__(self) -> None:
+        self._was_enabled = gc.isenabled()
+        if self._was_enabled:
+            gc.disable()
+
+    def __exit__(self, *exception: object) -> None:
+        if self._was_enabled:
+            gc.enable()

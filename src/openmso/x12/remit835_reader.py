@@ -7,11 +7,11 @@ composites): remittances repeat the same amounts, dates and codes on thousands o
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
+from openmso.x12.collection import collection_paused
 from openmso.x12.elements import (
     CONVERSION_ERRORS,
     DATES,
@@ -143,18 +143,12 @@ def parse_835(transaction: Transaction) -> Remittance:
     free nothing. The cost grows with the rest of the heap: on the 20 MB benchmark file reading
     takes about 11% longer without the pause in a small process, and about 75% longer in one that
     holds the whole file's transactions. Allocating fewer containers does not remove it (each
-    claim, line and adjustment is itself tracked), and CPython has no per-thread switch, so the
-    pause is process-wide: it is short (one transaction set), left alone when the collector is
-    already off, and the previous state is restored however the parse ends. Concurrent parses in
-    other threads are still correct; the first to finish turns collection back on for the rest.
+    claim, line and adjustment is itself tracked). The pause is process-wide and short (see
+    `collection_paused`). Concurrent parses in other threads are still correct; the first to
+    finish turns collection back on for the rest.
     """
-    if not gc.isenabled():
+    with collection_paused():
         return next(_read_835((transaction,), None))
-    gc.disable()
-    try:
-        return next(_read_835((transaction,), None))
-    finally:
-        gc.enable()
 
 
 def stream_835(parts: Iterable[Transaction], claims_per_piece: int = 1000) -> Iterator[Remittance]:
@@ -168,13 +162,8 @@ def stream_835(parts: Iterable[Transaction], claims_per_piece: int = 1000) -> It
     """
     reader = _read_835(parts, claims_per_piece)
     while True:
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with collection_paused():
             piece = next(reader, None)
-        finally:
-            if paused:
-                gc.enable()
         if piece is None:
             return
         yield piece
