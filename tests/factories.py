@@ -162,7 +162,7 @@ def build_world(db: Session) -> World:
                                                 "user_id": {}, "payer_id": {payer.id: None},
                                                 "agreement_id": {}, "version_id": {}, "claim_id": {},
                                                 "charge_id": {}, "batch_id": {}, "remittance_id": {},
-                                                "exception_id": {}, "denial_id": {}, "job_id": {}}
+                                                "exception_id": {}, "denial_id": {}, "job_id": {}, "file_id": {}}
     for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
         practice = add_practice(db, marker, state)
         agreement = add_signed_agreement(db, practice, title=f"{marker} Management Services Agreement")
@@ -235,6 +235,7 @@ def add_money_in(db: Session, practice: Practice, marker: str, owners: dict) -> 
                                trace=f"{marker}EFT")
     remit.payer = Party("PR", f"{marker} Health Plan", "XV", "60054")
     report = ingest_file(db, SYSTEM, f"{marker}.835", remits.render(remit))
+    owners["file_id"][report.file.id] = practice.id
     for remittance in db.scalars(select(Remittance).where(Remittance.file_id == report.file.id)):
         owners["remittance_id"][remittance.id] = practice.id
     for item in db.scalars(select(RemittanceException).where(RemittanceException.file_id == report.file.id)):

@@ -21,7 +21,8 @@ from tests.routes import iter_routes
 # Parameters whose values are record ids: drawn from every practice's records, visible or not.
 ID_PARAMETERS = {"practice_id", "patient_id", "provider_id", "user_id", "payer_id", "token_id", "actor_id",
                  "claim_id", "charge_id", "batch_id", "agreement_id", "version_id", "other_version_id",
-                 "remittance_id", "exception_id", "denial_id", "assigned_to", "job_id", "job"}
+                 "remittance_id", "exception_id", "denial_id", "assigned_to", "job_id", "job",
+                 "file_id"}
 # Parameters that do not select records; left at their defaults.
 OTHER_PARAMETERS = {"page", "limit", "date_from", "date_to", "action", "next", "status", "sort", "as_of",
                     "take_good_rows", "kind", "category", "by", "months", "tolerance", "filename", "data_class",

@@ -29,6 +29,7 @@ from openmso.rcm.remittance.models import (
     RemittanceException,
     RemittanceFile,
     RemittanceFilePart,
+    stored_copy,
 )
 from tests.rcm.conftest import AS_OF, make_clinic
 from tests.rcm.remits import accepted_claims, paid, render, transaction
@@ -82,10 +83,15 @@ def test_the_stored_copy_is_kept_in_parts_and_read_back_byte_for_byte(db, clinic
     parts = db.scalars(select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == report.file.id)
                        .order_by(RemittanceFilePart.part)).all()
     assert len(parts) == -(-len(content) // 100) > 1 and "".join(parts).encode("latin-1") == content
-    assert db.scalar(select(RemittanceFile.content).where(RemittanceFile.id == report.file.id)) == content.decode(
-        "latin-1")
+    streamed = list(stored_copy(db, report.file.id))
+    assert streamed == parts  # read back one part at a time, in order
     db.expire_all()
     assert db.get(RemittanceFile, report.file.id).content.encode("latin-1") == content
+    # a file received before the parts existed keeps its copy in the old column, read back the same way
+    old = RemittanceFile(name="old.835", sha256="0" * 64, stored_text=content.decode("latin-1"), status="posted")
+    db.add(old)
+    db.flush()
+    assert list(stored_copy(db, old.id)) == [content.decode("latin-1")] and old.content == content.decode("latin-1")
 
 
 CRASHING_INGEST = textwrap.dedent("""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page, Slice
 from openmso.rcm.remittance import deposits, ingest, service
+from openmso.rcm.remittance.models import stored_copy
 from openmso.rcm.remittance.schemas import (
     ClaimPostingOut,
     ExceptionOut,
@@ -67,6 +71,28 @@ def get_remittance(remittance_id: RowId, db: DB, actor: CurrentActor):
                                provider_adjustments=[ProviderAdjustmentOut.model_validate(p)
                                                      for p in detail.provider_adjustments],
                                exception_items=[ExceptionOut.model_validate(e) for e in detail.exceptions])
+
+
+@router.get("/remittance-files/{file_id}/file", response_class=StreamingResponse,
+            responses={200: {"content": {"application/edi-x12": {}}}})
+def received_file(file_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """A received 835 exactly as it came (latin-1 bytes), streamed part by part; reading it is audited."""
+    received = service.received_file(db, actor, file_id)
+    db.commit()  # the access is on the trail before a byte leaves, and the stream reads in its own snapshot
+    snapshot = snapshot_factory(request.app.state.session_factory)
+
+    def stream():
+        with unit_of_work(snapshot) as reader:
+            for part in stored_copy(reader, received.id):
+                yield part.encode("latin-1")
+
+    return StreamingResponse(stream(), media_type="application/edi-x12",
+                             headers={"content-disposition": f'attachment; filename="{_download_name(received)}"'})
+
+
+def _download_name(received) -> str:
+    """The name it was received under, reduced to characters safe in a header."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", received.name).strip("._")[:120] or f"remittance-file-{received.id}.835"
 
 
 @router.get("/remittance-exceptions", response_model=Page[ExceptionOut])

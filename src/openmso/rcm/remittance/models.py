@@ -10,12 +10,12 @@ denial and underpayment worklists.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ColumnElement, Date, ForeignKey, Index, Integer, String, Text, func
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Mapped, column_property, mapped_column
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from openmso.core.db import Base
 from openmso.core.types import Money, UTCDateTime, utcnow
@@ -28,8 +28,7 @@ class RemittanceFile(Base):
 
     The stored copy is written in parts (`RemittanceFilePart`, 1 MiB each), so receiving a file of
     any size holds one part in memory; the `content` column keeps the copies of files received
-    before the parts existed (new files leave it empty). `content` on the model reads both, the
-    whole file as one string, loaded only when asked for."""
+    before the parts existed (new files leave it empty). `stored_copy` reads both back in order."""
 
     __tablename__ = "remittance_file"
     __tenant_key__ = "practice_id"
@@ -45,6 +44,11 @@ class RemittanceFile(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     received_by: Mapped[str] = mapped_column(String(120), default="")
 
+    @property
+    def content(self) -> str:
+        """The whole stored copy as one string, for small files; `stored_copy` streams a large one."""
+        return "".join(stored_copy(object_session(self), self.id))
+
 
 class RemittanceFilePart(Base):
     """One slice of a received file's stored copy, in order."""
@@ -56,30 +60,15 @@ class RemittanceFilePart(Base):
     content: Mapped[str] = mapped_column(Text)
 
 
-class _PartsText(ColumnElement):
-    """The parts of the file in the enclosing row, joined in order (NULL when it has none)."""
-
-    type = Text()
-    inherit_cache = True
-
-
-@compiles(_PartsText, "postgresql")
-def _parts_text_postgresql(element, compiler, **kw) -> str:
-    return ("(SELECT string_agg(remittance_file_part.content, '' ORDER BY remittance_file_part.part) "
-            "FROM remittance_file_part WHERE remittance_file_part.file_id = remittance_file.id)")
-
-
-@compiles(_PartsText)
-def _parts_text_default(element, compiler, **kw) -> str:
-    # SQLite's group_concat takes no ORDER BY before 3.44; as a window over the ordered parts it
-    # concatenates them in that order.
-    return ("(SELECT group_concat(remittance_file_part.content, '') OVER (ORDER BY remittance_file_part.part "
-            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
-            "FROM remittance_file_part WHERE remittance_file_part.file_id = remittance_file.id LIMIT 1)")
-
-
-RemittanceFile.content = column_property(
-    func.coalesce(RemittanceFile.stored_text, "") + func.coalesce(_PartsText(), ""), deferred=True)
+def stored_copy(db: Session, file_id: int) -> Iterator[str]:
+    """A received file's stored copy, part by part in order (the whole file of one received before the
+    parts existed), so reading it back holds one part in memory."""
+    old = db.scalar(select(RemittanceFile.stored_text).where(RemittanceFile.id == file_id))
+    if old:
+        yield old
+    parts = (select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == file_id)
+             .order_by(RemittanceFilePart.part).execution_options(yield_per=4))
+    yield from db.scalars(parts)
 
 
 class Remittance(Base):

@@ -25,6 +25,7 @@ from openmso.rcm.remittance.models import (
     ProviderAdjustmentEntry,
     Remittance,
     RemittanceException,
+    RemittanceFile,
 )
 
 OPEN, RESOLVED = "open", "resolved"
@@ -72,6 +73,21 @@ def get_remittance(db: Session, actor: Actor, remittance_id: int) -> Remittance:
     return remittance
 
 
+def received_file(db: Session, actor: Actor, file_id: int) -> RemittanceFile:
+    """A received 835 kept for audit, to be read back as it came. A file with several practices'
+    payments only network-wide users see; reading one is audited (it names patients)."""
+    query = _scoped(db, actor, visible(select(RemittanceFile), actor), RemittanceFile, None)
+    received = db.scalar(query.where(RemittanceFile.id == file_id))
+    if received is None:
+        raise NotFound("Remittance file not found")
+    if received.practice_id is not None:
+        authorize(db, actor, MsoAction.POST_PAYMENTS, received.practice_id, object_type="remittance_file",
+                  object_id=received.id)
+    audit.record(db, actor, "remittance.file_read", "remittance_file", received.id,
+                 practice_id=received.practice_id, reason=f"{received.name} (SHA-256 {received.sha256})")
+    return received
+
+
 @dataclass
 class PostedLine:
     line_number: int
@@ -105,6 +121,7 @@ class RemittanceDetail:
     claims: list[PostedClaim]
     provider_adjustments: list[ProviderAdjustmentEntry]
     exceptions: list[RemittanceException]
+    received: RemittanceFile | None = None  # the file it came in, when the actor may read that file whole
 
 
 def remittance_detail(db: Session, actor: Actor, remittance_id: int, claim_limit: int = 500) -> RemittanceDetail:
@@ -132,7 +149,9 @@ def remittance_detail(db: Session, actor: Actor, remittance_id: int, claim_limit
                                  .order_by(RemittanceException.id)))
     audit.record(db, actor, "remittance.read", "remittance", remittance.id, practice_id=remittance.practice_id,
                  reason=f"claims={len(claims)}")
-    return RemittanceDetail(remittance, list(claims.values()), ledger, exceptions)
+    received = db.get(RemittanceFile, remittance.file_id)
+    readable = received.practice_id == remittance.practice_id or actor.is_network_wide
+    return RemittanceDetail(remittance, list(claims.values()), ledger, exceptions, received if readable else None)
 
 
 @dataclass(frozen=True, slots=True)
