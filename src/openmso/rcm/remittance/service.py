@@ -61,28 +61,27 @@ def list_remittances(db: Session, actor: Actor, criteria: RemittanceFilter, para
     return fetch_page(db, query.order_by(Remittance.id.desc()), params)
 
 
+def _one(db: Session, actor: Actor, model, row_id: int, what: str):
+    """One row of a payment table; another practice's is not found, and one of no practice only
+    network-wide users see."""
+    row = db.scalar(_scoped(db, actor, visible(select(model), actor), model, None).where(model.id == row_id))
+    if row is None:
+        raise NotFound(f"{what} not found")
+    if row.practice_id is not None:
+        authorize(db, actor, MsoAction.POST_PAYMENTS, row.practice_id, object_type=model.__tablename__,
+                  object_id=row.id)
+    return row
+
+
 def get_remittance(db: Session, actor: Actor, remittance_id: int) -> Remittance:
-    """One payment; another practice's is not found, and one of no practice only network-wide users see."""
-    query = _scoped(db, actor, visible(select(Remittance), actor), Remittance, None)
-    remittance = db.scalar(query.where(Remittance.id == remittance_id))
-    if remittance is None:
-        raise NotFound("Remittance not found")
-    if remittance.practice_id is not None:
-        authorize(db, actor, MsoAction.POST_PAYMENTS, remittance.practice_id, object_type="remittance",
-                  object_id=remittance.id)
-    return remittance
+    """One payment (an 835 transaction set)."""
+    return _one(db, actor, Remittance, remittance_id, "Remittance")
 
 
 def received_file(db: Session, actor: Actor, file_id: int) -> RemittanceFile:
     """A received 835 kept for audit, to be read back as it came. A file with several practices'
     payments only network-wide users see; reading one is audited (it names patients)."""
-    query = _scoped(db, actor, visible(select(RemittanceFile), actor), RemittanceFile, None)
-    received = db.scalar(query.where(RemittanceFile.id == file_id))
-    if received is None:
-        raise NotFound("Remittance file not found")
-    if received.practice_id is not None:
-        authorize(db, actor, MsoAction.POST_PAYMENTS, received.practice_id, object_type="remittance_file",
-                  object_id=received.id)
+    received = _one(db, actor, RemittanceFile, file_id, "Remittance file")
     audit.record(db, actor, "remittance.file_read", "remittance_file", received.id,
                  practice_id=received.practice_id, reason=f"{received.name} (SHA-256 {received.sha256})")
     return received
