@@ -2,7 +2,9 @@
 
 One pass over the segments with the loop kept in local variables (payer/payee party, current
 claim, current service line). Values come from bounded caches (`DECIMALS`, `DATES`, procedure
-composites): remittances repeat the same amounts, dates and codes on thousands of lines.
+composites), and whole CAS, DTM, SVC, AMT and LQ texts read before from a bounded memo
+(`_SegmentMemo`): remittances repeat the same amounts, dates, codes and segments on thousands of
+lines.
 """
 
 from __future__ import annotations
