@@ -60,3 +60,20 @@ def test_another_practices_admin_cannot_start_or_see_the_build(client, db, setti
     assert outsider.post(f"/practices/{mine.id}/exit-package", follow_redirects=False).status_code == 404
     assert outsider.get(f"/api/v1/jobs/{job.id}").status_code == 404
     assert outsider.get(f"/jobs/{job.id}").status_code == 404
+
+
+def test_a_script_starts_the_build_over_the_api_and_follows_the_job(client, db, settings, world):
+    practice = world.practices[0]
+    http = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, practice))
+    started = http.post(f"/api/v1/practices/{practice.id}/exit-package")
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert started.headers["location"] == f"/api/v1/jobs/{job['id']}"
+    status = http.get(started.headers["location"]).json()
+    assert (status["kind"], status["practice_id"], status["status"]) == ("exit.package", practice.id, "succeeded")
+    link = status["result"]["links"][0]["href"]
+    download = http.get(link)
+    assert download.status_code == 200 and download.content.startswith(b"PK")
+    refused = signed_in(client, db, settings, add_user(db, Role.AUDITOR)).post(
+        f"/api/v1/practices/{practice.id}/exit-package")
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"

@@ -68,6 +68,21 @@ def test_the_api_submits_and_reports_what_was_built_and_sent(client, db, setting
     assert (again["batches"], again["claims"], again["sent"]) == (0, 0, 0)
 
 
+def test_the_api_submits_as_a_job_a_script_can_follow(client, db, settings, ready):
+    world, clinic, ids, drop = ready
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    started = browser.post("/api/v1/claims/submissions", params={"practice_id": clinic.practice.id})
+    assert started.status_code == 202, started.text
+    status = browser.get(started.headers["location"]).json()
+    assert (status["kind"], status["status"], status["practice_id"]) == ("claims.submit", "succeeded",
+                                                                         clinic.practice.id)
+    assert (status["result"]["claims"], status["result"]["sent"], status["result"]["failed"]) == (2, 2, [])
+    db.expire_all()
+    assert {c.status for c in db.scalars(select(Claim).where(Claim.id.in_(ids)))} == {"submitted"}
+    auditor = signed_in(client, db, settings, add_user(db, Role.AUDITOR))
+    assert auditor.post("/api/v1/claims/submissions", params={"practice_id": clinic.practice.id}).status_code == 403
+
+
 @pytest.mark.parametrize(("role", "status"), [(Role.AUDITOR, 403), (Role.PRACTICE_USER, 403),
                                               ("other practice", 404)])
 def test_only_those_who_may_submit_can(client, db, settings, ready, role, status):

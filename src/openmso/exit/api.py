@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from openmso.agreements.catalogue import DataClass
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.jobs_api import JobOut, job_view
 from openmso.exit import data_access, plan_pdf, plan_service
 from openmso.exit.schemas import DataAccessPage, TransitionPlan
+from openmso.exit.tasks import start_package_job
 
 router = APIRouter(prefix="/api/v1/practices/{practice_id}", tags=["exit"])
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
@@ -40,6 +42,16 @@ def transition_plan_pdf(practice_id: RowId, db: DB, actor: CurrentActor, as_of: 
     pdf = plan_pdf.render(plan_service.transition_plan(db, actor, practice_id, as_of))
     return Response(pdf, media_type="application/pdf",
                     headers={"content-disposition": f'inline; filename="transition-plan-{practice_id}.pdf"'})
+
+
+@router.post("/exit-package", response_model=JobOut, status_code=202)
+def request_package(practice_id: RowId, request: Request, response: Response, db: DB, actor: CurrentActor):
+    """Start building the practice's exit package (one zip archive) on the server. Poll the job at
+    `Location`; when it has succeeded its result names the archive and the link to download it."""
+    job = start_package_job(db, actor, practice_id, request.app.state.jobs)
+    db.refresh(job)
+    response.headers["location"] = f"/api/v1/jobs/{job.id}"
+    return job_view(request, job)
 
 
 @router.get("/data-access", response_model=DataAccessPage)

@@ -12,13 +12,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from openmso.core import job_runner
+from openmso.core import job_runner, jobs
 from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.errors import OpenMSOError
+from openmso.core.jobs import Job
 from openmso.core.settings import Settings
 from openmso.core.tenancy import Actor
+from openmso.core.types import utcnow
 from openmso.exit.package import service
 from openmso.exit.package.service import PackageResult, Progress
+from openmso.network import service as network
 
 PACKAGE_JOB = "exit.package"
 
@@ -53,6 +56,18 @@ def packages_dir(settings: Settings) -> Path:
 
 def download_href(practice_id: int, filename: str) -> str:
     return f"/practices/{practice_id}/exit-package?filename={filename}"
+
+
+def start_package_job(db: Session, actor: Actor, practice_id: int, runner: job_runner.JobRunner) -> Job:
+    """Queue the practice's package as one archive, refusing now (not minutes later in the job) those who
+    may not export it; the job is committed before the runner takes it."""
+    practice = network.get_practice(db, actor, practice_id)
+    service.export_clause(db, actor, practice.id)
+    stem = f"practice-{practice.id}-{utcnow():%Y%m%dT%H%M%SZ}"
+    job = jobs.create(db, actor, PACKAGE_JOB, practice.id, {"practice_id": practice.id, "stem": stem})
+    db.commit()
+    runner.start(job.id)
+    return job
 
 
 def _package_job(context: job_runner.JobContext) -> dict:

@@ -15,13 +15,12 @@ from openmso.core import audit, jobs
 from openmso.core.deps import DB, AppSettings, CurrentActor, Paging, RowId
 from openmso.core.errors import NotFound
 from openmso.core.jobs_api import job_view
-from openmso.core.types import utcnow
 from openmso.core.web import is_htmx, render
 from openmso.exit import data_access
 from openmso.exit.api import AsOf, Filter
 from openmso.exit.package import service as packaging
 from openmso.exit.plan_service import transition_plan
-from openmso.exit.tasks import PACKAGE_JOB, packages_dir
+from openmso.exit.tasks import PACKAGE_JOB, packages_dir, start_package_job
 from openmso.network import service as network
 
 router = APIRouter(include_in_schema=False)
@@ -42,13 +41,8 @@ def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentA
 def request_package(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
     """Start building the practice's exit package as one archive on the server; the page follows the job
     and offers the archive for download when it is done."""
-    practice = network.get_practice(db, actor, practice_id)
-    packaging.export_clause(db, actor, practice.id)  # refused now, not minutes later in the job
-    stem = f"practice-{practice.id}-{utcnow():%Y%m%dT%H%M%SZ}"
-    job = jobs.create(db, actor, PACKAGE_JOB, practice.id, {"practice_id": practice.id, "stem": stem})
-    db.commit()
-    request.app.state.jobs.start(job.id)
-    return RedirectResponse(f"/practices/{practice.id}/exit-readiness#exit-package", status_code=303)
+    start_package_job(db, actor, practice_id, request.app.state.jobs)
+    return RedirectResponse(f"/practices/{practice_id}/exit-readiness#exit-package", status_code=303)
 
 
 @router.get("/practices/{practice_id}/exit-package")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.jobs_api import JobOut, job_view
 from openmso.core.pagination import Page, Slice
 from openmso.rcm.claims import batches, building, charges, scrubbing, service
 from openmso.rcm.claims.schemas import (
@@ -25,6 +26,7 @@ from openmso.rcm.claims.schemas import (
 )
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
+from openmso.rcm.claims.tasks import start_submit_job
 from openmso.rcm.clearinghouse import service as clearinghouse
 
 router = APIRouter(prefix="/api/v1", tags=["claims"])
@@ -108,6 +110,17 @@ def submit_ready(request: Request, db: DB, actor: CurrentActor, settings: AppSet
                  practice_id: OptionalId = None):
     """Submit the ready claims (of one practice, or all the actor may submit) to the clearinghouse."""
     return submit_ready_claims(request, db, actor, settings, practice_id)
+
+
+@router.post("/claims/submissions", response_model=JobOut, status_code=202)
+def start_submission(request: Request, response: Response, db: DB, actor: CurrentActor,
+                     practice_id: OptionalId = None):
+    """Submit the ready claims as a background job (for large days); poll the job at `Location`, whose
+    result counts the claims and batches built and sent. `POST /claims/submit` does the same in the request."""
+    job = start_submit_job(db, actor, practice_id, request.app.state.jobs)
+    db.refresh(job)
+    response.headers["location"] = f"/api/v1/jobs/{job.id}"
+    return job_view(request, job)
 
 
 @router.get("/claims", response_model=Page[ClaimOut])

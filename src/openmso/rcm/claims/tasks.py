@@ -3,8 +3,14 @@ sending them takes longer than a browser should wait, and the job's result says 
 
 from __future__ import annotations
 
-from openmso.core import job_runner
+from sqlalchemy.orm import Session
+
+from openmso.core import job_runner, jobs
 from openmso.core.db import unit_of_work
+from openmso.core.jobs import Job
+from openmso.core.tenancy import Actor, ensure_role
+from openmso.network import service as network
+from openmso.rcm.claims import access
 from openmso.rcm.clearinghouse import service as clearinghouse
 
 SUBMIT_JOB = "claims.submit"
@@ -12,6 +18,18 @@ SUBMIT_JOB = "claims.submit"
 
 def batches_href(practice_id: int | None) -> str:
     return f"/claims/batches?practice_id={practice_id}" if practice_id else "/claims/batches"
+
+
+def start_submit_job(db: Session, actor: Actor, practice_id: int | None, runner: job_runner.JobRunner) -> Job:
+    """Queue the submission of the ready claims (of one practice, or all the actor may submit), refusing
+    at once those who may not submit; the job is committed before the runner takes it."""
+    ensure_role(actor, access.SUBMITTERS, "submit claims")
+    if practice_id is not None:
+        network.get_practice(db, actor, practice_id)
+    job = jobs.create(db, actor, SUBMIT_JOB, practice_id, {"practice_id": practice_id})
+    db.commit()
+    runner.start(job.id)
+    return job
 
 
 def _submit_job(context: job_runner.JobContext) -> dict:

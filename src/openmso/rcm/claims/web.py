@@ -14,14 +14,13 @@ from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import FieldError, Invalid, OpenMSOError
 from openmso.core.jobs_api import job_view
 from openmso.core.pagination import PageParams
-from openmso.core.tenancy import ensure_role
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.claims import access, batches, charges, service
+from openmso.rcm.claims import batches, charges, service
 from openmso.rcm.claims.schemas import ChargeCreate, Correction
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
-from openmso.rcm.claims.tasks import SUBMIT_JOB, batches_href
+from openmso.rcm.claims.tasks import batches_href, start_submit_job
 from openmso.rcm.clearinghouse import reasons
 from openmso.rcm.scrubber import codes
 from openmso.rcm.scrubber.rules import RULES
@@ -74,12 +73,7 @@ def batches_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, 
 def submit_page(request: Request, db: DB, actor: CurrentActor, practice_id: Annotated[str, Form()] = ""):
     """The "Submit ready claims" button: start the submission as a job and follow it on the batches page."""
     chosen = int(practice_id) if practice_id.isdigit() else None
-    ensure_role(actor, access.SUBMITTERS, "submit claims")
-    if chosen is not None:
-        network.get_practice(db, actor, chosen)
-    submission = jobs.create(db, actor, SUBMIT_JOB, chosen, {"practice_id": chosen})
-    db.commit()
-    request.app.state.jobs.start(submission.id)
+    submission = start_submit_job(db, actor, chosen, request.app.state.jobs)
     separator = "&" if chosen else "?"
     return RedirectResponse(f"{batches_href(chosen)}{separator}job={submission.id}", status_code=303)
 
