@@ -28,12 +28,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openmso.exit.package.files import FileEntry, HashingWriter
-from openmso.exit.package.sqltext import raw_batches
 from openmso.exit.package.x12_extract import Ownership, extract
 from openmso.network.models import Practice
 from openmso.rcm.claims.models import ClaimBatch, TimelineEntry
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
-from openmso.rcm.remittance.models import Remittance, RemittanceFile, RemittanceFilePart
+from openmso.rcm.remittance.models import Remittance, RemittanceFile, stored_copy
 from openmso.x12 import X12Error, iter_segments
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -81,24 +80,20 @@ def candidates(session: Session, practice_id: int) -> Iterator[Original]:
         yield Original("835", row.practice_id, "remittance_file", row.id, row.name, row.sha256)
 
 
-_CONTENT = {"claim_batch": ClaimBatch.content, "inbound_file": InboundFile.content,
-            "remittance_file": RemittanceFile.stored_text}
+_CONTENT = {"claim_batch": ClaimBatch.content, "inbound_file": InboundFile.content}
 COPY_BYTES = 1 << 20
 
 
 def _spool(session: Session, original: Original, into: BinaryIO) -> None:
-    """The stored copy of `original` (latin-1 text, byte for byte) into `into`: the single column, then a
-    received file's parts in order, one part in memory at a time."""
-    column = _CONTENT[original.table]
-    stored = session.scalar(select(column).where(column.table.c.id == original.row_id))
-    if stored:
-        into.write(stored.encode("latin-1"))
-    del stored
+    """The stored copy of `original` (latin-1 text, byte for byte) into `into`; a received 835 comes
+    part by part (`stored_copy`), one part in memory at a time."""
     if original.table == "remittance_file":
-        parts = (select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == original.row_id)
-                 .order_by(RemittanceFilePart.part))
-        for batch in raw_batches(session, parts, 1):
-            into.write(batch[0][0].encode("latin-1"))
+        texts = stored_copy(session, original.row_id)
+    else:
+        column = _CONTENT[original.table]
+        texts = [session.scalar(select(column).where(column.table.c.id == original.row_id)) or ""]
+    for text in texts:
+        into.write(text.encode("latin-1"))
     into.flush()
 
 
