@@ -190,8 +190,9 @@ def record_outcome(session: Session, actor: Actor, practice_id: int, result: Pac
                    error: str | None = None) -> None:
     """The end of an export in the trail: the manifest's SHA-256 (what was handed over), or why it failed."""
     if result is not None:
-        digest = hashlib.sha256((result.path / MANIFEST).read_bytes()).hexdigest() if result.path.is_dir() else \
-            hashlib.sha256(result.path.read_bytes()).hexdigest()
+        handed_over = result.path / MANIFEST if result.path.is_dir() else result.path
+        with handed_over.open("rb") as file:  # an archive may be gigabytes: hashed in chunks, not read whole
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
         what = "manifest" if result.path.is_dir() else "archive"
         audit.record(session, actor, "exit.package_completed", "practice", practice_id, practice_id=practice_id,
                      reason=f"{result.path.name}: {len(result.manifest['files'])} files, {what} SHA-256 {digest}")
