@@ -132,6 +132,37 @@ def test_a_reversed_and_reposted_primary_payment_is_passed_on_as_it_stands(db, c
         ("CO", "45", D("29.00")), ("PR", "2", D("20.00"))]
 
 
+def test_a_tertiary_claim_carries_the_primarys_and_the_secondarys_adjudications_and_passes_pyx12(db, clinic):
+    second = _with_secondary_coverage(db, clinic)
+    third = add_payer(db, "TX003", "Third Benefit Plan")
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=third.id, member_id="TER456", priority=3, effective_from=date(2024, 1, 1)))
+    primary = _paid_claim(db, clinic)
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    secondary.status, secondary.payer_claim_number = "payer_accepted", "SECPCN0001"
+    db.flush()
+    db.expire_all()
+    secondary = db.get(Claim, secondary.id)
+    # the secondary allows 90% of each line and leaves the patient 5.00 of the first
+    ingest_file(db, SYSTEM, "secondary.835", render(transaction(
+        clinic.practice, [paid(secondary, share=D("0.90"), patient=D("5.00"))], trace="EFTSEC1", payer_code="SX001")))
+    db.expire_all()
+    assert db.get(Claim, secondary.id).status == "paid"
+    tertiary = service.bill_secondary(db, SYSTEM, secondary.id)
+    assert (tertiary.payer_id, tertiary.payer_responsibility, tertiary.primary_claim_id) == (
+        third.id, "T", secondary.id)
+    text, sent = _sent(db, tertiary.id)
+    assert pyx12_errors(text) == []
+    assert (sent.subscriber.payer_responsibility, sent.payer.payer_id) == ("T", "TX003")
+    assert [(o.payer_responsibility, o.payer.payer_id, o.payer_claim_number) for o in sent.other_payers] == [
+        ("P", "60054", primary.payer_claim_number), ("S", "SX001", "SECPCN0001")]
+    assert [o.paid for o in sent.other_payers] == [D("85.00"), D("152.50")]  # 130.50 + 27.00 less 5.00
+    first, second_line = sent.lines
+    assert [(a.payer_id, a.paid) for a in first.adjudications] == [("60054", D("67.00")), ("SX001", D("125.50"))]
+    assert [(a.payer_id, a.paid) for a in second_line.adjudications] == [("60054", D("18.00")), ("SX001", D("27.00"))]
+    assert "SBR*T*18" in text and "SBR*P*18" in text and "SBR*S*18" in text and "SVD*SX001*125.50*HC:99213" in text
+
+
 def test_the_next_payer_is_billed_once_and_only_after_the_primary_paid(db, clinic):
     _with_secondary_coverage(db, clinic)
     [unpaid] = accepted_claims(db, clinic, 1)

@@ -3,7 +3,8 @@
 The primary's decision is what the remittance domain posted from its 835: claim and line postings,
 a reversal (CLP02 22) posted as negative rows. Summing the postings per claim and per line, and
 each CAS group/reason across them, gives the primary's current adjudication, which the secondary
-837P carries in loops 2320/2330A/2330B (claim level) and 2430 (line level) per 005010X222A1.
+837P carries in loops 2320/2330A/2330B (claim level) and 2430 (line level) per 005010X222A1. A
+tertiary claim carries the primary's and the secondary's, one 2320 each, in payer order.
 Read-only use of the remittance tables; nothing here writes them.
 """
 
@@ -133,24 +134,45 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
     return decisions
 
 
+def _earlier_claims(db: Session, claim_ids: set[int]) -> dict[int, object]:
+    """The claims `claim_ids` followed (primary_claim_id) and theirs in turn, back to each chain's primary:
+    a tertiary claim follows the secondary, which follows the primary."""
+    found: dict[int, object] = {}
+    wanted = set(claim_ids)
+    while wanted:
+        rows = db.connection().execute(
+            select(Claim.id, Claim.coverage_id, Claim.payer_id, Claim.payer_responsibility, Claim.practice_id,
+                   Claim.patient_id, Claim.rendering_provider_id, Claim.referring_provider_id, Claim.location_id,
+                   Claim.primary_claim_id)
+            .where(Claim.id.in_(bindparam("ids", expanding=True))), {"ids": sorted(wanted)}).all()
+        found.update((row.id, row) for row in rows)
+        wanted = {row.primary_claim_id for row in rows if row.primary_claim_id is not None} - found.keys()
+    return found
+
+
 def attach(db: Session, views: list[ClaimView], cache: ReferenceCache) -> None:
-    """Give each secondary claim among `views` its primary's coverage, payer and posted decision."""
-    secondaries = [view for view in views if view.primary_claim_id is not None]
-    if not secondaries:
+    """Give each secondary or tertiary claim among `views` every earlier payer's coverage, payer and posted
+    decision, the primary first: X222A1 repeats loop 2320 (and 2430 per line) once per earlier payer."""
+    following = [view for view in views if view.primary_claim_id is not None]
+    if not following:
         return
-    primaries = {row.id: row for row in db.connection().execute(
-        select(Claim.id, Claim.coverage_id, Claim.payer_id, Claim.payer_responsibility, Claim.practice_id,
-               Claim.patient_id, Claim.rendering_provider_id, Claim.referring_provider_id, Claim.location_id)
-        .where(Claim.id.in_(bindparam("ids", expanding=True))),
-        {"ids": sorted({view.primary_claim_id for view in secondaries})}).all()}
-    cache.prepare(list(primaries.values()))
-    decisions = posted_decisions(db, list(primaries))
-    for view in secondaries:
-        primary = primaries.get(view.primary_claim_id)
-        decision = decisions.get(view.primary_claim_id)
-        if primary is None or decision is None or primary.coverage_id is None or primary.payer_id is None:
-            continue
-        decision.responsibility = primary.payer_responsibility
-        decision.coverage = cache.coverages[primary.coverage_id]
-        decision.payer = cache.payers[primary.payer_id]
-        view.prior_payer = decision
+    earlier = _earlier_claims(db, {view.primary_claim_id for view in following})
+    cache.prepare(list(earlier.values()))
+    decisions = posted_decisions(db, list(earlier))
+    for view in following:
+        chain, claim_id = [], view.primary_claim_id
+        while claim_id is not None and claim_id in earlier and len(chain) < 10:  # 2320 repeats at most 10 times
+            chain.append(earlier[claim_id])
+            claim_id = earlier[claim_id].primary_claim_id
+        in_payer_order = (_decision_of(claim, decisions, cache) for claim in reversed(chain))
+        view.prior_payers = [decision for decision in in_payer_order if decision is not None]
+
+
+def _decision_of(claim, decisions: dict[int, PriorPayer], cache: ReferenceCache) -> PriorPayer | None:
+    decision = decisions.get(claim.id)
+    if decision is None or claim.coverage_id is None or claim.payer_id is None:
+        return None
+    decision.responsibility = claim.payer_responsibility
+    decision.coverage = cache.coverages[claim.coverage_id]
+    decision.payer = cache.payers[claim.payer_id]
+    return decision

@@ -125,8 +125,8 @@ class ClaimView:
     payer: PayerView | None = None
     referring: PartyView | None = None
     lines: list[LineView] = field(default_factory=list)
-    primary_claim_id: int | None = None  # set on a secondary claim: the claim the primary adjudicated
-    prior_payer: PriorPayer | None = None  # that adjudication, when attached by `cob.attach`
+    primary_claim_id: int | None = None  # set on a secondary (tertiary) claim: the claim the payer before adjudicated
+    prior_payers: list[PriorPayer] = field(default_factory=list)  # every earlier payer's, primary first (`cob.attach`)
 
 
 _CLAIM, _LINE, _PATIENT, _COVERAGE = Claim.__table__, ClaimLine.__table__, Patient.__table__, Coverage.__table__

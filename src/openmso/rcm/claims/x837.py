@@ -94,13 +94,17 @@ def other_payer(prior: PriorPayer, patient: PartyView) -> OtherPayer:
         adjudicated_on=None if prior.lines else prior.paid_on, payer_claim_number=prior.payer_claim_number or None)
 
 
-def _line_adjudications(prior: PriorPayer | None, number: int) -> list[LineAdjudication]:
-    decision = prior.lines.get(number) if prior is not None else None
-    if decision is None:
-        return []
-    return [LineAdjudication(prior.payer.payer_code, decision.paid,
-                             Procedure("HC", decision.procedure_code, decision.modifiers), Decimal(decision.units),
-                             decision.paid_on or prior.paid_on, [Adjustment(*a) for a in decision.adjustments])]
+def _line_adjudications(priors: list[PriorPayer], number: int) -> list[LineAdjudication]:
+    """Loop 2430 for one line: each earlier payer's decision on it, in payer order."""
+    found = []
+    for prior in priors:
+        decision = prior.lines.get(number)
+        if decision is not None:
+            found.append(LineAdjudication(
+                prior.payer.payer_code, decision.paid, Procedure("HC", decision.procedure_code, decision.modifiers),
+                Decimal(decision.units), decision.paid_on or prior.paid_on,
+                [Adjustment(*a) for a in decision.adjustments]))
+    return found
 
 
 class _Shared:
@@ -172,13 +176,13 @@ def professional_claim(claim: ClaimView, shared: _Shared | None = None) -> Profe
     subscriber.payer_responsibility = claim.payer_responsibility
     subscriber.group_number = (coverage.group_number or "") if coverage else ""
     subscriber.filing_indicator = FILING_INDICATORS.get(payer.line_of_business, "CI") if payer else "CI"
-    prior = claim.prior_payer
+    priors = claim.prior_payers
     procedure, unit_count = shared.procedure, shared.unit_count
     prefix = f"{claim.id}-"
     lines = [ServiceLine(procedure(line.procedure_code, line.modifiers), line.charge, unit_count(line.units),
                          line.service_date, line.service_date_end, line.pointers,
                          line_item_control_number=prefix + str(line.number),
-                         adjudications=_line_adjudications(prior, line.number) if prior is not None else [])
+                         adjudications=_line_adjudications(priors, line.number) if priors else [])
              for line in claim.lines]
     return ProfessionalClaim(
         patient_control_number=claim.patient_control_number,
@@ -195,7 +199,7 @@ def professional_claim(claim: ClaimView, shared: _Shared | None = None) -> Profe
         rendering_provider=shared.provider(claim.rendering),
         referring_provider=shared.provider(claim.referring),
         service_facility=shared.facility(claim.location),
-        other_payers=[other_payer(prior, claim.patient)] if prior is not None else [],
+        other_payers=[other_payer(prior, claim.patient) for prior in priors],
     )
 
 
