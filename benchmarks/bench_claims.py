@@ -20,7 +20,6 @@ import io
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from openmso.x12 import write_837p
 from openmso.x12.samples import generate_claim_transactions, group_header, interchange_header
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repository root
+from benchmarks.child import answer, run_child  # noqa: E402
 from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
 
 JOB_CHUNK = 10_000
@@ -130,10 +130,7 @@ def writer_baseline(claims: int) -> float:
 def _peak_rss(url: str, claims: int, separate: bool) -> float:
     """Peak RSS (MB, the child's own VmHWM) of a fresh process that only runs scrub + 837P for `claims`
     claims of `url`."""
-    output = subprocess.run([sys.executable, __file__, "--claims", str(claims), "--run-only", url,
-                             *(["--separate"] if separate else [])],
-                            capture_output=True, text=True, check=True).stdout
-    return float(output.strip().splitlines()[-1])
+    return run_child(__file__, "--claims", str(claims), "--run-only", url, *(["--separate"] if separate else []))
 
 
 def main() -> int:
@@ -147,8 +144,7 @@ def main() -> int:
     if args.run_only:
         with tempfile.TemporaryDirectory() as out:
             run(args.run_only, args.claims, Path(out), args.separate)
-        print(vm_hwm_kib() / 1024)
-        return 0
+        return answer(vm_hwm_kib() / 1024)
     engines = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
     rows, memory = [], None
     with tempfile.TemporaryDirectory() as workdir:

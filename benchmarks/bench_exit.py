@@ -9,8 +9,8 @@ SQLite file between runs (generated once).
 Setup (not timed): `benchmarks.exit_data.populate` — the practice's patients, coverages, claims with
 one line each, a posting for every third claim, and a small neighbouring practice.
 Timed, each in a fresh process so peak RSS is the step's own: the exit package as `openmso exit
-package` makes it (`exit.package.service.begin_export`, `write_package` in a read snapshot,
-`record_outcome`: FHIR NDJSON for ten resource types, CSV of every table, dictionary, X12, documents,
+package` makes it (`exit.tasks.export_package`: the export recorded, the package written in a read snapshot,
+the outcome recorded: FHIR NDJSON for ten resource types, CSV of every table, dictionary, X12, documents,
 manifest; a second process writes some of the files, and its CPU time and peak RSS are added to the
 step's), and the baseline — a bare ``SELECT *`` per practice-owned
 table through the DB-API cursor into `csv.writer`, i.e. the floor of dumping the same tables.
@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,9 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from openmso.core.db import make_engine, make_session_factory, read_snapshot, unit_of_work  # noqa: E402
+from benchmarks.child import answer, run_child  # noqa: E402
+from openmso.core.db import make_engine, make_session_factory  # noqa: E402
 from openmso.core.tenancy import SYSTEM  # noqa: E402
-from openmso.exit.package import service, tables  # noqa: E402
+from openmso.exit.package import tables  # noqa: E402
+from openmso.exit.tasks import export_package  # noqa: E402
 
 PRACTICE = 1
 
@@ -60,15 +60,9 @@ def _children_cpu() -> float:
 def run_package(url: str, out: Path) -> dict:
     """As `openmso exit package` runs it: the export recorded, then the package written in a read
     snapshot (where a second process writes some files, `exit.package.parallel`), then the outcome."""
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(make_engine(url))
     started, cpu_started = time.perf_counter(), time.process_time() + _children_cpu()
-    with unit_of_work(factory) as db:
-        clause = service.begin_export(db, SYSTEM, PRACTICE, out)
-    with unit_of_work(make_session_factory(read_snapshot(engine))) as db:
-        result = service.write_package(db, SYSTEM, PRACTICE, out, clause)
-    with unit_of_work(factory) as db:
-        service.record_outcome(db, SYSTEM, PRACTICE, result)
+    result = export_package(factory, SYSTEM, PRACTICE, out)
     seconds = time.perf_counter() - started
     cpu = time.process_time() + _children_cpu() - cpu_started
     fhir = sum(result.manifest["database_counts"]["fhir"].values())
@@ -107,10 +101,9 @@ def run_baseline(url: str, out: Path) -> dict:
 def _child(step: str, url: str, work: Path) -> dict:
     out = work / step
     shutil.rmtree(out, ignore_errors=True)
-    output = subprocess.run([sys.executable, __file__, "--child", step, "--url", url, "--out", str(out)],
-                            check=True, capture_output=True, text=True).stdout
+    result = run_child(__file__, "--child", step, "--url", url, "--out", str(out))
     shutil.rmtree(out, ignore_errors=True)
-    return json.loads(output.strip().splitlines()[-1])
+    return result
 
 
 def _cpu_calibration() -> float:
@@ -141,10 +134,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         step = run_package if args.child == "package" else run_baseline
-        print(json.dumps(step(args.url, args.out)))
-        return 0
+        return answer(step(args.url, args.out))
 
     from benchmarks.exit_data import populate  # noqa: PLC0415 - the children do not need the generator
+    from openmso.core import migrate  # noqa: PLC0415
 
     work = Path(tempfile.mkdtemp(prefix="bench_exit_"))
     results = []
@@ -155,7 +148,8 @@ def main() -> int:
             engines.append(("PostgreSQL", args.postgres))
         for name, url in engines:
             if name == "SQLite" and args.database and database.exists():
-                print(f"{name}: reusing {database}", flush=True)
+                print(f"{name}: reusing {database} (its schema brought up to date)", flush=True)
+                migrate.upgrade(url)
             else:
                 print(f"{name}: generating {args.patients:,} patients and {args.claims:,} claims …", flush=True)
                 started = time.perf_counter()

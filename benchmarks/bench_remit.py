@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from benchmarks.child import answer, run_child  # noqa: E402
 from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
 from openmso.core import migrate  # noqa: E402
 from openmso.core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
@@ -177,15 +176,10 @@ def measure(url: str, path: Path) -> dict:
 
 
 
-def _child(*args: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
 def _measure(url: str, claims: int, folder: str) -> dict:
     path = Path(folder) / f"bench{claims}.835"
-    made = _child("--setup", url, "--claims", str(claims), "--file", str(path))
-    return {"claims": claims, **made, **_child("--measure", url, "--file", str(path))}
+    made = run_child(__file__, "--setup", url, "--claims", str(claims), "--file", str(path))
+    return {"claims": claims, **made, **run_child(__file__, "--measure", url, "--file", str(path))}
 
 
 def main() -> int:
@@ -198,11 +192,9 @@ def main() -> int:
     parser.add_argument("--file", type=Path)
     args = parser.parse_args()
     if args.setup:
-        print(json.dumps(set_up(args.setup, args.claims, args.file)))
-        return 0
+        return answer(set_up(args.setup, args.claims, args.file))
     if args.measure:
-        print(json.dumps(measure(args.measure, args.file)))
-        return 0
+        return answer(measure(args.measure, args.file))
     engines = []
     with tempfile.TemporaryDirectory() as folder:
         sizes = sorted({int(s) for s in args.sizes.split(",") if s} | {args.claims})

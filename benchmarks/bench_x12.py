@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.child import answer, run_child  # noqa: E402
 from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
 from openmso.x12 import check_balance, iter_transactions, parse_835, write_835, write_837p  # noqa: E402
 from openmso.x12.samples import (  # noqa: E402
@@ -97,7 +98,7 @@ def pyx12_validate(text: str) -> bool:
 def rss_child(path: str) -> None:
     """Subprocess entry: read and balance every 835 in `path`, print peak RSS in KiB."""
     typed_835_balanced(Path(path))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, vm_hwm_kib())
+    answer([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, vm_hwm_kib()])
 
 
 def _peak_memory(directory: Path, sizes: list[float]) -> list[str]:
@@ -111,9 +112,7 @@ def _peak_memory(directory: Path, sizes: list[float]) -> list[str]:
     for megabytes in sizes:
         path = directory / f"rss_{megabytes:g}.835"
         subprocess.run([sys.executable, __file__, "--generate", str(path), str(int(megabytes * MB))], check=True)
-        output = subprocess.run([sys.executable, __file__, "--rss-child", str(path)], check=True,
-                                capture_output=True, text=True).stdout.split()
-        maxrss, hwm = (int(value) / 1024 for value in output)
+        maxrss, hwm = (value / 1024 for value in run_child(__file__, "--rss-child", str(path)))
         lines.append(f"{path.stat().st_size / MB:>9.1f} MB{maxrss:>12.1f} MB{hwm:>12.1f} MB")
         path.unlink()
     return lines
