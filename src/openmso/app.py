@@ -52,7 +52,7 @@ DOMAINS = [
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """Jobs this host's stopped server left unfinished are marked failed; running ones stop with the server."""
+    """Jobs this host's stopped server left unfinished are marked failed; at shutdown, queued ones are."""
     recover_interrupted(app.state.session_factory)
     yield
     app.state.jobs.shutdown()

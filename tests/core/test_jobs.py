@@ -7,10 +7,12 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import select
 
-from openmso.core import job_runner, jobs
+from openmso.core import audit, job_runner, jobs
+from openmso.core.audit import AuditEntry
 from openmso.core.db import unit_of_work
-from openmso.core.errors import Invalid
+from openmso.core.errors import Forbidden, Invalid
 from openmso.core.job_runner import JobRunner, recover_interrupted
 from openmso.core.jobs import Job, JobStatus
 from openmso.core.tenancy import SYSTEM, Role
@@ -36,6 +38,12 @@ def _breaks(context: job_runner.JobContext) -> dict:
     raise ZeroDivisionError("division by zero in some helper")
 
 
+def _refused_with_trail(context: job_runner.JobContext) -> dict:
+    with unit_of_work(context.factory) as db:
+        audit.record_refusal(db, context.actor, "test.refused", "practice", None, reason="refused inside a job")
+        raise Forbidden("Your role may not do this")
+
+
 def _whoami(context: job_runner.JobContext) -> dict:
     return {"actor": context.actor.username, "role": str(context.actor.role)}
 
@@ -44,6 +52,7 @@ job_runner.register("test.wait", "Waiting test job", _waits_for_release)
 job_runner.register("test.refuse", "Refusing test job", _refuses)
 job_runner.register("test.break", "Breaking test job", _breaks)
 job_runner.register("test.whoami", "Who-am-I test job", _whoami)
+job_runner.register("test.refused-with-trail", "Refused test job", _refused_with_trail)
 
 
 def _finished(factory, job_id: int, timeout: float = 20.0) -> Job:
@@ -82,7 +91,7 @@ def test_a_job_runs_on_a_worker_thread_with_live_progress_then_keeps_its_result(
         with unit_of_work(cli_sessions) as db:
             running = db.get(Job, job_id)
             assert running.status == JobStatus.RUNNING and running.started_at is not None
-            assert running.runner.endswith(":" + str(os.getpid()))
+            assert running.runner == jobs.runner_id() and f":{os.getpid()}:" in running.runner
         released.set()
         done = _finished(cli_sessions, job_id)
         assert done.status == JobStatus.SUCCEEDED and done.finished_at >= done.started_at
@@ -130,21 +139,53 @@ def test_a_job_acts_as_its_requester_as_they_are_when_it_starts(cli_sessions, fi
 
 
 def test_jobs_a_stopped_server_left_behind_are_marked_failed_on_the_next_start(cli_sessions):
-    host = job_runner.socket.gethostname()
+    host, pid = job_runner.socket.gethostname(), os.getpid()
+
+    def job(status: JobStatus, runner: str) -> Job:
+        return Job(kind="test.wait", requester="x", status=status.value, runner=runner)
+
     with unit_of_work(cli_sessions) as db:
-        dead = Job(kind="test.wait", requester="x", status=JobStatus.RUNNING.value, runner=f"{host}:99999999")
-        never_started = Job(kind="test.wait", requester="x", status=JobStatus.QUEUED.value, runner=f"{host}:99999998")
-        ours = Job(kind="test.wait", requester="x", status=JobStatus.RUNNING.value, runner=jobs.runner_id())
-        elsewhere = Job(kind="test.wait", requester="x", status=JobStatus.RUNNING.value, runner="other-host:1")
-        finished = Job(kind="test.wait", requester="x", status=JobStatus.SUCCEEDED.value, runner=f"{host}:99999999")
-        db.add_all([dead, never_started, ours, elsewhere, finished])
-    assert recover_interrupted(cli_sessions) == 2
+        dead = job(JobStatus.RUNNING, f"{host}:99999999:0badc0de")
+        never_started = job(JobStatus.QUEUED, f"{host}:99999998:0badc0de")
+        pid_came_round = job(JobStatus.RUNNING, f"{host}:{pid}:0badc0de")  # an earlier process with our pid
+        ours = job(JobStatus.RUNNING, jobs.runner_id())
+        elsewhere = job(JobStatus.RUNNING, "other-host:1:0badc0de")
+        finished = job(JobStatus.SUCCEEDED, f"{host}:99999999:0badc0de")
+        db.add_all([dead, never_started, pid_came_round, ours, elsewhere, finished])
+    assert recover_interrupted(cli_sessions) == 3
     with unit_of_work(cli_sessions) as db:
-        states = {job.id: (job.status, job.error) for job in db.query(Job)}
+        states = {row.id: (row.status, row.error) for row in db.query(Job)}
     stopped = (JobStatus.FAILED.value, "The server stopped before this job finished; start it again")
-    assert states[dead.id] == states[never_started.id] == stopped
+    assert states[dead.id] == states[never_started.id] == states[pid_came_round.id] == stopped
     assert states[ours.id][0] == states[elsewhere.id][0] == JobStatus.RUNNING.value  # alive, or not ours to judge
     assert states[finished.id] == (JobStatus.SUCCEEDED.value, None)
+
+
+def test_at_shutdown_the_jobs_still_queued_are_failed(cli_sessions, file_settings):
+    runner = JobRunner(cli_sessions, file_settings, workers=1)
+    released.clear()
+    busy, waiting = _queued(cli_sessions, "test.wait", {"n": 1}), _queued(cli_sessions, "test.whoami")
+    runner.start(busy)
+    runner.start(waiting)
+    deadline = time.monotonic() + 10
+    while runner.progress(busy) is None or runner.progress(busy).step != "counting":  # busy holds the worker
+        assert time.monotonic() < deadline, "the first job never started"
+        time.sleep(0.01)
+    runner.shutdown()
+    released.set()
+    assert _finished(cli_sessions, busy).status == JobStatus.SUCCEEDED  # the running one was let finish
+    left = _finished(cli_sessions, waiting)
+    assert (left.status, left.error) == (JobStatus.FAILED, job_runner.STOPPED)
+
+
+def test_a_refusal_inside_a_job_stays_on_the_trail(cli_sessions, file_settings):
+    runner = JobRunner(cli_sessions, file_settings, workers=0)
+    job_id = _queued(cli_sessions, "test.refused-with-trail")
+    runner.start(job_id)
+    assert _finished(cli_sessions, job_id).error == "Your role may not do this"
+    with unit_of_work(cli_sessions) as db:
+        entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "test.refused")).one()
+        assert (entry.outcome, entry.reason) == ("refused", "refused inside a job")
 
 
 @pytest.fixture
@@ -177,4 +218,4 @@ def test_a_queued_job_polls_and_shows_who_started_it(client, db, settings, two_p
     job = jobs.create(db, actor_for(owner), "test.wait", mine.id, {"n": 1})
     db.flush()
     page = signed_in(client, db, settings, owner).get(f"/jobs/{job.id}").text
-    assert "Waiting for a worker" in page and 'hx-trigger="every 1s"' in page and owner.username in page
+    assert "Waiting for a worker" in page and 'hx-trigger="load delay:1s"' in page and owner.username in page

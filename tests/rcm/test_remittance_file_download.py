@@ -32,6 +32,7 @@ def test_an_administrator_downloads_the_835_byte_for_byte_and_the_read_is_audite
     response = http.get(f"/api/v1/remittance-files/{received.id}/file")
     assert response.status_code == 200, response.text
     assert response.content == expected and response.headers["content-type"].startswith("application/edi-x12")
+    assert response.headers["content-length"] == str(len(expected))
     assert response.headers["content-disposition"] == f'attachment; filename="{received.name}"'
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "remittance.file_read")).one()
     assert (entry.object_id, entry.practice_id) == (str(received.id), practice.id)

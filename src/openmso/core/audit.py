@@ -175,7 +175,8 @@ def record_refusal(session: Session, actor: Actor, action: str, object_type: str
                    practice_id: int | None = None, patient_id: int | None = None, reason: str) -> None:
     """Queue a refusal to be written even though the refused request's transaction rolls back.
 
-    The unit of work at the request/command edge calls `flush_refusals` after its rollback.
+    The unit of work at the request, command or job edge writes them after its rollback
+    (`rollback_keeping_refusals`).
     """
     session.info.setdefault(REFUSALS_KEY, []).append(
         dict(actor=actor, action=action, object_type=object_type, object_id=object_id,
@@ -191,6 +192,16 @@ def write_refusals(session: Session, refusals: list[dict]) -> None:
     for refusal in refusals:
         actor = refusal.pop("actor")
         record(session, actor, outcome=Outcome.REFUSED, **refusal)
+
+
+def rollback_keeping_refusals(session: Session) -> None:
+    """Roll back a failed unit of work, then write and commit the refusals it queued: a denied attempt
+    stays on the trail though nothing else of it is kept (requests, commands and jobs alike)."""
+    refusals = take_refusals(session)
+    session.rollback()
+    if refusals:
+        write_refusals(session, refusals)
+        session.commit()
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,13 +89,16 @@ def make_session_factory(bind) -> sessionmaker[Session]:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction per use case: committed when the block ends, rolled back on any error."""
+    """One transaction per use case: committed when the block ends, rolled back on any error (the
+    refusals it recorded are still written, see `audit.record_refusal`)."""
+    from openmso.core import audit  # noqa: PLC0415 - the trail's tables are built on this module
+
     session = factory()
     try:
         yield session
         session.commit()
     except BaseException:
-        session.rollback()
+        audit.rollback_keeping_refusals(session)
         raise
     finally:
         session.close()

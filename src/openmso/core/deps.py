@@ -38,11 +38,7 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        refusals = audit.take_refusals(session)
-        session.rollback()
-        if refusals:
-            audit.write_refusals(session, refusals)
-            session.commit()
+        audit.rollback_keeping_refusals(session)
         raise
     finally:
         session.close()

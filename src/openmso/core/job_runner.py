@@ -7,8 +7,9 @@ JSON-able result. A handler that raises an `OpenMSOError` fails the job with tha
 anything else fails it with the exception's type, and the traceback goes to the server log.
 
 A process that stops while jobs are queued or running cannot finish them; when the next process on
-the same host starts, `recover_interrupted` marks them failed (the handlers keep their own work
-restartable: an exit package resumes, unsent batches are sent by the next submission).
+the same host starts, `recover_interrupted` marks them failed; a server shutting down fails the jobs
+still queued and lets a running one finish (the handlers keep their own work restartable: an exit
+package resumes, unsent batches are sent by the next submission).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -83,22 +84,38 @@ class JobRunner:
         self.factory, self.settings = factory, settings
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="openmso-job") if workers > 0 else None
         self._progress: dict[int, Progress] = {}
+        self._queued: dict[int, Future] = {}
         self._lock = threading.Lock()
 
     def start(self, job_id: int) -> None:
         """Run a committed, queued job now (inline) or on a worker thread."""
         if self._pool is None:
             self._run(job_id)
-        else:
-            self._pool.submit(self._run, job_id)
+            return
+        future = self._pool.submit(self._run, job_id)
+        with self._lock:
+            self._queued[job_id] = future
+        future.add_done_callback(lambda _done: self._forget(job_id))
+
+    def _forget(self, job_id: int) -> None:
+        with self._lock:
+            self._queued.pop(job_id, None)
 
     def progress(self, job_id: int) -> Progress | None:
         with self._lock:
             return self._progress.get(job_id)
 
     def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        """Jobs still queued are failed (nothing will run them); a running one is let finish, as the
+        interpreter waits for worker threads before it exits."""
+        if self._pool is None:
+            return
+        with self._lock:
+            pending = dict(self._queued)  # a cancelled future leaves `_queued` at once (its done-callback)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for job_id, future in pending.items():
+            if future.cancelled():
+                self._finish(job_id, JobStatus.FAILED, error=STOPPED)
 
     def _report(self, job_id: int, progress: Progress) -> None:
         with self._lock:
@@ -140,11 +157,16 @@ class JobRunner:
                           report=lambda progress: self._report(job_id, progress))
 
     def _finish(self, job_id: int, status: JobStatus, *, result: dict | None = None, error: str | None = None):
-        with unit_of_work(self.factory) as db:
-            job = db.get(Job, job_id)
-            job.status, job.finished_at = status.value, utcnow()
-            job.result = json.dumps(result, sort_keys=True, default=str) if result is not None else None
-            job.error = error[:2000] if error else None
+        """Record how the job ended; if even that fails (the database is gone), say so in the log, where
+        the job left running is found (and failed by `recover_interrupted` at the next start)."""
+        try:
+            with unit_of_work(self.factory) as db:
+                job = db.get(Job, job_id)
+                job.status, job.finished_at = status.value, utcnow()
+                job.result = json.dumps(result, sort_keys=True, default=str) if result is not None else None
+                job.error = error[:2000] if error else None
+        except Exception:  # noqa: BLE001 - a worker thread has no caller to raise to
+            log.exception("job %s ended %s but its end could not be recorded", job_id, status.value)
 
 
 def _requester(db: Session, job: Job) -> Actor:
@@ -156,24 +178,34 @@ def _requester(db: Session, job: Job) -> Actor:
     return identity.actor_for(user)
 
 
+STOPPED = "The server stopped before this job finished; start it again"
+
+
 def recover_interrupted(factory: sessionmaker[Session]) -> int:
     """Fail the jobs a stopped process on this host left queued or running; returns how many."""
     with unit_of_work(factory) as db:
         stale = db.scalars(select(Job).where(Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])))
         count = 0
         for job in stale:
-            owner_host, _, pid = (job.runner or "").partition(":")
-            if owner_host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
-                continue
-            job.status, job.finished_at = JobStatus.FAILED.value, utcnow()
-            job.error = "The server stopped before this job finished; start it again"
-            count += 1
+            if _stopped(job.runner or ""):
+                job.status, job.finished_at, job.error = JobStatus.FAILED.value, utcnow(), STOPPED
+                count += 1
         return count
 
 
+def _stopped(runner: str) -> bool:
+    """Whether the process named `runner` (host:pid:token) is gone: on this host, and its pid is not
+    running, or is this process's own pid under another token (the pid came round again)."""
+    host, _, rest = runner.partition(":")
+    pid, _, token = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return runner != runner_id()
+    return not _alive(int(pid))
+
+
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

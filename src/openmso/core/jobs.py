@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 from datetime import datetime
 from enum import StrEnum
@@ -27,10 +28,12 @@ from openmso.core.errors import NotFound
 from openmso.core.tenancy import Actor
 from openmso.core.types import UTCDateTime, utcnow
 
+_PROCESS_TOKEN = secrets.token_hex(4)  # tells this process from an earlier one that had its pid (a restarted container)
+
 
 def runner_id() -> str:
-    """host:pid of this process; the process that records a job is the one that runs it."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:pid:token of this process; the process that records a job is the one that runs it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_TOKEN}"
 
 
 class JobStatus(StrEnum):
@@ -56,7 +59,7 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED.value)
     result: Mapped[str | None] = mapped_column(Text)  # JSON, when it succeeded
     error: Mapped[str | None] = mapped_column(Text)  # what went wrong, in words, when it failed
-    runner: Mapped[str | None] = mapped_column(String(120))  # host:pid of the process that runs it
+    runner: Mapped[str | None] = mapped_column(String(120))  # host:pid:token of the process that runs it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

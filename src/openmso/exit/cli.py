@@ -28,12 +28,18 @@ def package(
     archive: str = typer.Option(None, "--archive", help=f"write one archive instead: {' or '.join(ARCHIVE_FORMATS)}"),
 ):
     """Export everything the practice owns, with a manifest proving it complete."""
+    # No refresh thread (auto_refresh=False): the export forks a second process only from a
+    # single-threaded one (`exit.package.parallel`), so the bar is redrawn at each step instead.
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+                  console=console, transient=True, auto_refresh=False) as bar:
         task = bar.add_task("starting", total=None)
+
+        def show(step: str) -> None:
+            bar.update(task, description=step)
+            bar.refresh()
+
         try:
-            result = export_package(session_factory(), cli_actor(), practice, out, archive=archive,
-                                    progress=lambda step: bar.update(task, description=step))
+            result = export_package(session_factory(), cli_actor(), practice, out, archive=archive, progress=show)
         except OpenMSOError as error:
             console.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(1) from error

@@ -28,15 +28,16 @@ PACKAGE_JOB = "exit.package"
 
 def export_package(factory: sessionmaker[Session], actor: Actor, practice_id: int, out: Path, *,
                    archive: str | None = None, progress: Progress | None = None) -> PackageResult:
-    """Export the practice's package to `out`; an `OpenMSOError` is recorded on the trail, then raised."""
+    """Export the practice's package to `out`; any failure is recorded on the trail, then raised."""
     try:
         with unit_of_work(factory) as db:
             clause = service.begin_export(db, actor, practice_id, out)
         with unit_of_work(snapshot_factory(factory)) as db:
             result = service.write_package(db, actor, practice_id, out, clause, archive=archive, progress=progress)
-    except OpenMSOError as error:
+    except Exception as error:  # a full disk or a dead helper process is as much a failed export
+        detail = error.detail if isinstance(error, OpenMSOError) else f"{type(error).__name__}: {error}"
         with unit_of_work(factory) as db:
-            service.record_outcome(db, actor, practice_id, None, error.detail)
+            service.record_outcome(db, actor, practice_id, None, detail)
         raise
     with unit_of_work(factory) as db:
         service.record_outcome(db, actor, practice_id, result)

@@ -26,6 +26,7 @@ def start_submit_job(db: Session, actor: Actor, practice_id: int | None, runner:
     ensure_role(actor, access.SUBMITTERS, "submit claims")
     if practice_id is not None:
         network.get_practice(db, actor, practice_id)
+        access.can_submit(db, actor, practice_id, object_type="claim_batch")
     job = jobs.create(db, actor, SUBMIT_JOB, practice_id, {"practice_id": practice_id})
     db.commit()
     runner.start(job.id)

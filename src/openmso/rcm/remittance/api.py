@@ -13,7 +13,7 @@ from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page, Slice
 from openmso.rcm.remittance import deposits, ingest, service
-from openmso.rcm.remittance.models import stored_copy
+from openmso.rcm.remittance.models import stored_copy, stored_size
 from openmso.rcm.remittance.schemas import (
     ClaimPostingOut,
     ExceptionOut,
@@ -78,6 +78,7 @@ def get_remittance(remittance_id: RowId, db: DB, actor: CurrentActor):
 def received_file(file_id: RowId, request: Request, db: DB, actor: CurrentActor):
     """A received 835 exactly as it came (latin-1 bytes), streamed part by part; reading it is audited."""
     received = service.received_file(db, actor, file_id)
+    size = stored_size(db, received.id)
     db.commit()  # the access is on the trail before a byte leaves, and the stream reads in its own snapshot
     snapshot = snapshot_factory(request.app.state.session_factory)
 
@@ -86,8 +87,10 @@ def received_file(file_id: RowId, request: Request, db: DB, actor: CurrentActor)
             for part in stored_copy(reader, received.id):
                 yield part.encode("latin-1")
 
+    # The length up front, so a client can tell a stream cut short (the database gone mid-file) from the file.
     return StreamingResponse(stream(), media_type="application/edi-x12",
-                             headers={"content-disposition": f'attachment; filename="{_download_name(received)}"'})
+                             headers={"content-disposition": f'attachment; filename="{_download_name(received)}"',
+                                      "content-length": str(size)})
 
 
 def _download_name(received) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from openmso.core.db import Base
@@ -58,6 +58,14 @@ class RemittanceFilePart(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("remittance_file.id"), primary_key=True)
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
     content: Mapped[str] = mapped_column(Text)
+
+
+def stored_size(db: Session, file_id: int) -> int:
+    """Bytes of a received file's stored copy (latin-1: one byte per character), without reading it."""
+    old = db.scalar(select(func.length(RemittanceFile.stored_text)).where(RemittanceFile.id == file_id)) or 0
+    parts = db.scalar(select(func.sum(func.length(RemittanceFilePart.content)))
+                      .where(RemittanceFilePart.file_id == file_id)) or 0
+    return int(old) + int(parts)
 
 
 def stored_copy(db: Session, file_id: int) -> Iterator[str]:
