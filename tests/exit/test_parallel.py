@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 
+import pytest
 from benchmarks.exit_data import populate
 from sqlalchemy import func, select, update
 
@@ -16,8 +18,16 @@ from openmso.exit.package import parallel, service
 from openmso.exit.verify import verify
 from openmso.rcm.claims.models import Claim
 
+REAL_ACTIVE_COUNT = threading.active_count
 # Differ between any two exports: when and by whom (the audit trail holds the export's own entry).
 PER_EXPORT = {"manifest.json", "README.txt", "audit/audit_trail.csv"}
+
+
+@pytest.fixture(autouse=True)
+def single_threaded(monkeypatch):
+    """The process as the command line runs it: with no other thread. In the whole suite the browser tests'
+    live server (session-scoped) keeps threads running in this process, which would rightly stop the fork."""
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
 
 
 def _export(url, out, *, snapshot: bool, progress=None) -> service.PackageResult:
@@ -77,6 +87,20 @@ def test_the_helper_is_not_used_where_the_exporting_session_may_hold_unshared_ro
         assert parallel._snapshot_mode(db) == "sqlite"
         db.execute(select(Claim.id).limit(1))
         assert parallel._snapshot_mode(db) is None  # its snapshot began before the lock could be taken
+
+
+def test_no_second_process_is_forked_from_a_process_with_other_threads(cli_url, monkeypatch):
+    populate(cli_url, patients=20, claims=50)
+    monkeypatch.setattr(parallel.threading, "active_count", REAL_ACTIVE_COUNT)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, name="a web server's worker")
+    other.start()
+    try:
+        with unit_of_work(make_session_factory(read_snapshot(make_engine(cli_url)))) as db:
+            assert parallel._snapshot_mode(db) is None  # a fork would copy locks the other thread may hold
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_an_export_waits_briefly_for_a_writer_then_writes_everything_in_one_process(cli_url, tmp_path):
