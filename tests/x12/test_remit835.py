@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 
@@ -9,6 +10,13 @@ import pytest
 from tests.x12.conftest import envelope
 
 from openmso.x12 import X12Error, check_balance, iter_transactions, parse_835
+from openmso.x12.remit835 import (
+    ClaimPayment,
+    Procedure,
+    ServicePayment,
+    read_claim_payment,
+    read_service_payment,
+)
 
 D = Decimal
 
@@ -190,3 +198,24 @@ def test_repeated_segment_texts_read_the_same_each_time(remittance):
     assert again == remittance
     assert again.claims[0].service_lines[0] is not remittance.claims[0].service_lines[0]
     assert again.claims[0].service_lines[0].adjustments is not remittance.claims[0].service_lines[0].adjustments
+
+
+def test_lines_and_claims_the_reader_makes_equal_the_dataclasses_field_by_field(remittance):
+    """The reader's builders set slots directly; a field they missed would be unset, not defaulted."""
+    for claim in remittance.claims:
+        for line in claim.service_lines:
+            rebuilt = ServicePayment(**{f.name: getattr(line, f.name) for f in fields(ServicePayment)})
+            assert rebuilt == line
+            assert [getattr(line, f.name) for f in fields(line)] == [getattr(rebuilt, f.name) for f in fields(line)]
+        rebuilt = ClaimPayment(**{f.name: getattr(claim, f.name) for f in fields(ClaimPayment)})
+        assert rebuilt == claim
+
+
+def test_reader_builders_set_every_field_to_what_the_dataclass_sets():
+    procedure = Procedure("HC", "99213")
+    line = read_service_payment(procedure, D("100"), D("80"), "", None, None, None, {}, [], {}, {})
+    assert line == ServicePayment(procedure, D("100"), D("80"))
+    claim = read_claim_payment("PCN1", "1", D("100"), D("80"), None, "", "", "", "", None, [], {}, {}, {}, [])
+    assert claim == ClaimPayment("PCN1", "1", D("100"), D("80"))
+    for made in (line, claim):
+        assert made.references == [] and made.remarks == [] and made.references is not made.remarks
