@@ -130,3 +130,19 @@ def test_reading_from_a_path_and_a_stream_gives_the_same_transactions(tmp_path):
         from_stream = [t.segments for t in iter_transactions(stream)]
     assert from_path == from_stream == [[["ST", "835", "0001"], BODY[0].split("*"), BODY[1].split("*"),
                                          ["SE", "4", "0001"]]]
+
+
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_every_chunk_boundary_finds_the_envelope_and_locates_a_bad_id(newline):
+    """Each chunk's first segment is checked apart from the rest: put every segment first in a chunk."""
+    body = BODY * 3
+    text = envelope(body, newline=newline)
+    whole = [(t.control_number, t.raw_segments) for t in iter_transactions(text.encode())]
+    bad_text = envelope([*body[:2], "bpr*I", *body[2:]], newline=newline)
+    bad_offset = bad_text.index("bpr*I")
+    for chunk_size in range(106, len(text), 7):
+        assert [(t.control_number, t.raw_segments)
+                for t in iter_transactions(text.encode(), chunk_size=chunk_size)] == whole
+        with pytest.raises(X12Error) as caught:
+            list(iter_transactions(bad_text.encode(), chunk_size=chunk_size))
+        assert (caught.value.offset, caught.value.segment_number, caught.value.segment_id) == (bad_offset, 6, "bpr")

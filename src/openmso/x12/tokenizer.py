@@ -304,15 +304,25 @@ class SegmentReader:
         if not texts:
             return batch, consumed, restart
         invalid_start, control_start = _id_patterns(separator, terminator)
-        # The chunk's segments joined again behind a leading terminator, so every segment id follows a
-        # terminator; one regular-expression scan in C checks every id, another finds the envelope ids.
-        joined = terminator + terminator.join(texts)
-        bad = invalid_start.search(joined)
+        # Every segment id but the first follows a terminator in the chunk's text (or, when newlines were
+        # stripped, in its segments joined again): one regular-expression scan in C checks every id,
+        # another finds the envelope ids. The first segment is checked behind a terminator of its own.
+        if texts is pieces:
+            scanned, end = buffer, consumed - 1
+        else:
+            scanned = terminator.join(texts)
+            end = len(scanned)
+        first = terminator + texts[0]
+        if invalid_start.match(first):
+            raise _invalid_id(batch, 0)
+        bad = invalid_start.search(scanned, 0, end)
         if bad is not None:
-            raise _invalid_id(batch, joined.count(terminator, 0, bad.start()))
-        index = last = 0
-        for match in control_start.finditer(joined):
-            index += joined.count(terminator, last, match.start())
+            raise _invalid_id(batch, scanned.count(terminator, 0, bad.start()) + 1)
+        if control_start.match(first):
+            controls.append(0)
+        index, last = 1, 0
+        for match in control_start.finditer(scanned, 0, end):
+            index += scanned.count(terminator, last, match.start())
             last = match.start()
             controls.append(index)
         for position, index in enumerate(controls):
@@ -374,8 +384,9 @@ def _invalid_id(batch: Batch, index: int) -> X12Error:
 
 @lru_cache(maxsize=32)
 def _id_patterns(separator: str, terminator: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """For text where every segment follows a terminator: (a terminator followed by an invalid segment
-    id, a terminator followed by an envelope segment id).
+    """For segments that follow a terminator: (a terminator followed by an invalid segment id, a
+    terminator followed by an envelope segment id). The envelope alternatives are spelt by their first
+    letter so that the common data segments fail at their first or second character.
 
     A valid id is 2-3 upper-case letters or digits starting with a letter, ended by the element
     separator or the end of the segment. Anything starting with ISA counts as an envelope segment
@@ -385,7 +396,7 @@ def _id_patterns(separator: str, terminator: str) -> tuple[re.Pattern[str], re.P
     sep, term = re.escape(separator), re.escape(terminator)
     end = f"(?:{sep}|{term}|\\Z)"
     invalid = re.compile(f"{term}(?!ISA|[A-Z][A-Z0-9]{{1,2}}{end})")
-    control = re.compile(f"{term}(?:ISA|(?:ST|SE|GS|GE|IEA){end})")
+    control = re.compile(f"{term}(?:ISA|S[ET]{end}|G[SE]{end}|IEA{end})")
     return invalid, control
 
 
