@@ -101,12 +101,12 @@ CRASHING_INGEST = textwrap.dedent("""
     from openmso.rcm.remittance import ingest, posting
     original = posting.TransactionPosting.post
     calls = []
-    def crash_on_second(*args, **kwargs):
+    def crash_on_third(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:  # the first payment's second piece: its first piece is written, not committed
+        if len(calls) == 3:  # the second payment's first piece: the first payment is written, not committed
             os.kill(os.getpid(), signal.SIGKILL)
         return original(*args, **kwargs)
-    posting.TransactionPosting.post = crash_on_second
+    posting.TransactionPosting.post = crash_on_third
     ingest.CLAIMS_PER_PIECE = 1
     factory = make_session_factory(make_engine(sys.argv[1]))
     ingest.ingest_paths(factory, SYSTEM, [__import__("pathlib").Path(sys.argv[2])])

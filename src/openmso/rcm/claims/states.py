@@ -84,6 +84,9 @@ EDITABLE = frozenset({S.DRAFT, S.HELD, S.READY, *_REJECTED})
 
 def transition(status: ClaimStatus | str, event: ClaimEvent | str) -> ClaimStatus:
     """The status after `event`, or `Conflict` naming what the claim's status allows."""
+    target = TRANSITIONS.get((status, event))  # StrEnum members hash and compare as their values
+    if target is not None:
+        return target
     current, happening = ClaimStatus(status), ClaimEvent(event)
     target = TRANSITIONS.get((current, happening))
     if target is None:

@@ -131,12 +131,16 @@ def import_rates(db: Session, actor: Actor, practice_id: int, text: str, filenam
     return RateImport(imported=len(rows))
 
 
+_PRICED_LIMIT = 65536
+
+
 class RateBook:
     """The contract rates of some practices in memory, for pricing many lines (posting, worklists)."""
 
     def __init__(self, rates, medicare: MedicareFeeTable | None = None):
         self.medicare = medicare or default_table()
         self._rates: dict[tuple, list] = {}
+        self._priced: dict[tuple, Decimal | None] = {}
         for rate in rates:
             self._rates.setdefault((rate.practice_id, rate.payer_id, rate.procedure_code, rate.modifier),
                                    []).append(rate)
@@ -149,7 +153,20 @@ class RateBook:
 
     def expected(self, practice_id: int, payer_id: int | None, code: str, modifiers: list[str] | tuple[str, ...],
                  day: date, units: Decimal | int = 1) -> Decimal | None:
-        """The allowed amount the contract promises for the line, or None when no term covers it."""
+        """The allowed amount the contract promises for the line, or None when no term covers it.
+
+        Remembered (bounded): posting prices the same code, date and units on thousands of lines."""
+        key = (practice_id, payer_id, code, tuple(modifiers), day, units)
+        try:
+            return self._priced[key]
+        except KeyError:
+            pass
+        price = self._price(practice_id, payer_id, code, modifiers, day, units)
+        if len(self._priced) < _PRICED_LIMIT:
+            self._priced[key] = price
+        return price
+
+    def _price(self, practice_id, payer_id, code, modifiers, day, units) -> Decimal | None:
         first = modifiers[0] if modifiers else ""
         for modifier in dict.fromkeys((first, "")):
             for rate in self._rates.get((practice_id, payer_id, code, modifier), ()):

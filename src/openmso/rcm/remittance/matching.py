@@ -42,8 +42,9 @@ def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayme
     used: set[int] = set()
     matched: list[LineRef | None] = []
     problems: list[str] = []
+    owner = f"{claim_id}-"
     for position, service in enumerate(services, start=1):
-        line = _by_control_number(claim_id, by_number, service.line_item_control_number, used)
+        line = _by_control_number(owner, by_number, service.line_item_control_number, used)
         if line is None:
             line = _by_attributes(lines, service, used)
         if line is None:
@@ -56,12 +57,13 @@ def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayme
     return matched, problems
 
 
-def _by_control_number(claim_id: int, by_number: dict[int, LineRef], control: str | None,
+def _by_control_number(owner: str, by_number: dict[int, LineRef], control: str | None,
                        used: set[int]) -> LineRef | None:
-    if not control:
+    """The line `control` ("<claim id>-<line number>") names, when `owner` ("<claim id>-") is its claim."""
+    if not control or not control.startswith(owner):
         return None
-    owner, _, number = control.partition("-")
-    if owner != str(claim_id) or not number.isdigit():
+    number = control[len(owner):]
+    if not number.isdigit():
         return None
     line = by_number.get(int(number))
     return line if line is not None and line.id not in used else None
