@@ -10,7 +10,13 @@ import pytest
 from tests.x12.conftest import envelope
 
 from openmso.x12 import X12Error, check_balance, iter_transactions, parse_835
-from openmso.x12.remit835 import ClaimPayment, ServicePayment
+from openmso.x12.remit835 import (
+    READ_ONLY_EMPTY_DICT,
+    READ_ONLY_EMPTY_LIST,
+    ClaimPayment,
+    Reference,
+    ServicePayment,
+)
 
 D = Decimal
 
@@ -203,3 +209,51 @@ def test_lines_and_claims_the_reader_makes_equal_the_dataclasses_field_by_field(
         rebuilt = ClaimPayment(**{f.name: getattr(claim, f.name) for f in fields(ClaimPayment)})
         assert rebuilt == claim
 
+
+
+FILLED_AND_BARE = [
+    "BPR*I*80*C*ACH*CCP*01*021000021*DA*1*1512345678**01*011000015*DA*2*20240315",
+    "TRN*1*EFT1*1512345678",
+    "N1*PR*ACME HEALTH PLAN*XV*ACME01",
+    "N1*PE*VALLEY FAMILY PRACTICE*XX*1234567893",
+    "LX*1",
+    "CLP*PCN1*1*100.00*80.00*20.00*12*ICN1",
+    "REF*1L*GROUP77",
+    "MOA***MA01*MA02",
+    "QTY*CA*2",
+    "SVC*HC:99213*60.00*50.00",
+    "REF*LU*11",
+    "QTY*ZK*1",
+    "LQ*HE*N130",
+    "LQ*HE*M15",
+    "SVC*HC:36415*40.00*30.00",
+    "CAS*PR*1*10.00",
+    "CLP*PCN2*1*10.00*0*10.00*12*ICN2",
+    "CAS*PR*1*10.00",
+]
+
+
+def test_empty_references_remarks_and_quantities_are_shared_and_read_only_and_filled_ones_are_owned():
+    [transaction] = iter_transactions(envelope(FILLED_AND_BARE).encode())
+    first, bare_claim = parse_835(transaction).claims
+    filled, bare = first.service_lines
+    assert first.references == [("1L", "GROUP77")] and first.quantities == {"CA": D("2")}
+    assert [r.value for r in first.remarks] == ["MA01", "MA02"]
+    assert filled.references == [("LU", "11")] and filled.quantities == {"ZK": D("1")}
+    assert filled.remark_codes == ["N130", "M15"]
+    for owner in (filled, first):
+        owner.references.append(("EA", "1"))
+        owner.quantities["PS"] = D("1")
+    for owner in (bare, bare_claim):
+        assert owner.references == [] and owner.remarks == [] and owner.quantities == {}
+        assert owner.references is READ_ONLY_EMPTY_LIST and owner.quantities is READ_ONLY_EMPTY_DICT
+        with pytest.raises(TypeError):
+            owner.remarks.append(("HE", "N1"))
+        with pytest.raises(TypeError):
+            owner.quantities["ZK"] = D("1")
+        with pytest.raises(TypeError):
+            owner.references += [("EA", "1")]
+    assert READ_ONLY_EMPTY_LIST == [] and READ_ONLY_EMPTY_DICT == {}
+    assert bare == ServicePayment(bare.procedure, D("40.00"), D("30.00"), adjustments=bare.adjustments)
+    bare.remarks = [Reference("HE", "N1")]  # a new list of its own may be assigned
+    assert bare.remark_codes == ["N1"] and READ_ONLY_EMPTY_LIST == []

@@ -9,6 +9,13 @@ CAS triple; `Reference`, one per REF or LQ; `EntityName`, one per NM1) are `Name
 reader makes them with one C call (``tuple.__new__``) instead of a Python ``__init__`` frame,
 about a third of the cost of a slots dataclass, and nothing ever changes them after reading.
 
+In a remittance read from an 835, a service line's or claim's `references`, `remarks` and
+`quantities` that the 835 leaves empty are one shared read-only empty list or dict
+(`READ_ONLY_EMPTY_LIST`, `READ_ONLY_EMPTY_DICT`): most lines and claims have none, and three
+containers made and freed per line are about 6% of reading. They equal ``[]`` and ``{}``, and
+changing one raises `TypeError`; assign a new list or dict instead. Models built in code get
+their own lists and dicts as before.
+
 Loops read (TR3 names): header BPR/TRN/CUR/REF/DTM*405; 1000A payer (N1*PR, N3, N4, REF, PER);
 1000B payee (N1*PE, N3, N4, REF); 2000 header number (LX); 2100 claim payment (CLP, CAS, NM1,
 MOA, REF, DTM, AMT, QTY); 2110 service payment (SVC, DTM, CAS, REF, AMT, QTY, LQ); summary PLB.
@@ -36,6 +43,30 @@ STATUS_PREDETERMINATION = "25"
 CLAIM_STATUS_CODES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
 # CAS01 claim adjustment group codes.
 GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
+
+
+def _refuse_change(container: object, *arguments: object, **keywords: object) -> None:
+    raise TypeError("a remittance read from an 835 shares this empty list or dict between its lines and claims; "
+                    "assign a new one instead of changing it")
+
+
+class ReadOnlyEmptyList(list):
+    """An empty list that refuses every change (see the module docstring)."""
+
+    __slots__ = ()
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse_change
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse_change
+
+
+class ReadOnlyEmptyDict(dict):
+    """An empty dict that refuses every change (see the module docstring)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = update = setdefault = pop = popitem = clear = _refuse_change
+
+
+READ_ONLY_EMPTY_LIST = ReadOnlyEmptyList()
+READ_ONLY_EMPTY_DICT = ReadOnlyEmptyDict()
 
 
 class Adjustment(NamedTuple):

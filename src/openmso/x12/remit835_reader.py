@@ -28,6 +28,8 @@ from openmso.x12.errors import X12Error
 from openmso.x12.remit835 import (
     CLAIM_STATUS_CODES,
     GROUP_CODES,
+    READ_ONLY_EMPTY_DICT,
+    READ_ONLY_EMPTY_LIST,
     Address,
     Adjustment,
     ClaimPayment,
@@ -189,6 +191,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     # against its sentinel (about 4 and 1% of reading). Every field must be set; a test compares the
     # objects read with the dataclasses field by field.
     new, line_type, claim_type = object.__new__, ServicePayment, ClaimPayment
+    # References, remarks and quantities start as the shared read-only empties (see `remit835`) and get
+    # a list or dict of their own when a segment fills them.
+    no_items, no_values = READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_DICT
     # Adjustment, Reference and EntityName are NamedTuples: tuple.__new__ builds one in C.
     make = tuple.__new__
     adjustment_type, reference_type, group_codes = Adjustment, Reference, GROUP_CODES
@@ -238,9 +243,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             if segment[1] == "6R":
                                 line.line_item_control_number = segment[2]
                             else:
-                                line.references.append(make(reference_type, (segment[1], segment[2])))
+                                line.references = [*line.references, make(reference_type, (segment[1], segment[2]))]
                         elif claim is not None:
-                            claim.references.append(make(reference_type, (segment[1], segment[2])))
+                            claim.references = [*claim.references, make(reference_type, (segment[1], segment[2]))]
                         elif party is not None:
                             party.references.append(make(reference_type, (segment[1], segment[2])))
                         else:
@@ -314,11 +319,11 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         claim.header_number = header_number
                         claim.adjustments = adjustments = []
                         claim.names = {}
-                        claim.references = []
+                        claim.references = no_items
                         claim.dates = dates_into = {}
                         claim.amounts = amounts = {}
-                        claim.quantities = quantities = {}
-                        claim.remarks = []
+                        claim.quantities = quantities = no_values
+                        claim.remarks = no_items
                         claim.service_lines = service_lines = []
                         claims.append(claim)
                         line = None
@@ -367,9 +372,16 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         elif segment_id == "QTY":
                             if quantities is None:
                                 raise _OutsideLoop
+                            if quantities is no_values:
+                                quantities = {}
+                                if line is not None:
+                                    line.quantities = quantities
+                                else:
+                                    claim.quantities = quantities
                             quantities[segment[1]] = decimals[segment[2]]
                         elif segment_id == "MOA":
-                            claim.remarks.extend(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)
+                            claim.remarks = [*claim.remarks,
+                                             *(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)]
                         elif segment_id == "PLB":
                             provider_id = segment[1]
                             fiscal_date = dates[segment[2]]
@@ -442,17 +454,17 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     line.dates = dates_into = {}
                     line.adjustments = adjustments = []
                     line.line_item_control_number = None
-                    line.references = []
+                    line.references = no_items
                     line.amounts = amounts = {}
-                    line.quantities = quantities = {}
-                    line.remarks = []
+                    line.quantities = quantities = no_values
+                    line.remarks = no_items
                     service_lines.append(line)
                 elif kind is _ADJUSTMENTS:
                     if adjustments is None:
                         raise _OutsideLoop
                     adjustments.extend(first)
                 else:  # _REMARK
-                    line.remarks.append(first)
+                    line.remarks = [*line.remarks, first]
     except X12Error:
         raise
     except _CompositeError as error:
