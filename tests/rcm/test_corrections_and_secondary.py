@@ -133,7 +133,7 @@ def test_a_reversed_and_reposted_primary_payment_is_passed_on_as_it_stands(db, c
 
 
 def test_a_tertiary_claim_carries_the_primarys_and_the_secondarys_adjudications_and_passes_pyx12(db, clinic):
-    second = _with_secondary_coverage(db, clinic)
+    _with_secondary_coverage(db, clinic)
     third = add_payer(db, "TX003", "Third Benefit Plan")
     network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
         payer_id=third.id, member_id="TER456", priority=3, effective_from=date(2024, 1, 1)))

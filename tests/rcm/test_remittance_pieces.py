@@ -1,6 +1,5 @@
-"""Posting in pieces with the writes in the background: what one piece did to a claim (its status,
-its payer claim number) holds for the next piece, read before those rows are written; a write
-that fails in the background fails the ingest, and nothing of the file stays."""
+"""Posting in pieces: what one piece did to a claim (its status, its payer claim number) holds for
+the claims of the next piece; a write that fails fails the file, and nothing of it stays."""
 
 from __future__ import annotations
 
@@ -72,7 +71,7 @@ def _refuse_line_postings(db):
                         "BEGIN SELECT RAISE(ABORT, 'line posting refused'); END"))
 
 
-def test_a_write_failing_in_the_background_fails_the_file_and_leaves_nothing(db, clinic, one_claim_pieces):
+def test_a_write_failing_mid_file_fails_the_file_and_leaves_nothing(db, clinic, one_claim_pieces):
     claims = accepted_claims(db, clinic, 3)
     _refuse_line_postings(db)
     content = render(transaction(clinic.practice, [paid(c) for c in claims]))

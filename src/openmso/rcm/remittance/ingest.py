@@ -174,7 +174,7 @@ def _post_all(db, actor, record, spool, report, progress) -> None:
         posting = TransactionPosting(db, actor, record.id, context, remittance_row)
         lines = 0
         try:
-            with db.begin_nested(), posting.writing():
+            with db.begin_nested():
                 for piece in stream_835(chain((first,), parts), CLAIMS_PER_PIECE):
                     if posting.head is None:
                         _describe(remittance_row, piece)

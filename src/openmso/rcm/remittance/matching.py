@@ -38,13 +38,12 @@ class LineRef(NamedTuple):
 def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayment]
                 ) -> tuple[list[LineRef | None], list[str]]:
     """For each SVC, the claim line it pays (or None) and the reasons for the ones not matched."""
-    by_number = {line.line_number: line for line in lines}
     used: set[int] = set()
     matched: list[LineRef | None] = []
     problems: list[str] = []
     owner = f"{claim_id}-"
     for position, service in enumerate(services, start=1):
-        line = _by_control_number(owner, by_number, service.line_item_control_number, used)
+        line = _by_control_number(owner, lines, service.line_item_control_number, used)
         if line is None:
             line = _by_attributes(lines, service, used)
         if line is None:
@@ -57,15 +56,18 @@ def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayme
     return matched, problems
 
 
-def _by_control_number(owner: str, by_number: dict[int, LineRef], control: str | None,
-                       used: set[int]) -> LineRef | None:
-    """The line `control` ("<claim id>-<line number>") names, when `owner` ("<claim id>-") is its claim."""
+def _by_control_number(owner: str, lines: list[LineRef], control: str | None, used: set[int]) -> LineRef | None:
+    """The line `control` ("<claim id>-<line number>") names, when `owner` ("<claim id>-") is its claim.
+    `lines` are in line-number order, numbered from 1 as a rule: line n is looked for at n − 1 first."""
     if not control or not control.startswith(owner):
         return None
     number = control[len(owner):]
     if not number.isdigit():
         return None
-    line = by_number.get(int(number))
+    number = int(number)
+    line = lines[number - 1] if 0 < number <= len(lines) else None
+    if line is None or line.line_number != number:
+        line = next((candidate for candidate in lines if candidate.line_number == number), None)
     return line if line is not None and line.id not in used else None
 
 

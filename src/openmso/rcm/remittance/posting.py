@@ -12,18 +12,10 @@ A payment is posted piece by piece as it is read (`TransactionPosting`: `start` 
 not the payment. The caller runs it inside a savepoint and rolls it back when the payment turns
 out not to balance or not to read. Each piece loads its claims and their lines with one query
 each and writes its rows in bulk (`posting_writes`).
-
-The writes of one piece run in the background while the next piece is read, looked up and
-matched (`BackgroundWriter`): a piece's claims are looked up before the previous piece's rows are
-written, so the statuses and payer claim numbers that piece gave its claims are carried over
-(`_Batch.changed`, `_Batch.numbers`) instead of read back. Only the driver connection is used
-in the background, and never while the session is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -52,13 +44,7 @@ from openmso.rcm.remittance.models import (
     Remittance,
     RemittanceException,
 )
-from openmso.rcm.remittance.posting_writes import (
-    BackgroundWriter,
-    insert_rows,
-    prepared_insert,
-    prepared_statuses,
-    take_ids,
-)
+from openmso.rcm.remittance.posting_writes import insert_rows, set_claim_statuses, take_ids
 from openmso.x12 import BalanceFinding, check_balance
 from openmso.x12 import Remittance as X12Remittance
 
@@ -106,18 +92,13 @@ class _Found:
     others: dict[tuple[str, str], int]
 
 
-def _look_up(db: Session, practice_id: int, remittance: X12Remittance, unwritten: _Batch | None) -> _Found:
-    """What the piece's claims refer to, as the database holds it plus the previous piece's payer claim
-    numbers (`unwritten`: collected, its rows not written yet)."""
+def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
+    """What the piece's claims refer to, one query per table."""
     claims = remittance.claims
     by_pcn = lookups.claims_by(db, practice_id, "patient_control_number", (c.patient_control_number for c in claims))
     missing = [c.payer_claim_control_number for c in claims
                if c.patient_control_number not in by_pcn and c.payer_claim_control_number]
     by_payer_number = lookups.claims_by(db, practice_id, "payer_claim_number", missing)
-    if unwritten is not None and unwritten.numbers:
-        by_payer_number.update((n, unwritten.numbers[n]._replace(status=unwritten.changed[unwritten.numbers[n].id],
-                                                                 payer_claim_number=n))
-                               for n in missing if n in unwritten.numbers)
     lines = lookups.lines_of(db, [row.id for row in (*by_pcn.values(), *by_payer_number.values())])
     others = lookups.other_practices(db, practice_id, [
         (c.patient_control_number, c.payer_claim_control_number) for c in claims
@@ -152,8 +133,6 @@ class _Batch:
     statuses: list[tuple[int, str, str | None]] = field(default_factory=list)  # claim id, new status, payer number
     timeline: list[tuple] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
-    changed: dict[int, str] = field(default_factory=dict)  # claim id → the status this piece left it in
-    numbers: dict[str, ClaimRef] = field(default_factory=dict)  # payer claim number → the claim (as read) given it
 
 
 class TransactionPosting:
@@ -169,8 +148,6 @@ class TransactionPosting:
         self.payer: tuple[int, str] | None = None
         self.posting = False  # the header passed its checks: pieces are posted
         self.claims_read = 0
-        self.writer = BackgroundWriter()
-        self.collected: _Batch | None = None  # the last piece's rows, not written yet
 
     def start(self, head: X12Remittance) -> None:
         """Decide from the header (payee, trace) whether the payment is posted."""
@@ -206,36 +183,11 @@ class TransactionPosting:
         self.total_paid += sum((claim.paid for claim in piece.claims), ZERO)
         self.provider_adjustments += piece.provider_adjustments
         if self.posting and not self.findings and piece.claims:
-            self.writer.wait()
-            previous = self.collected
-            found = _look_up(self.db, self.practice_id, piece, previous)
-            self._write_collected()
-            self.collected = _collect(found, self.practice_id, piece, self.context.rates[self.practice_id],
-                                      self.payer, self.record.id, self.claims_read + 1, previous)
+            found = _look_up(self.db, self.practice_id, piece)
+            batch = _collect(found, self.practice_id, piece, self.context.rates[self.practice_id], self.payer,
+                             self.record.id, self.claims_read + 1)
+            _write(self.db, self.actor, batch, self.record)
         self.claims_read += len(piece.claims)
-
-    def _write_collected(self) -> None:
-        """Start writing the last piece's rows in the background (after the write before it ended: the
-        session is used to prepare them)."""
-        if self.collected is not None:
-            self.writer.wait()
-            self.writer.start(_prepared_writes(self.db, self.actor, self.collected, self.record))
-            self.collected = None
-
-    @contextmanager
-    def writing(self) -> Iterator[TransactionPosting]:
-        """Around the posting, inside the caller's savepoint: no write is left running when it ends.
-        A write that failed is raised here, unless something else already failed (the savepoint is
-        rolled back either way)."""
-        try:
-            yield self
-        except BaseException:
-            try:
-                self.writer.close()
-            except Exception:  # noqa: BLE001 - the first failure is the one reported
-                pass
-            raise
-        self.writer.close()
 
     def finish(self) -> bool:
         """After the last piece: the whole-payment balance, the PLB ledger, the record's status.
@@ -253,8 +205,6 @@ class TransactionPosting:
             _exception(self.db, record, self.file_id, None, "unknown_payee", "1000B N1*PE", record.error,
                        head.payment.amount)
         elif self.posting:
-            self._write_collected()
-            self.writer.wait()
             if self.provider_adjustments:
                 insert_rows(self.db, ProviderAdjustmentEntry.__table__, PLB_COLUMNS, [
                     (record.practice_id, record.id, plb.provider_id, plb.fiscal_period_date, plb.reason_code[:2],
@@ -278,13 +228,13 @@ def _exception(db, record, file_id, practice_id, kind, location, message, amount
     record.exceptions += 1
 
 
-def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, record_id: int, first_position: int,
-             previous: _Batch | None) -> _Batch:
+def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, record_id: int,
+             first_position: int) -> _Batch:
     by_pcn, by_payer_number, lines, others = found.by_pcn, found.by_payer_number, found.lines, found.others
     paid_on = remittance.payment.date or remittance.production_date or date.today()
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
     trace = remittance.trace.trace_number
-    status_now: dict[int, str] = dict(previous.changed) if previous is not None else {}
+    status_now: dict[int, str] = {}
     batch = _Batch()
     expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
     set_number = remittance.control_number
@@ -329,10 +279,11 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 allowed = service.charge - split.contractual - split.other
             units = int(service.units_paid) if service.units_paid is not None else line.units
             procedure, original = service.procedure, service.original_procedure
+            remarks = ":".join(service.remark_codes)[:100] if service.remarks else ""
             line_rows.append((
                 practice_id, line.id, procedure.code[:5], original.code if original else None,
                 ":".join(procedure.modifiers), units, service.charge, service.paid, allowed, split.contractual,
-                split.patient, split.other, split.text[:300], ":".join(service.remark_codes)[:100], denied,
+                split.patient, split.other, split.text[:300], remarks, denied,
                 None if reversal else expected(practice_id, claim.payer_id, procedure.code, procedure.modifiers,
                                                service.service_date or line.service_date, abs(units) or 1)))
         outcome = matching.claim_outcome(clp.status_code, denials, clp.paid, claim_split)
@@ -350,13 +301,10 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 batch.exceptions.append(dict(practice_id=practice_id, kind="claim_status", location=where, pcn=pcn,
                                              amount=clp.paid, message=f"claim {pcn}: {error.detail}"))
                 continue
-            status_now[claim.id] = batch.changed[claim.id] = after
+            status_now[claim.id] = after
             detail = f"835 {trace}: {outcome.replace('_', ' ')} {clp.paid}"
             batch.timeline += [(practice_id, claim.id, event, before, after, detail) for event, before, after in steps]
-            number = clp.payer_claim_control_number or None
-            batch.statuses.append((claim.id, after, number))
-            if number is not None:
-                batch.numbers[number] = claim
+            batch.statuses.append((claim.id, after, clp.payer_claim_control_number or None))
         batch.claims.append((
             practice_id, record_id, claim.id, clp.status_code, clp.payer_claim_control_number[:50], clp.charge,
             clp.paid, contractual, patient, other, claim_split.text, outcome,
@@ -378,28 +326,23 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     return batch
 
 
-def _prepared_writes(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> list:
-    """Everything that needs the session done now (exceptions added, ids taken, values converted); the
-    statements returned run on the driver connection alone."""
+def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:
     for item in batch.exceptions:
         _exception(db, record, record.file_id, item["practice_id"], item["kind"], item["location"], item["message"],
                    item["amount"], item["pcn"])
     now = utcnow()
-    statements = []
     if batch.claims:
         ids = take_ids(db, ClaimPosting.__table__, len(batch.claims))
+        insert_rows(db, ClaimPosting.__table__, CLAIM_COLUMNS,
+                    [(posting_id, now, *row) for posting_id, row in zip(ids, batch.claims, strict=True)])
         line_rows = [(posting_id, *row) for posting_id, rows in zip(ids, batch.lines, strict=True) for row in rows]
-        statements += [
-            prepared_insert(db, ClaimPosting.__table__, CLAIM_COLUMNS,
-                            [(posting_id, now, *row) for posting_id, row in zip(ids, batch.claims, strict=True)]),
-            prepared_insert(db, LinePosting.__table__, LINE_COLUMNS, line_rows),
-            prepared_insert(db, DenialCase.__table__, DENIAL_COLUMNS, [
-                (posting_id, "open", now, *row) for posting_id, row in zip(ids, batch.denials, strict=True)
-                if row is not None])]
+        insert_rows(db, LinePosting.__table__, LINE_COLUMNS, line_rows)
+        insert_rows(db, DenialCase.__table__, DENIAL_COLUMNS, [
+            (posting_id, "open", now, *row) for posting_id, row in zip(ids, batch.denials, strict=True)
+            if row is not None])
         record.claims_posted += len(ids)
         record.lines_posted += len(line_rows)
-    return statements + [
-        prepared_insert(db, PatientLedgerEntry.__table__, PATIENT_COLUMNS, [(now, *row) for row in batch.patient]),
-        prepared_statuses(db, batch.statuses),
-        prepared_insert(db, TimelineEntry.__table__, TIMELINE_COLUMNS,
-                        [(now, actor.username, *row) for row in batch.timeline])]
+    insert_rows(db, PatientLedgerEntry.__table__, PATIENT_COLUMNS, [(now, *row) for row in batch.patient])
+    set_claim_statuses(db, batch.statuses)
+    insert_rows(db, TimelineEntry.__table__, TIMELINE_COLUMNS,
+                [(now, actor.username, *row) for row in batch.timeline])

@@ -7,17 +7,11 @@ processor (Money to cents, dates to text on SQLite); remittances repeat the same
 dates on thousands of lines, so each column's processor here remembers what it returned for a
 value. Line postings point at their claim posting, so claim posting ids are taken before the
 insert (`take_ids`) instead of read back with RETURNING row by row.
-
-Each write is made in two halves: `prepared_insert` / `prepared_statuses` do what needs the
-session (flush, conversion, ids) and return the statement run on the driver connection alone,
-which `BackgroundWriter` runs in a thread while the next piece is read and matched. Both drivers
-release the GIL while the database works, so the two overlap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
@@ -43,69 +37,48 @@ class _Memo(dict):
         return result
 
 
-def _processors(db: Session, table: Table, columns: Sequence[str]) -> list[Callable | None]:
-    dialect = db.get_bind().dialect
-    return [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-
-
-def _converted(processors: list[Callable | None], rows: list[tuple]) -> list[tuple]:
+def _values(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
     """`rows` with each column converted by its type's bind processor (map over C-level lookups)."""
+    dialect = db.get_bind().dialect
     converted = []
-    for process, values in zip(processors, zip(*rows, strict=True), strict=True):
+    for name, values in zip(columns, zip(*rows, strict=True), strict=True):
+        process = table.c[name].type._cached_bind_processor(dialect)
         converted.append(values if process is None else map(_Memo(process).__getitem__, values))
     return list(zip(*converted, strict=True))
 
 
-Statement = Callable[[], None]
-
-
 def insert_rows(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
     """INSERT `rows` (tuples in `columns` order) into `table`: COPY on PostgreSQL, else executemany."""
-    statement = prepared_insert(db, table, columns, rows)
-    if statement is not None:
-        statement()
-
-
-def prepared_insert(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> Statement | None:
-    """The INSERT of `rows`, ready to run on the driver connection without the session (None: no rows)."""
     if not rows:
-        return None
+        return
     db.flush()  # pending ORM changes first, in order, as Session.execute would
-    processors = _processors(db, table, columns)
+    values = _values(db, table, columns, rows)
     connection = db.connection()
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
     name = connection.dialect.identifier_preparer.format_table(table)
     raw = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        def copy_rows() -> None:
-            with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:
-                for row in _converted(processors, rows):
-                    copy.write_row(row)
-        return copy_rows
+        with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
     marks = ", ".join("?" for _ in columns)
-    return _executemany(raw, f"INSERT INTO {name} ({quoted}) VALUES ({marks})", rows, processors)
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", values)
+    finally:
+        cursor.close()
 
 
-def _executemany(raw, sql: str, rows: list[tuple], processors: list[Callable | None] | None = None) -> Statement:
-    """The statement run once per row, the values converted when it runs (in the writer's thread)."""
-    def run() -> None:
-        cursor = raw.cursor()
-        try:
-            cursor.executemany(sql, rows if processors is None else _converted(processors, rows))
-        finally:
-            cursor.close()
-    return run
-
-
-def prepared_statuses(db: Session, changes: list[tuple[int, str, str | None]]) -> Statement | None:
-    """The UPDATE giving each claim its new status and, when the payer sent one, its payer claim
-    number ((claim id, status, number or None) triples), stamped with one `updated_at`.
+def set_claim_statuses(db: Session, changes: list[tuple[int, str, str | None]]) -> None:
+    """Each claim's new status and, when the payer sent one, its payer claim number ((claim id,
+    status, number or None) triples), stamped with one `updated_at`.
 
     PostgreSQL: one UPDATE … FROM unnest(arrays), a single statement for the piece. SQLite: one
     executemany. The statuses were checked against the state machine by the caller, which also
     writes the timeline entries; instances the session holds are expired so they are read again."""
     if not changes:
-        return None
+        return
     # A claim paid twice in one piece (a payment, its reversal, the corrected payment) is updated once
     # with its last status and the last payer claim number sent: UPDATE … FROM takes one matching row.
     final: dict[int, list] = {}
@@ -120,57 +93,25 @@ def prepared_statuses(db: Session, changes: list[tuple[int, str, str | None]]) -
     connection = db.connection()
     now = table.c.updated_at.type._cached_bind_processor(connection.dialect)(utcnow())
     raw = connection.connection.driver_connection
-    for key, held in list(db.identity_map.items()):
-        if key[0] is Claim and key[1][0] in final:
-            db.expire(held, ["status", "updated_at", "payer_claim_number"])
     if connection.dialect.name == "postgresql":
         ids, statuses, numbers = (list(column) for column in zip(*changes, strict=True))
-
-        def update() -> None:
-            with raw.cursor() as cursor:
-                cursor.execute("UPDATE claim SET status = v.status, updated_at = %s, "
-                               "payer_claim_number = COALESCE(v.number, claim.payer_claim_number) "
-                               "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, number) "
-                               "WHERE claim.id = v.id", [now, ids, statuses, numbers])
-        return update
-    return _executemany(raw, "UPDATE claim SET status = ?, updated_at = ?, "
-                             "payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?",
-                        [(status, now, number, claim_id) for claim_id, status, number in changes])
-
-
-class BackgroundWriter:
-    """Runs one piece's prepared statements in a thread while the caller reads and matches the next.
-
-    At most one piece is in flight; `wait` must be called before the session or its connection is
-    used again (it re-raises what the statements raised), and `close` before the transaction ends."""
-
-    def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
-        self._running: Future | None = None
-
-    def start(self, statements: list[Statement | None]) -> None:
-        self.wait()
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="posting-writer")
-        self._running = self._executor.submit(_run_all, [s for s in statements if s is not None])
-
-    def wait(self) -> None:
-        running, self._running = self._running, None
-        if running is not None:
-            running.result()
-
-    def close(self) -> None:
+        with raw.cursor() as cursor:
+            cursor.execute("UPDATE claim SET status = v.status, updated_at = %s, "
+                           "payer_claim_number = COALESCE(v.number, claim.payer_claim_number) "
+                           "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, number) "
+                           "WHERE claim.id = v.id", [now, ids, statuses, numbers])
+    else:
+        cursor = raw.cursor()
         try:
-            self.wait()
+            cursor.executemany("UPDATE claim SET status = ?, updated_at = ?, "
+                               "payer_claim_number = COALESCE(?, payer_claim_number) WHERE id = ?",
+                               [(status, now, number, claim_id) for claim_id, status, number in changes])
         finally:
-            if self._executor is not None:
-                self._executor.shutdown()
-                self._executor = None
-
-
-def _run_all(statements: list[Statement]) -> None:
-    for statement in statements:
-        statement()
+            cursor.close()
+    changed = {claim_id for claim_id, _, _ in changes}
+    for key, held in list(db.identity_map.items()):
+        if key[0] is Claim and key[1][0] in changed:
+            db.expire(held, ["status", "updated_at", "payer_claim_number"])
 
 
 def take_ids(db: Session, table: Table, count: int) -> list[int]:
