@@ -29,6 +29,7 @@ from sqlalchemy import func, select, text
 
 from openmso.core import migrate
 from openmso.core.db import make_engine, make_session_factory, unit_of_work
+from openmso.core.memory import peak_rss_mb
 from openmso.core.tenancy import SYSTEM
 from openmso.demo.generator import AS_OF, build_demo
 from openmso.network.models import Practice
@@ -42,7 +43,6 @@ from openmso.x12.samples import generate_claim_transactions, group_header, inter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the repository root
 from benchmarks.child import answer, run_child  # noqa: E402
-from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
 
 JOB_CHUNK = 10_000
 ENVELOPE = Envelope("BENCH MSO", "OPENMSO", "BILLING", "8005550100", "CLEARINGHOUSE", "CH")
@@ -144,7 +144,7 @@ def main() -> int:
     if args.run_only:
         with tempfile.TemporaryDirectory() as out:
             run(args.run_only, args.claims, Path(out), args.separate)
-        return answer(vm_hwm_kib() / 1024)
+        return answer(peak_rss_mb())
     engines = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
     rows, memory = [], None
     with tempfile.TemporaryDirectory() as workdir:

@@ -34,22 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.child import answer, run_child  # noqa: E402
 from openmso.core.db import make_engine, make_session_factory  # noqa: E402
+from openmso.core.memory import peak_rss_mb  # noqa: E402
 from openmso.core.tenancy import SYSTEM  # noqa: E402
 from openmso.exit.package import tables  # noqa: E402
 from openmso.exit.tasks import export_package  # noqa: E402
 
 PRACTICE = 1
-
-
-def _peak_rss_mb() -> float:
-    """This process's own peak RSS. Linux's ru_maxrss starts a forked child at its parent's peak, so the
-    address space's high-water mark (VmHWM, new at exec) is read where the kernel gives it."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _children_cpu() -> float:
@@ -68,7 +58,7 @@ def run_package(url: str, out: Path) -> dict:
     fhir = sum(result.manifest["database_counts"]["fhir"].values())
     size = sum(entry["bytes"] for entry in result.manifest["files"])
     return {"seconds": seconds, "cpu_s": cpu, "rows": result.rows, "resources": fhir, "bytes": size,
-            "rss_mb": _peak_rss_mb() + result.helper_peak_rss_mb}
+            "rss_mb": peak_rss_mb() + result.helper_peak_rss_mb}
 
 
 def run_baseline(url: str, out: Path) -> dict:
@@ -95,7 +85,7 @@ def run_baseline(url: str, out: Path) -> dict:
         raw.close()
     return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu_started, "rows": rows,
             "resources": 0,
-            "bytes": sum(p.stat().st_size for p in out.iterdir()), "rss_mb": _peak_rss_mb()}
+            "bytes": sum(p.stat().st_size for p in out.iterdir()), "rss_mb": peak_rss_mb()}
 
 
 def _child(step: str, url: str, work: Path) -> dict:

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from benchmarks.child import answer, run_child  # noqa: E402
-from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
 from openmso.core import migrate  # noqa: E402
 from openmso.core.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from openmso.core.memory import peak_rss_mb  # noqa: E402
 from openmso.core.tenancy import SYSTEM  # noqa: E402
 from openmso.demo.generator import build_demo  # noqa: E402
 from openmso.network.models import Location, Patient, Payer, Practice, Provider  # noqa: E402
@@ -171,7 +171,7 @@ def measure(url: str, path: Path) -> dict:
     assert report.lines == parsed_lines and report.exceptions == 0, vars(report)
     return {"lines": parsed_lines, "bytes": path.stat().st_size, "parse_s": parse_seconds,
             "ingest_s": ingest_seconds, "rss_before_mb": rss_before / 1024,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "hwm_mb": vm_hwm_kib() / 1024}
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "hwm_mb": peak_rss_mb()}
 
 
 

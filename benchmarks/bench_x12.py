@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.child import answer, run_child  # noqa: E402
-from benchmarks.peak_memory import vm_hwm_kib  # noqa: E402
+from openmso.core.memory import peak_rss_mb  # noqa: E402
 from openmso.x12 import check_balance, iter_transactions, parse_835, write_835, write_837p  # noqa: E402
 from openmso.x12.samples import (  # noqa: E402
     generate_claim_transactions,
@@ -98,7 +98,7 @@ def pyx12_validate(text: str) -> bool:
 def rss_child(path: str) -> None:
     """Subprocess entry: read and balance every 835 in `path`, print peak RSS in KiB."""
     typed_835_balanced(Path(path))
-    answer([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, vm_hwm_kib()])
+    answer([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, peak_rss_mb() * 1024])
 
 
 def _peak_memory(directory: Path, sizes: list[float]) -> list[str]:

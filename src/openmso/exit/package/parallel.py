@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from openmso.core.db import READ_SNAPSHOT, make_engine, make_session_factory, read_snapshot, unit_of_work
+from openmso.core.memory import peak_rss_mb
 from openmso.exit.package.files import FileEntry
 
 # Measured with cProfile on a practice of 20,000 patients and 100,000 claims: the Claim resources and
@@ -50,19 +51,6 @@ LOCK_SECONDS = 5  # how long to wait for a writer to finish before exporting in 
 PR_SET_PDEATHSIG = 1
 
 Task = Callable[[Session], list[FileEntry]]
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident size (VmHWM); a forked child's includes the pages it shares
-    with its parent, so a sum over both processes overstates what they hold together."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        pass
-    return 0.0
 
 
 def _snapshot_mode(session: Session) -> str | None:
