@@ -18,9 +18,6 @@ from openmso.x12.elements import (
     CONVERSION_ERRORS,
     DATES,
     DECIMALS,
-    date_value,
-    decimal_value,
-    element,
     locate_failure,
 )
 from openmso.x12.envelope import Transaction
@@ -30,20 +27,15 @@ from openmso.x12.remit835 import (
     GROUP_CODES,
     READ_ONLY_EMPTY_DICT,
     READ_ONLY_EMPTY_LIST,
-    Address,
     Adjustment,
     ClaimPayment,
-    Contact,
     EntityName,
-    Party,
-    Payment,
     Procedure,
-    ProviderAdjustment,
     Reference,
     Remittance,
     ServicePayment,
-    Trace,
 )
+from openmso.x12.remit835_header import HeaderReader
 
 _RULES = {
     "BPR": {1: "req", 2: "R", 3: "req", 4: "req", 16: "DT"},
@@ -204,16 +196,12 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     if memo is None:
         memo = _MEMOS[separator, component] = _SegmentMemo()
     recall, memo_limit = memo.get, memo.limit
+    # The kinds of remembered values, compared on every CAS, DTM, AMT and SVC: locals are read faster than globals.
+    one_adjustment, several_adjustments, a_date, an_amount, service_values = (_ADJUSTMENT, _ADJUSTMENTS, _DATE,
+                                                                               _AMOUNT, _SERVICE)
     text: str | None = None
-    payment: Payment | None = None
-    trace: Trace | None = None
-    header_refs: list[Reference] = []
-    production_date = None
-    currency = ""
-    payer = payee = None
-    party: Party | None = None
+    header = HeaderReader(component)
     claims: list[ClaimPayment] = []
-    plbs: list[ProviderAdjustment] = []
     claim: ClaimPayment | None = None
     line: ServicePayment | None = None
     header_number: int | None = None
@@ -246,10 +234,8 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 line.references = [*line.references, make(reference_type, (segment[1], segment[2]))]
                         elif claim is not None:
                             claim.references = [*claim.references, make(reference_type, (segment[1], segment[2]))]
-                        elif party is not None:
-                            party.references.append(make(reference_type, (segment[1], segment[2])))
                         else:
-                            header_refs.append(make(reference_type, (segment[1], segment[2])))
+                            header.reference(make(reference_type, (segment[1], segment[2])))
                         continue
                     elif segment_id == "SVC":
                         size = len(segment)
@@ -303,8 +289,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             facility = segment[8] if size > 8 else ""
                             frequency = segment[9] if size > 9 else ""
                         if len(claims) >= limit:
-                            yield _piece(opening, payment, trace, payer, payee, currency, header_refs,
-                                         production_date, claims, [])
+                            yield header.piece(opening, claims, last=False)
                             claims = []
                         claim = new(claim_type)
                         claim.patient_control_number = number
@@ -326,8 +311,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         claim.remarks = no_items
                         claim.service_lines = service_lines = []
                         claims.append(claim)
-                        line = None
-                        party = None
+                        line = header.party = None
                         continue
                     elif segment_id == "CAS":
                         # The group code and the open loop are checked before any amount is read.
@@ -367,7 +351,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     else:
                         if segment_id == "LX":
                             header_number = int(segment[1])
-                            claim = line = party = None
+                            claim = line = header.party = None
                             adjustments = dates_into = amounts = quantities = service_lines = None
                         elif segment_id == "QTY":
                             if quantities is None:
@@ -382,71 +366,33 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         elif segment_id == "MOA":
                             claim.remarks = [*claim.remarks,
                                              *(make(reference_type, ("MOA", code)) for code in segment[3:8] if code)]
-                        elif segment_id == "PLB":
-                            provider_id = segment[1]
-                            fiscal_date = dates[segment[2]]
-                            size = len(segment)
-                            for position in range(3, size, 2):
-                                if not segment[position]:
-                                    continue
-                                reason, _, reference = segment[position].partition(component)
-                                plbs.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference,
-                                                               decimals[segment[position + 1]]))
-                            claim = line = party = None
-                            adjustments = dates_into = amounts = quantities = service_lines = None
-                        elif segment_id == "N1":
-                            size = len(segment)
-                            party = Party(segment[1], segment[2] if size > 2 else "", segment[3] if size > 3 else "",
-                                          segment[4] if size > 4 else "")
-                            if segment[1] == "PR":
-                                payer = party
-                            elif segment[1] == "PE":
-                                payee = party
-                        elif segment_id == "N3":
-                            if party is not None:
-                                _address(party).lines = tuple(segment[1:3])
-                        elif segment_id == "N4":
-                            if party is not None:
-                                address = _address(party)
-                                size = len(segment)
-                                address.city = segment[1]
-                                address.state = segment[2] if size > 2 else ""
-                                address.postal_code = segment[3] if size > 3 else ""
-                                address.country = segment[4] if size > 4 else ""
-                        elif segment_id == "BPR":
-                            payment = _payment(segment)
-                        elif segment_id == "TRN":
-                            size = len(segment)
-                            trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "",
-                                          segment[4] if size > 4 else "")
-                        elif segment_id == "PER":
-                            if party is not None:
-                                pairs = segment[3:9]
-                                party.contacts.append(Contact(segment[1], element(segment, 2), tuple(
-                                    (pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2) if pairs[i])))
-                        elif segment_id == "CUR":
-                            currency = segment[2] if len(segment) > 2 else ""
-                        # TS3, TS2, MIA, claim-level PER, RDM and other situational segments carry nothing
-                        # modelled here; ST and SE pass through too (cheaper than slicing them off).
+                        else:
+                            # BPR, TRN, CUR, the payer and payee loops and PLB; TS3, TS2, MIA, claim-level PER,
+                            # RDM and other situational segments carry nothing modelled here, and ST and SE pass
+                            # through too (cheaper than slicing them off).
+                            header.read(segment)
+                            if segment_id == "PLB":
+                                claim = line = None
+                                adjustments = dates_into = amounts = quantities = service_lines = None
                         continue
                     if len(memo) < memo_limit:
                         memo[text] = known
                 # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
                 kind, first, second = known
-                if kind is _ADJUSTMENT:
+                if kind is one_adjustment:
                     if adjustments is None:
                         raise _OutsideLoop
                     adjustments.append(first)
-                elif kind is _DATE:
+                elif kind is a_date:
                     if dates_into is not None:
                         dates_into[first] = second
                     elif first == "405":
-                        production_date = second
-                elif kind is _AMOUNT:
+                        header.production_date = second
+                elif kind is an_amount:
                     if amounts is None:
                         raise _OutsideLoop
                     amounts[first] = second
-                elif kind is _SERVICE:
+                elif kind is service_values:
                     # The containers the line's DTM, CAS, AMT and QTY fill are kept in locals too.
                     line = new(line_type)
                     (line.procedure, line.charge, line.paid, line.revenue_code, line.units_paid,
@@ -459,7 +405,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     line.quantities = quantities = no_values
                     line.remarks = no_items
                     service_lines.append(line)
-                elif kind is _ADJUSTMENTS:
+                elif kind is several_adjustments:
                     if adjustments is None:
                         raise _OutsideLoop
                     adjustments.extend(first)
@@ -479,31 +425,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 expected="CLP before claim segments, SVC before line segments") from None
     except CONVERSION_ERRORS as error:
         raise locate_failure(transaction, _position(texts, text), _RULES, _REQUIRED, error) from None
-    yield _piece(opening, payment, trace, payer, payee, currency, header_refs, production_date, claims, plbs)
-
-
-def _piece(first: Transaction, payment, trace, payer, payee, currency, header_refs, production_date, claims,
-           plbs) -> Remittance:
-    """The remittance header read so far with these claims; the header must be complete by now."""
-    if payment is None:
-        raise first.error(0, "835 has no BPR segment", expected="BPR after ST")
-    if trace is None:
-        raise first.error(0, "835 has no TRN segment", expected="TRN after BPR")
-    if payer is None or payee is None:
-        raise first.error(0, "835 lacks the payer (N1*PR) or payee (N1*PE) loop", expected="loops 1000A and 1000B")
-    return Remittance(
-        control_number=first.control_number,
-        payment=payment,
-        trace=trace,
-        payer=payer,
-        payee=payee,
-        implementation=first.implementation,
-        currency=currency,
-        references=header_refs,
-        production_date=production_date,
-        claims=claims,
-        provider_adjustments=plbs,
-    )
+    yield header.piece(opening, claims, last=True)
 
 
 def _position(texts: list[str], text: str | None) -> int:
@@ -520,22 +442,3 @@ def _bad_svc06(segment: list[str], component: str) -> bool:
     except _CompositeError:
         return False
     return True
-
-
-def _address(party: Party) -> Address:
-    if party.address is None:
-        party.address = Address()
-    return party.address
-
-
-def _payment(segment: list[str]) -> Payment:
-    values = segment[1:17]
-    values += [""] * (16 - len(values))
-    return Payment(
-        values[0],
-        decimal_value(values[1]),
-        values[2],
-        values[3],
-        *values[4:15],
-        date_value(values[15]) if values[15] else None,
-    )
