@@ -257,3 +257,23 @@ def test_empty_references_remarks_and_quantities_are_shared_and_read_only_and_fi
     assert bare == ServicePayment(bare.procedure, D("40.00"), D("30.00"), adjustments=bare.adjustments)
     bare.remarks = [Reference("HE", "N1")]  # a new list of its own may be assigned
     assert bare.remark_codes == ["N1"] and READ_ONLY_EMPTY_LIST == []
+
+
+def test_a_remembered_adjustment_after_the_provider_adjustments_is_outside_its_loop(remittance):
+    body = ["BPR*I*0*C*NON", "TRN*1*T*1", "N1*PR*P", "N1*PE*Q*XX*1", "LX*1", "CLP*PCN1*1*100.00*0*0*12*ICN1",
+            "CAS*CO*45*100.00", "PLB*1234567893*20241231*WO*0", "CAS*CO*45*100.00"]
+    text = envelope(body)
+    [transaction] = iter_transactions(text.encode())
+    with pytest.raises(X12Error) as caught:
+        parse_835(transaction)
+    assert caught.value.reason.endswith("outside the loop it belongs to")
+    assert caught.value.offset == text.rindex("CAS*CO*45*100.00")
+
+
+def test_only_a_dtm_405_outside_the_claims_is_the_production_date(remittance):
+    body = ["BPR*I*0*C*NON", "TRN*1*T*1", "DTM*405*20240314", "N1*PR*P", "N1*PE*Q*XX*1", "LX*1",
+            "CLP*PCN1*1*100.00*0*0*12*ICN1", "DTM*405*20240101", "CAS*CO*45*100.00", "LX*2", "DTM*232*20240102"]
+    [transaction] = iter_transactions(envelope(body).encode())
+    read = parse_835(transaction)
+    assert read.production_date == date(2024, 3, 14)
+    assert read.claims[0].dates == {"405": date(2024, 1, 1)}

@@ -29,12 +29,13 @@ from openmso.x12.remit835 import (
 class HeaderReader:
     """What one transaction set says outside its claims, read segment by segment.
 
-    `party` is the open payer or payee loop (N1 opens it; LX, CLP and PLB close it): its N3, N4,
+    `dates` are the DTM segments outside any claim (the reader puts them there); DTM*405 is the
+    production date. `party` is the open payer or payee loop (N1 opens it; LX, CLP and PLB close it): its N3, N4,
     PER and REF segments belong to it. Conversion errors propagate to the reader, which locates them.
     """
 
-    __slots__ = ("component", "payment", "trace", "currency", "references", "production_date", "payer", "payee",
-                 "party", "provider_adjustments")
+    __slots__ = ("component", "payment", "trace", "currency", "references", "dates", "payer", "payee", "party",
+                 "provider_adjustments")
 
     def __init__(self, component: str) -> None:
         self.component = component
@@ -42,7 +43,7 @@ class HeaderReader:
         self.trace: Trace | None = None
         self.currency = ""
         self.references: list[Reference] = []
-        self.production_date: date | None = None
+        self.dates: dict[str, date] = {}  # DTM outside any claim: DTM*405 is the production date
         self.payer: Party | None = None
         self.payee: Party | None = None
         self.party: Party | None = None
@@ -118,7 +119,7 @@ class HeaderReader:
             implementation=first.implementation,
             currency=self.currency,
             references=self.references,
-            production_date=self.production_date,
+            production_date=self.dates.get("405"),
             claims=claims,
             provider_adjustments=self.provider_adjustments if last else [],
         )

@@ -81,6 +81,35 @@ class _OutsideLoop(Exception):
     """A claim or line segment with no open claim (loop 2100) or service line (loop 2110)."""
 
 
+class _OutsideItems(list):
+    """The open loop's adjustments outside any claim: adding one raises `_OutsideLoop`.
+
+    With it (and `_OutsideValues`) the frequent CAS and AMT segments are applied without first
+    testing whether a claim is open.
+    """
+
+    __slots__ = ()
+
+    def append(self, item: object) -> None:
+        raise _OutsideLoop
+
+    def extend(self, items: object) -> None:
+        raise _OutsideLoop
+
+
+class _OutsideValues(dict):
+    """The open loop's amounts and quantities outside any claim: setting one raises `_OutsideLoop`."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: object, value: object) -> None:
+        raise _OutsideLoop
+
+
+_OUTSIDE_ITEMS = _OutsideItems()
+_OUTSIDE_VALUES = _OutsideValues()
+
+
 def _bad_group(transaction: Transaction, index: int, group: str) -> X12Error:
     return transaction.error(index, f"CAS01 {group!r} is not a claim adjustment group code",
                              element_position=1, expected="CO, CR, OA, PI or PR")
@@ -205,12 +234,14 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     claim: ClaimPayment | None = None
     line: ServicePayment | None = None
     header_number: int | None = None
-    # The open loop's containers (service line if one is open, else claim; None outside a claim), kept
-    # in locals so the frequent CAS/DTM/AMT segments do not look up `line` and `claim` each time.
-    adjustments: list[Adjustment] | None = None
-    dates_into: dict | None = None
-    amounts: dict | None = None
-    quantities: dict | None = None
+    # The open loop's containers (service line if one is open, else claim), kept in locals so the
+    # frequent CAS/DTM/AMT segments do not look up `line` and `claim` each time. Outside a claim, CAS,
+    # AMT and QTY go to containers that refuse them, and DTM to the header's dates (DTM*405).
+    outside_items, outside_values = _OUTSIDE_ITEMS, _OUTSIDE_VALUES
+    adjustments: list[Adjustment] = outside_items
+    dates_into: dict = header.dates
+    amounts: dict = outside_values
+    quantities: dict = outside_values
     service_lines: list[ServicePayment] | None = None
     try:
         # Each segment not remembered is split here as the loop reaches it: the element lists die
@@ -318,7 +349,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         group = segment[1]
                         if group not in group_codes:
                             raise _bad_group(transaction, _position(texts, text), group)
-                        if adjustments is None:
+                        if adjustments is outside_items:
                             raise _OutsideLoop
                         size = len(segment)
                         if size == 4:  # one reason and amount, no quantity: most CAS segments
@@ -337,7 +368,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                                                    decimals[quantity] if quantity else None)))
                             known = (_ADJUSTMENTS, tuple(read), None)
                     elif segment_id == "AMT":
-                        if amounts is None:
+                        if amounts is outside_values:
                             raise _OutsideLoop
                         value = decimals[segment[2]]
                         known = (_AMOUNT, segment[1], value)
@@ -352,9 +383,11 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         if segment_id == "LX":
                             header_number = int(segment[1])
                             claim = line = header.party = None
-                            adjustments = dates_into = amounts = quantities = service_lines = None
+                            adjustments, dates_into = outside_items, header.dates
+                            amounts = quantities = outside_values
+                            service_lines = None
                         elif segment_id == "QTY":
-                            if quantities is None:
+                            if quantities is outside_values:
                                 raise _OutsideLoop
                             if quantities is no_values:
                                 quantities = {}
@@ -373,24 +406,19 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             header.read(segment)
                             if segment_id == "PLB":
                                 claim = line = None
-                                adjustments = dates_into = amounts = quantities = service_lines = None
+                                adjustments, dates_into = outside_items, header.dates
+                                amounts = quantities = outside_values
+                                service_lines = None
                         continue
                     if len(memo) < memo_limit:
                         memo[text] = known
                 # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
                 kind, first, second = known
                 if kind is one_adjustment:
-                    if adjustments is None:
-                        raise _OutsideLoop
                     adjustments.append(first)
                 elif kind is a_date:
-                    if dates_into is not None:
-                        dates_into[first] = second
-                    elif first == "405":
-                        header.production_date = second
+                    dates_into[first] = second
                 elif kind is an_amount:
-                    if amounts is None:
-                        raise _OutsideLoop
                     amounts[first] = second
                 elif kind is service_values:
                     # The containers the line's DTM, CAS, AMT and QTY fill are kept in locals too.
@@ -406,8 +434,6 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     line.remarks = no_items
                     service_lines.append(line)
                 elif kind is several_adjustments:
-                    if adjustments is None:
-                        raise _OutsideLoop
                     adjustments.extend(first)
                 else:  # _REMARK
                     line.remarks = [*line.remarks, first]
