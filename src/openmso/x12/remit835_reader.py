@@ -1,10 +1,12 @@
 """Reading 835 transaction sets (005010X221A1) into the `remit835` model.
 
-One pass over the segments with the loop kept in local variables (payer/payee party, current
-claim, current service line). Values come from bounded caches (`DECIMALS`, `DATES`, procedure
+One pass over the segments with the loop kept in local variables (current claim, current service
+line and their containers); the segments around the claims (header, payer, payee, PLB) are read by
+`remit835_header.HeaderReader`. Values come from bounded caches (`DECIMALS`, `DATES`, procedure
 composites), and whole CAS, DTM, SVC, AMT and LQ texts read before from a bounded memo
 (`_SegmentMemo`): remittances repeat the same amounts, dates, codes and segments on thousands of
-lines.
+lines. Lines and claims are made slot by slot, and their empty references, remarks and quantities
+are shared read-only empties (see `remit835`): making and freeing objects is most of what is left.
 """
 
 from __future__ import annotations
