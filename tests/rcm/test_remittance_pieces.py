@@ -3,6 +3,7 @@ the claims of the next piece; a write that fails fails the file, and nothing of 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -12,8 +13,13 @@ from openmso.core.tenancy import SYSTEM
 from openmso.rcm.claims.models import Claim, TimelineEntry
 from openmso.rcm.remittance import ingest
 from openmso.rcm.remittance.ingest import ingest_file
-from openmso.rcm.remittance.models import ClaimPosting, LinePosting, RemittanceFile
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry, RemittanceFile
+from openmso.rcm.remittance.posting import PATIENT_COLUMNS
+from openmso.rcm.remittance.posting_writes import ROWS_PER_INSERT, insert_rows
 from tests.rcm.remits import accepted_claims, denied, paid, render, transaction
+
+PAID_AT = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+PAID_DAY = date(2026, 11, 2)
 
 
 @pytest.fixture
@@ -82,3 +88,15 @@ def test_a_write_failing_mid_file_fails_the_file_and_leaves_nothing(db, clinic, 
     assert counts[:3] == [0, 0, 0]
     assert {db.get(Claim, c.id).status for c in claims} == {"payer_accepted"}
     assert not any(event == "pay" for c in claims for event in _events(db, c.id))
+
+
+def test_bulk_rows_are_written_in_order_with_every_value_converted(db, clinic):
+    """More rows than one multi-row INSERT takes, and a remainder: all written, in order, values as given."""
+    (claim,) = accepted_claims(db, clinic, 1)
+    count = 2 * ROWS_PER_INSERT + 37
+    rows = [(PAID_AT, clinic.practice.id, claim.patient_id, claim.id, "responsibility", D(n) / 100, PAID_DAY,
+             f"row {n}") for n in range(1, count + 1)]
+    insert_rows(db, PatientLedgerEntry.__table__, PATIENT_COLUMNS, rows)
+    written = db.execute(select(PatientLedgerEntry.amount, PatientLedgerEntry.detail, PatientLedgerEntry.entered_on)
+                         .where(PatientLedgerEntry.claim_id == claim.id).order_by(PatientLedgerEntry.id)).all()
+    assert [tuple(row) for row in written] == [(D(n) / 100, f"row {n}", PAID_DAY) for n in range(1, count + 1)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -38,6 +38,9 @@ class LineRef(NamedTuple):
 def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayment]
                 ) -> tuple[list[LineRef | None], list[str]]:
     """For each SVC, the claim line it pays (or None) and the reasons for the ones not matched."""
+    named = _all_named(f"{claim_id}-", lines, services)
+    if named is not None:
+        return named, []
     used: set[int] = set()
     matched: list[LineRef | None] = []
     problems: list[str] = []
@@ -54,6 +57,24 @@ def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayme
             used.add(line.id)
         matched.append(line)
     return matched, problems
+
+
+def _all_named(owner: str, lines: list[LineRef], services: list[ServicePayment]) -> list[LineRef] | None:
+    """The lines when every SVC names a different line of the claim by its control number, as the
+    payer echoes what we sent (the usual case, checked first); None for anything else."""
+    count = len(lines)
+    cut = len(owner)
+    named = []
+    for service in services:
+        control = service.line_item_control_number
+        if not control or not control.startswith(owner) or not control[cut:].isdigit():
+            return None
+        number = int(control[cut:])
+        line = lines[number - 1] if 0 < number <= count else None
+        if line is None or line.line_number != number:
+            return None
+        named.append(line)
+    return named if len({line.id for line in named}) == len(named) else None
 
 
 def _by_control_number(owner: str, lines: list[LineRef], control: str | None, used: set[int]) -> LineRef | None:
@@ -96,8 +117,9 @@ class Split:
 
 
 _NO_ADJUSTMENTS = Split()
-_SPLITS: dict[str, Split] = {}
+_SPLITS: dict[tuple[Adjustment, ...], Split] = {}
 _SPLITS_LIMIT = 65536
+CENT = Decimal("0.01")
 
 
 def split_adjustments(adjustments: Sequence[Adjustment]) -> Split:
@@ -105,20 +127,31 @@ def split_adjustments(adjustments: Sequence[Adjustment]) -> Split:
     (denied or otherwise adjusted, still open until worked).
 
     A payment repeats the same adjustments on thousands of lines (CO-45 of the same fee, PR-2 of
-    the same copay), so a split is remembered by its text, which spells out every group, code and
-    amount exactly as received."""
-    text = " ".join([f"{a.group_code}:{a.reason_code}:{a.amount}" for a in adjustments])
-    if not text:
+    the same copay), so a split is remembered by the adjustments themselves (tuples of group, code,
+    amount and quantity). Its text spells out every group, code and amount, the amount to the cent
+    (`amount_text`), so adjustments equal in value read the same whichever way the payer wrote them."""
+    if not adjustments:
         return _NO_ADJUSTMENTS
-    split = _SPLITS.get(text)
+    key = tuple(adjustments)
+    split = _SPLITS.get(key)
     if split is None:
-        split = _split(adjustments, text)
+        split = _split(adjustments)
         if len(_SPLITS) < _SPLITS_LIMIT:
-            _SPLITS[text] = split
+            _SPLITS[key] = split
     return split
 
 
-def _split(adjustments: Sequence[Adjustment], text: str) -> Split:
+def amount_text(amount: Decimal) -> str:
+    """An amount to the cent ("55.1" and "55.10" both "55.10"), or with every place it has when it
+    has more than two."""
+    try:
+        cents = amount.quantize(CENT)
+    except InvalidOperation:  # too many digits to hold in cents: as it is
+        return str(amount)
+    return str(cents if cents == amount else amount)
+
+
+def _split(adjustments: Sequence[Adjustment]) -> Split:
     contractual = patient = other = ZERO
     for adjustment in adjustments:
         group, amount = adjustment.group_code, adjustment.amount
@@ -128,6 +161,7 @@ def _split(adjustments: Sequence[Adjustment], text: str) -> Split:
             contractual += amount
         else:
             other += amount
+    text = " ".join(f"{a.group_code}:{a.reason_code}:{amount_text(a.amount)}" for a in adjustments)
     return Split(contractual, patient, other, text, tuple((a.group_code, a.reason_code) for a in adjustments))
 
 
@@ -138,7 +172,7 @@ def _contractual(group: str, code: str) -> bool:
 
 
 def line_denied(charge: Decimal, paid: Decimal, split: Split) -> bool:
-    return charge > 0 and paid == 0 and split.patient == 0 and split.other > 0
+    return split.other > 0 and paid == 0 and charge > 0 and split.patient == 0
 
 
 def claim_outcome(status_code: str, line_denials: list[bool], paid: Decimal, split: Split) -> str:

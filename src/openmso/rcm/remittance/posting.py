@@ -308,7 +308,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
         batch.claims.append((
             practice_id, record_id, claim.id, clp.status_code, clp.payer_claim_control_number[:50], clp.charge,
             clp.paid, contractual, patient, other, claim_split.text, outcome,
-            ":".join(r.value for r in clp.remarks)[:200], paid_on))
+            ":".join([r.value for r in clp.remarks])[:200] if clp.remarks else "", paid_on))
         batch.lines.append(line_rows)
         if patient:
             batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", patient, paid_on,

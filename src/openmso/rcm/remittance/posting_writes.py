@@ -1,5 +1,5 @@
 """Writing posted rows in bulk: ids handed out up front, values converted once per distinct value,
-rows sent with COPY on PostgreSQL and one executemany elsewhere.
+rows sent with COPY on PostgreSQL and multi-row INSERTs on SQLite.
 
 A payment of 100,000 claims writes about a million rows (claim and line postings, patient ledger,
 denials). Through the ORM's bulk insert each row's every value passes its column type's bind
@@ -11,7 +11,9 @@ insert (`take_ids`) instead of read back with RETURNING row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
@@ -37,18 +39,23 @@ class _Memo(dict):
         return result
 
 
-def _values(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
+def _values(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> Iterator[tuple]:
     """`rows` with each column converted by its type's bind processor (map over C-level lookups)."""
     dialect = db.get_bind().dialect
     converted = []
     for name, values in zip(columns, zip(*rows, strict=True), strict=True):
         process = table.c[name].type._cached_bind_processor(dialect)
         converted.append(values if process is None else map(_Memo(process).__getitem__, values))
-    return list(zip(*converted, strict=True))
+    return zip(*converted, strict=True)
+
+
+ROWS_PER_INSERT = 100  # rows per multi-row INSERT on SQLite (fewer if the host-parameter limit is lower)
 
 
 def insert_rows(db: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
-    """INSERT `rows` (tuples in `columns` order) into `table`: COPY on PostgreSQL, else executemany."""
+    """INSERT `rows` (tuples in `columns` order) into `table`: COPY on PostgreSQL; on SQLite,
+    multi-row INSERTs (one statement step per `ROWS_PER_INSERT` rows instead of per row: a third
+    less time for a posting's line rows), in the rows' order."""
     if not rows:
         return
     db.flush()  # pending ORM changes first, in order, as Session.execute would
@@ -62,10 +69,19 @@ def insert_rows(db: Session, table: Table, columns: Sequence[str], rows: list[tu
             for row in values:
                 copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in columns)
+    width = len(columns)
+    per = max(1, min(ROWS_PER_INSERT, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    flat = list(chain.from_iterable(values))
+    full = len(rows) // per
+    step = per * width
+    row_marks = f"({', '.join('?' * width)})"
     cursor = raw.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {name} ({quoted}) VALUES ({marks})", values)
+        if full:
+            cursor.executemany(f"INSERT INTO {name} ({quoted}) VALUES {', '.join([row_marks] * per)}",
+                               [flat[start:start + step] for start in range(0, full * step, step)])
+        if rest := len(rows) - full * per:
+            cursor.execute(f"INSERT INTO {name} ({quoted}) VALUES {', '.join([row_marks] * rest)}", flat[full * step:])
     finally:
         cursor.close()
 
