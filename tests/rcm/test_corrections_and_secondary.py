@@ -15,7 +15,7 @@ from openmso.network import schemas as network_schemas
 from openmso.network import service as network
 from openmso.network.models import Patient
 from openmso.rcm.claims import batches, scrubbing, service
-from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.claims.x837 import Envelope
 from openmso.rcm.remittance.ingest import ingest_file
@@ -161,6 +161,20 @@ def test_a_tertiary_claim_carries_the_primarys_and_the_secondarys_adjudications_
     assert [(a.payer_id, a.paid) for a in first.adjudications] == [("60054", D("67.00")), ("SX001", D("125.50"))]
     assert [(a.payer_id, a.paid) for a in second_line.adjudications] == [("60054", D("18.00")), ("SX001", D("27.00"))]
     assert "SBR*T*18" in text and "SBR*P*18" in text and "SBR*S*18" in text and "SVD*SX001*125.50*HC:99213" in text
+
+
+def test_a_next_claim_to_a_payer_that_already_adjudicated_it_is_held_by_the_scrubber(db, clinic):
+    """Two of the patient's plans with one payer: the 837P could not tell their adjudications apart."""
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=clinic.payer.id, member_id="SAME999", priority=2, effective_from=date(2024, 1, 1)))
+    primary = _paid_claim(db, clinic)
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    assert secondary.payer_id == clinic.payer.id
+    report = scrubbing.scrub_claims(db, SYSTEM, claim_ids=[secondary.id], as_of=AS_OF)
+    assert (report.ready, report.held, dict(report.by_rule)) == (0, 1, {"COB-001": 1})
+    [edit] = db.scalars(select(ClaimEdit).where(ClaimEdit.claim_id == secondary.id)).all()
+    assert edit.message.startswith(f"payer 60054 already adjudicated this claim as an earlier payer "
+                                   f"(claim {primary.patient_control_number})")
 
 
 def test_the_next_payer_is_billed_once_and_only_after_the_primary_paid(db, clinic):

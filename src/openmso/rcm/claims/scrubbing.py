@@ -23,7 +23,7 @@ from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import Move, advance_many, bulk_insert
 from openmso.rcm.claims.views import CHUNK, ClaimView, iter_views
-from openmso.rcm.scrubber.engine import duplicate_index, scrub_many
+from openmso.rcm.scrubber.engine import duplicate_index, earlier_payer_index, scrub_many
 from openmso.rcm.scrubber.rules import ScrubContext, Severity
 
 SCRUBBABLE = (ClaimStatus.DRAFT, ClaimStatus.HELD, ClaimStatus.READY)
@@ -84,6 +84,7 @@ def scrub_views(db: Session, actor: Actor, views: list[ClaimView], context: Scru
     `report`. Returns the views now ready, their `status` updated, so a run that also submits can build
     the 837P from them without loading the claims again."""
     context.duplicates = duplicate_index(db, views)
+    context.earlier_payers = earlier_payer_index(db, views)
     edits, moves, passed = [], [], []
     now = utcnow()
     for claim, findings in zip(views, scrub_many(views, context), strict=True):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openmso.network.models import Payer
 from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.states import ClaimStatus
@@ -56,10 +57,42 @@ def has_errors(findings: Iterable[Finding]) -> bool:
 _NOT_BILLING = (ClaimStatus.CLOSED, ClaimStatus.CLEARINGHOUSE_REJECTED, ClaimStatus.PAYER_REJECTED)
 
 
+MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
+
+
+def earlier_payer_index(db: Session, claims: list[ClaimView]) -> dict[int, list[tuple[str | None, str]]]:
+    """For the claims billed to a later payer: claim id → (payer code, patient control number) of each
+    earlier payer's claim, following `primary_claim_id` back (the payer just before first), one query
+    per step back for the whole chunk."""
+    result: dict[int, list[tuple[str | None, str]]] = {}
+    pending = {c.id: c.primary_claim_id for c in claims if c.primary_claim_id is not None}
+    claim, payer = Claim.__table__.c, Payer.__table__.c
+    connection = db.connection()
+    for _ in range(MAX_EARLIER_PAYERS):
+        if not pending:
+            break
+        of_claims, params = id_set(connection, claim.id, pending.values(), "claims")
+        rows = {row.id: row for row in connection.execute(
+            select(claim.id, claim.patient_control_number, claim.primary_claim_id, payer.payer_code)
+            .join_from(Claim.__table__, Payer.__table__, payer.id == claim.payer_id, isouter=True)
+            .where(of_claims), params)}
+        following = {}
+        for claim_id, earlier_id in pending.items():
+            row = rows.get(earlier_id)
+            if row is None:
+                continue
+            result.setdefault(claim_id, []).append((row.payer_code, row.patient_control_number))
+            if row.primary_claim_id is not None:
+                following[claim_id] = row.primary_claim_id
+        pending = following
+    return result
+
+
 def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int], str]:
     """(claim id, line number) → the patient control number of an earlier claim billing the same
     patient, payer, date of service, procedure and modifiers. Replacement and void claims are not
-    duplicates of the claim they correct."""
+    duplicates of the claim they correct, nor is a claim to the next payer of the claim before it (when
+    both went to one payer, `COB-001` says so)."""
     patients = sorted({c.patient_id for c in claims})
     if not patients:
         return {}
@@ -92,7 +125,7 @@ def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int
         for line in claim.lines:
             key = (claim.patient_id, payer_id, line.service_date, line.procedure_code, ":".join(line.modifiers))
             earlier = first.get(key)
-            if earlier is not None and earlier[0] < claim.id:
+            if earlier is not None and earlier[0] < claim.id and earlier[0] != claim.primary_claim_id:
                 result[(claim.id, line.number)] = earlier[1]
     return result
 

@@ -32,6 +32,9 @@ class ScrubContext:
 
     as_of: date
     duplicates: dict[tuple[int, int], str] = field(default_factory=dict)  # (claim id, line) -> other PCN
+    # claim id -> (payer code, patient control number) of each earlier payer's claim, for claims billed
+    # to a later payer (`primary_claim_id`), the payer just before first
+    earlier_payers: dict[int, list[tuple[str | None, str]]] = field(default_factory=dict)
 
 
 Found = tuple[ClaimView, str, int | None]  # the claim, the message, the line number (None: the whole claim)
@@ -263,6 +266,18 @@ def _procedure_pairs(claims: list[ClaimView], _: ScrubContext) -> Iterator[Found
                                   "day unless a distinct-service modifier applies"), second.number
 
 
+def _earlier_payer_again(claims: list[ClaimView], context: ScrubContext) -> Iterator[Found]:
+    for claim in claims:
+        earlier = context.earlier_payers.get(claim.id)
+        if not earlier or claim.payer is None:
+            continue
+        for code, number in earlier:
+            if code == claim.payer.payer_code:
+                yield claim, (f"payer {code} already adjudicated this claim as an earlier payer (claim {number}); "
+                              "a payer appears once in the coordination of benefits"), None
+                break
+
+
 def _subscriber(claims: list[ClaimView], _: ScrubContext) -> Iterator[Found]:
     for claim in claims:
         coverage = claim.coverage
@@ -311,6 +326,10 @@ RULES: list[Rule] = [
     Rule("NCCI-001", Severity.ERROR, "NCCI procedure-to-procedure edits",
          "Remove the bundled code, or append a distinct-service modifier when the services were distinct.",
          "CMS NCCI PTP edits (data/ncci_ptp_sample.txt)", _procedure_pairs),
+    Rule("COB-001", Severity.ERROR, "Each payer once in coordination of benefits",
+         "Bill the coverage whose payer has not adjudicated the claim yet; when one payer holds two of the "
+         "patient's plans, ask the payer how it wants the second plan billed.",
+         "837P 2330B NM1*PR and 2430 SVD01: earlier payers are told apart by payer id", _earlier_payer_again),
     Rule("SUB-001", Severity.ERROR, "Subscriber named",
          "Enter the subscriber's name and birth date on the coverage.", "837P 2010BA NM1*IL", _subscriber),
 ]
