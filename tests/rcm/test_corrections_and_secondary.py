@@ -132,22 +132,29 @@ def test_a_reversed_and_reposted_primary_payment_is_passed_on_as_it_stands(db, c
         ("CO", "45", D("29.00")), ("PR", "2", D("20.00"))]
 
 
+def _paid_secondary(db, clinic, primary: Claim, payer_claim_number: str) -> Claim:
+    """The primary's secondary claim (payer SX001), accepted and paid by a posted 835: 90% of each line
+    allowed, 5.00 of the first left to the patient."""
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    secondary.status, secondary.payer_claim_number = "payer_accepted", payer_claim_number
+    db.flush()
+    db.expire_all()
+    secondary = db.get(Claim, secondary.id)
+    ingest_file(db, SYSTEM, f"secondary-{secondary.id}.835", render(transaction(
+        clinic.practice, [paid(secondary, share=D("0.90"), patient=D("5.00"))], trace=f"EFTSEC{secondary.id}",
+        payer_code="SX001")))
+    db.expire_all()
+    assert db.get(Claim, secondary.id).status == "paid"
+    return db.get(Claim, secondary.id)
+
+
 def test_a_tertiary_claim_carries_the_primarys_and_the_secondarys_adjudications_and_passes_pyx12(db, clinic):
     _with_secondary_coverage(db, clinic)
     third = add_payer(db, "TX003", "Third Benefit Plan")
     network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
         payer_id=third.id, member_id="TER456", priority=3, effective_from=date(2024, 1, 1)))
     primary = _paid_claim(db, clinic)
-    secondary = service.bill_secondary(db, SYSTEM, primary.id)
-    secondary.status, secondary.payer_claim_number = "payer_accepted", "SECPCN0001"
-    db.flush()
-    db.expire_all()
-    secondary = db.get(Claim, secondary.id)
-    # the secondary allows 90% of each line and leaves the patient 5.00 of the first
-    ingest_file(db, SYSTEM, "secondary.835", render(transaction(
-        clinic.practice, [paid(secondary, share=D("0.90"), patient=D("5.00"))], trace="EFTSEC1", payer_code="SX001")))
-    db.expire_all()
-    assert db.get(Claim, secondary.id).status == "paid"
+    secondary = _paid_secondary(db, clinic, primary, "SECPCN0001")
     tertiary = service.bill_secondary(db, SYSTEM, secondary.id)
     assert (tertiary.payer_id, tertiary.payer_responsibility, tertiary.primary_claim_id) == (
         third.id, "T", secondary.id)
@@ -175,6 +182,19 @@ def test_a_next_claim_to_a_payer_that_already_adjudicated_it_is_held_by_the_scru
     [edit] = db.scalars(select(ClaimEdit).where(ClaimEdit.claim_id == secondary.id)).all()
     assert edit.message.startswith(f"payer 60054 already adjudicated this claim as an earlier payer "
                                    f"(claim {primary.patient_control_number})")
+
+
+def test_a_tertiary_claim_to_the_primarys_payer_is_held_as_such_and_not_as_a_duplicate(db, clinic):
+    _with_secondary_coverage(db, clinic)
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=clinic.payer.id, member_id="TER999", priority=3, effective_from=date(2024, 1, 1)))
+    primary = _paid_claim(db, clinic)
+    secondary = _paid_secondary(db, clinic, primary, "SECPCN0002")
+    tertiary = service.bill_secondary(db, SYSTEM, secondary.id)
+    report = scrubbing.scrub_claims(db, SYSTEM, claim_ids=[tertiary.id], as_of=AS_OF)
+    assert (report.held, dict(report.by_rule)) == (1, {"COB-001": 1})
+    [edit] = db.scalars(select(ClaimEdit).where(ClaimEdit.claim_id == tertiary.id)).all()
+    assert f"(claim {primary.patient_control_number})" in edit.message
 
 
 def test_the_next_payer_is_billed_once_and_only_after_the_primary_paid(db, clinic):

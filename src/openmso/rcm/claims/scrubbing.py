@@ -83,8 +83,8 @@ def scrub_views(db: Session, actor: Actor, views: list[ClaimView], context: Scru
     """Scrub one chunk of loaded claims: replace their findings, move each to ready or held, count them in
     `report`. Returns the views now ready, their `status` updated, so a run that also submits can build
     the 837P from them without loading the claims again."""
-    context.duplicates = duplicate_index(db, views)
     context.earlier_payers = earlier_payer_index(db, views)
+    context.duplicates = duplicate_index(db, views, context.earlier_payers)
     edits, moves, passed = [], [], []
     now = utcnow()
     for claim, findings in zip(views, scrub_many(views, context), strict=True):

@@ -14,7 +14,7 @@ from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.claims.views import ClaimView
-from openmso.rcm.scrubber.rules import RULES, Rule, ScrubContext, Severity
+from openmso.rcm.scrubber.rules import RULES, EarlierClaim, Rule, ScrubContext, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +60,10 @@ _NOT_BILLING = (ClaimStatus.CLOSED, ClaimStatus.CLEARINGHOUSE_REJECTED, ClaimSta
 MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
 
 
-def earlier_payer_index(db: Session, claims: list[ClaimView]) -> dict[int, list[tuple[str | None, str]]]:
-    """For the claims billed to a later payer: claim id → (payer code, patient control number) of each
-    earlier payer's claim, following `primary_claim_id` back (the payer just before first), one query
-    per step back for the whole chunk."""
-    result: dict[int, list[tuple[str | None, str]]] = {}
+def earlier_payer_index(db: Session, claims: list[ClaimView]) -> dict[int, list[EarlierClaim]]:
+    """For the claims billed to a later payer: claim id → each earlier payer's claim, following
+    `primary_claim_id` back (the payer just before first), one query per step back for the whole chunk."""
+    result: dict[int, list[EarlierClaim]] = {}
     pending = {c.id: c.primary_claim_id for c in claims if c.primary_claim_id is not None}
     claim, payer = Claim.__table__.c, Payer.__table__.c
     connection = db.connection()
@@ -81,18 +80,20 @@ def earlier_payer_index(db: Session, claims: list[ClaimView]) -> dict[int, list[
             row = rows.get(earlier_id)
             if row is None:
                 continue
-            result.setdefault(claim_id, []).append((row.payer_code, row.patient_control_number))
+            result.setdefault(claim_id, []).append(EarlierClaim(row.id, row.payer_code, row.patient_control_number))
             if row.primary_claim_id is not None:
                 following[claim_id] = row.primary_claim_id
         pending = following
     return result
 
 
-def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int], str]:
+def duplicate_index(db: Session, claims: list[ClaimView],
+                    earlier_payers: dict[int, list[EarlierClaim]] | None = None) -> dict[tuple[int, int], str]:
     """(claim id, line number) → the patient control number of an earlier claim billing the same
     patient, payer, date of service, procedure and modifiers. Replacement and void claims are not
-    duplicates of the claim they correct, nor is a claim to the next payer of the claim before it (when
-    both went to one payer, `COB-001` says so)."""
+    duplicates of the claim they correct, nor is a claim to a later payer of the claims earlier payers
+    adjudicated (`earlier_payers`, from `earlier_payer_index`; when two of them went to one payer,
+    `COB-001` says so)."""
     patients = sorted({c.patient_id for c in claims})
     if not patients:
         return {}
@@ -122,10 +123,11 @@ def duplicate_index(db: Session, claims: list[ClaimView]) -> dict[tuple[int, int
         if claim.frequency_code != "1":
             continue
         payer_id = claim.payer.id if claim.payer else None
+        chain = {before.id for before in (earlier_payers or {}).get(claim.id, ())}
         for line in claim.lines:
             key = (claim.patient_id, payer_id, line.service_date, line.procedure_code, ":".join(line.modifiers))
             earlier = first.get(key)
-            if earlier is not None and earlier[0] < claim.id and earlier[0] != claim.primary_claim_id:
+            if earlier is not None and earlier[0] < claim.id and earlier[0] not in chain:
                 result[(claim.id, line.number)] = earlier[1]
     return result
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from openmso.network.identifiers import PLACE_OF_SERVICE, npi_problem
 from openmso.rcm.claims.views import ClaimView
@@ -25,6 +26,14 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+class EarlierClaim(NamedTuple):
+    """The claim an earlier payer of a claim adjudicated (its coordination of benefits chain)."""
+
+    id: int
+    payer_code: str | None
+    patient_control_number: str
+
+
 @dataclass(slots=True)
 class ScrubContext:
     """What a check needs beyond the claim itself: the date to judge against and, for duplicate
@@ -32,9 +41,9 @@ class ScrubContext:
 
     as_of: date
     duplicates: dict[tuple[int, int], str] = field(default_factory=dict)  # (claim id, line) -> other PCN
-    # claim id -> (payer code, patient control number) of each earlier payer's claim, for claims billed
-    # to a later payer (`primary_claim_id`), the payer just before first
-    earlier_payers: dict[int, list[tuple[str | None, str]]] = field(default_factory=dict)
+    # claim id -> each earlier payer's claim, for claims billed to a later payer (`primary_claim_id`),
+    # the payer just before first
+    earlier_payers: dict[int, list[EarlierClaim]] = field(default_factory=dict)
 
 
 Found = tuple[ClaimView, str, int | None]  # the claim, the message, the line number (None: the whole claim)
@@ -271,10 +280,11 @@ def _earlier_payer_again(claims: list[ClaimView], context: ScrubContext) -> Iter
         earlier = context.earlier_payers.get(claim.id)
         if not earlier or claim.payer is None:
             continue
-        for code, number in earlier:
-            if code == claim.payer.payer_code:
-                yield claim, (f"payer {code} already adjudicated this claim as an earlier payer (claim {number}); "
-                              "a payer appears once in the coordination of benefits"), None
+        for before in earlier:
+            if before.payer_code == claim.payer.payer_code:
+                yield claim, (f"payer {before.payer_code} already adjudicated this claim as an earlier payer "
+                              f"(claim {before.patient_control_number}); a payer appears once in the coordination "
+                              "of benefits"), None
                 break
 
 
