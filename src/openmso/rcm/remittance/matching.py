@@ -38,9 +38,6 @@ class LineRef(NamedTuple):
 def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayment]
                 ) -> tuple[list[LineRef | None], list[str]]:
     """For each SVC, the claim line it pays (or None) and the reasons for the ones not matched."""
-    named = _all_named(f"{claim_id}-", lines, services)
-    if named is not None:
-        return named, []
     used: set[int] = set()
     matched: list[LineRef | None] = []
     problems: list[str] = []
@@ -57,24 +54,6 @@ def match_lines(claim_id: int, lines: list[LineRef], services: list[ServicePayme
             used.add(line.id)
         matched.append(line)
     return matched, problems
-
-
-def _all_named(owner: str, lines: list[LineRef], services: list[ServicePayment]) -> list[LineRef] | None:
-    """The lines when every SVC names a different line of the claim by its control number, as the
-    payer echoes what we sent (the usual case, checked first); None for anything else."""
-    count = len(lines)
-    cut = len(owner)
-    named = []
-    for service in services:
-        control = service.line_item_control_number
-        if not control or not control.startswith(owner) or not control[cut:].isdigit():
-            return None
-        number = int(control[cut:])
-        line = lines[number - 1] if 0 < number <= count else None
-        if line is None or line.line_number != number:
-            return None
-        named.append(line)
-    return named if len({line.id for line in named}) == len(named) else None
 
 
 def _by_control_number(owner: str, lines: list[LineRef], control: str | None, used: set[int]) -> LineRef | None:
