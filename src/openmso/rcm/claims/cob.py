@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from openmso.network.models import Payer
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting
@@ -134,20 +135,33 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
     return decisions
 
 
-def _earlier_claims(db: Session, claim_ids: set[int]) -> dict[int, object]:
+MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
+
+
+def earlier_claims(db: Session, claim_ids: set[int]) -> dict[int, object]:
     """The claims `claim_ids` followed (primary_claim_id) and theirs in turn, back to each chain's primary:
-    a tertiary claim follows the secondary, which follows the primary."""
+    a tertiary claim follows the secondary, which follows the primary. One query per step back."""
     found: dict[int, object] = {}
     wanted = set(claim_ids)
     while wanted:
         rows = db.connection().execute(
             select(Claim.id, Claim.coverage_id, Claim.payer_id, Claim.payer_responsibility, Claim.practice_id,
                    Claim.patient_id, Claim.rendering_provider_id, Claim.referring_provider_id, Claim.location_id,
-                   Claim.primary_claim_id)
+                   Claim.primary_claim_id, Claim.patient_control_number, Payer.payer_code)
+            .join_from(Claim, Payer, Payer.id == Claim.payer_id, isouter=True)
             .where(Claim.id.in_(bindparam("ids", expanding=True))), {"ids": sorted(wanted)}).all()
         found.update((row.id, row) for row in rows)
         wanted = {row.primary_claim_id for row in rows if row.primary_claim_id is not None} - found.keys()
     return found
+
+
+def chain_of(claim: ClaimView, earlier: dict[int, object]) -> list:
+    """`claim`'s earlier payers' claims (rows of `earlier_claims`), the payer just before first."""
+    chain, claim_id = [], claim.primary_claim_id
+    while claim_id is not None and claim_id in earlier and len(chain) < MAX_EARLIER_PAYERS:
+        chain.append(earlier[claim_id])
+        claim_id = earlier[claim_id].primary_claim_id
+    return chain
 
 
 def attach(db: Session, views: list[ClaimView], cache: ReferenceCache) -> None:
@@ -156,15 +170,11 @@ def attach(db: Session, views: list[ClaimView], cache: ReferenceCache) -> None:
     following = [view for view in views if view.primary_claim_id is not None]
     if not following:
         return
-    earlier = _earlier_claims(db, {view.primary_claim_id for view in following})
+    earlier = earlier_claims(db, {view.primary_claim_id for view in following})
     cache.prepare(list(earlier.values()))
     decisions = posted_decisions(db, list(earlier))
     for view in following:
-        chain, claim_id = [], view.primary_claim_id
-        while claim_id is not None and claim_id in earlier and len(chain) < 10:  # 2320 repeats at most 10 times
-            chain.append(earlier[claim_id])
-            claim_id = earlier[claim_id].primary_claim_id
-        in_payer_order = (_decision_of(claim, decisions, cache) for claim in reversed(chain))
+        in_payer_order = (_decision_of(claim, decisions, cache) for claim in reversed(chain_of(view, earlier)))
         view.prior_payers = [decision for decision in in_payer_order if decision is not None]
 
 

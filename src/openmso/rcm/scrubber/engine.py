@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openmso.network.models import Payer
+from openmso.rcm.claims import cob
 from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.states import ClaimStatus
@@ -57,33 +57,19 @@ def has_errors(findings: Iterable[Finding]) -> bool:
 _NOT_BILLING = (ClaimStatus.CLOSED, ClaimStatus.CLEARINGHOUSE_REJECTED, ClaimStatus.PAYER_REJECTED)
 
 
-MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
-
-
 def earlier_payer_index(db: Session, claims: list[ClaimView]) -> dict[int, list[EarlierClaim]]:
-    """For the claims billed to a later payer: claim id → each earlier payer's claim, following
-    `primary_claim_id` back (the payer just before first), one query per step back for the whole chunk."""
-    result: dict[int, list[EarlierClaim]] = {}
-    pending = {c.id: c.primary_claim_id for c in claims if c.primary_claim_id is not None}
-    claim, payer = Claim.__table__.c, Payer.__table__.c
-    connection = db.connection()
-    for _ in range(MAX_EARLIER_PAYERS):
-        if not pending:
-            break
-        of_claims, params = id_set(connection, claim.id, pending.values(), "claims")
-        rows = {row.id: row for row in connection.execute(
-            select(claim.id, claim.patient_control_number, claim.primary_claim_id, payer.payer_code)
-            .join_from(Claim.__table__, Payer.__table__, payer.id == claim.payer_id, isouter=True)
-            .where(of_claims), params)}
-        following = {}
-        for claim_id, earlier_id in pending.items():
-            row = rows.get(earlier_id)
-            if row is None:
-                continue
-            result.setdefault(claim_id, []).append(EarlierClaim(row.id, row.payer_code, row.patient_control_number))
-            if row.primary_claim_id is not None:
-                following[claim_id] = row.primary_claim_id
-        pending = following
+    """For the claims billed to a later payer: claim id → each earlier payer's claim, the payer just
+    before first (the chain `cob.earlier_claims` reads for the whole chunk)."""
+    following = [c for c in claims if c.primary_claim_id is not None]
+    if not following:
+        return {}
+    earlier = cob.earlier_claims(db, {c.primary_claim_id for c in following})
+    result = {}
+    for claim in following:
+        chain = [EarlierClaim(row.id, row.payer_code, row.patient_control_number)
+                 for row in cob.chain_of(claim, earlier)]
+        if chain:
+            result[claim.id] = chain
     return result
 
 
