@@ -146,3 +146,15 @@ def test_every_chunk_boundary_finds_the_envelope_and_locates_a_bad_id(newline):
         with pytest.raises(X12Error) as caught:
             list(iter_transactions(bad_text.encode(), chunk_size=chunk_size))
         assert (caught.value.offset, caught.value.segment_number, caught.value.segment_id) == (bad_offset, 6, "bpr")
+
+
+@pytest.mark.parametrize("newline", ["", "\n"])
+def test_repeated_envelope_texts_in_one_chunk_are_each_found(newline):
+    """Transaction sets whose ST and SE texts repeat word for word are told apart by position."""
+    st = ["ST*835*0001", *BODY, "SE*4*0001"]
+    text = (newline.join([isa()[:-1] + "~", "GS*HP*S*R*20240301*1200*7*X*005010X221A1~", *(s + "~" for s in st * 3),
+                          "GE*3*7~", "IEA*1*000000001~"]) + newline)
+    transactions = list(iter_transactions(text.encode()))
+    assert [t.raw_segments for t in transactions] == [st] * 3
+    assert [t.first_segment_number for t in transactions] == [3, 7, 11]
+    assert [t.offsets[0] for t in transactions] == [m for m in range(len(text)) if text.startswith("ST*", m)]

@@ -320,10 +320,13 @@ class SegmentReader:
             raise _invalid_id(batch, scanned.count(terminator, 0, bad.start()) + 1)
         if control_start.match(first):
             controls.append(0)
-        index, last = 1, 0
+        # An envelope segment's index is found by looking its text up in the list after the one before: a
+        # text equal to it in between would have matched first. Cheaper than counting the terminators.
+        index = 0
         for match in control_start.finditer(scanned, 0, end):
-            index += scanned.count(terminator, last, match.start())
-            last = match.start()
+            start = match.start() + 1
+            stop = scanned.find(terminator, start, end)
+            index = texts.index(scanned[start:stop if stop >= 0 else end], index + 1)
             controls.append(index)
         for position, index in enumerate(controls):
             segment_id = texts[index].split(separator, 1)[0]
