@@ -158,3 +158,23 @@ def test_repeated_envelope_texts_in_one_chunk_are_each_found(newline):
     assert [t.raw_segments for t in transactions] == [st] * 3
     assert [t.first_segment_number for t in transactions] == [3, 7, 11]
     assert [t.offsets[0] for t in transactions] == [m for m in range(len(text)) if text.startswith("ST*", m)]
+
+
+@pytest.mark.parametrize(("separator", "terminator"), [("*", "~"), ("|", "\n")])
+def test_the_invalid_id_pattern_agrees_with_the_definition_on_every_short_text(separator, terminator):
+    """Every text of up to five characters over letters, digits and delimiters, checked against the rule itself."""
+    from itertools import product
+    from string import ascii_uppercase, digits
+
+    from openmso.x12.tokenizer import _id_patterns
+
+    invalid, _ = _id_patterns(separator, terminator)
+    for length in range(6):
+        for characters in product(f"AIS0a{separator}{terminator}*", repeat=length):
+            text = "".join(characters)
+            segment = text.split(terminator, 1)[0]
+            segment_id = segment.split(separator, 1)[0]
+            valid = segment.startswith("ISA") or (
+                2 <= len(segment_id) <= 3 and segment_id[0] in ascii_uppercase
+                and all(c in ascii_uppercase + digits for c in segment_id))
+            assert (invalid.match(terminator + text) is None) == valid, text
