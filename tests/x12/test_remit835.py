@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import fields
 from datetime import date
 from decimal import Decimal
@@ -277,3 +278,31 @@ def test_only_a_dtm_405_outside_the_claims_is_the_production_date(remittance):
     read = parse_835(transaction)
     assert read.production_date == date(2024, 3, 14)
     assert read.claims[0].dates == {"405": date(2024, 1, 1)}
+
+
+def test_a_lines_one_date_and_one_amount_are_shared_read_only_dicts_and_a_second_gives_its_own():
+    body = ["BPR*I*90*C*ACH", "TRN*1*T*1", "N1*PR*P", "N1*PE*Q*XX*1", "LX*1",
+            "CLP*PCN1*1*100.00*90.00*10.00*12*ICN1", "DTM*232*20240301", "AMT*AU*100.00",
+            "SVC*HC:99213*50.00*45.00", "DTM*472*20240301", "AMT*B6*45.00", "CAS*PR*2*5.00",
+            "SVC*HC:99213*50.00*45.00", "DTM*472*20240301", "AMT*B6*45.00", "CAS*PR*2*5.00",
+            "SVC*HC:99214*0*0", "DTM*150*20240301", "DTM*151*20240302", "AMT*B6*0", "AMT*KH*0",
+            "DTM*472*20240305", "AMT*B6*0"]
+    [transaction] = iter_transactions(envelope(body).encode())
+    claim = parse_835(transaction).claims[0]
+    first, second, third = claim.service_lines
+    assert first.dates == second.dates == {"472": date(2024, 3, 1)}
+    assert first.amounts == second.amounts == {"B6": D("45.00")}
+    assert first.dates is second.dates and first.amounts is second.amounts
+    assert third.dates == {"150": date(2024, 3, 1), "151": date(2024, 3, 2), "472": date(2024, 3, 5)}
+    assert third.amounts == {"B6": D("0"), "KH": D("0")}
+    assert list(third.dates) == ["150", "151", "472"]
+    for owned in (third.dates, third.amounts, claim.dates, claim.amounts):
+        owned["X"] = D("1")
+    with pytest.raises(TypeError):
+        first.dates["150"] = date(2024, 3, 1)
+    with pytest.raises(TypeError):
+        first.amounts.update({"KH": D("1")})
+    assert second.dates == {"472": date(2024, 3, 1)} and second.amounts == {"B6": D("45.00")}
+    copied = pickle.loads(pickle.dumps(claim))
+    assert copied == claim and type(copied.service_lines[0].dates) is dict
+    copied.service_lines[0].dates["150"] = date(2024, 3, 1)

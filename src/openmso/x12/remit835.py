@@ -13,8 +13,11 @@ In a remittance read from an 835, a service line's or claim's `references`, `rem
 `quantities` that the 835 leaves empty are one shared read-only empty list or dict
 (`READ_ONLY_EMPTY_LIST`, `READ_ONLY_EMPTY_DICT`): most lines and claims have none, and three
 containers made and freed per line are about 6% of reading. They equal ``[]`` and ``{}``, and
-changing one raises `TypeError`; assign a new list or dict instead. Models built in code get
-their own lists and dicts as before.
+changing one raises `TypeError`; assign a new list or dict instead. In the same way a service
+line's `dates` and `amounts` holding the one date and the one amount most lines have (DTM*472,
+AMT*B6) are read-only dicts (`ReadOnlyDict`) shared by every line with the same value; a line with
+a second date or amount gets a dict of its own. Models built in code get their own lists and
+dicts as before.
 
 Loops read (TR3 names): header BPR/TRN/CUR/REF/DTM*405; 1000A payer (N1*PR, N3, N4, REF, PER);
 1000B payee (N1*PE, N3, N4, REF); 2000 header number (LX); 2100 claim payment (CLP, CAS, NM1,
@@ -46,7 +49,7 @@ GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
 
 
 def _refuse_change(container: object, *arguments: object, **keywords: object) -> None:
-    raise TypeError("a remittance read from an 835 shares this empty list or dict between its lines and claims; "
+    raise TypeError("a remittance read from an 835 shares this list or dict between its lines and claims; "
                     "assign a new one instead of changing it")
 
 
@@ -58,15 +61,18 @@ class ReadOnlyEmptyList(list):
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse_change
 
 
-class ReadOnlyEmptyDict(dict):
-    """An empty dict that refuses every change (see the module docstring)."""
+class ReadOnlyDict(dict):
+    """A dict that refuses every change once made (see the module docstring); a copy is a plain dict."""
 
     __slots__ = ()
     __setitem__ = __delitem__ = __ior__ = update = setdefault = pop = popitem = clear = _refuse_change
 
+    def __reduce__(self) -> tuple:
+        return dict, (dict(self),)
+
 
 READ_ONLY_EMPTY_LIST = ReadOnlyEmptyList()
-READ_ONLY_EMPTY_DICT = ReadOnlyEmptyDict()
+READ_ONLY_EMPTY_DICT = ReadOnlyDict()
 
 
 class Adjustment(NamedTuple):

@@ -33,6 +33,7 @@ from openmso.x12.remit835 import (
     ClaimPayment,
     EntityName,
     Procedure,
+    ReadOnlyDict,
     Reference,
     Remittance,
     ServicePayment,
@@ -107,6 +108,9 @@ class _OutsideValues(dict):
     def __setitem__(self, key: object, value: object) -> None:
         raise _OutsideLoop
 
+    def update(self, values: object) -> None:
+        raise _OutsideLoop
+
 
 _OUTSIDE_ITEMS = _OutsideItems()
 _OUTSIDE_VALUES = _OutsideValues()
@@ -136,8 +140,8 @@ _PROCEDURES: dict[str, _ProcedureCache] = {}
 # What a remembered segment holds (`_SegmentMemo`): the kind, compared by identity, and two values.
 _ADJUSTMENT = "one CAS adjustment"  # (kind, Adjustment, None)
 _ADJUSTMENTS = "CAS adjustments"  # (kind, tuple of Adjustment, None)
-_DATE = "DTM date"  # (kind, qualifier, date)
-_AMOUNT = "AMT amount"  # (kind, qualifier, Decimal)
+_DATE = "DTM date"  # (kind, ReadOnlyDict {qualifier: date}, None)
+_AMOUNT = "AMT amount"  # (kind, ReadOnlyDict {qualifier: Decimal}, None)
 _REMARK = "LQ remark"  # (kind, Reference, None)
 _SERVICE = "SVC values"  # (kind, (procedure, charge, paid, revenue code, units, original procedure, units), None)
 
@@ -148,7 +152,8 @@ class _SegmentMemo(dict):
     A remittance repeats these texts on line after line (the same contractual adjustment of the
     same fee, the same date of service, charge, allowed amount and remark), and what they give is
     a pure function of the text: immutable values (`Adjustment`, `Reference`, `date`, `Decimal`,
-    `Procedure`) that claims may share; a service line is built anew from its SVC values. Only a
+    `Procedure`, the one-entry `ReadOnlyDict` of a DTM or AMT) that claims may share; a service line
+    is built anew from its SVC values. Only a
     text that read without error is remembered, so a repeated text has passed every check its
     first reading made, and the loop checks (is a claim or line open) are made at each
     occurrence. Bounded like `DecimalCache`: once full, new texts are read without being kept.
@@ -215,8 +220,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     # objects read with the dataclasses field by field.
     new, line_type, claim_type = object.__new__, ServicePayment, ClaimPayment
     # References, remarks and quantities start as the shared read-only empties (see `remit835`) and get
-    # a list or dict of their own when a segment fills them.
-    no_items, no_values = READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_DICT
+    # a list or dict of their own when a segment fills them. A line's dates and amounts start empty too:
+    # the first DTM or AMT gives the remembered one-entry read-only dict, a second a dict of its own.
+    no_items, no_values, shared_values = READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_DICT, ReadOnlyDict
     # Adjustment, Reference and EntityName are NamedTuples: tuple.__new__ builds one in C.
     make = tuple.__new__
     adjustment_type, reference_type, group_codes = Adjustment, Reference, GROUP_CODES
@@ -372,11 +378,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     elif segment_id == "AMT":
                         if amounts is outside_values:
                             raise _OutsideLoop
-                        value = decimals[segment[2]]
-                        known = (_AMOUNT, segment[1], value)
+                        known = (_AMOUNT, shared_values({segment[1]: decimals[segment[2]]}), None)
                     elif segment_id == "DTM":
-                        value = dates[segment[2]]
-                        known = (_DATE, segment[1], value)
+                        known = (_DATE, shared_values({segment[1]: dates[segment[2]]}), None)
                     elif segment_id == "LQ":
                         if line is None:
                             raise _OutsideLoop
@@ -419,19 +423,29 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                 if kind is one_adjustment:
                     adjustments.append(first)
                 elif kind is a_date:
-                    dates_into[first] = second
+                    if dates_into is no_values:  # a service line's first date
+                        line.dates = dates_into = first
+                    elif dates_into.__class__ is shared_values:  # its second
+                        line.dates = dates_into = {**dates_into, **first}
+                    else:
+                        dates_into.update(first)
                 elif kind is an_amount:
-                    amounts[first] = second
+                    if amounts is no_values:  # a service line's first amount
+                        line.amounts = amounts = first
+                    elif amounts.__class__ is shared_values:
+                        line.amounts = amounts = {**amounts, **first}
+                    else:
+                        amounts.update(first)
                 elif kind is service_values:
                     # The containers the line's DTM, CAS, AMT and QTY fill are kept in locals too.
                     line = new(line_type)
                     (line.procedure, line.charge, line.paid, line.revenue_code, line.units_paid,
                      line.original_procedure, line.original_units) = first
-                    line.dates = dates_into = {}
+                    line.dates = dates_into = no_values
                     line.adjustments = adjustments = []
                     line.line_item_control_number = None
                     line.references = no_items
-                    line.amounts = amounts = {}
+                    line.amounts = amounts = no_values
                     line.quantities = quantities = no_values
                     line.remarks = no_items
                     service_lines.append(line)
