@@ -280,29 +280,43 @@ def test_only_a_dtm_405_outside_the_claims_is_the_production_date(remittance):
     assert read.claims[0].dates == {"405": date(2024, 1, 1)}
 
 
-def test_a_lines_one_date_and_one_amount_are_shared_read_only_dicts_and_a_second_gives_its_own():
+def test_one_cas_dtm_or_amt_gives_a_shared_read_only_container_and_a_second_one_of_its_own():
     body = ["BPR*I*90*C*ACH", "TRN*1*T*1", "N1*PR*P", "N1*PE*Q*XX*1", "LX*1",
-            "CLP*PCN1*1*100.00*90.00*10.00*12*ICN1", "DTM*232*20240301", "AMT*AU*100.00",
+            "CLP*PCN1*1*100.00*90.00*10.00*12*ICN1", "CAS*OA*23*0", "DTM*232*20240301", "DTM*233*20240302",
+            "AMT*AU*100.00",
             "SVC*HC:99213*50.00*45.00", "DTM*472*20240301", "AMT*B6*45.00", "CAS*PR*2*5.00",
             "SVC*HC:99213*50.00*45.00", "DTM*472*20240301", "AMT*B6*45.00", "CAS*PR*2*5.00",
             "SVC*HC:99214*0*0", "DTM*150*20240301", "DTM*151*20240302", "AMT*B6*0", "AMT*KH*0",
-            "DTM*472*20240305", "AMT*B6*0"]
+            "CAS*CO*45*0", "CAS*PR*1*0*1*2*0", "DTM*472*20240305", "AMT*B6*0", "CAS*OA*23*0"]
     [transaction] = iter_transactions(envelope(body).encode())
     claim = parse_835(transaction).claims[0]
     first, second, third = claim.service_lines
     assert first.dates == second.dates == {"472": date(2024, 3, 1)}
     assert first.amounts == second.amounts == {"B6": D("45.00")}
-    assert first.dates is second.dates and first.amounts is second.amounts
+    assert first.adjustments == second.adjustments == [("PR", "2", D("5.00"), None)]
+    for shared in ("dates", "amounts", "adjustments"):
+        assert getattr(first, shared) is getattr(second, shared)
     assert third.dates == {"150": date(2024, 3, 1), "151": date(2024, 3, 2), "472": date(2024, 3, 5)}
-    assert third.amounts == {"B6": D("0"), "KH": D("0")}
     assert list(third.dates) == ["150", "151", "472"]
-    for owned in (third.dates, third.amounts, claim.dates, claim.amounts):
+    assert third.amounts == {"B6": D("0"), "KH": D("0")}
+    assert third.adjustments == [("CO", "45", D("0"), None), ("PR", "1", D("0"), D("1")), ("PR", "2", D("0"), None),
+                                 ("OA", "23", D("0"), None)]
+    assert claim.dates == {"232": date(2024, 3, 1), "233": date(2024, 3, 2)}
+    assert claim.amounts == {"AU": D("100.00")} and claim.adjustments == [("OA", "23", D("0"), None)]
+    for owned in (third.dates, third.amounts, claim.dates):
         owned["X"] = D("1")
+    third.adjustments.append(("CO", "45", D("1"), None))
+    for shared in (first.dates, first.amounts, claim.amounts):
+        with pytest.raises(TypeError):
+            shared["150"] = D("1")
+        with pytest.raises(TypeError):
+            shared.update({"KH": D("1")})
     with pytest.raises(TypeError):
-        first.dates["150"] = date(2024, 3, 1)
-    with pytest.raises(TypeError):
-        first.amounts.update({"KH": D("1")})
+        claim.adjustments.append(("CO", "45", D("1"), None))
     assert second.dates == {"472": date(2024, 3, 1)} and second.amounts == {"B6": D("45.00")}
+    assert second.adjustments == [("PR", "2", D("5.00"), None)]
     copied = pickle.loads(pickle.dumps(claim))
-    assert copied == claim and type(copied.service_lines[0].dates) is dict
+    assert copied == claim
+    assert type(copied.service_lines[0].dates) is dict and type(copied.adjustments) is list
     copied.service_lines[0].dates["150"] = date(2024, 3, 1)
+    copied.adjustments.append(("CO", "45", D("1"), None))

@@ -13,11 +13,11 @@ In a remittance read from an 835, a service line's or claim's `references`, `rem
 `quantities` that the 835 leaves empty are one shared read-only empty list or dict
 (`READ_ONLY_EMPTY_LIST`, `READ_ONLY_EMPTY_DICT`): most lines and claims have none, and three
 containers made and freed per line are about 6% of reading. They equal ``[]`` and ``{}``, and
-changing one raises `TypeError`; assign a new list or dict instead. In the same way a service
-line's `dates` and `amounts` holding the one date and the one amount most lines have (DTM*472,
-AMT*B6) are read-only dicts (`ReadOnlyDict`) shared by every line with the same value; a line with
-a second date or amount gets a dict of its own. Models built in code get their own lists and
-dicts as before.
+changing one raises `TypeError`; assign a new list or dict instead. In the same way the
+`adjustments`, `dates` and `amounts` of a line or claim that one CAS, DTM or AMT fills (most lines:
+CAS*CO*45, DTM*472, AMT*B6) are a read-only list or dict (`ReadOnlyList`, `ReadOnlyDict`) shared
+by every line or claim with the same segment; a second CAS, DTM or AMT gives the line or claim a
+list or dict of its own. Models built in code get their own lists and dicts as before.
 
 Loops read (TR3 names): header BPR/TRN/CUR/REF/DTM*405; 1000A payer (N1*PR, N3, N4, REF, PER);
 1000B payee (N1*PE, N3, N4, REF); 2000 header number (LX); 2100 claim payment (CLP, CAS, NM1,
@@ -53,12 +53,15 @@ def _refuse_change(container: object, *arguments: object, **keywords: object) ->
                     "assign a new one instead of changing it")
 
 
-class ReadOnlyEmptyList(list):
-    """An empty list that refuses every change (see the module docstring)."""
+class ReadOnlyList(list):
+    """A list that refuses every change once made (see the module docstring); a copy is a plain list."""
 
     __slots__ = ()
     append = extend = insert = remove = pop = clear = sort = reverse = _refuse_change
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse_change
+
+    def __reduce__(self) -> tuple:
+        return list, (list(self),)
 
 
 class ReadOnlyDict(dict):
@@ -71,7 +74,7 @@ class ReadOnlyDict(dict):
         return dict, (dict(self),)
 
 
-READ_ONLY_EMPTY_LIST = ReadOnlyEmptyList()
+READ_ONLY_EMPTY_LIST = ReadOnlyList()
 READ_ONLY_EMPTY_DICT = ReadOnlyDict()
 
 

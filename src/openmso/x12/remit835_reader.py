@@ -34,6 +34,7 @@ from openmso.x12.remit835 import (
     EntityName,
     Procedure,
     ReadOnlyDict,
+    ReadOnlyList,
     Reference,
     Remittance,
     ServicePayment,
@@ -138,8 +139,7 @@ class _ProcedureCache(dict):
 _PROCEDURES: dict[str, _ProcedureCache] = {}
 
 # What a remembered segment holds (`_SegmentMemo`): the kind, compared by identity, and two values.
-_ADJUSTMENT = "one CAS adjustment"  # (kind, Adjustment, None)
-_ADJUSTMENTS = "CAS adjustments"  # (kind, tuple of Adjustment, None)
+_ADJUSTMENTS = "CAS adjustments"  # (kind, ReadOnlyList of Adjustment, None)
 _DATE = "DTM date"  # (kind, ReadOnlyDict {qualifier: date}, None)
 _AMOUNT = "AMT amount"  # (kind, ReadOnlyDict {qualifier: Decimal}, None)
 _REMARK = "LQ remark"  # (kind, Reference, None)
@@ -152,7 +152,8 @@ class _SegmentMemo(dict):
     A remittance repeats these texts on line after line (the same contractual adjustment of the
     same fee, the same date of service, charge, allowed amount and remark), and what they give is
     a pure function of the text: immutable values (`Adjustment`, `Reference`, `date`, `Decimal`,
-    `Procedure`, the one-entry `ReadOnlyDict` of a DTM or AMT) that claims may share; a service line
+    `Procedure`, the `ReadOnlyList` of a CAS, the one-entry `ReadOnlyDict` of a DTM or AMT) that claims
+    may share; a service line
     is built anew from its SVC values. Only a
     text that read without error is remembered, so a repeated text has passed every check its
     first reading made, and the loop checks (is a claim or line open) are made at each
@@ -219,10 +220,12 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     # against its sentinel (about 4 and 1% of reading). Every field must be set; a test compares the
     # objects read with the dataclasses field by field.
     new, line_type, claim_type = object.__new__, ServicePayment, ClaimPayment
-    # References, remarks and quantities start as the shared read-only empties (see `remit835`) and get
-    # a list or dict of their own when a segment fills them. A line's dates and amounts start empty too:
-    # the first DTM or AMT gives the remembered one-entry read-only dict, a second a dict of its own.
-    no_items, no_values, shared_values = READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_DICT, ReadOnlyDict
+    # The containers of a line or claim start as the shared read-only empties (see `remit835`). References,
+    # remarks and quantities get a list or dict of their own when a segment fills them; adjustments, dates
+    # and amounts get the remembered read-only list or dict of their first CAS, DTM or AMT, and one of their
+    # own at the second.
+    no_items, no_values, shared_items, shared_values = (READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_DICT, ReadOnlyList,
+                                                        ReadOnlyDict)
     # Adjustment, Reference and EntityName are NamedTuples: tuple.__new__ builds one in C.
     make = tuple.__new__
     adjustment_type, reference_type, group_codes = Adjustment, Reference, GROUP_CODES
@@ -234,13 +237,13 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
         memo = _MEMOS[separator, component] = _SegmentMemo()
     recall, memo_limit = memo.get, memo.limit
     # The kinds of remembered values, compared on every CAS, DTM, AMT and SVC: locals are read faster than globals.
-    one_adjustment, several_adjustments, a_date, an_amount, service_values = (_ADJUSTMENT, _ADJUSTMENTS, _DATE,
-                                                                               _AMOUNT, _SERVICE)
+    some_adjustments, a_date, an_amount, service_values = _ADJUSTMENTS, _DATE, _AMOUNT, _SERVICE
     text: str | None = None
     header = HeaderReader(component)
     claims: list[ClaimPayment] = []
     claim: ClaimPayment | None = None
     line: ServicePayment | None = None
+    loop: ClaimPayment | ServicePayment | None = None  # the open service line, else the open claim
     header_number: int | None = None
     # The open loop's containers (service line if one is open, else claim), kept in locals so the
     # frequent CAS/DTM/AMT segments do not look up `line` and `claim` each time. Outside a claim, CAS,
@@ -341,15 +344,16 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         claim.facility_type = facility
                         claim.frequency_code = frequency
                         claim.header_number = header_number
-                        claim.adjustments = adjustments = []
+                        claim.adjustments = adjustments = no_items
                         claim.names = {}
                         claim.references = no_items
-                        claim.dates = dates_into = {}
-                        claim.amounts = amounts = {}
+                        claim.dates = dates_into = no_values
+                        claim.amounts = amounts = no_values
                         claim.quantities = quantities = no_values
                         claim.remarks = no_items
                         claim.service_lines = service_lines = []
                         claims.append(claim)
+                        loop = claim
                         line = header.party = None
                         continue
                     elif segment_id == "CAS":
@@ -363,8 +367,8 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         if size == 4:  # one reason and amount, no quantity: most CAS segments
                             if not segment[2]:
                                 continue
-                            known = (_ADJUSTMENT, make(adjustment_type, (group, segment[2], decimals[segment[3]],
-                                                                         None)), None)
+                            known = (_ADJUSTMENTS, shared_items((make(adjustment_type, (
+                                group, segment[2], decimals[segment[3]], None)),)), None)
                         else:
                             read = []
                             for position in range(2, size, 3):
@@ -374,7 +378,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 quantity = segment[position + 2] if position + 2 < size else ""
                                 read.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
                                                                    decimals[quantity] if quantity else None)))
-                            known = (_ADJUSTMENTS, tuple(read), None)
+                            known = (_ADJUSTMENTS, shared_items(read), None)
                     elif segment_id == "AMT":
                         if amounts is outside_values:
                             raise _OutsideLoop
@@ -388,7 +392,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     else:
                         if segment_id == "LX":
                             header_number = int(segment[1])
-                            claim = line = header.party = None
+                            claim = line = loop = header.party = None
                             adjustments, dates_into = outside_items, header.dates
                             amounts = quantities = outside_values
                             service_lines = None
@@ -396,11 +400,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             if quantities is outside_values:
                                 raise _OutsideLoop
                             if quantities is no_values:
-                                quantities = {}
-                                if line is not None:
-                                    line.quantities = quantities
-                                else:
-                                    claim.quantities = quantities
+                                loop.quantities = quantities = {}
                             quantities[segment[1]] = decimals[segment[2]]
                         elif segment_id == "MOA":
                             claim.remarks = [*claim.remarks,
@@ -411,7 +411,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             # through too (cheaper than slicing them off).
                             header.read(segment)
                             if segment_id == "PLB":
-                                claim = line = None
+                                claim = line = loop = None
                                 adjustments, dates_into = outside_items, header.dates
                                 amounts = quantities = outside_values
                                 service_lines = None
@@ -420,20 +420,25 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         memo[text] = known
                 # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
                 kind, first, second = known
-                if kind is one_adjustment:
-                    adjustments.append(first)
+                if kind is some_adjustments:
+                    if adjustments is no_items:  # the open loop's first CAS
+                        loop.adjustments = adjustments = first
+                    elif adjustments.__class__ is shared_items:  # its second
+                        loop.adjustments = adjustments = [*adjustments, *first]
+                    else:  # a third, or outside a claim (refused)
+                        adjustments.extend(first)
                 elif kind is a_date:
-                    if dates_into is no_values:  # a service line's first date
-                        line.dates = dates_into = first
+                    if dates_into is no_values:  # the open loop's first date
+                        loop.dates = dates_into = first
                     elif dates_into.__class__ is shared_values:  # its second
-                        line.dates = dates_into = {**dates_into, **first}
-                    else:
+                        loop.dates = dates_into = {**dates_into, **first}
+                    else:  # a third, or the header's
                         dates_into.update(first)
                 elif kind is an_amount:
-                    if amounts is no_values:  # a service line's first amount
-                        line.amounts = amounts = first
+                    if amounts is no_values:
+                        loop.amounts = amounts = first
                     elif amounts.__class__ is shared_values:
-                        line.amounts = amounts = {**amounts, **first}
+                        loop.amounts = amounts = {**amounts, **first}
                     else:
                         amounts.update(first)
                 elif kind is service_values:
@@ -442,15 +447,14 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     (line.procedure, line.charge, line.paid, line.revenue_code, line.units_paid,
                      line.original_procedure, line.original_units) = first
                     line.dates = dates_into = no_values
-                    line.adjustments = adjustments = []
+                    line.adjustments = adjustments = no_items
                     line.line_item_control_number = None
                     line.references = no_items
                     line.amounts = amounts = no_values
                     line.quantities = quantities = no_values
                     line.remarks = no_items
                     service_lines.append(line)
-                elif kind is several_adjustments:
-                    adjustments.extend(first)
+                    loop = line
                 else:  # _REMARK
                     line.remarks = [*line.remarks, first]
     except X12Error:
