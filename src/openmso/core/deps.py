@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from openmso.core import audit
+from openmso.core.db import unit_of_work
 from openmso.core.errors import Forbidden, Unauthorized
 from openmso.core.pagination import PageParams, page_params
 from openmso.core.security import csrf_valid
@@ -33,15 +33,8 @@ def get_db(request: Request) -> Iterator[Session]:
     Refusals recorded during a failed request are written after the rollback, so a denied
     attempt is on the audit trail even though nothing else of the request is kept.
     """
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        audit.rollback_keeping_refusals(session)
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(get_db)]
