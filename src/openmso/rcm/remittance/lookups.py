@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
@@ -70,14 +71,14 @@ def lines_of(db: Session, claim_ids: Iterable[int]) -> dict[int, list[LineRef]]:
     lines: dict[int, list[LineRef]] = {claim_id: [] for claim_id in ids}
     rows = _select(db, "SELECT claim_id, id, line_number, procedure_code, modifiers, units, service_date "
                        "FROM claim_line WHERE claim_id", [], ids)
-    day = _day_reader(db)
-    for claim_id, line_id, number, code, modifiers, units, served in sorted(rows, key=_claim_and_number):
-        lines[claim_id].append(LineRef(line_id, number, code, _modifiers(modifiers), units, day(served)))
+    day, modifiers_of, make = _day_reader(db), _modifiers, tuple.__new__  # LineRef's own __new__ is Python code
+    rows.sort(key=_CLAIM_AND_NUMBER)
+    for claim_id, line_id, number, code, modifiers, units, served in rows:
+        lines[claim_id].append(make(LineRef, (line_id, number, code, modifiers_of(modifiers), units, day(served))))
     return lines
 
 
-def _claim_and_number(row: tuple) -> tuple[int, int]:
-    return row[0], row[2]
+_CLAIM_AND_NUMBER = itemgetter(0, 2)
 
 
 def _select(db: Session, template: str, fixed: list, keys: list) -> list[tuple]:
