@@ -138,12 +138,16 @@ class _ProcedureCache(dict):
 
 _PROCEDURES: dict[str, _ProcedureCache] = {}
 
-# What a remembered segment holds (`_SegmentMemo`): the kind, compared by identity, and two values.
-_ADJUSTMENTS = "CAS adjustments"  # (kind, ReadOnlyList of Adjustment, None)
-_DATE = "DTM date"  # (kind, ReadOnlyDict {qualifier: date}, None)
-_AMOUNT = "AMT amount"  # (kind, ReadOnlyDict {qualifier: Decimal}, None)
-_REMARK = "LQ remark"  # (kind, Reference, None)
-_SERVICE = "SVC values"  # (kind, (procedure, charge, paid, revenue code, units, original procedure, units), None)
+# What a remembered segment holds (`_SegmentMemo`): the kind, compared by identity, and a value.
+_ADJUSTMENTS = "CAS adjustments"  # (kind, ReadOnlyList of Adjustment)
+_DATE = "DTM date"  # (kind, ReadOnlyDict {qualifier: date})
+_AMOUNT = "AMT amount"  # (kind, ReadOnlyDict {qualifier: Decimal})
+_REMARK = "LQ remark"  # (kind, Reference)
+_SERVICE = "SVC values"  # (kind, the SVC's seven values followed by `_LINE_START`)
+# The rest of a new service line's slots: no REF*6R yet, and the shared read-only empty references, remarks,
+# dates, adjustments, amounts and quantities (in the order the reader unpacks them).
+_LINE_START = (None, READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_LIST, READ_ONLY_EMPTY_DICT, READ_ONLY_EMPTY_LIST,
+               READ_ONLY_EMPTY_DICT, READ_ONLY_EMPTY_DICT)
 
 
 class _SegmentMemo(dict):
@@ -284,7 +288,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
                             _, composite, charge, paid, revenue_code, units = segment
                             values = (procedures[composite], decimals[charge], decimals[paid], revenue_code,
-                                      decimals[units] if units else None, None, None)
+                                      decimals[units] if units else None, None, None, *_LINE_START)
                         else:
                             values = (
                                 procedures[segment[1]],
@@ -294,8 +298,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 decimals[segment[5]] if size > 5 and segment[5] else None,
                                 procedures[segment[6]] if size > 6 and segment[6] else None,
                                 decimals[segment[7]] if size > 7 and segment[7] else None,
+                                *_LINE_START,
                             )
-                        known = (_SERVICE, values, None)
+                        known = (_SERVICE, values)
                     elif segment_id == "NM1":
                         if claim is None or line is not None:
                             raise transaction.error(_position(texts, text), "NM1 outside a claim payment (loop 2100)",
@@ -368,7 +373,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             if not segment[2]:
                                 continue
                             known = (_ADJUSTMENTS, shared_items((make(adjustment_type, (
-                                group, segment[2], decimals[segment[3]], None)),)), None)
+                                group, segment[2], decimals[segment[3]], None)),)))
                         else:
                             read = []
                             for position in range(2, size, 3):
@@ -378,17 +383,17 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 quantity = segment[position + 2] if position + 2 < size else ""
                                 read.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
                                                                    decimals[quantity] if quantity else None)))
-                            known = (_ADJUSTMENTS, shared_items(read), None)
+                            known = (_ADJUSTMENTS, shared_items(read))
                     elif segment_id == "AMT":
                         if amounts is outside_values:
                             raise _OutsideLoop
-                        known = (_AMOUNT, shared_values({segment[1]: decimals[segment[2]]}), None)
+                        known = (_AMOUNT, shared_values({segment[1]: decimals[segment[2]]}))
                     elif segment_id == "DTM":
-                        known = (_DATE, shared_values({segment[1]: dates[segment[2]]}), None)
+                        known = (_DATE, shared_values({segment[1]: dates[segment[2]]}))
                     elif segment_id == "LQ":
                         if line is None:
                             raise _OutsideLoop
-                        known = (_REMARK, make(reference_type, (segment[1], segment[2])), None)
+                        known = (_REMARK, make(reference_type, (segment[1], segment[2])))
                     else:
                         if segment_id == "LX":
                             header_number = int(segment[1])
@@ -419,7 +424,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     if len(memo) < memo_limit:
                         memo[text] = known
                 # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
-                kind, first, second = known
+                kind, first = known
                 if kind is some_adjustments:
                     if adjustments is no_items:  # the open loop's first CAS
                         loop.adjustments = adjustments = first
@@ -442,17 +447,14 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     else:
                         amounts.update(first)
                 elif kind is service_values:
-                    # The containers the line's DTM, CAS, AMT and QTY fill are kept in locals too.
+                    # One unpacking sets every slot: the SVC values, then `_LINE_START`.
                     line = new(line_type)
                     (line.procedure, line.charge, line.paid, line.revenue_code, line.units_paid,
-                     line.original_procedure, line.original_units) = first
-                    line.dates = dates_into = no_values
-                    line.adjustments = adjustments = no_items
-                    line.line_item_control_number = None
-                    line.references = no_items
-                    line.amounts = amounts = no_values
-                    line.quantities = quantities = no_values
-                    line.remarks = no_items
+                     line.original_procedure, line.original_units, line.line_item_control_number, line.references,
+                     line.remarks, line.dates, line.adjustments, line.amounts, line.quantities) = first
+                    # The containers the line's CAS, DTM, AMT and QTY fill are kept in locals too.
+                    adjustments = no_items
+                    dates_into = amounts = quantities = no_values
                     service_lines.append(line)
                     loop = line
                 else:  # _REMARK
