@@ -5,8 +5,10 @@ line and their containers); the segments around the claims (header, payer, payee
 `remit835_header.HeaderReader`. Values come from bounded caches (`DECIMALS`, `DATES`, procedure
 composites), and whole CAS, DTM, SVC, AMT and LQ texts read before from a bounded memo
 (`_SegmentMemo`): remittances repeat the same amounts, dates, codes and segments on thousands of
-lines. Lines and claims are made slot by slot, and their empty references, remarks and quantities
-are shared read-only empties (see `remit835`): making and freeing objects is most of what is left.
+lines. Lines and claims are made slot by slot; their empty containers are shared read-only
+empties, and the adjustments, dates and amounts that one CAS, DTM or AMT fills are the remembered
+read-only list or dict of that segment (see `remit835`): making and freeing objects is most of
+what is left.
 """
 
 from __future__ import annotations
@@ -242,6 +244,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     recall, memo_limit = memo.get, memo.limit
     # The kinds of remembered values, compared on every CAS, DTM, AMT and SVC: locals are read faster than globals.
     some_adjustments, a_date, an_amount, service_values = _ADJUSTMENTS, _DATE, _AMOUNT, _SERVICE
+    line_start = _LINE_START
     text: str | None = None
     header = HeaderReader(component)
     claims: list[ClaimPayment] = []
@@ -288,7 +291,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
                             _, composite, charge, paid, revenue_code, units = segment
                             values = (procedures[composite], decimals[charge], decimals[paid], revenue_code,
-                                      decimals[units] if units else None, None, None, *_LINE_START)
+                                      decimals[units] if units else None, None, None) + line_start
                         else:
                             values = (
                                 procedures[segment[1]],
@@ -298,8 +301,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 decimals[segment[5]] if size > 5 and segment[5] else None,
                                 procedures[segment[6]] if size > 6 and segment[6] else None,
                                 decimals[segment[7]] if size > 7 and segment[7] else None,
-                                *_LINE_START,
-                            )
+                            ) + line_start
                         known = (_SERVICE, values)
                     elif segment_id == "NM1":
                         if claim is None or line is not None:
