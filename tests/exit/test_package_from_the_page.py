@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from openmso.core.audit import AuditEntry
 from openmso.core.jobs import Job
 from openmso.core.tenancy import Role
+from openmso.exit.verify import verify
 from tests.factories import add_user, build_world, signed_in
 
 
@@ -21,7 +23,8 @@ def world(db):
     return build_world(db)
 
 
-def test_the_practice_admin_builds_the_package_from_the_page_and_downloads_it(client, db, settings, world):
+def test_the_practice_admin_builds_the_package_from_the_page_and_downloads_it(client, db, settings, world,
+                                                                               tmp_path):
     practice = world.practices[0]
     http = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, practice))
     response = http.post(f"/practices/{practice.id}/exit-package", follow_redirects=False)
@@ -38,6 +41,12 @@ def test_the_practice_admin_builds_the_package_from_the_page_and_downloads_it(cl
     with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
         manifest = json.loads(next(archive.read(n) for n in archive.namelist() if n.endswith("manifest.json")))
     assert manifest["practice"]["id"] == practice.id
+    # The page shows the fingerprint of the key the package is signed with, and the download verifies with it.
+    shown = re.search(r'<code id="signing-fingerprint">([^<]+)</code>', page).group(1)
+    assert manifest["signature"]["key_fingerprint"] == shown
+    downloaded = tmp_path / filename
+    downloaded.write_bytes(download.content)
+    assert verify(downloaded, shown).ok
     actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.practice_id == practice.id)))
     assert {"exit.package", "exit.package_completed", "exit.package_download"} <= actions
 

@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from openmso.core import signing
 from openmso.core.cli import cli_actor, session_factory
 from openmso.core.errors import OpenMSOError
+from openmso.core.settings import get_settings
 from openmso.exit import verify as verifying
 from openmso.exit.package.workspace import ARCHIVE_FORMATS
 from openmso.exit.plan_cli import plan
@@ -48,14 +50,32 @@ def package(
         console.print(f"[yellow]{note}[/yellow]")
 
 
+@app.command("signing-key")
+def signing_key():
+    """Print the MSO's public signing key (PEM) and its fingerprint, to publish to practices: exit packages'
+    manifests are signed with it."""
+    key = signing.load_or_create(get_settings().var_dir)
+    typer.echo(signing.public_pem(key).decode("ascii"), nl=False)  # plain: pasted as it is, never wrapped
+    typer.echo(f"fingerprint: {signing.fingerprint(key)}")
+
+
 @app.command("verify")
-def verify(path: Path = typer.Argument(..., help="package directory, .tar or .zip")):
-    """Re-check every file's hash, size and record count against the manifest; exit 1 naming each bad file."""
-    report = verifying.verify(path)
+def verify(
+    path: Path = typer.Argument(..., help="package directory, .tar or .zip"),
+    fingerprint: str = typer.Option(None, "--fingerprint",
+                                    help="the MSO's published key fingerprint the manifest must be signed with"),
+):
+    """Re-check every file's hash, size and record count against the manifest, and the manifest's signature;
+    exit 1 naming each bad file."""
+    report = verifying.verify(path, fingerprint)
     if report.ok:
         practice = report.manifest["practice"]
         console.print(f"[green]Package intact and complete[/green]: {report.files_checked} files of practice "
-                      f"{practice['id']} ({practice['legal_name']}) match the manifest.")
+                      f"{practice['id']} ({practice['legal_name']}) match the manifest, signed by the key "
+                      f"{report.signed_by}.", soft_wrap=True)
+        if fingerprint is None:
+            console.print("[yellow]Compare that fingerprint with the one the MSO publishes "
+                          "(or pass it with --fingerprint).[/yellow]")
         return
     table = Table("problem")
     for problem in report.problems:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
-from openmso.core import job_runner, jobs
+from openmso.core import job_runner, jobs, signing
 from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.errors import OpenMSOError
 from openmso.core.jobs import Job
@@ -27,13 +28,16 @@ PACKAGE_JOB = "exit.package"
 
 
 def export_package(factory: sessionmaker[Session], actor: Actor, practice_id: int, out: Path, *,
-                   archive: str | None = None, progress: Progress | None = None) -> PackageResult:
-    """Export the practice's package to `out`; any failure is recorded on the trail, then raised."""
+                   archive: str | None = None, progress: Progress | None = None,
+                   signing_key: Ed25519PrivateKey | None = None) -> PackageResult:
+    """Export the practice's package to `out`, its manifest signed with `signing_key` (by default the MSO's
+    key under the settings' var directory); any failure is recorded on the trail, then raised."""
     try:
         with unit_of_work(factory) as db:
             clause = service.begin_export(db, actor, practice_id, out)
         with unit_of_work(snapshot_factory(factory)) as db:
-            result = service.write_package(db, actor, practice_id, out, clause, archive=archive, progress=progress)
+            result = service.write_package(db, actor, practice_id, out, clause, archive=archive, progress=progress,
+                                           signing_key=signing_key)
     except Exception as error:  # a full disk or a dead helper process is as much a failed export
         detail = error.detail if isinstance(error, OpenMSOError) else f"{type(error).__name__}: {error}"
         with unit_of_work(factory) as db:
@@ -76,7 +80,8 @@ def _package_job(context: job_runner.JobContext) -> dict:
     directory = packages_dir(context.settings)
     directory.mkdir(parents=True, exist_ok=True)
     result = export_package(context.factory, context.actor, practice_id, directory / context.params["stem"],
-                            archive="zip", progress=lambda step: context.progress(step))
+                            archive="zip", progress=lambda step: context.progress(step),
+                            signing_key=signing.load_or_create(context.settings.var_dir))
     name = result.path.name
     return {"filename": name, "summary": f"Package built: {describe(result)}",
             "links": [{"href": download_href(practice_id, name), "label": f"Download {name}"}]}

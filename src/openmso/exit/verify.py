@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from openmso.exit.package import signature
 from openmso.exit.package.manifest import FORMAT, MANIFEST
 from openmso.exit.package.originals import count_records
 from openmso.x12 import X12Error
@@ -40,6 +41,7 @@ class VerifyReport:
     files_checked: int = 0
     problems: list[str] = field(default_factory=list)
     manifest: dict | None = None
+    signed_by: str | None = None  # the fingerprint of the key whose signature of the manifest checks
 
     @property
     def ok(self) -> bool:
@@ -183,8 +185,9 @@ def _check_counts(report: VerifyReport, document: dict) -> None:
                                    f"the manifest's database_counts ({expected})")
 
 
-def verify(path: Path) -> VerifyReport:
-    """Re-check every hash, size and count of the package at `path`; each problem names its file."""
+def verify(path: Path, expected_fingerprint: str | None = None) -> VerifyReport:
+    """Re-check every hash, size and count of the package at `path`, and the manifest's signature (by the
+    key with `expected_fingerprint`, when given); each problem names its file."""
     path = Path(path)
     report = VerifyReport(path)
     if not path.exists():
@@ -194,22 +197,27 @@ def verify(path: Path) -> VerifyReport:
         report.problems.append(f"{path}: neither a package directory nor a .tar/.zip archive")
         return report
     try:
-        _check_package(report, path)
+        _check_package(report, path, expected_fingerprint)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as error:
         report.problems.append(f"{path.name}: the archive is damaged and cannot be read to its end ({error})")
     return report
 
 
-def _check_package(report: VerifyReport, path: Path) -> None:
-    document = _load_manifest(report, _read_manifest(_opener(path)))
+def _check_package(report: VerifyReport, path: Path, expected_fingerprint: str | None) -> None:
+    data = _read_manifest(_opener(path))
+    document = _load_manifest(report, data)
     if document is None:
         return
     report.manifest = document
     entries = {entry.get("path"): entry for entry in document["files"] if isinstance(entry, dict)}
     seen: set[str] = set()
+    signature_files: dict[str, bytes] = {}
     with _opener(path) as members:
         for name, handle in members:
             if name == MANIFEST:
+                continue
+            if name in signature.FILES:
+                signature_files[name] = handle.read(signature.MAX_BYTES)
                 continue
             entry = entries.get(name)
             if entry is None:
@@ -221,3 +229,5 @@ def _check_package(report: VerifyReport, path: Path) -> None:
     for name in sorted(set(entries) - seen):
         report.problems.append(f"{name}: listed in the manifest but missing from the package")
     _check_counts(report, document)
+    report.signed_by, problems = signature.check(data, signature_files, expected_fingerprint)
+    report.problems += problems

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from openmso.agreements.catalogue import DATA_CLASS_LABELS, DataClass
-from openmso.core import audit, jobs
+from openmso.core import audit, jobs, signing
 from openmso.core.deps import DB, AppSettings, CurrentActor, Paging, RowId
 from openmso.core.errors import NotFound
 from openmso.core.jobs_api import job_view
@@ -29,12 +29,14 @@ FileName = Annotated[str, Query(max_length=80)]
 
 
 @router.get("/practices/{practice_id}/exit-readiness")
-def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentActor, as_of: AsOf = None):
+def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentActor, settings: AppSettings,
+                   as_of: AsOf = None):
     practice = network.get_practice(db, actor, practice_id)
     plan = transition_plan(db, actor, practice.id, as_of)
     builds = [job_view(request, job) for job in jobs.recent(db, actor, PACKAGE_JOB, practice.id, limit=3)]
     return render(request, "exit/readiness.html", practice=practice, plan=plan, tab="exit", today=date.today(),
-                  dry_run=as_of is None or as_of == date.today(), builds=builds)
+                  dry_run=as_of is None or as_of == date.today(), builds=builds,
+                  signing_fingerprint=signing.fingerprint(signing.load_or_create(settings.var_dir)))
 
 
 @router.post("/practices/{practice_id}/exit-package")

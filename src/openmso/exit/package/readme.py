@@ -26,10 +26,16 @@ This package holds every record the practice keeps on the OpenMSO platform, in o
 manifest.json lists every file with its SHA-256, size and record count, and the counts the database held
 when the export began. Any SHA-256 tool checks a file against it; `openmso exit verify <package>` checks
 the whole package and names any file that is missing, extra, altered or incomplete.
+
+manifest.json.sig is the MSO's Ed25519 signature of manifest.json, and signing-key.pem its public key, with
+the fingerprint {fingerprint}
+Compare that fingerprint with the one the MSO publishes, then check the signature with any OpenSSL 3:
+  openssl pkeyutl -verify -pubin -inkey signing-key.pem -rawin -in manifest.json -sigfile manifest.json.sig
+(`openmso exit verify <package> --fingerprint "<published fingerprint>"` does both.)
 """
 
 
 def write_readme(root: Path, identity: dict, created: dict) -> FileEntry:
     text = TEXT.format(name=identity["legal_name"], practice_id=identity["id"], created=created["created_at"],
-                       actor=created["created_by"]["username"])
+                       actor=created["created_by"]["username"], fingerprint=created["signature"]["key_fingerprint"])
     return write_bytes(root, "README.txt", "readme", text.encode("utf-8"))

@@ -9,16 +9,18 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import enforcement
 from openmso.agreements.catalogue import EXIT_DATA_CLAUSE
-from openmso.core import audit
+from openmso.core import audit, signing
 from openmso.core.errors import Conflict, Forbidden, NotFound
+from openmso.core.settings import get_settings
 from openmso.core.tenancy import Actor, Role, visible
 from openmso.core.types import utcnow
-from openmso.exit.package import documents, manifest, originals, parallel, resources, tables
+from openmso.exit.package import documents, manifest, originals, parallel, resources, signature, tables
 from openmso.exit.package.files import CsvFile, FileEntry, sync, write_json
 from openmso.exit.package.manifest import MANIFEST
 from openmso.exit.package.readme import write_readme
@@ -34,6 +36,7 @@ class PackageResult:
     manifest: dict
     seconds: float = 0.0
     helper_peak_rss_mb: float = 0.0  # the second process's, when one wrote some of the files (`parallel`)
+    signed_by: str = ""  # the fingerprint of the MSO key that signed the manifest (`signature`)
 
     @property
     def rows(self) -> int:
@@ -136,16 +139,19 @@ def begin_export(session: Session, actor: Actor, practice_id: int, out: Path) ->
 
 
 def write_package(session: Session, actor: Actor, practice_id: int, out: Path, clause: str, *,
-                  archive: str | None = None, progress: Progress | None = None) -> PackageResult:
+                  archive: str | None = None, progress: Progress | None = None,
+                  signing_key: Ed25519PrivateKey | None = None) -> PackageResult:
     """Write the package of an export `begin_export` allowed; reads only, so it can run in one read
     snapshot (`core.db.read_snapshot`) that blocks nobody, however long it takes.
 
     Streams every table and resource, so memory stays flat; the package appears at `out` only once
     complete, with its manifest. Raises `Conflict` if the rows changed under the export. In a read
     snapshot not yet started, a second process writes the files of `parallel.HELPER_TASKS` in the same
-    snapshot meanwhile.
+    snapshot meanwhile. The manifest is signed with `signing_key`, by default the MSO's key under the
+    settings' var directory (`core.signing`).
     """
     progress = progress or (lambda step: None)
+    key = signing_key or signing.load_or_create(get_settings().var_dir)
     started = utcnow()
     with Workspace(Path(out), archive) as workspace:
         owned = tables.owned_tables()
@@ -175,15 +181,18 @@ def write_package(session: Session, actor: Actor, practice_id: int, out: Path, c
                     "tin": practice.tin}
         created = {"created_at": started.isoformat(), "finished_at": utcnow().isoformat(),
                    "created_by": {"username": actor.username, "role": str(actor.role)}, "authority": clause,
-                   "database": session.get_bind().dialect.name}
+                   "database": session.get_bind().dialect.name,
+                   "signature": {"algorithm": "Ed25519", "key_fingerprint": signing.fingerprint(key),
+                                 "file": signature.SIGNATURE, "public_key": signature.PUBLIC_KEY}}
         files.append(write_readme(workspace.directory, identity, created))
         progress("flushing to disk")
         sync(workspace.directory, files)
         document = manifest.build(identity, created, files, counts, notes)
         manifest.write(workspace.directory, document)
+        signed_by = signature.sign(workspace.directory, key)
         progress("finishing")
         path = workspace.commit()
-    return PackageResult(path, document, (utcnow() - started).total_seconds(), helper.peak_rss_mb)
+    return PackageResult(path, document, (utcnow() - started).total_seconds(), helper.peak_rss_mb, signed_by)
 
 
 def record_outcome(session: Session, actor: Actor, practice_id: int, result: PackageResult | None,
@@ -195,20 +204,23 @@ def record_outcome(session: Session, actor: Actor, practice_id: int, result: Pac
             digest = hashlib.file_digest(file, "sha256").hexdigest()
         what = "manifest" if result.path.is_dir() else "archive"
         audit.record(session, actor, "exit.package_completed", "practice", practice_id, practice_id=practice_id,
-                     reason=f"{result.path.name}: {len(result.manifest['files'])} files, {what} SHA-256 {digest}")
+                     reason=f"{result.path.name}: {len(result.manifest['files'])} files, {what} SHA-256 {digest}, "
+                            f"signed by {result.signed_by}")
     else:
         audit.record(session, actor, "exit.package", "practice", practice_id, practice_id=practice_id,
                      outcome=audit.Outcome.FAILED, reason=(error or "failed")[:500])
 
 
 def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *, archive: str | None = None,
-                  progress: Progress | None = None) -> PackageResult:
+                  progress: Progress | None = None,
+                  signing_key: Ed25519PrivateKey | None = None) -> PackageResult:
     """Authorize, record and write the practice's exit package in the caller's one transaction.
 
     For short exports and tests; a long export should run `begin_export` (committed), then
     `write_package` in a read snapshot, then `record_outcome`, as `openmso exit package` does.
     """
     clause = begin_export(session, actor, practice_id, out)
-    result = write_package(session, actor, practice_id, out, clause, archive=archive, progress=progress)
+    result = write_package(session, actor, practice_id, out, clause, archive=archive, progress=progress,
+                           signing_key=signing_key)
     record_outcome(session, actor, practice_id, result)
     return result
