@@ -52,7 +52,7 @@ def run_package(url: str, out: Path) -> dict:
     snapshot (where a second process writes some files, `exit.package.parallel`), then the outcome."""
     factory = make_session_factory(make_engine(url))
     started, cpu_started = time.perf_counter(), time.process_time() + _children_cpu()
-    result = export_package(factory, SYSTEM, PRACTICE, out)
+    result = export_package(factory, SYSTEM, PRACTICE, out, var_dir=out.parent / "var")
     seconds = time.perf_counter() - started
     cpu = time.process_time() + _children_cpu() - cpu_started
     fhir = sum(result.manifest["database_counts"]["fhir"].values())

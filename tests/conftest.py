@@ -34,19 +34,6 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def signing_key_file(tmp_path_factory) -> Iterator[Path]:
-    """The MSO signing key of the test session, outside the checkout's var/ directory."""
-    path = tmp_path_factory.mktemp("keys") / "signing-ed25519.pem"
-    before = os.environ.get("OPENMSO_SIGNING_KEY_FILE")
-    os.environ["OPENMSO_SIGNING_KEY_FILE"] = str(path)
-    yield path
-    if before is None:
-        os.environ.pop("OPENMSO_SIGNING_KEY_FILE", None)
-    else:
-        os.environ["OPENMSO_SIGNING_KEY_FILE"] = before
-
-
 def test_settings(tmp_path: Path, url: str) -> Settings:
     return Settings(database_url=url, var_dir=tmp_path, secret_key="test-secret-key", max_body_bytes=256 * 1024,
                     session_hours=1, login_max_failures=5, login_window_minutes=15, secure_cookies=False,

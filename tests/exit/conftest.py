@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from openmso.core import audit
@@ -26,6 +27,7 @@ from tests.factories import add_signed_agreement
 from tests.rcm import remits
 from tests.rcm.conftest import AS_OF, Clinic, make_clinic
 
+SIGNING_KEY = Ed25519PrivateKey.generate()  # the MSO's key in these tests
 ENVELOPE = default_envelope("Test MSO", "SIMULATED PAYERS", "SIMCH")
 MARKERS = ("Qzalpha", "Qzbravo")
 
@@ -125,6 +127,7 @@ def network(db) -> SharedNetwork:
 def package_of(db, tmp_path):
     """Build the exit package of a practice as SYSTEM (or `actor`) into a fresh directory."""
     def build(practice_id: int, actor=SYSTEM, name: str = "package", **options) -> service.PackageResult:
+        options.setdefault("signing_key", SIGNING_KEY)
         return service.build_package(db, actor, practice_id, tmp_path / name, **options)
     return build
 

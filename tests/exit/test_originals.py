@@ -13,7 +13,7 @@ from openmso.rcm.claims.models import Claim
 from openmso.rcm.remittance import ingest
 from openmso.rcm.remittance.models import RemittanceFile, RemittanceFilePart
 from openmso.x12 import check_balance, iter_transactions, parse_835
-from tests.exit.conftest import build_shared_network
+from tests.exit.conftest import SIGNING_KEY, build_shared_network
 from tests.rcm import remits
 
 PART_CHARS = 100
@@ -67,7 +67,8 @@ def test_a_shared_835_stored_in_parts_gives_each_practice_its_balanced_extract(d
     assert db.scalar(select(func.count()).select_from(RemittanceFilePart)
                      .where(RemittanceFilePart.file_id == shared.id)) > 3
     for practice in network.practices:
-        result = service.build_package(db, SYSTEM, practice.id, tmp_path / f"package-{practice.id}")
+        result = service.build_package(db, SYSTEM, practice.id, tmp_path / f"package-{practice.id}",
+                                       signing_key=SIGNING_KEY)
         entry = _entry(result, shared)
         assert entry["details"]["per_practice_extract"] and entry["details"]["transaction_sets"] == "1 of 2"
         data = (result.path / entry["path"]).read_bytes()

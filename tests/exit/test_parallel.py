@@ -21,6 +21,7 @@ from openmso.exit.package import parallel, service
 from openmso.exit.verify import verify
 from openmso.rcm.claims.models import Claim
 from tests.conftest import POSTGRES_URL, skip_or_fail
+from tests.exit.conftest import SIGNING_KEY
 
 REAL_ACTIVE_COUNT = threading.active_count
 # Differ between any two exports: when and by whom (the audit trail holds the export's own entry).
@@ -66,7 +67,7 @@ def _export(url, out, *, snapshot: bool, progress=None) -> service.PackageResult
         clause = service.begin_export(db, SYSTEM, 1, out)
     factory = make_session_factory(read_snapshot(engine) if snapshot else engine)
     with unit_of_work(factory) as db:
-        return service.write_package(db, SYSTEM, 1, out, clause, progress=progress)
+        return service.write_package(db, SYSTEM, 1, out, clause, progress=progress, signing_key=SIGNING_KEY)
 
 
 def _hashes(result) -> dict[str, str]:
@@ -165,7 +166,7 @@ def test_an_export_waits_briefly_for_a_writer_then_writes_everything_in_one_proc
     writer.execute("BEGIN IMMEDIATE")  # a long write in progress
     try:
         with unit_of_work(make_session_factory(read_snapshot(engine))) as db:
-            result = service.write_package(db, SYSTEM, 1, tmp_path / "package", clause)
+            result = service.write_package(db, SYSTEM, 1, tmp_path / "package", clause, signing_key=SIGNING_KEY)
     finally:
         writer.execute("ROLLBACK")
         writer.close()

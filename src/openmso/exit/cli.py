@@ -41,7 +41,8 @@ def package(
             bar.refresh()
 
         try:
-            result = export_package(session_factory(), cli_actor(), practice, out, archive=archive, progress=show)
+            result = export_package(session_factory(), cli_actor(), practice, out, var_dir=get_settings().var_dir,
+                                    archive=archive, progress=show)
         except OpenMSOError as error:
             console.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(1) from error
@@ -54,9 +55,16 @@ def package(
 def signing_key():
     """Print the MSO's public signing key (PEM) and its fingerprint, to publish to practices: exit packages'
     manifests are signed with it."""
-    key = signing.load_or_create(get_settings().var_dir)
+    var_dir = get_settings().var_dir
+    try:
+        made = signing.load(var_dir) is None
+        key = signing.load_or_create(var_dir)
+    except signing.SigningKeyError as error:
+        console.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(1) from error
     typer.echo(signing.public_pem(key).decode("ascii"), nl=False)  # plain: pasted as it is, never wrapped
     typer.echo(f"fingerprint: {signing.fingerprint(key)}")
+    typer.echo(f"{'made now, ' if made else ''}kept in {signing.key_path(var_dir).resolve()}", err=made)
 
 
 @app.command("verify")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmso.core import job_runner, jobs, signing
@@ -28,11 +27,11 @@ PACKAGE_JOB = "exit.package"
 
 
 def export_package(factory: sessionmaker[Session], actor: Actor, practice_id: int, out: Path, *,
-                   archive: str | None = None, progress: Progress | None = None,
-                   signing_key: Ed25519PrivateKey | None = None) -> PackageResult:
-    """Export the practice's package to `out`, its manifest signed with `signing_key` (by default the MSO's
-    key under the settings' var directory); any failure is recorded on the trail, then raised."""
+                   var_dir: Path, archive: str | None = None, progress: Progress | None = None) -> PackageResult:
+    """Export the practice's package to `out`, its manifest signed with the MSO's key kept under `var_dir`
+    (`core.signing`); any failure, an unusable key too, is recorded on the trail, then raised."""
     try:
+        signing_key = signing.load_or_create(var_dir)
         with unit_of_work(factory) as db:
             clause = service.begin_export(db, actor, practice_id, out)
         with unit_of_work(snapshot_factory(factory)) as db:
@@ -52,6 +51,16 @@ def describe(result: PackageResult) -> str:
     counts = result.manifest["database_counts"]
     return (f"{len(result.manifest['files'])} files, {result.rows:,} table rows, "
             f"{sum(counts['fhir'].values()):,} FHIR resources, in {result.seconds:.1f} s.")
+
+
+def published_fingerprint(settings: Settings) -> str:
+    """The fingerprint of the MSO's signing key as the exit page shows it, or why there is none (never
+    made here: a page view does not create a key)."""
+    try:
+        key = signing.load(settings.var_dir)
+    except signing.SigningKeyError as error:
+        return f"unavailable: {error.detail}"
+    return signing.fingerprint(key) if key is not None else "not made yet (it is made at the first export)"
 
 
 def packages_dir(settings: Settings) -> Path:
@@ -80,8 +89,8 @@ def _package_job(context: job_runner.JobContext) -> dict:
     directory = packages_dir(context.settings)
     directory.mkdir(parents=True, exist_ok=True)
     result = export_package(context.factory, context.actor, practice_id, directory / context.params["stem"],
-                            archive="zip", progress=lambda step: context.progress(step),
-                            signing_key=signing.load_or_create(context.settings.var_dir))
+                            var_dir=context.settings.var_dir, archive="zip",
+                            progress=lambda step: context.progress(step))
     name = result.path.name
     return {"filename": name, "summary": f"Package built: {describe(result)}",
             "links": [{"href": download_href(practice_id, name), "label": f"Download {name}"}]}

@@ -42,6 +42,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     manifest: dict | None = None
     signed_by: str | None = None  # the fingerprint of the key whose signature of the manifest checks
+    # (None: unsigned, a package of format version 1, made before manifests were signed)
 
     @property
     def ok(self) -> bool:
@@ -211,13 +212,18 @@ def _check_package(report: VerifyReport, path: Path, expected_fingerprint: str |
     report.manifest = document
     entries = {entry.get("path"): entry for entry in document["files"] if isinstance(entry, dict)}
     seen: set[str] = set()
+    read: set[str] = set()
     signature_files: dict[str, bytes] = {}
     with _opener(path) as members:
         for name, handle in members:
+            if name in read:  # extracting keeps the last copy, not the one checked: refuse either
+                report.problems.append(f"{name}: appears more than once in the archive")
+                continue
+            read.add(name)
             if name == MANIFEST:
                 continue
             if name in signature.FILES:
-                signature_files[name] = handle.read(signature.MAX_BYTES)
+                signature_files[name] = handle.read(signature.MAX_BYTES + 1)
                 continue
             entry = entries.get(name)
             if entry is None:
@@ -229,5 +235,5 @@ def _check_package(report: VerifyReport, path: Path, expected_fingerprint: str |
     for name in sorted(set(entries) - seen):
         report.problems.append(f"{name}: listed in the manifest but missing from the package")
     _check_counts(report, document)
-    report.signed_by, problems = signature.check(data, signature_files, expected_fingerprint)
+    report.signed_by, problems = signature.check(data, document, signature_files, expected_fingerprint)
     report.problems += problems

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from openmso.agreements.catalogue import DATA_CLASS_LABELS, DataClass
-from openmso.core import audit, jobs, signing
+from openmso.core import audit, jobs
 from openmso.core.deps import DB, AppSettings, CurrentActor, Paging, RowId
 from openmso.core.errors import NotFound
 from openmso.core.jobs_api import job_view
@@ -20,7 +20,7 @@ from openmso.exit import data_access
 from openmso.exit.api import AsOf, Filter
 from openmso.exit.package import service as packaging
 from openmso.exit.plan_service import transition_plan
-from openmso.exit.tasks import PACKAGE_JOB, packages_dir, start_package_job
+from openmso.exit.tasks import PACKAGE_JOB, packages_dir, published_fingerprint, start_package_job
 from openmso.network import service as network
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +36,7 @@ def exit_readiness(practice_id: RowId, request: Request, db: DB, actor: CurrentA
     builds = [job_view(request, job) for job in jobs.recent(db, actor, PACKAGE_JOB, practice.id, limit=3)]
     return render(request, "exit/readiness.html", practice=practice, plan=plan, tab="exit", today=date.today(),
                   dry_run=as_of is None or as_of == date.today(), builds=builds,
-                  signing_fingerprint=signing.fingerprint(signing.load_or_create(settings.var_dir)))
+                  signing_fingerprint=published_fingerprint(settings))
 
 
 @router.post("/practices/{practice_id}/exit-package")

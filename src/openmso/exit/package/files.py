@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from openmso.core.durable import fsync_path
+
 BUFFER_BYTES = 256 * 1024
 LINES_PER_WRITE = 2000
 WRITE_BACK_BYTES = 64 * 1024 * 1024
@@ -172,11 +174,7 @@ def sync(root: Path, entries: list[FileEntry]) -> None:
     the next ones are made, and only what is still pending is waited for.
     """
     for entry in entries:
-        descriptor = os.open(root / entry.path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        fsync_path(root / entry.path)
 
 
 def write_bytes(root: Path, relative: str, kind: str, data: bytes, records: int | None = None) -> FileEntry:

@@ -16,7 +16,7 @@ from openmso.exit.package.files import FileEntry
 
 MANIFEST = "manifest.json"
 FORMAT = "openmso.exit-package"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest is signed (`signature`)
 
 
 def build(practice: dict, created: dict, files: list[FileEntry], database_counts: dict, notes: list[str]) -> dict:

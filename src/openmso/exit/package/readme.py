@@ -29,6 +29,7 @@ the whole package and names any file that is missing, extra, altered or incomple
 
 manifest.json.sig is the MSO's Ed25519 signature of manifest.json, and signing-key.pem its public key, with
 the fingerprint {fingerprint}
+(the SHA-256 of the key's 32 bytes: openssl pkey -pubin -in signing-key.pem -outform DER | tail -c 32 | sha256sum).
 Compare that fingerprint with the one the MSO publishes, then check the signature with any OpenSSL 3:
   openssl pkeyutl -verify -pubin -inkey signing-key.pem -rawin -in manifest.json -sigfile manifest.json.sig
 (`openmso exit verify <package> --fingerprint "<published fingerprint>"` does both.)

@@ -17,7 +17,6 @@ from openmso.agreements import enforcement
 from openmso.agreements.catalogue import EXIT_DATA_CLAUSE
 from openmso.core import audit, signing
 from openmso.core.errors import Conflict, Forbidden, NotFound
-from openmso.core.settings import get_settings
 from openmso.core.tenancy import Actor, Role, visible
 from openmso.core.types import utcnow
 from openmso.exit.package import documents, manifest, originals, parallel, resources, signature, tables
@@ -139,19 +138,18 @@ def begin_export(session: Session, actor: Actor, practice_id: int, out: Path) ->
 
 
 def write_package(session: Session, actor: Actor, practice_id: int, out: Path, clause: str, *,
-                  archive: str | None = None, progress: Progress | None = None,
-                  signing_key: Ed25519PrivateKey | None = None) -> PackageResult:
+                  signing_key: Ed25519PrivateKey, archive: str | None = None,
+                  progress: Progress | None = None) -> PackageResult:
     """Write the package of an export `begin_export` allowed; reads only, so it can run in one read
     snapshot (`core.db.read_snapshot`) that blocks nobody, however long it takes.
 
     Streams every table and resource, so memory stays flat; the package appears at `out` only once
     complete, with its manifest. Raises `Conflict` if the rows changed under the export. In a read
     snapshot not yet started, a second process writes the files of `parallel.HELPER_TASKS` in the same
-    snapshot meanwhile. The manifest is signed with `signing_key`, by default the MSO's key under the
-    settings' var directory (`core.signing`).
+    snapshot meanwhile. The manifest is signed with `signing_key` (the MSO's: `core.signing`).
     """
     progress = progress or (lambda step: None)
-    key = signing_key or signing.load_or_create(get_settings().var_dir)
+    key = signing_key
     started = utcnow()
     with Workspace(Path(out), archive) as workspace:
         owned = tables.owned_tables()
@@ -211,9 +209,8 @@ def record_outcome(session: Session, actor: Actor, practice_id: int, result: Pac
                      outcome=audit.Outcome.FAILED, reason=(error or "failed")[:500])
 
 
-def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *, archive: str | None = None,
-                  progress: Progress | None = None,
-                  signing_key: Ed25519PrivateKey | None = None) -> PackageResult:
+def build_package(session: Session, actor: Actor, practice_id: int, out: Path, *, signing_key: Ed25519PrivateKey,
+                  archive: str | None = None, progress: Progress | None = None) -> PackageResult:
     """Authorize, record and write the practice's exit package in the caller's one transaction.
 
     For short exports and tests; a long export should run `begin_export` (committed), then

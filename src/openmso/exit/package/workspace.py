@@ -15,6 +15,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from openmso.core.durable import fsync_path
 from openmso.core.errors import Conflict, Invalid
 from openmso.exit.package.manifest import MANIFEST
 
@@ -70,7 +71,7 @@ class Workspace:
             _archive(self.directory, staging, self.archive)
             os.rename(staging, self.final)
             shutil.rmtree(self.directory)
-        _sync_directory(self.final.parent)
+        fsync_path(self.final.parent)
         return self.final
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -107,11 +108,3 @@ def _archive(root: Path, target: Path, kind: str) -> None:
                 archive.write(root / name, arcname=name)
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
-
-
-def _sync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
