@@ -218,6 +218,13 @@ def test_the_command_line_prints_the_key_and_verify_takes_the_fingerprint(cli_se
     assert checked.exit_code == 0 and "signed by the key" in checked.output, checked.output
     wrong = runner.invoke(app, ["exit", "verify", str(out), "--fingerprint", "SHA256:" + "0" * 64])
     assert wrong.exit_code == 1 and "not by the expected" in wrong.output
+    for name in SIGNATURE_FILES:  # as a package made before manifests were signed
+        (out / name).unlink()
+    document = json.loads((out / "manifest.json").read_bytes())
+    document["format_version"] = 1
+    (out / "manifest.json").write_text(json.dumps(document, indent=2) + "\n")
+    unsigned = runner.invoke(app, ["exit", "verify", str(out)])
+    assert unsigned.exit_code == 0 and "not signed (made before manifests were signed)" in unsigned.output
     (tmp_path / "keys" / "signing-ed25519.pem").write_bytes(b"broken")
     failed = runner.invoke(app, ["exit", "package", "1", "--out", str(tmp_path / "again")])
     assert failed.exit_code == 1 and "not a usable unencrypted PEM key" in failed.output

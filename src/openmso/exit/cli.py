@@ -78,10 +78,11 @@ def verify(
     report = verifying.verify(path, fingerprint)
     if report.ok:
         practice = report.manifest["practice"]
+        signed = (f"signed by the key {report.signed_by}" if report.signed_by
+                  else "not signed (made before manifests were signed)")
         console.print(f"[green]Package intact and complete[/green]: {report.files_checked} files of practice "
-                      f"{practice['id']} ({practice['legal_name']}) match the manifest, signed by the key "
-                      f"{report.signed_by}.", soft_wrap=True)
-        if fingerprint is None:
+                      f"{practice['id']} ({practice['legal_name']}) match the manifest, {signed}.", soft_wrap=True)
+        if fingerprint is None and report.signed_by:
             console.print("[yellow]Compare that fingerprint with the one the MSO publishes "
                           "(or pass it with --fingerprint).[/yellow]")
         return

@@ -149,7 +149,6 @@ def write_package(session: Session, actor: Actor, practice_id: int, out: Path, c
     snapshot meanwhile. The manifest is signed with `signing_key` (the MSO's: `core.signing`).
     """
     progress = progress or (lambda step: None)
-    key = signing_key
     started = utcnow()
     with Workspace(Path(out), archive) as workspace:
         owned = tables.owned_tables()
@@ -180,14 +179,14 @@ def write_package(session: Session, actor: Actor, practice_id: int, out: Path, c
         created = {"created_at": started.isoformat(), "finished_at": utcnow().isoformat(),
                    "created_by": {"username": actor.username, "role": str(actor.role)}, "authority": clause,
                    "database": session.get_bind().dialect.name,
-                   "signature": {"algorithm": "Ed25519", "key_fingerprint": signing.fingerprint(key),
+                   "signature": {"algorithm": "Ed25519", "key_fingerprint": signing.fingerprint(signing_key),
                                  "file": signature.SIGNATURE, "public_key": signature.PUBLIC_KEY}}
         files.append(write_readme(workspace.directory, identity, created))
         progress("flushing to disk")
         sync(workspace.directory, files)
         document = manifest.build(identity, created, files, counts, notes)
         manifest.write(workspace.directory, document)
-        signed_by = signature.sign(workspace.directory, key)
+        signed_by = signature.sign(workspace.directory, signing_key)
         progress("finishing")
         path = workspace.commit()
     return PackageResult(path, document, (utcnow() - started).total_seconds(), helper.peak_rss_mb, signed_by)
