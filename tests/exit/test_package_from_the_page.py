@@ -27,6 +27,8 @@ def test_the_practice_admin_builds_the_package_from_the_page_and_downloads_it(cl
                                                                                tmp_path):
     practice = world.practices[0]
     http = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, practice))
+    before = http.get(f"/practices/{practice.id}/exit-readiness").text  # no key yet: a page view makes none
+    assert 'signing-fingerprint">not made yet' in before and "--fingerprint" not in before
     response = http.post(f"/practices/{practice.id}/exit-package", follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/practices/{practice.id}/exit-readiness#exit-package"
@@ -43,7 +45,7 @@ def test_the_practice_admin_builds_the_package_from_the_page_and_downloads_it(cl
     assert manifest["practice"]["id"] == practice.id
     # The page shows the fingerprint of the key the package is signed with, and the download verifies with it.
     shown = re.search(r'<code id="signing-fingerprint">([^<]+)</code>', page).group(1)
-    assert manifest["signature"]["key_fingerprint"] == shown
+    assert manifest["signature"]["key_fingerprint"] == shown and f'--fingerprint "{shown}"' in page
     downloaded = tmp_path / filename
     downloaded.write_bytes(download.content)
     assert verify(downloaded, shown).ok
