@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from openmso.x12.elements import DATES, DECIMALS, date_value, decimal_value, element
+from openmso.x12.elements import DATES, DECIMALS, decimal_value, element
 from openmso.x12.envelope import Transaction
 from openmso.x12.remit835 import (
     Address,
@@ -140,5 +140,5 @@ def _payment(segment: list[str]) -> Payment:
         values[2],
         values[3],
         *values[4:15],
-        date_value(values[15]) if values[15] else None,
+        DATES[values[15]] if values[15] else None,
     )

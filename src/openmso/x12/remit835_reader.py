@@ -187,7 +187,10 @@ def parse_835(transaction: Transaction) -> Remittance:
     finish turns collection back on for the rest.
     """
     with collection_paused():
-        return next(_read_835((transaction,), None))
+        # The reader is run to its end (its one piece unpacked) rather than `next`ed and dropped: a
+        # suspended generator is closed by raising GeneratorExit in it, a cost per transaction set.
+        (remittance,) = _read_835((transaction,), None)
+        return remittance
 
 
 def stream_835(parts: Iterable[Transaction], claims_per_piece: int = 1000) -> Iterator[Remittance]:
