@@ -320,3 +320,52 @@ def test_one_cas_dtm_or_amt_gives_a_shared_read_only_container_and_a_second_one_
     assert type(copied.service_lines[0].dates) is dict and type(copied.adjustments) is list
     copied.service_lines[0].dates["150"] = date(2024, 3, 1)
     copied.adjustments.append(("CO", "45", D("1"), None))
+
+
+@pytest.fixture
+def fresh_memos(monkeypatch):
+    """The reader's process-wide segment memos, replaced by an empty set for the test."""
+    from openmso.x12 import remit835_reader
+
+    memos: dict = {}
+    monkeypatch.setattr(remit835_reader, "_MEMOS", memos)
+    return memos
+
+
+def _generated_835(tmp_path, seed: int, size: int = 1_000_000) -> list:
+    from openmso.x12.samples import write_835_file
+
+    path = tmp_path / f"generated_{seed}.835"
+    write_835_file(path, size, seed=seed)
+    return list(iter_transactions(path))
+
+
+def _read_all(transactions) -> list:
+    return [parse_835(transaction) for transaction in transactions]
+
+
+def test_a_memo_full_of_another_periods_texts_is_emptied_and_learns_the_texts_now_read(tmp_path, fresh_memos):
+    """A posting worker lives for months: the memo its first files filled must not stay frozen."""
+    from openmso.x12.remit835_reader import _SegmentMemo
+
+    transactions = _generated_835(tmp_path, seed=5)
+    expected = _read_all(transactions)
+    fresh_memos.clear()
+    stale = fresh_memos["*", ":"] = _SegmentMemo()
+    for day in range(stale.limit):  # dates of service no remittance read here has
+        stale[f"DTM*472*1999{day:04d}"] = ("stale", None)
+    assert _read_all(transactions) == expected
+    assert not any(text.startswith("DTM*472*1999") for text in stale)
+    texts = {text for transaction in transactions for text in transaction.raw_segments}
+    assert len(stale) > 1000 and set(stale) <= texts
+
+
+def test_a_memo_holding_the_texts_being_read_is_kept(tmp_path, fresh_memos):
+    transactions = _generated_835(tmp_path, seed=5, size=4_000_000)
+    expected = _read_all(transactions)
+    [memo] = fresh_memos.values()
+    assert len(memo) == memo.limit  # full: the file has more distinct texts than the memo holds
+    remembered = dict(memo)
+    for _ in range(3):
+        assert _read_all(transactions) == expected
+    assert memo == remembered

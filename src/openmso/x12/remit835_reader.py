@@ -164,9 +164,33 @@ class _SegmentMemo(dict):
     text that read without error is remembered, so a repeated text has passed every check its
     first reading made, and the loop checks (is a claim or line open) are made at each
     occurrence. Bounded like `DecimalCache`: once full, new texts are read without being kept.
+
+    A full memo is emptied when it has come to hold the wrong texts (`settle`). The memo lives as
+    long as the process, and a posting worker reads months of remittances: the dates of service
+    and the amounts of the first files it read stop recurring, and a memo kept as it was would
+    miss every date from then on.
     """
 
     limit = 16384
+    # Emptied when more than one in `refusal_share` of the segments read since the last check were
+    # texts it had no room for. With the right texts the refused ones are those seen once (new claim
+    # amounts): under a tenth of the segments of the generated remittances. A memo holding another
+    # period's texts refuses every date and most amounts: over a quarter of them.
+    refusal_share = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = self.read = 0
+
+    def settle(self, refused: int, read: int) -> None:
+        """Count `read` segments, `refused` of them turned away; every `limit` segments, empty the
+        memo if too many were (it refills with the texts now read)."""
+        self.refused += refused
+        self.read += read
+        if self.read >= self.limit:
+            if self.refused * self.refusal_share > self.read:
+                self.clear()
+            self.refused = self.read = 0
 
 
 _MEMOS: dict[tuple[str, str], _SegmentMemo] = {}
@@ -248,6 +272,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     # The kinds of remembered values, compared on every CAS, DTM, AMT and SVC: locals are read faster than globals.
     some_adjustments, a_date, an_amount, service_values = _ADJUSTMENTS, _DATE, _AMOUNT, _SERVICE
     line_start = _LINE_START
+    refused = 0  # texts of this part the full memo had no room for (see `_SegmentMemo.settle`)
     text: str | None = None
     header = HeaderReader(component)
     claims: list[ClaimPayment] = []
@@ -428,6 +453,8 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         continue
                     if len(memo) < memo_limit:
                         memo[text] = known
+                    else:
+                        refused += 1
                 # A CAS, DTM, SVC, AMT or LQ segment: its values applied to the open loop.
                 kind, first = known
                 if kind is some_adjustments:
@@ -464,6 +491,8 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                     loop = line
                 else:  # _REMARK
                     line.remarks = [*line.remarks, first]
+            memo.settle(refused, len(texts))
+            refused = 0
     except X12Error:
         raise
     except _CompositeError as error:
