@@ -38,6 +38,23 @@ def test_amounts_read_to_the_cent_whichever_way_the_payer_wrote_them():
     assert (first.contractual, first.patient, first.other) == (D("55.10"), D("20.00"), D("0.00"))
 
 
+def test_a_full_memory_of_splits_is_emptied_and_keeps_the_adjustments_now_posted(monkeypatch):
+    """A posting worker lives for months: the splits of the first amounts it met must not fill it for good."""
+    from openmso.rcm.remittance import matching
+
+    memory: dict = {}
+    monkeypatch.setattr(matching, "_SPLITS", memory)
+    monkeypatch.setattr(matching, "_SPLITS_LIMIT", 3)
+    old = [[Adjustment("CO", "45", D(f"{cents}.00"))] for cents in (1, 2, 3)]
+    for adjustments in old:
+        split_adjustments(adjustments)
+    assert len(memory) == 3
+    now = [Adjustment("CO", "45", D("4.00")), Adjustment("PR", "2", D("20.00"))]
+    split = split_adjustments(now)
+    assert memory == {tuple(now): split}
+    assert split_adjustments(list(now)) is split
+
+
 def _line(line_id, number, code="99213", units=1):
     return LineRef(line_id, number, code, (), units, DAY)
 

@@ -108,15 +108,18 @@ def split_adjustments(adjustments: Sequence[Adjustment]) -> Split:
     A payment repeats the same adjustments on thousands of lines (CO-45 of the same fee, PR-2 of
     the same copay), so a split is remembered by the adjustments themselves (tuples of group, code,
     amount and quantity). Its text spells out every group, code and amount, the amount to the cent
-    (`amount_text`), so adjustments equal in value read the same whichever way the payer wrote them."""
+    (`amount_text`), so adjustments equal in value read the same whichever way the payer wrote them.
+    The memory is emptied when full, not frozen: it lives as long as the process, and the amounts
+    a posting worker met first (last year's fee schedules) stop recurring."""
     if not adjustments:
         return _NO_ADJUSTMENTS
     key = tuple(adjustments)
     split = _SPLITS.get(key)
     if split is None:
         split = _split(adjustments)
-        if len(_SPLITS) < _SPLITS_LIMIT:
-            _SPLITS[key] = split
+        if len(_SPLITS) >= _SPLITS_LIMIT:
+            _SPLITS.clear()
+        _SPLITS[key] = split
     return split
 
 
