@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openmso.network.models import Payer
+from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting
@@ -140,16 +141,19 @@ MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
 
 def earlier_claims(db: Session, claim_ids: set[int]) -> dict[int, object]:
     """The claims `claim_ids` followed (primary_claim_id) and theirs in turn, back to each chain's primary:
-    a tertiary claim follows the secondary, which follows the primary. One query per step back."""
+    a tertiary claim follows the secondary, which follows the primary. One query per step back, the ids
+    bound as one set (`id_set`) however many claims a scrubbed chunk or a batch follows."""
     found: dict[int, object] = {}
     wanted = set(claim_ids)
+    connection = db.connection()
     while wanted:
-        rows = db.connection().execute(
+        of_claims, params = id_set(connection, Claim.__table__.c.id, wanted, "claims")
+        rows = connection.execute(
             select(Claim.id, Claim.coverage_id, Claim.payer_id, Claim.payer_responsibility, Claim.practice_id,
                    Claim.patient_id, Claim.rendering_provider_id, Claim.referring_provider_id, Claim.location_id,
                    Claim.primary_claim_id, Claim.patient_control_number, Payer.payer_code)
             .join_from(Claim, Payer, Payer.id == Claim.payer_id, isouter=True)
-            .where(Claim.id.in_(bindparam("ids", expanding=True))), {"ids": sorted(wanted)}).all()
+            .where(of_claims), params).all()
         found.update((row.id, row) for row in rows)
         wanted = {row.primary_claim_id for row in rows if row.primary_claim_id is not None} - found.keys()
     return found
