@@ -88,3 +88,25 @@ def test_a_script_starts_the_build_over_the_api_and_follows_the_job(client, db, 
     refused = signed_in(client, db, settings, add_user(db, Role.AUDITOR)).post(
         f"/api/v1/practices/{practice.id}/exit-package")
     assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+
+
+def test_a_failed_build_tells_the_page_which_package_not_where_the_server_keeps_it(client, db, settings, world):
+    from datetime import timedelta
+
+    from openmso.core.types import utcnow
+    from openmso.exit.tasks import packages_dir
+
+    practice = world.practices[0]
+    folder = packages_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    now = utcnow()
+    for second in range(5):  # the job names its archive after the second it starts in: every name is taken
+        (folder / f"practice-{practice.id}-{now + timedelta(seconds=second):%Y%m%dT%H%M%SZ}.zip").write_bytes(b"")
+    http = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, practice))
+    assert http.post(f"/practices/{practice.id}/exit-package", follow_redirects=False).status_code == 303
+    job = db.scalars(select(Job).where(Job.practice_id == practice.id, Job.kind == "exit.package")).one()
+    assert job.status == "failed"
+    assert re.match(rf"practice-{practice.id}-\d{{8}}T\d{{6}}Z\.zip already exists", job.error), job.error
+    assert str(settings.var_dir) not in job.error and str(folder) not in job.error
+    page = http.get(f"/jobs/{job.id}").text
+    assert "already exists" in page and str(folder) not in page

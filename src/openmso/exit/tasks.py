@@ -8,6 +8,7 @@ as plainly as a finished one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,9 +89,14 @@ def _package_job(context: job_runner.JobContext) -> dict:
     practice_id = context.params["practice_id"]
     directory = packages_dir(context.settings)
     directory.mkdir(parents=True, exist_ok=True)
-    result = export_package(context.factory, context.actor, practice_id, directory / context.params["stem"],
-                            var_dir=context.settings.var_dir, archive="zip",
-                            progress=lambda step: context.progress(step))
+    try:
+        result = export_package(context.factory, context.actor, practice_id, directory / context.params["stem"],
+                                var_dir=context.settings.var_dir, archive="zip",
+                                progress=lambda step: context.progress(step))
+    except OpenMSOError as error:
+        # Everyone who sees the practice sees the job's error: it names the package, not the server's folders.
+        error.detail = error.detail.replace(f"{directory}{os.sep}", "")
+        raise
     name = result.path.name
     return {"filename": name, "summary": f"Package built: {describe(result)}",
             "links": [{"href": download_href(practice_id, name), "label": f"Download {name}"}]}
