@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, ForeignKeyConstraint, Index, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -33,6 +33,24 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     __tenant_key__: str | None = None
+
+
+def practice_key(table: str) -> Index:
+    """(id, practice_id) of a practice's table as a unique key, for `same_practice` references to point at.
+    A unique index rather than a constraint: SQLite adds an index without copying the table."""
+    return Index(f"uq_{table}_id_practice_id", "id", "practice_id", unique=True)
+
+
+def same_practice(column: str, parent: str) -> ForeignKeyConstraint:
+    """`column` names a row of `parent` that belongs to the same practice: (column, practice_id) →
+    parent (id, practice_id), the parent carrying a `practice_key`.
+
+    The database then refuses a row that points into another practice, which a reference on the id
+    alone lets through, and checks it once where a reference on the id and one on practice_id checked
+    twice: the posting tables take hundreds of thousands of rows per payment, each check a lookup on
+    PostgreSQL. A reference between distributed tables must carry the distribution column under Citus too.
+    """
+    return ForeignKeyConstraint([column, "practice_id"], [f"{parent}.id", f"{parent}.practice_id"])
 
 
 def _configure_sqlite(engine: Engine) -> None:

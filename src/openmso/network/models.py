@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openmso.core.db import Base
+from openmso.core.db import Base, practice_key
 from openmso.core.types import Percent, UTCDateTime, utcnow
 
 
@@ -192,6 +192,7 @@ class Patient(Base):
         UniqueConstraint("practice_id", "mrn"),
         Index("ix_patient_practice_name", "practice_id", "last_name", "first_name"),
         CheckConstraint("sex IN ('F', 'M', 'U')", name="sex"),
+        practice_key("patient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openmso.core.db import Base
+from openmso.core.db import Base, practice_key, same_practice
 from openmso.core.types import Money, UTCDateTime, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -98,6 +98,7 @@ class Claim(Base):
         Index("ix_claim_practice_service", "practice_id", "service_date_from"),
         Index("ix_claim_patient_service", "patient_id", "service_date_from"),
         Index("ix_claim_batch", "batch_id"),
+        practice_key("claim"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -147,6 +148,7 @@ class ClaimLine(Base):
 
     __tablename__ = "claim_line"
     __tenant_key__ = "practice_id"
+    __table_args__ = (practice_key("claim_line"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
@@ -192,10 +194,11 @@ class TimelineEntry(Base):
 
     __tablename__ = "claim_event"
     __tenant_key__ = "practice_id"
+    __table_args__ = (same_practice("claim_id", "claim"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    practice_id: Mapped[int] = mapped_column(Integer)  # the claim's practice (`same_practice`)
+    claim_id: Mapped[int] = mapped_column(BigId, index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     event: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(30))

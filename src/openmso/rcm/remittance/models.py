@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
-from openmso.core.db import Base
+from openmso.core.db import Base, practice_key, same_practice
 from openmso.core.types import Money, UTCDateTime, utcnow
 from openmso.rcm.claims.models import BigId
 
@@ -114,6 +114,7 @@ class ClaimPosting(Base):
 
     __tablename__ = "claim_posting"
     __tenant_key__ = "practice_id"
+    __table_args__ = (practice_key("claim_posting"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
@@ -138,11 +139,12 @@ class LinePosting(Base):
 
     __tablename__ = "line_posting"
     __tenant_key__ = "practice_id"
+    __table_args__ = (same_practice("claim_posting_id", "claim_posting"), same_practice("claim_line_id", "claim_line"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
-    claim_posting_id: Mapped[int] = mapped_column(ForeignKey("claim_posting.id"), index=True)
-    claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_line.id"), index=True)
+    practice_id: Mapped[int] = mapped_column(Integer)  # the claim posting's and the claim line's (`same_practice`)
+    claim_posting_id: Mapped[int] = mapped_column(BigId, index=True)
+    claim_line_id: Mapped[int] = mapped_column(BigId, index=True)
     procedure_code: Mapped[str] = mapped_column(String(5))  # as adjudicated (SVC01)
     submitted_code: Mapped[str | None] = mapped_column(String(5))  # SVC06 when the payer changed it
     modifiers: Mapped[str] = mapped_column(String(11), default="")
@@ -180,12 +182,13 @@ class PatientLedgerEntry(Base):
 
     __tablename__ = "patient_ledger"
     __tenant_key__ = "practice_id"
-    __table_args__ = (Index("ix_patient_ledger_patient", "practice_id", "patient_id"),)
+    __table_args__ = (Index("ix_patient_ledger_patient", "practice_id", "patient_id"),
+                      same_practice("patient_id", "patient"), same_practice("claim_id", "claim"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
-    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
+    practice_id: Mapped[int] = mapped_column(Integer)  # the patient's and the claim's (`same_practice`)
+    patient_id: Mapped[int] = mapped_column(Integer)
+    claim_id: Mapped[int | None] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(20))  # responsibility, transfer, payment, write_off
     amount: Mapped[Decimal] = mapped_column(Money)  # positive: the patient owes more
     detail: Mapped[str] = mapped_column(String(200), default="")
