@@ -42,9 +42,8 @@ def test_a_full_memory_of_splits_is_emptied_and_keeps_the_adjustments_now_posted
     """A posting worker lives for months: the splits of the first amounts it met must not fill it for good."""
     from openmso.rcm.remittance import matching
 
-    memory: dict = {}
+    memory = matching.BoundedCache(matching._SPLITS.make, 3)
     monkeypatch.setattr(matching, "_SPLITS", memory)
-    monkeypatch.setattr(matching, "_SPLITS_LIMIT", 3)
     old = [[Adjustment("CO", "45", D(f"{cents}.00"))] for cents in (1, 2, 3)]
     for adjustments in old:
         split_adjustments(adjustments)

@@ -8,7 +8,7 @@ still says e.g. "element CLP04: 'ABC' is not a decimal number" with offset and s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -55,20 +55,28 @@ class DecimalCache(dict):
         return value
 
 
-class DateCache(dict):
-    """``cache[text]`` → the `date` for a CCYYMMDD `text` (see `DecimalCache`)."""
+class BoundedCache(dict):
+    """``cache[key]`` → ``make(key)``, remembered until `limit` keys are held, then all forgotten at once.
 
-    limit = 16384
+    These caches live as long as the process, and what a long-running worker met first (last year's
+    dates of service and procedures) stops recurring: emptied, a cache refills with what the work
+    repeats now, where frozen it would keep the first keys for good. A hit is a dict lookup in C;
+    `make` runs on a miss only.
+    """
 
-    def __missing__(self, key: str) -> date:
+    def __init__(self, make: Callable, limit: int = 16384) -> None:
+        super().__init__()
+        self.make, self.limit = make, limit
+
+    def __missing__(self, key):
         if len(self) >= self.limit:
             self.clear()
-        value = self[key] = date_value(key)
+        value = self[key] = self.make(key)
         return value
 
 
 DECIMALS = DecimalCache()
-DATES = DateCache()
+DATES = BoundedCache(date_value)  # CCYYMMDD text → date
 
 
 def format_decimal(value: Decimal) -> str:
@@ -85,19 +93,11 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
-class DateTextCache(dict):
-    """``cache[day]`` → its CCYYMMDD text; writers repeat the same dates of service and birth dates."""
-
-    limit = 16384
-
-    def __missing__(self, key: date) -> str:
-        if len(self) >= self.limit:
-            self.clear()
-        value = self[key] = f"{key.year:04d}{key.month:02d}{key.day:02d}"
-        return value
+def _date_text(day: date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
-DATE_TEXTS = DateTextCache()
+DATE_TEXTS = BoundedCache(_date_text)  # date → CCYYMMDD text: writers repeat dates of service and birth dates
 
 
 def format_date(value: date) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from functools import partial
 from itertools import chain
 
 from openmso.x12.collection import collection_paused
@@ -22,6 +23,7 @@ from openmso.x12.elements import (
     CONVERSION_ERRORS,
     DATES,
     DECIMALS,
+    BoundedCache,
     locate_failure,
 )
 from openmso.x12.envelope import Transaction
@@ -124,21 +126,7 @@ def _bad_group(transaction: Transaction, index: int, group: str) -> X12Error:
                              element_position=1, expected="CO, CR, OA, PI or PR")
 
 
-class _ProcedureCache(dict):
-    """SVC01/SVC06 text → `Procedure` for one component separator (bounded, like `DecimalCache`)."""
-
-    def __init__(self, component: str) -> None:
-        super().__init__()
-        self.component = component
-
-    def __missing__(self, key: str) -> Procedure:
-        if len(self) >= 16384:
-            self.clear()
-        value = self[key] = _procedure(key, self.component)
-        return value
-
-
-_PROCEDURES: dict[str, _ProcedureCache] = {}
+_PROCEDURES: dict[str, BoundedCache] = {}  # per component separator: SVC01/SVC06 text → Procedure
 
 # What a remembered segment holds (`_SegmentMemo`): the kind, compared by identity, and a value.
 _ADJUSTMENTS = "CAS adjustments"  # (kind, ReadOnlyList of Adjustment)
@@ -264,7 +252,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     adjustment_type, reference_type, group_codes = Adjustment, Reference, GROUP_CODES
     procedures = _PROCEDURES.get(component)
     if procedures is None:
-        procedures = _PROCEDURES[component] = _ProcedureCache(component)
+        procedures = _PROCEDURES[component] = BoundedCache(partial(_procedure, component=component))
     memo = _MEMOS.get((separator, component))
     if memo is None:
         memo = _MEMOS[separator, component] = _SegmentMemo()

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from openmso.rcm.denials.rules import DenialCategory, classify
 from openmso.x12 import Adjustment, ServicePayment
+from openmso.x12.elements import BoundedCache
 
 ZERO = Decimal("0.00")
 
@@ -96,8 +97,6 @@ class Split:
 
 
 _NO_ADJUSTMENTS = Split()
-_SPLITS: dict[tuple[Adjustment, ...], Split] = {}
-_SPLITS_LIMIT = 65536
 CENT = Decimal("0.01")
 
 
@@ -113,14 +112,7 @@ def split_adjustments(adjustments: Sequence[Adjustment]) -> Split:
     a posting worker met first (last year's fee schedules) stop recurring."""
     if not adjustments:
         return _NO_ADJUSTMENTS
-    key = tuple(adjustments)
-    split = _SPLITS.get(key)
-    if split is None:
-        split = _split(adjustments)
-        if len(_SPLITS) >= _SPLITS_LIMIT:
-            _SPLITS.clear()
-        _SPLITS[key] = split
-    return split
+    return _SPLITS[tuple(adjustments)]
 
 
 def amount_text(amount: Decimal) -> str:
@@ -145,6 +137,9 @@ def _split(adjustments: Sequence[Adjustment]) -> Split:
             other += amount
     text = " ".join(f"{a.group_code}:{a.reason_code}:{amount_text(a.amount)}" for a in adjustments)
     return Split(contractual, patient, other, text, tuple((a.group_code, a.reason_code) for a in adjustments))
+
+
+_SPLITS = BoundedCache(_split, 65536)  # tuple of adjustments → its Split
 
 
 @lru_cache(maxsize=4096)
