@@ -34,10 +34,37 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     # Batch mode lets ALTER TABLE changes work on SQLite (copy-and-move) as well as PostgreSQL.
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
+                          compare_type=True, on_version_apply=[_check_sqlite_references] if sqlite else [])
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    """SQLite's reference checks, off while migrating: copying a table that others refer to (batch
+    mode) drops the original, and with the checks on, SQLite deletes its rows first and refuses.
+    The switch works only outside a transaction, so it goes to the driver's connection before
+    Alembic begins one; `_check_sqlite_references` stands in for the checks meanwhile."""
+    if not connection.in_transaction():
+        connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_sqlite_references(ctx, step, **_) -> None:
+    """After each migration, inside its transaction: every reference in the database still finds its
+    row, or the migration is rolled back with the first rows that do not."""
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchmany(5)
+    if broken:
+        found = "; ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in broken)
+        way = "upgrade to" if step.is_upgrade else "downgrade from"
+        raise RuntimeError(f"{way} {step.up_revision_id}: references that find no row ({found}); "
+                           "nothing of this migration is kept")
 
 
 if context.is_offline_mode():

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openmso.core.db import Base
+from openmso.core.db import Base, practice_key, same_practice
 from openmso.core.types import Money, UTCDateTime, utcnow
 from openmso.rcm.claims.models import BigId
 
@@ -22,12 +22,14 @@ class DenialCase(Base):
 
     __tablename__ = "denial_case"
     __tenant_key__ = "practice_id"
-    __table_args__ = (Index("ix_denial_case_open", "practice_id", "status", "appeal_deadline"),)
+    __table_args__ = (Index("ix_denial_case_open", "practice_id", "status", "appeal_deadline"),
+                      practice_key("denial_case"), same_practice("claim_id", "claim"),
+                      same_practice("claim_posting_id", "claim_posting"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
-    claim_posting_id: Mapped[int] = mapped_column(ForeignKey("claim_posting.id"))
+    practice_id: Mapped[int] = mapped_column(Integer)  # the claim's and the claim posting's (`same_practice`)
+    claim_id: Mapped[int] = mapped_column(BigId, index=True)
+    claim_posting_id: Mapped[int] = mapped_column(BigId)
     category: Mapped[str] = mapped_column(String(30))
     rule_id: Mapped[str | None] = mapped_column(String(30))
     reasons: Mapped[str] = mapped_column(String(300))  # "CO:197 …" as posted
@@ -45,9 +47,11 @@ class DenialNote(Base):
     __tablename__ = "denial_note"
     __tenant_key__ = "practice_id"
 
+    __table_args__ = (same_practice("case_id", "denial_case"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
-    case_id: Mapped[int] = mapped_column(ForeignKey("denial_case.id"), index=True)
+    practice_id: Mapped[int] = mapped_column(Integer)  # the case's (`same_practice`)
+    case_id: Mapped[int] = mapped_column(BigId, index=True)
     author: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(30), default="note")
     text: Mapped[str] = mapped_column(Text)

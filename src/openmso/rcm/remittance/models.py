@@ -114,12 +114,12 @@ class ClaimPosting(Base):
 
     __tablename__ = "claim_posting"
     __tenant_key__ = "practice_id"
-    __table_args__ = (practice_key("claim_posting"),)
+    __table_args__ = (practice_key("claim_posting"), same_practice("claim_id", "claim"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
+    practice_id: Mapped[int] = mapped_column(Integer)  # the claim's (`same_practice`)
     remittance_id: Mapped[int] = mapped_column(ForeignKey("remittance.id"), index=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(BigId, index=True)
     status_code: Mapped[str] = mapped_column(String(2))  # CLP02
     payer_claim_number: Mapped[str] = mapped_column(String(50), default="")
     charge: Mapped[Decimal] = mapped_column(Money)
