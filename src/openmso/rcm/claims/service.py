@@ -179,9 +179,20 @@ def _copy(db: Session, actor: Actor, claim: Claim, **changes) -> Claim:
     return copy
 
 
+def _live_correction(db: Session, claim: Claim) -> Claim | None:
+    """The replacement or void of `claim` that is still on its way to the payer or was adjudicated by it.
+
+    A closed correction was itself superseded and a rejected one never reached adjudication (it is
+    corrected as a new original), so neither stands in the way of another correction."""
+    return db.scalar(select(Claim).where(Claim.original_claim_id == claim.id,
+                                         Claim.status.not_in((ClaimStatus.CLOSED, *REJECTED)))
+                     .order_by(Claim.id).limit(1))
+
+
 def correct(db: Session, actor: Actor, claim_id: int, data: Correction) -> Claim:
     """Create a replacement (frequency 7) or void (8) of an adjudicated or accepted claim, referencing
-    the payer's claim number (REF*F8); the new claim is scrubbed and submitted like any other."""
+    the payer's claim number (REF*F8); the new claim is scrubbed and submitted like any other. A claim
+    has at most one live correction: two would both reach the payer for the same original."""
     claim = get_claim(db, actor, claim_id, audit_read=False)
     access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
     if claim.status not in (ClaimStatus.PAYER_ACCEPTED, *ADJUDICATED):
@@ -189,6 +200,12 @@ def correct(db: Session, actor: Actor, claim_id: int, data: Correction) -> Claim
                        "(a rejected claim is corrected and resubmitted as an original)")
     if not claim.payer_claim_number:
         raise Conflict("the payer's claim number is not known yet (it comes with the 277CA or the 835)")
+    existing = _live_correction(db, claim)
+    if existing is not None:
+        kind = "void" if existing.frequency_code == "8" else "replacement"
+        raise Conflict(f"claim {claim.patient_control_number} already has a {kind}, claim "
+                       f"{existing.patient_control_number} (id {existing.id}, {existing.status}); "
+                       "work that claim instead of correcting the original again")
     frequency = "7" if data.kind == "replace" else "8"
     copy = _copy(db, actor, claim, frequency_code=frequency, original_claim_id=claim.id)
     record_created(db, actor, [(copy.id, copy.practice_id)],
