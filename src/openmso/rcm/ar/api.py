@@ -16,6 +16,7 @@ from openmso.rcm.ar.schemas import (
     AgingBy,
     AgingKind,
     AgingRowOut,
+    BalanceFilter,
     KpiDefinitionOut,
     KpiMonthOut,
     PatientBalanceOut,
@@ -44,9 +45,11 @@ def underpayments(db: DB, actor: CurrentActor, practice_id: OptionalId = None,
 
 
 @router.get("/patient-balances", response_model=list[PatientBalanceOut])
-def patient_balances(db: DB, actor: CurrentActor, practice_id: OptionalId = None):
-    """Patients who owe something, largest balance first (at most 500)."""
-    return [vars(row) for row in patients.balances(db, actor, practice_id)]
+def patient_balances(db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+                     balance: BalanceFilter = BalanceFilter.ALL):
+    """Patients who owe something, largest balance first, then credit balances (refunds due, negative and
+    flagged `credit`); `balance=owing` or `balance=credit` keeps one kind (at most 500)."""
+    return [vars(row) for row in patients.balances(db, actor, practice_id, which=balance)]
 
 
 @router.post("/practices/{practice_id}/patients/{patient_id}/payments", response_model=PatientPaymentOut,

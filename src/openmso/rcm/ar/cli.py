@@ -35,12 +35,12 @@ def aging(kind: AgingKind = typer.Option(AgingKind.INSURANCE, help="insurance or
     """Open A/R by bucket (0–30, 31–60, 61–90, 91–120, over 120 days)."""
     with unit_of_work(session_factory()) as db:
         lines = service.aging(db, cli_actor(), kind, by, _day(as_of), practice)
-    table = Table(by.value, *(b.label for b in BUCKETS), "total", "% over 90",
+    table = Table(by.value, *(b.label for b in BUCKETS), "total", "% over 90", "credits",
                   title=f"{kind.value.capitalize()} A/R as of {_day(as_of)}")
     for line in [*lines, service.network_total(lines)] if len(lines) > 1 else lines:
         share = kpis.percent_over_90(line.over_90, line.total) if line.total is not None else None
         table.add_row(line.label, *(_cell(line.shown(b.key)) for b in BUCKETS), _cell(line.total),
-                      "" if share is None else f"{share}%")
+                      "" if share is None else f"{share}%", _cell(line.credits))
     console.print(table if lines else "No open A/R.")
 
 

@@ -4,7 +4,9 @@ patient A/R aged by bucket.
 A patient's ledger holds debits (responsibility posted from PR adjustments, denied amounts
 transferred) and credits (payments, write-offs). Credits settle the oldest debits first (FIFO, the
 usual statement convention), so what remains open keeps the date it was posted and ages from
-there (`ar.aging`: patient A/R ages from the day the responsibility was posted).
+there (`ar.aging`: patient A/R ages from the day the responsibility was posted). Credits beyond every
+debit leave a credit balance: not A/R, but a refund the practice owes, so the balances list and the
+aging show it apart, flagged, rather than dropping the patient.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from openmso.core.types import CENT
 from openmso.network.models import Patient
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.reports import AgingRow, _labels, _practices, suppress_small_cells
+from openmso.rcm.ar.schemas import BalanceFilter
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
@@ -51,49 +54,70 @@ class PatientBalance:
     patient_id: int
     mrn: str
     name: str
-    balance: Decimal
-    oldest: date | None
+    balance: Decimal  # negative: a credit balance
+    oldest: date | None  # the oldest debit still owed; None for a credit
+    credit: bool = False
 
 
-def _ledgers(db: Session, ids: list[int], patient_id: int | None = None
+def balance_of(entries: Iterable[tuple[date, Decimal]]) -> tuple[Decimal, date | None]:
+    """A ledger's balance (negative: a credit) and the date of its oldest debit still owed."""
+    entries = list(entries)
+    items = open_items(entries)  # FIFO: what stays open adds up to the balance whenever it is not a credit
+    return sum((a for _, a in entries), ZERO), items[0][0] if items else None
+
+
+def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: date | None = None
              ) -> dict[tuple[int, int], list[tuple[date, Decimal]]]:
     ledgers: dict[tuple[int, int], list] = defaultdict(list)
     query = (select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id, PatientLedgerEntry.entered_on,
                     PatientLedgerEntry.amount).where(PatientLedgerEntry.practice_id.in_(ids)))
     if patient_id is not None:
         query = query.where(PatientLedgerEntry.patient_id == patient_id)
+    if as_of is not None:
+        query = query.where(PatientLedgerEntry.entered_on <= as_of)
     for practice_id, patient_id, day, amount in db.execute(query):
         ledgers[(practice_id, patient_id)].append((day, amount))
     return ledgers
 
 
-def balances(db: Session, actor: Actor, practice_id: int | None = None, limit: int = 500) -> list[PatientBalance]:
-    """Patients who owe something, largest balance first (names them: a PHI read, audited)."""
+def balances(db: Session, actor: Actor, practice_id: int | None = None, limit: int = 500,
+             which: BalanceFilter = BalanceFilter.ALL) -> list[PatientBalance]:
+    """Patients who owe something, largest balance first, then credit balances (refunds due), largest credit
+    last; `which` keeps only one kind (names them: a PHI read, audited)."""
     ids = _practices(db, actor, practice_id)
+    wanted = {BalanceFilter.ALL: lambda b: b != 0, BalanceFilter.OWING: lambda b: b > 0,
+              BalanceFilter.CREDIT: lambda b: b < 0}[which]
     owing = []
     for (practice, patient), entries in _ledgers(db, ids).items():
-        items = open_items(entries)
-        if items:
-            owing.append((practice, patient, sum((a for _, a in items), ZERO), items[0][0]))
+        balance, oldest = balance_of(entries)
+        if wanted(balance):
+            owing.append((practice, patient, balance, oldest))
     owing.sort(key=lambda r: (-r[2], r[1]))
     owing = owing[:limit]
     names = {row.id: row for row in db.execute(select(Patient.id, Patient.mrn, Patient.first_name, Patient.last_name)
                                                .where(Patient.id.in_([r[1] for r in owing])))} if owing else {}
-    rows = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", amount, oldest)
-            for p, pid, amount, oldest in owing]
+    rows = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", amount, oldest,
+                           credit=amount < 0) for p, pid, amount, oldest in owing]
     audit.record(db, actor, "ar.patient_balances", "patient", None, practice_id=practice_id, reason=f"rows={len(rows)}")
     return rows
 
 
 def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None,
           by: str = "practice") -> list[AgingRow]:
-    """Open patient A/R by bucket, per practice or for the whole network (consenting practices only)."""
+    """Open patient A/R at the end of `as_of` (ledger entries on or before it) by bucket, per practice or for the
+    whole network (consenting practices only); patients in credit are counted apart as credits."""
     ids = _practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by != "practice" else aggregation.separately(ids)
     groups: dict[int | None, Aging] = defaultdict(Aging)
-    for (practice, patient), entries in _ledgers(db, list(scope.included)).items():
+    for (practice, patient), entries in _ledgers(db, list(scope.included), as_of=as_of).items():
+        balance, _ = balance_of(entries)
+        if not balance:
+            continue
+        group = groups[practice if by == "practice" else None]
         for day, amount in open_items(entries):
-            groups[practice if by == "practice" else None].add(age_in_days(day, as_of), amount, patient)
+            group.add(age_in_days(day, as_of), amount, patient)
+        if balance < 0:
+            group.add(0, balance, patient)
     labels = _labels(db, "practice" if by == "practice" else "network", list(groups))
     audit.record(db, actor, "ar.patient_aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
     rows = sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)

@@ -3,17 +3,18 @@
 Insurance balance of a billed claim = charge − Σ(paid + contractual + patient responsibility)
 over its postings − denied amounts closed by write-off or transfer. Denied amounts stay in A/R
 until worked, as they are still recoverable. Insurance A/R ages from submission, patient A/R
-from the day the responsibility was posted (see `ar.aging`).
+from the day the responsibility was posted (see `ar.aging`). A claim settled to zero is not open
+A/R; one credited below zero is a credit owed back to the payer, listed apart (`Aging.credits`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
@@ -22,6 +23,7 @@ from openmso.core import audit
 from openmso.core.errors import NotFound
 from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Patient, Payer, Practice, Provider
+from openmso.rcm.ar import reversals
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import ClaimStatus
@@ -34,6 +36,7 @@ BILLED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED, ClaimStatus
           ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
 GROUPINGS = ("practice", "payer", "provider", "network")
 CROSS_PRACTICE = ("payer", "network")  # groupings whose cells add up several practices' claims
+CREDITS = "credits"  # the cell of credit balances, beside the bucket keys and "total"
 
 
 def _practices(db: Session, actor: Actor, practice_id: int | None) -> list[int]:
@@ -60,32 +63,55 @@ def suppress_small_cells(db: Session, actor: Actor, view: str, scope: aggregatio
     hidden = aggregation.suppressed_cells({row.key: row.aging.patient_counts() for row in rows})
     for row in rows:
         row.suppressed = frozenset({column for key, column in hidden if key == row.key and column is not None}
-                                   | ({"total"} if (row.key, None) in hidden else set()))
-    patients = len(set().union(*(ids for row in rows for ids in row.aging.patients.values())))
+                                   | ({"total"} if (row.key, None) in hidden else set())
+                                   | ({CREDITS} if aggregation.too_small(len(row.aging.credit_patients)) else set()))
+    patients = len(set().union(*(ids for row in rows
+                                 for ids in (*row.aging.patients.values(), row.aging.credit_patients))))
     aggregation.record(db, actor, view, scope, patients, sum(len(row.suppressed) for row in rows))
     return rows
 
 
 def _labels(db: Session, by: str, keys) -> dict:
-    model = {"practice": (Practice, Practice.legal_name), "payer": (Payer, Payer.name),
-             "provider": (Provider, Provider.last_name)}.get(by)
-    if model is None or not keys:
+    """Row labels: a practice's legal name, a payer's name, a provider's full name and NPI (last names repeat)."""
+    ids = [k for k in keys if k]
+    if by not in ("practice", "payer", "provider") or not ids:
         return {None: "Network"}
-    return dict(db.execute(select(model[0].id, model[1]).where(model[0].id.in_([k for k in keys if k]))).all())
+    if by == "provider":
+        return {row.id: f"{row.first_name} {row.last_name} (NPI {row.npi})" for row in db.execute(
+            select(Provider.id, Provider.first_name, Provider.last_name, Provider.npi).where(Provider.id.in_(ids)))}
+    model, name = (Practice, Practice.legal_name) if by == "practice" else (Payer, Payer.name)
+    return dict(db.execute(select(model.id, name).where(model.id.in_(ids))).all())
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` (UTC): what happened before it happened on or before `day`."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice",
                     practice_id: int | None = None) -> list[AgingRow]:
-    """Open insurance A/R by bucket, grouped by practice, payer, rendering provider or the whole network."""
+    """Open insurance A/R at the end of `as_of` by bucket, grouped by practice, payer, rendering provider or the
+    whole network.
+
+    As of a day means what the books held then: claims submitted on or before it, less what was posted with a
+    payment date (the posting day when the 835 has none) and denials closed on or before it. Only open claims
+    count — in amounts, claim counts and the patients behind a cell (small-cell suppression) — and a claim
+    credited below zero is a credit owed back to the payer, listed apart and never netted against the buckets.
+    """
     ids = _practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
     ids = list(scope.included)
+    cutoff = end_of_day(as_of)
     posted = (select(ClaimPosting.claim_id, func.sum(ClaimPosting.paid).label("paid"),
                      func.sum(ClaimPosting.contractual).label("contractual"),
                      func.sum(ClaimPosting.patient_responsibility).label("patient"))
-              .where(ClaimPosting.practice_id.in_(ids)).group_by(ClaimPosting.claim_id).subquery())
+              .where(ClaimPosting.practice_id.in_(ids),
+                     or_(ClaimPosting.payment_date <= as_of,
+                         and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < cutoff)))
+              .group_by(ClaimPosting.claim_id).subquery())
     closed = (select(DenialCase.claim_id, func.sum(DenialCase.amount).label("closed"))
-              .where(DenialCase.practice_id.in_(ids), DenialCase.status.in_(("written_off", "transferred")))
+              .where(DenialCase.practice_id.in_(ids), DenialCase.status.in_(("written_off", "transferred")),
+                     or_(DenialCase.closed_at.is_(None), DenialCase.closed_at < cutoff))
               .group_by(DenialCase.claim_id).subquery())
     group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
                     "provider": Claim.rendering_provider_id}.get(by)
@@ -93,13 +119,16 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
                     Claim.submitted_at, Claim.service_date_from, Claim.patient_id, posted.c.paid,
                     posted.c.contractual, posted.c.patient, closed.c.closed)
              .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
-             .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED)))
+             .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED),
+                    or_(Claim.submitted_at < cutoff,
+                        and_(Claim.submitted_at.is_(None), Claim.service_date_from <= as_of))))
     groups: dict = defaultdict(Aging)
     for key, charge, submitted, served, patient_id, *settled in db.execute(query):
         balance = charge - sum((amount or ZERO for amount in settled), ZERO)
         since = submitted.date() if submitted else served
         groups[key if group_column is not None else None].add(age_in_days(since, as_of), balance.quantize(ZERO),
                                                                patient_id)
+    groups = {key: aging for key, aging in groups.items() if aging.total or aging.credits}
     labels = _labels(db, by, list(groups))
     audit.record(db, actor, "ar.aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
     rows = sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)
@@ -132,16 +161,23 @@ class Underpayment:
 
 def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
                   tolerance: Decimal = Decimal("1.00")) -> list[Underpayment]:
-    """Posted lines allowed below the contract by more than `tolerance`, summed by payer and code."""
+    """Posted lines allowed below the contract by more than `tolerance`, summed by payer and code.
+
+    Only adjudications that stand count: a line whose claim payment the payer later reversed (CLP02 22,
+    `ar.reversals`) is left out, as the corrected payment that follows it replaces it; reversals themselves
+    carry no contracted amount.
+    """
     ids = _practices(db, actor, practice_id)
-    query = (select(Claim.payer_id, LinePosting.procedure_code, LinePosting.expected_allowed, LinePosting.allowed)
+    taken_back = reversals.reversed_in(db, ids)
+    query = (select(ClaimPosting.id, Claim.payer_id, LinePosting.procedure_code, LinePosting.expected_allowed,
+                    LinePosting.allowed)
              .join(ClaimPosting, ClaimPosting.id == LinePosting.claim_posting_id)
              .join(Claim, Claim.id == ClaimPosting.claim_id)
              .where(LinePosting.practice_id.in_(ids), LinePosting.expected_allowed.is_not(None),
                     ClaimPosting.outcome != "reversed", LinePosting.denied.is_(False)))
     summed: dict[tuple, Underpayment] = {}
-    for payer_id, code, expected, allowed in db.execute(query):
-        if expected - allowed > tolerance:
+    for posting_id, payer_id, code, expected, allowed in db.execute(query):
+        if expected - allowed > tolerance and posting_id not in taken_back:
             row = summed.setdefault((payer_id, code), Underpayment(payer_id, code, 0, ZERO, ZERO))
             row.lines += 1
             row.expected += expected
@@ -151,8 +187,33 @@ def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
     return sorted(summed.values(), key=lambda r: -r.difference)
 
 
+STATEMENT = """{practice}
+Patient statement - {today}
+
+{patient}
+
+{summary}
+
+{lines}
+
+{closing}
+"""
+
+
+def statement_summary(balance: Decimal) -> tuple[str, str]:
+    """The statement's headline and closing for a ledger balance: an amount due asks for payment; a credit
+    balance (the patient paid more than they owe) says so and that no payment is due, as the refund is ours."""
+    if balance > 0:
+        return f"Amount due: ${balance}", "Please pay within 30 days. Questions: call the billing office."
+    if balance < 0:
+        return (f"Credit balance ${-balance} — no payment due",
+                "We owe you this credit and will refund it. Questions: call the billing office.")
+    return "Amount due: $0.00 — no payment due", "Questions: call the billing office."
+
+
 def patient_statement(db: Session, actor: Actor, practice_id: int, patient_id: int, today: date | None = None) -> bytes:
-    """The patient's statement PDF: every ledger entry and the amount due (a PHI read, audited)."""
+    """The patient's statement PDF: every ledger entry and the amount due or the credit balance (a PHI read,
+    audited). The balance is the ledger's sum, the same figure the balances list shows (`patients.balance_of`)."""
     patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id,
                                                               Patient.practice_id == practice_id))
     if patient is None:
@@ -163,11 +224,12 @@ def patient_statement(db: Session, actor: Actor, practice_id: int, patient_id: i
                                                           PatientLedgerEntry.patient_id == patient_id)
                          .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)).all()
     balance = sum((e.amount for e in entries), ZERO)
+    summary, closing = statement_summary(balance)
     lines = "\n".join(f"  {e.entered_on}  {e.kind:<15} {e.amount:>10}  {e.detail}" for e in entries)
-    text = letters.STATEMENT_TEMPLATE.format(practice=db.get(Practice, practice_id).legal_name,
-                                             today=(today or date.today()).isoformat(),
-                                             patient=f"{patient.first_name} {patient.last_name}", balance=balance,
-                                             lines=lines or "  (no charges)")
+    text = STATEMENT.format(practice=db.get(Practice, practice_id).legal_name,
+                            today=(today or date.today()).isoformat(),
+                            patient=f"{patient.first_name} {patient.last_name}", summary=summary,
+                            lines=lines or "  (no charges)", closing=closing)
     audit.record(db, actor, "ar.patient_statement", "patient", patient_id, practice_id=practice_id,
                  patient_id=patient_id, reason=f"balance {balance}")
     return letters.render_pdf(text, f"Statement {patient.last_name}")

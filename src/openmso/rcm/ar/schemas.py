@@ -30,6 +30,9 @@ class AgingRowOut(BaseModel):
     counts: dict[str, int | None]
     total: Decimal | None
     over_90: Decimal | None
+    credits: Decimal | None = Field(description="credit balances owed back (insurance: claims credited below zero; "
+                                                "patient: patients who paid more than they owed), not in `total`")
+    credit_count: int | None = Field(description="claims (insurance) or patients (patient A/R) with a credit")
 
 
 class UnderpaymentOut(BaseModel):
@@ -42,13 +45,20 @@ class UnderpaymentOut(BaseModel):
     difference: Decimal
 
 
+class BalanceFilter(StrEnum):
+    ALL = "all"
+    OWING = "owing"  # patients who owe something
+    CREDIT = "credit"  # patients the practice owes a refund
+
+
 class PatientBalanceOut(BaseModel):
     practice_id: int
     patient_id: int
     mrn: str
     name: str
-    balance: Decimal
-    oldest: date | None
+    balance: Decimal = Field(description="what the patient owes; negative: a credit balance, a refund due")
+    credit: bool
+    oldest: date | None = Field(description="the oldest charge still owed; null for a credit balance")
 
 
 class PatientPaymentIn(BaseModel):

@@ -25,7 +25,7 @@ class AgingLine:
     key: int | None
     label: str
     aging: Aging
-    suppressed: frozenset[str] = frozenset()  # bucket keys, and "total", hidden as under 11 patients
+    suppressed: frozenset[str] = frozenset()  # bucket keys, "total" and "credits", hidden as under 11 patients
     in_network_total: bool = True  # the practice consents to its A/R entering the network total
 
     def shown(self, bucket: str) -> Decimal | None:
@@ -37,12 +37,19 @@ class AgingLine:
 
     @property
     def over_90(self) -> Decimal | None:
-        return None if self.suppressed else self.aging.over_90
+        return None if self.suppressed - {reports.CREDITS} else self.aging.over_90
+
+    @property
+    def credits(self) -> Decimal | None:
+        """Credit balances (owed back), shown beside the open A/R and never netted against it."""
+        return None if reports.CREDITS in self.suppressed else self.aging.credits
 
     def as_dict(self) -> dict:
+        hidden = reports.CREDITS in self.suppressed
         return {"key": self.key, "label": self.label, "buckets": {b.key: self.shown(b.key) for b in BUCKETS},
                 "counts": {b.key: None if b.key in self.suppressed else self.aging.counts[b.key] for b in BUCKETS},
-                "total": self.total, "over_90": self.over_90}
+                "total": self.total, "over_90": self.over_90, "credits": self.credits,
+                "credit_count": None if hidden else self.aging.credit_count}
 
 
 def aging(db: Session, actor: Actor, kind: AgingKind, by: AgingBy, as_of: date,
@@ -64,23 +71,32 @@ def aging(db: Session, actor: Actor, kind: AgingKind, by: AgingBy, as_of: date,
             line.in_network_total = line.key in scope.included
         total = network_total(lines)
         aggregation.record(db, actor, f"{kind.value}_aging_network_total", scope,
-                           len(set().union(*total.aging.patients.values())), len(total.suppressed))
+                           len(set().union(*total.aging.patients.values(), total.aging.credit_patients)),
+                           len(total.suppressed))
     return lines
 
 
 def network_total(lines: list[AgingLine]) -> AgingLine:
-    """The "All" line of consenting practices; a bucket of fewer than 11 patients (and the total) is hidden."""
+    """The "All" line of consenting practices. A bucket is hidden when it holds fewer than 11 patients or adds up
+    a cell hidden on a line above (else subtraction would reveal it), and the total with any hidden bucket."""
     total = Aging()
+    inherited: set[str] = set()
     for line in lines:
         if not line.in_network_total:
             continue
+        inherited |= line.suppressed - {"total"}
         for bucket in BUCKETS:
             total.amounts[bucket.key] += line.aging.amounts[bucket.key]
             total.counts[bucket.key] += line.aging.counts[bucket.key]
             total.patients[bucket.key] |= line.aging.patients[bucket.key]
-    hidden = aggregation.suppressed_cells({None: total.patient_counts()})
-    suppressed = frozenset({column for _, column in hidden if column is not None}
-                           | ({"total"} if hidden else set()))
+        total.credits += line.aging.credits
+        total.credit_count += line.aging.credit_count
+        total.credit_patients |= line.aging.credit_patients
+    hidden = {column for _, column in aggregation.suppressed_cells({None: total.patient_counts()})
+              if column is not None} | inherited
+    if aggregation.too_small(len(total.credit_patients)):
+        hidden.add(reports.CREDITS)
+    suppressed = frozenset(hidden | ({"total"} if hidden - {reports.CREDITS} else set()))
     left_out = sum(1 for line in lines if not line.in_network_total)
     return AgingLine(None, "All consenting practices" if left_out else "All", total, suppressed)
 

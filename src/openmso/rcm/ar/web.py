@@ -15,7 +15,7 @@ from openmso.core.web import render
 from openmso.network import service as network
 from openmso.rcm.ar import charts, facts, kpis, patients, reports, service
 from openmso.rcm.ar.aging import BUCKETS
-from openmso.rcm.ar.schemas import AgingBy, AgingKind
+from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
 
 router = APIRouter(include_in_schema=False)
 AsOf = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
@@ -34,10 +34,11 @@ def underpayments_page(request: Request, db: DB, actor: CurrentActor, practice_i
 
 
 @router.get("/patient-balances")
-def balances_page(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None):
-    rows = patients.balances(db, actor, practice_id)
+def balances_page(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+                  balance: BalanceFilter = BalanceFilter.ALL):
+    rows = patients.balances(db, actor, practice_id, which=balance)
     return render(request, "ar/balances.html", rows=rows, practice_id=practice_id, practices=_practices(db, actor),
-                  today=date.today())
+                  today=date.today(), balance=balance, filters=list(BalanceFilter))
 
 
 @router.get("/patient-balances/{practice_id}/{patient_id}/statement.pdf")

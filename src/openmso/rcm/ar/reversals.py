@@ -1,0 +1,66 @@
+"""Which claim postings a payer has taken back, as a payment poster reads an 835.
+
+A reversal (CLP02 22) takes back an earlier adjudication of the same claim: the payer repeats that
+claim payment with every amount negated, usually just before the corrected payment (CLP02 1–4) in the
+same 835. The reversed posting keeps its own outcome (it was paid), so anything that reads what the
+payer "decided" — the allowed amounts of the underpayment worklist — must leave it out, and count only
+the adjudication that stands.
+
+Each reversal cancels one earlier posting of the same claim that is not reversed yet: one with the
+same payer claim number (CLP07) when both carry one, preferring the one whose payment is exactly the
+negated reversal, else the latest. A reversal with no such posting (its original was posted elsewhere)
+cancels nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openmso.rcm.remittance.models import ClaimPosting
+
+REVERSAL = "22"  # CLP02: reversal of previous payment
+
+
+@dataclass(frozen=True, slots=True)
+class PostingKey:
+    id: int  # posting order
+    claim_id: int
+    status_code: str
+    payer_claim_number: str
+    paid: Decimal
+
+
+def reversed_postings(postings: Iterable[PostingKey]) -> set[int]:
+    """The ids of the postings a later reversal takes back (pure: no I/O)."""
+    by_claim: dict[int, list[PostingKey]] = defaultdict(list)
+    for posting in postings:
+        by_claim[posting.claim_id].append(posting)
+    taken_back: set[int] = set()
+    for history in by_claim.values():
+        history.sort(key=lambda p: p.id)
+        for position, reversal in enumerate(history):
+            if reversal.status_code != REVERSAL:
+                continue
+            candidates = [p for p in history[:position] if p.status_code != REVERSAL and p.id not in taken_back
+                          and (not p.payer_claim_number or not reversal.payer_claim_number
+                               or p.payer_claim_number == reversal.payer_claim_number)]
+            exact = [p for p in candidates if p.paid == -reversal.paid]
+            if exact or candidates:
+                taken_back.add((exact or candidates)[-1].id)
+    return taken_back
+
+
+def reversed_in(db: Session, practice_ids: list[int]) -> set[int]:
+    """The claim postings of these practices that a reversal has taken back."""
+    reversed_claims = (select(ClaimPosting.claim_id).where(ClaimPosting.practice_id.in_(practice_ids),
+                                                           ClaimPosting.status_code == REVERSAL))
+    rows = db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
+                             ClaimPosting.payer_claim_number, ClaimPosting.paid)
+                      .where(ClaimPosting.practice_id.in_(practice_ids), ClaimPosting.claim_id.in_(reversed_claims)))
+    return reversed_postings(PostingKey(*row) for row in rows)

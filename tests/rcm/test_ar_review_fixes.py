@@ -1,0 +1,154 @@
+"""A/R reports on the posted ledger where it is easy to get wrong: settled claims in small-cell counts, the
+"as of" day, credits, reversed payments in the underpayment worklist, and a patient's credit balance."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+import pytest
+from pypdf import PdfReader
+
+from openmso.core.tenancy import SYSTEM, Role
+from openmso.identity.service import actor_for
+from openmso.rcm.ar import patients, reports, service
+from openmso.rcm.ar.aging import Aging, bucket_for
+from openmso.rcm.ar.reversals import PostingKey, reversed_postings
+from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
+from openmso.rcm.contracts import service as contracts
+from openmso.rcm.remittance.ingest import ingest_file
+from tests.factories import add_practice, add_provider, add_signed_agreement, add_user
+from tests.rcm.conftest import make_clinic
+from tests.rcm.remits import accepted_claims, paid, render, transaction
+
+AS_OF = date(2026, 11, 20)  # after the 835s' payment date (2026-11-02)
+
+
+def _post(db, clinic, claim_payments, trace):
+    ingest_file(db, SYSTEM, f"{trace}.835", render(transaction(clinic.practice, claim_payments, trace=trace)))
+
+
+def _biller_of_two_consenting_practices(db, clinic):
+    add_signed_agreement(db, clinic.practice)
+    other = add_practice(db, "Qzother")
+    add_signed_agreement(db, other)
+    return actor_for(add_user(db, Role.MSO_STAFF, scope=[clinic.practice, other]))
+
+
+def test_a_payer_cell_of_one_open_patient_is_hidden_however_many_claims_were_paid(db):
+    clinic = make_clinic(db, "Qzpriv", patients=13)
+    biller = _biller_of_two_consenting_practices(db, clinic)
+    claims = accepted_claims(db, clinic, 13)
+    _post(db, clinic, [paid(c) for c in claims[:12]], "PRIV1")  # 12 claims settled to 0.00; one left open
+    (row,) = reports.insurance_aging(db, biller, AS_OF, "payer")
+    assert row.aging.counts["31_60"] == 1 and row.aging.patient_counts()["31_60"] == 1  # open claims only
+    (line,) = service.aging(db, biller, AgingKind.INSURANCE, AgingBy.PAYER, AS_OF)
+    shown = line.as_dict()
+    assert shown["buckets"]["31_60"] is None and shown["total"] is None and shown["counts"]["31_60"] is None
+
+
+def test_the_network_total_hides_a_bucket_that_adds_up_a_cell_hidden_above():
+    many, few = Aging(), Aging()
+    for patient in range(30):
+        many.add(45, D("10.00"), patient)
+    for patient in range(100, 103):
+        few.add(45, D("500.00"), patient)
+    lines = [service.AgingLine(1, "Aetna", many), service.AgingLine(2, "Cigna", few, frozenset({"31_60", "total"}))]
+    total = service.network_total(lines)  # 33 patients, but the total less Aetna's 300.00 would be Cigna's cell
+    assert total.shown("31_60") is None and total.total is None
+
+
+def test_settled_providers_drop_out_and_providers_are_named_in_full_with_their_npi(db):
+    clinic = make_clinic(db, "Qzdoc", patients=2)
+    second = add_provider(db, clinic.practice, "Qzdoc")  # same last name as the first provider
+    clinic.charge(db, clinic.patients[1], rendering_provider_id=second.id)
+    claims = accepted_claims(db, clinic, 1)
+    paid_claim = next(c for c in claims if c.rendering_provider_id == second.id)
+    _post(db, clinic, [paid(paid_claim)], "DOC1")
+    rows = reports.insurance_aging(db, SYSTEM, AS_OF, "provider", clinic.practice.id)
+    first = clinic.provider
+    assert [(r.label, r.aging.total) for r in rows] == [
+        (f"{first.first_name} {first.last_name} (NPI {first.npi})", D("145.00"))]
+
+
+def test_aging_as_of_a_past_day_counts_only_claims_billed_and_postings_made_by_then(db):
+    clinic = make_clinic(db, "Qzpast", patients=2)
+    claims = accepted_claims(db, clinic, 2)
+    for claim in claims:
+        claim.submitted_at = datetime(2026, 10, 5, 15, 0, tzinfo=UTC)
+    _post(db, clinic, [paid(claims[0])], "PAST1")  # paid 2026-11-02
+    practice = clinic.practice.id
+    assert reports.insurance_aging(db, SYSTEM, date(2026, 10, 4), "practice", practice) == []  # not billed yet
+    (billed,) = reports.insurance_aging(db, SYSTEM, date(2026, 10, 5), "practice", practice)
+    assert billed.aging.amounts["0_30"] == D("290.00")  # submitted that afternoon: age 0
+    (before_payment,) = reports.insurance_aging(db, SYSTEM, date(2026, 11, 1), "practice", practice)
+    assert before_payment.aging.amounts["0_30"] == D("290.00") and before_payment.aging.counts["0_30"] == 2
+    (after_payment,) = reports.insurance_aging(db, SYSTEM, date(2026, 11, 5), "practice", practice)
+    assert after_payment.aging.amounts["31_60"] == D("145.00") and after_payment.aging.total == D("145.00")
+    assert patients.aging(db, SYSTEM, date(2026, 11, 1), practice) == []  # the copay was posted 2026-11-02
+    (owed,) = patients.aging(db, SYSTEM, date(2026, 11, 5), practice)
+    assert owed.aging.amounts["0_30"] == D("20.00")
+
+
+def test_a_negative_age_is_not_current():
+    with pytest.raises(ValueError):
+        bucket_for(-1)
+
+
+def test_an_over_credited_claim_is_a_credit_and_does_not_reduce_the_open_ar(db):
+    clinic = make_clinic(db, "Qzcredit", patients=2)
+    claims = accepted_claims(db, clinic, 2)
+    _post(db, clinic, [paid(claims[0])], "CREDIT1")
+    _post(db, clinic, [paid(claims[0])], "CREDIT2")  # the payer paid the same claim twice: 145.00 owed back
+    (row,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
+    assert row.aging.total == D("145.00")  # the unpaid claim, not netted to 0.00 by the credit
+    assert (row.aging.credits, row.aging.credit_count) == (D("145.00"), 1)
+    (line,) = service.aging(db, SYSTEM, AgingKind.INSURANCE, AgingBy.PRACTICE, AS_OF, clinic.practice.id)
+    assert line.as_dict()["credits"] == D("145.00") and line.as_dict()["total"] == D("145.00")
+
+
+def test_underpayments_leave_out_a_payment_the_payer_reversed_and_paid_again(db):
+    clinic = make_clinic(db, "Qzunder", patients=2)
+    contracts.import_rates(db, SYSTEM, clinic.practice.id,
+                           "payer,code,allowed_amount,effective_from\n60054,99213,95.00,2026-01-01\n")
+    claims = accepted_claims(db, clinic, 2)
+    _post(db, clinic, [paid(c) for c in claims], "UNDER1")  # each allowed 87.00 against 95.00
+    before = reports.underpayments(db, SYSTEM, clinic.practice.id)
+    assert [(r.lines, r.difference) for r in before] == [(2, D("16.00"))]
+    at_contract = D("95.00") / D("145.00")
+    _post(db, clinic, [paid(claims[0], status="22", sign=-1), paid(claims[0], share=at_contract)], "UNDER2")
+    after = reports.underpayments(db, SYSTEM, clinic.practice.id)
+    # the first claim's 87.00 was taken back and re-adjudicated at 95.00: only the second claim is short
+    assert [(r.lines, r.expected, r.allowed, r.difference) for r in after] == [
+        (1, D("95.00"), D("87.00"), D("8.00"))]
+
+
+def test_a_reversal_takes_back_the_earlier_posting_it_negates():
+    def key(id_, status, paid_, number="P1", claim=1):
+        return PostingKey(id_, claim, status, number, D(paid_))
+    history = [key(1, "1", "67.00"), key(2, "1", "10.00"), key(3, "22", "-67.00"), key(4, "1", "75.00"),
+               key(5, "22", "-75.00"), key(6, "22", "-5.00", claim=2), key(7, "1", "5.00", "P9", claim=3),
+               key(8, "22", "-5.00", "P8", claim=3)]
+    # 3 negates 1 exactly; 5 negates 4; claim 2 has nothing to take back; claim 3's numbers differ
+    assert reversed_postings(history) == {1, 4}
+
+
+def test_a_patient_in_credit_gets_a_credit_statement_and_is_listed_as_a_refund(db):
+    clinic = make_clinic(db, "Qzrefund", patients=1)
+    (claim,) = accepted_claims(db, clinic, 1)
+    _post(db, clinic, [paid(claim)], "REFUND1")  # 20.00 copay
+    patients.record_payment(db, SYSTEM, clinic.practice.id, claim.patient_id, D("20.00"), date(2026, 11, 3))
+    no_copay = paid(claim, patient=D("0.00"))
+    _post(db, clinic, [paid(claim, status="22", sign=-1), no_copay], "REFUND2")  # the payer covers the copay
+    statement = reports.patient_statement(db, SYSTEM, clinic.practice.id, claim.patient_id, today=AS_OF)
+    text = PdfReader(io.BytesIO(statement)).pages[0].extract_text()
+    assert "Credit balance $20.00 - no payment due" in text
+    assert "Amount due" not in text and "Please pay" not in text
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.patient_id, row.balance, row.credit, row.oldest) == (claim.patient_id, D("-20.00"), True, None)
+    assert patients.balances(db, SYSTEM, clinic.practice.id, which=BalanceFilter.OWING) == []
+    assert [r.patient_id for r in patients.balances(db, SYSTEM, clinic.practice.id, which=BalanceFilter.CREDIT)] \
+        == [claim.patient_id]
+    (aged,) = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
+    assert aged.aging.total == D("0.00") and aged.aging.credits == D("20.00")
