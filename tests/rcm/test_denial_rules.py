@@ -22,6 +22,11 @@ from openmso.rcm.denials.rules import DenialCategory as C
     ("CO", "22", [], C.COB),
     ("CO", "45", [], C.CONTRACTUAL),
     ("PR", "1", [], C.PATIENT_RESPONSIBILITY),
+    ("CO", "B7", [], C.CREDENTIALING),
+    ("CO", "185", [], C.CREDENTIALING),
+    ("CO", "242", [], C.CREDENTIALING),
+    ("PR", "242", [], C.PATIENT_RESPONSIBILITY),
+    ("CO", "59", [], C.CONTRACTUAL),
     ("CO", "ZZ9", [], C.OTHER),
 ])
 def test_each_reason_falls_in_its_category(group, carc, rarcs, category):
@@ -45,6 +50,27 @@ def test_rule_rows_name_known_codes_and_a_source():
         assert rule.rarcs <= set(codes.RARC)
     ids = [rule.id for rule in rules.CATEGORY_RULES]
     assert len(ids) == len(set(ids))
+
+
+def test_credentialing_denials_are_recoverable_and_procedure_rule_reductions_are_not_denials():
+    for carc in ("B7", "185", "242"):
+        found = rules.classify("CO", carc)
+        assert found.recoverable and found.action is not rules.Action.WRITE_OFF, carc
+    reduction = rules.classify("CO", "59")
+    assert (reduction.category, reduction.action, reduction.recoverable) == (C.CONTRACTUAL, rules.Action.REVIEW, False)
+    found = rules.classify_denial([("CO", "59"), ("CO", "185")])
+    assert (found.category, found.rule_id) == (C.CREDENTIALING, "DEN-CREDENTIALING")
+
+
+def test_every_carc_of_the_rules_is_described_and_claimed_by_one_row_per_group():
+    claimed: dict[tuple[str, str], str] = {}
+    for rule in rules.CATEGORY_RULES:
+        assert rule.carcs <= set(codes.CARC), rule.id
+        if rule.rarcs:
+            continue  # remark rows refine a code row on purpose and are tried first
+        for group in rule.groups or codes.GROUP_CODES:
+            for carc in rule.carcs:
+                assert claimed.setdefault((group, carc), rule.id) == rule.id, (group, carc)
 
 
 def test_unknown_codes_are_described_as_unknown_not_guessed():

@@ -91,6 +91,7 @@ CARC = _table((
     ("A1", "Claim or service denied (the remark code says why)", "CO"),
     ("B7", "The provider was not certified or eligible to be paid for this service on this date", "CO"),
     ("B9", "The patient is enrolled in a hospice", "CO"),
+    ("B15", "The service requires a qualifying service that was not received or not covered", "CO"),
 ))
 
 RARC = _table((

@@ -6,6 +6,21 @@ codes) it matches, whether the money is usually recoverable by correcting or app
 source. `classify` takes the first rule that matches, rules with a remark code before rules
 without one, so "CO-16 with MA130" (missing information, resubmit) is told apart from "CO-16"
 alone. Adding a category mapping is adding a row here; the worklist lists these rows.
+
+Which codes are write-downs: only a `contractual` row's amount is posted as a contractual
+adjustment (remittance matching asks this table), and only the rest opens a denial case. So a code
+belongs there only when the provider expects to lose the amount under its contract:
+
+- CARC 59 ("processed based on multiple or concurrent procedure rules", e.g. the multiple-procedure
+  payment reduction) is how the payer prices the second and later procedures of a day; it is expected
+  on every such claim and the claim is not wrong, so correcting and resubmitting it changes nothing.
+  It is a contractual reduction (`DEN-059-PROCEDURE-RULES`); a reduction the contract does not provide
+  for shows up as an underpayment (allowed below the contract's expected amount), not as a denial.
+- CARCs B7 (provider not certified or eligible on this date), 185 (rendering provider not eligible)
+  and 242 (not provided by network or primary care providers) are about the provider's enrollment
+  and network participation, which the practice can fix (credential or enroll the provider, bill
+  under the enrolled one, or show the payer its participation) and then recover the money: they are
+  `credentialing` denials, not write-downs. With group PR, 242 is the patient's out-of-network share.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ from openmso.rcm.denials.codes import SOURCE_CARC, SOURCE_RARC
 
 class DenialCategory(StrEnum):
     ELIGIBILITY = "eligibility"
+    CREDENTIALING = "credentialing"  # the provider's enrollment or network participation
     AUTHORIZATION = "authorization"
     CODING = "coding"
     MEDICAL_NECESSITY = "medical_necessity"
@@ -72,15 +88,19 @@ CATEGORY_RULES: tuple[CategoryRule, ...] = (
     _rule("DEN-050-LCD", C.MEDICAL_NECESSITY, "50", A.APPEAL, True, SOURCE_RARC, rarcs="N115 N386"),
     # CARC rows.
     _rule("DEN-PR-SHARE", C.PATIENT_RESPONSIBILITY, "1 2 3", A.TRANSFER_TO_PATIENT, True, groups="PR"),
+    _rule("DEN-PR-OUT-OF-NETWORK", C.PATIENT_RESPONSIBILITY, "242", A.TRANSFER_TO_PATIENT, True, groups="PR"),
     _rule("DEN-ELIGIBILITY", C.ELIGIBILITY, "26 27 31 140 200 B9 109", A.CORRECT_AND_RESUBMIT, True),
     _rule("DEN-AUTH", C.AUTHORIZATION, "15 39 197 198", A.APPEAL, True),
-    _rule("DEN-CODING", C.CODING, "4 5 6 9 10 11 97 146 181 182 189 234 236 59 B15", A.CORRECT_AND_RESUBMIT, True),
+    _rule("DEN-CREDENTIALING", C.CREDENTIALING, "B7 185", A.CORRECT_AND_RESUBMIT, True, groups="CO OA PI"),
+    _rule("DEN-NETWORK", C.CREDENTIALING, "242", A.APPEAL, True, groups="CO OA PI"),
+    _rule("DEN-CODING", C.CODING, "4 5 6 9 10 11 97 146 181 182 189 234 236 B15", A.CORRECT_AND_RESUBMIT, True),
     _rule("DEN-NECESSITY", C.MEDICAL_NECESSITY, "50 55 151 167 272", A.APPEAL, True),
     _rule("DEN-TIMELY", C.TIMELY_FILING, "29", A.WRITE_OFF, False),
     _rule("DEN-DUPLICATE", C.DUPLICATE, "18", A.REVIEW, False),
     _rule("DEN-COB", C.COB, "22 23", A.BILL_OTHER_PAYER, True),
     _rule("DEN-MISSING", C.MISSING_INFORMATION, "16 226 227 252 A1", A.CORRECT_AND_RESUBMIT, True),
-    _rule("DEN-CONTRACTUAL", C.CONTRACTUAL, "45 24 131 253 242 B7 185", A.REVIEW, False),
+    _rule("DEN-CONTRACTUAL", C.CONTRACTUAL, "45 24 131 253", A.REVIEW, False),
+    _rule("DEN-059-PROCEDURE-RULES", C.CONTRACTUAL, "59", A.REVIEW, False),
     _rule("DEN-NONCOVERED", C.MEDICAL_NECESSITY, "96 204 49 119", A.TRANSFER_TO_PATIENT, False),
 )
 _ORDERED = tuple(sorted(CATEGORY_RULES, key=lambda r: not r.rarcs))
