@@ -12,8 +12,9 @@ from pypdf import PdfReader
 
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.identity.service import actor_for
-from openmso.rcm.ar import patients, reports, service
+from openmso.rcm.ar import facts, patients, reports, service
 from openmso.rcm.ar.aging import Aging, bucket_for
+from openmso.rcm.ar.patients import payments_by_claim
 from openmso.rcm.ar.reversals import PostingKey, reversed_postings
 from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
 from openmso.rcm.contracts import service as contracts
@@ -152,3 +153,31 @@ def test_a_patient_in_credit_gets_a_credit_statement_and_is_listed_as_a_refund(d
         == [claim.patient_id]
     (aged,) = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
     assert aged.aging.total == D("0.00") and aged.aging.credits == D("20.00")
+
+
+def test_patient_payments_are_applied_to_the_oldest_claims_they_settle():
+    ledger = [(date(2026, 9, 1), "payment", None, D("-10.00")),  # paid at check-in, before anything was owed
+              (date(2026, 9, 5), "responsibility", 1, D("25.00")),
+              (date(2026, 9, 20), "responsibility", 2, D("40.00")),
+              (date(2026, 10, 1), "write_off", None, D("-5.00")),
+              (date(2026, 10, 3), "payment", None, D("-30.00")),
+              (date(2026, 10, 9), "payment", None, D("-50.00"))]
+    # claim 1: 10.00 from the check-in payment, 5.00 written off, 10.00 of Oct 3's 30.00;
+    # claim 2: the other 20.00 of Oct 3, then 20.00 of Oct 9's 50.00 — whose last 30.00 is a credit, paying no claim
+    assert payments_by_claim(ledger) == {
+        1: [(date(2026, 9, 1), D("10.00")), (date(2026, 10, 3), D("10.00"))],
+        2: [(date(2026, 10, 3), D("20.00")), (date(2026, 10, 9), D("20.00"))]}
+
+
+def test_collection_rates_count_the_patients_payments(db):
+    clinic = make_clinic(db, "Qzcollect", patients=1)
+    (claim,) = accepted_claims(db, clinic, 1)
+    _post(db, clinic, [paid(claim)], "COLLECT1")  # 145.00 charged: payer 67.00, contractual 58.00, copay 20.00
+    before = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0].values
+    # the payer's 67.00 alone: 67 / 145 = 46.2 %, and 67 / (145 − 58) = 77.0 %
+    assert (before["gross_collection_rate"], before["net_collection_rate"]) == (D("46.2"), D("77.0"))
+    patients.record_payment(db, SYSTEM, clinic.practice.id, claim.patient_id, D("20.00"), date(2026, 11, 3))
+    october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]
+    assert october.month == date(2026, 10, 1)
+    # 67.00 + the patient's 20.00 = 87.00: 87 / 145 = 60.0 %, and 87 / (145 − 58) = 100.0 %
+    assert (october.values["gross_collection_rate"], october.values["net_collection_rate"]) == (D("60.0"), D("100.0"))

@@ -8,7 +8,9 @@ measures — so a recent month's rates still rise as its claims are paid. Days i
 look-back), divided by the average daily charges of the 90 days ending then — the MAP Key's
 "A/R at period end over average daily charges" with the usual three-month charge base, so a
 month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a charge already
-counted, so they are left out.
+counted, so they are left out. Collections count every payment, as the MAP Keys count cash: the payer's
+(claim postings) and the patient's (the patient ledger, each payment applied to the claims it settled,
+oldest first — `patients.payments_by_claim`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Practice
 from openmso.rcm.ar import kpis
 from openmso.rcm.ar.aging import age
+from openmso.rcm.ar.patients import payments_by_claim
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.denials.models import DenialCase
-from openmso.rcm.remittance.models import ClaimPosting
+from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 LOOK_BACK_DAYS = 365  # claims served earlier than this before the first month are not loaded
@@ -62,6 +65,7 @@ class ClaimHistory:
     postings: list[_Posting] = field(default_factory=list)
     closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
     patient_id: int | None = None  # for small-cell suppression of network views
+    patient_payments: list[tuple[date, Decimal]] = field(default_factory=list)  # what the patient paid of it
 
     def facts_at(self, end: date) -> kpis.ClaimFacts:
         postings = [p for p in self.postings if p.paid_on <= end]
@@ -76,7 +80,8 @@ class ClaimHistory:
             charge=self.charge, service_date=self.service_date, charge_entered=self.charge_entered,
             billed_on=billed, clean_first_pass=self.clean_first_pass, first_adjudication=adjudication,
             paid=paid, contractual=contractual, open_balance=max(self.charge - settled, ZERO) if billed else ZERO,
-            paid_on=first.paid_on if first else None, posted_on=first.posted_on if first else None)
+            paid_on=first.paid_on if first else None, posted_on=first.posted_on if first else None,
+            patient_paid=sum((amount for day, amount in self.patient_payments if day <= end), ZERO))
 
 
 def kpi_practices(db: Session, actor: Actor, practice_id: int | None = None) -> list[int]:
@@ -127,7 +132,26 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                 select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount)
                 .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):
             histories[claim_id].closed.append((closed_at.date() if closed_at else until, amount))
+    for claim_id, payments in _patient_payments(db, practice_ids, until).items():
+        if claim_id in histories:
+            histories[claim_id].patient_payments = payments
     return list(histories.values())
+
+
+def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:
+    """Each claim's patient payments up to `until`: every ledger of these practices, settled oldest first."""
+    ledgers: dict[tuple[int, int], list] = defaultdict(list)
+    for row in db.execute(select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id,
+                                 PatientLedgerEntry.entered_on, PatientLedgerEntry.kind, PatientLedgerEntry.claim_id,
+                                 PatientLedgerEntry.amount)
+                          .where(PatientLedgerEntry.practice_id.in_(practice_ids),
+                                 PatientLedgerEntry.entered_on <= until)
+                          .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)):
+        ledgers[(row.practice_id, row.patient_id)].append((row.entered_on, row.kind, row.claim_id, row.amount))
+    paid: dict[int, list[tuple[date, Decimal]]] = {}
+    for entries in ledgers.values():
+        paid.update(payments_by_claim(entries))
+    return paid
 
 
 def month_starts(as_of: date, months: int) -> list[date]:

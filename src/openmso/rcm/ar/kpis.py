@@ -33,9 +33,11 @@ class KpiDefinition:
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     KpiDefinition("days_in_ar", "Days in A/R",
-                  "open A/R at period end ÷ (charges in the period ÷ days in the period)", "days", "lower",
+                  "open insurance A/R at the month's end ÷ (gross charges of the 90 days ending then ÷ 90)",
+                  "days", "lower",
                   f"{HFMA}: Net Days in A/R (we divide by gross charges, the practice convention, "
-                  "so contract changes do not move it)"),
+                  "so contract changes do not move it, averaged over three months so a quiet month does not "
+                  "swing it)"),
     KpiDefinition("ar_over_90", "% of A/R over 90 days",
                   "open A/R aged more than 90 days from billing ÷ all open A/R", "%", "lower",
                   f"{HFMA}: Aged A/R as a percentage of billed A/R"),
@@ -49,14 +51,16 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
                   "claims denied (zero paid) on their first remittance ÷ claims remitted", "%", "lower",
                   f"{HFMA}: Initial denial rate (zero-pay claims)"),
     KpiDefinition("net_collection_rate", "Net collection rate",
-                  "payments ÷ (charges − contractual adjustments)", "%", "higher", MGMA),
-    KpiDefinition("gross_collection_rate", "Gross collection rate", "payments ÷ charges", "%", "higher", MGMA),
+                  "payments, payer and patient ÷ (charges − contractual adjustments)", "%", "higher", MGMA),
+    KpiDefinition("gross_collection_rate", "Gross collection rate", "payments, payer and patient ÷ charges", "%",
+                  "higher", MGMA),
     KpiDefinition("charge_lag", "Charge lag", "average days from date of service to charge entry", "days",
                   "lower", f"{HFMA}: Days in total discharged not final billed (the physician analogue)"),
     KpiDefinition("payment_posting_lag", "Payment posting lag",
                   "average days from the payment date (BPR16) to posting", "days", "lower", MGMA),
     KpiDefinition("cost_to_collect", "Cost to collect",
-                  "revenue-cycle operating cost ÷ patient service cash collected", "%", "lower",
+                  "revenue-cycle operating cost ÷ patient service cash collected (payer and patient payments)",
+                  "%", "lower",
                   f"{HFMA}: Cost to collect"),
 )
 BY_ID = {d.id: d for d in DEFINITIONS}
@@ -123,11 +127,12 @@ class ClaimFacts:
     billed_on: date | None
     clean_first_pass: bool | None  # None: never scrubbed
     first_adjudication: str | None  # "paid", "denied" or None (not remitted yet)
-    paid: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")  # by the payer
     contractual: Decimal = Decimal("0.00")
-    open_balance: Decimal = Decimal("0.00")
+    open_balance: Decimal = Decimal("0.00")  # insurance A/R
     paid_on: date | None = None
     posted_on: date | None = None
+    patient_paid: Decimal = Decimal("0.00")  # patient payments applied to it (`patients.payments_by_claim`)
 
 
 def summarize(facts: Iterable[ClaimFacts], period_start: date, period_end: date, as_of: date,
@@ -135,7 +140,7 @@ def summarize(facts: Iterable[ClaimFacts], period_start: date, period_end: date,
     """Every KPI of `DEFINITIONS` for the claims of one period (one pass over the facts)."""
     rows = list(facts)
     charges = sum((f.charge for f in rows), Decimal("0.00"))
-    paid = sum((f.paid for f in rows), Decimal("0.00"))
+    collected = sum((f.paid + f.patient_paid for f in rows), Decimal("0.00"))  # all payments, as HFMA counts cash
     contractual = sum((f.contractual for f in rows), Decimal("0.00"))
     aging = age(((f.billed_on or f.service_date, f.open_balance) for f in rows), as_of)
     scrubbed = [f for f in rows if f.clean_first_pass is not None]
@@ -148,9 +153,9 @@ def summarize(facts: Iterable[ClaimFacts], period_start: date, period_end: date,
         "first_pass_resolution_rate": first_pass_resolution_rate(
             sum(1 for f in adjudicated if f.first_adjudication == "paid"), len(adjudicated)),
         "denial_rate": denial_rate(sum(1 for f in adjudicated if f.first_adjudication == "denied"), len(adjudicated)),
-        "net_collection_rate": net_collection_rate(paid, charges, contractual),
-        "gross_collection_rate": gross_collection_rate(paid, charges),
+        "net_collection_rate": net_collection_rate(collected, charges, contractual),
+        "gross_collection_rate": gross_collection_rate(collected, charges),
         "charge_lag": average_lag((f.service_date, f.charge_entered) for f in rows),
         "payment_posting_lag": average_lag((f.paid_on, f.posted_on) for f in rows if f.paid_on and f.posted_on),
-        "cost_to_collect": None if revenue_cycle_cost is None else cost_to_collect(revenue_cycle_cost, paid),
+        "cost_to_collect": None if revenue_cycle_cost is None else cost_to_collect(revenue_cycle_cost, collected),
     }

@@ -11,7 +11,7 @@ aging show it apart, flagged, rather than dropping the patient.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +46,34 @@ def open_items(entries: Iterable[tuple[date, Decimal]]) -> list[tuple[date, Deci
         debit[1] -= used
         credit -= used
     return [(day, amount) for day, amount in debits if amount > 0]
+
+
+def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
+                      ) -> dict[int, list[tuple[date, Decimal]]]:
+    """Which claims a patient's payments paid, and on what day, from (date, kind, claim id, amount) ledger entries
+    in posting order. Credits settle the oldest debits first, as in `open_items`; the part of a payment that settles
+    a claim's debit counts as collected on that claim on the payment's day. A credit made before anything was owed
+    waits for the next debit; what exceeds every debit (a credit balance, a refund due) paid no claim."""
+    debits: deque[list] = deque()  # [claim id, still owed]
+    credits: deque[list] = deque()  # [day, not yet applied, is a payment]
+    paid: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for day, kind, claim_id, amount in sorted(entries, key=lambda e: e[0]):
+        if amount > 0:
+            debits.append([claim_id, amount])
+        elif amount < 0:
+            credits.append([day, -amount, kind == "payment"])
+        while debits and credits:
+            debit, credit = debits[0], credits[0]
+            used = min(debit[1], credit[1])
+            debit[1] -= used
+            credit[1] -= used
+            if credit[2] and debit[0] is not None:
+                paid[debit[0]].append((credit[0], used))
+            if not debit[1]:
+                debits.popleft()
+            if not credit[1]:
+                credits.popleft()
+    return dict(paid)
 
 
 @dataclass
