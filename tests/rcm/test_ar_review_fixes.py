@@ -19,7 +19,7 @@ from openmso.rcm.ar.reversals import PostingKey, reversed_postings
 from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
 from openmso.rcm.contracts import service as contracts
 from openmso.rcm.remittance.ingest import ingest_file
-from tests.factories import add_practice, add_provider, add_signed_agreement, add_user
+from tests.factories import add_practice, add_provider, add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims, paid, render, transaction
 
@@ -181,3 +181,23 @@ def test_collection_rates_count_the_patients_payments(db):
     assert october.month == date(2026, 10, 1)
     # 67.00 + the patient's 20.00 = 87.00: 87 / 145 = 60.0 %, and 87 / (145 − 58) = 100.0 %
     assert (october.values["gross_collection_rate"], october.values["net_collection_rate"]) == (D("60.0"), D("100.0"))
+
+
+def test_the_balances_api_and_page_show_a_credit_and_filter_by_kind(client, db, settings):
+    clinic = make_clinic(db, "Qzpage", patients=2)
+    add_signed_agreement(db, clinic.practice)
+    owing, refunded = accepted_claims(db, clinic, 2)
+    _post(db, clinic, [paid(owing), paid(refunded)], "PAGE1")
+    patients.record_payment(db, SYSTEM, clinic.practice.id, refunded.patient_id, D("20.00"), date(2026, 11, 3))
+    _post(db, clinic, [paid(refunded, status="22", sign=-1), paid(refunded, patient=D("0.00"))], "PAGE2")
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    listed = browser.get("/api/v1/patient-balances", params={"practice_id": clinic.practice.id}).json()
+    assert [(r["patient_id"], r["balance"], r["credit"]) for r in listed] == [
+        (owing.patient_id, "20.00", False), (refunded.patient_id, "-20.00", True)]
+    credits = browser.get("/api/v1/patient-balances", params={"balance": "credit"}).json()
+    assert [r["patient_id"] for r in credits] == [refunded.patient_id]
+    page = browser.get("/patient-balances", params={"practice_id": clinic.practice.id}).text
+    assert "Credit $20.00" in page and "refund due, no payment" in page and page.count("Post payment") == 1
+    aging = browser.get("/api/v1/ar/aging", params={"kind": "patient", "practice_id": clinic.practice.id,
+                                                     "as_of": "2026-11-20"}).json()
+    assert [(r["total"], r["credits"], r["credit_count"]) for r in aging] == [("20.00", "20.00", 1)]
