@@ -159,6 +159,23 @@ def test_balance_findings_name_the_line_the_claim_and_the_payment(remittance):
         ("CLP*PCN2*4*", "CLP*PCN2*9*", "CLP", 2),
         ("SVC*HC:36415", "SVC*HC>36415", "SVC", 1),
         ("PLB*1234567893*20241231", "PLB*1234567893*2024", "PLB", 2),
+        # TR3 appendix B.1.1.3.1.2: no exponent, plus sign, triad separator, blank or non-ASCII digit in a
+        # decimal; a monetary amount (DE 782) at most 99999999.99 under HIPAA, never a third place
+        ("CLP*PCN1*1*600.00", "CLP*PCN1*1*6E2", "CLP", 3),
+        ("CLP*PCN1*1*600.00", "CLP*PCN1*1*+600.00", "CLP", 3),
+        ("SVC*HC:36415*200.00", "SVC*HC:36415*2,000.00", "SVC", 2),
+        ("SVC*HC:36415*200.00*150.00", "SVC*HC:36415*200.00*150.00 ", "SVC", 3),
+        ("CAS*PR*2*60.00", "CAS*PR*2*\u0666\u0660", "CAS", 3),
+        ("CLP*PCN1*1*600.00", "CLP*PCN1*1*100000000000000000000", "CLP", 3),
+        ("SVC*HC:36415*200.00", "SVC*HC:36415*100000000.00", "SVC", 2),
+        ("AMT*B6*300.00", "AMT*B6*300.004", "AMT", 2),
+        ("BPR*I*1012.50", "BPR*I*1012.505", "BPR", 2),
+        ("PLB*1234567893*20241231*WO:ICN0099*25.00", "PLB*1234567893*20241231*WO:ICN0099*1e30", "PLB", 4),
+        ("SVC*HC:99214:25:59:GT:95*400.00*240.00**1", "SVC*HC:99214:25:59:GT:95*400.00*240.00**1E9", "SVC", 5),
+        # the trace number and the payer's id make the payment's identity: both required, within their size
+        ("TRN*1*EFT0001234*", "TRN*1**", "TRN", 2),
+        ("TRN*1*EFT0001234*", f"TRN*1*{'9' * 51}*", "TRN", 2),
+        ("TRN*1*EFT0001234*1512345678", "TRN*1*EFT0001234*15123456789", "TRN", 3),
     ],
 )
 def test_bad_elements_raise_located_errors(old, new, segment_id, position):
@@ -170,6 +187,18 @@ def test_bad_elements_raise_located_errors(old, new, segment_id, position):
     assert (error.segment_id, error.element_position) == (segment_id, position)
     assert error.offset == text.index(new)
     assert error.segment_number == text[: error.offset].count("~") + 1
+
+
+def test_the_largest_amounts_and_the_usual_forms_of_a_decimal_are_read():
+    text = (envelope(FULL_835).replace("CLP*PCN4*19*300.00*250.00*50.00", "CLP*PCN4*19*99999999.99*99999949.99*50")
+            .replace("CAS*PR*3*50.00", "CAS*PR*3*99999900.").replace("SVC*HC:97110*150.00*0", "SVC*HC:97110*150.*0")
+            .replace("CAS*CO*97*150.00", "CAS*CO*97*.5*0.5"))
+    [transaction] = iter_transactions(text.encode())
+    claims = {claim.patient_control_number: claim for claim in parse_835(transaction).claims}
+    assert (claims["PCN4"].charge, claims["PCN4"].paid) == (D("99999999.99"), D("99999949.99"))
+    assert claims["PCN4"].adjustments[0].amount == D("99999900")
+    assert claims["PCN2"].service_lines[0].charge == D("150")
+    assert claims["PCN2"].service_lines[0].adjustments[0][2:] == (D("0.5"), D("0.5"))
 
 
 def test_claim_segment_before_any_claim_is_a_located_error():

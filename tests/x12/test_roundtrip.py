@@ -50,6 +50,7 @@ positive_money = st.decimals(min_value=0, max_value=99999, places=2, allow_nan=F
 quantity = st.one_of(st.none(), st.decimals(min_value=0, max_value=999, places=0, allow_nan=False,
                                             allow_infinity=False))
 dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+trace_payer = st.text(alphabet="0123456789", min_size=10, max_size=10)  # TRN03: "1" and the payer's EIN, as a rule
 delimiters = st.sampled_from([Delimiters(), Delimiters("|", ">", "!", "\n"), Delimiters("^", "\\", "{", "}")])
 procedure = st.builds(Procedure, st.sampled_from(["HC", "AD", "N4"]), code,
                       st.lists(st.sampled_from(["25", "59", "26", "TC", "GT"]), max_size=4).map(tuple))
@@ -101,7 +102,7 @@ def remittance(draw) -> Remittance:
         control_number=draw(st.sampled_from(["0001", "123456789"])),
         payment=Payment(draw(st.sampled_from(["I", "H", "C"])), draw(positive_money), "C",
                         draw(st.sampled_from(["ACH", "CHK", "NON"])), date=draw(st.one_of(st.none(), dates))),
-        trace=Trace("1", draw(text), draw(text)),
+        trace=Trace("1", draw(text), draw(trace_payer)),
         payer=Party("PR", draw(text), "XV", draw(text), draw(address), [Reference("2U", draw(text))],
                     [Contact("BL", draw(text), (("TE", "8005551212"),))]),
         payee=Party("PE", draw(text), "XX", payee_id, draw(st.one_of(st.none(), address)),

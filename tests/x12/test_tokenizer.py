@@ -114,6 +114,27 @@ def test_input_that_does_not_start_with_isa_is_rejected_at_byte_zero():
     assert caught.value.expected == "ISA"
 
 
+@pytest.mark.parametrize("chunk_size", [64, 1 << 15])
+def test_a_nul_byte_is_refused_with_its_place_in_any_chunk(chunk_size):
+    """No X12 character, and PostgreSQL text cannot hold it: refused where it is, not read into a name."""
+    text = envelope(BODY).replace("TRN*1*T1", "TRN*1*T\x001")
+    with pytest.raises(X12Error) as caught:
+        list(iter_segments(text.encode("latin-1"), chunk_size=chunk_size))
+    error = caught.value
+    assert (error.segment_id, error.offset) == ("TRN", text.index("TRN*1"))
+    assert error.segment_number == text[:error.offset].count("~") + 1
+    assert f"NUL byte at byte {text.index(chr(0))}" in str(error)
+
+
+def test_control_characters_in_a_located_error_are_spelt_out():
+    """A garbled id shows as escapes in tables, pages and terminals, not as raw control characters."""
+    text = envelope(BODY).replace("TRN*1", "\x1c\x1dTRN*1")
+    with pytest.raises(X12Error) as caught:
+        list(iter_segments(text.encode("latin-1")))
+    assert caught.value.segment_id == "\\x1c\\x1dTRN"
+    assert not any(ord(char) < 32 for char in str(caught.value))
+
+
 def test_isa_with_a_shifted_field_names_the_element():
     text = envelope(BODY).replace("SENDER         ", "SENDER          ", 1)
     with pytest.raises(X12Error) as caught:

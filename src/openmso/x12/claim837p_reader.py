@@ -24,23 +24,24 @@ from openmso.x12.claim837p import (
     Submitter,
     Subscriber,
 )
-from openmso.x12.elements import CONVERSION_ERRORS, date_value, decimal_value, element, locate_failure
+from openmso.x12.elements import CONVERSION_ERRORS, amount_value, date_value, decimal_value, element, locate_failure
 from openmso.x12.envelope import Transaction
 from openmso.x12.errors import X12Error
 from openmso.x12.remit835 import Address, Adjustment, Procedure
 
 _RULES = {
     "BHT": {3: "req", 4: "DT"},
-    "CLM": {1: "req", 2: "R", 5: "req"},
-    "SV1": {1: "req", 2: "R", 3: "req", 4: "R"},
+    "CLM": {1: "req", 2: "M", 5: "req"},
+    "SV1": {1: "req", 2: "M", 3: "req", 4: "R"},
     "DMG": {2: "DT"},
     "HL": {1: "req", 3: "req"},
     "LX": {1: "N"},
     "NM1": {1: "req", 2: "req"},
     "DTP": {1: "req", 2: "req", 3: "req"},
-    "SVD": {1: "req", 2: "R", 3: "req", 5: "R"},
-    "CAS": {1: "req", 2: "req", 3: "R"},
-    "AMT": {1: "req", 2: "R"},
+    "SVD": {1: "req", 2: "M", 3: "req", 5: "R"},
+    "CAS": {1: "req", 2: "req", 3: "M", 4: "R", 6: "M", 7: "R", 9: "M", 10: "R", 12: "M", 13: "R",
+            15: "M", 16: "R", 18: "M", 19: "R"},
+    "AMT": {1: "req", 2: "M"},
 }
 _REQUIRED = {"CLM": (1, 2, 5), "SV1": (1, 2, 3, 4), "BHT": (3, 4), "DTP": (1, 2, 3)}
 _PRINCIPAL = {"ABK", "BK"}
@@ -76,7 +77,7 @@ def _adjustments(segment: list[str]) -> list[Adjustment]:
         if not reason:
             continue
         quantity = element(segment, position + 2)
-        found.append(Adjustment(group, reason, decimal_value(segment[position + 1]),
+        found.append(Adjustment(group, reason, amount_value(segment[position + 1]),
                                 decimal_value(quantity) if quantity else None))
     return found
 
@@ -131,7 +132,7 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                 pointers = element(segment, 7)
                 line = ServiceLine(
                     procedure=procedure,
-                    charge=decimal_value(segment[2]),
+                    charge=amount_value(segment[2]),
                     unit_basis=segment[3],
                     units=decimal_value(segment[4]),
                     place_of_service=element(segment, 5),
@@ -144,7 +145,7 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                     raise transaction.error(index, "SVD outside a service line", expected="SV1 (loop 2400) first")
                 procedure = _procedure(transaction, index, segment, 3, component)
                 bundled = element(segment, 6)
-                adjudication = LineAdjudication(segment[1], decimal_value(segment[2]), procedure,
+                adjudication = LineAdjudication(segment[1], amount_value(segment[2]), procedure,
                                                 decimal_value(segment[5]), adjudicated_on=None,
                                                 bundled_line=int(bundled) if bundled else None)
                 line.adjudications.append(adjudication)
@@ -157,12 +158,12 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
             elif segment_id == "AMT":
                 if adjudication is not None:
                     if segment[1] == "EAF":
-                        adjudication.remaining_patient_liability = decimal_value(segment[2])
+                        adjudication.remaining_patient_liability = amount_value(segment[2])
                 elif other is not None and line is None:
                     if segment[1] == "D":
-                        other.paid = decimal_value(segment[2])
+                        other.paid = amount_value(segment[2])
                     elif segment[1] == "EAF":
-                        other.remaining_patient_liability = decimal_value(segment[2])
+                        other.remaining_patient_liability = amount_value(segment[2])
             elif segment_id == "OI":
                 if other is not None:
                     other.benefits_assignment = element(segment, 3)
@@ -294,7 +295,7 @@ def parse_837p(transaction: Transaction) -> ProfessionalClaimTransaction:
                 place = segment[5].split(component)
                 claim = ProfessionalClaim(
                     patient_control_number=segment[1],
-                    total_charge=decimal_value(segment[2]),
+                    total_charge=amount_value(segment[2]),
                     place_of_service=place[0],
                     subscriber=subscriber,
                     payer=payer,

@@ -8,6 +8,7 @@ still says e.g. "element CLP04: 'ABC' is not a decimal number" with offset and s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -18,16 +19,35 @@ from openmso.x12.errors import X12Error
 CONVERSION_ERRORS = (ValueError, IndexError, ArithmeticError, KeyError, TypeError)
 
 
+# X12 type R as the TR3s allow it (appendix B.1.1.3.1.2): an optional leading minus, ASCII digits, an
+# optional decimal point. No exponent, plus sign, triad separators, blanks, NaN or Infinity, all of
+# which Python's `Decimal` would read.
+_DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+R_DIGITS = 18  # the longest R element of the 005010 TR3s; sign and point are not counted
+AMOUNT_WHOLE_DIGITS = 8  # HIPAA: a monetary amount (DE 782) has at most 10 digits, two of them for cents
+AMOUNT_PLACES = 2
+
+
 def decimal_value(value: str) -> Decimal:
     """X12 type R (decimal number) as a finite `Decimal`; never float."""
-    result = Decimal(value)
-    if not result.is_finite():
-        raise InvalidOperation(f"{value!r} is not a finite number")
+    if not _DECIMAL_TEXT.fullmatch(value) or len(value) - value.count("-") - value.count(".") > R_DIGITS:
+        raise InvalidOperation(f"{value[:40]!r} is not an X12 decimal number")
+    return Decimal(value)
+
+
+def amount_value(value: str) -> Decimal:
+    """A monetary amount (data element 782) as the HIPAA TR3s limit it (appendix B.1.1.3.1.2): at most
+    99999999.99, never more than two places for cents. The ledger keeps whole cents, so a third place
+    would be rounded away unseen; and a larger amount is not a payment but a malformed file."""
+    result = decimal_value(value)
+    whole, _, cents = value.lstrip("-").partition(".")
+    if len(whole.lstrip("0")) > AMOUNT_WHOLE_DIGITS or len(cents) > AMOUNT_PLACES:
+        raise InvalidOperation(f"{value[:40]!r} is not a monetary amount (at most 99999999.99)")
     return result
 
 
-def optional_decimal(value: str) -> Decimal | None:
-    return decimal_value(value) if value else None
+def optional_amount(value: str) -> Decimal | None:
+    return amount_value(value) if value else None
 
 
 def date_value(value: str) -> date:
@@ -38,7 +58,8 @@ def date_value(value: str) -> date:
 
 
 class DecimalCache(dict):
-    """``cache[text]`` → the finite `Decimal` for `text`; values repeat a lot in remittances.
+    """``cache[text]`` → the `Decimal` `convert` reads from `text` (a decimal number, or a monetary
+    amount); values repeat a lot in remittances.
 
     Decimals and dates are immutable, so sharing one instance between claims is safe. Once the
     cache holds `limit` entries, new values are converted without being kept: memory stays
@@ -48,8 +69,12 @@ class DecimalCache(dict):
 
     limit = 16384
 
+    def __init__(self, convert: Callable[[str], Decimal] = decimal_value) -> None:
+        super().__init__()
+        self.convert = convert
+
     def __missing__(self, key: str) -> Decimal:
-        value = decimal_value(key)
+        value = self.convert(key)
         if len(self) < self.limit:
             self[key] = value
         return value
@@ -75,7 +100,8 @@ class BoundedCache(dict):
         return value
 
 
-DECIMALS = DecimalCache()
+DECIMALS = DecimalCache()  # quantities (units, CAS quantities, QTY)
+AMOUNTS = DecimalCache(amount_value)  # monetary amounts
 DATES = BoundedCache(date_value)  # CCYYMMDD text → date
 
 
@@ -110,8 +136,8 @@ def element(segment: list[str], position: int) -> str:
     return segment[position] if position < len(segment) else ""
 
 
-# Element rules for locating failures: segment id → {position: kind}. Kinds: "R" decimal,
-# "DT" CCYYMMDD date, "N" integer, "req" required (any non-empty value).
+# Element rules for locating failures: segment id → {position: kind}. Kinds: "R" decimal, "M" monetary
+# amount, "DT" CCYYMMDD date, "N" integer, "req" required (any non-empty value), "AN<n>" at most n characters.
 Rules = Mapping[str, Mapping[int, str]]
 
 
@@ -125,6 +151,15 @@ def _breaks(kind: str, value: str) -> str | None:
             decimal_value(value)
         except (InvalidOperation, ValueError):
             return f"{value[:40]!r} is not a decimal number"
+    elif kind == "M":
+        try:
+            amount_value(value)
+        except (InvalidOperation, ValueError):
+            return f"{value[:40]!r} is not a monetary amount (at most 99999999.99)"
+    elif kind.startswith("AN"):
+        longest = int(kind[2:])
+        if len(value) > longest:
+            return f"{value[:40]!r} is longer than {longest} characters"
     elif kind == "DT":
         try:
             date_value(value)
@@ -137,7 +172,8 @@ def _breaks(kind: str, value: str) -> str | None:
     return None
 
 
-_EXPECTED = {"R": "a decimal number", "DT": "a CCYYMMDD date", "N": "an integer", "req": "a value"}
+_EXPECTED = {"R": "a decimal number", "M": "a monetary amount", "DT": "a CCYYMMDD date", "N": "an integer",
+             "req": "a value"}
 
 
 def locate_failure(
@@ -154,5 +190,6 @@ def locate_failure(
     for position, kind in rules.get(segment_id, {}).items():
         problem = _breaks(kind, element(segment, position))
         if problem:
-            return transaction.error(index, problem, element_position=position, expected=_EXPECTED[kind])
+            expected = _EXPECTED.get(kind) or f"at most {kind[2:]} characters"
+            return transaction.error(index, problem, element_position=position, expected=expected)
     return transaction.error(index, f"cannot read {segment_id}: {cause}", expected="a well-formed segment")

@@ -30,10 +30,10 @@ class X12Error(ValueError):
         element_position: int | str | None = None,
         expected: str | None = None,
     ) -> None:
-        self.reason = reason
+        self.reason = printable(reason)
         self.offset = offset
         self.segment_number = segment_number
-        self.segment_id = segment_id
+        self.segment_id = None if segment_id is None else printable(segment_id)
         self.element_position = element_position
         self.expected = expected
         super().__init__(self._render())
@@ -80,6 +80,15 @@ class X12Error(ValueError):
 
     def __reduce__(self):  # keep the location when pickled across processes
         return (_rebuild, (self.reason, self.as_dict()))
+
+
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7f, 0xa0))}
+
+
+def printable(text: str) -> str:
+    """`text` with control characters spelt out (``\\x1c``): a located error is shown in tables, pages
+    and terminals, where a raw control character garbles the line or hides what was there."""
+    return text.translate(_CONTROLS)
 
 
 def _rebuild(reason: str, fields: dict) -> X12Error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from openmso.x12.elements import DATES, DECIMALS, decimal_value, element
+from openmso.x12.elements import AMOUNTS, DATES, amount_value, element
 from openmso.x12.envelope import Transaction
 from openmso.x12.remit835 import (
     Address,
@@ -86,7 +86,7 @@ class HeaderReader:
         elif segment_id == "BPR":
             self.payment = _payment(segment)
         elif segment_id == "TRN":
-            self.trace = Trace(segment[1], segment[2], segment[3] if size > 3 else "", segment[4] if size > 4 else "")
+            self.trace = _trace(segment)
         elif segment_id == "CUR":
             self.currency = segment[2] if size > 2 else ""
 
@@ -98,7 +98,7 @@ class HeaderReader:
             if not segment[position]:
                 continue
             reason, _, reference = segment[position].partition(self.component)
-            amount: Decimal = DECIMALS[segment[position + 1]]
+            amount: Decimal = AMOUNTS[segment[position + 1]]
             self.provider_adjustments.append(ProviderAdjustment(provider_id, fiscal_date, reason, reference, amount))
 
     def piece(self, first: Transaction, claims: list[ClaimPayment], last: bool) -> Remittance:
@@ -125,6 +125,17 @@ class HeaderReader:
         )
 
 
+def _trace(segment: list[str]) -> Trace:
+    """TRN: the trace number (TRN02, 1–50 characters) and the payer's id (TRN03, at most 10) make the
+    payment's identity (posted once), so both must be there and fit: a guess here could post a
+    payment twice, or take a later payment for one already posted."""
+    size = len(segment)
+    number, originator = (segment[2] if size > 2 else ""), (segment[3] if size > 3 else "")
+    if not segment[1] or not number or not originator or len(number) > 50 or len(originator) > 10:
+        raise ValueError("TRN01, TRN02 and TRN03 are required: trace type, trace number and payer id")
+    return Trace(segment[1], number, originator, segment[4] if size > 4 else "")
+
+
 def _address(party: Party) -> Address:
     if party.address is None:
         party.address = Address()
@@ -136,7 +147,7 @@ def _payment(segment: list[str]) -> Payment:
     values += [""] * (16 - len(values))
     return Payment(
         values[0],
-        decimal_value(values[1]),
+        amount_value(values[1]),
         values[2],
         values[3],
         *values[4:15],

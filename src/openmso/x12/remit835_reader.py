@@ -2,7 +2,7 @@
 
 One pass over the segments with the loop kept in local variables (current claim, current service
 line and their containers); the segments around the claims (header, payer, payee, PLB) are read by
-`remit835_header.HeaderReader`. Values come from bounded caches (`DECIMALS`, `DATES`, procedure
+`remit835_header.HeaderReader`. Values come from bounded caches (`AMOUNTS`, `DECIMALS`, `DATES`, procedure
 composites), and whole CAS, DTM, SVC, AMT and LQ texts read before from a bounded memo
 (`_SegmentMemo`): remittances repeat the same amounts, dates, codes and segments on thousands of
 lines. Lines and claims are made slot by slot; their empty containers are shared read-only
@@ -20,6 +20,7 @@ from itertools import chain
 
 from openmso.x12.collection import collection_paused
 from openmso.x12.elements import (
+    AMOUNTS,
     CONVERSION_ERRORS,
     DATES,
     DECIMALS,
@@ -46,17 +47,17 @@ from openmso.x12.remit835 import (
 from openmso.x12.remit835_header import HeaderReader
 
 _RULES = {
-    "BPR": {1: "req", 2: "R", 3: "req", 4: "req", 16: "DT"},
-    "TRN": {2: "req"},
+    "BPR": {1: "req", 2: "M", 3: "req", 4: "req", 16: "DT"},
+    "TRN": {1: "req", 2: "AN50", 3: "AN10"},
     "DTM": {1: "req", 2: "DT"},
     "LX": {1: "N"},
-    "CLP": {1: "req", 2: "req", 3: "R", 4: "R", 5: "R"},
-    "CAS": {1: "req", 2: "req", 3: "R", 4: "R", 6: "R", 7: "R", 9: "R", 10: "R", 12: "R", 13: "R",
-            15: "R", 16: "R", 18: "R", 19: "R"},
-    "SVC": {1: "req", 2: "R", 3: "R", 5: "R", 7: "R"},
-    "AMT": {1: "req", 2: "R"},
+    "CLP": {1: "req", 2: "req", 3: "M", 4: "M", 5: "M"},
+    "CAS": {1: "req", 2: "req", 3: "M", 4: "R", 6: "M", 7: "R", 9: "M", 10: "R", 12: "M", 13: "R",
+            15: "M", 16: "R", 18: "M", 19: "R"},
+    "SVC": {1: "req", 2: "M", 3: "M", 5: "R", 7: "R"},
+    "AMT": {1: "req", 2: "M"},
     "QTY": {1: "req", 2: "R"},
-    "PLB": {1: "req", 2: "DT", 3: "req", 4: "R", 6: "R", 8: "R", 10: "R", 12: "R", 14: "R"},
+    "PLB": {1: "req", 2: "DT", 3: "req", 4: "M", 6: "M", 8: "M", 10: "M", 12: "M", 14: "M"},
     "REF": {1: "req", 2: "req"},
     "N1": {1: "req"},
     "NM1": {1: "req", 2: "req"},
@@ -64,6 +65,7 @@ _RULES = {
 }
 _REQUIRED = {
     "BPR": (1, 2, 3, 4),
+    "TRN": (1, 2, 3),
     "CLP": (1, 2, 3, 4),
     "SVC": (1, 2, 3),
     "CAS": (1, 2, 3),
@@ -234,7 +236,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
     texts = transaction.raw_segments
     separator = transaction.delimiters.element
     component = transaction.delimiters.component
-    decimals = DECIMALS
+    decimals, money = DECIMALS, AMOUNTS  # quantities; monetary amounts (at most 99999999.99)
     dates = DATES
     # Service lines and claims, the most frequent objects, are made with object.__new__ and each slot
     # set here once: the dataclass __init__ is a call and a frame, and tests each default-factory field
@@ -306,13 +308,13 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         size = len(segment)
                         if size == 6:  # SVC01 to SVC05, no changed procedure: most lines
                             _, composite, charge, paid, revenue_code, units = segment
-                            values = (procedures[composite], decimals[charge], decimals[paid], revenue_code,
+                            values = (procedures[composite], money[charge], money[paid], revenue_code,
                                       decimals[units] if units else None, None, None) + line_start
                         else:
                             values = (
                                 procedures[segment[1]],
-                                decimals[segment[2]],
-                                decimals[segment[3]],
+                                money[segment[2]],
+                                money[segment[3]],
                                 segment[4] if size > 4 else "",
                                 decimals[segment[5]] if size > 5 and segment[5] else None,
                                 procedures[segment[6]] if size > 6 and segment[6] else None,
@@ -359,9 +361,9 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                         claim = new(claim_type)
                         claim.patient_control_number = number
                         claim.status_code = status
-                        claim.charge = decimals[charge]
-                        claim.paid = decimals[paid]
-                        claim.patient_responsibility = decimals[patient] if patient else None
+                        claim.charge = money[charge]
+                        claim.paid = money[paid]
+                        claim.patient_responsibility = money[patient] if patient else None
                         claim.filing_indicator = filing
                         claim.payer_claim_control_number = payer_number
                         claim.facility_type = facility
@@ -391,7 +393,7 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                             if not segment[2]:
                                 continue
                             known = (_ADJUSTMENTS, shared_items((make(adjustment_type, (
-                                group, segment[2], decimals[segment[3]], None)),)))
+                                group, segment[2], money[segment[3]], None)),)))
                         else:
                             read = []
                             for position in range(2, size, 3):
@@ -399,13 +401,13 @@ def _read_835(parts: Iterable[Transaction], claims_per_piece: int | None) -> Ite
                                 if not reason:
                                     continue
                                 quantity = segment[position + 2] if position + 2 < size else ""
-                                read.append(make(adjustment_type, (group, reason, decimals[segment[position + 1]],
+                                read.append(make(adjustment_type, (group, reason, money[segment[position + 1]],
                                                                    decimals[quantity] if quantity else None)))
                             known = (_ADJUSTMENTS, shared_items(read))
                     elif segment_id == "AMT":
                         if amounts is outside_values:
                             raise _OutsideLoop
-                        known = (_AMOUNT, shared_values({segment[1]: decimals[segment[2]]}))
+                        known = (_AMOUNT, shared_values({segment[1]: money[segment[2]]}))
                     elif segment_id == "DTM":
                         known = (_DATE, shared_values({segment[1]: dates[segment[2]]}))
                     elif segment_id == "LQ":

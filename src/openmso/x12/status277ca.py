@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from openmso.x12.elements import CONVERSION_ERRORS, date_value, element, locate_failure, optional_decimal
+from openmso.x12.elements import CONVERSION_ERRORS, date_value, element, locate_failure, optional_amount
 from openmso.x12.envelope import Transaction
 
 # Claim status category codes (code source 507) meaning "accepted into adjudication".
@@ -85,14 +85,14 @@ class ClaimAcknowledgment:
         return None
 
 
-_RULES = {"STC": {1: "req", 2: "DT", 4: "R"}, "TRN": {1: "req", 2: "req"}, "HL": {1: "req", 3: "req"},
+_RULES = {"STC": {1: "req", 2: "DT", 4: "M"}, "TRN": {1: "req", 2: "req"}, "HL": {1: "req", 3: "req"},
           "BHT": {4: "DT"}, "DTP": {1: "req", 2: "req", 3: "req"}}
 _REQUIRED = {"STC": (1,), "TRN": (1, 2), "HL": (1, 3)}
 
 
 def _statuses(segment: list[str], component: str) -> list[Status]:
     effective = date_value(segment[2]) if element(segment, 2) else None
-    charge = optional_decimal(element(segment, 4))
+    charge = optional_amount(element(segment, 4))
     result = []
     for position in (1, 10, 11):
         value = element(segment, position)

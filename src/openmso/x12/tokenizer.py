@@ -235,6 +235,8 @@ class SegmentReader:
         number = 0
         while True:
             terminator = self.delimiters.segment
+            if "\x00" in buffer:  # one memchr per chunk
+                _refuse_nul(buffer, base, number, self.delimiters)
             pieces = buffer.split(terminator)
             rest = pieces.pop()
             newlines = "\n" in buffer or "\r" in buffer
@@ -372,6 +374,22 @@ class SegmentReader:
             segment_id=raw.lstrip(_NEWLINES)[:3],
             expected=f"segment terminator {terminator!r} within {self._max_segment_length} bytes",
         )
+
+
+def _refuse_nul(buffer: str, base: int, number: int, delimiters: Delimiters) -> None:
+    """A NUL byte is no X12 character (X12.6 basic and extended sets) and PostgreSQL text cannot hold
+    one: data carrying it is refused here, located, rather than read into names and numbers."""
+    if "\x00" in (delimiters.element, delimiters.component, delimiters.repetition, delimiters.segment):
+        return
+    at = buffer.index("\x00")
+    start = buffer.rfind(delimiters.segment, 0, at) + 1
+    raise X12Error(
+        f"NUL byte at byte {base + at}",
+        offset=base + start,
+        segment_number=number + buffer.count(delimiters.segment, 0, at) + 1,
+        segment_id=buffer[start:at].lstrip(" \t\r\n").split(delimiters.element, 1)[0][:3],
+        expected="X12 characters (no control characters other than the delimiters)",
+    )
 
 
 def _invalid_id(batch: Batch, index: int) -> X12Error:
