@@ -16,19 +16,19 @@ from openmso.x12 import check_balance, iter_transactions, parse_835
 from tests.exit.conftest import SIGNING_KEY, build_shared_network
 from tests.rcm import remits
 
-PART_CHARS = 100
+PART_BYTES = 100
 
 
 def _stored(db, practice, text: bytes, name: str, *, parts: bool) -> RemittanceFile:
-    """A received 835 kept as the platform keeps it: in parts of `PART_CHARS`, or in the old single column."""
-    content = text.decode("latin-1")
+    """A received 835 kept as the platform keeps it: in parts of `PART_BYTES`, or in the old single column
+    (latin-1 text)."""
     record = RemittanceFile(practice_id=practice.id, name=name, sha256=hashlib.sha256(text).hexdigest(),
-                            stored_text="" if parts else content, status="posted", received_by="test")
+                            stored_text="" if parts else text.decode("latin-1"), status="posted", received_by="test")
     db.add(record)
     db.flush()
     if parts:
-        for number, start in enumerate(range(0, len(content), PART_CHARS), start=1):
-            db.add(RemittanceFilePart(file_id=record.id, part=number, content=content[start:start + PART_CHARS]))
+        for number, start in enumerate(range(0, len(text), PART_BYTES), start=1):
+            db.add(RemittanceFilePart(file_id=record.id, part=number, content=text[start:start + PART_BYTES]))
     db.flush()
     return record
 
@@ -46,7 +46,7 @@ def test_an_835_stored_in_parts_or_in_the_old_column_is_exported_byte_for_byte(d
     in_parts = _stored(db, practice, texts[0], "parts.835", parts=True)
     in_column = _stored(db, practice, texts[1], "legacy.835", parts=False)
     assert db.scalar(select(func.count()).select_from(RemittanceFilePart)
-                     .where(RemittanceFilePart.file_id == in_parts.id)) == -(-len(texts[0]) // PART_CHARS) > 3
+                     .where(RemittanceFilePart.file_id == in_parts.id)) == -(-len(texts[0]) // PART_BYTES) > 3
     result = package_of(practice.id)
     for record, text in ((in_parts, texts[0]), (in_column, texts[1])):
         entry = _entry(result, record)
@@ -61,7 +61,7 @@ def test_a_shared_835_stored_in_parts_gives_each_practice_its_balanced_extract(d
     from openmso.core.tenancy import SYSTEM
     from openmso.exit.package import service
 
-    monkeypatch.setattr(ingest, "STORED_CHARS", PART_CHARS)
+    monkeypatch.setattr(ingest, "STORED_BYTES", PART_BYTES)
     network = build_shared_network(db)
     shared = db.get(RemittanceFile, network.shared_835_id)
     assert db.scalar(select(func.count()).select_from(RemittanceFilePart)

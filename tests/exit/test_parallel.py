@@ -23,6 +23,10 @@ from openmso.rcm.claims.models import Claim
 from tests.conftest import POSTGRES_URL, skip_or_fail
 from tests.exit.conftest import SIGNING_KEY
 
+# The claim moved to the other practice mid-export: one with no posting (claims 1, 4, 7… are posted), as
+# the database refuses to move a claim whose postings stay with its practice (same-practice references).
+MOVED = 2
+
 REAL_ACTIVE_COUNT = threading.active_count
 # Differ between any two exports: when and by whom (the audit trail holds the export's own entry).
 PER_EXPORT = {"manifest.json", "README.txt", "audit/audit_trail.csv"}
@@ -94,7 +98,7 @@ def test_both_processes_read_the_snapshot_the_counts_were_taken_in(export_url, t
     def progress(step: str) -> None:
         if step == "counting rows":
             with unit_of_work(writer) as db:
-                db.execute(update(Claim).where(Claim.id == 1).values(practice_id=2))
+                db.execute(update(Claim).where(Claim.id == MOVED).values(practice_id=2))
             moved.append(step)
 
     result = _export(export_url, tmp_path / "package", snapshot=True, progress=progress)
@@ -103,7 +107,7 @@ def test_both_processes_read_the_snapshot_the_counts_were_taken_in(export_url, t
     for path in ("fhir/Claim.ndjson", "tables/claim.csv"):
         assert files[path]["records"] == files[path]["database_count"] == 900
     ids = [json.loads(line)["id"] for line in (result.path / "fhir/Claim.ndjson").read_text().splitlines()]
-    assert ids[0] == "claim-1"
+    assert f"claim-{MOVED}" in ids
     with unit_of_work(writer) as db:
         assert db.scalar(select(func.count()).select_from(Claim).where(Claim.practice_id == 1)) == 899
     assert verify(result.path).ok
@@ -118,7 +122,7 @@ def test_on_postgresql_the_helper_adopts_the_snapshot_even_after_a_later_write(p
 
     def write_then_help(pipe, url, *args):
         with unit_of_work(make_session_factory(make_engine(url))) as db:  # in the forked process, first
-            db.execute(update(Claim).where(Claim.id == 1).values(practice_id=2))
+            db.execute(update(Claim).where(Claim.id == MOVED).values(practice_id=2))
         helper(pipe, url, *args)
 
     monkeypatch.setattr(parallel, "_helper", write_then_help)

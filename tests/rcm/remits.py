@@ -49,7 +49,8 @@ def accepted_claims(db, clinic, count: int = 1, lines=(("99213", "145.00"),)) ->
 
 def _line(claim, line, paid, adjustments, control=True, **changes) -> ServicePayment:
     procedure = Procedure("HC", changes.pop("code", line.procedure_code), tuple(line.modifier_list))
-    service = ServicePayment(procedure, line.charge_amount, paid, units_paid=Decimal(line.units), **changes)
+    units = changes.pop("units_paid", Decimal(line.units))
+    service = ServicePayment(procedure, line.charge_amount, paid, units_paid=units, **changes)
     service.dates["472"] = line.service_date
     service.adjustments = adjustments
     if control:

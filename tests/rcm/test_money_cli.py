@@ -37,7 +37,8 @@ def test_remit_ingest_posts_a_folder_once_and_reports_the_quarantined_file(eras)
     folder, factory = eras
     result = runner.invoke(app, ["remit", "ingest", str(folder)])
     assert result.exit_code == 1, result.output  # one payment did not post
-    assert "a.835" in result.output and "b.835" in result.output and "notes.md" not in result.output
+    assert "a.835" in result.output and "b.835" in result.output
+    assert "Not read (not named" in result.output and "notes.md" in result.output  # said, not posted
     assert "exceptions queue" in result.output
     again = runner.invoke(app, ["remit", "ingest", str(folder / "a.835")])
     assert again.exit_code == 0 and "already received" in again.output
@@ -60,3 +61,28 @@ def test_ar_aging_and_kpi_print_tables_and_export_csv(eras, tmp_path, monkeypatc
     assert kpi.exit_code == 0, kpi.output
     assert "Denial rate" in kpi.output and "50.0" in kpi.output
     assert out.read_text().splitlines()[0].startswith("month,period_end,kpi")
+
+
+def test_remit_ingest_goes_on_after_a_file_that_fails_and_keeps_nothing_of_it(eras, monkeypatch):
+    """One file failing in a way no check foresaw is reported on its row; the next files still post."""
+    folder, factory = eras
+    from openmso.rcm.remittance import cli as remit_cli
+
+    real = remit_cli.ingest_file
+
+    def failing_on_a(db, actor, name, path, progress=None):
+        if name == "a.835":
+            raise RuntimeError("disk went away")
+        return real(db, actor, name, path, progress)
+
+    monkeypatch.setattr(remit_cli, "ingest_file", failing_on_a)
+    result = runner.invoke(app, ["remit", "ingest", str(folder)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and "RuntimeError: disk went away" in result.output
+    with factory() as db:
+        assert db.scalars(select(RemittanceFile.name)).all() == ["b.835"]  # a.835 kept nothing; b.835 read
+
+
+def test_remit_ingest_of_a_folder_with_no_835_says_so(tmp_path, cli_sessions):
+    (tmp_path / "ERA_20261115").write_text("an 835 named without an extension")
+    result = runner.invoke(app, ["remit", "ingest", str(tmp_path)])
+    assert result.exit_code == 1 and "No 835 file to post" in result.output and "ERA_20261115" in result.output

@@ -26,7 +26,7 @@ def test_an_administrator_downloads_the_835_byte_for_byte_and_the_read_is_audite
                                                                                    monkeypatch):
     practice = world.practices[0]
     received = _file_of(db, practice)
-    expected = "".join(stored_copy(db, received.id)).encode("latin-1")
+    expected = b"".join(stored_copy(db, received.id))
     assert expected.startswith(b"ISA") and world.markers[practice.id].encode() in expected
     http = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
     response = http.get(f"/api/v1/remittance-files/{received.id}/file")
@@ -43,9 +43,9 @@ def test_an_administrator_downloads_the_835_byte_for_byte_and_the_read_is_audite
 
 
 def test_a_file_stored_in_many_parts_streams_back_whole(client, db, settings, world, monkeypatch):
-    monkeypatch.setattr(ingest, "STORED_CHARS", 64)
+    monkeypatch.setattr(ingest, "STORED_BYTES", 64)
     practice = world.practices[1]
-    original = "".join(stored_copy(db, _file_of(db, practice).id)).encode("latin-1")
+    original = b"".join(stored_copy(db, _file_of(db, practice).id))
     again = ingest.ingest_file(db, SYSTEM, "again.835", original.replace(b"~", b"~\n"))  # other bytes: not a duplicate
     db.flush()
     assert len(list(stored_copy(db, again.file.id))) > 3

@@ -30,6 +30,7 @@ from openmso.rcm.remittance.models import (
     RemittanceFile,
     RemittanceFilePart,
     stored_copy,
+    stored_size,
 )
 from tests.rcm.conftest import AS_OF, make_clinic
 from tests.rcm.remits import accepted_claims, paid, render, transaction
@@ -77,21 +78,37 @@ def test_deposits_reconcile_by_trace_number_and_amount(db, clinic):
 def test_the_stored_copy_is_kept_in_parts_and_read_back_byte_for_byte(db, clinic, monkeypatch):
     claims = accepted_claims(db, clinic, 3)
     content = render(transaction(clinic.practice, [paid(claim) for claim in claims], trace="PARTS"))
-    monkeypatch.setattr(ingest, "STORED_CHARS", 100)  # a part per 100 characters: several parts
+    monkeypatch.setattr(ingest, "STORED_BYTES", 100)  # a part per 100 bytes: several parts
     report = ingest_file(db, SYSTEM, "parts.835", content)
     db.commit()
     parts = db.scalars(select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == report.file.id)
                        .order_by(RemittanceFilePart.part)).all()
-    assert len(parts) == -(-len(content) // 100) > 1 and "".join(parts).encode("latin-1") == content
+    assert len(parts) == -(-len(content) // 100) > 1 and b"".join(parts) == content
     streamed = list(stored_copy(db, report.file.id))
     assert streamed == parts  # read back one part at a time, in order
     db.expire_all()
-    assert db.get(RemittanceFile, report.file.id).content.encode("latin-1") == content
+    assert db.get(RemittanceFile, report.file.id).content == content
     # a file received before the parts existed keeps its copy in the old column, read back the same way
     old = RemittanceFile(name="old.835", sha256="0" * 64, stored_text=content.decode("latin-1"), status="posted")
     db.add(old)
     db.flush()
-    assert list(stored_copy(db, old.id)) == [content.decode("latin-1")] and old.content == content.decode("latin-1")
+    assert list(stored_copy(db, old.id)) == [content] and old.content == content
+
+
+def test_a_file_with_nul_and_high_bytes_is_kept_exactly_and_quarantined_with_its_place(db, clinic):
+    """PostgreSQL text holds no NUL byte: the stored copy is bytes, so such a file is kept (not lost
+    with the error) and quarantined, and its size counts every byte (SQLite's length() of a text
+    stopped at the NUL)."""
+    claims = accepted_claims(db, clinic, 1)
+    good = render(transaction(clinic.practice, [paid(claims[0])], trace="NULBYTE"))
+    content = good[:200] + b"\x00\xe9\xff" + good[200:]
+    report = ingest_file(db, SYSTEM, "nul.835", content)
+    db.commit()
+    record = db.get(RemittanceFile, report.file.id)
+    assert record.content == content and stored_size(db, record.id) == len(content)
+    assert record.status == "quarantined" and report.posted == 0
+    problem = db.scalars(select(RemittanceException).where(RemittanceException.file_id == record.id)).one()
+    assert problem.kind in ("malformed", "malformed_file") and "segment" in problem.location
 
 
 CRASHING_INGEST = textwrap.dedent("""

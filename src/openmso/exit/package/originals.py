@@ -85,15 +85,14 @@ COPY_BYTES = 1 << 20
 
 
 def _spool(session: Session, original: Original, into: BinaryIO) -> None:
-    """The stored copy of `original` (latin-1 text, byte for byte) into `into`; a received 835 comes
-    part by part (`stored_copy`), one part in memory at a time."""
+    """The stored copy of `original`, byte for byte, into `into`; a received 835 comes part by part
+    (`stored_copy`), one part in memory at a time; other files are kept as latin-1 text."""
     if original.table == "remittance_file":
-        texts = stored_copy(session, original.row_id)
+        for part in stored_copy(session, original.row_id):
+            into.write(part)
     else:
         column = _CONTENT[original.table]
-        texts = [session.scalar(select(column).where(column.table.c.id == original.row_id)) or ""]
-    for text in texts:
-        into.write(text.encode("latin-1"))
+        into.write((session.scalar(select(column).where(column.table.c.id == original.row_id)) or "").encode("latin-1"))
     into.flush()
 
 

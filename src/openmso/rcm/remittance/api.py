@@ -6,6 +6,7 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -38,7 +39,8 @@ def as_page(result: Slice, schema) -> dict:
 def ingest_out(report: ingest.IngestReport) -> IngestOut:
     return IngestOut(file_id=report.file.id, name=report.file.name, status=report.file.status,
                      duplicate=report.duplicate, transactions=report.transactions, posted=report.posted,
-                     quarantined=report.quarantined, claims=report.claims, lines=report.lines,
+                     quarantined=report.quarantined, unmatched=report.unmatched, claims=report.claims,
+                     lines=report.lines,
                      exceptions=report.exceptions)
 
 
@@ -48,7 +50,17 @@ async def receive_835(request: Request, db: DB, actor: CurrentActor,
                       filename: Annotated[str, Query(min_length=1, max_length=200)] = "upload.835"):
     """Receive one 835 file: posted once (the same file again posts nothing), unreadable or unbalanced
     transactions quarantined whole with their location, the rest posted."""
-    return ingest_out(ingest.ingest_file(db, actor, filename, await request.body()))
+    content = await request.body()
+    # Posting a large file takes a while: in the thread pool, so the server answers others meanwhile.
+    return ingest_out(await run_in_threadpool(ingest.ingest_file, db, actor, filename, content))
+
+
+@router.post("/remittances/{remittance_id}/repost", response_model=IngestOut)
+def repost(remittance_id: RowId, db: DB, actor: CurrentActor):
+    """Post again, from the file as it was received, a payment kept as unmatched because its payee was
+    none of our practices (once the practice's NPI or TIN is on file); 409 when it is not unmatched or
+    the payee is still unknown."""
+    return ingest_out(ingest.repost_unmatched(db, actor, remittance_id))
 
 
 @router.get("/remittances", response_model=Page[RemittanceOut])
@@ -76,7 +88,7 @@ def get_remittance(remittance_id: RowId, db: DB, actor: CurrentActor):
 @router.get("/remittance-files/{file_id}/file", response_class=StreamingResponse,
             responses={200: {"content": {"application/edi-x12": {}}}})
 def received_file(file_id: RowId, request: Request, db: DB, actor: CurrentActor):
-    """A received 835 exactly as it came (latin-1 bytes), streamed part by part; reading it is audited."""
+    """A received 835 exactly as it came, streamed part by part; reading it is audited."""
     received = service.received_file(db, actor, file_id)
     size = stored_size(db, received.id)
     db.commit()  # the access is on the trail before a byte leaves, and the stream reads in its own snapshot
@@ -84,8 +96,7 @@ def received_file(file_id: RowId, request: Request, db: DB, actor: CurrentActor)
 
     def stream():
         with unit_of_work(snapshot) as reader:
-            for part in stored_copy(reader, received.id):
-                yield part.encode("latin-1")
+            yield from stored_copy(reader, received.id)
 
     # The length up front, so a client can tell a stream cut short (the database gone mid-file) from the file.
     return StreamingResponse(stream(), media_type="application/edi-x12",

@@ -25,24 +25,31 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openmso.core import audit
 from openmso.core.collector import fewer_collections
 from openmso.core.db import unit_of_work
+from openmso.core.errors import Conflict, NotFound
 from openmso.core.tenancy import MSO_ROLES, Actor, ensure_role
 from openmso.core.types import utcnow
 from openmso.rcm.clearinghouse.models import FileStatus, InboundFile
 from openmso.rcm.remittance import deposits
-from openmso.rcm.remittance.models import Remittance, RemittanceException, RemittanceFile, RemittanceFilePart
+from openmso.rcm.remittance.models import (
+    Remittance,
+    RemittanceException,
+    RemittanceFile,
+    RemittanceFilePart,
+    stored_copy,
+)
 from openmso.rcm.remittance.posting import Context, TransactionPosting
 from openmso.x12 import Transaction, X12Error, iter_transaction_parts, stream_835
 
 CHUNK_BYTES = 1 << 20
 PART_SEGMENTS = 20_000  # segments per part of a transaction set (about 1,500 claims)
 CLAIMS_PER_PIECE = 2_000  # claims posted together: one lookup query and one bulk write per table
-STORED_CHARS = 1 << 20  # characters per part of the stored copy
+STORED_BYTES = 1 << 20  # bytes per part of the stored copy
 
 
 @dataclass
@@ -52,6 +59,7 @@ class IngestReport:
     transactions: int = 0
     posted: int = 0
     quarantined: int = 0
+    unmatched: int = 0  # payments to a payee that is none of our practices: kept, not posted
     claims: int = 0
     lines: int = 0
     exceptions: int = 0
@@ -90,9 +98,7 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
     practices = set(db.scalars(select(Remittance.practice_id).where(Remittance.file_id == record.id)))
     record.practice_id = next(iter(practices)) if len(practices) == 1 else None
     record.transactions = report.transactions
-    if record.status != "quarantined" and report.quarantined:
-        # Nothing of it posted and every payment quarantined: the file is quarantined, not partial.
-        record.status = "quarantined" if report.quarantined == report.transactions else "partial"
+    record.status = _file_status(record.status, report)
     for practice_id in practices - {None}:
         deposits.reconcile(db, practice_id)
     db.flush()
@@ -100,6 +106,18 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
                  reason=f"{name}: {report.posted}/{report.transactions} posted, {report.claims} claims, "
                         f"{report.lines} lines, {report.exceptions} exceptions"[:500])
     return report
+
+
+def _file_status(status: str, report: IngestReport) -> str:
+    """posted (every payment posted or posted before), quarantined (none readable and balanced),
+    unmatched (every payment to an unknown payee), or partial (some of each)."""
+    if status == "quarantined" or not (report.quarantined or report.unmatched):
+        return status
+    if report.quarantined == report.transactions:
+        return "quarantined"
+    if report.unmatched == report.transactions:
+        return "unmatched"
+    return "partial"
 
 
 def _spool(content: Source, spool: BinaryIO) -> str:
@@ -121,13 +139,13 @@ def _spool(content: Source, spool: BinaryIO) -> str:
 
 
 def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
-    """The stored copy (latin-1 text, byte for byte) written part by part: one part in memory."""
+    """The stored copy, byte for byte, written part by part: one part in memory."""
     spool.seek(0)
     statement = insert(RemittanceFilePart)
     part = 0
-    while chunk := spool.read(STORED_CHARS):
+    while chunk := spool.read(STORED_BYTES):
         part += 1
-        db.execute(statement, {"file_id": record.id, "part": part, "content": chunk.decode("latin-1")})
+        db.execute(statement, {"file_id": record.id, "part": part, "content": chunk})
 
 
 class _Unbalanced(Exception):
@@ -171,34 +189,43 @@ def _post_all(db, actor, record, spool, report, progress) -> None:
                                     payment_amount=0, status="quarantined")
         db.add(remittance_row)
         db.flush()
-        posting = TransactionPosting(db, actor, record.id, context, remittance_row)
-        lines = 0
-        try:
-            with db.begin_nested():
-                for piece in stream_835(chain((first,), parts), CLAIMS_PER_PIECE):
-                    if posting.head is None:
-                        _describe(remittance_row, piece)
-                    posting.post(piece)
-                    lines += piece.service_line_count
-                if not posting.finish():
-                    raise _Unbalanced
-        except X12Error as error:
-            for _ in parts:  # the rest of the set is read (and its envelope checked) before the next
-                pass
-            _quarantine_unreadable(db, record, remittance_row, error, report)
-            continue
-        except _Unbalanced:  # the savepoint is rolled back: nothing of the payment stays posted
-            _describe(remittance_row, posting.head)
-            posting.quarantine()
-        report.exceptions += remittance_row.exceptions
-        if remittance_row.status == "posted":
-            report.posted += 1
-            report.claims += remittance_row.claims_posted
-            report.lines += remittance_row.lines_posted
-        elif remittance_row.status == "quarantined":
-            report.quarantined += 1
+        lines = _post_transaction(db, actor, record, remittance_row, first, parts, context, report)
         if progress:
             progress(lines)
+
+
+def _post_transaction(db, actor, record, remittance_row, first, parts, context, report) -> int:
+    """Post one transaction set (its first part read, the rest to come) into `remittance_row`, inside a
+    savepoint: quarantined whole when unreadable or unbalanced. Returns the service lines read."""
+    posting = TransactionPosting(db, actor, record.id, context, remittance_row)
+    lines = 0
+    try:
+        with db.begin_nested():
+            for piece in stream_835(chain((first,), parts), CLAIMS_PER_PIECE):
+                if posting.head is None:
+                    _describe(remittance_row, piece)
+                posting.post(piece)
+                lines += piece.service_line_count
+            if not posting.finish():
+                raise _Unbalanced
+    except X12Error as error:
+        for _ in parts:  # the rest of the set is read (and its envelope checked) before the next
+            pass
+        _quarantine_unreadable(db, record, remittance_row, error, report)
+        return lines
+    except _Unbalanced:  # the savepoint is rolled back: nothing of the payment stays posted
+        _describe(remittance_row, posting.head)
+        posting.quarantine()
+    report.exceptions += remittance_row.exceptions
+    if remittance_row.status == "posted":
+        report.posted += 1
+        report.claims += remittance_row.claims_posted
+        report.lines += remittance_row.lines_posted
+    elif remittance_row.status == "quarantined":
+        report.quarantined += 1
+    elif remittance_row.status == "unmatched":
+        report.unmatched += 1
+    return lines
 
 
 def _quarantine_unreadable(db, record, remittance_row, error: X12Error, report: IngestReport) -> None:
@@ -217,6 +244,53 @@ def _describe(row: Remittance, parsed) -> None:
     row.payer_name, row.payee_identifier = parsed.payer.name[:120], (parsed.payee.identifier or "")[:20]
     row.payment_amount, row.payment_method = parsed.payment.amount, parsed.payment.method[:3]
     row.payment_date = parsed.payment.date or parsed.production_date
+
+
+def repost_unmatched(db: Session, actor: Actor, remittance_id: int) -> IngestReport:
+    """Post again, from the kept copy of its file, a payment that was kept as unmatched because its
+    payee (N1*PE NPI, else TIN) was none of our practices: the usual case is an ERA that arrived before
+    the practice's NPI or TIN was on file. Everything else is as at ingest: all or nothing, once per
+    trace number, exceptions for what cannot be matched. The payment's unknown-payee exception is
+    resolved when it posts."""
+    ensure_role(actor, MSO_ROLES, "post remittances")
+    row = db.get(Remittance, remittance_id, with_for_update=True)
+    if row is None or not (actor.is_network_wide or actor.sees(row.practice_id)):  # no practice: network-wide
+        raise NotFound("Remittance not found")
+    if row.status != "unmatched":
+        raise Conflict(f"only a payment kept as unmatched is posted again; this one is {row.status}")
+    record = db.get(RemittanceFile, row.file_id)
+    position = db.scalar(select(func.count()).select_from(Remittance)
+                         .where(Remittance.file_id == record.id, Remittance.id < row.id))
+    report = IngestReport(record, transactions=1)
+    old_exceptions = db.scalars(select(RemittanceException).where(RemittanceException.remittance_id == row.id,
+                                                                  RemittanceException.status == "open")).all()
+    row.status, row.error, row.exceptions, row.claims_posted, row.lines_posted = "quarantined", None, 0, 0, 0
+    with tempfile.TemporaryFile() as spool:
+        for part in stored_copy(db, record.id):
+            spool.write(part)
+        spool.seek(0)
+        for index, parts in enumerate(_transactions(spool)):
+            if index == position:
+                _post_transaction(db, actor, record, row, next(parts), parts, Context(), report)
+                break
+            for _ in parts:
+                pass
+    if row.status == "unmatched":
+        raise Conflict(f"the payee is still none of our practices: {row.error}")
+    for item in old_exceptions:
+        item.status, item.resolved_by = "resolved", actor.username
+        item.resolution = f"posted again: {row.status}, {row.claims_posted} claims"
+    statuses = db.scalars(select(Remittance.status).where(Remittance.file_id == record.id)).all()
+    record.status = _file_status("posted", IngestReport(record, transactions=len(statuses),
+                                                        quarantined=statuses.count("quarantined"),
+                                                        unmatched=statuses.count("unmatched")))
+    if row.practice_id is not None:
+        deposits.reconcile(db, row.practice_id)
+    db.flush()
+    audit.record(db, actor, "remittance.repost", "remittance", row.id, practice_id=row.practice_id,
+                 reason=f"{record.name} ST {row.control_number}: {row.status}, {row.claims_posted} claims, "
+                        f"{row.lines_posted} lines, {row.exceptions} exceptions"[:500])
+    return report
 
 
 def ingest_paths(factory: sessionmaker[Session], actor: Actor, paths: list[Path],

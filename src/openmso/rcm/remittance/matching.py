@@ -142,6 +142,34 @@ def _split(adjustments: Sequence[Adjustment]) -> Split:
 _SPLITS = BoundedCache(_split, 65536)  # tuple of adjustments → its Split
 
 
+UNITS_LIMIT = 2**31 - 1  # units are whole numbers in a 4-byte integer column
+
+
+def _whole_units(value: Decimal) -> int | None:
+    """Units paid (SVC05) as the ledger keeps them: a whole number, or None when the payer paid a
+    fraction of a unit or a count no column holds, which rounding would hide."""
+    if value != value.to_integral_value() or abs(value) > UNITS_LIMIT:
+        return None
+    return int(value)
+
+
+WHOLE_UNITS = BoundedCache(_whole_units, 4096)  # units paid → int or None
+
+
+def unpostable_line(number: int, service: ServicePayment, code_size: int, modifiers_size: int) -> str:
+    """Why SVC `number` cannot be posted as it was paid (the claim goes to the exceptions queue, not
+    into columns that would cut or round it)."""
+    for name, paid in (("SVC01", service.procedure), ("SVC06", service.original_procedure)):
+        if paid is not None and len(paid.code) > code_size:
+            return (f"SVC {number}: {name} {paid.qualifier}:{paid.code[:48]} is not a {code_size}-character "
+                    "HCPCS/CPT code; post it by hand")
+    if len(":".join(service.procedure.modifiers)) > modifiers_size:
+        return (f"SVC {number}: modifiers {':'.join(service.procedure.modifiers)[:40]} are not up to four "
+                "2-character modifiers; post it by hand")
+    return (f"SVC {number}: {service.units_paid} units paid (SVC05) is not a whole number of units "
+            f"up to {UNITS_LIMIT:,}; post it by hand")
+
+
 @lru_cache(maxsize=4096)
 def _contractual(group: str, code: str) -> bool:
     """Whether the CARC is a contractual write-down (the rules are data; a payment repeats a few codes)."""

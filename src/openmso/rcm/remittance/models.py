@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from openmso.core.db import Base, practice_key, same_practice
@@ -23,12 +23,12 @@ from openmso.rcm.claims.models import BigId
 
 
 class RemittanceFile(Base):
-    """One received 835 file, kept byte for byte (latin-1 text) for audit; `practice_id` is set when
+    """One received 835 file, kept byte for byte for audit; `practice_id` is set when
     all its payments are for one practice (else only network-wide users see the file row).
 
     The stored copy is written in parts (`RemittanceFilePart`, 1 MiB each), so receiving a file of
-    any size holds one part in memory; the `content` column keeps the copies of files received
-    before the parts existed (new files leave it empty). `stored_copy` reads both back in order."""
+    any size holds one part in memory; the `content` column keeps the copies (latin-1 text) of files
+    received before the parts existed (new files leave it empty). `stored_copy` reads both back in order."""
 
     __tablename__ = "remittance_file"
     __tenant_key__ = "practice_id"
@@ -45,35 +45,35 @@ class RemittanceFile(Base):
     received_by: Mapped[str] = mapped_column(String(120), default="")
 
     @property
-    def content(self) -> str:
-        """The whole stored copy as one string, for small files; `stored_copy` streams a large one."""
-        return "".join(stored_copy(object_session(self), self.id))
+    def content(self) -> bytes:
+        """The whole stored copy, for small files; `stored_copy` streams a large one."""
+        return b"".join(stored_copy(object_session(self), self.id))
 
 
 class RemittanceFilePart(Base):
-    """One slice of a received file's stored copy, in order."""
+    """One slice of a received file's stored copy, in order: the bytes as received (a NUL included)."""
 
     __tablename__ = "remittance_file_part"
 
     file_id: Mapped[int] = mapped_column(ForeignKey("remittance_file.id"), primary_key=True)
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def stored_size(db: Session, file_id: int) -> int:
-    """Bytes of a received file's stored copy (latin-1: one byte per character), without reading it."""
+    """Bytes of a received file's stored copy, without reading it (an old copy is latin-1: a byte per character)."""
     old = db.scalar(select(func.length(RemittanceFile.stored_text)).where(RemittanceFile.id == file_id)) or 0
     parts = db.scalar(select(func.sum(func.length(RemittanceFilePart.content)))
                       .where(RemittanceFilePart.file_id == file_id)) or 0
     return int(old) + int(parts)
 
 
-def stored_copy(db: Session, file_id: int) -> Iterator[str]:
+def stored_copy(db: Session, file_id: int) -> Iterator[bytes]:
     """A received file's stored copy, part by part in order (the whole file of one received before the
     parts existed), so reading it back holds one part in memory."""
     old = db.scalar(select(RemittanceFile.stored_text).where(RemittanceFile.id == file_id))
     if old:
-        yield old
+        yield old.encode("latin-1")
     parts = (select(RemittanceFilePart.content).where(RemittanceFilePart.file_id == file_id)
              .order_by(RemittanceFilePart.part).execution_options(yield_per=4))
     yield from db.scalars(parts)

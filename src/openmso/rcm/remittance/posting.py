@@ -51,6 +51,8 @@ from openmso.x12 import Remittance as X12Remittance
 ZERO = Decimal("0.00")
 _EVENTS = {"paid": ClaimEvent.PAY, "partially_paid": ClaimEvent.PAY_PARTIALLY, "denied": ClaimEvent.DENY}
 _NOT_YET_ACCEPTED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED)
+CODE_SIZE = LinePosting.procedure_code.type.length  # a HCPCS/CPT code; an NDC or longer code is not ours
+MODIFIERS_SIZE = LinePosting.modifiers.type.length  # up to four 2-character modifiers, ":"-separated
 
 
 @dataclass
@@ -133,6 +135,11 @@ class _Batch:
     statuses: list[tuple[int, str, str | None]] = field(default_factory=list)  # claim id, new status, payer number
     timeline: list[tuple] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
+
+    def refuse(self, practice_id: int | None, kind: str, set_number: str, position: int, clp, message: str) -> None:
+        """CLP `position` of ST `set_number` goes to the exceptions queue, nothing of it posted."""
+        self.exceptions.append(dict(practice_id=practice_id, kind=kind, location=f"ST {set_number} CLP {position}",
+                                    pcn=clp.patient_control_number, amount=clp.paid, message=message))
 
 
 class TransactionPosting:
@@ -237,35 +244,30 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     status_now: dict[int, str] = {}
     batch = _Batch()
     expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
+    whole_units = matching.WHOLE_UNITS
     set_number = remittance.control_number
     for position, clp in enumerate(remittance.claims, start=first_position):
         pcn = clp.patient_control_number
         claim = by_pcn.get(pcn) or by_payer_number.get(clp.payer_claim_control_number)
         if claim is None:
-            where = f"ST {set_number} CLP {position}"
             other = others.get((pcn, clp.payer_claim_control_number))
             if other is not None:
-                batch.exceptions.append(dict(practice_id=None, kind="wrong_practice", location=where, pcn=pcn,
-                                             amount=clp.paid, message=f"claim {pcn} belongs to practice {other}, "
-                                             f"but the payer paid practice {practice_id}; return or transfer"))
+                batch.refuse(None, "wrong_practice", set_number, position, clp, f"claim {pcn} belongs to practice "
+                             f"{other}, but the payer paid practice {practice_id}; return or transfer")
             else:
-                batch.exceptions.append(dict(practice_id=practice_id, kind="unmatched_claim", location=where,
-                                             pcn=pcn, amount=clp.paid,
-                                             message=f"no claim {pcn} (payer claim "
-                                                     f"{clp.payer_claim_control_number or '-'})"))
+                batch.refuse(practice_id, "unmatched_claim", set_number, position, clp,
+                             f"no claim {pcn} (payer claim {clp.payer_claim_control_number or '-'})")
             continue
         services = clp.service_lines
         matched, problems = matching.match_lines(claim.id, lines[claim.id], services)
         if problems:
-            where = f"ST {set_number} CLP {position}"
-            batch.exceptions.append(dict(practice_id=practice_id, kind="unmatched_line", location=where, pcn=pcn,
-                                         amount=clp.paid, message="; ".join(problems)))
+            batch.refuse(practice_id, "unmatched_line", set_number, position, clp, "; ".join(problems))
             continue
         claim_split = split_adjustments(clp.adjustments)
-        line_rows, denials, denial_reasons = [], [], []
+        line_rows, denials, denial_reasons, unpostable = [], [], [], []
         contractual, patient, other = claim_split.contractual, claim_split.patient, claim_split.other
         reversal = clp.is_reversal
-        for service, line in zip(services, matched, strict=True):
+        for number, (service, line) in enumerate(zip(services, matched, strict=True), start=1):
             split = split_adjustments(service.adjustments)
             denied = line_denied(service.charge, service.paid, split)
             denials.append(denied)
@@ -277,15 +279,23 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             allowed = service.allowed_amount
             if allowed is None:
                 allowed = service.charge - split.contractual - split.other
-            units = int(service.units_paid) if service.units_paid is not None else line.units
+            units = line.units if service.units_paid is None else whole_units[service.units_paid]
             procedure, original = service.procedure, service.original_procedure
+            modifiers = ":".join(procedure.modifiers)
+            if (units is None or len(procedure.code) > CODE_SIZE or len(modifiers) > MODIFIERS_SIZE
+                    or (original and len(original.code) > CODE_SIZE)):
+                unpostable.append(matching.unpostable_line(number, service, CODE_SIZE, MODIFIERS_SIZE))
+                continue
             remarks = ":".join(service.remark_codes)[:100] if service.remarks else ""
             line_rows.append((
-                practice_id, line.id, procedure.code[:5], original.code if original else None,
-                ":".join(procedure.modifiers), units, service.charge, service.paid, allowed, split.contractual,
+                practice_id, line.id, procedure.code, original.code if original else None,
+                modifiers, units, service.charge, service.paid, allowed, split.contractual,
                 split.patient, split.other, split.text[:300], remarks, denied,
                 None if reversal else expected(practice_id, claim.payer_id, procedure.code, procedure.modifiers,
                                                service.service_date or line.service_date, abs(units) or 1)))
+        if unpostable:
+            batch.refuse(practice_id, "unpostable_line", set_number, position, clp, "; ".join(unpostable))
+            continue
         outcome = matching.claim_outcome(clp.status_code, denials, clp.paid, claim_split)
         if outcome != "reversed":
             current = status_now.get(claim.id, claim.status)
@@ -297,9 +307,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                     before, after = after, transition(after, event).value
                     steps.append((event.value, before, after))
             except Conflict as error:
-                where = f"ST {set_number} CLP {position}"
-                batch.exceptions.append(dict(practice_id=practice_id, kind="claim_status", location=where, pcn=pcn,
-                                             amount=clp.paid, message=f"claim {pcn}: {error.detail}"))
+                batch.refuse(practice_id, "claim_status", set_number, position, clp, f"claim {pcn}: {error.detail}")
                 continue
             status_now[claim.id] = after
             detail = f"835 {trace}: {outcome.replace('_', ' ')} {clp.paid}"

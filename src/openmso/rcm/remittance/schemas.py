@@ -111,6 +111,7 @@ class IngestOut(BaseModel):
     transactions: int
     posted: int
     quarantined: int
+    unmatched: int  # payments to a payee that is none of our practices: kept, posted again by `repost`
     claims: int
     lines: int
     exceptions: int

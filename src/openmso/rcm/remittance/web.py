@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
-from openmso.core.errors import Invalid
+from openmso.core.errors import Conflict, Invalid
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
@@ -20,8 +20,8 @@ from openmso.rcm.remittance.service import ExceptionFilter, RemittanceFilter
 router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=40)]
 STATUSES = ("posted", "partial", "quarantined", "duplicate", "unmatched")
-KINDS = ("unmatched_claim", "unmatched_line", "wrong_practice", "claim_status", "unbalanced", "malformed",
-         "malformed_file", "unknown_payee", "deposit_mismatch")
+KINDS = ("unmatched_claim", "unmatched_line", "unpostable_line", "wrong_practice", "claim_status", "unbalanced",
+         "malformed", "malformed_file", "unknown_payee", "deposit_mismatch")
 
 
 def _practices(db, actor):
@@ -97,7 +97,23 @@ async def import_deposits(request: Request, db: DB, actor: CurrentActor, practic
 
 @router.get("/remittances/{remittance_id}")
 def remittance_page(remittance_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    return _detail_page(request, db, actor, remittance_id)
+
+
+def _detail_page(request: Request, db, actor, remittance_id: int, status_code: int = 200,
+                 repost_error: str | None = None):
     detail = service.remittance_detail(db, actor, remittance_id)
-    return render(request, "remittance/detail.html", detail=detail, remittance=detail.remittance,
+    return render(request, "remittance/detail.html", status_code=status_code, detail=detail,
+                  remittance=detail.remittance, repost_error=repost_error,
                   practice_name=service.practice_names(db, [detail.remittance.practice_id]).get(
                       detail.remittance.practice_id, "no practice"))
+
+
+@router.post("/remittances/{remittance_id}/repost")
+def repost(remittance_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """Post an unmatched payment again from its kept file; the page shows what became of it."""
+    try:
+        ingest.repost_unmatched(db, actor, remittance_id)
+    except Conflict as error:
+        return _detail_page(request, db, actor, remittance_id, 409, error.detail)
+    return RedirectResponse(f"/remittances/{remittance_id}", status_code=303)
