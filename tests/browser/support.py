@@ -7,15 +7,12 @@ The fixtures in `conftest.py` wire these together; tests import the plain functi
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +22,7 @@ from openmso.core.db import make_engine, make_session_factory, unit_of_work
 from openmso.demo.generator import DEMO_PASSWORD, DemoSummary, build_demo
 from openmso.network.models import Practice
 from tests.conftest import test_settings
+from tests.live_server import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, headless, with nothing that phones home or needs a GPU or a user namespace.
@@ -78,26 +76,10 @@ def serve_demo(directory: Path) -> Iterator[LiveServer]:
     # Every test signs in from 127.0.0.1; a few deliberate failures must not lock the others out.
     settings = replace(test_settings(directory, url), login_max_failures=50, session_hours=2, job_workers=1)
     app = create_app(settings, session_factory)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))  # the kernel picks the port; we hand uvicorn the bound socket: no race
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="openmso-live-server",
-                              daemon=True)
-    thread.start()
     try:
-        for _ in range(500):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        if not server.started:
-            raise RuntimeError("the live server did not start")
-        yield LiveServer(url=f"http://127.0.0.1:{port}", session_factory=session_factory, demo=demo)
+        with serve(app) as base_url:
+            yield LiveServer(url=base_url, session_factory=session_factory, demo=demo)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
         session_factory.kw["bind"].dispose()
 
 

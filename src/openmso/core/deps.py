@@ -32,8 +32,15 @@ def get_db(request: Request) -> Iterator[Session]:
 
     Refusals recorded during a failed request are written after the rollback, so a denied
     attempt is on the audit trail even though nothing else of the request is kept.
+
+    The transaction begins here, in the thread pool, before anything else of the request runs. On
+    SQLite a transaction that writes waits for the database's one write lock (`BEGIN IMMEDIATE`,
+    up to the busy timeout); begun lazily, by the first query of an `async` dependency or route
+    (authentication, uploads), that wait would block the event loop, and with it every other
+    request, including the one holding the lock, which needs the loop to finish.
     """
     with unit_of_work(request.app.state.session_factory) as session:
+        session.connection()
         yield session
 
 
