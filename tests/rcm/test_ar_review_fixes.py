@@ -60,6 +60,16 @@ def test_the_network_total_hides_a_bucket_that_adds_up_a_cell_hidden_above():
     assert total.shown("31_60") is None and total.total is None
 
 
+def test_a_network_credit_of_few_patients_is_hidden_without_hiding_the_open_ar():
+    open_ar = Aging()
+    for patient in range(20):
+        open_ar.add(10, D("100.00"), patient)
+    open_ar.add(10, D("-75.00"), 7)  # one patient's claim credited below zero
+    total = service.network_total([service.AgingLine(1, "Aetna", open_ar), service.AgingLine(2, "Cigna", Aging())])
+    assert total.credits is None and total.as_dict()["credit_count"] is None
+    assert total.total == D("2000.00") and total.over_90 == D("0.00")  # neither netted nor hidden with it
+
+
 def test_settled_providers_drop_out_and_providers_are_named_in_full_with_their_npi(db):
     clinic = make_clinic(db, "Qzdoc", patients=2)
     second = add_provider(db, clinic.practice, "Qzdoc")  # same last name as the first provider
