@@ -79,15 +79,17 @@ def paid(claim, share: Decimal = Decimal("0.60"), patient: Decimal = Decimal("20
     return payment
 
 
-def denied(claim, group="CO", carc="197", remark: str | None = None) -> ClaimPayment:
+def denied(claim, group="CO", carc="197", remark: str | None = None, sign: int = 1) -> ClaimPayment:
+    """Every line denied with `group`-`carc`; `sign` -1 is the payer's reversal of that denial (CLP02 22)."""
     lines = []
     for line in claim.lines:
-        service = _line(claim, line, Decimal("0.00"), [Adjustment(group, carc, line.charge_amount)])
+        service = _line(claim, line, Decimal("0.00"), [Adjustment(group, carc, sign * line.charge_amount)])
+        service.charge = sign * line.charge_amount
         if remark:
             service.remarks.append(Reference("HE", remark))
         lines.append(service)
-    payment = ClaimPayment(claim.patient_control_number, "4", claim.total_charge, Decimal("0.00"), Decimal("0.00"),
-                           "CI", claim.payer_claim_number or "", "11", "1")
+    payment = ClaimPayment(claim.patient_control_number, "4" if sign > 0 else "22", sign * claim.total_charge,
+                           Decimal("0.00"), Decimal("0.00"), "CI", claim.payer_claim_number or "", "11", "1")
     payment.service_lines = lines
     return payment
 

@@ -44,13 +44,14 @@ from openmso.rcm.remittance.models import (
     Remittance,
     RemittanceException,
 )
-from openmso.rcm.remittance.posting_writes import insert_rows, set_claim_statuses, take_ids
+from openmso.rcm.remittance.posting_writes import insert_rows, set_claim_statuses, settle_earlier_denials, take_ids
 from openmso.x12 import BalanceFinding, check_balance
 from openmso.x12 import Remittance as X12Remittance
 
 ZERO = Decimal("0.00")
 _EVENTS = {"paid": ClaimEvent.PAY, "partially_paid": ClaimEvent.PAY_PARTIALLY, "denied": ClaimEvent.DENY}
 _NOT_YET_ACCEPTED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED)
+_ADJUDICATED = (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
 CODE_SIZE = LinePosting.procedure_code.type.length  # a HCPCS/CPT code; an NDC or longer code is not ours
 MODIFIERS_SIZE = LinePosting.modifiers.type.length  # up to four 2-character modifiers, ":"-separated
 
@@ -135,6 +136,7 @@ class _Batch:
     statuses: list[tuple[int, str, str | None]] = field(default_factory=list)  # claim id, new status, payer number
     timeline: list[tuple] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
+    readjudicated: list[tuple[int, int, str]] = field(default_factory=list)  # claim id, its posting's index, outcome
 
     def refuse(self, practice_id: int | None, kind: str, set_number: str, position: int, clp, message: str) -> None:
         """CLP `position` of ST `set_number` goes to the exceptions queue, nothing of it posted."""
@@ -310,6 +312,8 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 batch.refuse(practice_id, "claim_status", set_number, position, clp, f"claim {pcn}: {error.detail}")
                 continue
             status_now[claim.id] = after
+            if current in _ADJUDICATED:  # adjudicated again: its earlier denials are settled by this posting
+                batch.readjudicated.append((claim.id, len(batch.claims), outcome))
             detail = f"835 {trace}: {outcome.replace('_', ' ')} {clp.paid}"
             batch.timeline += [(practice_id, claim.id, event, before, after, detail) for event, before, after in steps]
             batch.statuses.append((claim.id, after, clp.payer_claim_control_number or None))
@@ -350,6 +354,10 @@ def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None
             if row is not None])
         record.claims_posted += len(ids)
         record.lines_posted += len(line_rows)
+        if batch.readjudicated:
+            settle_earlier_denials(db, actor, [(claim_id, ids[index], outcome)
+                                               for claim_id, index, outcome in batch.readjudicated],
+                                   f"835 {record.trace_number}")
     insert_rows(db, PatientLedgerEntry.__table__, PATIENT_COLUMNS, [(now, *row) for row in batch.patient])
     set_claim_statuses(db, batch.statuses)
     insert_rows(db, TimelineEntry.__table__, TIMELINE_COLUMNS,

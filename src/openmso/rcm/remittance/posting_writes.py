@@ -15,11 +15,12 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from openmso.core.types import utcnow
 from openmso.rcm.claims.models import Claim
+from openmso.rcm.denials.models import DenialCase, DenialNote
 
 _MEMO_LIMIT = 65536
 
@@ -128,6 +129,34 @@ def set_claim_statuses(db: Session, changes: list[tuple[int, str, str | None]]) 
     for key, held in list(db.identity_map.items()):
         if key[0] is Claim and key[1][0] in changed:
             db.expire(held, ["status", "updated_at", "payer_claim_number"])
+
+
+SETTLED = "settled"  # a denial case the payer's later adjudication of the claim answered
+_TO_WORK = ("open", "appealed")
+
+
+def settle_earlier_denials(db: Session, actor, postings: list[tuple[int, int, str]], source: str) -> None:
+    """Close the still-to-work denial cases of claims the payer adjudicated again, each (claim id, new
+    claim posting id, outcome): a reversal (CLP02 22) and the corrected payment that follows take
+    back the denial, so its case is settled by the posting, not left on the worklist to be written
+    off or appealed a second time. A case the new posting itself opened (denied again) stays open.
+    Few claims are adjudicated twice; each settled case gets a note saying by what."""
+    latest = {claim_id: (posting_id, outcome) for claim_id, posting_id, outcome in postings}
+    cases = db.execute(select(DenialCase.id, DenialCase.claim_id, DenialCase.claim_posting_id, DenialCase.practice_id)
+                       .where(DenialCase.claim_id.in_(latest), DenialCase.status.in_(_TO_WORK))).all()
+    settled = [case for case in cases if case.claim_posting_id < latest[case.claim_id][0]]
+    if not settled:
+        return
+    now = utcnow()
+    db.execute(update(DenialCase).where(DenialCase.id.in_([case.id for case in settled]))
+               .values(status=SETTLED, closed_at=now))
+    for key, held in list(db.identity_map.items()):
+        if key[0] is DenialCase and key[1][0] in {case.id for case in settled}:
+            db.expire(held, ["status", "closed_at"])
+    db.execute(insert(DenialNote), [
+        {"practice_id": case.practice_id, "case_id": case.id, "author": actor.username, "action": SETTLED,
+         "created_at": now, "text": f"settled by {source}: the payer adjudicated the claim again "
+                                   f"({latest[case.claim_id][1].replace('_', ' ')})"} for case in settled])
 
 
 def take_ids(db: Session, table: Table, count: int) -> list[int]:
