@@ -31,6 +31,8 @@ from openmso.rcm.ar import web as ar_web
 from openmso.rcm.claims import api as claims_api
 from openmso.rcm.claims import tasks as _claims_tasks  # noqa: F401 - registers the claim submission job
 from openmso.rcm.claims import web as claims_web
+from openmso.rcm.contracts import api as contracts_api
+from openmso.rcm.contracts import web as contracts_web
 from openmso.rcm.denials import api as denials_api
 from openmso.rcm.denials import web as denials_web
 from openmso.rcm.remittance import api as remittance_api
@@ -44,6 +46,7 @@ DOMAINS = [
     ("openmso.rcm.remittance", remittance_api.router, remittance_web.router),
     ("openmso.rcm.denials", denials_api.router, denials_web.router),
     ("openmso.rcm.ar", ar_api.router, ar_web.router),
+    ("openmso.rcm.contracts", contracts_api.router, contracts_web.router),
     ("openmso.exit", exit_api.router, exit_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
     ("openmso.core", jobs_api.router, jobs_web.router),

@@ -12,6 +12,7 @@ from openmso.identity import cli as identity_cli
 from openmso.rcm.ar import cli as ar_cli
 from openmso.rcm.claims import cli as claims_cli
 from openmso.rcm.clearinghouse import cli as clearinghouse_cli
+from openmso.rcm.contracts import cli as contracts_cli
 from openmso.rcm.remittance import cli as remittance_cli
 from openmso.x12 import cli as x12_cli
 
@@ -27,6 +28,7 @@ app.add_typer(claims_cli.app, name="claims")
 app.add_typer(clearinghouse_cli.app, name="clearinghouse")
 app.add_typer(remittance_cli.app, name="remit")
 app.add_typer(ar_cli.app, name="ar")
+app.add_typer(contracts_cli.app, name="contracts")
 app.add_typer(exit_cli.app, name="exit")
 app.command("kpi")(ar_cli.kpi)
 

@@ -9,94 +9,74 @@ file or against what is already on file — because then the expected amount wou
 
 from __future__ import annotations
 
-import csv
-import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize
 from openmso.core import audit
 from openmso.core.errors import FieldError, Invalid
+from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Payer
 from openmso.network.service import get_practice
-from openmso.rcm.contracts.medicare import MedicareFeeTable, default_table
+from openmso.rcm.contracts import csv_input
+from openmso.rcm.contracts.medicare import MedicareFeeTable, default_table, overlaps, procedure_code, procedure_modifier
 from openmso.rcm.contracts.models import ContractRate
 
 COLUMNS = ("payer", "code", "modifier", "allowed_amount", "percent_of_medicare", "effective_from", "effective_to")
 REQUIRED = ("payer", "code", "effective_from")
+# A procedure's allowed amount of ten million or more, or a rate above ten times Medicare, is a typo (a
+# misplaced decimal point, a pasted total), not a contract term. The bounds also keep every value inside
+# the database's integers: cents in a 64-bit integer, basis points in PostgreSQL's 32-bit one.
+ALLOWED_BELOW = Decimal("10000000.00")
+PERCENT_AT_MOST = Decimal("1000")
 
 
 @dataclass
 class RateImport:
     imported: int = 0
-    errors: list[FieldError] = field(default_factory=list)
+    by_payer: dict[str, int] = field(default_factory=dict)
 
 
-def _date(text: str, where: list, errors: list[FieldError]) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.append(FieldError(where, f"{text!r} is not a date (YYYY-MM-DD)"))
-        return None
-
-
-def _amount(text: str, where: list, errors: list[FieldError], what: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        errors.append(FieldError(where, f"{text!r} is not {what}"))
-        return None
-    if not value.is_finite() or value < 0 or value != value.quantize(CENT):
-        errors.append(FieldError(where, f"{text!r} is not {what} (non-negative, at most two decimals)"))
-        return None
-    return value
-
-
-def _overlaps(a_from: date, a_to: date | None, b_from: date, b_to: date | None) -> bool:
-    return (b_to is None or a_from <= b_to) and (a_to is None or b_from <= a_to)
+def _rate_row(row: dict[str, str], number: int, payers: dict[str, int], found: list[FieldError]) -> dict:
+    at = f"line {number}"
+    payer_id = payers.get(row.get("payer", ""))
+    if payer_id is None:
+        found.append(FieldError([at, "payer"], f"no payer with electronic id {row.get('payer', '')!r}"))
+    code = csv_input.field(row, number, "code", procedure_code, found)
+    modifier = csv_input.field(row, number, "modifier", procedure_modifier, found, required=False) or ""
+    amount = percent = None
+    if bool(row.get("allowed_amount")) == bool(row.get("percent_of_medicare")):
+        found.append(FieldError([at, "allowed_amount"], "give exactly one of allowed_amount and percent_of_medicare"))
+    elif row.get("allowed_amount"):
+        amount = csv_input.field(row, number, "allowed_amount", csv_input.parse_amount, found, below=ALLOWED_BELOW)
+    else:
+        percent = csv_input.field(row, number, "percent_of_medicare", csv_input.parse_amount, found,
+                                  at_most=PERCENT_AT_MOST)
+    start = csv_input.field(row, number, "effective_from", csv_input.parse_date, found)
+    end = csv_input.field(row, number, "effective_to", csv_input.parse_date, found, required=False)
+    if start and end and end < start:
+        found.append(FieldError([at, "effective_to"], f"ends ({end}) before it starts ({start})"))
+    return {"payer_id": payer_id, "procedure_code": code, "modifier": modifier, "allowed_amount": amount,
+            "percent_of_medicare": percent, "effective_from": start, "effective_to": end, "line_number": number}
 
 
 def parse_rates(db: Session, text: str) -> tuple[list[dict], list[FieldError]]:
     """Rows ready to insert (without practice) and every located problem; no writes."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        return [], [FieldError(["line 1"], f"missing column(s): {', '.join(missing)}; expected {', '.join(COLUMNS)}")]
     payers = dict(db.execute(select(Payer.payer_code, Payer.id)).all())
-    rows, errors = [], []
-    for number, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        at = f"line {number}"
+    rows: list[dict] = []
+    errors: list[FieldError] = []
+    for number, row in csv_input.read_rows(text, COLUMNS, REQUIRED, errors):
         found: list[FieldError] = []
-        payer_id = payers.get(row.get("payer", ""))
-        if payer_id is None:
-            found.append(FieldError([at, "payer"], f"no payer with electronic id {row.get('payer')!r}"))
-        code, modifier = row.get("code", "").upper(), row.get("modifier", "").upper()
-        if not (len(code) == 5 and code.isalnum()):
-            found.append(FieldError([at, "code"], f"{code!r} is not a 5-character CPT/HCPCS code"))
-        if modifier and not (len(modifier) == 2 and modifier.isalnum()):
-            found.append(FieldError([at, "modifier"], f"{modifier!r} is not a 2-character modifier"))
-        amount_text, percent_text = row.get("allowed_amount", ""), row.get("percent_of_medicare", "")
-        if bool(amount_text) == bool(percent_text):
-            found.append(FieldError([at, "allowed_amount"], "give exactly one of allowed_amount and "
-                                                            "percent_of_medicare"))
-        amount = _amount(amount_text, [at, "allowed_amount"], found, "an amount") if amount_text else None
-        percent = _amount(percent_text, [at, "percent_of_medicare"], found, "a percentage") if percent_text else None
-        start = _date(row.get("effective_from", ""), [at, "effective_from"], found)
-        end = _date(row["effective_to"], [at, "effective_to"], found) if row.get("effective_to") else None
-        if start and end and end < start:
-            found.append(FieldError([at, "effective_to"], "ends before it starts"))
+        parsed = _rate_row(row, number, payers, found)
         if not found:
-            rows.append({"payer_id": payer_id, "procedure_code": code, "modifier": modifier, "allowed_amount": amount,
-                         "percent_of_medicare": percent, "effective_from": start, "effective_to": end,
-                         "line_number": number})
+            rows.append(parsed)
         errors += found
     return rows, errors
 
@@ -115,20 +95,23 @@ def import_rates(db: Session, actor: Actor, practice_id: int, text: str, filenam
     for row in rows:
         key = (row["payer_id"], row["procedure_code"], row["modifier"])
         for start, end, where in seen.get(key, ()):
-            if _overlaps(row["effective_from"], row["effective_to"], start, end):
+            if overlaps(row["effective_from"], row["effective_to"], start, end):
                 errors.append(FieldError([f"line {row['line_number']}", "effective_from"],
                                          f"overlaps the rate from {start} to {end or 'open'} ({where})"))
                 break
         seen.setdefault(key, []).append((row["effective_from"], row["effective_to"],
                                          f"{filename} line {row['line_number']}"))
     if errors:
-        raise Invalid(f"{len(errors)} problem(s) in {filename}; nothing was imported", errors=errors)
+        raise Invalid(f"{len(errors)} problem(s) in {filename}; nothing was imported",
+                      errors=csv_input.in_line_order(errors))
     if rows:
         db.execute(insert(ContractRate), [{**row, "practice_id": practice_id, "created_by": actor.username,
-                                           "source": f"{filename} line {row['line_number']}"[:200]} for row in rows])
+                                           "source": f"{filename[:150]} line {row['line_number']}"} for row in rows])
     audit.record(db, actor, "contract_rate.import", "practice", practice_id, practice_id=practice_id,
-                 reason=f"{filename}: {len(rows)} rate(s)")
-    return RateImport(imported=len(rows))
+                 reason=f"{filename[:150]}: {len(rows)} rate(s)")
+    payer_ids = {row["payer_id"] for row in rows}
+    codes = dict(db.execute(select(Payer.id, Payer.payer_code).where(Payer.id.in_(payer_ids))).all())
+    return RateImport(imported=len(rows), by_payer=dict(Counter(codes[row["payer_id"]] for row in rows)))
 
 
 _PRICED_LIMIT = 65536
@@ -193,7 +176,37 @@ def expected_allowed(db: Session, actor: Actor, practice_id: int, payer_id: int,
 
 
 def list_rates(db: Session, actor: Actor, practice_id: int) -> list[ContractRate]:
+    """Every rate on file for one practice, by payer, code, modifier and start date."""
+    return rates_page(db, actor, practice_id, RateFilter(), PageParams(limit=2**31 - 1)).rows
+
+
+@dataclass(frozen=True, slots=True)
+class RateFilter:
+    payer_id: int | None = None
+    code: str | None = None  # a procedure code or its beginning
+
+
+def rates_page(db: Session, actor: Actor, practice_id: int, criteria: RateFilter, params: PageParams) -> Slice:
+    """A page of one practice's rates on file, optionally of one payer and of codes beginning with a text."""
     get_practice(db, actor, practice_id)
-    return list(db.scalars(visible(select(ContractRate), actor).where(ContractRate.practice_id == practice_id)
-                           .order_by(ContractRate.payer_id, ContractRate.procedure_code, ContractRate.modifier,
-                                     ContractRate.effective_from)))
+    query = visible(select(ContractRate), actor).where(ContractRate.practice_id == practice_id)
+    if criteria.payer_id is not None:
+        query = query.where(ContractRate.payer_id == criteria.payer_id)
+    if criteria.code:
+        query = query.where(ContractRate.procedure_code.startswith(criteria.code.strip().upper(), autoescape=True))
+    return fetch_page(db, query.order_by(ContractRate.payer_id, ContractRate.procedure_code, ContractRate.modifier,
+                                         ContractRate.effective_from, ContractRate.id), params)
+
+
+def rate_payers(db: Session, actor: Actor, practice_id: int) -> list[Payer]:
+    """The payers a practice has rates on file with (payers are shared by the network, not a tenant's rows)."""
+    get_practice(db, actor, practice_id)
+    with_rates = visible(select(ContractRate.payer_id), actor, ContractRate).where(
+        ContractRate.practice_id == practice_id)
+    return list(db.scalars(select(Payer).where(Payer.id.in_(with_rates)).order_by(Payer.name, Payer.id)))
+
+
+def rate_counts(db: Session, actor: Actor) -> dict[int, int]:
+    """How many rates each practice the actor sees has on file."""
+    query = visible(select(ContractRate.practice_id, func.count()), actor, ContractRate)
+    return dict(db.execute(query.group_by(ContractRate.practice_id)).all())
