@@ -49,6 +49,7 @@ def test_the_appeal_letter_pdf_carries_the_claims_facts(db, clinic):
     assert claims[-1].patient_control_number in text and claims[-1].payer_claim_number in text
     assert "CO:50" in text and "medical necessity" in text and "145.00" in text
     assert case.status == "appealed"
+    denials.write_off(db, SYSTEM, case.id, "the payer upheld the denial")  # an appealed denial is still worked
     with pytest.raises(Conflict):
         denials.write_off(db, SYSTEM, case.id, "too late")
 

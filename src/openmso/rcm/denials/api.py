@@ -24,8 +24,10 @@ def _one(db, case) -> DenialOut:
 
 @router.get("/denials", response_model=Page[DenialOut])
 def worklist(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
-             status: StatusFilter = "open", category: DenialCategory | None = None, assigned_to: OptionalId = None):
-    """Denials to work, largest recoverable amount first, then the nearest appeal deadline."""
+             status: StatusFilter = service.TO_WORK, category: DenialCategory | None = None,
+             assigned_to: OptionalId = None):
+    """Denials to work, largest recoverable amount first, then the nearest appeal deadline. By default the
+    ones still to be worked (`to_work`: open and appealed); `status` picks one status, `all` every one."""
     criteria = service.WorklistFilter(practice_id, status or None, category.value if category else None, assigned_to)
     page = service.worklist(db, actor, criteria, paging)
     return {"items": [DenialOut(**row) for row in views.describe(db, page.rows)], "total": page.total,

@@ -28,13 +28,19 @@ from openmso.rcm.denials.rules import DenialCategory
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 WRITE_OFF_ROLES = (Role.MSO_ADMIN, Role.PRACTICE_ADMIN)  # staff propose, administrators write off
-OPEN = "open"
+OPEN, APPEALED = "open", "appealed"
+# An appealed denial is still the biller's: the payer may uphold the denial (then it is written off,
+# transferred or corrected and resubmitted), or ask for the letter again.
+STILL_TO_WORK = (OPEN, APPEALED)
+STATUSES = (*STILL_TO_WORK, "resubmitted", "written_off", "transferred")
+TO_WORK = "to_work"  # the worklist's default filter: every status in STILL_TO_WORK
+EVERY_STATUS = "all"  # a filter value a form can send (an empty one is dropped before the route sees it)
 
 
 @dataclass(frozen=True, slots=True)
 class WorklistFilter:
     practice_id: int | None = None
-    status: str | None = OPEN
+    status: str | None = TO_WORK  # a status, TO_WORK, or None (EVERY_STATUS) for every status
     category: str | None = None
     assigned_to: int | None = None
 
@@ -47,7 +53,9 @@ def worklist(db: Session, actor: Actor, criteria: WorklistFilter, params: PagePa
     query = visible(select(DenialCase), actor).where(DenialCase.practice_id.in_(sorted(allowed)))
     if criteria.practice_id is not None:
         query = query.where(DenialCase.practice_id == criteria.practice_id)
-    if criteria.status:
+    if criteria.status == TO_WORK:
+        query = query.where(DenialCase.status.in_(STILL_TO_WORK))
+    elif criteria.status and criteria.status != EVERY_STATUS:
         query = query.where(DenialCase.status == criteria.status)
     if criteria.category:
         query = query.where(DenialCase.category == criteria.category)
@@ -68,11 +76,16 @@ def get_case(db: Session, actor: Actor, case_id: int) -> DenialCase:
     return case
 
 
+def is_workable(case: DenialCase) -> bool:
+    """Whether the case still waits for an outcome (open, or appealed and not yet decided)."""
+    return case.status in STILL_TO_WORK
+
+
 def _workable(db: Session, actor: Actor, case_id: int) -> DenialCase:
     case = get_case(db, actor, case_id)
     ensure_can_write(actor, case.practice_id)
-    if case.status != OPEN:
-        raise Conflict(f"the denial is {case.status}; only an open denial can be worked")
+    if not is_workable(case):
+        raise Conflict(f"the denial is {case.status}; only an open or appealed denial can be worked")
     return case
 
 
@@ -146,7 +159,8 @@ def transfer_to_patient(db: Session, actor: Actor, case_id: int, reason: str, on
 
 
 def appeal_letter(db: Session, actor: Actor, case_id: int, argument: str = "", today: date | None = None) -> bytes:
-    """The appeal letter PDF with the claim's facts; generating it marks the denial appealed."""
+    """The appeal letter PDF with the claim's facts; generating it marks the denial appealed (and prints
+    the letter again for an appealed one)."""
     case = _workable(db, actor, case_id)
     claim = db.get(Claim, case.claim_id)
     patient = db.get(Patient, claim.patient_id)
@@ -166,6 +180,7 @@ def appeal_letter(db: Session, actor: Actor, case_id: int, argument: str = "", t
         amount=case.amount, reasons=reasons, category=DenialCategory(case.category).value.replace("_", " "),
         lines=lines, argument=argument or "The enclosed records support the services as billed.",
         deadline=case.appeal_deadline.isoformat())
-    case.status = "appealed"  # still open with the payer: not closed until the appeal is decided
-    _note(db, actor, case, "appeal", "appeal letter generated")
+    again = case.status == APPEALED
+    case.status = APPEALED  # still open with the payer: not closed until the appeal is decided
+    _note(db, actor, case, "appeal", "appeal letter generated again" if again else "appeal letter generated")
     return letters.render_pdf(text, f"Appeal {claim.patient_control_number}")

@@ -16,25 +16,27 @@ from openmso.rcm.denials.rules import CATEGORY_RULES, DenialCategory
 
 router = APIRouter(include_in_schema=False)
 Reason = Annotated[str, Form(min_length=3, max_length=300)]
+STATUS_CHOICES = ((service.TO_WORK, "Still to work (open or appealed)"), (service.EVERY_STATUS, "Any"),
+                  *((status, status.replace("_", " ").capitalize()) for status in service.STATUSES))
 
 
 @router.get("/denials")
 def worklist_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
-                  status: Annotated[str | None, Query(max_length=20)] = "open",
+                  status: Annotated[str | None, Query(max_length=20)] = service.TO_WORK,
                   category: DenialCategory | None = None, assigned_to: OptionalId = None):
     criteria = service.WorklistFilter(practice_id, status or None, category.value if category else None, assigned_to)
     page = service.worklist(db, actor, criteria, paging)
     return render(request, "denials/worklist.html", denials=page, rows=views.describe(db, page.rows),
                   criteria=criteria, practices=network.list_practices(db, actor).rows,
-                  categories=list(DenialCategory), statuses=("open", "appealed", "resubmitted", "written_off",
-                                                             "transferred"), rules=CATEGORY_RULES)
+                  categories=list(DenialCategory), statuses=STATUS_CHOICES,
+                  rules=CATEGORY_RULES)
 
 
 @router.get("/denials/{denial_id}")
 def denial_page(denial_id: RowId, request: Request, db: DB, actor: CurrentActor):
     case = service.get_case(db, actor, denial_id)
     return render(request, "denials/detail.html", case=views.describe(db, [case])[0], notes=views.notes(db, case),
-                  users=views.assignable_users(db, [case.practice_id]))
+                  users=views.assignable_users(db, [case.practice_id]), workable=service.is_workable(case))
 
 
 def _back(denial_id: int) -> RedirectResponse:
