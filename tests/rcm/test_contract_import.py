@@ -298,3 +298,11 @@ def test_any_csv_text_gives_rows_or_located_problems_never_an_exception(text):
     rows = list(csv_input.read_rows(HEADER + text, ("payer", "code"), ("payer",), errors))
     assert all(number >= 2 and set(row) <= set(HEADER.strip().split(",")) for number, row in rows)
     assert all(str(e.location[0]).startswith("line ") for e in errors)
+
+
+def test_a_nul_character_is_located_and_a_file_name_is_kept_printable(db, clinic):
+    with pytest.raises(Invalid) as caught:
+        service.import_rates(db, SYSTEM, clinic.practice.id, HEADER + "60054,99213,,98.00,,2025-01-01,\x00\n")
+    assert _located(caught.value) == {("line 2", "effective_to")}
+    service.import_rates(db, SYSTEM, clinic.practice.id, HEADER + "60054,99213,,98.00,,2025-01-01,\n", "a\x00\n.csv")
+    assert [rate.source for rate in service.list_rates(db, SYSTEM, clinic.practice.id)] == ["a.csv line 2"]

@@ -96,3 +96,10 @@ def test_an_amount_too_large_for_the_database_is_a_422_not_a_500(client, db, cli
     assert answer.status_code == 422 and answer.headers["content-type"].startswith("application/problem+json")
     assert [e["loc"] for e in answer.json()["errors"]] == [["line 2", "amount"], ["line 3"]]
     assert _count(db) == 0
+
+
+def test_a_nul_character_is_located_and_a_file_name_is_kept_printable(db, clinic):
+    problems = _problems(db, clinic, HEADER + "2026-11-03,5.00,EFT\x001,Aet\x00na\n")
+    assert [p[:2] for p in problems] == [("line 2", "trace_number"), ("line 2", "payer")]
+    deposits.import_deposits(db, SYSTEM, clinic.practice.id, HEADER + "2026-11-03,5.00,EFT-1,\n", "bank\x00.csv")
+    assert db.scalar(select(Deposit.source)) == "bank.csv line 2"

@@ -37,6 +37,11 @@ def decode_upload(data: bytes, filename: str) -> str:
                       ) from None
 
 
+def source_name(filename: str) -> str:
+    """A file's name as recorded with what it brought (at most 150 printable characters)."""
+    return "".join(c for c in filename if c.isprintable())[:150] or "upload.csv"
+
+
 def read_rows(text: str, columns: Sequence[str], required: Sequence[str],
               errors: list[FieldError]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: stripped value}) for each non-blank row after the header.
@@ -60,6 +65,11 @@ def read_rows(text: str, columns: Sequence[str], required: Sequence[str],
             if len(values) > len(header):
                 errors.append(FieldError([f"line {number}"], f"{len(values)} values but the header has "
                                                              f"{len(header)} columns"))
+                continue
+            if any("\x00" in value for value in values):
+                # PostgreSQL refuses NUL in text; a NUL means the file is not the text it claims to be.
+                errors += [FieldError([f"line {number}", name or f"column {index + 1}"], "contains a NUL character")
+                           for index, (name, value) in enumerate(zip(header, values, strict=False)) if "\x00" in value]
                 continue
             yield number, {name: value.strip() for name, value in zip(header, values, strict=False) if name}
     except csv.Error as error:

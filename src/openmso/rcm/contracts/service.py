@@ -86,6 +86,7 @@ def import_rates(db: Session, actor: Actor, practice_id: int, text: str, filenam
     get_practice(db, actor, practice_id)
     ensure_can_write(actor, practice_id)
     authorize(db, actor, MsoAction.POST_PAYMENTS, practice_id, object_type="contract_rate")
+    filename = csv_input.source_name(filename)
     rows, errors = parse_rates(db, text)
     existing = db.scalars(visible(select(ContractRate), actor).where(ContractRate.practice_id == practice_id)).all()
     seen: dict[tuple, list[tuple]] = {}
@@ -106,9 +107,9 @@ def import_rates(db: Session, actor: Actor, practice_id: int, text: str, filenam
                       errors=csv_input.in_line_order(errors))
     if rows:
         db.execute(insert(ContractRate), [{**row, "practice_id": practice_id, "created_by": actor.username,
-                                           "source": f"{filename[:150]} line {row['line_number']}"} for row in rows])
+                                           "source": f"{filename} line {row['line_number']}"} for row in rows])
     audit.record(db, actor, "contract_rate.import", "practice", practice_id, practice_id=practice_id,
-                 reason=f"{filename[:150]}: {len(rows)} rate(s)")
+                 reason=f"{filename}: {len(rows)} rate(s)")
     payer_ids = {row["payer_id"] for row in rows}
     codes = dict(db.execute(select(Payer.id, Payer.payer_code).where(Payer.id.in_(payer_ids))).all())
     return RateImport(imported=len(rows), by_payer=dict(Counter(codes[row["payer_id"]] for row in rows)))

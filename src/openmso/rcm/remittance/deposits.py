@@ -90,18 +90,19 @@ def import_deposits(db: Session, actor: Actor, practice_id: int, text: str, file
     get_practice(db, actor, practice_id)
     ensure_can_write(actor, practice_id)
     authorize(db, actor, MsoAction.POST_PAYMENTS, practice_id, object_type="deposit")
+    filename = csv_input.source_name(filename)
     rows, errors = parse_deposits(text)
     errors += _already_on_file(db, actor, practice_id, rows)
     if errors:
         raise Invalid(f"{len(errors)} problem(s) in {filename}; nothing was imported",
                       errors=csv_input.in_line_order(errors))
     db.add_all(Deposit(practice_id=practice_id, deposit_date=day, amount=amount, trace_number=trace,
-                       payer_name=payer, source=f"{filename[:150]} line {number}")
+                       payer_name=payer, source=f"{filename} line {number}")
                for (day, amount, trace), (number, payer) in rows.items())
     db.flush()
     matched = reconcile(db, practice_id)
     audit.record(db, actor, "deposit.import", "practice", practice_id, practice_id=practice_id,
-                 reason=f"{filename[:150]}: {len(rows)} deposit(s), {matched} matched")
+                 reason=f"{filename}: {len(rows)} deposit(s), {matched} matched")
     return len(rows)
 
 
