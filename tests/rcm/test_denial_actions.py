@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from openmso.core.errors import Conflict
+from openmso.core.errors import Conflict, Forbidden, Invalid
 from openmso.core.pagination import PageParams
 from openmso.core.tenancy import SYSTEM, Role
+from openmso.identity.service import actor_for
 from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
@@ -121,3 +122,89 @@ def test_the_worklist_shows_appealed_denials_with_their_status_by_default(client
         assert f'action="/denials/{case.id}/{form}"' in detail, form
     again = browser.post(f"/api/v1/denials/{case.id}/appeal-letter", json={"argument": "Second request."})
     assert again.status_code == 200 and again.headers["content-type"] == "application/pdf"
+
+
+# --- who may be assigned a denial -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("who", "assignable"), [
+    ("mso_admin", True), ("own practice_user", True), ("own practice_admin", True),
+    ("auditor", False), ("inactive own practice_admin", False), ("other practice_user", False), ("nobody", False),
+])
+def test_a_denial_is_assigned_only_to_an_active_user_who_may_work_it(db, who, assignable):
+    world = build_world(db)
+    clinic = world_clinic(db, world)
+    _, case = _denial(db, clinic, trace="ASSIGN1")
+    practice = world.practices[1] if who.startswith("other") else clinic.practice
+    role = Role(who.split()[-1]) if who != "nobody" else None
+    user = add_user(db, role, practice if role in (Role.PRACTICE_ADMIN, Role.PRACTICE_USER) else None) \
+        if role else None
+    if who.startswith("inactive"):
+        user.active = False
+    user_id = user.id if user else 2_000_000_000
+    assert (user_id in [i for i, _ in denials.assignable_users(db, case.practice_id)]) is assignable
+    if assignable:
+        assert denials.assign(db, SYSTEM, case.id, user_id).assigned_to == user_id
+    else:
+        with pytest.raises(Invalid, match="not an active user who may work"):
+            denials.assign(db, SYSTEM, case.id, user_id)
+        assert case.assigned_to is None
+
+
+@pytest.mark.parametrize("given", ["99999999999999999999", "²", "abc", "-1", "0", "1.5"])
+def test_the_assign_form_shows_a_bad_choice_on_the_page_and_keeps_the_assignee(client, db, settings, given):
+    clinic = world_clinic(db, build_world(db))
+    _, case = _denial(db, clinic, trace="ASSIGN2")
+    admin = add_user(db, Role.MSO_ADMIN, display_name="Ada Admin")
+    denials.assign(db, SYSTEM, case.id, admin.id)
+    browser = signed_in(client, db, settings, admin)
+    answer = browser.post(f"/denials/{case.id}/assign", data={"user_id": given}, follow_redirects=False)
+    assert answer.status_code == 422 and 'id="denial-errors"' in answer.text and "user_id" in answer.text
+    assert "Denial of claim" in answer.text
+    db.expire_all()
+    assert db.get(DenialCase, case.id).assigned_to == admin.id
+    blank = browser.post(f"/denials/{case.id}/assign", data={"user_id": " "}, follow_redirects=False)
+    assert blank.status_code == 303
+    db.expire_all()
+    assert db.get(DenialCase, case.id).assigned_to is None  # the "nobody" choice unassigns, on purpose
+
+
+# --- reasons and transfers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("act", ["write_off", "transfer_to_patient", "resubmit", "add_note"])
+def test_a_blank_reason_or_note_is_refused_and_nothing_changes(db, clinic, act):
+    _, case = _denial(db, clinic, "OA", "27")
+    with pytest.raises(Invalid, match="not blanks"):
+        getattr(denials, act)(db, SYSTEM, case.id, " \t  \n ")
+    assert case.status == "open"
+    assert db.scalars(select(DenialNote).where(DenialNote.case_id == case.id)).all() == []
+
+
+@pytest.mark.parametrize(("role", "allowed"), [
+    (Role.MSO_ADMIN, True), (Role.MSO_STAFF, True), (Role.PRACTICE_ADMIN, True), (Role.PRACTICE_USER, False),
+])
+def test_only_billers_and_administrators_transfer_a_denial_to_the_patient(db, role, allowed):
+    world = build_world(db)
+    clinic = world_clinic(db, world)
+    _, case = _denial(db, clinic, "OA", "27", trace="TRANSFER1")
+    user = add_user(db, role, clinic.practice if role in (Role.PRACTICE_ADMIN, Role.PRACTICE_USER) else None,
+                    scope=[clinic.practice] if role is Role.MSO_STAFF else ())
+    if allowed:
+        assert denials.transfer_to_patient(db, actor_for(user), case.id, "coverage had ended").status == "transferred"
+    else:
+        with pytest.raises(Forbidden, match="may not transfer"):
+            denials.transfer_to_patient(db, actor_for(user), case.id, "coverage had ended")
+        assert case.status == "open"
+
+
+def test_a_blank_transfer_reason_is_a_422_over_the_api_and_on_the_page(client, db, settings):
+    clinic = world_clinic(db, build_world(db))
+    _, case = _denial(db, clinic, "OA", "27", trace="TRANSFER2")
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    api = browser.post(f"/api/v1/denials/{case.id}/transfer", json={"reason": "   "})
+    assert api.status_code == 422 and api.headers["content-type"] == "application/problem+json"
+    page = browser.post(f"/denials/{case.id}/transfer", data={"reason": "   "}, follow_redirects=False)
+    assert page.status_code == 422 and 'id="denial-errors"' in page.text and "reason" in page.text
+    db.expire_all()
+    assert db.get(DenialCase, case.id).status == "open"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class DenialOut(BaseModel):
@@ -51,11 +52,13 @@ class Assignment(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=3, max_length=300)
+    """Why a denial is resubmitted, written off or transferred: words, not blanks (it is the audit's reason)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 
 
 class AppealIn(BaseModel):

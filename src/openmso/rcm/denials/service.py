@@ -28,6 +28,10 @@ from openmso.rcm.denials.rules import DenialCategory
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 WRITE_OFF_ROLES = (Role.MSO_ADMIN, Role.PRACTICE_ADMIN)  # staff propose, administrators write off
+WORKING_ROLES = (Role.MSO_ADMIN, Role.MSO_STAFF, Role.PRACTICE_ADMIN, Role.PRACTICE_USER)  # not auditors
+# Moving a balance onto a patient's statement is a billing decision: the billers (MSO staff) and those who
+# may write off, not a practice's front desk (practice_user).
+TRANSFER_ROLES = (*WRITE_OFF_ROLES, Role.MSO_STAFF)
 OPEN, APPEALED = "open", "appealed"
 # An appealed denial is still the biller's: the payer may uphold the denial (then it is written off,
 # transferred or corrected and resubmitted), or ask for the letter again.
@@ -103,30 +107,54 @@ def _close(case: DenialCase, status: str) -> None:
     case.status, case.closed_at = status, utcnow()
 
 
+def _may_work(db: Session, user: User, practice_id: int) -> bool:
+    """Whether `user` could work the practice's denials themselves: an active account whose role may write
+    (auditors only read), belonging to the practice or to the MSO."""
+    return user.active and user.role in WORKING_ROLES and user.practice_id in (None, practice_id)
+
+
+def assignable_users(db: Session, practice_id: int, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, name) of the users a denial of the practice may be assigned to, by name."""
+    candidates = db.scalars(select(User).where(User.active.is_(True), User.role.in_(WORKING_ROLES),
+                                               (User.practice_id.is_(None)) | (User.practice_id == practice_id))
+                            .order_by(User.display_name, User.id))
+    return [(user.id, user.display_name) for user in candidates if _may_work(db, user, practice_id)][:limit]
+
+
 def assign(db: Session, actor: Actor, case_id: int, user_id: int | None) -> DenialCase:
-    """Give the denial to a staff member who may see the practice (or take it back with None)."""
+    """Give the denial to someone who may work it (`_may_work`), or take it back with None."""
     case = get_case(db, actor, case_id)
     ensure_can_write(actor, case.practice_id)
     if user_id is not None:
         user = db.get(User, user_id)
-        if user is None or user.practice_id not in (None, case.practice_id):
-            raise Invalid.field(["body", "user_id"], "no such user who can work this practice's denials")
+        if user is None or not _may_work(db, user, case.practice_id):
+            raise Invalid.field(["body", "user_id"], f"user {user_id} is not an active user who may work "
+                                                     "this practice's denials")
     case.assigned_to = user_id
     _note(db, actor, case, "assign", f"assigned to user {user_id}" if user_id else "unassigned")
     return case
 
 
+def _reason(text: str, field: str, what: str, shortest: int = 3) -> str:
+    """The stripped reason or note: it goes on the case and the audit trail, so blanks are no reason."""
+    words = text.strip()
+    if len(words) < shortest:
+        raise Invalid.field(["body", field], f"{what} needs {'at least 3 characters of ' if shortest > 1 else ''}"
+                                             "text, not blanks")
+    return words
+
+
 def add_note(db: Session, actor: Actor, case_id: int, text: str) -> DenialNote:
+    """A free-text note on the case (calls made, documents asked for)."""
     case = get_case(db, actor, case_id)
     ensure_can_write(actor, case.practice_id)
-    if not text.strip():
-        raise Invalid.field(["body", "text"], "a note needs text")
-    return _note(db, actor, case, "note", text.strip())
+    return _note(db, actor, case, "note", _reason(text, "text", "a note", shortest=1))
 
 
 def resubmit(db: Session, actor: Actor, case_id: int, reason: str) -> Claim:
     """Correct and resubmit: a replacement claim (frequency 7) through the claims service."""
     case = _workable(db, actor, case_id)
+    reason = _reason(reason, "reason", "a resubmission")
     replacement = claims_service.correct(db, actor, case.claim_id, Correction(kind="replace", reason=reason))
     _close(case, "resubmitted")
     _note(db, actor, case, "resubmit", f"replacement claim {replacement.patient_control_number}: {reason}")
@@ -139,16 +167,18 @@ def write_off(db: Session, actor: Actor, case_id: int, reason: str) -> DenialCas
     ensure_role(actor, WRITE_OFF_ROLES, "write off balances")
     authorize(db, actor, MsoAction.WRITE_OFF, case.practice_id, object_type="denial_case", object_id=case.id,
               amount=case.amount)
-    if len(reason.strip()) < 3:
-        raise Invalid.field(["body", "reason"], "a write-off needs a reason")
+    reason = _reason(reason, "reason", "a write-off")
     _close(case, "written_off")
-    _note(db, actor, case, "write_off", f"wrote off {case.amount}: {reason.strip()}")
+    _note(db, actor, case, "write_off", f"wrote off {case.amount}: {reason}")
     return case
 
 
 def transfer_to_patient(db: Session, actor: Actor, case_id: int, reason: str, on: date | None = None) -> DenialCase:
-    """Move the denied amount to the patient's balance (e.g. a non-covered service the patient agreed to pay)."""
+    """Move the denied amount to the patient's balance (e.g. a non-covered service the patient agreed to pay):
+    billers and administrators only (`TRANSFER_ROLES`)."""
     case = _workable(db, actor, case_id)
+    ensure_role(actor, TRANSFER_ROLES, "transfer balances to patients")
+    reason = _reason(reason, "reason", "a transfer")
     claim = db.get(Claim, case.claim_id)
     db.add(PatientLedgerEntry(practice_id=case.practice_id, patient_id=claim.patient_id, claim_id=claim.id,
                               kind="transfer", amount=case.amount, entered_on=on or date.today(),

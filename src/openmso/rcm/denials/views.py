@@ -54,11 +54,3 @@ def describe(db: Session, cases: list[DenialCase]) -> list[dict]:
 def notes(db: Session, case: DenialCase) -> list[DenialNote]:
     return list(db.scalars(select(DenialNote).where(DenialNote.case_id == case.id).order_by(DenialNote.id)))
 
-
-def assignable_users(db: Session, practice_ids: list[int]) -> list[tuple[int, str]]:
-    """Staff who may work these practices' denials: MSO users and the practices' own users."""
-    query = (select(User.id, User.display_name)
-             .where((User.practice_id.is_(None)) | (User.practice_id.in_(practice_ids)))
-             .where(User.role.in_(("mso_admin", "mso_staff", "practice_admin", "practice_user")))
-             .order_by(User.display_name).limit(200))
-    return [(row.id, row.display_name) for row in db.execute(query)]

@@ -7,15 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
 
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.errors import Conflict, Invalid
 from openmso.core.web import render
 from openmso.network import service as network
 from openmso.rcm.denials import service, views
 from openmso.rcm.denials.rules import CATEGORY_RULES, DenialCategory
+from openmso.rcm.denials.schemas import AppealIn, Assignment, NoteIn, Reason
 
 router = APIRouter(include_in_schema=False)
-Reason = Annotated[str, Form(min_length=3, max_length=300)]
+FormText = Annotated[str, Form(max_length=5000)]  # checked by the API's schema, so a bad value is shown inline
 STATUS_CHOICES = ((service.TO_WORK, "Still to work (open or appealed)"), (service.EVERY_STATUS, "Any"),
                   *((status, status.replace("_", " ").capitalize()) for status in service.STATUSES))
 
@@ -34,48 +37,71 @@ def worklist_page(request: Request, db: DB, actor: CurrentActor, paging: Paging,
 
 @router.get("/denials/{denial_id}")
 def denial_page(denial_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    return _denial_page(request, db, actor, denial_id)
+
+
+def _denial_page(request: Request, db, actor, denial_id: int, errors: list[dict] = (), status_code: int = 200):
     case = service.get_case(db, actor, denial_id)
-    return render(request, "denials/detail.html", case=views.describe(db, [case])[0], notes=views.notes(db, case),
-                  users=views.assignable_users(db, [case.practice_id]), workable=service.is_workable(case))
+    return render(request, "denials/detail.html", status_code=status_code, case=views.describe(db, [case])[0],
+                  notes=views.notes(db, case), users=service.assignable_users(db, case.practice_id),
+                  workable=service.is_workable(case), errors=list(errors))
 
 
-def _back(denial_id: int) -> RedirectResponse:
-    return RedirectResponse(f"/denials/{denial_id}", status_code=303)
+def _act(request: Request, db, actor, denial_id: int, schema: type[BaseModel], values: dict, action):
+    """Validate the form with the API's schema and run `action` on it; bad input or a conflict shows the
+    denial again with the error (422/409), nothing of the attempt kept. Unless `action` answers itself (a
+    PDF, a redirect elsewhere), the browser goes back to the denial."""
+    try:
+        data = schema.model_validate(values)
+        with db.begin_nested():
+            result = action(data)
+    except ValidationError as error:
+        errors = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        return _denial_page(request, db, actor, denial_id, errors, 422)
+    except (Invalid, Conflict) as error:
+        errors = [{"loc": str(e.location[-1]), "msg": e.message} for e in error.errors] or [
+            {"loc": "", "msg": error.detail}]
+        return _denial_page(request, db, actor, denial_id, errors, error.status)
+    return result if isinstance(result, Response) else RedirectResponse(f"/denials/{denial_id}", status_code=303)
 
 
 @router.post("/denials/{denial_id}/assign")
-def assign(denial_id: RowId, db: DB, actor: CurrentActor, user_id: Annotated[str, Form()] = ""):
-    service.assign(db, actor, denial_id, int(user_id) if user_id.isdigit() else None)
-    return _back(denial_id)
+def assign(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, user_id: FormText = ""):
+    """An empty choice ("nobody") unassigns; anything else must be the id of someone who may work it."""
+    return _act(request, db, actor, denial_id, Assignment, {"user_id": user_id.strip() or None},
+                lambda data: service.assign(db, actor, denial_id, data.user_id))
 
 
 @router.post("/denials/{denial_id}/notes")
-def note(denial_id: RowId, db: DB, actor: CurrentActor, text: Annotated[str, Form(min_length=1, max_length=4000)]):
-    service.add_note(db, actor, denial_id, text)
-    return _back(denial_id)
+def note(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, text: FormText = ""):
+    return _act(request, db, actor, denial_id, NoteIn, {"text": text},
+                lambda data: service.add_note(db, actor, denial_id, data.text))
 
 
 @router.post("/denials/{denial_id}/resubmit")
-def resubmit(denial_id: RowId, db: DB, actor: CurrentActor, reason: Reason):
-    replacement = service.resubmit(db, actor, denial_id, reason)
-    return RedirectResponse(f"/claims/{replacement.id}", status_code=303)
+def resubmit(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, reason: FormText = ""):
+    def resubmitted(data: Reason) -> RedirectResponse:
+        replacement = service.resubmit(db, actor, denial_id, data.reason)
+        return RedirectResponse(f"/claims/{replacement.id}", status_code=303)
+    return _act(request, db, actor, denial_id, Reason, {"reason": reason}, resubmitted)
 
 
 @router.post("/denials/{denial_id}/appeal-letter")
-def appeal(denial_id: RowId, db: DB, actor: CurrentActor,
-           argument: Annotated[str, Form(max_length=4000)] = ""):
-    pdf = service.appeal_letter(db, actor, denial_id, argument)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"content-disposition": f'attachment; filename="appeal-{denial_id}.pdf"'})
+def appeal(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, argument: FormText = ""):
+    def letter(data: AppealIn) -> Response:
+        pdf = service.appeal_letter(db, actor, denial_id, data.argument)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"content-disposition": f'attachment; filename="appeal-{denial_id}.pdf"'})
+    return _act(request, db, actor, denial_id, AppealIn, {"argument": argument}, letter)
 
 
 @router.post("/denials/{denial_id}/write-off")
-def write_off(denial_id: RowId, db: DB, actor: CurrentActor, reason: Reason):
-    service.write_off(db, actor, denial_id, reason)
-    return _back(denial_id)
+def write_off(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, reason: FormText = ""):
+    return _act(request, db, actor, denial_id, Reason, {"reason": reason},
+                lambda data: service.write_off(db, actor, denial_id, data.reason))
 
 
 @router.post("/denials/{denial_id}/transfer")
-def transfer(denial_id: RowId, db: DB, actor: CurrentActor, reason: Reason):
-    service.transfer_to_patient(db, actor, denial_id, reason)
-    return _back(denial_id)
+def transfer(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, reason: FormText = ""):
+    return _act(request, db, actor, denial_id, Reason, {"reason": reason},
+                lambda data: service.transfer_to_patient(db, actor, denial_id, data.reason))
