@@ -21,29 +21,28 @@ CONVERSION_ERRORS = (ValueError, IndexError, ArithmeticError, KeyError, TypeErro
 
 # X12 type R as the TR3s allow it (appendix B.1.1.3.1.2): an optional leading minus, ASCII digits, an
 # optional decimal point. No exponent, plus sign, triad separators, blanks, NaN or Infinity, all of
-# which Python's `Decimal` would read.
+# which Python's `Decimal` would read. A monetary amount (data element 782) under HIPAA: at most 10
+# digits, two of them for cents, so at most 99999999.99 and never a third place (leading zeros aside).
 _DECIMAL_TEXT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_AMOUNT_TEXT = re.compile(r"-?(?:0*[0-9]{1,8}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})")
 R_DIGITS = 18  # the longest R element of the 005010 TR3s; sign and point are not counted
-AMOUNT_WHOLE_DIGITS = 8  # HIPAA: a monetary amount (DE 782) has at most 10 digits, two of them for cents
-AMOUNT_PLACES = 2
 
 
 def decimal_value(value: str) -> Decimal:
     """X12 type R (decimal number) as a finite `Decimal`; never float."""
-    if not _DECIMAL_TEXT.fullmatch(value) or len(value) - value.count("-") - value.count(".") > R_DIGITS:
+    if _DECIMAL_TEXT.fullmatch(value) is None or (
+            len(value) > R_DIGITS and len(value) - value.count("-") - value.count(".") > R_DIGITS):
         raise InvalidOperation(f"{value[:40]!r} is not an X12 decimal number")
     return Decimal(value)
 
 
 def amount_value(value: str) -> Decimal:
-    """A monetary amount (data element 782) as the HIPAA TR3s limit it (appendix B.1.1.3.1.2): at most
-    99999999.99, never more than two places for cents. The ledger keeps whole cents, so a third place
-    would be rounded away unseen; and a larger amount is not a payment but a malformed file."""
-    result = decimal_value(value)
-    whole, _, cents = value.lstrip("-").partition(".")
-    if len(whole.lstrip("0")) > AMOUNT_WHOLE_DIGITS or len(cents) > AMOUNT_PLACES:
+    """A monetary amount as the HIPAA TR3s limit it (see `_AMOUNT_TEXT`). The ledger keeps whole cents,
+    so a third place would be rounded away unseen; and a larger amount is not a payment but a malformed
+    file. One regular expression: amounts are read on every cache miss of a large remittance."""
+    if _AMOUNT_TEXT.fullmatch(value) is None:
         raise InvalidOperation(f"{value[:40]!r} is not a monetary amount (at most 99999999.99)")
-    return result
+    return Decimal(value)
 
 
 def optional_amount(value: str) -> Decimal | None:
