@@ -61,3 +61,20 @@ def test_a_line_the_ledger_cannot_hold_sends_its_claim_to_the_exceptions_queue_a
     assert reason in problem.message and problem.location.endswith("CLP 2")
     posted = db.scalars(select(LinePosting).where(LinePosting.practice_id == clinic.practice.id)).all()
     assert {line.claim_line_id for line in posted} == {line.id for line in first.lines}
+
+
+@pytest.mark.parametrize("cut", ["ST", "GS"])
+def test_an_interchange_with_no_835_in_it_is_quarantined_not_posted(db, clinic, cut):
+    [claim] = accepted_claims(db, clinic, 1)
+    lines = render(transaction(clinic.practice, [paid(claim)], trace="EMPTY")).decode("latin-1").splitlines()
+    kept = [line for line in lines if not line.startswith(("ST*", "SE*", "BPR", "TRN", "N1", "LX", "CLP", "SVC",
+                                                            "CAS", "DTM", "REF", "N3", "N4", "PER", "AMT"))]
+    if cut == "GS":
+        kept = [line for line in kept if not line.startswith(("GS*", "GE*"))]
+    content = "\n".join(kept).replace("GE*1*", "GE*0*").replace("IEA*1*", "IEA*0*" if cut == "GS" else "IEA*1*")
+    report = ingest_file(db, SYSTEM, "empty.835", (content + "\n").encode("latin-1"))
+    db.flush()
+    assert (report.transactions, report.posted, report.quarantined) == (0, 0, 1)
+    assert report.file.status == "quarantined" and "no 835 transaction set" in report.file.error
+    [problem] = _exceptions(db, report.file.id)
+    assert problem.kind == "malformed_file"

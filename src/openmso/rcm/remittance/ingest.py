@@ -95,6 +95,11 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
             db.add(RemittanceException(file_id=record.id, kind="malformed_file", location=error.location[:200],
                                        message=record.error))
             report.exceptions, report.quarantined = 1, 1
+        if report.transactions == 0 and record.status != "quarantined":  # an envelope with nothing in it
+            record.status, record.error = "quarantined", "the file holds no 835 transaction set (ST*835)"
+            db.add(RemittanceException(file_id=record.id, kind="malformed_file", location="whole file",
+                                       message=record.error))
+            report.exceptions, report.quarantined = 1, 1
     practices = set(db.scalars(select(Remittance.practice_id).where(Remittance.file_id == record.id)))
     record.practice_id = next(iter(practices)) if len(practices) == 1 else None
     record.transactions = report.transactions
