@@ -82,7 +82,10 @@ def parse_rates(db: Session, text: str) -> tuple[list[dict], list[FieldError]]:
 
 
 def import_rates(db: Session, actor: Actor, practice_id: int, text: str, filename: str = "upload.csv") -> RateImport:
-    """Load a fee schedule for one practice: all rows or, with any problem, none (`Invalid` lists them)."""
+    """Load a fee schedule for one practice: all rows or, with any problem, none (`Invalid` lists them).
+
+    Allowed amounts must be below ALLOWED_BELOW and percentages at most PERCENT_AT_MOST: larger values
+    are typos, and would overflow the integer cents and basis points the database keeps them in."""
     get_practice(db, actor, practice_id)
     ensure_can_write(actor, practice_id)
     authorize(db, actor, MsoAction.POST_PAYMENTS, practice_id, object_type="contract_rate")
