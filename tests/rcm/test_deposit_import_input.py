@@ -103,3 +103,21 @@ def test_a_nul_character_is_located_and_a_file_name_is_kept_printable(db, clinic
     assert [p[:2] for p in problems] == [("line 2", "trace_number"), ("line 2", "payer")]
     deposits.import_deposits(db, SYSTEM, clinic.practice.id, HEADER + "2026-11-03,5.00,EFT-1,\n", "bank\x00.csv")
     assert db.scalar(select(Deposit.source)) == "bank.csv line 2"
+
+
+def test_a_deposit_file_that_is_not_utf8_is_located_over_the_api_and_the_page(client, db, clinic, settings):
+    """Latin-1 bytes were read as replacement characters and stored; now refused with the byte's place."""
+    from tests.factories import signed_in
+
+    add_signed_agreement(db, clinic.practice)
+    body = (HEADER + "2026-11-03,5.00,EFT-LATIN,Caf\xe9 Payer\n").encode("latin-1")
+    headers = {**bearer(db, add_user(db, Role.MSO_ADMIN)), "content-type": "text/csv"}
+    answer = client.post(f"/api/v1/practices/{clinic.practice.id}/deposits", headers=headers, content=body)
+    where = body.index("\xe9".encode("latin-1")) + 1
+    assert answer.status_code == 422 and answer.json()["errors"][0]["loc"] == [f"byte {where}"]
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    page = browser.post("/remittances/receive/deposits", data={"practice_id": clinic.practice.id,
+                                                                "csrf_token": browser.headers["x-csrf-token"]},
+                        files={"file": ("bank.csv", body, "text/csv")})
+    assert page.status_code == 422 and "not UTF-8" in page.text
+    assert _count(db) == 0

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page, Slice
+from openmso.rcm.contracts.csv_input import decode_upload
 from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.models import stored_copy, stored_size
 from openmso.rcm.remittance.schemas import (
@@ -132,5 +133,5 @@ class DepositImport(BaseModel):
 async def import_deposits(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
     """Import the bank's deposits (CSV: deposit_date, amount, trace_number[, payer]) and reconcile them
     with posted 835s by trace number and amount."""
-    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    text = decode_upload(await request.body(), "the deposit file")
     return DepositImport(imported=deposits.import_deposits(db, actor, practice_id, text))

@@ -14,6 +14,7 @@ from openmso.core.errors import Conflict, Invalid
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
+from openmso.rcm.contracts.csv_input import decode_upload
 from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.service import ExceptionFilter, RemittanceFilter
 
@@ -85,8 +86,9 @@ def upload_835(request: Request, db: DB, actor: CurrentActor, file: Annotated[Up
 async def import_deposits(request: Request, db: DB, actor: CurrentActor, practice_id: Annotated[int, Form(gt=0)],
                           file: Annotated[UploadFile, File()]):
     """Import a bank deposit CSV for one practice: all rows or none, each problem named by line and column."""
-    text = (await file.read()).decode("utf-8-sig", errors="replace")
+    data = await file.read()
     try:
+        text = decode_upload(data, file.filename or "deposits.csv")
         count = deposits.import_deposits(db, actor, practice_id, text, file.filename or "deposits.csv")
     except Invalid as error:
         problems = [{"loc": " ".join(str(p) for p in e.location), "msg": e.message} for e in error.errors]
