@@ -50,3 +50,18 @@ def test_a_reversal_alone_leaves_the_denial_to_be_worked(db, clinic):
     _post(db, clinic, [denied(claim, "CO", "16", sign=-1)], "TAKEBACK3")
     [case] = _cases(db, claim.id)
     assert case.status == "open"  # the payer has not adjudicated again yet
+
+
+def test_the_worklist_lists_settled_denials_under_their_own_status_only(client, db, settings, clinic):
+    from openmso.core.tenancy import Role
+    from tests.factories import add_signed_agreement, add_user, signed_in
+
+    add_signed_agreement(db, clinic.practice)
+    [claim] = accepted_claims(db, clinic, 1)
+    _post(db, clinic, [denied(claim, "CO", "16")], "DENY4")
+    _post(db, clinic, [denied(claim, "CO", "16", sign=-1), paid(claim)], "REPAY4")
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    to_work = browser.get("/api/v1/denials", params={"practice_id": clinic.practice.id}).json()
+    settled = browser.get("/api/v1/denials", params={"practice_id": clinic.practice.id, "status": "settled"}).json()
+    assert to_work["total"] == 0 and settled["total"] == 1
+    assert "Settled" in browser.get("/denials", params={"practice_id": clinic.practice.id}).text

@@ -36,7 +36,8 @@ OPEN, APPEALED = "open", "appealed"
 # An appealed denial is still the biller's: the payer may uphold the denial (then it is written off,
 # transferred or corrected and resubmitted), or ask for the letter again.
 STILL_TO_WORK = (OPEN, APPEALED)
-STATUSES = (*STILL_TO_WORK, "resubmitted", "written_off", "transferred")
+# "settled": the payer adjudicated the claim again after a reversal (remittance.posting_writes.settle_earlier_denials)
+STATUSES = (*STILL_TO_WORK, "resubmitted", "written_off", "transferred", "settled")
 TO_WORK = "to_work"  # the worklist's default filter: every status in STILL_TO_WORK
 EVERY_STATUS = "all"  # a filter value a form can send (an empty one is dropped before the route sees it)
 
