@@ -17,6 +17,7 @@ from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.denials import service as denials
 from openmso.rcm.denials.models import DenialCase, DenialNote
 from openmso.rcm.remittance.ingest import ingest_file
+from openmso.rcm.remittance.models import PatientLedgerEntry
 from tests.factories import add_user, build_world, signed_in
 from tests.rcm.conftest import world_clinic
 from tests.rcm.remits import accepted_claims, denied, render, transaction
@@ -208,3 +209,42 @@ def test_a_blank_transfer_reason_is_a_422_over_the_api_and_on_the_page(client, d
     assert page.status_code == 422 and 'id="denial-errors"' in page.text and "reason" in page.text
     db.expire_all()
     assert db.get(DenialCase, case.id).status == "open"
+
+
+@pytest.mark.parametrize(("scoped", "assignable"), [(True, True), (False, False)])
+def test_mso_staff_are_assigned_only_the_denials_of_practices_in_their_scope(db, scoped, assignable):
+    world = build_world(db)
+    clinic = world_clinic(db, world)
+    _, case = _denial(db, clinic, trace="ASSIGN3")
+    biller = add_user(db, Role.MSO_STAFF, scope=[clinic.practice if scoped else world.practices[1]])
+    assert (biller.id in [i for i, _ in denials.assignable_users(db, case.practice_id)]) is assignable
+    if assignable:
+        denials.assign(db, SYSTEM, case.id, biller.id)
+    else:
+        with pytest.raises(Invalid, match="not an active user who may work"):
+            denials.assign(db, SYSTEM, case.id, biller.id)
+
+
+def test_without_an_agreement_only_the_practices_own_staff_are_assigned_its_denials(db, clinic):
+    _, case = _denial(db, clinic)  # this practice has signed no agreement with the MSO
+    own = add_user(db, Role.PRACTICE_USER, clinic.practice)
+    admin = add_user(db, Role.MSO_ADMIN)
+    assert [i for i, _ in denials.assignable_users(db, case.practice_id)] == [own.id]
+    with pytest.raises(Invalid):
+        denials.assign(db, SYSTEM, case.id, admin.id)
+
+
+def test_a_contractual_obligation_denial_is_never_moved_to_the_patient(client, db, settings):
+    clinic = world_clinic(db, build_world(db))
+    _, case = _denial(db, clinic, "CO", "197", trace="TRANSFER3")
+    with pytest.raises(Conflict, match="the patient may not be billed"):
+        denials.transfer_to_patient(db, SYSTEM, case.id, "patient signed a waiver")
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    refused = browser.post(f"/api/v1/denials/{case.id}/transfer", json={"reason": "patient signed a waiver"})
+    assert refused.status_code == 409 and "CO:197" in refused.json()["detail"]
+    page = browser.post(f"/denials/{case.id}/transfer", data={"reason": "patient signed a waiver"})
+    assert page.status_code == 409 and "may not be billed" in page.text
+    db.expire_all()
+    assert db.get(DenialCase, case.id).status == "open"
+    assert db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.claim_id == case.claim_id,
+                                                       PatientLedgerEntry.kind == "transfer")).all() == []

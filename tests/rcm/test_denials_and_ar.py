@@ -74,10 +74,12 @@ def test_write_off_needs_an_administrator_and_leaves_a_note(db, clinic):
 
 
 def test_transfer_to_patient_moves_the_balance_and_aging_follows(db, clinic):
-    claims, rows = _denied_cases(db, clinic, 1)
+    claims = accepted_claims(db, clinic, 1)  # denied OA-27, after coverage ended: the patient's to pay
+    ingest_file(db, SYSTEM, "era.835", render(transaction(clinic.practice, [denied(claims[0], "OA", "27")])))
+    rows = denials.worklist(db, SYSTEM, denials.WorklistFilter(), PageParams()).rows
     before = reports.insurance_aging(db, SYSTEM, date.today(), "practice", clinic.practice.id)
     assert before[0].aging.total == D("145.00")
-    denials.transfer_to_patient(db, SYSTEM, rows[0].id, "non-covered, patient signed a waiver")  # closed today
+    denials.transfer_to_patient(db, SYSTEM, rows[0].id, "coverage had ended")  # closed today
     assert reports.insurance_aging(db, SYSTEM, date.today(), "practice", clinic.practice.id) == []  # none open
     assert reports.patient_balances(db, SYSTEM, clinic.practice.id) == [
         (clinic.practice.id, claims[0].patient_id, D("145.00"))]
@@ -117,6 +119,7 @@ def test_the_patient_statement_lists_the_responsibility_due(db, clinic):
 
 
 def test_a_denial_is_assigned_and_noted(db, clinic):
+    add_signed_agreement(db, clinic.practice)  # MSO staff work a practice's denials under its agreement
     _, rows = _denied_cases(db, clinic, 1)
     biller = add_user(db, Role.MSO_STAFF, scope=[clinic.practice])
     denials.assign(db, SYSTEM, rows[0].id, biller.id)

@@ -76,7 +76,8 @@ def test_denial_worklist_actions_through_the_api(client, db, settings):
     rows = browser.get("/api/v1/denials").json()["items"]
     assert len(rows) == 3 and rows[0]["category"] == "authorization" and rows[0]["payer_name"]
     case = rows[0]
-    staff = add_user(db, Role.MSO_STAFF, display_name="Denise Biller")
+    staff = add_user(db, Role.MSO_STAFF, display_name="Denise Biller",
+                     scope=[p for p in world.practices if p.id == case["practice_id"]])
     assigned = browser.post(f"/api/v1/denials/{case['id']}/assign", json={"user_id": staff.id}).json()
     assert assigned["assignee"] == "Denise Biller"
     mine = browser.get("/api/v1/denials", params={"assigned_to": staff.id}).json()
@@ -89,10 +90,10 @@ def test_denial_worklist_actions_through_the_api(client, db, settings):
     assert "Authorized by phone." in PdfReader(io.BytesIO(letter.content)).pages[0].extract_text()
     assert browser.get(f"/api/v1/denials/{case['id']}").json()["status"] == "appealed"
     second = rows[1]
-    transferred = browser.post(f"/api/v1/denials/{second['id']}/transfer", json={"reason": "patient agreed"}).json()
-    assert transferred["status"] == "transferred"
+    refused = browser.post(f"/api/v1/denials/{second['id']}/transfer", json={"reason": "patient agreed"})
+    assert refused.status_code == 409 and "CO:197" in refused.json()["detail"]  # the provider's, not the patient's
     balances = browser.get("/api/v1/patient-balances", params={"practice_id": second["practice_id"]}).json()
-    assert sum(D(b["balance"]) for b in balances) == D("20.00") + D(second["amount"])
+    assert sum(D(b["balance"]) for b in balances) == D("20.00")
     third = rows[2]
     resubmitted = browser.post(f"/api/v1/denials/{third['id']}/resubmit", json={"reason": "added authorization"})
     assert resubmitted.status_code == 201 and resubmitted.json()["frequency_code"] == "7"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from openmso.core.tenancy import Role
+from openmso.core.tenancy import SYSTEM, Role
 from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance.ingest import ingest_file
 from openmso.rcm.remittance.models import Remittance
 from tests.factories import add_user, build_world, signed_in
+from tests.rcm.conftest import world_clinic
+from tests.rcm.remits import accepted_claims, denied, render, transaction
 
 
 def _admin(client, db, settings):
@@ -40,8 +43,15 @@ def test_every_money_in_page_shows_its_rows(client, db, settings):
 def test_denial_forms_assign_note_and_transfer_then_the_patient_pays(client, db, settings):
     world, browser = _admin(client, db, settings)
     practice = world.practices[0]
-    case = db.scalar(select(DenialCase).where(DenialCase.practice_id == practice.id))
-    staff = add_user(db, Role.MSO_STAFF, display_name="Dana Denials")
+    refused = db.scalar(select(DenialCase).where(DenialCase.practice_id == practice.id))  # CO-197
+    clinic = world_clinic(db, world)
+    clinic.patients = clinic.patients[1:]  # the patient without a balance yet
+    [claim] = accepted_claims(db, clinic, 1)  # OA-27: denied after coverage ended
+    ingest_file(db, SYSTEM, "ended.835", render(transaction(practice, [denied(claim, "OA", "27")], trace="ENDED1")))
+    case = db.scalar(select(DenialCase).where(DenialCase.claim_id == claim.id))
+    staff = add_user(db, Role.MSO_STAFF, display_name="Dana Denials", scope=[practice])
+    kept = browser.post(f"/denials/{refused.id}/transfer", data={"reason": "waiver signed"}, follow_redirects=False)
+    assert kept.status_code == 409 and "the patient may not be billed" in kept.text
     page = browser.get(f"/denials/{case.id}")
     assert "Dana Denials" in page.text and "Write off" in page.text
     assert browser.post(f"/denials/{case.id}/assign", data={"user_id": str(staff.id)},

@@ -17,6 +17,7 @@ from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role, visible
 from openmso.core.types import utcnow
 from openmso.identity.models import User
+from openmso.identity.service import actor_for
 from openmso.network.models import Coverage, Patient, Payer, Practice
 from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Claim
@@ -110,8 +111,14 @@ def _close(case: DenialCase, status: str) -> None:
 
 def _may_work(db: Session, user: User, practice_id: int) -> bool:
     """Whether `user` could work the practice's denials themselves: an active account whose role may write
-    (auditors only read), belonging to the practice or to the MSO."""
-    return user.active and user.role in WORKING_ROLES and user.practice_id in (None, practice_id)
+    (auditors only read), whose scope covers the practice (its own staff, MSO administrators, MSO staff
+    assigned to it: `identity.service.actor_for`), and, for MSO users, under an agreement that gives the
+    MSO denial management there."""
+    if not user.active or user.role not in WORKING_ROLES:
+        return False
+    worker = actor_for(user)
+    return worker.sees(practice_id) and bool(
+        permitted_practices(db, worker, MsoAction.MANAGE_DENIALS, [practice_id]))
 
 
 def assignable_users(db: Session, practice_id: int, limit: int = 200) -> list[tuple[int, str]]:
@@ -174,11 +181,21 @@ def write_off(db: Session, actor: Actor, case_id: int, reason: str) -> DenialCas
     return case
 
 
+def patient_may_be_billed(case: DenialCase) -> bool:
+    """Whether a reason of the denial is outside group CO, the provider's contractual obligation."""
+    return bool({reason.split(":")[0] for reason in case.reasons.split()} - {"CO"})
+
+
 def transfer_to_patient(db: Session, actor: Actor, case_id: int, reason: str, on: date | None = None) -> DenialCase:
-    """Move the denied amount to the patient's balance (e.g. a non-covered service the patient agreed to pay):
-    billers and administrators only (`TRANSFER_ROLES`)."""
+    """Move the denied amount to the patient's balance (e.g. coverage had ended, or the patient's share the payer
+    reported under another group): billers and administrators only (`TRANSFER_ROLES`). A denial whose every
+    reason is group CO (contractual obligation) stays with the provider: the payer has said the patient may
+    not be billed for it (X12 group code CO), so it is appealed, corrected or written off instead."""
     case = _workable(db, actor, case_id)
     ensure_role(actor, TRANSFER_ROLES, "transfer balances to patients")
+    if not patient_may_be_billed(case):
+        raise Conflict(f"the denial's reasons ({case.reasons or 'none'}) are all contractual obligations (group CO): "
+                       "the patient may not be billed for them; appeal, correct and resubmit, or write off instead")
     reason = _reason(reason, "reason", "a transfer")
     claim = db.get(Claim, case.claim_id)
     db.add(PatientLedgerEntry(practice_id=case.practice_id, patient_id=claim.patient_id, claim_id=claim.id,

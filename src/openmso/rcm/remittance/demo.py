@@ -102,14 +102,15 @@ def _work_denials(db: Session, rng: random.Random, as_of: date) -> int:
     """Billers have started on the worklist: some denials assigned and noted, a few appealed, resubmitted,
     transferred to the patient or written off."""
     billers = list(db.scalars(select(User.id).where(User.role == "mso_staff").order_by(User.id)))
-    cases = list(db.scalars(select(DenialCase.id).where(DenialCase.status == "open").order_by(DenialCase.id)))
+    cases = list(db.scalars(select(DenialCase).where(DenialCase.status == "open").order_by(DenialCase.id)))
     worked = 0
-    for case_id in cases:
-        roll = rng.random()
+    for case in cases:
+        case_id, roll = case.id, rng.random()
         if roll > 0.45:
             continue
-        if billers:
-            denials.assign(db, SYSTEM, case_id, rng.choice(billers))
+        assignable = {user_id for user_id, _ in denials.assignable_users(db, case.practice_id)}
+        if billers and (theirs := [user_id for user_id in billers if user_id in assignable]):
+            denials.assign(db, SYSTEM, case_id, rng.choice(theirs))
         denials.add_note(db, SYSTEM, case_id, rng.choice((
             "Called the payer; reference number requested.", "Pulled the visit note for the appeal.",
             "Checked eligibility on the portal.", "Waiting on the authorization number from the front desk.")))
@@ -117,7 +118,7 @@ def _work_denials(db: Session, rng: random.Random, as_of: date) -> int:
             denials.appeal_letter(db, SYSTEM, case_id, today=as_of)
         elif roll < 0.09:
             denials.resubmit(db, SYSTEM, case_id, "corrected and resubmitted")
-        elif roll < 0.12:
+        elif roll < 0.12 and denials.patient_may_be_billed(case):
             denials.transfer_to_patient(db, SYSTEM, case_id, "non-covered service, waiver on file", on=as_of)
         elif roll < 0.14:
             denials.write_off(db, SYSTEM, case_id, "below the cost of an appeal")
