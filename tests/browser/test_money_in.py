@@ -71,7 +71,7 @@ def test_835_files_and_a_deposit_csv_are_received_through_the_receive_page(new_p
     page.click("nav.tabs >> text=Receive")
     expect(page.locator("h1")).to_have_text("Receive payments")
     again = tmp_path / name
-    again.write_bytes(content.encode("latin-1"))
+    again.write_bytes(content)
     page.set_input_files("#upload-835 input[type=file]", str(again))
     page.click("text=Post the file")
     expect(page.locator("#upload-result")).to_contain_text("was received before (same content)")
