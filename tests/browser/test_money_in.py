@@ -64,14 +64,14 @@ def test_835_files_and_a_deposit_csv_are_received_through_the_receive_page(new_p
     with live_server.db() as db:
         posted = db.scalar(select(RemittanceFile).where(RemittanceFile.status == "posted")
                            .order_by(RemittanceFile.id))
-        content, name = posted.content, posted.name
+        content, name = posted.content.decode("latin-1"), posted.name  # kept as bytes
     page = new_page()
     login(page, "admin")
     page.goto("/remittances")
     page.click("nav.tabs >> text=Receive")
     expect(page.locator("h1")).to_have_text("Receive payments")
     again = tmp_path / name
-    again.write_bytes(content)
+    again.write_bytes(content.encode("latin-1"))
     page.set_input_files("#upload-835 input[type=file]", str(again))
     page.click("text=Post the file")
     expect(page.locator("#upload-result")).to_contain_text("was received before (same content)")

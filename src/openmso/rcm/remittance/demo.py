@@ -105,12 +105,12 @@ def _work_denials(db: Session, rng: random.Random, as_of: date) -> int:
     cases = list(db.scalars(select(DenialCase).where(DenialCase.status == "open").order_by(DenialCase.id)))
     worked = 0
     for case in cases:
-        case_id, roll = case.id, rng.random()
+        case_id, roll, pick = case.id, rng.random(), rng.random()  # both drawn always: the same work whoever may do it
         if roll > 0.45:
             continue
         assignable = {user_id for user_id, _ in denials.assignable_users(db, case.practice_id)}
         if billers and (theirs := [user_id for user_id in billers if user_id in assignable]):
-            denials.assign(db, SYSTEM, case_id, rng.choice(theirs))
+            denials.assign(db, SYSTEM, case_id, theirs[int(pick * len(theirs))])
         denials.add_note(db, SYSTEM, case_id, rng.choice((
             "Called the payer; reference number requested.", "Pulled the visit note for the appeal.",
             "Checked eligibility on the portal.", "Waiting on the authorization number from the front desk.")))
