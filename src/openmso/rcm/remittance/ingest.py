@@ -103,7 +103,7 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
     practices = set(db.scalars(select(Remittance.practice_id).where(Remittance.file_id == record.id)))
     record.practice_id = next(iter(practices)) if len(practices) == 1 else None
     record.transactions = report.transactions
-    record.status = _file_status(record.status, report)
+    record.status = _file_status(record.status, report.transactions, report.quarantined, report.unmatched)
     for practice_id in practices - {None}:
         deposits.reconcile(db, practice_id)
     db.flush()
@@ -113,14 +113,15 @@ def ingest_file(db: Session, actor: Actor, name: str, content: Source,
     return report
 
 
-def _file_status(status: str, report: IngestReport) -> str:
+def _file_status(status: str, transactions: int, quarantined: int, unmatched: int) -> str:
     """posted (every payment posted or posted before), quarantined (none readable and balanced),
-    unmatched (every payment to an unknown payee), or partial (some of each)."""
-    if status == "quarantined" or not (report.quarantined or report.unmatched):
+    unmatched (every payment to an unknown payee), or partial (some of each), from the counts of the
+    file's payments."""
+    if status == "quarantined" or not (quarantined or unmatched):
         return status
-    if report.quarantined == report.transactions:
+    if quarantined == transactions:
         return "quarantined"
-    if report.unmatched == report.transactions:
+    if unmatched == transactions:
         return "unmatched"
     return "partial"
 
@@ -286,9 +287,7 @@ def repost_unmatched(db: Session, actor: Actor, remittance_id: int) -> IngestRep
         item.status, item.resolved_by = "resolved", actor.username
         item.resolution = f"posted again: {row.status}, {row.claims_posted} claims"
     statuses = db.scalars(select(Remittance.status).where(Remittance.file_id == record.id)).all()
-    record.status = _file_status("posted", IngestReport(record, transactions=len(statuses),
-                                                        quarantined=statuses.count("quarantined"),
-                                                        unmatched=statuses.count("unmatched")))
+    record.status = _file_status("posted", len(statuses), statuses.count("quarantined"), statuses.count("unmatched"))
     if row.practice_id is not None:
         deposits.reconcile(db, row.practice_id)
     db.flush()

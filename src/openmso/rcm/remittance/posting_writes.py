@@ -125,10 +125,15 @@ def set_claim_statuses(db: Session, changes: list[tuple[int, str, str | None]]) 
                                [(status, now, number, claim_id) for claim_id, status, number in changes])
         finally:
             cursor.close()
-    changed = {claim_id for claim_id, _, _ in changes}
+    _expire_held(db, Claim, {claim_id for claim_id, _, _ in changes}, ["status", "updated_at", "payer_claim_number"])
+
+
+def _expire_held(db: Session, model, ids: set[int], attributes: list[str]) -> None:
+    """Expire `attributes` of the `model` instances with these ids that the session holds: the rows
+    were changed by a bulk statement the identity map does not see, so a later read must reload them."""
     for key, held in list(db.identity_map.items()):
-        if key[0] is Claim and key[1][0] in changed:
-            db.expire(held, ["status", "updated_at", "payer_claim_number"])
+        if key[0] is model and key[1][0] in ids:
+            db.expire(held, attributes)
 
 
 SETTLED = "settled"  # a denial case the payer's later adjudication of the claim answered
@@ -150,9 +155,7 @@ def settle_earlier_denials(db: Session, actor, postings: list[tuple[int, int, st
     now = utcnow()
     db.execute(update(DenialCase).where(DenialCase.id.in_([case.id for case in settled]))
                .values(status=SETTLED, closed_at=now))
-    for key, held in list(db.identity_map.items()):
-        if key[0] is DenialCase and key[1][0] in {case.id for case in settled}:
-            db.expire(held, ["status", "closed_at"])
+    _expire_held(db, DenialCase, {case.id for case in settled}, ["status", "closed_at"])
     db.execute(insert(DenialNote), [
         {"practice_id": case.practice_id, "case_id": case.id, "author": actor.username, "action": SETTLED,
          "created_at": now, "text": f"settled by {source}: the payer adjudicated the claim again "
