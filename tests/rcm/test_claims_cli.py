@@ -100,6 +100,17 @@ def test_an_import_with_a_bad_row_names_it_and_imports_nothing_unless_asked(setu
     assert code == 0 and "Imported 1 of 2 rows into 1 draft claims" in out and "1 problem(s) left out" in out, out
 
 
+def test_an_import_that_is_not_utf8_names_the_byte_and_imports_nothing(setup):
+    path = setup.var_dir / "charges-latin1.csv"
+    row = setup.rows[0]
+    path.write_bytes((HEADER + row + "\n").encode("utf-8") + "Zoë,2026-10-01\n".encode("latin-1"))
+    code, out = _invoke("claims", "import", str(path), "--practice", str(setup.practice_id))
+    offset = len((HEADER + row + "\n").encode("utf-8")) + 3  # "Zo" then the Latin-1 ë
+    assert code == 1 and "not UTF-8" in out and f"byte {offset}" in out, out
+    with unit_of_work(setup.factory) as db:
+        assert db.scalar(select(func.count()).select_from(Charge)) == 0
+
+
 def test_poll_quarantines_a_malformed_answer_and_keeps_it_for_retry(setup):
     inbound = setup.var_dir / "clearinghouse" / "inbound"
     inbound.mkdir(parents=True)

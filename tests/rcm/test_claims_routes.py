@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from openmso.core.tenancy import Role
-from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.models import Charge, Claim
 from tests.factories import add_user, build_world, signed_in
 
 
@@ -52,6 +52,20 @@ def test_csv_import_over_the_api_reports_rows_and_columns(client, db, settings):
     problem = response.json()
     assert {tuple(e["loc"]) for e in problem["errors"]} == {("line 2", "mrn"), ("line 2", "rendering_npi"),
                                                            ("line 2", "location")}
+
+
+def test_a_csv_import_that_is_not_utf8_is_refused_with_the_byte_not_stored_altered(client, db, settings):
+    world, browser = _admin_client(client, db, settings)
+    practice = world.practices[0]
+    body = "mrn,service_date\nZoë,2026-10-01\n".encode("cp1252")
+    charges = select(func.count()).select_from(Charge).where(Charge.practice_id == practice.id)
+    before = db.scalar(charges)
+    response = browser.post(f"/api/v1/practices/{practice.id}/charges/import", content=body,
+                            headers={"content-type": "text/csv"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert "not UTF-8" in problem["detail"] and problem["errors"][0]["loc"] == ["byte 20"]
+    assert db.scalar(charges) == before
 
 
 def test_a_practice_user_enters_a_charge_in_the_form(client, db, settings):

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from openmso.cli import app as cli_app
+from openmso.core import csv_input
 from openmso.core.db import unit_of_work
 from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.rcm.contracts import cli as contracts_cli
-from openmso.rcm.contracts import csv_input, service
+from openmso.rcm.contracts import service
 from openmso.rcm.contracts.medicare import MedicareFeeTable
 from openmso.rcm.contracts.models import ContractRate
 from tests.factories import add_practice, add_signed_agreement, add_user, bearer, signed_in

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from openmso.core.csv_input import decode_upload
 from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.jobs_api import JobOut, job_view
 from openmso.core.pagination import Page, Slice
@@ -50,7 +51,7 @@ async def import_charges(practice_id: RowId, request: Request, db: DB, actor: Cu
                          take_good_rows: bool = False):
     """Import a CSV of charges (see the column list in the docs) and build draft claims from them.
     A file with any bad row is a 422 listing every problem by line and column, unless `take_good_rows`."""
-    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    text = decode_upload(await request.body(), "the charge file")
     ids, errors, rows = charges.import_csv(db, actor, practice_id, text, accept_good_rows=take_good_rows)
     claims = building.build_claims(db, actor, practice_id, ids) if ids else []
     return ImportReport(rows=rows, imported=len(ids), rejected=len({e.location[0] for e in errors}),

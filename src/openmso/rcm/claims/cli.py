@@ -12,6 +12,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from openmso.core.cli import cli_actor, session_factory
+from openmso.core.csv_input import decode_upload
 from openmso.core.db import unit_of_work
 from openmso.core.errors import OpenMSOError
 from openmso.core.settings import get_settings
@@ -49,7 +50,8 @@ def import_charges(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     """Import a day's charges from the practice's EHR (CSV) and build draft claims from them."""
     try:
         with unit_of_work(session_factory()) as db:
-            ids, errors, rows = charges.import_csv(db, cli_actor(), practice, file.read_text(encoding="utf-8-sig"),
+            ids, errors, rows = charges.import_csv(db, cli_actor(), practice,
+                                                   decode_upload(file.read_bytes(), file.name),
                                                    accept_good_rows=take_good_rows)
             claims = building.build_claims(db, cli_actor(), practice, ids) if ids else []
     except OpenMSOError as error:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from openmso.core import csv_input
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page
-from openmso.rcm.contracts import csv_input, service
+from openmso.rcm.contracts import service
 from openmso.rcm.contracts.schemas import ContractRateOut, RateImportOut
 from openmso.rcm.contracts.service import RateFilter
 

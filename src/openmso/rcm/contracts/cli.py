@@ -9,11 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from openmso.core import csv_input
 from openmso.core.cli import cli_actor, session_factory
 from openmso.core.db import unit_of_work
 from openmso.core.errors import OpenMSOError
 from openmso.core.pagination import PageParams
-from openmso.rcm.contracts import csv_input, service
+from openmso.rcm.contracts import service
 from openmso.rcm.contracts.service import RateFilter
 
 console = Console()

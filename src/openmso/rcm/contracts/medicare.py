@@ -17,8 +17,8 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
+from openmso.core import csv_input
 from openmso.core.errors import FieldError, Invalid
-from openmso.rcm.contracts import csv_input
 
 COLUMNS = ("code", "modifier", "amount", "effective_from", "effective_to")
 REQUIRED = ("code", "amount", "effective_from")

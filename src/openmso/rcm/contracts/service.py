@@ -18,14 +18,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize
-from openmso.core import audit
+from openmso.core import audit, csv_input
 from openmso.core.errors import FieldError, Invalid
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Payer
 from openmso.network.service import get_practice
-from openmso.rcm.contracts import csv_input
 from openmso.rcm.contracts.medicare import MedicareFeeTable, default_table, overlaps, procedure_code, procedure_modifier
 from openmso.rcm.contracts.models import ContractRate
 

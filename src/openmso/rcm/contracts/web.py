@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
+from openmso.core import csv_input
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import FieldError, Invalid
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.contracts import csv_input, service
+from openmso.rcm.contracts import service
 from openmso.rcm.contracts.service import RateFilter
 
 router = APIRouter(include_in_schema=False)

@@ -10,10 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from openmso.core.csv_input import decode_upload
 from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page, Slice
-from openmso.rcm.contracts.csv_input import decode_upload
 from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.models import stored_copy, stored_size
 from openmso.rcm.remittance.schemas import (

@@ -18,11 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize
-from openmso.core import audit
+from openmso.core import audit, csv_input
 from openmso.core.errors import FieldError, Invalid
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.network.service import get_practice
-from openmso.rcm.contracts import csv_input
 from openmso.rcm.remittance.models import Deposit, Remittance, RemittanceException
 
 COLUMNS = ("deposit_date", "amount", "trace_number", "payer")

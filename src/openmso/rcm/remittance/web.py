@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
+from openmso.core.csv_input import decode_upload
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import Conflict, Invalid
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.contracts.csv_input import decode_upload
 from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.service import ExceptionFilter, RemittanceFilter
 
