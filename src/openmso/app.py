@@ -77,7 +77,9 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.jobs = JobRunner(session_factory, settings, settings.job_workers)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, file_bytes=settings.max_file_bytes,
+                       routes=[route for _, api_router, web_router in DOMAINS
+                               for route in (*api_router.routes, *web_router.routes)])
     problems.install(app)
     app.mount("/static", StaticFiles(packages=[("openmso.core", "static")]), name="static")
     for package, api_router, web_router in DOMAINS:

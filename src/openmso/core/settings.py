@@ -26,6 +26,9 @@ class Settings:
     login_window_minutes: int
     secure_cookies: bool
     job_workers: int = 1  # threads running long work (exports, submissions); 0 runs it inside the request
+    # A payer's 835 of a month runs to tens of megabytes; the routes that take such files stream them to
+    # disk (`core.middleware.LARGE_FILE`), so they may be larger than any other request body.
+    max_file_bytes: int = 256 * 1024 * 1024
 
 
 def _secret_key(var_dir: Path) -> str:
@@ -55,6 +58,7 @@ def load_settings() -> Settings:
         login_window_minutes=int(os.environ.get("OPENMSO_LOGIN_WINDOW_MINUTES", "15")),
         secure_cookies=os.environ.get("OPENMSO_SECURE_COOKIES", "0") == "1",
         job_workers=int(os.environ.get("OPENMSO_JOB_WORKERS", "1")),
+        max_file_bytes=int(os.environ.get("OPENMSO_MAX_FILE_BYTES", str(256 * 1024 * 1024))),
     )
 
 

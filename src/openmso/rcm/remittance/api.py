@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from openmso.core.csv_input import decode_upload
 from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.middleware import LARGE_FILE
 from openmso.core.pagination import Page, Slice
 from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.models import stored_copy, stored_size
@@ -30,6 +32,7 @@ from openmso.rcm.remittance.service import ExceptionFilter, RemittanceFilter
 
 router = APIRouter(prefix="/api/v1", tags=["remittance"])
 Text = Annotated[str | None, Query(max_length=40)]
+SPOOL_IN_MEMORY = 1024 * 1024  # an uploaded 835 larger than this waits on disk, not in memory
 
 
 def as_page(result: Slice, schema) -> dict:
@@ -46,14 +49,19 @@ def ingest_out(report: ingest.IngestReport) -> IngestOut:
 
 
 @router.post("/remittances", response_model=IngestOut,
-             openapi_extra={"requestBody": {"content": {"application/edi-x12": {"schema": {"type": "string"}}}}})
+             openapi_extra={"requestBody": {"content": {"application/edi-x12": {"schema": {"type": "string"}}}},
+                            LARGE_FILE: True})
 async def receive_835(request: Request, db: DB, actor: CurrentActor,
                       filename: Annotated[str, Query(min_length=1, max_length=200)] = "upload.835"):
     """Receive one 835 file: posted once (the same file again posts nothing), unreadable or unbalanced
-    transactions quarantined whole with their location, the rest posted."""
-    content = await request.body()
-    # Posting a large file takes a while: in the thread pool, so the server answers others meanwhile.
-    return ingest_out(await run_in_threadpool(ingest.ingest_file, db, actor, filename, content))
+    transactions quarantined whole with their location, the rest posted. The body may be as large as
+    the server's file limit (`OPENMSO_MAX_FILE_BYTES`); it is spooled to disk as it arrives."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
+        async for chunk in request.stream():
+            body.write(chunk)
+        body.seek(0)
+        # Posting a large file takes a while: in the thread pool, so the server answers others meanwhile.
+        return ingest_out(await run_in_threadpool(ingest.ingest_file, db, actor, filename, body))
 
 
 @router.post("/remittances/{remittance_id}/repost", response_model=IngestOut)

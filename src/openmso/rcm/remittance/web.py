@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from openmso.core.csv_input import decode_upload
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import Conflict, Invalid
+from openmso.core.middleware import LARGE_FILE
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
@@ -70,7 +71,7 @@ def receive_page(request: Request, db: DB, actor: CurrentActor, imported: Option
     return _receive_page(request, db, actor, imported=imported, deposit_practice_id=practice_id)
 
 
-@router.post("/remittances/receive/835")
+@router.post("/remittances/receive/835", openapi_extra={LARGE_FILE: True})
 def upload_835(request: Request, db: DB, actor: CurrentActor, file: Annotated[UploadFile, File()]):
     """Post an uploaded 835 and show what became of it (posted, duplicate, quarantined with the located
     error, exceptions). The page is rendered rather than redirected to: it is this upload's outcome,
