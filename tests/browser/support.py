@@ -115,3 +115,22 @@ def screenshot(page, name: str) -> Path:
 def column(page, table: str, index: int) -> list[str]:
     """The text of one column (0-based) of a table's body rows, for asserting what a list shows."""
     return [cell.strip() for cell in page.locator(f"{table} tbody tr td:nth-child({index + 1})").all_inner_texts()]
+
+
+def overflowing(page, container: str, child: str) -> list[str]:
+    """The `child` elements that stick out of their `container` (each container checked against its own
+    children), and "page" when the page is wider than the window: a layout a person must scroll
+    sideways through, or a chart drawn over its neighbour's card."""
+    return page.evaluate(
+        """([container, child]) => {
+            const out = [];
+            if (document.documentElement.scrollWidth > window.innerWidth) out.push("page");
+            for (const box of document.querySelectorAll(container)) {
+                const outer = box.getBoundingClientRect();
+                for (const inner of box.querySelectorAll(child)) {
+                    const r = inner.getBoundingClientRect();
+                    if (r.left < outer.left - 0.5 || r.right > outer.right + 0.5) out.push(box.id || container);
+                }
+            }
+            return out;
+        }""", [container, child])

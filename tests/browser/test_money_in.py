@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from openmso.rcm.remittance.models import RemittanceFile
-from tests.browser.support import column, login, screenshot
+from tests.browser.support import column, login, overflowing, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def test_the_denial_worklist_lists_the_largest_recoverable_amount_first(new_page
     screenshot(page, "money-denial-worklist")
     page.locator("#denials tbody tr").first.locator("a").click()
     expect(page.locator("h1")).to_contain_text("Denial of claim")
+    assert overflowing(page, "#case-actions", "form") == []
     page.fill("input[name=text]", "Called the payer; reprocessing requested.")
     page.click("text=Add note")
     expect(page.locator("#notes")).to_contain_text("reprocessing requested")
@@ -51,6 +52,7 @@ def test_the_kpi_dashboard_draws_a_chart_per_kpi_and_exports_csv(new_page):
     assert page.locator("#kpi-denial_rate circle").count() >= 1
     rows = page.locator("#kpi-table tbody tr")
     expect(rows).to_have_count(11)
+    assert overflowing(page, "#kpi-charts figure", "svg") == []
     screenshot(page, "money-kpi-dashboard")
     with page.expect_download() as download:
         page.click("text=Export CSV")
