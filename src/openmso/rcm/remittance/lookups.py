@@ -34,9 +34,10 @@ class ClaimRef(NamedTuple):
     payer_id: int | None
     patient_id: int
     payer_claim_number: str | None
+    primary_claim_id: int | None  # set when the claim was billed after another payer's (COB)
 
 
-_CLAIM_COLUMNS = "id, patient_control_number, status, payer_id, patient_id, payer_claim_number"
+_CLAIM_COLUMNS = "id, patient_control_number, status, payer_id, patient_id, payer_claim_number, primary_claim_id"
 
 
 def claims_by(db: Session, practice_id: int, column: str, keys: Iterable[str]) -> dict[str, ClaimRef]:

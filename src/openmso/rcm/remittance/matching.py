@@ -94,9 +94,11 @@ class Split:
     other: Decimal = ZERO
     text: str = ""
     reasons: tuple[tuple[str, str], ...] = ()
+    prior_payer: Decimal = ZERO  # CARC 23 (part of `other`): what an earlier payer paid or adjusted
 
 
 _NO_ADJUSTMENTS = Split()
+PRIOR_PAYER_CARC = "23"  # "impact of prior payer(s) adjudication including payments and/or adjustments"
 CENT = Decimal("0.01")
 
 
@@ -126,7 +128,7 @@ def amount_text(amount: Decimal) -> str:
 
 
 def _split(adjustments: Sequence[Adjustment]) -> Split:
-    contractual = patient = other = ZERO
+    contractual = patient = other = prior = ZERO
     for adjustment in adjustments:
         group, amount = adjustment.group_code, adjustment.amount
         if group == "PR":
@@ -135,8 +137,34 @@ def _split(adjustments: Sequence[Adjustment]) -> Split:
             contractual += amount
         else:
             other += amount
+            if adjustment.reason_code == PRIOR_PAYER_CARC:
+                prior += amount
     text = " ".join(f"{a.group_code}:{a.reason_code}:{amount_text(a.amount)}" for a in adjustments)
-    return Split(contractual, patient, other, text, tuple((a.group_code, a.reason_code) for a in adjustments))
+    return Split(contractual, patient, other, text, tuple((a.group_code, a.reason_code) for a in adjustments),
+                 prior)
+
+
+def own_decision(split: Split) -> Split:
+    """A later payer's (secondary, tertiary) adjustments without the earlier payers' decision it repeats.
+
+    On a claim billed after another payer, CARC 23 ("impact of prior payer adjudication", usually group
+    OA) is the part of the charge the earlier payers paid or wrote off: the later payer reports it so its
+    835 balances (charge = paid + adjustments), but it is neither a denial nor money this payer owes. What
+    is left of `other` is this payer's own denial or adjustment, worked as on any claim."""
+    if not split.prior_payer:
+        return split
+    return Split(split.contractual, split.patient, split.other - split.prior_payer, split.text,
+                 tuple(reason for reason in split.reasons if reason[1] != PRIOR_PAYER_CARC or reason[0] == "PR"))
+
+
+def prior_payer_amount(text: str) -> Decimal:
+    """CARC 23 amounts in a posting's adjustment text ("OA:23:170.00 PR:2:10.00" → 170.00), group PR aside."""
+    total = ZERO
+    for part in text.split():
+        group, reason, amount = part.split(":")
+        if reason == PRIOR_PAYER_CARC and group != "PR":
+            total += Decimal(amount)
+    return total
 
 
 _SPLITS = BoundedCache(_split, 65536)  # tuple of adjustments → its Split

@@ -5,7 +5,10 @@ the payee must be one of our practices (N1*PE NPI, else TIN); the payment must n
 posted already (TRN03:TRN02). Then each CLP is matched to a claim of that practice by patient
 control number (or the payer's claim number, for corrections), its SVCs to claim lines
 (`matching`), and posted; a claim that cannot be matched, or whose status cannot take the
-payment, goes to the exceptions queue and nothing of it is posted.
+payment, goes to the exceptions queue and nothing of it is posted. A claim billed after another
+payer (secondary, tertiary) is posted the same way, except that its payer's CARC 23 (the earlier
+payers' decision it repeats) opens no denial, and the patient's share moves to what this payer says
+the patient owes (`secondary`); only pieces with such claims pay for that (a few queries).
 
 A payment is posted piece by piece as it is read (`TransactionPosting`: `start` with the header,
 `post` each piece of claims, `finish` with the balance and the PLBs), so memory holds one piece,
@@ -33,7 +36,7 @@ from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 from openmso.rcm.contracts.service import RateBook
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.denials.rules import appeal_window, classify_denial
-from openmso.rcm.remittance import lookups, matching
+from openmso.rcm.remittance import lookups, matching, secondary
 from openmso.rcm.remittance.lookups import ClaimRef
 from openmso.rcm.remittance.matching import LineRef
 from openmso.rcm.remittance.models import (
@@ -93,6 +96,7 @@ class _Found:
     by_payer_number: dict[str, ClaimRef]
     lines: dict[int, list[LineRef]]
     others: dict[tuple[str, str], int]
+    shares: secondary.PatientShares  # the patient ledger of claims billed after another payer's (COB)
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
@@ -106,7 +110,10 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     others = lookups.other_practices(db, practice_id, [
         (c.patient_control_number, c.payer_claim_control_number) for c in claims
         if c.patient_control_number not in by_pcn and c.payer_claim_control_number not in by_payer_number])
-    return _Found(by_pcn, by_payer_number, lines, others)
+    shares = secondary.load(db, practice_id, {(row.id, row.primary_claim_id, row.patient_id)
+                                              for row in (*by_pcn.values(), *by_payer_number.values())
+                                              if row.primary_claim_id is not None})
+    return _Found(by_pcn, by_payer_number, lines, others, shares)
 
 
 # Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
@@ -266,18 +273,26 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             batch.refuse(practice_id, "unmatched_line", set_number, position, clp, "; ".join(problems))
             continue
         claim_split = split_adjustments(clp.adjustments)
+        follows = claim.primary_claim_id is not None  # a later payer's claim: CARC 23 is the earlier payer's
+        prior_payer = claim_split.prior_payer if follows else ZERO
+        if prior_payer:
+            claim_split = matching.own_decision(claim_split)
         line_rows, denials, denial_reasons, unpostable = [], [], [], []
         contractual, patient, other = claim_split.contractual, claim_split.patient, claim_split.other
         reversal = clp.is_reversal
         for number, (service, line) in enumerate(zip(services, matched, strict=True), start=1):
             split = split_adjustments(service.adjustments)
-            denied = line_denied(service.charge, service.paid, split)
+            decided = split
+            if follows and split.prior_payer:
+                decided = matching.own_decision(split)
+                prior_payer += split.prior_payer
+            denied = line_denied(service.charge, service.paid, decided)
             denials.append(denied)
-            if denied or split.other:
-                denial_reasons += split.reasons
+            if denied or decided.other:
+                denial_reasons += decided.reasons
             contractual += split.contractual
             patient += split.patient
-            other += split.other
+            other += decided.other
             allowed = service.allowed_amount
             if allowed is None:
                 allowed = service.charge - split.contractual - split.other
@@ -319,10 +334,13 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             batch.statuses.append((claim.id, after, clp.payer_claim_control_number or None))
         batch.claims.append((
             practice_id, record_id, claim.id, clp.status_code, clp.payer_claim_control_number[:50], clp.charge,
-            clp.paid, contractual, patient, other, claim_split.text, outcome,
+            clp.paid, contractual, patient, other + prior_payer, claim_split.text, outcome,
             ":".join([r.value for r in clp.remarks])[:200] if clp.remarks else "", paid_on))
         batch.lines.append(line_rows)
-        if patient:
+        if follows:
+            _settle_patient_share(batch, found.shares, practice_id, claim, clp, patient, reversal, paid_on,
+                                  f"835 {trace}", f"ST {set_number} CLP {position}")
+        elif patient:
             batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", patient, paid_on,
                                   f"835 {trace} claim {pcn}"))
         if outcome in ("denied", "partially_paid") and other > 0:
@@ -336,6 +354,23 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
         else:
             batch.denials.append(None)
     return batch
+
+
+def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practice_id: int, claim: ClaimRef, clp,
+                          patient: Decimal, reversal: bool, paid_on: date, source: str, location: str) -> None:
+    """A later payer's posting moves the patient's share of the service to what it says they owe
+    (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment."""
+    settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
+    pcn = claim.patient_control_number
+    what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
+    batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
+                       f"{source} claim {pcn}: {what}"[:200]) for kind, amount in settled.entries]
+    if settled.overpaid:
+        batch.exceptions.append(dict(
+            practice_id=practice_id, kind="cob_overpayment", location=location, pcn=pcn,
+            amount=settled.overpaid, message=f"posted; the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
+            f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
+            "or have it recouped"))
 
 
 def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:

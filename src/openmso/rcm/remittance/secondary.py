@@ -1,0 +1,112 @@
+"""The patient's share when a later payer (secondary, tertiary) adjudicates a claim billed after another.
+
+The primary's 835 puts its PR amounts on the patient ledger as owed by the patient. The secondary is billed
+for that share (coordination of benefits) and its 835 says what the patient still owes: its own PR. So when a
+payment posts to a claim that follows another (`Claim.primary_claim_id`), the patient's balance for the service
+— every ledger entry naming a claim of the chain, primary to this one — moves to the secondary's PR:
+
+- the secondary's payment is credited first (`payer_payment`), up to what the patient owed;
+- what else the secondary took off the patient's share (its CO write-off of it, or a lower allowed amount) is
+  credited as `payer_adjustment`; the secondary's own CAS groups need not match the primary's (some report the
+  primary's decision as OA-23 whole, others split it into OA-23 for the payment and CO-45 for the write-off),
+  so the share is moved by the difference between what was owed and the secondary's PR, not by its CO;
+- if the secondary says the patient owes more than the ledger holds, the difference is `responsibility`;
+- if it paid more than the patient's share, the excess is the payer's money, not the patient's: it is not
+  credited to the patient (which would show a refund due to the patient) but flagged for a person as a
+  `cob_overpayment` in the exceptions queue, to refund to the payer or have it recouped. Nothing is lost.
+
+A reversal (CLP02 22) of the secondary's payment negates the entries its postings wrote, so the patient owes
+the earlier payer's share again until the corrected payment (often in the same 835) posts. Entries are kept
+per piece of claims (`PatientShares`) so a reversal and its corrected payment in one piece see each other.
+Payments the patient made (not tied to a claim) are left alone: if they already paid the share the secondary
+then pays, their ledger shows a credit balance, a refund due to them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.remittance.models import PatientLedgerEntry
+
+ZERO = Decimal("0.00")
+PAYMENT, ADJUSTMENT, RESPONSIBILITY = "payer_payment", "payer_adjustment", "responsibility"
+WRITTEN_BY_LATER_PAYER = (PAYMENT, ADJUSTMENT, RESPONSIBILITY)
+
+
+@dataclass
+class PatientShares:
+    """The ledger as it stands for the chains of the claims a piece pays that follow another claim:
+    each such claim's earlier claims, and the ledger's sum per claim and kind."""
+
+    earlier: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    held: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Decimal)))
+
+    def owed(self, claim_id: int) -> Decimal:
+        """What the ledger holds as owed by the patient for this claim's service (its chain's entries)."""
+        return sum((amount for claim in (*self.earlier.get(claim_id, ()), claim_id)
+                    for amount in self.held[claim].values()), ZERO)
+
+    def add(self, claim_id: int, kind: str, amount: Decimal) -> None:
+        self.held[claim_id][kind] += amount
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    entries: list[tuple[str, Decimal]]  # (kind, amount) for the ledger, naming the later payer's claim
+    owed_before: Decimal
+    overpaid: Decimal  # paid beyond the patient's share: the payer's money, flagged for a person
+
+
+def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, reversal: bool) -> Settlement:
+    """The ledger entries a later payer's posting to `claim_id` makes, already counted in `shares` (pure)."""
+    owed = shares.owed(claim_id)
+    if reversal:
+        entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
+                   if kind in WRITTEN_BY_LATER_PAYER and amount]
+        overpaid = ZERO
+    else:
+        gap = owed - patient  # how far the later payer's decision lowers the patient's share
+        credited = min(max(paid, ZERO), max(gap, ZERO))
+        entries = [(PAYMENT, -credited), (ADJUSTMENT, credited - gap)] if gap > 0 else [(RESPONSIBILITY, -gap)]
+        entries = [(kind, amount) for kind, amount in entries if amount]
+        overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
+    for kind, amount in entries:
+        shares.add(claim_id, kind, amount)
+    return Settlement(entries, owed, overpaid)
+
+
+def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]]) -> PatientShares:
+    """The ledger for these (claim id, claim it follows, patient id) triples' chains: one query per step back
+    along the chain (a tertiary claim follows the secondary, which follows the primary) and one for the ledger."""
+    following = list(following)
+    shares = PatientShares()
+    if not following:
+        return shares
+    before: dict[int, int | None] = {claim_id: earlier for claim_id, earlier, _ in following}
+    wanted = {earlier for _, earlier, _ in following} - before.keys()
+    while wanted:
+        rows = db.execute(select(Claim.id, Claim.primary_claim_id).where(Claim.id.in_(wanted))).all()
+        before.update((row.id, row.primary_claim_id) for row in rows)
+        wanted = {row.primary_claim_id for row in rows if row.primary_claim_id is not None} - before.keys()
+    for claim_id, _, _ in following:
+        chain, earlier = [], before.get(claim_id)
+        while earlier is not None and earlier not in chain and len(chain) < 10:
+            chain.append(earlier)
+            earlier = before.get(earlier)
+        shares.earlier[claim_id] = tuple(reversed(chain))
+    claims = set(before)
+    rows = db.execute(select(PatientLedgerEntry.claim_id, PatientLedgerEntry.kind, func.sum(PatientLedgerEntry.amount))
+                      .where(PatientLedgerEntry.practice_id == practice_id,
+                             PatientLedgerEntry.patient_id.in_({patient for _, _, patient in following}),
+                             PatientLedgerEntry.claim_id.in_(claims))
+                      .group_by(PatientLedgerEntry.claim_id, PatientLedgerEntry.kind))
+    for claim_id, kind, amount in rows:
+        shares.add(claim_id, kind, amount or ZERO)
+    return shares

@@ -1,0 +1,209 @@
+"""Coordination of benefits in the books: when a secondary payer pays the patient's share, the patient
+ledger, insurance A/R and the KPIs say so, and a reversal of that payment undoes it.
+
+Every figure is worked out by hand from one claim of 200.00 (one 99213 line):
+the primary allows 150.00 and pays 120.00, CO-45 50.00 (over its fee), PR-2 30.00 (coinsurance): the
+patient owes 30.00. The secondary is billed the same 200.00 with the primary's decision (COB), and its 835
+reports the primary's 170.00 (120.00 paid + 50.00 written off) as OA-23, "impact of prior payer adjudication".
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+from hypothesis import given
+from hypothesis import strategies as st
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from openmso.core.tenancy import SYSTEM
+from openmso.network import schemas as network_schemas
+from openmso.network import service as network
+from openmso.rcm.ar import patients, reports
+from openmso.rcm.claims import service
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance import secondary
+from openmso.rcm.remittance.ingest import ingest_file
+from openmso.rcm.remittance.models import PatientLedgerEntry, RemittanceException
+from openmso.x12 import Adjustment, ClaimPayment
+from tests.factories import add_payer
+from tests.rcm.conftest import make_clinic
+from tests.rcm.remits import _line, accepted_claims, render, transaction
+
+AS_OF = date(2026, 11, 20)  # after the 835s' payment date (2026-11-02); the claim was served 2026-10-01
+PRIMARY = (("CO", "45", "50.00"), ("PR", "2", "30.00"))
+
+
+def _payment(claim, paid: str, adjustments, reversal: bool = False) -> ClaimPayment:
+    """The payer's CLP for the claim's one line: `paid` and the (group, CARC, amount) adjustments; a reversal
+    (CLP02 22) repeats them negated."""
+    sign = -1 if reversal else 1
+    [line] = claim.lines
+    service_payment = _line(claim, line, sign * D(paid), [Adjustment(g, c, sign * D(a)) for g, c, a in adjustments])
+    service_payment.charge = sign * line.charge_amount
+    patient = sum((D(a) for g, _, a in adjustments if g == "PR"), D("0.00"))
+    payment = ClaimPayment(claim.patient_control_number, "22" if reversal else "1", sign * claim.total_charge,
+                           sign * D(paid), sign * patient, "CI", claim.payer_claim_number or "", "11", "1")
+    payment.service_lines = [service_payment]
+    return payment
+
+
+def _post(db, clinic, payments, trace: str, payer_code: str = "60054") -> None:
+    ingest_file(db, SYSTEM, f"{trace}.835", render(transaction(clinic.practice, payments, trace=trace,
+                                                               payer_code=payer_code)))
+    db.expire_all()
+
+
+def _books(db, marker: str):
+    """A patient with a second plan, the primary's 835 posted, and the secondary claim billed and accepted."""
+    clinic = make_clinic(db, marker, patients=1)
+    second = add_payer(db, "SX001", "Second Mutual")
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY)], f"P{marker}")
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    secondary.status, secondary.payer_claim_number = "payer_accepted", f"SEC{secondary.id:07d}"
+    secondary.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    db.flush()
+    db.expire_all()
+    return clinic, db.get(Claim, primary.id), db.get(Claim, secondary.id)
+
+
+def _pay_secondary(db, clinic, secondary, paid: str, adjustments, trace: str, reversal: bool = False) -> None:
+    _post(db, clinic, [_payment(secondary, paid, adjustments, reversal)], trace, payer_code="SX001")
+
+
+def _balance(db, clinic) -> D:
+    rows = patients.balances(db, SYSTEM, clinic.practice.id)
+    return rows[0].balance if rows else D("0.00")
+
+
+def _entries(db, claim) -> list[tuple[str, D]]:
+    return [(e.kind, e.amount) for e in db.scalars(select(PatientLedgerEntry).where(
+        PatientLedgerEntry.claim_id == claim.id).order_by(PatientLedgerEntry.id))]
+
+
+def test_a_secondary_paying_the_whole_patient_share_leaves_the_patient_owing_nothing(db):
+    clinic, primary, secondary = _books(db, "Qzcobfull")
+    assert _balance(db, clinic) == D("30.00")  # the primary's PR-2
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECFULL")
+    assert _balance(db, clinic) == D("0.00")  # 30.00 owed − 30.00 the secondary paid
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00"))]
+    [credit] = db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.claim_id == secondary.id)).all()
+    assert "835 SECFULL" in credit.detail and secondary.patient_control_number in credit.detail
+    statement = reports.patient_statement(db, SYSTEM, clinic.practice.id, primary.patient_id, today=AS_OF)
+    text = PdfReader(io.BytesIO(statement)).pages[0].extract_text()
+    assert "Amount due: $0.00" in text and "Please pay" not in text
+    assert patients.aging(db, SYSTEM, AS_OF, clinic.practice.id) == []
+
+
+def test_a_secondary_leaving_part_to_the_patient_moves_the_balance_to_its_share(db):
+    clinic, _, secondary = _books(db, "Qzcobpart")
+    # the secondary pays 20.00 and leaves 10.00 coinsurance (PR-2) of the same 30.00 to the patient
+    _pay_secondary(db, clinic, secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")], "SECPART")
+    assert _balance(db, clinic) == D("10.00")  # 30.00 − 20.00; the PR-2 10.00 is not owed a second time
+    assert _entries(db, secondary) == [("payer_payment", D("-20.00"))]
+    (aged,) = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
+    assert aged.aging.total == D("10.00")
+
+
+def test_a_secondarys_contractual_write_off_of_the_patient_share_is_not_billed_to_the_patient(db):
+    clinic, _, secondary = _books(db, "Qzcobco")
+    # the secondary allows 10.00 of the 30.00 it was asked for: pays 10.00, CO-45 20.00 the provider may not bill
+    _pay_secondary(db, clinic, secondary, "10.00", [("OA", "23", "170.00"), ("CO", "45", "20.00")], "SECCO")
+    assert _balance(db, clinic) == D("0.00")
+    assert _entries(db, secondary) == [("payer_payment", D("-10.00")), ("payer_adjustment", D("-20.00"))]
+
+
+def test_a_secondary_reporting_the_primary_payment_and_its_own_contractual_apart_lands_on_the_same_books(db):
+    clinic, _, secondary = _books(db, "Qzcobstyle")
+    # another way to balance the same decision: OA-23 only the primary's 120.00 payment, CO-45 the 50.00 over the fee
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "120.00"), ("CO", "45", "50.00")], "SECSTYLE")
+    assert _balance(db, clinic) == D("0.00")  # not −50.00: the patient only ever owed 30.00
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
+
+
+def test_a_reversed_secondary_payment_puts_the_patient_share_back(db):
+    clinic, _, secondary = _books(db, "Qzcobrev")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECREV1")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECREV2", reversal=True)
+    assert _balance(db, clinic) == D("30.00")  # the secondary took its payment back: the patient owes 30.00 again
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("30.00"))]
+
+
+def test_a_reversal_and_corrected_secondary_payment_in_one_835_leave_the_corrected_share(db):
+    clinic, _, secondary = _books(db, "Qzcobfix")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECFIX1")
+    _post(db, clinic, [_payment(secondary, "30.00", [("OA", "23", "170.00")], reversal=True),
+                       _payment(secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")])],
+          "SECFIX2", payer_code="SX001")
+    assert _balance(db, clinic) == D("10.00")  # 30.00 − 30.00 + 30.00 − 20.00
+
+
+def test_a_secondary_paying_more_than_the_patient_share_is_flagged_as_an_overpayment_not_credited_to_the_patient(db):
+    clinic, _, secondary = _books(db, "Qzcobover")
+    # the secondary pays 50.00 (and says the primary's decision was 150.00): 20.00 more than the 30.00 share
+    _pay_secondary(db, clinic, secondary, "50.00", [("OA", "23", "150.00")], "SECOVER")
+    assert _balance(db, clinic) == D("0.00")  # the patient's 30.00 is paid; the 20.00 is the payer's money
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00"))]
+    [flag] = db.scalars(select(RemittanceException).where(RemittanceException.kind == "cob_overpayment")).all()
+    assert (flag.amount, flag.status, flag.patient_control_number) == (
+        D("20.00"), "open", secondary.patient_control_number)
+    assert "20.00 more than the patient's share of 30.00" in flag.message
+
+
+def test_the_primarys_decision_reported_as_oa_23_is_neither_open_insurance_ar_nor_a_denial(db):
+    clinic, primary, secondary = _books(db, "Qzcobar")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECAR")
+    assert db.get(Claim, secondary.id).status == "paid"
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []  # 200 − 30 − 170 = 0
+    assert db.scalars(select(DenialCase).where(DenialCase.claim_id.in_([primary.id, secondary.id]))).all() == []
+
+
+def test_a_secondary_not_yet_paid_is_open_for_what_the_primary_left_not_for_the_whole_charge(db):
+    clinic, _, secondary = _books(db, "Qzcobwait")
+    (waiting,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
+    assert (waiting.aging.total, sum(waiting.aging.counts.values())) == (D("30.00"), 1)  # 200 − 120 − 50
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECWAIT")
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
+
+
+def test_a_secondary_paying_nothing_of_a_deductible_is_adjudicated_not_denied(db):
+    clinic, _, secondary = _books(db, "Qzcobzero")
+    # the secondary applies the 30.00 to its own deductible (PR-1): nothing paid, the patient still owes 30.00
+    _pay_secondary(db, clinic, secondary, "0.00", [("OA", "23", "170.00"), ("PR", "1", "30.00")], "SECZERO")
+    assert db.get(Claim, secondary.id).status == "paid"
+    assert db.scalars(select(DenialCase).where(DenialCase.claim_id == secondary.id)).all() == []
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
+    assert _balance(db, clinic) == D("30.00")
+
+
+def test_a_secondary_denial_beside_oa_23_still_opens_a_case_for_its_own_amount_only(db):
+    clinic, _, secondary = _books(db, "Qzcobdeny")
+    # the secondary denies its 30.00 for missing authorization (CO-197)
+    _pay_secondary(db, clinic, secondary, "0.00", [("OA", "23", "170.00"), ("CO", "197", "30.00")], "SECDENY")
+    [case] = db.scalars(select(DenialCase).where(DenialCase.claim_id == secondary.id)).all()
+    assert (case.amount, case.category, case.reasons) == (D("30.00"), "authorization", "CO:197")
+    (row,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
+    assert row.aging.total == D("30.00")  # the secondary's denied 30.00 stays open until worked; the 170.00 does not
+
+
+cents = st.integers(min_value=0, max_value=100_000).map(lambda c: D(c) / 100)
+
+
+@given(owed=cents, paid=cents, patient=cents)
+def test_a_later_payers_posting_leaves_the_patient_owing_its_pr_and_its_reversal_restores_the_share(owed, paid,
+                                                                                                   patient):
+    shares = secondary.PatientShares(earlier={2: (1,)})
+    shares.add(1, "responsibility", owed)  # the primary's PR on the primary claim (1)
+    settled = secondary.settle(shares, 2, paid, patient, reversal=False)
+    assert shares.owed(2) == patient  # what the secondary (claim 2) says the patient owes
+    assert sum((a for k, a in settled.entries if k == secondary.PAYMENT), D("0.00")) == -min(paid, max(
+        owed - patient, D("0.00")))
+    assert settled.overpaid == paid - min(paid, max(owed - patient, D("0.00")))  # never credited to the patient
+    secondary.settle(shares, 2, -paid, -patient, reversal=True)
+    assert shares.owed(2) == owed
