@@ -21,7 +21,7 @@ from sqlalchemy import select
 from openmso.core.tenancy import SYSTEM
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
-from openmso.rcm.ar import patients, reports
+from openmso.rcm.ar import facts, patients, reports
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials.models import DenialCase
@@ -168,6 +168,8 @@ def test_a_secondary_not_yet_paid_is_open_for_what_the_primary_left_not_for_the_
     clinic, _, secondary = _books(db, "Qzcobwait")
     (waiting,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
     assert (waiting.aging.total, sum(waiting.aging.counts.values())) == (D("30.00"), 1)  # 200 − 120 − 50
+    november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[1]  # open at AS_OF, the month's end
+    assert november.values["days_in_ar"] == D("13.5")  # 30.00 open over 200.00 of charges in 90 days: 30 × 90 / 200
     _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECWAIT")
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
 
@@ -190,6 +192,27 @@ def test_a_secondary_denial_beside_oa_23_still_opens_a_case_for_its_own_amount_o
     assert (case.amount, case.category, case.reasons) == (D("30.00"), "authorization", "CO:197")
     (row,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
     assert row.aging.total == D("30.00")  # the secondary's denied 30.00 stays open until worked; the 170.00 does not
+
+
+def test_kpis_count_the_charge_once_and_both_payers_payments(db):
+    clinic, _, secondary = _books(db, "Qzcobkpi")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECKPI")
+    october, november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)
+    assert (october.month, october.claims) == (date(2026, 10, 1), 1)  # one service, billed to two payers
+    # payments 120.00 + 30.00 = 150.00; charges 200.00 once; contractual 50.00 (the primary's CO-45)
+    assert october.values["gross_collection_rate"] == D("75.0")  # 150 / 200
+    assert october.values["net_collection_rate"] == D("100.0")  # 150 / (200 − 50)
+    assert november.values["days_in_ar"] == D("0.0")  # nothing open at AS_OF, neither claim nor the OA-23 170.00
+
+
+def test_kpis_count_a_secondarys_write_off_of_the_patient_share_once_however_its_835_splits_it(db):
+    clinic, _, secondary = _books(db, "Qzcobkpico")
+    # pays 10.00 of the 30.00, CO-45 20.00: the 20.00 is written off; the primary's 50.00 is not counted again
+    _pay_secondary(db, clinic, secondary, "10.00", [("OA", "23", "120.00"), ("CO", "45", "70.00")], "SECKPICO")
+    october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]
+    # payments 120 + 10 = 130; contractual 50 + (70 + 120 − 170 the primary paid and wrote off) = 70
+    assert october.values["gross_collection_rate"] == D("65.0")  # 130 / 200
+    assert october.values["net_collection_rate"] == D("100.0")  # 130 / (200 − 70)
 
 
 cents = st.integers(min_value=0, max_value=100_000).map(lambda c: D(c) / 100)

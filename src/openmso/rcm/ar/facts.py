@@ -8,9 +8,14 @@ measures — so a recent month's rates still rise as its claims are paid. Days i
 look-back), divided by the average daily charges of the 90 days ending then — the MAP Key's
 "A/R at period end over average daily charges" with the usual three-month charge base, so a
 month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a charge already
-counted, so they are left out. Collections count every payment, as the MAP Keys count cash: the payer's
-(claim postings) and the patient's (the patient ledger, each payment applied to the claims it settled,
-oldest first — `patients.payments_by_claim`).
+counted, so they are left out. So are claims billed to a later payer (secondary, tertiary: `primary_claim_id`)
+as charges — the service was counted on the primary's claim — but their payer's payments are cash and count, on
+the primary's claim (`ClaimHistory.later`), and so do their open balances (what the later payer still owes, less
+the earlier payers' decision it reports as CARC 23, as in `reports.insurance_aging`) and the part of the patient's
+share the later payer wrote off (its contractual and CARC 23 amounts beyond what the earlier payers already
+paid and wrote off, whichever way its 835 splits them). Collections count every payment, as the MAP Keys count
+cash: the payers' (claim postings) and the patient's (the patient ledger, each payment applied to the claims it
+settled, oldest first — `patients.payments_by_claim`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from openmso.network.models import Practice
 from openmso.rcm.ar import kpis
 from openmso.rcm.ar.aging import age
 from openmso.rcm.ar.patients import payments_by_claim
+from openmso.rcm.ar.reports import prior_payer_by_claim
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.denials.models import DenialCase
@@ -66,20 +72,44 @@ class ClaimHistory:
     closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
     patient_id: int | None = None  # for small-cell suppression of network views
     patient_payments: list[tuple[date, Decimal]] = field(default_factory=list)  # what the patient paid of it
+    prior_payer: list[tuple[date, Decimal]] = field(default_factory=list)  # CARC 23 its payer reported (later payer)
+    later: list[ClaimHistory] = field(default_factory=list)  # the same service billed to later payers, in order
 
-    def facts_at(self, end: date) -> kpis.ClaimFacts:
+    def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal, list[_Posting]]:
+        """Paid, contractual, CARC 23, patient responsibility and what is left (the charge less what the payer
+        paid, wrote off or closed: its open balance plus the patient's share) as of `end`; the postings until then."""
         postings = [p for p in self.postings if p.paid_on <= end]
-        billed = self.billed_on if self.billed_on is not None and self.billed_on <= end else None
         paid = sum((p.paid for p in postings), ZERO)
         contractual = sum((p.contractual for p in postings), ZERO)
-        settled = paid + contractual + sum((p.patient for p in postings), ZERO)
-        settled += sum((amount for day, amount in self.closed if day <= end), ZERO)
+        prior = sum((amount for day, amount in self.prior_payer if day <= end), ZERO)
+        closed = sum((amount for day, amount in self.closed if day <= end), ZERO)
+        patient = sum((p.patient for p in postings), ZERO)
+        return paid, contractual, prior, patient, self.charge - paid - contractual - prior - closed, postings
+
+    def _billed_by(self, end: date) -> bool:
+        return self.billed_on is not None and self.billed_on <= end
+
+    def facts_at(self, end: date) -> kpis.ClaimFacts:
+        billed = self.billed_on if self._billed_by(end) else None
+        paid, contractual, _, patient, left, postings = self._money_at(end)
+        open_balance = max(left - patient, ZERO) if billed else ZERO
+        by_insurance = paid + contractual  # what the payers so far paid or wrote off of the charge
+        for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
+            later_paid, later_contractual, later_prior, later_patient, later_left, answered = later._money_at(end)
+            if later._billed_by(end):
+                open_balance += max(later_left - later_patient if answered else left, ZERO)
+            written_off = max(later_contractual + later_prior - by_insurance, ZERO)
+            paid += later_paid
+            contractual += written_off
+            by_insurance += later_paid + written_off
+            if answered:
+                left = later_left
         first = next((p for p in postings if p.outcome != "reversed"), None)
         adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
         return kpis.ClaimFacts(
             charge=self.charge, service_date=self.service_date, charge_entered=self.charge_entered,
             billed_on=billed, clean_first_pass=self.clean_first_pass, first_adjudication=adjudication,
-            paid=paid, contractual=contractual, open_balance=max(self.charge - settled, ZERO) if billed else ZERO,
+            paid=paid, contractual=contractual, open_balance=open_balance,
             paid_on=first.paid_on if first else None, posted_on=first.posted_on if first else None,
             patient_paid=sum((amount for day, amount in self.patient_payments if day <= end), ZERO))
 
@@ -93,13 +123,14 @@ def kpi_practices(db: Session, actor: Actor, practice_id: int | None = None) -> 
 
 
 def load_histories(db: Session, practice_ids: list[int], since: date, until: date) -> list[ClaimHistory]:
-    """Every original claim of these practices served in [since, until], with its postings."""
+    """Every original claim of these practices served in [since, until], with its postings; the claims that
+    billed it to later payers ride on it (`ClaimHistory.later`)."""
     query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at, Claim.submitted_at,
-                    Claim.patient_id)
+                    Claim.patient_id, Claim.primary_claim_id)
              .where(Claim.practice_id.in_(practice_ids), Claim.service_date_from.between(since, until),
                     Claim.frequency_code == "1").order_by(Claim.id))
     rows = list(db.execute(query))
-    histories: dict[int, ClaimHistory] = {}
+    histories: dict[int, ClaimHistory] = {}  # every claim loaded, later payers' too, until the end
     ids = [r.id for r in rows]
     entered: dict[int, date] = {}
     first_scrub: dict[int, bool] = {}
@@ -119,6 +150,10 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                                        entered.get(r.id, r.created_at.date()),
                                        r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id),
                                        patient_id=r.patient_id)
+    first_of = _first_claims({r.id: r.primary_claim_id for r in rows})
+    for claim_id, amounts in prior_payer_by_claim(db, practice_ids).items():
+        if claim_id in histories:
+            histories[claim_id].prior_payer = amounts
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         for p in db.execute(select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,
@@ -133,9 +168,26 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                 .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):
             histories[claim_id].closed.append((closed_at.date() if closed_at else until, amount))
     for claim_id, payments in _patient_payments(db, practice_ids, until).items():
+        claim_id = first_of.get(claim_id, claim_id)  # what the patient paid of a later payer's claim is the service's
         if claim_id in histories:
-            histories[claim_id].patient_payments = payments
+            histories[claim_id].patient_payments += payments
+    for claim_id, first in first_of.items():  # in claim order: a secondary before its tertiary
+        later = histories.pop(claim_id)
+        if first in histories:
+            histories[first].later.append(later)
     return list(histories.values())
+
+
+def _first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
+    """Each later payer's claim (one with an earlier claim) → the first claim of its chain, in claim id order."""
+    first_of: dict[int, int] = {}
+    for claim_id in sorted(earlier):
+        first, seen = earlier[claim_id], 0
+        while first is not None and earlier.get(first) is not None and seen < 10:
+            first, seen = earlier[first], seen + 1
+        if first is not None:
+            first_of[claim_id] = first
+    return first_of
 
 
 def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:
