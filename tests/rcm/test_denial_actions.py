@@ -109,7 +109,7 @@ def test_an_upheld_appeal_is_closed_by_writing_off_transferring_or_resubmitting(
 
 def test_the_worklist_shows_appealed_denials_with_their_status_by_default(client, db, settings):
     clinic = world_clinic(db, build_world(db))
-    _, case = _denial(db, clinic, trace="APPEALED1")
+    _, case = _denial(db, clinic, "OA", "27", trace="APPEALED1")  # coverage ended: every action applies
     browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
     assert browser.post(f"/api/v1/denials/{case.id}/appeal-letter", json={}).status_code == 200
     listed = {item["id"]: item["status"] for item in browser.get("/api/v1/denials").json()["items"]}
@@ -248,3 +248,45 @@ def test_a_contractual_obligation_denial_is_never_moved_to_the_patient(client, d
     assert db.get(DenialCase, case.id).status == "open"
     assert db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.claim_id == case.claim_id,
                                                        PatientLedgerEntry.kind == "transfer")).all() == []
+
+
+def test_a_payer_initiated_reduction_moves_to_the_patient_only_when_no_contract_is_confirmed(client, db, settings):
+    clinic = world_clinic(db, build_world(db))
+    _, case = _denial(db, clinic, "PI", "50", trace="TRANSFER4")
+    assert denials.patient_billing(case) == "no_contract"
+    with pytest.raises(Conflict, match="group PI"):
+        denials.transfer_to_patient(db, SYSTEM, case.id, "out of network, patient chose us")
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    form = browser.get(f"/denials/{case.id}").text
+    assert 'name="no_contract"' in form and "group PI" in form
+    refused = browser.post(f"/api/v1/denials/{case.id}/transfer", json={"reason": "out of network"})
+    assert refused.status_code == 409 and "no_contract" in refused.json()["detail"]
+    unticked = browser.post(f"/denials/{case.id}/transfer", data={"reason": "out of network"})
+    assert unticked.status_code == 409 and "group PI" in unticked.text
+    db.expire_all()
+    assert db.get(DenialCase, case.id).status == "open"
+    moved = browser.post(f"/denials/{case.id}/transfer", data={"reason": "out of network", "no_contract": "true"},
+                         follow_redirects=False)
+    assert moved.status_code == 303
+    db.expire_all()
+    assert db.get(DenialCase, case.id).status == "transferred"
+    [entry] = db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.claim_id == case.claim_id,
+                                                          PatientLedgerEntry.kind == "transfer")).all()
+    assert entry.amount == case.amount
+    note = db.scalars(select(DenialNote).where(DenialNote.case_id == case.id, DenialNote.action == "transfer")).one()
+    assert "no contract with this payer" in note.text
+
+
+@pytest.mark.parametrize(("reasons", "billing"), [
+    ("CO:197", "refused"), ("CO:197 CO:45", "refused"), ("PI:50", "no_contract"), ("CO:97 PI:50", "no_contract"),
+    ("OA:27", "allowed"), ("CO:16 PR:96", "allowed"), ("PI:50 OA:23", "allowed"),
+])
+def test_who_may_be_billed_follows_the_reasons_group_codes(reasons, billing):
+    assert denials.patient_billing(DenialCase(reasons=reasons)) == billing
+
+
+def test_a_co_denial_page_offers_no_transfer(client, db, settings):
+    clinic = world_clinic(db, build_world(db))
+    _, case = _denial(db, clinic, "CO", "197", trace="TRANSFER5")
+    page = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN)).get(f"/denials/{case.id}").text
+    assert 'id="no-transfer"' in page and f'action="/denials/{case.id}/transfer"' not in page

@@ -12,7 +12,16 @@ from openmso.core.pagination import Page
 from openmso.rcm.claims.schemas import ClaimOut
 from openmso.rcm.denials import service, views
 from openmso.rcm.denials.rules import DenialCategory
-from openmso.rcm.denials.schemas import AppealIn, Assignment, DenialDetailOut, DenialOut, NoteIn, NoteOut, Reason
+from openmso.rcm.denials.schemas import (
+    AppealIn,
+    Assignment,
+    DenialDetailOut,
+    DenialOut,
+    NoteIn,
+    NoteOut,
+    Reason,
+    TransferIn,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["denials"])
 StatusFilter = Annotated[str | None, Query(max_length=20)]
@@ -73,6 +82,7 @@ def write_off(denial_id: RowId, data: Reason, db: DB, actor: CurrentActor):
 
 
 @router.post("/denials/{denial_id}/transfer", response_model=DenialOut)
-def transfer(denial_id: RowId, data: Reason, db: DB, actor: CurrentActor):
-    """Move the denied amount to the patient's balance."""
-    return _one(db, service.transfer_to_patient(db, actor, denial_id, data.reason))
+def transfer(denial_id: RowId, data: TransferIn, db: DB, actor: CurrentActor):
+    """Move the denied amount to the patient's balance: 409 when every reason is group CO, or when a reason
+    is group PI and `no_contract` is not confirmed."""
+    return _one(db, service.transfer_to_patient(db, actor, denial_id, data.reason, no_contract=data.no_contract))

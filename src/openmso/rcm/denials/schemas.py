@@ -61,5 +61,11 @@ class Reason(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 
 
+class TransferIn(Reason):
+    no_contract: bool = Field(default=False, description=(
+        "needed when the denial's reasons are group PI (payer-initiated reduction): the practice confirms it has "
+        "no contract with this payer and the law lets it bill the patient"))
+
+
 class AppealIn(BaseModel):
     argument: str = Field(default="", max_length=4000, description="the paragraph arguing for payment")

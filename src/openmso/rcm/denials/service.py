@@ -181,28 +181,49 @@ def write_off(db: Session, actor: Actor, case_id: int, reason: str) -> DenialCas
     return case
 
 
-def patient_may_be_billed(case: DenialCase) -> bool:
-    """Whether a reason of the denial is outside group CO, the provider's contractual obligation."""
-    return bool({reason.split(":")[0] for reason in case.reasons.split()} - {"CO"})
+NOT_THE_PATIENTS = ("CO", "PI")  # the X12 claim adjustment groups by which the payer holds the patient not liable
 
 
-def transfer_to_patient(db: Session, actor: Actor, case_id: int, reason: str, on: date | None = None) -> DenialCase:
+def patient_billing(case: DenialCase) -> str:
+    """Whether the denied amount may go to the patient, from the group codes of its reasons:
+    "allowed" when a reason is outside CO and PI (PR, OA: e.g. coverage had ended); "refused" when every
+    reason is CO, a contractual obligation (or regulation) that bars billing the patient; "no_contract"
+    when PI is among them: the payer holds the patient not responsible but, by the group's definition,
+    without a contract binding the provider, so billing the patient is lawful only where no contract
+    with this payer and no balance-billing law forbids it, which the person transferring must confirm."""
+    groups = {reason.split(":")[0] for reason in case.reasons.split()}
+    if groups - set(NOT_THE_PATIENTS):
+        return "allowed"
+    return "no_contract" if "PI" in groups else "refused"
+
+
+def transfer_to_patient(db: Session, actor: Actor, case_id: int, reason: str, on: date | None = None,
+                        no_contract: bool = False) -> DenialCase:
     """Move the denied amount to the patient's balance (e.g. coverage had ended, or the patient's share the payer
     reported under another group): billers and administrators only (`TRANSFER_ROLES`). A denial whose every
     reason is group CO (contractual obligation) stays with the provider: the payer has said the patient may
-    not be billed for it (X12 group code CO), so it is appealed, corrected or written off instead."""
+    not be billed for it (X12 group code CO), so it is appealed, corrected or written off instead. One whose
+    reasons are CO and PI (payer-initiated reduction) moves only with `no_contract`: the practice has no
+    contract with this payer and the law lets it bill the patient; the confirmation is kept in the note."""
     case = _workable(db, actor, case_id)
     ensure_role(actor, TRANSFER_ROLES, "transfer balances to patients")
-    if not patient_may_be_billed(case):
+    billing = patient_billing(case)
+    if billing == "refused":
         raise Conflict(f"the denial's reasons ({case.reasons or 'none'}) are all contractual obligations (group CO): "
                        "the patient may not be billed for them; appeal, correct and resubmit, or write off instead")
+    if billing == "no_contract" and not no_contract:
+        raise Conflict(f"the denial's reasons ({case.reasons}) are payer-initiated reductions (group PI) or "
+                       "contractual obligations: the payer holds the patient not responsible. Transfer only if the "
+                       "practice has no contract with this payer and the law lets it bill the patient, and say so "
+                       "(no_contract)")
     reason = _reason(reason, "reason", "a transfer")
     claim = db.get(Claim, case.claim_id)
     db.add(PatientLedgerEntry(practice_id=case.practice_id, patient_id=claim.patient_id, claim_id=claim.id,
                               kind="transfer", amount=case.amount, entered_on=on or date.today(),
                               detail=f"denial {case.id}: {reason}"[:200]))
     _close(case, "transferred")
-    _note(db, actor, case, "transfer", f"transferred {case.amount} to the patient: {reason}")
+    confirmed = " (confirmed: no contract with this payer; billing the patient allowed)" * (billing == "no_contract")
+    _note(db, actor, case, "transfer", f"transferred {case.amount} to the patient: {reason}{confirmed}")
     return case
 
 

@@ -15,7 +15,7 @@ from openmso.core.web import render
 from openmso.network import service as network
 from openmso.rcm.denials import service, views
 from openmso.rcm.denials.rules import CATEGORY_RULES, DenialCategory
-from openmso.rcm.denials.schemas import AppealIn, Assignment, NoteIn, Reason
+from openmso.rcm.denials.schemas import AppealIn, Assignment, NoteIn, Reason, TransferIn
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form(max_length=5000)]  # checked by the API's schema, so a bad value is shown inline
@@ -44,7 +44,7 @@ def _denial_page(request: Request, db, actor, denial_id: int, errors: list[dict]
     case = service.get_case(db, actor, denial_id)
     return render(request, "denials/detail.html", status_code=status_code, case=views.describe(db, [case])[0],
                   notes=views.notes(db, case), users=service.assignable_users(db, case.practice_id),
-                  workable=service.is_workable(case), errors=list(errors))
+                  workable=service.is_workable(case), billing=service.patient_billing(case), errors=list(errors))
 
 
 def _act(request: Request, db, actor, denial_id: int, schema: type[BaseModel], values: dict, action):
@@ -102,6 +102,8 @@ def write_off(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, r
 
 
 @router.post("/denials/{denial_id}/transfer")
-def transfer(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, reason: FormText = ""):
-    return _act(request, db, actor, denial_id, Reason, {"reason": reason},
-                lambda data: service.transfer_to_patient(db, actor, denial_id, data.reason))
+def transfer(denial_id: RowId, request: Request, db: DB, actor: CurrentActor, reason: FormText = "",
+             no_contract: Annotated[bool, Form()] = False):
+    return _act(request, db, actor, denial_id, TransferIn, {"reason": reason, "no_contract": no_contract},
+                lambda data: service.transfer_to_patient(db, actor, denial_id, data.reason,
+                                                         no_contract=data.no_contract))
