@@ -201,10 +201,10 @@ def test_the_balances_api_and_page_show_a_credit_and_filter_by_kind(client, db, 
     patients.record_payment(db, SYSTEM, clinic.practice.id, refunded.patient_id, D("20.00"), date(2026, 11, 3))
     _post(db, clinic, [paid(refunded, status="22", sign=-1), paid(refunded, patient=D("0.00"))], "PAGE2")
     browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
-    listed = browser.get("/api/v1/patient-balances", params={"practice_id": clinic.practice.id}).json()
+    listed = browser.get("/api/v1/patient-balances", params={"practice_id": clinic.practice.id}).json()["items"]
     assert [(r["patient_id"], r["balance"], r["credit"]) for r in listed] == [
         (owing.patient_id, "20.00", False), (refunded.patient_id, "-20.00", True)]
-    credits = browser.get("/api/v1/patient-balances", params={"balance": "credit"}).json()
+    credits = browser.get("/api/v1/patient-balances", params={"balance": "credit"}).json()["items"]
     assert [r["patient_id"] for r in credits] == [refunded.patient_id]
     page = browser.get("/patient-balances", params={"practice_id": clinic.practice.id}).text
     assert "Credit $20.00" in page and "refund due, no payment" in page and page.count("Post payment") == 1

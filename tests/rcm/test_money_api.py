@@ -92,7 +92,7 @@ def test_denial_worklist_actions_through_the_api(client, db, settings):
     second = rows[1]
     refused = browser.post(f"/api/v1/denials/{second['id']}/transfer", json={"reason": "patient agreed"})
     assert refused.status_code == 409 and "CO:197" in refused.json()["detail"]  # the provider's, not the patient's
-    balances = browser.get("/api/v1/patient-balances", params={"practice_id": second["practice_id"]}).json()
+    balances = browser.get("/api/v1/patient-balances", params={"practice_id": second["practice_id"]}).json()["items"]
     assert sum(D(b["balance"]) for b in balances) == D("20.00")
     third = rows[2]
     resubmitted = browser.post(f"/api/v1/denials/{third['id']}/resubmit", json={"reason": "added authorization"})
@@ -113,7 +113,7 @@ def test_a_practice_user_may_not_write_off_and_an_administrator_may(client, db, 
 def test_patient_payment_reduces_the_balance_and_an_overpayment_is_refused(client, db, settings):
     world, browser = _admin(client, db, settings)
     practice = world.practices[0]
-    (owing,) = browser.get("/api/v1/patient-balances", params={"practice_id": practice.id}).json()
+    (owing,) = browser.get("/api/v1/patient-balances", params={"practice_id": practice.id}).json()["items"]
     assert D(owing["balance"]) == D("20.00") and "Qzalphason" in owing["name"]
     url = f"/api/v1/practices/{practice.id}/patients/{owing['patient_id']}/payments"
     too_much = browser.post(url, json={"amount": "25.00", "paid_on": "2026-11-10"})
@@ -139,6 +139,26 @@ def test_aging_of_insurance_and_patient_ar_by_bucket(client, db, settings):
     patient = browser.get("/api/v1/ar/aging", params={"kind": "patient", "as_of": "2027-01-15"}).json()
     # 20.00 posted 2026-11-02 is 74 days old on 2027-01-15
     assert all(D(r["buckets"]["61_90"]) == D("20.00") and D(r["total"]) == D("20.00") for r in patient)
+
+
+def test_patient_balances_are_paged_and_a_payment_reports_the_balance_of_any_patient(client, db, settings, clinic):
+    add_signed_agreement(db, clinic.practice)
+    claims = accepted_claims(db, clinic, 3)  # three patients, each left owing a different share
+    shares = [D("30.00"), D("20.00"), D("10.00")]
+    ingest_file(db, SYSTEM, "shares.835", render(transaction(clinic.practice, [
+        paid(claim, patient=share) for claim, share in zip(claims, shares, strict=True)])))
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    query = {"practice_id": clinic.practice.id, "limit": 2}
+    first = browser.get("/api/v1/patient-balances", params=query).json()
+    second = browser.get("/api/v1/patient-balances", params={**query, "page": 2}).json()
+    assert (first["total"], second["total"], first["page"], second["page"]) == (3, 3, 1, 2)
+    assert [D(r["balance"]) for r in first["items"] + second["items"]] == shares  # largest first, none lost
+    page = browser.get("/patient-balances", params=query).text
+    assert "Page 1 of 2" in page and page.count("Post payment") == 2
+    last = second["items"][0]  # beyond the first page: its balance after a payment is still known
+    url = f"/api/v1/practices/{clinic.practice.id}/patients/{last['patient_id']}/payments"
+    paid_now = browser.post(url, json={"amount": "4.00", "paid_on": "2026-11-10"}).json()
+    assert D(paid_now["balance"]) == D("6.00")
 
 
 def test_underpayments_are_summed_by_payer_and_code(client, db, settings, clinic):

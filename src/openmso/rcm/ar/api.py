@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from openmso.core.deps import DB, CurrentActor, OptionalId, RowId
+from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
+from openmso.core.pagination import Page
 from openmso.rcm.ar import facts, kpis, patients, reports, service
 from openmso.rcm.ar.schemas import (
     AgingBy,
@@ -44,22 +45,22 @@ def underpayments(db: DB, actor: CurrentActor, practice_id: OptionalId = None,
     return service.underpayments(db, actor, practice_id, tolerance)
 
 
-@router.get("/patient-balances", response_model=list[PatientBalanceOut])
-def patient_balances(db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+@router.get("/patient-balances", response_model=Page[PatientBalanceOut])
+def patient_balances(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
                      balance: BalanceFilter = BalanceFilter.ALL):
     """Patients who owe something, largest balance first, then credit balances (refunds due, negative and
-    flagged `credit`); `balance=owing` or `balance=credit` keeps one kind (at most 500)."""
-    return [vars(row) for row in patients.balances(db, actor, practice_id, which=balance)]
+    flagged `credit`); `balance=owing` or `balance=credit` keeps one kind. Paged (`page`, `limit`)."""
+    found = patients.balance_page(db, actor, paging, practice_id, balance)
+    return Page(items=[PatientBalanceOut.model_validate(vars(row)) for row in found.rows], total=found.total,
+                page=paging.page, limit=paging.limit)
 
 
 @router.post("/practices/{practice_id}/patients/{patient_id}/payments", response_model=PatientPaymentOut,
              status_code=201)
 def patient_payment(practice_id: RowId, patient_id: RowId, data: PatientPaymentIn, db: DB, actor: CurrentActor):
     entry = patients.record_payment(db, actor, practice_id, patient_id, data.amount, data.paid_on, data.reference)
-    owed = sum((row.balance for row in patients.balances(db, actor, practice_id) if row.patient_id == patient_id),
-               Decimal("0.00"))
     return PatientPaymentOut(id=entry.id, patient_id=patient_id, amount=-entry.amount, entered_on=entry.entered_on,
-                             balance=owed)
+                             balance=patients.balance_after(db, practice_id, patient_id))
 
 
 @router.get("/practices/{practice_id}/patients/{patient_id}/statement", response_class=Response,

@@ -24,6 +24,7 @@ from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, authorize
 from openmso.core import audit
 from openmso.core.errors import Invalid, NotFound
+from openmso.core.pagination import PageParams, Slice
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Patient
@@ -108,26 +109,50 @@ def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: 
     return ledgers
 
 
+def _balance_rows(db: Session, actor: Actor, practice_id: int | None,
+                  which: BalanceFilter) -> list[tuple[int, int, Decimal, date | None]]:
+    """(practice, patient, balance, owed since) of every patient with a balance of the kind wanted: owing
+    largest first, then credits, largest credit last."""
+    wanted = {BalanceFilter.ALL: lambda b: b != 0, BalanceFilter.OWING: lambda b: b > 0,
+              BalanceFilter.CREDIT: lambda b: b < 0}[which]
+    rows = []
+    for (practice, patient), entries in _ledgers(db, _practices(db, actor, practice_id)).items():
+        balance, oldest = balance_of(entries)
+        if wanted(balance):
+            rows.append((practice, patient, balance, oldest))
+    rows.sort(key=lambda r: (-r[2], r[1]))
+    return rows
+
+
+def _named(db: Session, actor: Actor, practice_id: int | None, rows) -> list[PatientBalance]:
+    """The rows with each patient's name and MRN: a PHI read, audited."""
+    names = {row.id: row for row in db.execute(select(Patient.id, Patient.mrn, Patient.first_name, Patient.last_name)
+                                               .where(Patient.id.in_([r[1] for r in rows])))} if rows else {}
+    named = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", amount, oldest,
+                            credit=amount < 0) for p, pid, amount, oldest in rows]
+    audit.record(db, actor, "ar.patient_balances", "patient", None, practice_id=practice_id,
+                 reason=f"rows={len(named)}")
+    return named
+
+
 def balances(db: Session, actor: Actor, practice_id: int | None = None, limit: int = 500,
              which: BalanceFilter = BalanceFilter.ALL) -> list[PatientBalance]:
     """Patients who owe something, largest balance first, then credit balances (refunds due), largest credit
-    last; `which` keeps only one kind (names them: a PHI read, audited)."""
-    ids = _practices(db, actor, practice_id)
-    wanted = {BalanceFilter.ALL: lambda b: b != 0, BalanceFilter.OWING: lambda b: b > 0,
-              BalanceFilter.CREDIT: lambda b: b < 0}[which]
-    owing = []
-    for (practice, patient), entries in _ledgers(db, ids).items():
-        balance, oldest = balance_of(entries)
-        if wanted(balance):
-            owing.append((practice, patient, balance, oldest))
-    owing.sort(key=lambda r: (-r[2], r[1]))
-    owing = owing[:limit]
-    names = {row.id: row for row in db.execute(select(Patient.id, Patient.mrn, Patient.first_name, Patient.last_name)
-                                               .where(Patient.id.in_([r[1] for r in owing])))} if owing else {}
-    rows = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", amount, oldest,
-                           credit=amount < 0) for p, pid, amount, oldest in owing]
-    audit.record(db, actor, "ar.patient_balances", "patient", None, practice_id=practice_id, reason=f"rows={len(rows)}")
-    return rows
+    last; `which` keeps only one kind; the first `limit` (names them: a PHI read, audited)."""
+    return _named(db, actor, practice_id, _balance_rows(db, actor, practice_id, which)[:limit])
+
+
+def balance_page(db: Session, actor: Actor, params: PageParams, practice_id: int | None = None,
+                 which: BalanceFilter = BalanceFilter.ALL) -> Slice:
+    """One page of `balances`, with how many patients there are in all: a network has far more patients
+    with a balance than one page holds, and every one of them must be reachable."""
+    rows = _balance_rows(db, actor, practice_id, which)
+    return Slice(_named(db, actor, practice_id, rows[params.offset:params.offset + params.limit]), len(rows), params)
+
+
+def balance_after(db: Session, practice_id: int, patient_id: int) -> Decimal:
+    """What one patient owes now (negative: a credit), from their whole ledger."""
+    return balance_of(_ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), []))[0]
 
 
 def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from openmso.core.deps import DB, CurrentActor, OptionalId, RowId
+from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.web import render
 from openmso.network import service as network
 from openmso.rcm.ar import charts, facts, kpis, patients, reports, service
@@ -34,10 +34,11 @@ def underpayments_page(request: Request, db: DB, actor: CurrentActor, practice_i
 
 
 @router.get("/patient-balances")
-def balances_page(request: Request, db: DB, actor: CurrentActor, practice_id: OptionalId = None,
+def balances_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
                   balance: BalanceFilter = BalanceFilter.ALL):
-    rows = patients.balances(db, actor, practice_id, which=balance)
-    return render(request, "ar/balances.html", rows=rows, practice_id=practice_id, practices=_practices(db, actor),
+    found = patients.balance_page(db, actor, paging, practice_id, balance)
+    return render(request, "ar/balances.html", rows=found.rows, found=found, practice_id=practice_id,
+                  practices=_practices(db, actor),
                   today=date.today(), balance=balance, filters=list(BalanceFilter))
 
 
