@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from openmso.demo.generator import build_demo
+from openmso.demo.generator import AS_OF, build_demo
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.clearinghouse.models import InboundFile
 from tests.x12.conftest import pyx12_errors
@@ -16,7 +16,8 @@ from tests.x12.conftest import pyx12_errors
 
 @pytest.fixture
 def demo(db, tmp_path):
-    summary = build_demo(db, seed=11, practices=6, patients=900, clearinghouse_dir=tmp_path / "clearinghouse")
+    summary = build_demo(db, seed=11, practices=6, patients=900, clearinghouse_dir=tmp_path / "clearinghouse",
+                         as_of=AS_OF)
     db.flush()
     return summary
 

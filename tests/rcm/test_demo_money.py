@@ -5,14 +5,13 @@ payments, reconciled deposits, aging and KPIs."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from openmso.core.pagination import PageParams
 from openmso.core.tenancy import SYSTEM
-from openmso.demo.generator import build_demo
+from openmso.demo.generator import AS_OF, build_demo
 from openmso.rcm.ar import facts, patients, service
 from openmso.rcm.ar.schemas import AgingBy, AgingKind
 from openmso.rcm.clearinghouse.models import InboundFile
@@ -22,7 +21,8 @@ from openmso.rcm.remittance.models import Remittance, RemittanceException
 
 @pytest.fixture
 def demo(db, tmp_path):
-    summary = build_demo(db, seed=11, practices=4, patients=500, clearinghouse_dir=tmp_path / "clearinghouse")
+    summary = build_demo(db, seed=11, practices=4, patients=500, clearinghouse_dir=tmp_path / "clearinghouse",
+                         as_of=AS_OF)
     db.flush()
     return summary
 
@@ -40,7 +40,7 @@ def test_the_demo_posts_every_simulated_835_and_leaves_work_on_every_list(db, de
     assert "open" in statuses and len(statuses) > 1 and money.denials_worked > 0
     assert service.underpayments(db, SYSTEM), "the contract rates sit above what the simulated payers allow"
     assert patients.balances(db, SYSTEM) and money.patient_payments > 0
-    aging = service.aging(db, SYSTEM, AgingKind.INSURANCE, AgingBy.NETWORK, date(2026, 11, 30))
+    aging = service.aging(db, SYSTEM, AgingKind.INSURANCE, AgingBy.NETWORK, AS_OF)
     assert aging[0].aging.total > 0
-    months = facts.kpi_trend(db, SYSTEM, date(2026, 11, 30), 4)  # the simulator pays two weeks after AS_OF
+    months = facts.kpi_trend(db, SYSTEM, AS_OF, 4)
     assert all(m.values["denial_rate"] is not None for m in months if m.claims)

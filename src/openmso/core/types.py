@@ -6,6 +6,9 @@ whatever the engine returns (SQLite has no time zones); percentages are basis po
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,8 +19,27 @@ CENT = Decimal("0.01")
 BASIS_POINT = Decimal("0.01")
 
 
+_simulated_now: ContextVar[datetime | None] = ContextVar("openmso_simulated_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant, aware UTC: the wall clock, unless a simulation has set the clock (`simulated_clock`)."""
+    return _simulated_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def simulated_clock(at: datetime) -> Iterator[datetime]:
+    """Inside the block (and only in this context), `utcnow()` returns `at`, so every timestamp the services
+    write is the simulated instant. For simulations (the demo's months of revenue cycle) and back-dated
+    imports only: request handling never sets it, so logins, sessions and the audit trail of real work
+    always run on the wall clock."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime given where an aware UTC instant is required")
+    token = _simulated_now.set(at.astimezone(UTC))
+    try:
+        yield at
+    finally:
+        _simulated_now.reset(token)
 
 
 def to_cents(amount: Decimal) -> int:

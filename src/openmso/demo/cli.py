@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -20,7 +21,7 @@ console = Console()
 app = typer.Typer(help="The demo MSO network.", no_args_is_help=True)
 
 
-def _build(seed: int, practices: int, patients: int) -> DemoSummary:
+def _build(seed: int, practices: int, patients: int, as_of: date | None = None) -> DemoSummary:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         tasks = {"practices": bar.add_task("Practices", total=practices),
@@ -28,7 +29,7 @@ def _build(seed: int, practices: int, patients: int) -> DemoSummary:
         with unit_of_work(session_factory()) as db:
             return build_demo(db, seed=seed, practices=practices, patients=patients,
                               progress=lambda what, n: bar.advance(tasks[what], n),
-                              clearinghouse_dir=get_settings().var_dir / "clearinghouse")
+                              clearinghouse_dir=get_settings().var_dir / "clearinghouse", as_of=as_of)
 
 
 def _print_logins(summary: DemoSummary | None) -> None:
@@ -49,12 +50,18 @@ def _print_logins(summary: DemoSummary | None) -> None:
 
 @app.command("build")
 def build(seed: int = typer.Option(7), practices: int = typer.Option(12, min=1, max=5000),
-          patients: int = typer.Option(20_000, min=0, max=50_000_000)):
+          patients: int = typer.Option(20_000, min=0, max=50_000_000),
+          as_of: str = typer.Option(None, help="the demo's today, YYYY-MM-DD (default: today); its history "
+                                                "is the 13 weeks before it")):
     """Create the schema and the demo network in an empty database."""
+    try:
+        today = date.fromisoformat(as_of) if as_of else None
+    except ValueError as error:
+        raise typer.BadParameter(f"--as-of {as_of!r}: expected YYYY-MM-DD") from error
     migrate.upgrade(get_settings().database_url)
     started = time.perf_counter()
     try:
-        summary = _build(seed, practices, patients)
+        summary = _build(seed, practices, patients, today)
     except RuntimeError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -20,7 +20,8 @@ from openmso.agreements.demo import seed_agreements
 from openmso.core import audit
 from openmso.core.security import hash_password
 from openmso.core.tenancy import SYSTEM, Role
-from openmso.demo import catalog
+from openmso.core.types import simulated_clock, utcnow
+from openmso.demo import catalog, timeline
 from openmso.exit.demo import AccessDemoSummary, record_demo_accesses
 from openmso.identity.models import User, UserPracticeScope
 from openmso.network.identifiers import npi_check_digit
@@ -38,11 +39,12 @@ from openmso.network.models import (
     ProviderLicense,
     SubscriberRelation,
 )
-from openmso.rcm.demo import ClaimsDemoSummary, run_claims_demo
-from openmso.rcm.remittance.demo import MoneyDemoSummary, run_money_demo
+from openmso.rcm.demo import VISIT_DAYS, ClaimsDemoSummary
+from openmso.rcm.remittance.demo import MoneyDemoSummary
 
 DEMO_PASSWORD = "openmso-demo"
-AS_OF = date(2026, 11, 1)  # the demo's "today": ages and coverage dates are relative to it
+AS_OF = date(2026, 11, 1)  # a fixed "today" for tests and benchmarks that need the same data every day
+NETWORK_LEAD_DAYS = 14  # the network is set up this many days before the demo's first visits
 BATCH = 5000
 
 Progress = Callable[[str, int], None]
@@ -127,7 +129,7 @@ def _address(rng: random.Random, state: str) -> dict:
 
 
 def _build_practice(db: Session, rng: random.Random, mint: _Minter, mso: Mso, seed: catalog.PracticeSeed,
-                    index: int, summary: DemoSummary) -> Practice:
+                    index: int, summary: DemoSummary, as_of: date) -> Practice:
     specialty = catalog.SPECIALTIES[seed.specialty]
     states = sorted({seed.state, *seed.other_states})
     owners = rng.randint(1, 3)
@@ -137,7 +139,7 @@ def _build_practice(db: Session, rng: random.Random, mint: _Minter, mso: Mso, se
         mso_id=mso.id, legal_name=seed.legal_name, entity_type=seed.entity_type, tin=mint.tin(),
         group_npi=mint.npi("2"), primary_state=seed.state, specialty=specialty.name,
         affiliation_status="terminating" if index % 11 == 10 else "active",
-        affiliated_on=AS_OF - timedelta(days=rng.randint(200, 2400)),
+        affiliated_on=as_of - timedelta(days=rng.randint(200, 2400)),
         states=[PracticeState(state=s) for s in states],
     )
     db.add(practice)
@@ -157,7 +159,7 @@ def _build_practice(db: Session, rng: random.Random, mint: _Minter, mso: Mso, se
             credential=credential, specialty=specialty.name,
             taxonomy_code={"NP": "363L00000X", "PA-C": "363A00000X"}.get(credential, specialty.taxonomy),
             licenses=[ProviderLicense(practice_id=practice.id, state=s, number=f"{s}{rng.randrange(10**6):06d}",
-                                      expires_on=AS_OF + timedelta(days=rng.randint(-20, 900))) for s in states],
+                                      expires_on=as_of + timedelta(days=rng.randint(-20, 900))) for s in states],
         )
         providers.append(provider)
         db.add(provider)
@@ -207,7 +209,7 @@ def _coverage_plan(rng: random.Random, age: int, by_lob: dict[str, list[Payer]])
 
 def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: int, count: int, min_age: int,
                    max_age: int, by_lob: dict[str, list[Payer]], summary: DemoSummary,
-                   progress: Progress | None) -> None:
+                   progress: Progress | None, as_of: date) -> None:
     """Patients of the practice numbered `number` in the demo, with coverages typical of their age."""
     relation_codes = {"self": SubscriberRelation.SELF, "spouse": SubscriberRelation.SPOUSE,
                       "child": SubscriberRelation.CHILD}
@@ -218,7 +220,7 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: 
         for n in range(written, written + size):
             age = rng.randint(min_age, max_age)
             female = rng.random() < 0.52
-            born = AS_OF - timedelta(days=age * 365 + rng.randint(0, 364))
+            born = as_of - timedelta(days=age * 365 + rng.randint(0, 364))
             rows.append({
                 "practice_id": practice.id, "mrn": f"{number:03d}-{n + 1:07d}",
                 "first_name": rng.choice(catalog.FIRST_NAMES_F if female else catalog.FIRST_NAMES_M),
@@ -249,7 +251,7 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: 
                     "group_number": f"G{rng.randrange(10**5):05d}" if payer.line_of_business == "commercial" else None,
                     "priority": priority, "subscriber_relation": code.value,
                     "subscriber_first_name": None, "subscriber_last_name": None, "subscriber_birth_date": None,
-                    "effective_from": max(born, AS_OF - timedelta(days=rng.randint(30, 2000))).replace(day=1),
+                    "effective_from": max(born, as_of - timedelta(days=rng.randint(30, 2000))).replace(day=1),
                     "effective_to": None, **subscriber,
                 })
         if coverages:
@@ -289,17 +291,35 @@ def _users(db: Session, practices: list[Practice], summary: DemoSummary) -> None
 
 
 def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int = 20_000,
-               progress: Progress | None = None, clearinghouse_dir: Path | None = None) -> DemoSummary:
+               progress: Progress | None = None, clearinghouse_dir: Path | None = None,
+               as_of: date | None = None) -> DemoSummary:
     """Create the whole demo network inside the caller's transaction (which must be on an empty schema).
 
-    With `clearinghouse_dir`, also run about three months of the claims pipeline through the payer
-    simulator whose files live there (`openmso.rcm.demo`), then post its 835s and work the money in
-    (`openmso.rcm.remittance.demo`)."""
+    `as_of` is the demo's "today" (default: the real today, so a demo built today reads right today); ages,
+    coverage and affiliation dates are relative to it, and every timestamp written is simulated history
+    before it. With `clearinghouse_dir`, also run the 13 weeks of revenue cycle before it, business day by
+    business day (`openmso.demo.timeline`). With a fixed `as_of`, the same seed gives the same data,
+    timestamps included."""
     if db.scalar(select(Mso.id).limit(1)) is not None:
         raise RuntimeError("the database already holds a network; use a fresh database (or --reset)")
+    as_of = as_of or utcnow().date()
+    set_up = datetime.combine(as_of - timedelta(days=VISIT_DAYS + NETWORK_LEAD_DAYS), time(9), tzinfo=UTC)
+    summary = DemoSummary()
+    with simulated_clock(set_up):
+        mso, built = _build_network(db, seed, practices, patients, progress, summary, as_of)
+    if clearinghouse_dir is not None:
+        summary.claims, summary.money = timeline.run_revenue_cycle(db, clearinghouse_dir, seed=seed, as_of=as_of)
+    with simulated_clock(timeline.this_morning(as_of)):
+        summary.accesses = record_demo_accesses(db, as_of, seed)
+        audit.record(db, SYSTEM, "demo.build", "mso", mso.id,
+                     reason=f"seed={seed} practices={summary.practices} patients={summary.patients}")
+    return summary
+
+
+def _build_network(db: Session, seed: int, practices: int, patients: int, progress: Progress | None,
+                   summary: DemoSummary, as_of: date) -> tuple[Mso, list[Practice]]:
     rng = random.Random(seed)
     mint = _Minter(rng)
-    summary = DemoSummary()
     mso = Mso(name=catalog.MSO_NAME, tin=catalog.MSO_TIN)
     db.add(mso)
     payer_seeds = {p.code: p for p in catalog.PAYERS}
@@ -312,7 +332,7 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
     total_weight = sum(s.weight for s in seeds)
     built = []
     for index, practice_seed in enumerate(seeds):
-        practice = _build_practice(db, rng, mint, mso, practice_seed, index, summary)
+        practice = _build_practice(db, rng, mint, mso, practice_seed, index, summary, as_of)
         built.append(practice)
         by_lob = _payers_for(practice.primary_state, payers, payer_seeds)
         for payer in sorted({p.id: p for ps in by_lob.values() for p in ps}.values(), key=lambda p: p.id):
@@ -322,15 +342,9 @@ def build_demo(db: Session, *, seed: int = 7, practices: int = 12, patients: int
             share = patients - summary.patients
         specialty = catalog.SPECIALTIES[practice_seed.specialty]
         _bulk_patients(db, rng, practice, index + 1, share, specialty.min_age, specialty.max_age, by_lob, summary,
-                       progress)
+                       progress, as_of)
         if progress:
             progress("practices", 1)
     summary.agreements = seed_agreements(db, built, rng)
     _users(db, built, summary)
-    if clearinghouse_dir is not None:
-        summary.claims = run_claims_demo(db, clearinghouse_dir, seed=seed, as_of=AS_OF)
-        summary.money = run_money_demo(db, seed=seed, as_of=AS_OF)
-    summary.accesses = record_demo_accesses(db, AS_OF, seed)
-    audit.record(db, SYSTEM, "demo.build", "mso", mso.id,
-                 reason=f"seed={seed} practices={summary.practices} patients={summary.patients}")
-    return summary
+    return mso, built

@@ -1,18 +1,17 @@
 """The demo network's claims pipeline: about three months of specialty-appropriate charges per
-practice, built into claims, scrubbed, submitted to the payer simulator, and its 999/277CA answers
-ingested — so the claims pages show a living pipeline (ready, held, rejected, accepted claims).
+practice, built into claims in each practice's weekly claim run, scrubbed, submitted to the payer
+simulator, and its 999/277CA answers and 835s read as they arrive — so the claims pages show a living
+pipeline (ready, held, rejected, accepted claims). `demo.timeline` runs it day by day on a simulated clock.
 
 Deterministic for a seed. A few charges carry the mistakes billers meet every day (a diagnosis
 category instead of a billable code, an MRI without the payer's prior authorization, an NCCI
 bundled pair without a modifier) so the scrubber worklist is not empty.
 """
-
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,8 +23,10 @@ from openmso.core.types import utcnow
 from openmso.network.models import Coverage, Location, Practice, Provider
 from openmso.network.service import get_mso
 from openmso.rcm.claims import batches, building, charges, scrubbing
+from openmso.rcm.claims.models import Charge
 from openmso.rcm.clearinghouse import ingest
 from openmso.rcm.clearinghouse.adapters import SimulatorDrop, default_envelope
+from openmso.rcm.clearinghouse.simulator import PayerSimulator
 
 Code = tuple[str, str, int]  # procedure, fee in dollars, weight
 
@@ -117,10 +118,34 @@ def _encounter_rows(rng: random.Random, practice: Practice, day: date, patient_i
     return rows
 
 
-def create_demo_charges(db: Session, rng: random.Random, as_of: date, days: int = 91,
+VISIT_DAYS = 91  # the demo's visits fall in the 13 weeks before its "today"
+ENTRY_LAG_DAYS = (1, 1, 1, 1, 2, 2, 2, 3, 4, 5)  # business days from the visit to its charge entry
+DAYS_TO_PAY = (14, 32)  # the simulated payers' days from receiving a claim to its payment date
+
+
+def business_day_on_or_before(day: date) -> date:
+    return day - timedelta(days=max(day.weekday() - 4, 0))
+
+
+def add_business_days(day: date, count: int) -> date:
+    for _ in range(count):
+        day += timedelta(days=3 if day.weekday() == 4 else 2 if day.weekday() == 5 else 1)
+    return day
+
+
+def _entered_at(rng: random.Random, visit: date, last_day: date) -> datetime:
+    """When the visit's charges were keyed in: a business day or a few after it, never after `last_day`,
+    during office hours (before the afternoon's claim run)."""
+    day = min(add_business_days(visit, rng.choice(ENTRY_LAG_DAYS)), last_day)
+    return datetime.combine(day, time(8), tzinfo=UTC) + timedelta(minutes=rng.randrange(8 * 60))
+
+
+def create_demo_charges(db: Session, rng: random.Random, as_of: date, days: int = VISIT_DAYS,
                         visits_per_patient: float = 0.45) -> int:
-    """Charges for about `visits_per_patient` visits per insured patient over `days` days before `as_of`."""
+    """Charges for about `visits_per_patient` visits per insured patient over `days` days before `as_of`, each
+    stamped with when it was entered (a few business days after the visit, before `as_of`)."""
     total = 0
+    last_day = business_day_on_or_before(as_of - timedelta(days=1))
     for practice in db.scalars(select(Practice).order_by(Practice.id)):
         codes = CODE_SETS.get(practice.specialty, CODE_SETS["Family Medicine"])
         providers = list(db.scalars(select(Provider.id).where(Provider.practice_id == practice.id)))
@@ -132,38 +157,70 @@ def create_demo_charges(db: Session, rng: random.Random, as_of: date, days: int 
         for number, (patient_id, coverage_id) in enumerate(coverages):
             if rng.random() >= visits_per_patient:
                 continue
-            day = as_of - timedelta(days=rng.randint(3, days))
-            if day.weekday() >= 5:
-                day -= timedelta(days=day.weekday() - 4)
+            day = business_day_on_or_before(as_of - timedelta(days=rng.randint(3, days)))
             location_id = locations[0][0] if rng.random() < 0.8 else rng.choice(locations)[0]
-            rows += _encounter_rows(rng, practice, day, patient_id, coverage_id, rng.choice(providers), location_id,
-                                    codes, number)
+            entered = _entered_at(rng, day, last_day)
+            rows += [row | {"created_at": entered} for row in _encounter_rows(
+                rng, practice, day, patient_id, coverage_id, rng.choice(providers), location_id, codes, number)]
         total += len(charges.insert_charges(db, SYSTEM, rows))
     return total
 
 
-def run_claims_demo(db: Session, clearinghouse_dir: Path, *, seed: int = 7, as_of: date,
-                    progress: Callable[[str, int], None] | None = None) -> ClaimsDemoSummary:
-    """Charges → claims → scrub → 837P batches through the payer simulator → 999/277CA ingested."""
-    rng = random.Random(seed * 1009)
-    summary = ClaimsDemoSummary(charges=create_demo_charges(db, rng, as_of))
-    practice_ids = list(db.scalars(select(Practice.id).order_by(Practice.id)))
-    for practice_id in practice_ids:
-        summary.claims += len(building.build_claims(db, SYSTEM, practice_id))
-    report = scrubbing.scrub_claims(db, SYSTEM, as_of=as_of,
-                                    progress=(lambda n: progress("claims", n)) if progress else None)
-    summary.held = report.held
-    envelope = default_envelope(get_mso(db).name, "SIMULATED PAYERS", "SIMPAYERS")
-    adapter = SimulatorDrop(clearinghouse_dir, envelope, today=as_of)
-    built = batches.build_batches(db, SYSTEM, adapter.envelope, adapter=adapter.name)
-    summary.batches = len(built)
-    for batch in built:
-        adapter.send(batch.filename, batch.content.encode("latin-1"))
-        batch.status, batch.sent_at = "sent", utcnow()
-    for name in sorted(adapter.inbound(), key=lambda n: (not n.startswith("999"), not n.startswith("277"), n)):
-        ingest.ingest(db, SYSTEM, name, adapter.read(name))
-        adapter.done(name)
-        summary.files += 1
-    db.flush()
-    return summary
+class ClaimsDesk:
+    """The billing office's claims work in the demo's simulated months, one business day at a time: each
+    practice's weekly claim run turns the charges entered so far into claims, scrubs them and submits them
+    to the payer simulator, and the clearinghouse is polled for answers (999s, 277CAs, and 835s on their payment
+    date). The caller sets the clock (`core.types.simulated_clock`) to each step's time."""
 
+    def __init__(self, db: Session, clearinghouse_dir: Path, *, seed: int, as_of: date):
+        self.db = db
+        self.summary = ClaimsDemoSummary(charges=create_demo_charges(db, random.Random(seed * 1009), as_of))
+        envelope = default_envelope(get_mso(db).name, "SIMULATED PAYERS", "SIMPAYERS")
+        self.adapter = SimulatorDrop(clearinghouse_dir, envelope, PayerSimulator(days_to_pay=DAYS_TO_PAY),
+                                     hold_until_paid=True)
+        self.unbilled: dict[int, list[tuple[date, int]]] = {}  # practice → (entry day, charge id), oldest first
+        for charge_id, practice_id, created_at in db.execute(
+                select(Charge.id, Charge.practice_id, Charge.created_at).where(Charge.claim_id.is_(None))
+                .order_by(Charge.created_at, Charge.id)):
+            self.unbilled.setdefault(practice_id, []).append((created_at.date(), charge_id))
+
+    @property
+    def first_entry(self) -> date | None:
+        return min((charges[0][0] for charges in self.unbilled.values()), default=None)
+
+    def claim_run_weekday(self, practice_id: int) -> int:
+        """Each practice's weekly claim run falls on its own weekday (Monday to Friday)."""
+        return practice_id % 5
+
+    def submit(self, day: date) -> None:
+        """The claim run of the practices whose run day `day` is: claims from every charge entered by `day`,
+        scrubbed as of `day`, the clean ones sent as 837P batches. Later charges wait for next week's run."""
+        claim_ids: list[int] = []
+        for practice_id, unbilled in sorted(self.unbilled.items()):
+            if self.claim_run_weekday(practice_id) != day.weekday():
+                continue
+            due = [charge_id for entered, charge_id in unbilled if entered <= day]
+            if due:
+                self.unbilled[practice_id] = unbilled[len(due):]
+                claim_ids += building.build_claims(self.db, SYSTEM, practice_id, due)
+        if not claim_ids:
+            return
+        self.summary.claims += len(claim_ids)
+        self.summary.held += scrubbing.scrub_claims(self.db, SYSTEM, claim_ids=claim_ids, as_of=day).held
+        self.adapter.today = day
+        built = batches.build_batches(self.db, SYSTEM, self.adapter.envelope, adapter=self.adapter.name,
+                                      claim_ids=claim_ids)
+        self.summary.batches += len(built)
+        for batch in built:
+            self.adapter.send(batch.filename, batch.content.encode("latin-1"))
+            batch.status, batch.sent_at = "sent", utcnow()
+
+    def poll(self, day: date) -> None:
+        """Read what the clearinghouse has delivered by `day`: acknowledgements first, then remittances."""
+        self.adapter.today = day
+        for name in sorted(self.adapter.inbound(),
+                           key=lambda n: (not n.startswith("999"), not n.startswith("277"), n)):
+            ingest.ingest(self.db, SYSTEM, name, self.adapter.read(name))
+            self.adapter.done(name)
+            self.summary.files += 1
+        self.db.flush()

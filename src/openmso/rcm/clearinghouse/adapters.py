@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from openmso.core.types import utcnow
 from openmso.rcm.claims.x837 import Envelope
 from openmso.rcm.clearinghouse.simulator import PayerSimulator
 
@@ -83,16 +84,24 @@ class FolderDrop:
 
 class SimulatorDrop(FolderDrop):
     """A folder drop whose other side is the payer simulator: every file sent is answered at once
-    (999, 277CA, 835) into inbound/. Its own control numbers persist in state.json."""
+    (999, 277CA, 835) into inbound/. Its own control numbers persist in state.json.
+
+    With `hold_until_paid`, an 835 waits in scheduled/ until its payment date, the way a payer's remittance
+    arrives weeks after the claim: `inbound()` delivers the files that are due (by `today`, or the clock)."""
 
     name = "simulator"
 
     def __init__(self, root: Path, envelope: Envelope, simulator: PayerSimulator | None = None,
-                 today: date | None = None):
+                 today: date | None = None, hold_until_paid: bool = False):
         super().__init__(root, envelope)
         self.simulator = simulator or PayerSimulator()
         self.today = today
+        self.hold_until_paid = hold_until_paid
         self.state_path = self.root / "state.json"
+        self.scheduled_dir = self.root / "scheduled"
+
+    def _today(self) -> date:
+        return self.today or utcnow().date()
 
     def _next_control(self) -> int:
         state = json.loads(self.state_path.read_text()) if self.state_path.exists() else {"control": 0}
@@ -102,5 +111,20 @@ class SimulatorDrop(FolderDrop):
 
     def send(self, filename: str, content: bytes) -> None:
         super().send(filename, content)
-        for name, text in self.simulator.respond(content, self._next_control(), self.today or date.today()):
-            _write_atomically(self.inbound_dir / name, text.encode("latin-1"))
+        control, today = self._next_control(), self._today()
+        for name, text in self.simulator.respond(content, control, today):
+            due = self.simulator.paid_on(control, today) if name.startswith("835") else today
+            if self.hold_until_paid and due > today:
+                self.scheduled_dir.mkdir(exist_ok=True)
+                _write_atomically(self.scheduled_dir / f"{due.isoformat()}_{name}", text.encode("latin-1"))
+            else:
+                _write_atomically(self.inbound_dir / name, text.encode("latin-1"))
+
+    def inbound(self) -> list[str]:
+        if self.scheduled_dir.is_dir():
+            today = self._today().isoformat()
+            for path in sorted(self.scheduled_dir.iterdir()):
+                due, _, name = path.name.partition("_")
+                if not path.name.startswith(".") and due <= today:
+                    os.replace(path, self.inbound_dir / name)
+        return super().inbound()

@@ -48,6 +48,12 @@ class PayerSimulator:
     seed: int = 7
     rates: dict[str, PayerRates] = field(default_factory=dict)
     sender_id: str = "SIMPAYERS"
+    days_to_pay: tuple[int, int] = (14, 14)  # fewest and most days from receipt to the 835's payment date
+
+    def paid_on(self, control: int, received: date) -> date:
+        """The payment date (BPR16) of the 835 answering interchange `control`: a fixed draw in `days_to_pay`."""
+        fewest, most = self.days_to_pay
+        return received + timedelta(days=fewest + int(fraction(self.seed, "paid", control) * (most - fewest + 1)))
 
     def rates_for(self, payer_id: str, filing_indicator: str) -> PayerRates:
         return self.rates.get(payer_id) or LINE_OF_BUSINESS_RATES.get(filing_indicator, DEFAULT_RATES)
@@ -101,9 +107,10 @@ class PayerSimulator:
             decided.append((claim_set, [(c, self.decide(c, billing_npi, today)) for c in claim_set.claims]))
         files.append((f"277CA_{control:09d}.x12",
                       x12_responses.claim_acknowledgment(self.sender_id, header.sender_id, control, today, decided)))
-        remittances = x12_responses.remittances(self, decided, today + timedelta(days=14))
+        paid_on = self.paid_on(control, today)
+        remittances = x12_responses.remittances(self, decided, paid_on)
         if remittances:
             files.append((f"835_{control:09d}.x12",
-                          x12_responses.remittance_file(self.sender_id, header.sender_id, control,
-                                                        today + timedelta(days=14), remittances)))
+                          x12_responses.remittance_file(self.sender_id, header.sender_id, control, paid_on,
+                                                        remittances)))
         return files

@@ -1,10 +1,10 @@
-"""The demo network's money-in step, run after the claims pipeline (`rcm.demo`): contracted rates on file,
-the payer simulator's 835s posted, bank deposits reconciled, denials being worked, patients paying —
-so the remittance, exception, denial, underpayment, balance, aging and KPI pages all have data.
+"""The demo network's money-in work, alongside the claims pipeline (`rcm.demo`) in the simulated months
+(`demo.timeline`): contracted rates on file, the payer simulator's 835s posted, denials being worked, patients
+paying, bank deposits reconciled — so the remittance, exception, denial, underpayment, balance, aging and KPI
+pages all have data.
 
 Deterministic for a seed. Everything goes through the same services as the product, under SYSTEM.
 """
-
 from __future__ import annotations
 
 import random
@@ -13,21 +13,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import SYSTEM
 from openmso.core.types import CENT
 from openmso.identity.models import User
-from openmso.network.models import Payer
+from openmso.network.models import Coverage, Payer
 from openmso.rcm.ar import patients
-from openmso.rcm.claims.models import Claim, ClaimLine
+from openmso.rcm.claims.models import Charge
 from openmso.rcm.contracts import service as contracts
+from openmso.rcm.demo import add_business_days
 from openmso.rcm.denials import service as denials
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance import deposits
 from openmso.rcm.remittance.ingest import post_clearinghouse_remittances
-from openmso.rcm.remittance.models import ClaimPosting, Remittance
+from openmso.rcm.remittance.models import Remittance
 
 CONTRACT_PREMIUM = Decimal("0.66")  # the contract allows 66 % of the fee; the simulated payers allow 62 %
 
@@ -45,13 +46,17 @@ class MoneyDemoSummary:
     patient_payments: int = 0
 
 
-def _contract_rates(db: Session) -> int:
+STATEMENT_DAYS = 14  # a patient pays after the statement: not before this many days after the balance arose
+DENIAL_PICKUP_DAYS = 2  # a new denial reaches a biller's worklist review after this many days
+
+
+def _contract_rates(db: Session, effective_from: date) -> int:
     """For each practice, a fee schedule with its most-billed commercial payer a little above what that payer
-    allows, so the underpayment worklist has something to chase."""
-    rows = db.execute(select(Claim.practice_id, Payer.payer_code, ClaimLine.procedure_code, ClaimLine.charge_amount,
-                             ClaimLine.units)
-                      .join(ClaimLine, ClaimLine.claim_id == Claim.id).join(Payer, Payer.id == Claim.payer_id)
-                      .where(Payer.line_of_business == "commercial", ClaimLine.modifiers == ""))
+    allows, so the underpayment worklist has something to chase. Loaded before the first 835 is posted."""
+    rows = db.execute(select(Charge.practice_id, Payer.payer_code, Charge.procedure_code, Charge.charge_amount,
+                             Charge.units)
+                      .join(Coverage, Coverage.id == Charge.coverage_id).join(Payer, Payer.id == Coverage.payer_id)
+                      .where(Payer.line_of_business == "commercial", Charge.modifiers == "").order_by(Charge.id))
     payers: dict[int, Counter] = {}
     fees: dict[tuple[int, str], Decimal] = {}
     for practice_id, payer_code, code, charge, units in rows:
@@ -61,98 +66,106 @@ def _contract_rates(db: Session) -> int:
     for practice_id, counts in sorted(payers.items()):
         payer_code = counts.most_common(1)[0][0]
         lines = ["payer,code,allowed_amount,effective_from"] + [
-            f"{payer_code},{code},{(fee * CONTRACT_PREMIUM).quantize(CENT)},2026-01-01"
+            f"{payer_code},{code},{(fee * CONTRACT_PREMIUM).quantize(CENT)},{effective_from}"
             for (practice, code), fee in sorted(fees.items()) if practice == practice_id]
         imported += contracts.import_rates(db, SYSTEM, practice_id, "\n".join(lines) + "\n",
                                            filename="demo-fee-schedule.csv").imported
     return imported
 
 
-def _posted_after_payment(db: Session, rng: random.Random) -> None:
-    """Posting happens a business day or three after the money arrives, not at the moment the demo is built."""
-    for remittance_id, paid_on in db.execute(select(Remittance.id, Remittance.payment_date)
-                                             .where(Remittance.status == "posted")).all():
-        when = datetime.combine(paid_on + timedelta(days=rng.randint(1, 3)), time(15), tzinfo=UTC)
-        db.execute(update(Remittance).where(Remittance.id == remittance_id).values(posted_at=when))
-        db.execute(update(ClaimPosting).where(ClaimPosting.remittance_id == remittance_id).values(posted_at=when))
+def _patient_liable(case: DenialCase) -> bool:
+    """A reason outside groups CO and PI (e.g. PR, OA): the payer does not bar billing the patient, so the
+    biller may transfer it without confirming anything (the service refuses the others or asks why)."""
+    return bool({reason.split(":")[0] for reason in case.reasons.split()} - {"CO", "PI"})
 
 
-def _deposits(db: Session, rng: random.Random) -> int:
-    """The bank's deposit CSV per practice: most EFTs match; one deposit per practice is short (an exception)."""
-    count = 0
-    by_practice: dict[int, list] = {}
-    for row in db.execute(select(Remittance.practice_id, Remittance.payment_date, Remittance.payment_amount,
-                                 Remittance.trace_number, Remittance.payer_name)
-                          .where(Remittance.status == "posted", Remittance.payment_amount > 0)
-                          .order_by(Remittance.id)):
-        by_practice.setdefault(row.practice_id, []).append(row)
-    for practice_id, rows in sorted(by_practice.items()):
-        lines = ["deposit_date,amount,trace_number,payer"]
-        for number, row in enumerate(rows):
-            if rng.random() < 0.1:
-                continue  # not deposited yet
-            amount = row.payment_amount - (Decimal("12.50") if number == 0 else 0)
-            lines.append(f"{row.payment_date + timedelta(days=1)},{amount},{row.trace_number},"
-                         f"\"{row.payer_name.replace(chr(34), '')}\"")
-        count += deposits.import_deposits(db, SYSTEM, practice_id, "\n".join(lines) + "\n", "demo-bank.csv")
-    return count
+class MoneyDesk:
+    """The billing office's money-in work in the demo's simulated months: the 835s the clearinghouse delivered
+    posted the next business day, denials picked up a couple of days after they arrive, patients paying after
+    their statements, and the bank's deposit file reconciled at the end. Deterministic for a seed; everything
+    goes through the product's services under SYSTEM, with the clock (`core.types.simulated_clock`) set by
+    the caller to each step's time."""
 
+    def __init__(self, db: Session, *, seed: int, rates_from: date):
+        self.db = db
+        self.rng = random.Random(seed * 2003)
+        self.summary = MoneyDemoSummary(rates=_contract_rates(db, rates_from))
+        self.billers = list(db.scalars(select(User.id).where(User.role == "mso_staff").order_by(User.id)))
+        self.seen_cases: set[int] = set()
+        self.seen_balances: set[tuple[int, int]] = set()
 
-def _work_denials(db: Session, rng: random.Random, as_of: date) -> int:
-    """Billers have started on the worklist: some denials assigned and noted, a few appealed, resubmitted,
-    transferred to the patient or written off."""
-    billers = list(db.scalars(select(User.id).where(User.role == "mso_staff").order_by(User.id)))
-    cases = list(db.scalars(select(DenialCase).where(DenialCase.status == "open").order_by(DenialCase.id)))
-    worked = 0
-    for case in cases:
-        case_id, roll, pick = case.id, rng.random(), rng.random()  # both drawn always: the same work whoever may do it
-        if roll > 0.45:
-            continue
-        assignable = {user_id for user_id, _ in denials.assignable_users(db, case.practice_id)}
-        if billers and (theirs := [user_id for user_id in billers if user_id in assignable]):
-            denials.assign(db, SYSTEM, case_id, theirs[int(pick * len(theirs))])
-        denials.add_note(db, SYSTEM, case_id, rng.choice((
-            "Called the payer; reference number requested.", "Pulled the visit note for the appeal.",
-            "Checked eligibility on the portal.", "Waiting on the authorization number from the front desk.")))
-        if roll < 0.05:
-            denials.appeal_letter(db, SYSTEM, case_id, today=as_of)
-        elif roll < 0.09:
-            denials.resubmit(db, SYSTEM, case_id, "corrected and resubmitted")
-        elif roll < 0.12 and denials.patient_may_be_billed(case):
-            denials.transfer_to_patient(db, SYSTEM, case_id, "non-covered service, waiver on file", on=as_of)
-        elif roll < 0.14:
-            denials.write_off(db, SYSTEM, case_id, "below the cost of an appeal")
-        worked += 1
-    return worked
+    def post(self) -> None:
+        """Post every 835 the clearinghouse poll stored as awaiting posting."""
+        for report in post_clearinghouse_remittances(self.db, SYSTEM):
+            self.summary.files += 1
+            self.summary.payments += report.posted
+            self.summary.claims += report.claims
+            self.summary.lines += report.lines
+            self.summary.exceptions += report.exceptions
 
+    def work_denials(self, day: date) -> None:
+        """Billers start on the denials that reached the worklist: some assigned and noted, a few appealed,
+        resubmitted, transferred to the patient or written off. Each case is looked at once."""
+        arrived_by = datetime.combine(day - timedelta(days=DENIAL_PICKUP_DAYS), time(23, 59), tzinfo=UTC)
+        cases = [case for case in self.db.scalars(select(DenialCase).where(
+            DenialCase.status == "open", DenialCase.created_at <= arrived_by).order_by(DenialCase.id))
+            if case.id not in self.seen_cases]
+        for case in cases:
+            self.seen_cases.add(case.id)
+            # both drawn always, so the work done is the same whoever may be assigned it
+            case_id, roll, pick = case.id, self.rng.random(), self.rng.random()
+            if roll > 0.45:
+                continue
+            assignable = {user_id for user_id, _ in denials.assignable_users(self.db, case.practice_id)}
+            if theirs := [user_id for user_id in self.billers if user_id in assignable]:
+                denials.assign(self.db, SYSTEM, case_id, theirs[int(pick * len(theirs))])
+            denials.add_note(self.db, SYSTEM, case_id, self.rng.choice((
+                "Called the payer; reference number requested.", "Pulled the visit note for the appeal.",
+                "Checked eligibility on the portal.", "Waiting on the authorization number from the front desk.")))
+            if roll < 0.05:
+                denials.appeal_letter(self.db, SYSTEM, case_id, today=day)
+            elif roll < 0.09:
+                denials.resubmit(self.db, SYSTEM, case_id, "corrected and resubmitted")
+            elif roll < 0.12 and _patient_liable(case):
+                denials.transfer_to_patient(self.db, SYSTEM, case_id, "non-covered service, waiver on file", on=day)
+            elif roll < 0.14:
+                denials.write_off(self.db, SYSTEM, case_id, "below the cost of an appeal")
+            self.summary.denials_worked += 1
 
-def _patient_payments(db: Session, rng: random.Random, as_of: date) -> int:
-    paid = 0
-    for row in patients.balances(db, SYSTEM, limit=100_000):
-        roll = rng.random()
-        if roll < 0.35:
-            amount = row.balance if roll < 0.2 else (row.balance / 2).quantize(CENT)
-            if amount > 0:
-                patients.record_payment(db, SYSTEM, row.practice_id, row.patient_id, amount,
-                                        (row.oldest or as_of) + timedelta(days=rng.randint(1, 7)),
-                                        f"card {rng.randrange(1000, 9999)}")
-                paid += 1
-    return paid
+    def patient_payments(self, day: date) -> None:
+        """Patients whose balance is older than a statement cycle pay on `day`: in full, half, or not yet.
+        Each balance is decided once."""
+        statement_sent = day - timedelta(days=STATEMENT_DAYS)
+        for row in patients.balances(self.db, SYSTEM, limit=100_000):
+            key = (row.practice_id, row.patient_id)
+            if key in self.seen_balances or row.oldest is None or row.oldest > statement_sent:
+                continue
+            self.seen_balances.add(key)
+            roll = self.rng.random()
+            if roll < 0.35:
+                amount = row.balance if roll < 0.2 else (row.balance / 2).quantize(CENT)
+                if amount > 0:
+                    patients.record_payment(self.db, SYSTEM, row.practice_id, row.patient_id, amount, day,
+                                            f"card {self.rng.randrange(1000, 9999)}")
+                    self.summary.patient_payments += 1
 
-
-def run_money_demo(db: Session, *, seed: int = 7, as_of: date) -> MoneyDemoSummary:
-    """Contract rates → the simulator's 835s posted → deposits → denials worked → patient payments."""
-    rng = random.Random(seed * 2003)
-    summary = MoneyDemoSummary(rates=_contract_rates(db))
-    for report in post_clearinghouse_remittances(db, SYSTEM):
-        summary.files += 1
-        summary.payments += report.posted
-        summary.claims += report.claims
-        summary.lines += report.lines
-        summary.exceptions += report.exceptions
-    _posted_after_payment(db, rng)
-    summary.deposits = _deposits(db, rng)
-    summary.denials_worked = _work_denials(db, rng, as_of)
-    summary.patient_payments = _patient_payments(db, rng, as_of)
-    db.flush()
-    return summary
+    def deposits(self, last_day: date) -> None:
+        """The bank's deposit CSV per practice: most EFTs land the business day after their payment date; one
+        deposit per practice is short (an exception); those landing after `last_day` are not on it yet."""
+        by_practice: dict[int, list] = {}
+        for row in self.db.execute(select(Remittance.practice_id, Remittance.payment_date, Remittance.payment_amount,
+                                          Remittance.trace_number, Remittance.payer_name)
+                                   .where(Remittance.status == "posted", Remittance.payment_amount > 0)
+                                   .order_by(Remittance.id)):
+            by_practice.setdefault(row.practice_id, []).append(row)
+        for practice_id, rows in sorted(by_practice.items()):
+            lines = ["deposit_date,amount,trace_number,payer"]
+            for number, row in enumerate(rows):
+                landed = add_business_days(row.payment_date, 1)
+                if self.rng.random() < 0.1 or landed > last_day:
+                    continue  # not deposited yet
+                amount = row.payment_amount - (Decimal("12.50") if number == 0 else 0)
+                lines.append(f"{landed},{amount},{row.trace_number},\"{row.payer_name.replace(chr(34), '')}\"")
+            self.summary.deposits += deposits.import_deposits(self.db, SYSTEM, practice_id, "\n".join(lines) + "\n",
+                                                              "demo-bank.csv")
+        self.db.flush()

@@ -1,0 +1,105 @@
+"""The demo's history reads like a real practice's: its timestamps follow its dates of service (charges
+entered days after the visit, claims submitted after entry, 835s paid weeks after submission and posted after
+payment, denials worked after they arrive), and the KPI service reports believable figures from it."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from openmso.core.audit import AuditEntry
+from openmso.core.tenancy import SYSTEM
+from openmso.demo.generator import AS_OF, build_demo
+from openmso.rcm.ar import facts
+from openmso.rcm.claims.models import Charge, Claim, ClaimBatch, TimelineEntry
+from openmso.rcm.denials.models import DenialCase, DenialNote
+from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry, Remittance
+
+
+@pytest.fixture
+def demo(db, tmp_path):
+    summary = build_demo(db, seed=5, practices=5, patients=1200, clearinghouse_dir=tmp_path / "clearinghouse",
+                         as_of=AS_OF)
+    db.flush()
+    return summary
+
+
+def _last_full_month(as_of: date) -> tuple[date, date]:
+    end = as_of.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), date(end.year, end.month, calendar.monthrange(end.year, end.month)[1])
+
+
+def test_demo_kpis_read_like_a_real_practice(db, demo):
+    months = facts.kpi_trend(db, SYSTEM, AS_OF, 4)
+    full = [m for m in months if m.month < AS_OF.replace(day=1) and m.claims]
+    assert len(full) == 3
+    for month in full:
+        assert 1 <= month.values["charge_lag"] <= 7, month
+        assert 0 <= month.values["payment_posting_lag"] <= 4, month
+    first, _ = _last_full_month(AS_OF)
+    (last_full,) = [m for m in months if m.month == first]
+    assert 15 <= last_full.values["days_in_ar"] <= 80
+    assert all(m.values["days_in_ar"] and m.values["days_in_ar"] > 0 for m in full)
+
+
+def test_every_timestamp_follows_the_visit_and_precedes_the_demos_today(db, demo):
+    today = AS_OF + timedelta(days=1)
+    entered = db.execute(select(Charge.service_date, Charge.created_at)).all()
+    assert entered and all(day < when.date() < today for day, when in entered)
+    lags = [(when.date() - day).days for day, when in entered]
+    assert 1 <= sum(lags) / len(lags) <= 7 and max(lags) <= 10
+    for claim_created, entry, submitted in db.execute(
+            select(Claim.created_at, func.max(Charge.created_at), Claim.submitted_at)
+            .join(Charge, Charge.claim_id == Claim.id).where(Claim.frequency_code == "1").group_by(Claim.id)):
+        assert entry <= claim_created and (submitted is None or claim_created <= submitted)
+        assert submitted is None or (submitted - entry).days <= 7
+    batches = db.execute(select(ClaimBatch.created_at, ClaimBatch.sent_at)).all()
+    assert batches and all(built <= sent and sent.date() < today for built, sent in batches)
+    assert db.scalar(select(func.max(TimelineEntry.occurred_at))).date() < today
+    assert db.scalar(select(func.max(AuditEntry.occurred_at))).date() <= AS_OF
+
+
+def test_payments_follow_submission_and_postings_follow_payment(db, demo):
+    rows = db.execute(select(ClaimPosting.payment_date, ClaimPosting.posted_at, Claim.submitted_at,
+                             Remittance.payment_date)
+                      .join(Claim, Claim.id == ClaimPosting.claim_id)
+                      .join(Remittance, Remittance.id == ClaimPosting.remittance_id)
+                      .where(Claim.frequency_code == "1")).all()
+    assert rows
+    for paid_on, posted_at, submitted_at, bpr16 in rows:
+        assert paid_on == bpr16 and 14 <= (paid_on - submitted_at.date()).days <= 35
+        assert paid_on < posted_at.date() <= paid_on + timedelta(days=4)
+    assert all(paid_on <= AS_OF for paid_on in db.scalars(select(Remittance.payment_date)))
+
+
+def test_denials_are_worked_after_they_arrive_and_patients_pay_after_their_statements(db, demo):
+    notes = db.execute(select(DenialCase.created_at, DenialNote.created_at)
+                       .join(DenialNote, DenialNote.case_id == DenialCase.id)).all()
+    assert notes and all((noted - opened).days >= 2 for opened, noted in notes)
+    payments = db.execute(select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id,
+                                 PatientLedgerEntry.entered_on).where(PatientLedgerEntry.kind == "payment")).all()
+    assert payments
+    for practice_id, patient_id, paid_on in payments:
+        owed_since = db.scalar(select(func.min(PatientLedgerEntry.entered_on)).where(
+            PatientLedgerEntry.practice_id == practice_id, PatientLedgerEntry.patient_id == patient_id,
+            PatientLedgerEntry.kind != "payment"))
+        assert owed_since + timedelta(days=14) <= paid_on < AS_OF
+
+
+def test_the_same_seed_and_day_give_the_same_history(session_factory, tmp_path):
+    def history(number: int):
+        with session_factory() as db:
+            build_demo(db, seed=3, practices=2, patients=150, clearinghouse_dir=tmp_path / str(number),
+                       as_of=AS_OF)
+            db.flush()
+            result = (db.execute(select(Charge.created_at, Claim.submitted_at).join(Claim).order_by(Charge.id)).all(),
+                      db.execute(select(ClaimPosting.payment_date, ClaimPosting.posted_at)
+                                 .order_by(ClaimPosting.id)).all(),
+                      db.execute(select(AuditEntry.occurred_at, AuditEntry.action).order_by(AuditEntry.seq)).all())
+            db.rollback()
+            return result
+
+    assert history(1) == history(2)
