@@ -189,7 +189,9 @@ class PatientLedgerEntry(Base):
     practice_id: Mapped[int] = mapped_column(Integer)  # the patient's and the claim's (`same_practice`)
     patient_id: Mapped[int] = mapped_column(Integer)
     claim_id: Mapped[int | None] = mapped_column(BigId)
-    kind: Mapped[str] = mapped_column(String(20))  # responsibility, transfer, payment, write_off
+    # responsibility, transfer, payment, write_off; payer_payment and payer_adjustment: a later payer (COB)
+    # paid or wrote off part of the patient's share (`remittance.secondary`)
+    kind: Mapped[str] = mapped_column(String(20))
     amount: Mapped[Decimal] = mapped_column(Money)  # positive: the patient owes more
     detail: Mapped[str] = mapped_column(String(200), default="")
     entered_on: Mapped[date] = mapped_column(Date)

@@ -329,7 +329,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             status_now[claim.id] = after
             if current in _ADJUDICATED:  # adjudicated again: its earlier denials are settled by this posting
                 batch.readjudicated.append((claim.id, len(batch.claims), outcome))
-            detail = f"835 {trace}: {outcome.replace('_', ' ')} {clp.paid}"
+            detail = f"835 {trace}: {outcome.replace('_', ' ')}, paid {clp.paid:,.2f}"
             batch.timeline += [(practice_id, claim.id, event, before, after, detail) for event, before, after in steps]
             batch.statuses.append((claim.id, after, clp.payer_claim_control_number or None))
         batch.claims.append((

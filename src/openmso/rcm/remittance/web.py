@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=40)]
 STATUSES = ("posted", "partial", "quarantined", "duplicate", "unmatched")
 KINDS = ("unmatched_claim", "unmatched_line", "unpostable_line", "wrong_practice", "claim_status", "unbalanced",
-         "malformed", "malformed_file", "unknown_payee", "deposit_mismatch")
+         "malformed", "malformed_file", "unknown_payee", "deposit_mismatch", "cob_overpayment")
 
 
 def _practices(db, actor):
