@@ -25,7 +25,7 @@ from openmso.rcm.ar import facts, patients, reports
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials.models import DenialCase
-from openmso.rcm.remittance import secondary
+from openmso.rcm.remittance import secondary, web
 from openmso.rcm.remittance.ingest import ingest_file
 from openmso.rcm.remittance.models import PatientLedgerEntry, RemittanceException
 from openmso.x12 import Adjustment, ClaimPayment
@@ -156,6 +156,20 @@ def test_a_secondary_paying_more_than_the_patient_share_is_flagged_as_an_overpay
     assert "20.00 more than the patient's share of 30.00" in flag.message
 
 
+def test_a_secondary_saying_the_patient_owes_more_than_the_primary_allowed_bills_only_the_primarys_share(db):
+    clinic, _, secondary = _books(db, "Qzcobexcess")
+    # the secondary allows the whole 200.00 on its own schedule and applies 80.00 to its deductible (PR-1), paying
+    # nothing; but the primary's contract capped the patient at 30.00 (its CO-45 50.00 may not be billed to them)
+    _pay_secondary(db, clinic, secondary, "0.00", [("OA", "23", "120.00"), ("PR", "1", "80.00")], "SECEXCESS")
+    assert _balance(db, clinic) == D("30.00")  # not 80.00: the 50.00 beyond the chain's share is not billed
+    assert _entries(db, secondary) == []
+    [flag] = db.scalars(select(RemittanceException).where(RemittanceException.kind == "cob_patient_excess")).all()
+    assert (flag.amount, flag.status, flag.patient_control_number) == (
+        D("50.00"), "open", secondary.patient_control_number)
+    assert "50.00 more than the 30.00 the patient owed" in flag.message
+    assert "cob_patient_excess" in web.KINDS
+
+
 def test_the_primarys_decision_reported_as_oa_23_is_neither_open_insurance_ar_nor_a_denial(db):
     clinic, primary, secondary = _books(db, "Qzcobar")
     _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECAR")
@@ -224,7 +238,8 @@ def test_a_later_payers_posting_leaves_the_patient_owing_its_pr_and_its_reversal
     shares = secondary.PatientShares(earlier={2: (1,)})
     shares.add(1, "responsibility", owed)  # the primary's PR on the primary claim (1)
     settled = secondary.settle(shares, 2, paid, patient, reversal=False)
-    assert shares.owed(2) == patient  # what the secondary (claim 2) says the patient owes
+    assert shares.owed(2) == min(patient, owed)  # what the secondary (claim 2) says, never more than the chain held
+    assert settled.excess == max(patient - owed, D("0.00"))  # flagged for a person, not billed
     assert sum((a for k, a in settled.entries if k == secondary.PAYMENT), D("0.00")) == -min(paid, max(
         owed - patient, D("0.00")))
     assert settled.overpaid == paid - min(paid, max(owed - patient, D("0.00")))  # never credited to the patient

@@ -359,18 +359,21 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
 def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practice_id: int, claim: ClaimRef, clp,
                           patient: Decimal, reversal: bool, paid_on: date, source: str, location: str) -> None:
     """A later payer's posting moves the patient's share of the service to what it says they owe
-    (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment."""
+    (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment, and what it
+    says the patient owes beyond the chain's share as a patient excess (not billed)."""
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     pcn = claim.patient_control_number
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
     batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
                        f"{source} claim {pcn}: {what}"[:200]) for kind, amount in settled.entries]
-    if settled.overpaid:
-        batch.exceptions.append(dict(
-            practice_id=practice_id, kind="cob_overpayment", location=location, pcn=pcn,
-            amount=settled.overpaid, message=f"posted; the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
-            f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
-            "or have it recouped"))
+    flags = (("cob_overpayment", settled.overpaid, f"the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
+              f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
+              "or have it recouped"),
+             ("cob_patient_excess", settled.excess, f"the payer says the patient owes {patient} on claim {pcn}, "
+              f"{settled.excess} more than the {settled.owed_before} the patient owed on the earlier payers' claims: "
+              "not billed to the patient; decide whether the patient owes it"))
+    batch.exceptions += [dict(practice_id=practice_id, kind=kind, location=location, pcn=pcn, amount=amount,
+                              message=f"posted; {message}") for kind, amount, message in flags if amount]
 
 
 def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:

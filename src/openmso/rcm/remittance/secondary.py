@@ -10,7 +10,11 @@ payment posts to a claim that follows another (`Claim.primary_claim_id`), the pa
   credited as `payer_adjustment`; the secondary's own CAS groups need not match the primary's (some report the
   primary's decision as OA-23 whole, others split it into OA-23 for the payment and CO-45 for the write-off),
   so the share is moved by the difference between what was owed and the secondary's PR, not by its CO;
-- if the secondary says the patient owes more than the ledger holds, the difference is `responsibility`;
+- if the secondary says the patient owes more than the ledger holds for the chain, the difference is not
+  billed: the earlier payer's contract capped the patient's share (its CO write-off may not be billed to the
+  patient), so the ledger keeps what the chain holds and the excess goes to the exceptions queue as a
+  `cob_patient_excess` for a person to decide (a later payer's deductible on a service the primary covered
+  under contract is usually not the patient's to pay);
 - if it paid more than the patient's share, the excess is the payer's money, not the patient's: it is not
   credited to the patient (which would show a refund due to the patient) but flagged for a person as a
   `cob_overpayment` in the exceptions queue, to refund to the payer or have it recouped. Nothing is lost.
@@ -62,6 +66,7 @@ class Settlement:
     entries: list[tuple[str, Decimal]]  # (kind, amount) for the ledger, naming the later payer's claim
     owed_before: Decimal
     overpaid: Decimal  # paid beyond the patient's share: the payer's money, flagged for a person
+    excess: Decimal = ZERO  # the payer's PR beyond what the patient owed on the chain: not billed, flagged
 
 
 def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, reversal: bool) -> Settlement:
@@ -70,16 +75,17 @@ def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal
     if reversal:
         entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
                    if kind in WRITTEN_BY_LATER_PAYER and amount]
-        overpaid = ZERO
+        overpaid = excess = ZERO
     else:
         gap = owed - patient  # how far the later payer's decision lowers the patient's share
         credited = min(max(paid, ZERO), max(gap, ZERO))
-        entries = [(PAYMENT, -credited), (ADJUSTMENT, credited - gap)] if gap > 0 else [(RESPONSIBILITY, -gap)]
+        entries = [(PAYMENT, -credited), (ADJUSTMENT, credited - gap)] if gap > 0 else []
         entries = [(kind, amount) for kind, amount in entries if amount]
         overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
+        excess = max(-gap, ZERO)  # never debited: the chain's share is all the patient can be billed
     for kind, amount in entries:
         shares.add(claim_id, kind, amount)
-    return Settlement(entries, owed, overpaid)
+    return Settlement(entries, owed, overpaid, excess)
 
 
 def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]]) -> PatientShares:

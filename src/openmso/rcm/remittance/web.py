@@ -23,7 +23,8 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=40)]
 STATUSES = ("posted", "partial", "quarantined", "duplicate", "unmatched")
 KINDS = ("unmatched_claim", "unmatched_line", "unpostable_line", "wrong_practice", "claim_status", "unbalanced",
-         "malformed", "malformed_file", "unknown_payee", "deposit_mismatch", "cob_overpayment")
+         "malformed", "malformed_file", "unknown_payee", "deposit_mismatch", "cob_overpayment",
+         "cob_patient_excess")
 
 
 def _practices(db, actor):
