@@ -178,6 +178,7 @@ class ClaimsDesk:
         envelope = default_envelope(get_mso(db).name, "SIMULATED PAYERS", "SIMPAYERS")
         self.adapter = SimulatorDrop(clearinghouse_dir, envelope, PayerSimulator(days_to_pay=DAYS_TO_PAY),
                                      hold_until_paid=True)
+        self.practice_ids = list(db.scalars(select(Practice.id).order_by(Practice.id)))
         self.unbilled: dict[int, list[tuple[date, int]]] = {}  # practice → (entry day, charge id), oldest first
         for charge_id, practice_id, created_at in db.execute(
                 select(Charge.id, Charge.practice_id, Charge.created_at).where(Charge.claim_id.is_(None))
@@ -189,8 +190,9 @@ class ClaimsDesk:
         return min((charges[0][0] for charges in self.unbilled.values()), default=None)
 
     def claim_run_weekday(self, practice_id: int) -> int:
-        """Each practice's weekly claim run falls on its own weekday (Monday to Friday)."""
-        return practice_id % 5
+        """Each practice's weekly claim run falls on its own weekday (Monday to Friday), by its place in the
+        network (not its id, which a database sequence hands out)."""
+        return self.practice_ids.index(practice_id) % 5
 
     def submit(self, day: date) -> None:
         """The claim run of the practices whose run day `day` is: claims from every charge entered by `day`,
