@@ -188,6 +188,17 @@ def test_a_secondary_not_yet_paid_is_open_for_what_the_primary_left_not_for_the_
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
 
 
+def test_a_reversed_secondary_payment_not_yet_corrected_is_open_for_what_the_primary_left(db):
+    clinic, _, secondary = _books(db, "Qzcobrevwait")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECRW1")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECRW2", reversal=True)
+    # the secondary took its decision back: it is waiting again, owing at most the 30.00 the primary left
+    (waiting,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
+    assert (waiting.aging.total, waiting.aging.credits) == (D("30.00"), D("0.00"))  # not the whole 200.00
+    november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[1]
+    assert november.values["days_in_ar"] == D("13.5")  # 30 × 90 / 200, as before the secondary answered
+
+
 def test_a_secondary_paying_nothing_of_a_deductible_is_adjudicated_not_denied(db):
     clinic, _, secondary = _books(db, "Qzcobzero")
     # the secondary applies the 30.00 to its own deductible (PR-1): nothing paid, the patient still owes 30.00

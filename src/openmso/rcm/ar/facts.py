@@ -11,7 +11,8 @@ month with few charges does not swing it. Replacement and void claims (frequency
 counted, so they are left out. So are claims billed to a later payer (secondary, tertiary: `primary_claim_id`)
 as charges — the service was counted on the primary's claim — but their payer's payments are cash and count, on
 the primary's claim (`ClaimHistory.later`), and so do their open balances (what the later payer still owes, less
-the earlier payers' decision it reports as CARC 23, as in `reports.insurance_aging`) and the part of the patient's
+the earlier payers' decision it reports as CARC 23; what the earlier payer left while no adjudication of the later
+payer stands — `later_payers.standing`, as in `reports.insurance_aging`) and the part of the patient's
 share the later payer wrote off (its contractual and CARC 23 amounts beyond what the earlier payers already
 paid and wrote off, whichever way its 835 splits them). Collections count every payment, as the MAP Keys count
 cash: the payers' (claim postings) and the patient's (the patient ledger, each payment applied to the claims it
@@ -34,10 +35,9 @@ from openmso.agreements.enforcement import MsoAction, permitted_practices
 from openmso.core import audit
 from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Practice
-from openmso.rcm.ar import kpis
+from openmso.rcm.ar import kpis, later_payers
 from openmso.rcm.ar.aging import age
 from openmso.rcm.ar.patients import payments_by_claim
-from openmso.rcm.ar.reports import prior_payer_by_claim
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.denials.models import DenialCase
@@ -72,37 +72,39 @@ class ClaimHistory:
     closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
     patient_id: int | None = None  # for small-cell suppression of network views
     patient_payments: list[tuple[date, Decimal]] = field(default_factory=list)  # what the patient paid of it
-    prior_payer: list[tuple[date, Decimal]] = field(default_factory=list)  # CARC 23 its payer reported (later payer)
+    adjudications: list[later_payers.LaterPosting] = field(default_factory=list)  # a later payer's claim's postings
     later: list[ClaimHistory] = field(default_factory=list)  # the same service billed to later payers, in order
 
-    def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal, list[_Posting]]:
-        """Paid, contractual, CARC 23, patient responsibility and what is left (the charge less what the payer
-        paid, wrote off or closed: its open balance plus the patient's share) as of `end`; the postings until then."""
+    def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, list[_Posting]]:
+        """Paid, contractual, patient responsibility and what is left (the charge less what the payer paid, wrote
+        off or closed: its open balance plus the patient's share) as of `end`; the postings until then."""
         postings = [p for p in self.postings if p.paid_on <= end]
         paid = sum((p.paid for p in postings), ZERO)
         contractual = sum((p.contractual for p in postings), ZERO)
-        prior = sum((amount for day, amount in self.prior_payer if day <= end), ZERO)
-        closed = sum((amount for day, amount in self.closed if day <= end), ZERO)
         patient = sum((p.patient for p in postings), ZERO)
-        return paid, contractual, prior, patient, self.charge - paid - contractual - prior - closed, postings
+        return paid, contractual, patient, self.charge - paid - contractual - self._closed_by(end), postings
+
+    def _closed_by(self, end: date) -> Decimal:
+        return sum((amount for day, amount in self.closed if day <= end), ZERO)
 
     def _billed_by(self, end: date) -> bool:
         return self.billed_on is not None and self.billed_on <= end
 
     def facts_at(self, end: date) -> kpis.ClaimFacts:
         billed = self.billed_on if self._billed_by(end) else None
-        paid, contractual, _, patient, left, postings = self._money_at(end)
+        paid, contractual, patient, left, postings = self._money_at(end)
         open_balance = max(left - patient, ZERO) if billed else ZERO
         by_insurance = paid + contractual  # what the payers so far paid or wrote off of the charge
         for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
-            later_paid, later_contractual, later_prior, later_patient, later_left, answered = later._money_at(end)
+            stands = later_payers.standing(later.adjudications, end)
+            later_left = stands.left(later.charge, later._closed_by(end))
             if later._billed_by(end):
-                open_balance += max(later_left - later_patient if answered else left, ZERO)
-            written_off = max(later_contractual + later_prior - by_insurance, ZERO)
-            paid += later_paid
+                open_balance += max(later_left - stands.patient if stands.answered else left, ZERO)
+            written_off = max(stands.contractual + stands.prior - by_insurance, ZERO)
+            paid += stands.paid
             contractual += written_off
-            by_insurance += later_paid + written_off
-            if answered:
+            by_insurance += stands.paid + written_off
+            if stands.answered:
                 left = later_left
         first = next((p for p in postings if p.outcome != "reversed"), None)
         adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
@@ -151,9 +153,9 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                                        r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id),
                                        patient_id=r.patient_id)
     first_of = _first_claims({r.id: r.primary_claim_id for r in rows})
-    for claim_id, amounts in prior_payer_by_claim(db, practice_ids).items():
+    for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:
-            histories[claim_id].prior_payer = amounts
+            histories[claim_id].adjudications = postings
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         for p in db.execute(select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,

@@ -4,11 +4,11 @@ Insurance balance of a billed claim = charge − Σ(paid + contractual + patient
 over its postings − denied amounts closed by write-off or transfer. Denied amounts stay in A/R
 until worked, as they are still recoverable. A claim billed after another payer (secondary,
 tertiary) also takes off what its payer reported as the earlier payers' decision (CARC 23, usually
-OA-23, `prior_payer_by_claim`): that part of the charge was paid or written off by them, not owed by
-this payer, and it is not a denial. Until the later payer's 835 arrives, its claim is open for what
-the earlier payer left unpaid and not written off (the patient's share it is asked to cover), not for
-the whole charge it repeats. Insurance A/R ages from submission, patient A/R
-from the day the responsibility was posted (see `ar.aging`). A claim settled to zero is not open
+OA-23): that part of the charge was paid or written off by them, not owed by this payer, and it is not
+a denial. Until the later payer has an adjudication that stands (`later_payers.standing`: none yet, or
+its only one reversed), its claim is open for what the earlier payer left unpaid and not written off (the
+patient's share it is asked to cover), not for the whole charge it repeats. Insurance A/R ages from
+submission, patient A/R from the day the responsibility was posted (see `ar.aging`). A claim settled to zero is not open
 A/R; one credited below zero is a credit owed back to the payer, listed apart (`Aging.credits`).
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
@@ -28,13 +28,13 @@ from openmso.core import audit
 from openmso.core.errors import NotFound
 from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Patient, Payer, Practice, Provider
-from openmso.rcm.ar import reversals
+from openmso.rcm.ar import later_payers, reversals
 from openmso.rcm.ar.aging import Aging, age_in_days
+from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.denials import letters
 from openmso.rcm.denials.models import DenialCase
-from openmso.rcm.remittance.matching import prior_payer_amount
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
 
 ZERO = Decimal("0.00")
@@ -89,35 +89,6 @@ def _labels(db: Session, by: str, keys) -> dict:
     return dict(db.execute(select(model.id, name).where(model.id.in_(ids))).all())
 
 
-def end_of_day(day: date) -> datetime:
-    """The first instant after `day` (UTC): what happened before it happened on or before `day`."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-
-
-def prior_payer_by_claim(db: Session, practice_ids: list[int], as_of: date | None = None
-                         ) -> dict[int, list[tuple[date, Decimal]]]:
-    """What the payer of each claim billed after another reported as the earlier payers' decision (CARC 23, claim
-    and line level), as (payment date, amount) per posting. Only later payers' claims are read, and they are few;
-    the amounts are in the postings' adjustment text, so primary claims pay nothing for this."""
-    following = select(Claim.id).where(Claim.practice_id.in_(practice_ids), Claim.primary_claim_id.is_not(None))
-    posted = [ClaimPosting.claim_id.in_(following)]
-    if as_of is not None:
-        posted.append(or_(ClaimPosting.payment_date <= as_of,
-                          and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of))))
-    found: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    claim_level = select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,
-                         ClaimPosting.adjustments).where(*posted)
-    line_level = (select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,
-                         LinePosting.adjustments)
-                  .join(LinePosting, LinePosting.claim_posting_id == ClaimPosting.id).where(*posted))
-    for query in (claim_level, line_level):
-        for claim_id, paid_on, posted_at, text in db.execute(query):
-            amount = prior_payer_amount(text or "")
-            if amount:
-                found[claim_id].append((paid_on or posted_at.date(), amount))
-    return found
-
-
 def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice",
                     practice_id: int | None = None) -> list[AgingRow]:
     """Open insurance A/R at the end of `as_of` by bucket, grouped by practice, payer, rendering provider or the
@@ -145,7 +116,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
               .group_by(DenialCase.claim_id).subquery())
     group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
                     "provider": Claim.rendering_provider_id}.get(by)
-    prior = prior_payer_by_claim(db, ids, as_of)
+    later = later_payers.postings_by_claim(db, ids, as_of)
     query = (select(Claim.id, Claim.primary_claim_id, group_column if group_column is not None else Claim.practice_id,
                     Claim.total_charge,
                     Claim.submitted_at, Claim.service_date_from, Claim.patient_id, posted.c.paid,
@@ -159,16 +130,21 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     waiting = []  # later payers' claims their payer has not answered yet
     for claim_id, earlier, key, charge, submitted, served, patient_id, paid, contractual, patient, closed_amount \
             in db.execute(query):
-        left[claim_id] = charge - sum((amount or ZERO for amount in (paid, contractual, closed_amount)), ZERO) - sum(
-            (amount for _, amount in prior.get(claim_id, ())), ZERO)
         since = submitted.date() if submitted else served
         row = (claim_id, earlier, key if group_column is not None else None, age_in_days(since, as_of), patient_id)
-        if earlier is not None and paid is None:
-            waiting.append(row)
-        else:
+        if earlier is None:
+            left[claim_id] = charge - sum((amount or ZERO for amount in (paid, contractual, closed_amount)), ZERO)
             groups[row[2]].add(row[3], (left[claim_id] - (patient or ZERO)).quantize(ZERO), patient_id)
-    for claim_id, earlier, key, days, patient_id in waiting:
-        groups[key].add(days, left.get(earlier, left[claim_id]).quantize(ZERO), patient_id)
+            continue
+        stands = later_payers.standing(later.get(claim_id, ()))
+        left[claim_id] = stands.left(charge, closed_amount or ZERO)
+        if stands.answered:
+            groups[row[2]].add(row[3], (left[claim_id] - stands.patient).quantize(ZERO), patient_id)
+        else:
+            waiting.append(row)
+    for claim_id, earlier, key, days, patient_id in sorted(waiting):  # a secondary before its tertiary
+        left[claim_id] = left.get(earlier, left[claim_id])
+        groups[key].add(days, left[claim_id].quantize(ZERO), patient_id)
     groups = {key: aging for key, aging in groups.items() if aging.total or aging.credits}
     labels = _labels(db, by, list(groups))
     audit.record(db, actor, "ar.aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")

@@ -1,0 +1,99 @@
+"""Where a claim billed to a later payer (secondary, tertiary: `Claim.primary_claim_id`) stands, for insurance
+aging and the KPIs alike, so both count it the same way.
+
+A later payer's 835 reports the earlier payers' decision as CARC 23 (usually OA-23): that part of the charge
+was paid or written off by them, not owed by this payer, and it is not a denial. Until the later payer has an
+adjudication that stands — one that is not a reversal (CLP02 22) and that no reversal has taken back
+(`reversals`) — its claim is waiting: open for what the earlier payer left (the patient's share it is asked to
+cover), never for the whole charge it repeats. A reversal with no corrected payment yet puts the claim back to
+waiting, as if the payer had not answered.
+
+Later payers' claims are few, so their postings are read one by one here, with the CARC 23 amounts that sit in
+the postings' adjustment text (claim and line level); primary claims pay nothing for this.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversed_postings
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.remittance.matching import prior_payer_amount
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting
+
+ZERO = Decimal("0.00")
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` (UTC): what happened before it happened on or before `day`."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class LaterPosting:
+    """One posting to a later payer's claim: what `Standing` needs of it."""
+
+    key: PostingKey
+    paid_on: date  # the payment date, or the posting day when the 835 has none
+    contractual: Decimal
+    patient: Decimal
+    prior: Decimal  # CARC 23: the earlier payers' decision its payer reported
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    answered: bool  # an adjudication of the later payer stands; else the claim waits for one
+    paid: Decimal
+    contractual: Decimal
+    prior: Decimal
+    patient: Decimal
+
+    def left(self, charge: Decimal, closed: Decimal) -> Decimal:
+        """The charge less what the later payer paid, wrote off, reported as the earlier payers' or closed
+        (its open balance plus the patient's share)."""
+        return charge - self.paid - self.contractual - self.prior - closed
+
+
+def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Standing:
+    """Where a later payer's claim stands on `end` (every posting when None) (pure: no I/O)."""
+    seen = [p for p in postings if end is None or p.paid_on <= end]
+    taken_back = reversed_postings(p.key for p in seen)
+    adjudications = [p for p in seen if p.key.status_code != REVERSAL and p.key.id not in taken_back]
+    return Standing(bool(adjudications), sum((p.key.paid for p in seen), ZERO),
+                    sum((p.contractual for p in seen), ZERO), sum((p.prior for p in seen), ZERO),
+                    sum((p.patient for p in seen), ZERO))
+
+
+def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None = None
+                      ) -> dict[int, list[LaterPosting]]:
+    """Every posting to these practices' later payers' claims (paid on or before `as_of` when given), in posting
+    order, by claim."""
+    following = select(Claim.id).where(Claim.practice_id.in_(practice_ids), Claim.primary_claim_id.is_not(None))
+    posted = [ClaimPosting.claim_id.in_(following)]
+    if as_of is not None:
+        posted.append(or_(ClaimPosting.payment_date <= as_of,
+                          and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of))))
+    found: dict[int, list[LaterPosting]] = defaultdict(list)
+    by_id: dict[int, LaterPosting] = {}
+    for row in db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
+                                 ClaimPosting.payer_claim_number, ClaimPosting.paid, ClaimPosting.payment_date,
+                                 ClaimPosting.posted_at, ClaimPosting.contractual,
+                                 ClaimPosting.patient_responsibility, ClaimPosting.adjustments)
+                          .where(*posted).order_by(ClaimPosting.id)):
+        posting = LaterPosting(PostingKey(row.id, row.claim_id, row.status_code, row.payer_claim_number or "",
+                                          row.paid), row.payment_date or row.posted_at.date(), row.contractual,
+                               row.patient_responsibility, prior_payer_amount(row.adjustments or ""))
+        found[row.claim_id].append(posting)
+        by_id[row.id] = posting
+    for posting_id, text in db.execute(select(LinePosting.claim_posting_id, LinePosting.adjustments)
+                                       .join(ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
+                                       .where(*posted)):
+        by_id[posting_id].prior += prior_payer_amount(text or "")
+    return found
