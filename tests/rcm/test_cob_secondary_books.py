@@ -219,6 +219,20 @@ def test_a_secondary_denial_beside_oa_23_still_opens_a_case_for_its_own_amount_o
     assert row.aging.total == D("30.00")  # the secondary's denied 30.00 stays open until worked; the 170.00 does not
 
 
+def test_a_secondary_paying_on_appeal_without_reversing_its_denial_replaces_the_denial_not_adds_to_it(db):
+    clinic, _, secondary = _books(db, "Qzcobappeal")
+    _pay_secondary(db, clinic, secondary, "0.00", [("OA", "23", "170.00"), ("CO", "197", "30.00")], "SECAPP1")
+    # on appeal the secondary pays its 30.00 in a new claim payment (CLP02 1) that repeats the OA-23 170.00
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECAPP2")
+    assert _balance(db, clinic) == D("0.00")
+    assert db.scalars(select(RemittanceException).where(RemittanceException.kind == "cob_overpayment")).all() == []
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []  # no 170.00 credit
+    october, november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)
+    assert october.values["gross_collection_rate"] == D("75.0")  # 150 / 200
+    assert october.values["net_collection_rate"] == D("100.0")  # 150 / (200 − 50): the 170.00 counted once
+    assert november.values["days_in_ar"] == D("0.0")
+
+
 def test_kpis_count_the_charge_once_and_both_payers_payments(db):
     clinic, _, secondary = _books(db, "Qzcobkpi")
     _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECKPI")

@@ -6,7 +6,10 @@ was paid or written off by them, not owed by this payer, and it is not a denial.
 adjudication that stands — one that is not a reversal (CLP02 22) and that no reversal has taken back
 (`reversals`) — its claim is waiting: open for what the earlier payer left (the patient's share it is asked to
 cover), never for the whole charge it repeats. A reversal with no corrected payment yet puts the claim back to
-waiting, as if the payer had not answered.
+waiting, as if the payer had not answered. What the payer decided — its contractual write-off, CARC 23 and the
+patient's share — is read from its latest standing adjudication alone: a payer that denies, then pays on appeal
+in a new claim payment (CLP02 1) without reversing the denial, repeats its CARC 23 there, which would otherwise
+count twice (a credit in aging, a negative net collection rate). Its payments are cash and all count.
 
 Later payers' claims are few, so their postings are read one by one here, with the CARC 23 amounts that sit in
 the postings' adjustment text (claim and line level); primary claims pay nothing for this.
@@ -66,9 +69,11 @@ def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Stand
     seen = [p for p in postings if end is None or p.paid_on <= end]
     taken_back = reversed_postings(p.key for p in seen)
     adjudications = [p for p in seen if p.key.status_code != REVERSAL and p.key.id not in taken_back]
-    return Standing(bool(adjudications), sum((p.key.paid for p in seen), ZERO),
-                    sum((p.contractual for p in seen), ZERO), sum((p.prior for p in seen), ZERO),
-                    sum((p.patient for p in seen), ZERO))
+    paid = sum((p.key.paid for p in seen), ZERO)  # cash, whichever adjudication it came with
+    if not adjudications:
+        return Standing(False, paid, ZERO, ZERO, ZERO)
+    latest = adjudications[-1]  # a new adjudication without a reversal (paid on appeal) replaces the one before
+    return Standing(True, paid, latest.contractual, latest.prior, latest.patient)
 
 
 def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None = None

@@ -20,8 +20,11 @@ payment posts to a claim that follows another (`Claim.primary_claim_id`), the pa
   `cob_overpayment` in the exceptions queue, to refund to the payer or have it recouped. Nothing is lost.
 
 A reversal (CLP02 22) of the secondary's payment negates the entries its postings wrote, so the patient owes
-the earlier payer's share again until the corrected payment (often in the same 835) posts. Entries are kept
-per piece of claims (`PatientShares`) so a reversal and its corrected payment in one piece see each other.
+the earlier payer's share again until the corrected payment (often in the same 835) posts. A new adjudication
+that comes without a reversal (a denial paid on appeal in a fresh claim payment) replaces the earlier one the
+same way: its entries are negated first, then the new decision is settled against the earlier payer's share.
+Entries are kept per piece of claims (`PatientShares`) so a reversal and its corrected payment in one piece see
+each other.
 Payments the patient made (not tied to a claim) are left alone: if they already paid the share the secondary
 then pays, their ledger shows a credit balance, a refund due to them.
 """
@@ -71,20 +74,24 @@ class Settlement:
 
 def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, reversal: bool) -> Settlement:
     """The ledger entries a later payer's posting to `claim_id` makes, already counted in `shares` (pure)."""
-    owed = shares.owed(claim_id)
-    if reversal:
-        entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
-                   if kind in WRITTEN_BY_LATER_PAYER and amount]
-        overpaid = excess = ZERO
-    else:
-        gap = owed - patient  # how far the later payer's decision lowers the patient's share
-        credited = min(max(paid, ZERO), max(gap, ZERO))
-        entries = [(PAYMENT, -credited), (ADJUSTMENT, credited - gap)] if gap > 0 else []
-        entries = [(kind, amount) for kind, amount in entries if amount]
-        overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
-        excess = max(-gap, ZERO)  # never debited: the chain's share is all the patient can be billed
+    # a reversal takes back what this payer's earlier postings wrote; so does a new adjudication that comes
+    # without one (a denial paid on appeal in a fresh CLP02 1), since it replaces the decision, not adds to it
+    entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
+               if kind in WRITTEN_BY_LATER_PAYER and amount]
     for kind, amount in entries:
         shares.add(claim_id, kind, amount)
+    owed = shares.owed(claim_id)
+    overpaid = excess = ZERO
+    if not reversal:
+        gap = owed - patient  # how far the later payer's decision lowers the patient's share
+        credited = min(max(paid, ZERO), max(gap, ZERO))
+        decided = [(PAYMENT, -credited), (ADJUSTMENT, credited - gap)] if gap > 0 else []
+        decided = [(kind, amount) for kind, amount in decided if amount]
+        for kind, amount in decided:
+            shares.add(claim_id, kind, amount)
+        entries += decided
+        overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
+        excess = max(-gap, ZERO)  # never debited: the chain's share is all the patient can be billed
     return Settlement(entries, owed, overpaid, excess)
 
 
