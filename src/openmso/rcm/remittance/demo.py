@@ -73,12 +73,6 @@ def _contract_rates(db: Session, effective_from: date) -> int:
     return imported
 
 
-def _patient_liable(case: DenialCase) -> bool:
-    """A reason outside groups CO and PI (e.g. PR, OA): the payer does not bar billing the patient, so the
-    biller may transfer it without confirming anything (the service refuses the others or asks why)."""
-    return bool({reason.split(":")[0] for reason in case.reasons.split()} - {"CO", "PI"})
-
-
 class MoneyDesk:
     """The billing office's money-in work in the demo's simulated months: the 835s the clearinghouse delivered
     posted the next business day, denials picked up a couple of days after they arrive, patients paying after
@@ -126,7 +120,7 @@ class MoneyDesk:
                 denials.appeal_letter(self.db, SYSTEM, case_id, today=day)
             elif roll < 0.09:
                 denials.resubmit(self.db, SYSTEM, case_id, "corrected and resubmitted")
-            elif roll < 0.12 and _patient_liable(case):
+            elif roll < 0.12 and denials.patient_billing(case) == "allowed":  # nothing to confirm
                 denials.transfer_to_patient(self.db, SYSTEM, case_id, "non-covered service, waiver on file", on=day)
             elif roll < 0.14:
                 denials.write_off(self.db, SYSTEM, case_id, "below the cost of an appeal")
