@@ -144,6 +144,25 @@ def test_a_reversal_and_corrected_secondary_payment_in_one_835_leave_the_correct
     assert _balance(db, clinic) == D("10.00")  # 30.00 − 30.00 + 30.00 − 20.00
 
 
+def test_a_primary_and_secondary_corrected_in_one_835_settle_the_secondary_against_the_corrected_share(db):
+    clinic, primary, secondary = _books(db, "Qzcobboth")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECBOTH1")
+    # one carrier holds both plans and re-adjudicates both in one 835: the primary now leaves 40.00 (PR-2) and
+    # the secondary pays those 40.00
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "110.00", (("CO", "45", "50.00"), ("PR", "2", "40.00"))),
+                       _payment(secondary, "30.00", [("OA", "23", "170.00")], reversal=True),
+                       _payment(secondary, "40.00", [("OA", "23", "160.00")])], "SECBOTH2", payer_code="SX001")
+    assert _balance(db, clinic) == D("0.00")  # 40.00 owed after the primary's correction − 40.00 the secondary paid
+    assert db.scalars(select(RemittanceException).where(RemittanceException.kind == "cob_overpayment")).all() == []
+    # a denial of another claim earlier in the same piece does not stop the secondary's share from settling
+    [other] = accepted_claims(db, clinic, 1, (("99214", "90.00"),))
+    _post(db, clinic, [_payment(other, "0.00", [("CO", "197", "90.00")]),
+                       _payment(secondary, "40.00", [("OA", "23", "160.00")], reversal=True)], "SECBOTH3",
+          payer_code="SX001")
+    assert _balance(db, clinic) == D("40.00")
+
+
 def test_a_secondary_paying_more_than_the_patient_share_is_flagged_as_an_overpayment_not_credited_to_the_patient(db):
     clinic, _, secondary = _books(db, "Qzcobover")
     # the secondary pays 50.00 (and says the primary's decision was 150.00): 20.00 more than the 30.00 share

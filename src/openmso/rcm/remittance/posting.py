@@ -343,14 +343,15 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
         elif patient:
             batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", patient, paid_on,
                                   f"835 {trace} claim {pcn}"))
+            found.shares.add(claim.id, secondary.RESPONSIBILITY, patient)  # a later claim in the piece sees it
         if outcome in ("denied", "partially_paid") and other > 0:
             remarks = sorted({code for service in services for code in service.remark_codes}
                              | {r.value for r in clp.remarks})
             reasons = denial_reasons + list(claim_split.reasons)
-            found = classify_denial(reasons, remarks)
-            batch.denials.append((practice_id, claim.id, found.category.value, found.rule_id, other, deadline,
+            rule = classify_denial(reasons, remarks)
+            batch.denials.append((practice_id, claim.id, rule.category.value, rule.rule_id, other, deadline,
                                   " ".join(f"{g}:{c}" for g, c in dict.fromkeys(reasons))[:300],
-                                  ":".join(remarks)[:100], found.action.value))
+                                  ":".join(remarks)[:100], rule.action.value))
         else:
             batch.denials.append(None)
     return batch
