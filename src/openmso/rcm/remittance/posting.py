@@ -343,7 +343,8 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
         elif patient:
             batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", patient, paid_on,
                                   f"835 {trace} claim {pcn}"))
-            found.shares.add(claim.id, secondary.RESPONSIBILITY, patient)  # a later claim in the piece sees it
+            if claim.id in found.shares.chained:  # a later claim in the piece settles against it
+                found.shares.add(claim.id, secondary.RESPONSIBILITY, patient)
         if outcome in ("denied", "partially_paid") and other > 0:
             remarks = sorted({code for service in services for code in service.remark_codes}
                              | {r.value for r in clp.remarks})

@@ -53,6 +53,7 @@ class PatientShares:
     each such claim's earlier claims, and the ledger's sum per claim and kind."""
 
     earlier: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    chained: set[int] = field(default_factory=set)  # the claims some later claim of the piece follows
     held: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Decimal)))
 
     def owed(self, claim_id: int) -> Decimal:
@@ -114,6 +115,7 @@ def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]
             chain.append(earlier)
             earlier = before.get(earlier)
         shares.earlier[claim_id] = tuple(reversed(chain))
+        shares.chained.update(chain)
     claims = set(before)
     rows = db.execute(select(PatientLedgerEntry.claim_id, PatientLedgerEntry.kind, func.sum(PatientLedgerEntry.amount))
                       .where(PatientLedgerEntry.practice_id == practice_id,
