@@ -26,6 +26,7 @@ from openmso.rcm.contracts import service as contracts
 from openmso.rcm.demo import add_business_days
 from openmso.rcm.denials import service as denials
 from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.denials.rules import Action
 from openmso.rcm.remittance import deposits
 from openmso.rcm.remittance.ingest import post_clearinghouse_remittances
 from openmso.rcm.remittance.models import Remittance
@@ -116,15 +117,22 @@ class MoneyDesk:
             denials.add_note(self.db, SYSTEM, case_id, self.rng.choice((
                 "Called the payer; reference number requested.", "Pulled the visit note for the appeal.",
                 "Checked eligibility on the portal.", "Waiting on the authorization number from the front desk.")))
-            if roll < 0.05:
-                denials.appeal_letter(self.db, SYSTEM, case_id, today=day)
-            elif roll < 0.09:
-                denials.resubmit(self.db, SYSTEM, case_id, "corrected and resubmitted")
-            elif roll < 0.12 and denials.patient_billing(case) == "allowed":  # nothing to confirm
-                denials.transfer_to_patient(self.db, SYSTEM, case_id, "non-covered service, waiver on file", on=day)
-            elif roll < 0.14:
-                denials.write_off(self.db, SYSTEM, case_id, "below the cost of an appeal")
+            if roll < 0.25:  # acted on now, as the worklist suggests; the others wait, noted and assigned
+                self._act_on(case, day)
             self.summary.denials_worked += 1
+
+    def _act_on(self, case: DenialCase, day: date) -> None:
+        """What a biller does about a denial they pick up: the worklist's suggested action, the way an
+        office works it (so the demo's worklist shows every status, whatever the random draws)."""
+        action = case.suggested_action
+        if action == Action.APPEAL:
+            denials.appeal_letter(self.db, SYSTEM, case.id, today=day)
+        elif action == Action.CORRECT_AND_RESUBMIT:
+            denials.resubmit(self.db, SYSTEM, case.id, "corrected and resubmitted")
+        elif action == Action.WRITE_OFF:
+            denials.write_off(self.db, SYSTEM, case.id, "below the cost of an appeal")
+        elif denials.patient_billing(case) == "allowed":  # nothing to confirm: e.g. coverage had ended
+            denials.transfer_to_patient(self.db, SYSTEM, case.id, "non-covered service, waiver on file", on=day)
 
     def patient_payments(self, day: date) -> None:
         """Patients whose balance is older than a statement cycle pay on `day`: in full, half, or not yet.
