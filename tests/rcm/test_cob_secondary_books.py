@@ -27,7 +27,7 @@ from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance import secondary, web
 from openmso.rcm.remittance.ingest import ingest_file
-from openmso.rcm.remittance.models import PatientLedgerEntry, RemittanceException
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry, RemittanceException
 from openmso.x12 import Adjustment, ClaimPayment
 from tests.factories import add_payer
 from tests.rcm.conftest import make_clinic
@@ -195,6 +195,19 @@ def test_the_primarys_decision_reported_as_oa_23_is_neither_open_insurance_ar_no
     assert db.get(Claim, secondary.id).status == "paid"
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []  # 200 − 30 − 170 = 0
     assert db.scalars(select(DenialCase).where(DenialCase.claim_id.in_([primary.id, secondary.id]))).all() == []
+
+
+def test_a_line_with_many_adjustments_keeps_them_all_and_its_oa_23_is_read_whole(db):
+    clinic, _, secondary = _books(db, "Qzcobmany")
+    # OA-23 170.00 sent as 34 CAS entries of 5.00 (a payer itemising the primary's decision): 34 tokens,
+    # over 300 characters, once cut there and read back as a broken token
+    itemised = [("OA", "23", "5.00")] * 34
+    _pay_secondary(db, clinic, secondary, "30.00", itemised, "SECMANY")
+    [posted] = db.scalars(select(LinePosting).join(ClaimPosting).where(ClaimPosting.claim_id == secondary.id)).all()
+    assert len(posted.adjustments) > 300 and posted.adjustments.split() == ["OA:23:5.00"] * 34
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []  # 200 − 30 − 34 × 5
+    november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[1]
+    assert november.values["days_in_ar"] == D("0.0")
 
 
 def test_a_secondary_not_yet_paid_is_open_for_what_the_primary_left_not_for_the_whole_charge(db):

@@ -155,7 +155,7 @@ class LinePosting(Base):
     contractual: Mapped[Decimal] = mapped_column(Money)
     patient_responsibility: Mapped[Decimal] = mapped_column(Money)
     other_adjustment: Mapped[Decimal] = mapped_column(Money)
-    adjustments: Mapped[str] = mapped_column(String(300), default="")
+    adjustments: Mapped[str] = mapped_column(Text, default="")  # every CAS of the line, never cut
     remarks: Mapped[str] = mapped_column(String(100), default="")
     denied: Mapped[bool] = mapped_column(Boolean, default=False)
     expected_allowed: Mapped[Decimal | None] = mapped_column(Money)

@@ -307,7 +307,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             line_rows.append((
                 practice_id, line.id, procedure.code, original.code if original else None,
                 modifiers, units, service.charge, service.paid, allowed, split.contractual,
-                split.patient, split.other, split.text[:300], remarks, denied,
+                split.patient, split.other, split.text, remarks, denied,
                 None if reversal else expected(practice_id, claim.payer_id, procedure.code, procedure.modifiers,
                                                service.service_date or line.service_date, abs(units) or 1)))
         if unpostable:
