@@ -4,6 +4,7 @@ silences, and the data access report filtered to PHI reads with their clauses.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -76,7 +77,12 @@ def test_the_data_access_report_shows_mso_reads_with_their_clause(new_page, live
     page.click("form.filters button[type=submit]")
     expect(page.locator("#data-access tbody tr").first).to_contain_text("Protected health information")
     assert set(column(page, "#data-access", 3)) == {"Protected health information"}
-    assert all("Schedule F.2.1" in basis or "Schedule F.4" in basis for basis in column(page, "#data-access", 5))
+    # every MSO access names the clause that allowed it: a patient's record under the PHI clauses (F.2.1, or the
+    # BAA F.4), a remittance or A/R page under the decision right it serves (post_payments: Schedule A.1)
+    accesses = list(zip(column(page, "#data-access", 2), column(page, "#data-access", 5), strict=True))
+    assert all(re.search(r"Schedule [A-Z][.0-9]* \(.+\) of agreement #\d+", basis) for _, basis in accesses), accesses
+    assert all("Schedule F.2.1" in basis or "Schedule F.4" in basis
+               for action, basis in accesses if action.startswith("patient.")), accesses
     screenshot(page, "data-access-phi")
     with page.expect_download() as download:
         page.click("text=Export CSV")
