@@ -121,8 +121,9 @@ def _amendment(kind: str, terms: Terms) -> tuple[str, Terms]:
     return "Add credentialing and payer enrolment to the MSO's scope", _with_credentialing(terms)
 
 
-def seed_agreements(db: Session, practices: list[Practice], rng: random.Random) -> int:
-    """Give every practice a signed agreement (some with history or an open amendment); returns the count."""
+def seed_agreements(db: Session, practices: list[Practice], rng: random.Random, as_of: date) -> int:
+    """Give every practice a signed agreement (some with history or an open amendment); returns the count.
+    Amendments are signed at least two months before the demo's today (`as_of`), so the history is past."""
     signatory = "Chief Executive Officer of the MSO"
     for index, practice in enumerate(practices):
         recipe, amendment, leave_open = HAND_PICKED.get(practice.legal_name, (VARIANTS[index % len(VARIANTS)], None,
@@ -140,6 +141,6 @@ def seed_agreements(db: Session, practices: list[Practice], rng: random.Random) 
             draft = service.amend(db, SYSTEM, agreement.id, schemas.AmendmentCreate(change_note=note))
             service.update_draft(db, SYSTEM, draft.id, schemas.DraftUpdate(terms=amended_terms))
             if not leave_open:
-                when = min(start + timedelta(days=rng.randint(200, 400)), date(2026, 10, 1))
+                when = min(start + timedelta(days=rng.randint(200, 400)), as_of - timedelta(days=61))
                 service.sign(db, SYSTEM, draft.id, signing.model_copy(update={"signed_on": max(when, start)}))
     return len(practices)

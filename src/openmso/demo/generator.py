@@ -345,6 +345,6 @@ def _build_network(db: Session, seed: int, practices: int, patients: int, progre
                        progress, as_of)
         if progress:
             progress("practices", 1)
-    summary.agreements = seed_agreements(db, built, rng)
+    summary.agreements = seed_agreements(db, built, rng, as_of)
     _users(db, built, summary)
     return mso, built
