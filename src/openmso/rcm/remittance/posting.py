@@ -366,8 +366,10 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     pcn = claim.patient_control_number
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
+    reinstated = {secondary.WRITE_OFF_REVERSAL: ": it paid or took off the share the practice had written off"}
     batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
-                       f"{source} claim {pcn}: {what}"[:200]) for kind, amount in settled.entries]
+                       f"{source} claim {pcn}: {what}{reinstated.get(kind, '')}"[:200])
+                      for kind, amount in settled.entries]
     flags = (("cob_overpayment", settled.overpaid, f"the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
               f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
               "or have it recouped"),

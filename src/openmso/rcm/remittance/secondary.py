@@ -19,14 +19,25 @@ payment posts to a claim that follows another (`Claim.primary_claim_id`), the pa
   credited to the patient (which would show a refund due to the patient) but flagged for a person as a
   `cob_overpayment` in the exceptions queue, to refund to the payer or have it recouped. Nothing is lost.
 
+The patient's share is what the payers' decisions and the practice's transfers put on the chain
+(`SHARE_KINDS`). What the practice itself took off it — a write-off of the share (small balance, hardship,
+bad debt) or any other adjustment of its own (`practice_credit`) — does not make the share smaller for the
+later payer: the payer owes its coordination of benefits on the patient's share whatever the practice did with
+it, so its payment is credited against the share in full (no bogus `cob_overpayment`), and the practice's
+write-off is reversed (`WRITE_OFF_REVERSAL`, naming the later payer's claim) as far as it exceeds what the
+patient still owes after the payer's decision: it was written off because nobody would pay it, and now
+somebody did. The ledger then reads, e.g., responsibility 30.00, write_off −30.00, write_off_reversal 30.00,
+payer_payment −30.00: the patient owes nothing, the write-off is undone, the money is the payer's. A reversal
+of the payer's decision takes the write-off reversal back too, so the practice's write-off stands again.
+
 A reversal (CLP02 22) of the secondary's payment negates the entries its postings wrote, so the patient owes
 the earlier payer's share again until the corrected payment (often in the same 835) posts. A new adjudication
 that comes without a reversal (a denial paid on appeal in a fresh claim payment) replaces the earlier one the
 same way: its entries are negated first, then the new decision is settled against the earlier payer's share.
 Entries are kept per piece of claims (`PatientShares`) so a reversal and its corrected payment in one piece see
 each other.
-Payments the patient made (not tied to a claim) are left alone: if they already paid the share the secondary
-then pays, their ledger shows a credit balance, a refund due to them.
+Payments the patient made (kind `payment`, tied to a claim or not) are left alone: if they already paid the
+share the secondary then pays, their ledger shows a credit balance, a refund due to them.
 """
 
 from __future__ import annotations
@@ -44,7 +55,16 @@ from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 PAYMENT, ADJUSTMENT, RESPONSIBILITY = "payer_payment", "payer_adjustment", "responsibility"
-WRITTEN_BY_LATER_PAYER = (PAYMENT, ADJUSTMENT, RESPONSIBILITY)
+TRANSFER, PATIENT_PAYMENT = "transfer", "payment"  # a denied amount the practice moved to the patient; their cash
+WRITE_OFF_REVERSAL = "write_off_reversal"  # a later payer paid (or took off) a share the practice had written off
+WRITTEN_BY_LATER_PAYER = (PAYMENT, ADJUSTMENT, RESPONSIBILITY, WRITE_OFF_REVERSAL)
+SHARE_KINDS = (RESPONSIBILITY, TRANSFER, PAYMENT, ADJUSTMENT)  # the patient's share as the payers left it
+
+
+def practice_credit(kind: str) -> bool:
+    """Whether entries of `kind` are the practice's own adjustments of the patient's share (a write-off, its
+    reversal): neither the payers' decisions, nor a transfer, nor the patient's payment."""
+    return kind not in SHARE_KINDS and kind != PATIENT_PAYMENT
 
 
 @dataclass
@@ -56,10 +76,20 @@ class PatientShares:
     chained: set[int] = field(default_factory=set)  # the claims some later claim of the piece follows
     held: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Decimal)))
 
+    def _chain(self, claim_id: int) -> tuple[int, ...]:
+        return (*self.earlier.get(claim_id, ()), claim_id)
+
     def owed(self, claim_id: int) -> Decimal:
-        """What the ledger holds as owed by the patient for this claim's service (its chain's entries)."""
-        return sum((amount for claim in (*self.earlier.get(claim_id, ()), claim_id)
-                    for amount in self.held[claim].values()), ZERO)
+        """The patient's share of this claim's service as the payers left it (its chain's `SHARE_KINDS`): what
+        the patient owes before the practice's own write-offs and the patient's payments."""
+        return sum((amount for claim in self._chain(claim_id) for kind, amount in self.held[claim].items()
+                    if kind in SHARE_KINDS), ZERO)
+
+    def written_off(self, claim_id: int) -> Decimal:
+        """What the practice has written off of this service's patient share and not reversed (its chain's
+        `practice_credit` entries, as a positive amount)."""
+        return -sum((amount for claim in self._chain(claim_id) for kind, amount in self.held[claim].items()
+                     if practice_credit(kind)), ZERO)
 
     def add(self, claim_id: int, kind: str, amount: Decimal) -> None:
         self.held[claim_id][kind] += amount
@@ -93,6 +123,10 @@ def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal
         entries += decided
         overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
         excess = max(-gap, ZERO)  # never debited: the chain's share is all the patient can be billed
+    reinstated = max(shares.written_off(claim_id) - max(shares.owed(claim_id), ZERO), ZERO)
+    if reinstated:  # the practice wrote off more than the patient now owes: the payer covered that part
+        shares.add(claim_id, WRITE_OFF_REVERSAL, reinstated)
+        entries.append((WRITE_OFF_REVERSAL, reinstated))
     return Settlement(entries, owed, overpaid, excess)
 
 
