@@ -57,6 +57,6 @@ def test_patient_credits_settle_the_oldest_debits_first():
 
 def test_line_chart_leaves_gaps_for_months_without_data_and_escapes_labels():
     svg = charts.line_chart("Denial <rate>", ["Sep", "Oct", "Nov"], [D("10.0"), None, D("12.5")], "%")
-    assert svg.startswith("<svg") and "Denial &lt;rate&gt;: 12.5%" in svg
+    assert svg.startswith("<svg") and "Denial &lt;rate&gt;: 12.5% (Nov)" in svg
     assert "<polyline" not in svg  # two single points, no line across the missing month
     assert svg.count("<circle") == 2

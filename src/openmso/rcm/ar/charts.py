@@ -24,7 +24,8 @@ def _scale(values: Sequence[Decimal | None]) -> tuple[Decimal, Decimal]:
 
 
 def line_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | None], unit: str) -> str:
-    """A small line chart of one KPI over months (`labels`), with the latest value in the title."""
+    """A small line chart of one KPI over months (`labels`), with the latest value and its month in the title:
+    the latest month of a cohort KPI is often young (its claims still being paid), so its month is named."""
     low, high = _scale(values)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(values) - 1, 1)
@@ -35,8 +36,9 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | Non
     def y(v: Decimal) -> float:
         return TOP + plot_h - float((v - low) / (high - low)) * plot_h
 
-    latest = next((v for v in reversed(values) if v is not None), None)
-    suffix = "" if latest is None else f": {latest}{'%' if unit == '%' else ' ' + unit}"
+    at = next((i for i in range(len(values) - 1, -1, -1) if values[i] is not None), None)
+    latest = None if at is None else values[at]
+    suffix = "" if at is None else f": {latest}{'%' if unit == '%' else ' ' + unit} ({labels[at]})"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
              f'height="{HEIGHT}" role="img" aria-label="{escape(title + suffix)}" class="chart">',
              f'<text x="{LEFT}" y="14" font-size="12" font-weight="600" fill="{INK}">{escape(title + suffix)}</text>']
