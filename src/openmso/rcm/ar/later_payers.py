@@ -85,6 +85,16 @@ def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None =
     if as_of is not None:
         posted.append(or_(ClaimPosting.payment_date <= as_of,
                           and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of))))
+    return _read(db, posted)
+
+
+def postings_of(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPosting]]:
+    """Every posting to these later payers' claims, in posting order, by claim (for the few a posting re-settles)."""
+    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)]) if claim_ids else {}
+
+
+def _read(db: Session, posted: list) -> dict[int, list[LaterPosting]]:
+    """The claim postings matching `posted`, with the CARC 23 of their claim and line adjustments."""
     found: dict[int, list[LaterPosting]] = defaultdict(list)
     by_id: dict[int, LaterPosting] = {}
     for row in db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,

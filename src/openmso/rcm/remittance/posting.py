@@ -31,6 +31,7 @@ from openmso.core.errors import Conflict
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Payer, Practice
+from openmso.rcm.ar import later_payers
 from openmso.rcm.claims.models import TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 from openmso.rcm.contracts.service import RateBook
@@ -55,6 +56,7 @@ ZERO = Decimal("0.00")
 _EVENTS = {"paid": ClaimEvent.PAY, "partially_paid": ClaimEvent.PAY_PARTIALLY, "denied": ClaimEvent.DENY}
 _NOT_YET_ACCEPTED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED)
 _ADJUDICATED = (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
+_AGAIN = (*_ADJUDICATED, ClaimStatus.CLOSED)  # a posting to a claim in these adjudicates it again (or reverses it)
 CODE_SIZE = LinePosting.procedure_code.type.length  # a HCPCS/CPT code; an NDC or longer code is not ours
 MODIFIERS_SIZE = LinePosting.modifiers.type.length  # up to four 2-character modifiers, ":"-separated
 
@@ -97,10 +99,14 @@ class _Found:
     lines: dict[int, list[LineRef]]
     others: dict[tuple[str, str], int]
     shares: secondary.PatientShares  # the patient ledger of claims billed after another payer's (COB)
+    # later payers' claims following an earlier claim the piece adjudicates again, and their postings
+    resettle: list[secondary.Following] = field(default_factory=list)
+    later_postings: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
-    """What the piece's claims refer to, one query per table."""
+    """What the piece's claims refer to, one query per table; a few more for COB, only when the piece pays a
+    claim billed after another or adjudicates again an earlier payer's claim (`_AGAIN`) a later one may follow."""
     claims = remittance.claims
     by_pcn = lookups.claims_by(db, practice_id, "patient_control_number", (c.patient_control_number for c in claims))
     missing = [c.payer_claim_control_number for c in claims
@@ -110,10 +116,13 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     others = lookups.other_practices(db, practice_id, [
         (c.patient_control_number, c.payer_claim_control_number) for c in claims
         if c.patient_control_number not in by_pcn and c.payer_claim_control_number not in by_payer_number])
+    matched = (*by_pcn.values(), *by_payer_number.values())
+    again = [(row.id, row.patient_id) for row in matched if row.primary_claim_id is None and row.status in _AGAIN]
+    resettle = secondary.following(db, again) if again else []
     shares = secondary.load(db, practice_id, {(row.id, row.primary_claim_id, row.patient_id)
-                                              for row in (*by_pcn.values(), *by_payer_number.values())
-                                              if row.primary_claim_id is not None})
-    return _Found(by_pcn, by_payer_number, lines, others, shares)
+                                              for row in (*matched, *resettle) if row.primary_claim_id is not None})
+    return _Found(by_pcn, by_payer_number, lines, others, shares, resettle,
+                  later_payers.postings_of(db, [row.id for row in resettle]))
 
 
 # Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
@@ -355,7 +364,31 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                                   ":".join(remarks)[:100], rule.action.value))
         else:
             batch.denials.append(None)
+    _resettle(batch, found, practice_id, paid_on, f"835 {trace}", f"ST {set_number}")
     return batch
+
+
+def _resettle(batch: _Batch, found: _Found, practice_id: int, paid_on: date, source: str, location: str) -> None:
+    """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
+    the patient's share as it now stands (`secondary.resettle`); those the piece posts to settled in order."""
+    posted = {row[2] for row in batch.claims}
+    for later in found.resettle:
+        if later.id in posted:
+            continue
+        stands = later_payers.standing(found.later_postings.get(later.id, ()))
+        settled = secondary.resettle(found.shares, later.id, stands.paid, stands.patient, stands.answered)
+        pcn = later.patient_control_number
+        batch.patient += [(practice_id, later.patient_id, later.id, kind, amount, paid_on,
+                           f"{source} claim {pcn}: an earlier payer changed the share the later payer paid"[:200])
+                          for kind, amount in settled.entries]
+        if settled.overpaid:
+            batch.exceptions.append(dict(
+                practice_id=practice_id, kind="cob_overpayment", location=location, pcn=pcn, amount=settled.overpaid,
+                message=f"posted; an earlier payer reversed or changed its decision: {settled.overpaid} of the "
+                        f"{stands.paid} the later payer paid on claim {pcn} no longer settles a patient share (now "
+                        f"{max(settled.owed_before, ZERO)}); it is the payer's money, not the patient's: it is "
+                        "applied again if the earlier payer's corrected payment puts the share back (then close "
+                        "this), else refund the payer or have it recouped"))
 
 
 def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practice_id: int, claim: ClaimRef, clp,

@@ -30,6 +30,14 @@ somebody did. The ledger then reads, e.g., responsibility 30.00, write_off −30
 payer_payment −30.00: the patient owes nothing, the write-off is undone, the money is the payer's. A reversal
 of the payer's decision takes the write-off reversal back too, so the practice's write-off stands again.
 
+When the earlier payer changes its decision after the later payer paid — it reverses its claim payment
+(CLP02 22) with no corrected payment yet, or adjudicates again — the patient's share the later payer paid moves
+under it. The later payer's claims that follow it are settled again (`resettle`) against the share as it now
+stands, from the later payer's standing decision: its payment is applied as far as a share is left, and what no
+longer settles one is taken off the patient's ledger and flagged as a `cob_overpayment` (the payer's money,
+not a refund due to the patient: a primary reversed alone would otherwise leave the patient a −30.00 credit);
+when the earlier payer's corrected payment puts the share back, settling again applies the payment again.
+
 A reversal (CLP02 22) of the secondary's payment negates the entries its postings wrote, so the patient owes
 the earlier payer's share again until the corrected payment (often in the same 835) posts. A new adjudication
 that comes without a reversal (a denial paid on appeal in a fresh claim payment) replaces the earlier one the
@@ -128,6 +136,45 @@ def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal
         shares.add(claim_id, WRITE_OFF_REVERSAL, reinstated)
         entries.append((WRITE_OFF_REVERSAL, reinstated))
     return Settlement(entries, owed, overpaid, excess)
+
+
+def resettle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, answered: bool) -> Settlement:
+    """Settle a later payer's claim again, after an earlier payer changed the share it paid, from the later
+    payer's standing decision (`paid` in all, the `patient` share of its latest adjudication; none `answered`:
+    only taken back). The ledger entries are the net change by kind (none when nothing moved); `overpaid` is
+    what of the payer's payment no longer settles a share (pure)."""
+    applied = -shares.held[claim_id][PAYMENT]
+    settled = settle(shares, claim_id, paid, patient, reversal=not answered)
+    net: dict[str, Decimal] = defaultdict(Decimal)
+    for kind, amount in settled.entries:
+        net[kind] += amount
+    released = max(applied + shares.held[claim_id][PAYMENT], ZERO)
+    return Settlement([(kind, amount) for kind, amount in net.items() if amount], settled.owed_before, released)
+
+
+@dataclass(frozen=True, slots=True)
+class Following:
+    """A later payer's claim billed after one a piece re-adjudicates."""
+
+    id: int
+    primary_claim_id: int
+    patient_id: int
+    patient_control_number: str
+
+
+def following(db: Session, claims: Iterable[tuple[int, int]]) -> list[Following]:
+    """The claims billed after these (claim id, patient id) pairs (a secondary), and after those (a tertiary), in
+    claim order: one query per step along the chain, found through the patients' claims (indexed by patient; a
+    later claim is the same patient's)."""
+    claims = list(claims)
+    found: dict[int, Following] = {}
+    wanted, patients = {claim_id for claim_id, _ in claims}, {patient_id for _, patient_id in claims}
+    while wanted:
+        rows = db.execute(select(Claim.id, Claim.primary_claim_id, Claim.patient_id, Claim.patient_control_number)
+                          .where(Claim.patient_id.in_(patients), Claim.primary_claim_id.in_(wanted))).all()
+        wanted = {row.id for row in rows} - found.keys()
+        found.update((row.id, Following(*row)) for row in rows if row.id in wanted)
+    return [found[claim_id] for claim_id in sorted(found)]
 
 
 def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]]) -> PatientShares:

@@ -1,0 +1,76 @@
+"""COB when the primary changes its decision after the secondary paid the patient's share.
+
+The hand-worked claim of `test_cob_secondary_books`: charge 200.00, the primary pays 120.00, CO-45 50.00, PR-2
+30.00; the secondary pays the 30.00 and reports the primary's 170.00 as OA-23. Then the primary reverses its
+claim payment (CLP02 22: −120.00, CO-45 −50.00, PR-2 −30.00).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from sqlalchemy import select
+
+from openmso.core.tenancy import SYSTEM
+from openmso.rcm.ar import patients, reports
+from openmso.rcm.remittance.models import RemittanceException
+from tests.rcm.test_cob_secondary_books import (
+    AS_OF,
+    PRIMARY,
+    _balance,
+    _books,
+    _entries,
+    _pay_secondary,
+    _payment,
+    _post,
+)
+
+
+def _flags(db) -> list[RemittanceException]:
+    return list(db.scalars(select(RemittanceException).where(RemittanceException.kind == "cob_overpayment")))
+
+
+def test_a_primary_reversed_alone_after_the_secondary_paid_flags_the_secondarys_money_not_a_patient_refund(db):
+    clinic, primary, secondary = _books(db, "Qzcobprev")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPREV1")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True)], "PPREV2")
+    # the patient's 30.00 share is gone with the primary's decision: the secondary's 30.00 settles nothing now
+    assert _balance(db, clinic) == D("0.00")  # was −30.00, a credit shown as a refund due to the patient
+    assert patients.aging(db, SYSTEM, AS_OF, clinic.practice.id) == []
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("30.00"))]
+    [flag] = _flags(db)
+    assert (flag.amount, flag.status, flag.patient_control_number) == (
+        D("30.00"), "open", secondary.patient_control_number)
+    assert "30.00 of the 30.00 the later payer paid" in flag.message and "now 0.00" in flag.message
+    # insurance A/R: the primary owes its whole decision again (200 − 120 + 120 − 50 + 50 = 200.00 open, the
+    # patient's share included, since no share stands); the secondary's decision stands: 200 − 30 − 170 = 0
+    (row,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
+    assert (row.aging.total, row.aging.credits) == (D("200.00"), D("0.00"))
+    # the primary's corrected payment puts the 30.00 share back: the secondary's money is applied to it again
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY)], "PPREV3")
+    assert _balance(db, clinic) == D("0.00")  # 30 − 30 (the share again) − 30 (the secondary's payment again)
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("30.00")),
+                                       ("payer_payment", D("-30.00"))]
+    assert len(_flags(db)) == 1  # nothing new to flag; the message of the first says to close it
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
+
+
+def test_a_primary_reversed_and_corrected_in_one_835_moves_nothing_on_the_secondarys_side(db):
+    clinic, primary, secondary = _books(db, "Qzcobpfix")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPFIX1")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "120.00", PRIMARY)], "PPFIX2")
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00"))]  # the share is 30.00 again: no entry
+    assert _flags(db) == [] and _balance(db, clinic) == D("0.00")
+
+
+def test_a_primary_corrected_to_a_smaller_patient_share_flags_what_the_secondary_paid_beyond_it(db):
+    clinic, primary, secondary = _books(db, "Qzcobpless")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPLESS1")
+    # the primary pays 10.00 more on review: PR-2 20.00; the secondary's 30.00 now exceeds the share by 10.00
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "130.00", (("CO", "45", "50.00"), ("PR", "2", "20.00")))], "PPLESS2")
+    assert _balance(db, clinic) == D("0.00")  # 30 − 30 + 20 (the new share) − 30 + 10 (paid beyond it)
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("10.00"))]
+    [flag] = _flags(db)
+    assert flag.amount == D("10.00") and "now 20.00" in flag.message
