@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -145,12 +147,24 @@ def _spool(content: Source, spool: BinaryIO) -> str:
 
 
 def _store(db: Session, record: RemittanceFile, spool: BinaryIO) -> None:
-    """The stored copy, byte for byte, written part by part: one part in memory."""
+    """The stored copy, byte for byte, written part by part: one part in memory.
+
+    PostgreSQL takes the parts through one binary COPY: an INSERT per 1 MiB part spent about 75 ms
+    in the server taking the parameter (0.6 s for a file of 8 MB, whatever the column's compression),
+    binary COPY about 20 ms."""
     spool.seek(0)
+    chunks = iter(lambda: spool.read(STORED_BYTES), b"")
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(
+                "COPY remittance_file_part (file_id, part, content) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "int4", "bytea"])
+            for part, chunk in enumerate(chunks, start=1):
+                copy.write_row((record.id, part, chunk))
+        return
     statement = insert(RemittanceFilePart)
-    part = 0
-    while chunk := spool.read(STORED_BYTES):
-        part += 1
+    for part, chunk in enumerate(chunks, start=1):
         db.execute(statement, {"file_id": record.id, "part": part, "content": chunk})
 
 
@@ -207,7 +221,7 @@ def _post_transaction(db, actor, record, remittance_row, first, parts, context, 
     lines = 0
     try:
         with db.begin_nested():
-            for piece in stream_835(chain((first,), parts), CLAIMS_PER_PIECE):
+            for piece in _read_ahead(stream_835(chain((first,), parts), CLAIMS_PER_PIECE)):
                 if posting.head is None:
                     _describe(remittance_row, piece)
                 posting.post(piece)
@@ -232,6 +246,56 @@ def _post_transaction(db, actor, record, remittance_row, first, parts, context, 
     elif remittance_row.status == "unmatched":
         report.unmatched += 1
     return lines
+
+
+class _Failed:
+    """What the reader raised, handed to the poster in its place in the stream."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def _read_ahead(pieces: Iterator) -> Iterator:
+    """`pieces`, read one piece ahead in a thread: the next piece is parsed while this one is posted.
+
+    Posting a piece mostly waits for the database (psycopg releases the GIL while it waits), and
+    reading the next piece does not depend on it, so the two overlap instead of taking turns
+    (parsing was about 5% of the posting's time on PostgreSQL). At most two pieces are held beside
+    the one being posted. What reading raises (an `X12Error`, a broken envelope) is raised here
+    at the piece where reading stopped, as before; leaving early stops the reader and waits for
+    it, so the caller may read the rest of the set itself afterwards."""
+    slots: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for piece in pieces:
+                slots.put(piece)
+                if stop.is_set():
+                    return
+        except BaseException as error:  # noqa: BLE001 - raised again in the posting thread
+            slots.put(_Failed(error))
+            return
+        slots.put(_END)
+
+    reader = threading.Thread(target=read, name="835-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := slots.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to hand over a piece
+            try:
+                slots.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.join()
 
 
 def _quarantine_unreadable(db, record, remittance_row, error: X12Error, report: IngestReport) -> None:
