@@ -7,12 +7,13 @@ claim payment (CLP02 22: −120.00, CO-45 −50.00, PR-2 −30.00).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM
-from openmso.rcm.ar import patients, reports
+from openmso.rcm.ar import facts, patients, reports
 from openmso.rcm.remittance.models import RemittanceException
 from tests.rcm.test_cob_secondary_books import (
     AS_OF,
@@ -74,3 +75,16 @@ def test_a_primary_corrected_to_a_smaller_patient_share_flags_what_the_secondary
     assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("10.00"))]
     [flag] = _flags(db)
     assert flag.amount == D("10.00") and "now 20.00" in flag.message
+
+
+def test_kpis_of_a_primary_reversed_alone_count_the_secondarys_cash_but_not_its_stale_oa_23_as_written_off(db):
+    clinic, primary, secondary = _books(db, "Qzcobpkpi")
+    primary.submitted_at = datetime(2026, 10, 2, 9, tzinfo=UTC)  # billed, so its open balance counts
+    db.flush()
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPKPI1")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True)], "PPKPI2")
+    october, november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)
+    # payments 120 − 120 + 30 = 30.00; nothing written off: the OA-23 170.00 repeats a decision now reversed
+    assert october.values["gross_collection_rate"] == D("15.0")  # 30 / 200
+    assert october.values["net_collection_rate"] == D("15.0")  # 30 / (200 − 0); was 100.0: 30 / (200 − 170)
+    assert november.values["days_in_ar"] == D("90.0")  # the primary's 200.00 open × 90 days / 200.00 of charges

@@ -14,7 +14,8 @@ the primary's claim (`ClaimHistory.later`), and so do their open balances (what 
 the earlier payers' decision it reports as CARC 23; what the earlier payer left while no adjudication of the later
 payer stands — `later_payers.standing`, as in `reports.insurance_aging`) and the part of the patient's
 share the later payer wrote off (its contractual and CARC 23 amounts beyond what the earlier payers already
-paid and wrote off, whichever way its 835 splits them). Collections count every payment, as the MAP Keys count
+paid and wrote off, whichever way its 835 splits them, and never more than the patient's share they left and
+it did not pay: its CARC 23 may repeat an earlier decision since reversed). Collections count every payment, as the MAP Keys count
 cash: the payers' (claim postings) and the patient's (the patient ledger, each payment applied to the claims it
 settled, oldest first — `patients.payments_by_claim`).
 """
@@ -95,17 +96,21 @@ class ClaimHistory:
         paid, contractual, patient, left, postings = self._money_at(end)
         open_balance = max(left - patient, ZERO) if billed else ZERO
         by_insurance = paid + contractual  # what the payers so far paid or wrote off of the charge
+        share = patient  # the patient's share the payers so far left, which a later payer may pay or write off
         for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge, later._closed_by(end))
             if later._billed_by(end):
                 open_balance += max(later_left - stands.patient if stands.answered else left, ZERO)
-            written_off = max(stands.contractual + stands.prior - by_insurance, ZERO)
+            # never more than the share it did not pay: its CARC 23 repeats an earlier decision that may since
+            # have been reversed (the primary's 170.00 gone, no share left: nothing written off)
+            written_off = min(max(stands.contractual + stands.prior - by_insurance, ZERO),
+                              max(share - stands.paid, ZERO))
             paid += stands.paid
             contractual += written_off
             by_insurance += stands.paid + written_off
             if stands.answered:
-                left = later_left
+                left, share = later_left, stands.patient
         first = next((p for p in postings if p.outcome != "reversed"), None)
         adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
         return kpis.ClaimFacts(
