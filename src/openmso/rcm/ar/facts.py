@@ -16,8 +16,8 @@ payer stands — `later_payers.standing`, as in `reports.insurance_aging`) and t
 share the later payer wrote off (its contractual and CARC 23 amounts beyond what the earlier payers already
 paid and wrote off, whichever way its 835 splits them, and never more than the patient's share they left and
 it did not pay: its CARC 23 may repeat an earlier decision since reversed). Collections count every payment,
-as the MAP Keys count cash: the payers' (claim postings) and the patient's (the patient ledger, each payment applied to the claims it
-settled, oldest first — `patients.payments_by_claim`).
+as the MAP Keys count cash: the payers' (claim postings) and the patient's (the patient ledger, each payment
+applied to the claims it settled, oldest first — `patients.payments_by_claim`).
 """
 
 from __future__ import annotations
