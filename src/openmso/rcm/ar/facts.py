@@ -38,7 +38,7 @@ from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Practice
 from openmso.rcm.ar import kpis, later_payers
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import payments_by_claim
+from openmso.rcm.ar.patients import first_claims, payments_by_claim
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.denials.models import DenialCase
@@ -157,7 +157,7 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                                        entered.get(r.id, r.created_at.date()),
                                        r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id),
                                        patient_id=r.patient_id)
-    first_of = _first_claims({r.id: r.primary_claim_id for r in rows})
+    first_of = first_claims({r.id: r.primary_claim_id for r in rows})
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:
             histories[claim_id].adjudications = postings
@@ -183,18 +183,6 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
         if first in histories:
             histories[first].later.append(later)
     return list(histories.values())
-
-
-def _first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
-    """Each later payer's claim (one with an earlier claim) → the first claim of its chain, in claim id order."""
-    first_of: dict[int, int] = {}
-    for claim_id in sorted(earlier):
-        first, seen = earlier[claim_id], 0
-        while first is not None and earlier.get(first) is not None and seen < 10:
-            first, seen = earlier[first], seen + 1
-        if first is not None:
-            first_of[claim_id] = first
-    return first_of
 
 
 def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:

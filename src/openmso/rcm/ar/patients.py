@@ -2,11 +2,14 @@
 patient A/R aged by bucket.
 
 A patient's ledger holds debits (responsibility posted from PR adjustments, denied amounts
-transferred) and credits (payments, write-offs). Credits settle the oldest debits first (FIFO, the
-usual statement convention), so what remains open keeps the date it was posted and ages from
-there (`ar.aging`: patient A/R ages from the day the responsibility was posted). Credits beyond every
-debit leave a credit balance: not A/R, but a refund the practice owes, so the balances list and the
-aging show it apart, flagged, rather than dropping the patient.
+transferred) and credits (payments, write-offs). A credit that names a claim (a later payer's payment
+of the patient's share, a write-off) settles that service's debits first — those naming any claim of
+its chain, the primary's PR that a secondary pays — as a billing office applies a payment to the
+service it paid; what is left of it, and credits naming no claim (the patient's own payments), settle
+the oldest debits first (FIFO, the usual statement convention). What remains open keeps the date it
+was posted and ages from there (`ar.aging`: patient A/R ages from the day the responsibility was posted).
+Credits beyond every debit leave a credit balance: not A/R, but a refund the practice owes, so the
+balances list and the aging show it apart, flagged, rather than dropping the patient.
 """
 
 from __future__ import annotations
@@ -31,22 +34,44 @@ from openmso.network.models import Patient
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.reports import AgingRow, _labels, _practices, suppress_small_cells
 from openmso.rcm.ar.schemas import BalanceFilter
+from openmso.rcm.claims.models import Claim
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 
 
-def open_items(entries: Iterable[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:
-    """What is still owed of each debit after the credits settle the oldest first; (date, amount) in date order.
-    A credit larger than every debit leaves no open item (a credit balance is a refund matter, not A/R)."""
+def open_items(entries: Iterable[tuple]) -> list[tuple[date, Decimal]]:
+    """What is still owed of each debit, (date, amount) in date order, from (date, amount) or (date, amount,
+    service) ledger entries, the service being the first claim of the chain the entry names (None: no claim).
+    A credit settles its own service's debits first, oldest first; the rest of it, and credits of no service,
+    settle the oldest debits of any service. A credit larger than every debit leaves no open item (a credit
+    balance is a refund matter, not A/R)."""
     ordered = sorted(entries, key=lambda e: e[0])
-    debits = [[day, amount] for day, amount in ordered if amount > 0]
-    credit = -sum((amount for _, amount in ordered if amount < 0), ZERO)
+    debits = [[e[0], e[1], _service(e)] for e in ordered if e[1] > 0]
+    tied: dict[int, Decimal] = defaultdict(Decimal)
+    credit = ZERO  # not tied to a service, or left over from one
+    for entry in ordered:
+        if entry[1] < 0:
+            service = _service(entry)
+            if service is None:
+                credit -= entry[1]
+            else:
+                tied[service] -= entry[1]
+    for debit in debits:
+        if tied.get(debit[2]):
+            used = min(tied[debit[2]], debit[1])
+            debit[1] -= used
+            tied[debit[2]] -= used
+    credit += sum(tied.values(), ZERO)
     for debit in debits:
         used = min(credit, debit[1])
         debit[1] -= used
         credit -= used
-    return [(day, amount) for day, amount in debits if amount > 0]
+    return [(day, amount) for day, amount, _ in debits if amount > 0]
+
+
+def _service(entry: tuple) -> int | None:
+    return entry[2] if len(entry) > 2 else None
 
 
 def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
@@ -88,25 +113,44 @@ class PatientBalance:
     credit: bool = False
 
 
-def balance_of(entries: Iterable[tuple[date, Decimal]]) -> tuple[Decimal, date | None]:
+def balance_of(entries: Iterable[tuple]) -> tuple[Decimal, date | None]:
     """A ledger's balance (negative: a credit) and the date of its oldest debit still owed."""
     entries = list(entries)
-    items = open_items(entries)  # FIFO: what stays open adds up to the balance whenever it is not a credit
-    return sum((a for _, a in entries), ZERO), items[0][0] if items else None
+    items = open_items(entries)  # what stays open adds up to the balance whenever it is not a credit
+    return sum((e[1] for e in entries), ZERO), items[0][0] if items else None
 
 
 def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: date | None = None
-             ) -> dict[tuple[int, int], list[tuple[date, Decimal]]]:
+             ) -> dict[tuple[int, int], list[tuple[date, Decimal, int | None]]]:
+    """Each patient's ledger entries as (date, amount, service: the first claim of the chain it names)."""
     ledgers: dict[tuple[int, int], list] = defaultdict(list)
     query = (select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id, PatientLedgerEntry.entered_on,
-                    PatientLedgerEntry.amount).where(PatientLedgerEntry.practice_id.in_(ids)))
+                    PatientLedgerEntry.amount, PatientLedgerEntry.claim_id)
+             .where(PatientLedgerEntry.practice_id.in_(ids)))
+    later = select(Claim.id, Claim.primary_claim_id).where(Claim.practice_id.in_(ids),
+                                                           Claim.primary_claim_id.is_not(None))
     if patient_id is not None:
         query = query.where(PatientLedgerEntry.patient_id == patient_id)
+        later = later.where(Claim.patient_id == patient_id)
     if as_of is not None:
         query = query.where(PatientLedgerEntry.entered_on <= as_of)
-    for practice_id, patient_id, day, amount in db.execute(query):
-        ledgers[(practice_id, patient_id)].append((day, amount))
+    first = first_claims(dict(db.execute(later).all()))
+    for practice_id, patient_id, day, amount, claim_id in db.execute(query):
+        ledgers[(practice_id, patient_id)].append((day, amount, first.get(claim_id, claim_id)))
     return ledgers
+
+
+def first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
+    """Each later payer's claim (claim id → the claim it follows, None for a first claim) → the first claim of
+    its chain, in claim id order (a secondary before its tertiary)."""
+    first_of: dict[int, int] = {}
+    for claim_id in sorted(earlier):
+        first, seen = earlier[claim_id], 0
+        while first is not None and earlier.get(first) is not None and seen < 10:
+            first, seen = earlier[first], seen + 1
+        if first is not None:
+            first_of[claim_id] = first
+    return first_of
 
 
 def _balance_rows(db: Session, actor: Actor, practice_id: int | None,
