@@ -37,6 +37,8 @@ from openmso.rcm.denials import api as denials_api
 from openmso.rcm.denials import web as denials_web
 from openmso.rcm.remittance import api as remittance_api
 from openmso.rcm.remittance import web as remittance_web
+from openmso.rcm.worklists import api as worklists_api
+from openmso.rcm.worklists import web as worklists_web
 
 DOMAINS = [
     ("openmso.identity", identity_api.router, identity_web.router),
@@ -47,6 +49,7 @@ DOMAINS = [
     ("openmso.rcm.denials", denials_api.router, denials_web.router),
     ("openmso.rcm.ar", ar_api.router, ar_web.router),
     ("openmso.rcm.contracts", contracts_api.router, contracts_web.router),
+    ("openmso.rcm.worklists", worklists_api.router, worklists_web.router),
     ("openmso.exit", exit_api.router, exit_web.router),
     ("openmso.core", audit_api.router, audit_web.router),
     ("openmso.core", jobs_api.router, jobs_web.router),

@@ -94,6 +94,15 @@ def rejection_worklist(db: Session, actor: Actor, params: PageParams, practice_i
     return page
 
 
+def waiting_counts(db: Session, actor: Actor) -> tuple[int, int]:
+    """(held by the scrubber, rejected) claims in the two worklists' own scope: counts, not a listing, so not
+    an audited read of patient data."""
+    listable = _listable(db, actor, ClaimFilter()).order_by(None).subquery()
+    held = func.count().filter(listable.c.status == ClaimStatus.HELD)
+    rejected = func.count().filter(listable.c.status.in_(REJECTED))
+    return tuple(db.execute(select(held, rejected).select_from(listable)).one())
+
+
 def edits_for(db: Session, claim_ids: list[int]) -> dict[int, list[ClaimEdit]]:
     result: dict[int, list[ClaimEdit]] = {claim_id: [] for claim_id in claim_ids}
     if claim_ids:

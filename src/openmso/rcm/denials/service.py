@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
@@ -51,12 +52,24 @@ class WorklistFilter:
     assigned_to: int | None = None
 
 
+def _workable_cases(db: Session, actor: Actor):
+    """Denial cases of the practices the actor sees and whose denials the agreement lets the MSO manage."""
+    practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    allowed = permitted_practices(db, actor, MsoAction.MANAGE_DENIALS, practice_ids)
+    return visible(select(DenialCase), actor).where(DenialCase.practice_id.in_(sorted(allowed)))
+
+
+def still_to_work(db: Session, actor: Actor) -> tuple[int, Decimal]:
+    """(cases, recoverable amount) still to work on the actor's worklist: counts, not an audited listing."""
+    cases = _workable_cases(db, actor).where(DenialCase.status.in_(STILL_TO_WORK)).subquery()
+    count, amount = db.execute(select(func.count(), func.sum(cases.c.amount))).one()
+    return count, amount or Decimal("0.00")
+
+
 def worklist(db: Session, actor: Actor, criteria: WorklistFilter, params: PageParams) -> Slice:
     """Denial cases of the practices whose denials the actor may work: largest recoverable amount first,
     then the nearest appeal deadline."""
-    practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
-    allowed = permitted_practices(db, actor, MsoAction.MANAGE_DENIALS, practice_ids)
-    query = visible(select(DenialCase), actor).where(DenialCase.practice_id.in_(sorted(allowed)))
+    query = _workable_cases(db, actor)
     if criteria.practice_id is not None:
         query = query.where(DenialCase.practice_id == criteria.practice_id)
     if criteria.status == TO_WORK:

@@ -8,8 +8,9 @@ POST_PAYMENTS right (`permitted_practices`). A remittance or exception that belo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
@@ -172,6 +173,14 @@ def list_exceptions(db: Session, actor: Actor, criteria: ExceptionFilter, params
     if criteria.file_id is not None:
         query = query.where(RemittanceException.file_id == criteria.file_id)
     return fetch_page(db, query.order_by(RemittanceException.id), params)
+
+
+def open_exceptions(db: Session, actor: Actor) -> tuple[int, Decimal]:
+    """(open exceptions, their amount) in the actor's queue: what posting left for a person."""
+    queue = _scoped(db, actor, visible(select(RemittanceException), actor), RemittanceException, None)
+    found = queue.where(RemittanceException.status == OPEN).subquery()
+    count, amount = db.execute(select(func.count(), func.sum(found.c.amount))).one()
+    return count, amount or Decimal("0.00")
 
 
 def resolve_exception(db: Session, actor: Actor, exception_id: int, resolution: str) -> RemittanceException:

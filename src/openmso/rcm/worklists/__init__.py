@@ -1,0 +1,1 @@
+"""Work waiting across the revenue cycle's worklists, for the network overview."""
