@@ -39,6 +39,7 @@ from openmso.network.models import Practice
 from openmso.rcm.ar import kpis, later_payers
 from openmso.rcm.ar.aging import age
 from openmso.rcm.ar.patients import first_claims, payments_by_claim
+from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.denials.models import DenialCase
@@ -58,6 +59,7 @@ class _Posting:
     contractual: Decimal
     patient: Decimal
     outcome: str
+    key: PostingKey | None = None  # which reversal takes it back (`later_payers.first_payer_money`)
 
 
 @dataclass(slots=True)
@@ -80,9 +82,12 @@ class ClaimHistory:
         """Paid, contractual, patient responsibility and what is left (the charge less what the payer paid, wrote
         off or closed: its open balance plus the patient's share) as of `end`; the postings until then."""
         postings = [p for p in self.postings if p.paid_on <= end]
-        paid = sum((p.paid for p in postings), ZERO)
-        contractual = sum((p.contractual for p in postings), ZERO)
-        patient = sum((p.patient for p in postings), ZERO)
+        if len(postings) > 1 and all(p.key for p in postings):  # a denial paid on appeal counts once
+            paid, contractual, patient = later_payers.first_payer_money(postings)
+        else:
+            paid = sum((p.paid for p in postings), ZERO)
+            contractual = sum((p.contractual for p in postings), ZERO)
+            patient = sum((p.patient for p in postings), ZERO)
         return paid, contractual, patient, self.charge - paid - contractual - self._closed_by(end), postings
 
     def _closed_by(self, end: date) -> Decimal:
@@ -163,13 +168,15 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
             histories[claim_id].adjudications = postings
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        for p in db.execute(select(ClaimPosting.claim_id, ClaimPosting.payment_date, ClaimPosting.posted_at,
+        for p in db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
+                                   ClaimPosting.payer_claim_number, ClaimPosting.payment_date, ClaimPosting.posted_at,
                                    ClaimPosting.paid, ClaimPosting.contractual, ClaimPosting.patient_responsibility,
                                    ClaimPosting.outcome).where(ClaimPosting.claim_id.in_(chunk))
                             .order_by(ClaimPosting.id)):
             posted_on = p.posted_at.date()
+            key = PostingKey(p.id, p.claim_id, p.status_code, p.payer_claim_number or "", p.paid)
             histories[p.claim_id].postings.append(_Posting(p.payment_date or posted_on, posted_on, p.paid,
-                                                           p.contractual, p.patient_responsibility, p.outcome))
+                                                           p.contractual, p.patient_responsibility, p.outcome, key))
         for claim_id, closed_at, amount in db.execute(
                 select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount)
                 .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):

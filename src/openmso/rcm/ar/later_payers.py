@@ -11,6 +11,10 @@ patient's share — is read from its latest standing adjudication alone: a payer
 in a new claim payment (CLP02 1) without reversing the denial, repeats its CARC 23 there, which would otherwise
 count twice (a credit in aging, a negative net collection rate). Its payments are cash and all count.
 
+An earlier payer's claim adjudicated more than once counts its postings summed, as a payment made twice is
+owed back, except a denial that a later adjudication replaced without a reversal (paid on appeal in a new
+CLP02 1): only the appeal's decision counts (`first_payer_money`), in aging and the KPIs alike.
+
 Later payers' claims are few, so their postings are read one by one here, with the CARC 23 amounts that sit in
 the postings' adjustment text (claim and line level); primary claims pay nothing for this.
 """
@@ -48,6 +52,7 @@ class LaterPosting:
     contractual: Decimal
     patient: Decimal
     prior: Decimal  # CARC 23: the earlier payers' decision its payer reported
+    outcome: str = ""  # paid, partially_paid, denied or reversed
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,21 +81,44 @@ def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Stand
     return Standing(True, paid, latest.contractual, latest.prior, latest.patient)
 
 
+def first_payer_money(postings: Sequence[LaterPosting], end: date | None = None
+                      ) -> tuple[Decimal, Decimal, Decimal]:
+    """An earlier (first) payer's claim's paid, contractual and patient share on `end` (every posting when None):
+    its postings summed — a reversal negates the one it takes back, a payment made twice is owed back — except
+    a denial that a later adjudication replaced without reversing it (paid on appeal in a new CLP02 1 restating
+    the whole decision): the denial's contractual and patient share no longer count, its payment (if any) does
+    (pure: no I/O)."""
+    seen = [p for p in postings if end is None or p.paid_on <= end]
+    taken_back = reversed_postings(p.key for p in seen)
+    standing_ids = [p.key.id for p in seen if p.key.status_code != REVERSAL and p.key.id not in taken_back]
+    replaced = {p.key.id for p in seen if p.outcome == "denied" and p.key.id in standing_ids
+                and p.key.id != standing_ids[-1]}
+    counted = [p for p in seen if p.key.id not in replaced]
+    return (sum((p.key.paid for p in seen), ZERO), sum((p.contractual for p in counted), ZERO),
+            sum((p.patient for p in counted), ZERO))
+
+
 def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None = None
                       ) -> dict[int, list[LaterPosting]]:
     """Every posting to these practices' later payers' claims (paid on or before `as_of` when given), in posting
     order, by claim."""
     following = select(Claim.id).where(Claim.practice_id.in_(practice_ids), Claim.primary_claim_id.is_not(None))
-    posted = [ClaimPosting.claim_id.in_(following)]
-    if as_of is not None:
-        posted.append(or_(ClaimPosting.payment_date <= as_of,
-                          and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of))))
-    return _read(db, posted)
+    return _read(db, [ClaimPosting.claim_id.in_(following), *_paid_by(as_of)])
 
 
-def postings_of(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPosting]]:
-    """Every posting to these later payers' claims, in posting order, by claim (for the few a posting re-settles)."""
-    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)]) if claim_ids else {}
+def postings_of(db: Session, claim_ids: list[int], as_of: date | None = None) -> dict[int, list[LaterPosting]]:
+    """Every posting to these claims (paid on or before `as_of` when given), in posting order, by claim: for
+    the few claims read one by one (a later payer's claim a posting settles again, an earlier payer's claim
+    adjudicated more than once)."""
+    return _read(db, [ClaimPosting.claim_id.in_(claim_ids), *_paid_by(as_of)]) if claim_ids else {}
+
+
+def _paid_by(as_of: date | None) -> list:
+    """The condition for a posting paid on or before `as_of` (posted then, when the 835 has no payment date)."""
+    if as_of is None:
+        return []
+    return [or_(ClaimPosting.payment_date <= as_of,
+                and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of)))]
 
 
 def _read(db: Session, posted: list) -> dict[int, list[LaterPosting]]:
@@ -100,11 +128,11 @@ def _read(db: Session, posted: list) -> dict[int, list[LaterPosting]]:
     for row in db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
                                  ClaimPosting.payer_claim_number, ClaimPosting.paid, ClaimPosting.payment_date,
                                  ClaimPosting.posted_at, ClaimPosting.contractual,
-                                 ClaimPosting.patient_responsibility, ClaimPosting.adjustments)
+                                 ClaimPosting.patient_responsibility, ClaimPosting.adjustments, ClaimPosting.outcome)
                           .where(*posted).order_by(ClaimPosting.id)):
         posting = LaterPosting(PostingKey(row.id, row.claim_id, row.status_code, row.payer_claim_number or "",
                                           row.paid), row.payment_date or row.posted_at.date(), row.contractual,
-                               row.patient_responsibility, prior_payer_amount(row.adjustments or ""))
+                               row.patient_responsibility, prior_payer_amount(row.adjustments or ""), row.outcome)
         found[row.claim_id].append(posting)
         by_id[row.id] = posting
     for posting_id, text in db.execute(select(LinePosting.claim_posting_id, LinePosting.adjustments)

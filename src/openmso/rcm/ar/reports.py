@@ -98,6 +98,9 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     payment date (the posting day when the 835 has none) and denials closed on or before it. Only open claims
     count — in amounts, claim counts and the patients behind a cell (small-cell suppression) — and a claim
     credited below zero is a credit owed back to the payer, listed apart and never netted against the buckets.
+    A claim denied, then paid on appeal in a new claim payment without a reversal, counts the appeal's decision,
+    not the denial's too (`later_payers.first_payer_money`); its payments all count. Claims posted more than
+    once are few: only they are read posting by posting.
     """
     ids = _practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
@@ -105,7 +108,8 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     cutoff = end_of_day(as_of)
     posted = (select(ClaimPosting.claim_id, func.sum(ClaimPosting.paid).label("paid"),
                      func.sum(ClaimPosting.contractual).label("contractual"),
-                     func.sum(ClaimPosting.patient_responsibility).label("patient"))
+                     func.sum(ClaimPosting.patient_responsibility).label("patient"),
+                     func.count(ClaimPosting.id).label("postings"))
               .where(ClaimPosting.practice_id.in_(ids),
                      or_(ClaimPosting.payment_date <= as_of,
                          and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < cutoff)))
@@ -120,7 +124,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     query = (select(Claim.id, Claim.primary_claim_id, group_column if group_column is not None else Claim.practice_id,
                     Claim.total_charge,
                     Claim.submitted_at, Claim.service_date_from, Claim.patient_id, posted.c.paid,
-                    posted.c.contractual, posted.c.patient, closed.c.closed)
+                    posted.c.contractual, posted.c.patient, closed.c.closed, posted.c.postings)
              .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED),
                     or_(Claim.submitted_at < cutoff,
@@ -128,11 +132,16 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     groups: dict = defaultdict(Aging)
     left: dict[int, Decimal] = {}  # by claim: the charge less what its payer paid, wrote off or closed (not PR)
     waiting = []  # later payers' claims their payer has not answered yet
-    for claim_id, earlier, key, charge, submitted, served, patient_id, paid, contractual, patient, closed_amount \
-            in db.execute(query):
+    rows = db.execute(query).all()
+    again = later_payers.postings_of(db, [r.id for r in rows if r.primary_claim_id is None and (r.postings or 0) > 1],
+                                     as_of)
+    for claim_id, earlier, key, charge, submitted, served, patient_id, paid, contractual, patient, closed_amount, _ \
+            in rows:
         since = submitted.date() if submitted else served
         row = (claim_id, earlier, key if group_column is not None else None, age_in_days(since, as_of), patient_id)
         if earlier is None:
+            if claim_id in again:  # adjudicated more than once: a denial paid on appeal counts once
+                paid, contractual, patient = later_payers.first_payer_money(again[claim_id])
             left[claim_id] = charge - sum((amount or ZERO for amount in (paid, contractual, closed_amount)), ZERO)
             groups[row[2]].add(row[3], (left[claim_id] - (patient or ZERO)).quantize(ZERO), patient_id)
             continue
