@@ -23,6 +23,7 @@ from openmso.rcm.ar.schemas import (
     PatientBalanceOut,
     PatientPaymentIn,
     PatientPaymentOut,
+    UnderpaidLineOut,
     UnderpaymentOut,
 )
 
@@ -43,6 +44,27 @@ def underpayments(db: DB, actor: CurrentActor, practice_id: OptionalId = None,
                   tolerance: Annotated[Decimal, Query(ge=0, le=100000, decimal_places=2)] = Decimal("1.00")):
     """Posted lines allowed below the contracted amount by more than `tolerance`, summed by payer and code."""
     return service.underpayments(db, actor, practice_id, tolerance)
+
+
+Tolerance = Annotated[Decimal, Query(ge=0, le=100000, decimal_places=2)]
+Code = Annotated[str | None, Query(min_length=1, max_length=5, pattern="^[A-Za-z0-9]+$")]
+
+
+@router.get("/underpayments/lines", response_model=list[UnderpaidLineOut])
+def underpaid_lines(db: DB, actor: CurrentActor, payer_id: OptionalId = None, procedure_code: Code = None,
+                    practice_id: OptionalId = None, tolerance: Tolerance = Decimal("1.00")):
+    """The posted lines behind the underpayment sums (of one payer and code when given), largest first."""
+    return [asdict(line) | {"difference": line.difference}
+            for line in service.underpaid_lines(db, actor, payer_id, procedure_code, practice_id, tolerance)]
+
+
+@router.get("/underpayments/lines.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def underpaid_lines_csv(db: DB, actor: CurrentActor, payer_id: OptionalId = None, procedure_code: Code = None,
+                        practice_id: OptionalId = None, tolerance: Tolerance = Decimal("1.00")):
+    """The same lines as CSV, for the payer's provider representative."""
+    lines = service.underpaid_lines(db, actor, payer_id, procedure_code, practice_id, tolerance)
+    return Response(service.underpaid_csv(db, lines), media_type="text/csv",
+                    headers={"content-disposition": 'attachment; filename="underpaid-lines.csv"'})
 
 
 @router.get("/patient-balances", response_model=Page[PatientBalanceOut])

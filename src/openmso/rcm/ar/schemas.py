@@ -45,6 +45,25 @@ class UnderpaymentOut(BaseModel):
     difference: Decimal
 
 
+class UnderpaidLineOut(BaseModel):
+    line_posting_id: int
+    practice_id: int
+    claim_id: int
+    claim_number: str
+    payer_id: int | None
+    procedure_code: str
+    modifiers: str
+    units: int
+    service_date: date
+    expected: Decimal
+    allowed: Decimal
+    paid: Decimal
+    difference: Decimal
+    remittance_id: int
+    trace_number: str
+    paid_on: date | None
+
+
 class BalanceFilter(StrEnum):
     ALL = "all"
     OWING = "owing"  # patients who owe something

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
+from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.network.models import Payer
-from openmso.rcm.ar import facts, patients, reports
+from openmso.rcm.ar import facts, patients, reports, underpaid
 from openmso.rcm.ar.aging import BUCKETS, Aging
 from openmso.rcm.ar.schemas import AgingBy, AgingKind
 
@@ -105,11 +106,43 @@ def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
                   tolerance: Decimal = Decimal("1.00")) -> list[dict]:
     """Underpayments summed by payer and code, with the payer's name."""
     rows = reports.underpayments(db, actor, practice_id, tolerance)
-    names = dict(db.execute(select(Payer.id, Payer.name).where(Payer.id.in_({r.payer_id for r in rows if r.payer_id})))
-                 .all()) if rows else {}
+    names = payer_names(db, {r.payer_id for r in rows})
     return [{"payer_id": r.payer_id, "payer_name": names.get(r.payer_id, ""), "procedure_code": r.procedure_code,
              "lines": r.lines, "expected": r.expected, "allowed": r.allowed, "difference": r.difference}
             for r in rows]
+
+
+def underpaid_lines(db: Session, actor: Actor, payer_id: int | None, procedure_code: str | None,
+                    practice_id: int | None = None,
+                    tolerance: Decimal = Decimal("1.00")) -> list[underpaid.UnderpaidLine]:
+    """The lines behind one row of the underpayment worklist (or all of them): what a biller takes to the payer."""
+    lines = underpaid.underpaid_lines(db, reports._practices(db, actor, practice_id), tolerance, payer_id,
+                                      procedure_code)
+    audit.record(db, actor, "ar.underpaid_lines", "practice", practice_id, practice_id=practice_id,
+                 reason=f"payer={payer_id} code={procedure_code} tolerance={tolerance} rows={len(lines)}")
+    return lines
+
+
+UNDERPAID_CSV_COLUMNS = ("claim_number", "service_date", "payer", "procedure_code", "modifiers", "units", "contracted",
+                         "allowed", "paid", "underpaid", "trace_number", "paid_on")
+
+
+def underpaid_csv(db: Session, lines: list[underpaid.UnderpaidLine]) -> str:
+    """The lines as CSV, one per posted service line, for the payer's provider representative."""
+    names = payer_names(db, {line.payer_id for line in lines})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(UNDERPAID_CSV_COLUMNS)
+    writer.writerows((line.claim_number, line.service_date.isoformat(), names.get(line.payer_id, ""),
+                      line.procedure_code, line.modifiers, line.units, line.expected, line.allowed, line.paid,
+                      line.difference, line.trace_number, line.paid_on.isoformat() if line.paid_on else "")
+                     for line in lines)
+    return out.getvalue()
+
+
+def payer_names(db: Session, ids) -> dict[int, str]:
+    ids = {payer_id for payer_id in ids if payer_id}
+    return dict(db.execute(select(Payer.id, Payer.name).where(Payer.id.in_(ids))).all()) if ids else {}
 
 
 def kpi_csv(months: list[facts.MonthKpis]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -31,6 +32,25 @@ def underpayments_page(request: Request, db: DB, actor: CurrentActor, practice_i
     rows = service.underpayments(db, actor, practice_id, tolerance)
     return render(request, "ar/underpayments.html", rows=rows, practice_id=practice_id, tolerance=tolerance,
                   practices=_practices(db, actor), total=sum((r["difference"] for r in rows), Decimal("0.00")))
+
+
+LINES_SHOWN = 500  # the page lists the largest; the CSV export has them all
+
+
+@router.get("/underpayments/lines")
+def underpaid_lines_page(request: Request, db: DB, actor: CurrentActor, payer_id: OptionalId = None,
+                         procedure_code: Annotated[str | None, Query(max_length=5, pattern="^[A-Za-z0-9]*$")] = None,
+                         practice_id: OptionalId = None,
+                         tolerance: Annotated[Decimal, Query(ge=0, le=100000, decimal_places=2)] = Decimal("1.00")):
+    procedure_code = procedure_code or None
+    lines = service.underpaid_lines(db, actor, payer_id, procedure_code, practice_id, tolerance)
+    query = urlencode({key: value for key, value in (("payer_id", payer_id), ("procedure_code", procedure_code),
+                                                     ("practice_id", practice_id), ("tolerance", tolerance))
+                       if value is not None})
+    return render(request, "ar/underpaid_lines.html", lines=lines[:LINES_SHOWN], count=len(lines),
+                  total=sum((line.difference for line in lines), Decimal("0.00")),
+                  payer_name=service.payer_names(db, {payer_id}).get(payer_id, "") if payer_id else "",
+                  procedure_code=procedure_code, practice_id=practice_id, tolerance=tolerance, query=query)
 
 
 @router.get("/patient-balances")
