@@ -42,3 +42,14 @@ def test_a_credit_settles_its_own_service_first_and_the_rest_the_oldest_debts():
     # without services every credit pays the oldest first, as before
     assert patients.open_items([(day, amount) for day, amount, _ in entries]) == [(date(2026, 11, 2), D("15.00"))]
     assert patients.first_claims({3: 2, 4: 3, 2: None}) == {3: 2, 4: 2}  # a tertiary (4) follows the secondary
+
+
+def test_a_patients_payment_is_counted_on_the_debt_the_later_payer_left_open_not_on_the_service_it_paid():
+    # July 40.00 on claim 1; November's 30.00 share on claim 2, paid by the secondary (its claim maps to 2);
+    # then the patient pays 40.00: it paid July's debt, the only one open
+    entries = [(date(2026, 7, 1), "responsibility", 1, D("40.00")),
+               (date(2026, 11, 2), "responsibility", 2, D("30.00")),
+               (date(2026, 11, 2), "payer_payment", 2, D("-30.00")),
+               (date(2026, 11, 10), "payment", None, D("-40.00"))]
+    # was {1: 10.00, 2: 30.00}: the secondary's credit had settled July's debt first
+    assert patients.payments_by_claim(entries) == {1: [(date(2026, 11, 10), D("40.00"))]}

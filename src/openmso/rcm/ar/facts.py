@@ -38,7 +38,7 @@ from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Practice
 from openmso.rcm.ar import kpis, later_payers
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import first_claims, payments_by_claim
+from openmso.rcm.ar.patients import first_claims, payments_by_claim, services
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
@@ -193,15 +193,18 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
 
 
 def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:
-    """Each claim's patient payments up to `until`: every ledger of these practices, settled oldest first."""
+    """Each claim's patient payments up to `until` (by the first claim of its chain): every ledger of these
+    practices, a credit settling its own service first, then the oldest debts (`patients.payments_by_claim`)."""
     ledgers: dict[tuple[int, int], list] = defaultdict(list)
+    first = services(db, practice_ids)
     for row in db.execute(select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id,
                                  PatientLedgerEntry.entered_on, PatientLedgerEntry.kind, PatientLedgerEntry.claim_id,
                                  PatientLedgerEntry.amount)
                           .where(PatientLedgerEntry.practice_id.in_(practice_ids),
                                  PatientLedgerEntry.entered_on <= until)
                           .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)):
-        ledgers[(row.practice_id, row.patient_id)].append((row.entered_on, row.kind, row.claim_id, row.amount))
+        ledgers[(row.practice_id, row.patient_id)].append((row.entered_on, row.kind,
+                                                           first.get(row.claim_id, row.claim_id), row.amount))
     paid: dict[int, list[tuple[date, Decimal]]] = {}
     for entries in ledgers.values():
         paid.update(payments_by_claim(entries))

@@ -77,9 +77,11 @@ def _service(entry: tuple) -> int | None:
 def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
                       ) -> dict[int, list[tuple[date, Decimal]]]:
     """Which claims a patient's payments paid, and on what day, from (date, kind, claim id, amount) ledger entries
-    in posting order. Credits settle the oldest debits first, as in `open_items`; the part of a payment that settles
-    a claim's debit counts as collected on that claim on the payment's day. A credit made before anything was owed
-    waits for the next debit; what exceeds every debit (a credit balance, a refund due) paid no claim."""
+    in posting order, each claim id the first of its chain (`services`). As in `open_items`, a credit naming a
+    claim settles that claim's open debits first, and the rest of it, like any other credit, the oldest debits;
+    the part of a payment that settles a claim's debit counts as collected on that claim on the payment's day. A
+    credit made before anything was owed waits for the next debit; what exceeds every debit (a credit balance, a
+    refund due) paid no claim."""
     debits: deque[list] = deque()  # [claim id, still owed]
     credits: deque[list] = deque()  # [day, not yet applied, is a payment]
     paid: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
@@ -87,7 +89,17 @@ def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
         if amount > 0:
             debits.append([claim_id, amount])
         elif amount < 0:
-            credits.append([day, -amount, kind == "payment"])
+            credit = [day, -amount, kind == "payment"]
+            if claim_id is not None:  # its own claim's debits first
+                for debit in (d for d in debits if d[0] == claim_id):
+                    used = min(debit[1], credit[1])
+                    debit[1] -= used
+                    credit[1] -= used
+                    if credit[2] and used:
+                        paid[claim_id].append((day, used))
+                debits = deque(d for d in debits if d[1])
+            if credit[1]:
+                credits.append(credit)
         while debits and credits:
             debit, credit = debits[0], credits[0]
             used = min(debit[1], credit[1])
@@ -127,17 +139,24 @@ def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: 
     query = (select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id, PatientLedgerEntry.entered_on,
                     PatientLedgerEntry.amount, PatientLedgerEntry.claim_id)
              .where(PatientLedgerEntry.practice_id.in_(ids)))
-    later = select(Claim.id, Claim.primary_claim_id).where(Claim.practice_id.in_(ids),
-                                                           Claim.primary_claim_id.is_not(None))
     if patient_id is not None:
         query = query.where(PatientLedgerEntry.patient_id == patient_id)
-        later = later.where(Claim.patient_id == patient_id)
     if as_of is not None:
         query = query.where(PatientLedgerEntry.entered_on <= as_of)
-    first = first_claims(dict(db.execute(later).all()))
+    first = services(db, ids, patient_id)
     for practice_id, patient_id, day, amount, claim_id in db.execute(query):
         ledgers[(practice_id, patient_id)].append((day, amount, first.get(claim_id, claim_id)))
     return ledgers
+
+
+def services(db: Session, ids: list[int], patient_id: int | None = None) -> dict[int, int]:
+    """These practices' (or one patient's) later payers' claims → the first claim of their chain: a ledger entry
+    naming either is of the same service. Later payers' claims are few."""
+    later = select(Claim.id, Claim.primary_claim_id).where(Claim.practice_id.in_(ids),
+                                                           Claim.primary_claim_id.is_not(None))
+    if patient_id is not None:
+        later = later.where(Claim.patient_id == patient_id)
+    return first_claims(dict(db.execute(later).all()))
 
 
 def first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
