@@ -371,6 +371,8 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
 def _resettle(batch: _Batch, found: _Found, practice_id: int, paid_on: date, source: str, location: str) -> None:
     """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
     the patient's share as it now stands (`secondary.resettle`); those the piece posts to settled in order."""
+    if not found.resettle:
+        return
     posted = {row[2] for row in batch.claims}
     for later in found.resettle:
         if later.id in posted:
