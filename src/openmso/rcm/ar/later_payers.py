@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversed_postings
@@ -106,11 +106,20 @@ def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None =
     return _read(db, [ClaimPosting.claim_id.in_(following), *_paid_by(as_of)])
 
 
-def postings_of(db: Session, claim_ids: list[int], as_of: date | None = None) -> dict[int, list[LaterPosting]]:
-    """Every posting to these claims (paid on or before `as_of` when given), in posting order, by claim: for
-    the few claims read one by one (a later payer's claim a posting settles again, an earlier payer's claim
-    adjudicated more than once)."""
-    return _read(db, [ClaimPosting.claim_id.in_(claim_ids), *_paid_by(as_of)]) if claim_ids else {}
+def postings_of(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPosting]]:
+    """Every posting to these later payers' claims, in posting order, by claim (the few a posting settles again)."""
+    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)]) if claim_ids else {}
+
+
+def first_payers_posted_again(db: Session, practice_ids: list[int], as_of: date | None = None
+                              ) -> dict[int, list[LaterPosting]]:
+    """The postings (paid on or before `as_of` when given) of these practices' first payers' claims that were
+    posted more than once, in posting order, by claim, for `first_payer_money`; their CARC 23 is not read
+    (a first payer reports none)."""
+    again = (select(ClaimPosting.claim_id).join(Claim, Claim.id == ClaimPosting.claim_id)
+             .where(ClaimPosting.practice_id.in_(practice_ids), Claim.primary_claim_id.is_(None))
+             .group_by(ClaimPosting.claim_id).having(func.count(ClaimPosting.id) > 1))
+    return _read(db, [ClaimPosting.claim_id.in_(again), *_paid_by(as_of)], lines=False)
 
 
 def _paid_by(as_of: date | None) -> list:
@@ -121,8 +130,9 @@ def _paid_by(as_of: date | None) -> list:
                 and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of)))]
 
 
-def _read(db: Session, posted: list) -> dict[int, list[LaterPosting]]:
-    """The claim postings matching `posted`, with the CARC 23 of their claim and line adjustments."""
+def _read(db: Session, posted: list, lines: bool = True) -> dict[int, list[LaterPosting]]:
+    """The claim postings matching `posted`, with the CARC 23 of their claim (and, with `lines`, line)
+    adjustments."""
     found: dict[int, list[LaterPosting]] = defaultdict(list)
     by_id: dict[int, LaterPosting] = {}
     for row in db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
@@ -135,6 +145,8 @@ def _read(db: Session, posted: list) -> dict[int, list[LaterPosting]]:
                                row.patient_responsibility, prior_payer_amount(row.adjustments or ""), row.outcome)
         found[row.claim_id].append(posting)
         by_id[row.id] = posting
+    if not lines:
+        return found
     for posting_id, text in db.execute(select(LinePosting.claim_posting_id, LinePosting.adjustments)
                                        .join(ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
                                        .where(*posted)):

@@ -28,14 +28,14 @@ from openmso.core import audit
 from openmso.core.errors import NotFound
 from openmso.core.tenancy import Actor, visible
 from openmso.network.models import Patient, Payer, Practice, Provider
-from openmso.rcm.ar import later_payers, reversals
+from openmso.rcm.ar import later_payers, underpaid
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.denials import letters
 from openmso.rcm.denials.models import DenialCase
-from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
+from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 BILLED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED, ClaimStatus.PAYER_ACCEPTED, ClaimStatus.PAID,
@@ -108,8 +108,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     cutoff = end_of_day(as_of)
     posted = (select(ClaimPosting.claim_id, func.sum(ClaimPosting.paid).label("paid"),
                      func.sum(ClaimPosting.contractual).label("contractual"),
-                     func.sum(ClaimPosting.patient_responsibility).label("patient"),
-                     func.count(ClaimPosting.id).label("postings"))
+                     func.sum(ClaimPosting.patient_responsibility).label("patient"))
               .where(ClaimPosting.practice_id.in_(ids),
                      or_(ClaimPosting.payment_date <= as_of,
                          and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < cutoff)))
@@ -124,7 +123,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     query = (select(Claim.id, Claim.primary_claim_id, group_column if group_column is not None else Claim.practice_id,
                     Claim.total_charge,
                     Claim.submitted_at, Claim.service_date_from, Claim.patient_id, posted.c.paid,
-                    posted.c.contractual, posted.c.patient, closed.c.closed, posted.c.postings)
+                    posted.c.contractual, posted.c.patient, closed.c.closed)
              .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED),
                     or_(Claim.submitted_at < cutoff,
@@ -132,11 +131,9 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     groups: dict = defaultdict(Aging)
     left: dict[int, Decimal] = {}  # by claim: the charge less what its payer paid, wrote off or closed (not PR)
     waiting = []  # later payers' claims their payer has not answered yet
-    rows = db.execute(query).all()
-    again = later_payers.postings_of(db, [r.id for r in rows if r.primary_claim_id is None and (r.postings or 0) > 1],
-                                     as_of)
-    for claim_id, earlier, key, charge, submitted, served, patient_id, paid, contractual, patient, closed_amount, _ \
-            in rows:
+    again = later_payers.first_payers_posted_again(db, ids, as_of)
+    for claim_id, earlier, key, charge, submitted, served, patient_id, paid, contractual, patient, closed_amount \
+            in db.execute(query):
         since = submitted.date() if submitted else served
         row = (claim_id, earlier, key if group_column is not None else None, age_in_days(since, as_of), patient_id)
         if earlier is None:
@@ -187,27 +184,15 @@ class Underpayment:
 
 def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
                   tolerance: Decimal = Decimal("1.00")) -> list[Underpayment]:
-    """Posted lines allowed below the contract by more than `tolerance`, summed by payer and code.
-
-    Only adjudications that stand count: a line whose claim payment the payer later reversed (CLP02 22,
-    `ar.reversals`) is left out, as the corrected payment that follows it replaces it; reversals themselves
-    carry no contracted amount.
-    """
-    ids = _practices(db, actor, practice_id)
-    taken_back = reversals.reversed_in(db, ids)
-    query = (select(ClaimPosting.id, Claim.payer_id, LinePosting.procedure_code, LinePosting.expected_allowed,
-                    LinePosting.allowed)
-             .join(ClaimPosting, ClaimPosting.id == LinePosting.claim_posting_id)
-             .join(Claim, Claim.id == ClaimPosting.claim_id)
-             .where(LinePosting.practice_id.in_(ids), LinePosting.expected_allowed.is_not(None),
-                    ClaimPosting.outcome != "reversed", LinePosting.denied.is_(False)))
+    """Posted lines allowed below the contract by more than `tolerance` (`underpaid`: standing adjudications,
+    not denials), summed by payer and code."""
     summed: dict[tuple, Underpayment] = {}
-    for posting_id, payer_id, code, expected, allowed in db.execute(query):
-        if expected - allowed > tolerance and posting_id not in taken_back:
-            row = summed.setdefault((payer_id, code), Underpayment(payer_id, code, 0, ZERO, ZERO))
-            row.lines += 1
-            row.expected += expected
-            row.allowed += allowed
+    for line in underpaid.underpaid_lines(db, _practices(db, actor, practice_id), tolerance):
+        row = summed.setdefault((line.payer_id, line.procedure_code),
+                                Underpayment(line.payer_id, line.procedure_code, 0, ZERO, ZERO))
+        row.lines += 1
+        row.expected += line.expected
+        row.allowed += line.allowed
     audit.record(db, actor, "ar.underpayments", "practice", practice_id, practice_id=practice_id,
                  reason=f"rows={len(summed)}")
     return sorted(summed.values(), key=lambda r: -r.difference)
