@@ -42,6 +42,37 @@ def test_the_denial_worklist_lists_the_largest_recoverable_amount_first(new_page
     screenshot(page, "money-denial-detail")
 
 
+def test_the_overview_counts_the_work_waiting_and_opens_the_denial_worklist(new_page):
+    page = new_page()
+    login(page, "biller.tx")
+    page.goto("/")
+    denials = page.locator("#waiting-denials")
+    expect(denials).to_contain_text("Denials to work")
+    waiting = int(denials.locator(".n").inner_text().replace(",", ""))
+    assert waiting > 0 and _amount(denials.locator(".muted").inner_text()) > 0
+    screenshot(page, "overview-work-waiting")
+    denials.click()
+    expect(page.locator("h1")).to_have_text("Denial worklist")
+    expect(page.locator(".total").first).to_have_text(f"{waiting:,} rows")  # the panel promised what the list holds
+
+
+def test_an_underpayment_sum_opens_the_lines_to_take_to_the_payer(new_page):
+    page = new_page()
+    login(page, "biller.tx")
+    page.goto("/underpayments")
+    first = page.locator("#underpayments tbody tr").first
+    lines, underpaid = int(first.locator("td").nth(2).inner_text()), _amount(first.locator("td").nth(5).inner_text())
+    first.locator("td").nth(2).locator("a").click()
+    expect(page.locator("h1")).to_contain_text("Underpaid lines")
+    shown = [_amount(a) for a in column(page, "#underpaid-lines", 7)]
+    assert len(shown) == lines and sum(shown) == underpaid and shown == sorted(shown, reverse=True)
+    assert overflowing(page, "main", "table") == []
+    screenshot(page, "money-underpaid-lines")
+    with page.expect_download() as download:
+        page.click("text=Export CSV")
+    assert download.value.suggested_filename == "underpaid-lines.csv"
+
+
 def test_the_kpi_dashboard_draws_a_chart_per_kpi_and_exports_csv(new_page):
     page = new_page()
     login(page, "admin")
