@@ -88,3 +88,25 @@ def test_kpis_of_a_primary_reversed_alone_count_the_secondarys_cash_but_not_its_
     assert october.values["gross_collection_rate"] == D("15.0")  # 30 / 200
     assert october.values["net_collection_rate"] == D("15.0")  # 30 / (200 − 0); was 100.0: 30 / (200 − 170)
     assert november.values["days_in_ar"] == D("90.0")  # the primary's 200.00 open × 90 days / 200.00 of charges
+
+
+def test_a_secondary_paid_before_the_primarys_reversal_in_the_same_835_is_settled_again_after_it(db):
+    clinic, primary, secondary = _books(db, "Qzcobpord")
+    _post(db, clinic, [_payment(secondary, "30.00", [("OA", "23", "170.00")]),
+                       _payment(primary, "120.00", PRIMARY, reversal=True)], "PPORD1")
+    # the secondary's 30.00 first settles the 30.00 share, then the primary takes the share back
+    assert _balance(db, clinic) == D("0.00")  # was −30.00: the secondary posted first was not settled again
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("30.00"))]
+    assert [flag.amount for flag in _flags(db)] == [D("30.00")]
+
+
+def test_a_primary_corrected_to_a_larger_share_leaves_the_patient_what_the_secondary_did_not_pay(db):
+    clinic, primary, secondary = _books(db, "Qzcobpmore")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPMORE1")
+    # the primary pays 10.00 less on review: PR-2 40.00; the secondary decided on 30.00 and paid it all
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "110.00", (("CO", "45", "50.00"), ("PR", "2", "40.00")))], "PPMORE2")
+    assert _balance(db, clinic) == D("10.00")  # 40 − 30; was 0.00: the 10.00 read as the secondary's write-off
+    assert _entries(db, secondary) == [("payer_payment", D("-30.00"))]  # nothing moved on the secondary's side
+    assert _flags(db) == []
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []  # 200 − 110 − 50 − 40

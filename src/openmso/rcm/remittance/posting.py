@@ -260,6 +260,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
     trace = remittance.trace.trace_number
     status_now: dict[int, str] = {}
+    paid_here: dict[int, tuple[Decimal, bool]] = {}  # later payers' claims settled again: what the piece paid
     batch = _Batch()
     expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
     whole_units = matching.WHOLE_UNITS
@@ -347,6 +348,9 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             ":".join([r.value for r in clp.remarks])[:200] if clp.remarks else "", paid_on))
         batch.lines.append(line_rows)
         if follows:
+            if found.resettle:  # what the piece paid it, and whether its latest decision here stands
+                before = paid_here.get(claim.id, (ZERO, True))[0]
+                paid_here[claim.id] = (before + clp.paid, not reversal)
             _settle_patient_share(batch, found.shares, practice_id, claim, clp, patient, reversal, paid_on,
                                   f"835 {trace}", f"ST {set_number} CLP {position}")
         elif patient:
@@ -364,21 +368,21 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                                   ":".join(remarks)[:100], rule.action.value))
         else:
             batch.denials.append(None)
-    _resettle(batch, found, practice_id, paid_on, f"835 {trace}", f"ST {set_number}")
+    if found.resettle:
+        _resettle(batch, found, paid_here, practice_id, paid_on, f"835 {trace}", f"ST {set_number}")
     return batch
 
 
-def _resettle(batch: _Batch, found: _Found, practice_id: int, paid_on: date, source: str, location: str) -> None:
+def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, bool]], practice_id: int,
+              paid_on: date, source: str, location: str) -> None:
     """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
-    the patient's share as it now stands (`secondary.resettle`); those the piece posts to settled in order."""
-    if not found.resettle:
-        return
-    posted = {row[2] for row in batch.claims}
+    the patient's share as it now stands (`secondary.resettle`), with what their payer paid: its standing cash
+    before this piece and what the piece paid it (`paid_here`); nothing when its decision is taken back."""
     for later in found.resettle:
-        if later.id in posted:
-            continue
         stands = later_payers.standing(found.later_postings.get(later.id, ()))
-        settled = secondary.resettle(found.shares, later.id, stands.paid, stands.patient, stands.answered)
+        paid, answered = paid_here.get(later.id, (ZERO, stands.answered))
+        paid = stands.paid + paid if answered else ZERO
+        settled = secondary.resettle(found.shares, later.id, paid)
         pcn = later.patient_control_number
         batch.patient += [(practice_id, later.patient_id, later.id, kind, amount, paid_on,
                            f"{source} claim {pcn}: an earlier payer changed the share the later payer paid"[:200])
@@ -387,7 +391,7 @@ def _resettle(batch: _Batch, found: _Found, practice_id: int, paid_on: date, sou
             batch.exceptions.append(dict(
                 practice_id=practice_id, kind="cob_overpayment", location=location, pcn=pcn, amount=settled.overpaid,
                 message=f"posted; an earlier payer reversed or changed its decision: {settled.overpaid} of the "
-                        f"{stands.paid} the later payer paid on claim {pcn} no longer settles a patient share (now "
+                        f"{paid} the later payer paid on claim {pcn} no longer settles a patient share (now "
                         f"{max(settled.owed_before, ZERO)}); it is the payer's money, not the patient's: it is "
                         "applied again if the earlier payer's corrected payment puts the share back (then close "
                         "this), else refund the payer or have it recouped"))

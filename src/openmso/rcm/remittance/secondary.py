@@ -33,10 +33,11 @@ of the payer's decision takes the write-off reversal back too, so the practice's
 When the earlier payer changes its decision after the later payer paid — it reverses its claim payment
 (CLP02 22) with no corrected payment yet, or adjudicates again — the patient's share the later payer paid moves
 under it. The later payer's claims that follow it are settled again (`resettle`) against the share as it now
-stands, from the later payer's standing decision: its payment is applied as far as a share is left, and what no
-longer settles one is taken off the patient's ledger and flagged as a `cob_overpayment` (the payer's money,
-not a refund due to the patient: a primary reversed alone would otherwise leave the patient a −30.00 credit);
-when the earlier payer's corrected payment puts the share back, settling again applies the payment again.
+stands: its payment (and its own write-off of the share) are applied as far as a share is left, the patient
+owes what is left beyond them, and what of the payment no longer settles a share is taken off the patient's
+ledger and flagged as a `cob_overpayment` (the payer's money, not a refund due to the patient: a primary
+reversed alone would otherwise leave the patient a −30.00 credit); when the earlier payer's corrected payment
+puts the share back, settling again applies the payment again.
 
 A reversal (CLP02 22) of the secondary's payment negates the entries its postings wrote, so the patient owes
 the earlier payer's share again until the corrected payment (often in the same 835) posts. A new adjudication
@@ -131,25 +132,44 @@ def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal
         entries += decided
         overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
         excess = max(-gap, ZERO)  # never debited: the chain's share is all the patient can be billed
-    reinstated = max(shares.written_off(claim_id) - max(shares.owed(claim_id), ZERO), ZERO)
-    if reinstated:  # the practice wrote off more than the patient now owes: the payer covered that part
-        shares.add(claim_id, WRITE_OFF_REVERSAL, reinstated)
-        entries.append((WRITE_OFF_REVERSAL, reinstated))
+    _reinstate(shares, claim_id, entries)
     return Settlement(entries, owed, overpaid, excess)
 
 
-def resettle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, answered: bool) -> Settlement:
-    """Settle a later payer's claim again, after an earlier payer changed the share it paid, from the later
-    payer's standing decision (`paid` in all, the `patient` share of its latest adjudication; none `answered`:
-    only taken back). The ledger entries are the net change by kind (none when nothing moved); `overpaid` is
-    what of the payer's payment no longer settles a share (pure)."""
-    applied = -shares.held[claim_id][PAYMENT]
-    settled = settle(shares, claim_id, paid, patient, reversal=not answered)
+def _reinstate(shares: PatientShares, claim_id: int, entries: list[tuple[str, Decimal]]) -> None:
+    """Reverse the practice's write-off of the share as far as it exceeds what the patient now owes (the payer
+    covered that part), or restore it as far as a reversal put the share back."""
+    reinstated = max(shares.written_off(claim_id) - max(shares.owed(claim_id), ZERO), ZERO)
+    if reinstated:
+        shares.add(claim_id, WRITE_OFF_REVERSAL, reinstated)
+        entries.append((WRITE_OFF_REVERSAL, reinstated))
+
+
+def resettle(shares: PatientShares, claim_id: int, paid: Decimal) -> Settlement:
+    """Settle a later payer's claim again after an earlier payer changed the share under it (pure). The later
+    payer decided on the earlier decision, so only what it did stays: its payment (`paid`, its standing cash;
+    0.00 when its decision was taken back) and its own write-off of the share (its `payer_adjustment`) are applied
+    again as far as the new share holds them, and the patient owes the rest — a share grown from 30.00 to 40.00
+    leaves the patient 10.00 (the later payer may be billed again), not a write-off the payer never made. The
+    ledger entries are the net change by kind (none when nothing moved); `overpaid` is what of the payer's
+    payment no longer settles a share."""
+    applied, adjusted = -shares.held[claim_id][PAYMENT], -shares.held[claim_id][ADJUSTMENT]
+    entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
+               if kind in WRITTEN_BY_LATER_PAYER and amount]
+    for kind, amount in entries:
+        shares.add(claim_id, kind, amount)
+    owed = shares.owed(claim_id)
+    credited = min(max(paid, ZERO), max(owed, ZERO))
+    decided = [(PAYMENT, -credited), (ADJUSTMENT, -min(max(adjusted, ZERO), max(owed - credited, ZERO)))]
+    for kind, amount in decided:
+        shares.add(claim_id, kind, amount)
+    entries += decided
+    _reinstate(shares, claim_id, entries)
     net: dict[str, Decimal] = defaultdict(Decimal)
-    for kind, amount in settled.entries:
+    for kind, amount in entries:
         net[kind] += amount
-    released = max(applied + shares.held[claim_id][PAYMENT], ZERO)
-    return Settlement([(kind, amount) for kind, amount in net.items() if amount], settled.owed_before, released)
+    return Settlement([(kind, amount) for kind, amount in net.items() if amount], owed,
+                      max(applied - credited, ZERO))
 
 
 @dataclass(frozen=True, slots=True)
