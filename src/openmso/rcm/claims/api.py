@@ -13,12 +13,13 @@ from openmso.core.csv_input import decode_upload
 from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.jobs_api import JobOut, job_view
 from openmso.core.pagination import Page, Slice
-from openmso.rcm.claims import batches, building, charges, scrubbing, service
+from openmso.rcm.claims import batches, building, charges, editing, scrubbing, service
 from openmso.rcm.claims.schemas import (
     BatchOut,
     ChargeCreate,
     ChargeOut,
     ClaimDetailOut,
+    ClaimEditIn,
     ClaimOut,
     Correction,
     EditOut,
@@ -148,6 +149,12 @@ class StatusChange(BaseModel):
 @router.post("/claims/{claim_id}/events", response_model=ClaimOut)
 def change_status(claim_id: RowId, data: StatusChange, db: DB, actor: CurrentActor):
     return service.change_status(db, actor, claim_id, data.event, data.note)
+
+
+@router.put("/claims/{claim_id}", response_model=ClaimOut)
+def edit_claim(claim_id: RowId, data: ClaimEditIn, db: DB, actor: CurrentActor):
+    """Fix a held, rejected or not-yet-sent claim's codes (every line) and scrub it again: ready or held."""
+    return editing.edit_claim(db, actor, claim_id, data)
 
 
 @router.post("/claims/{claim_id}/corrections", response_model=ClaimOut, status_code=status.HTTP_201_CREATED)

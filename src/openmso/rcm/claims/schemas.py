@@ -79,6 +79,53 @@ class ChargeFields(BaseModel):
         return self
 
 
+class ClaimLineEdit(BaseModel):
+    """One service line of a claim being fixed before it goes (back) to the payer."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    line_number: int = Field(ge=1, le=50)
+    procedure_code: ProcedureCode
+    modifiers: Annotated[list[Modifier], BeforeValidator(_split), Field(max_length=4)] = []
+    units: int = Field(default=1, ge=1, le=999)
+    charge_amount: Decimal = Field(gt=0, max_digits=9, decimal_places=2)
+    pointers: Annotated[list[int], BeforeValidator(_split), Field(min_length=1, max_length=4)] = [1]
+
+    @model_validator(mode="after")
+    def _distinct_modifiers(self):
+        if len(set(self.modifiers)) != len(self.modifiers):
+            raise ValueError(f"line {self.line_number}: a modifier is repeated")
+        return self
+
+
+class ClaimEditIn(BaseModel):
+    """A biller's fix of a claim the scrubber held, the clearinghouse or payer rejected, or a replacement not
+    sent yet: the claim's codes as they should go, every line, and why (kept on the timeline and the audit
+    trail). Dates, patient, provider and payer are not edited here: a claim for another visit or payer is
+    another claim."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    diagnoses: Annotated[list[Diagnosis], BeforeValidator(_split), Field(min_length=1, max_length=12)]
+    prior_authorization: str | None = Field(default=None, max_length=50, pattern=r"^[A-Za-z0-9\-]+$")
+    lines: list[ClaimLineEdit] = Field(min_length=1, max_length=50)
+    reason: str = Field(min_length=3, max_length=300)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if len(set(self.diagnoses)) != len(self.diagnoses):
+            raise ValueError("a diagnosis is repeated")
+        for line in self.lines:
+            bad = [p for p in line.pointers if not 1 <= p <= len(self.diagnoses)]
+            if bad:
+                raise ValueError(f"line {line.line_number}: pointers {bad} do not point at one of the "
+                                 f"{len(self.diagnoses)} diagnoses")
+        numbers = [line.line_number for line in self.lines]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("a line number is repeated")
+        return self
+
+
 class ChargeCreate(ChargeFields):
     """A charge entered through the API or the UI, naming records by id."""
 

@@ -16,8 +16,8 @@ from openmso.core.jobs_api import job_view
 from openmso.core.pagination import PageParams
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.claims import batches, charges, service
-from openmso.rcm.claims.schemas import ChargeCreate, Correction
+from openmso.rcm.claims import batches, charges, editing, service
+from openmso.rcm.claims.schemas import ChargeCreate, ClaimEditIn, Correction
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.claims.tasks import batches_href, start_submit_job
@@ -99,12 +99,65 @@ def secondary_submit(claim_id: RowId, db: DB, actor: CurrentActor):
 
 @router.get("/claims/{claim_id}")
 def claim_page(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    return _claim_page(request, db, actor, claim_id)
+
+
+def _claim_page(request: Request, db, actor, claim_id: int, values: dict | None = None, errors: list = (),
+                status_code: int = 200):
     detail = service.claim_detail(db, actor, claim_id)
     claim = detail.claim
-    return render(request, "claims/detail.html", detail=detail, claim=claim,
+    return render(request, "claims/detail.html", status_code=status_code, detail=detail, claim=claim,
                   practice=network.get_practice(db, actor, claim.practice_id),
                   payer=network.get_payer(db, actor, claim.payer_id) if claim.payer_id else None,
-                  diagnoses=[(codes.dotted(c), codes.diagnosis_description(c)) for c in claim.diagnosis_codes])
+                  diagnoses=[(codes.dotted(c), codes.diagnosis_description(c)) for c in claim.diagnosis_codes],
+                  editable=editing.can_edit(claim), edit_values=values or _edit_values(claim), edit_errors=errors)
+
+
+def _edit_values(claim) -> dict:
+    """The edit form's fields as the claim stands."""
+    values = {"diagnoses": " ".join(codes.dotted(c) for c in claim.diagnosis_codes),
+              "prior_authorization": claim.prior_authorization or "", "reason": ""}
+    for line in claim.lines:
+        prefix = f"line-{line.line_number}-"
+        values |= {prefix + "procedure_code": line.procedure_code, prefix + "modifiers": " ".join(line.modifier_list),
+                   prefix + "units": str(line.units), prefix + "charge_amount": str(line.charge_amount),
+                   prefix + "pointers": " ".join(map(str, line.pointer_list))}
+    return values
+
+
+def _edit_from_form(values: dict) -> ClaimEditIn:
+    """The form's flat fields (line-N-field) as the API's shape, validated."""
+    lines: dict[int, dict] = {}
+    for key, value in values.items():
+        if key.startswith("line-") and key.count("-") == 2 and key.split("-")[1].isdigit():
+            _, number, field = key.split("-")
+            lines.setdefault(int(number), {"line_number": int(number)})[field] = value
+    return ClaimEditIn.model_validate({"diagnoses": values.get("diagnoses", ""),
+                                       "prior_authorization": values.get("prior_authorization") or None,
+                                       "reason": values.get("reason", ""), "lines": [lines[n] for n in sorted(lines)]})
+
+
+@router.post("/claims/{claim_id}/edit")
+async def claim_edit(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """Fix a held, rejected or not-yet-sent claim from its page; it is scrubbed again at once."""
+    form = await request.form()
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    try:
+        editing.edit_claim(db, actor, claim_id, _edit_from_form(values))
+    except (ValidationError, OpenMSOError) as error:
+        return _claim_page(request, db, actor, claim_id, values, _problems(error), 422)
+    return RedirectResponse(f"/claims/{claim_id}#edits", status_code=303)
+
+
+def _problems(error: ValidationError | OpenMSOError) -> list[dict]:
+    """A form's errors to show beside it: the fields Pydantic refused, or a service's 422 with its located
+    errors; any other service error (403, 404, 409) is raised to the error page."""
+    if isinstance(error, ValidationError):
+        return [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"]} for e in error.errors()]
+    if error.status != 422:
+        raise error
+    return [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors] or [
+        {"loc": "", "msg": error.detail}]
 
 
 def _charge_form(request: Request, db, actor, practice_id: int, values: dict, errors: list, status_code=200):
@@ -126,13 +179,6 @@ async def charge_submit(practice_id: RowId, request: Request, db: DB, actor: Cur
     try:
         data = ChargeCreate.model_validate(values)
         charge = charges.create_charge(db, actor, practice_id, data, source="ui")
-    except ValidationError as error:
-        problems = [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"]} for e in error.errors()]
-        return _charge_form(request, db, actor, practice_id, values, problems, 422)
-    except OpenMSOError as error:
-        if error.status != 422:
-            raise
-        problems = [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors]
-        return _charge_form(request, db, actor, practice_id, values, problems or [{"loc": "", "msg": error.detail}],
-                            422)
+    except (ValidationError, OpenMSOError) as error:
+        return _charge_form(request, db, actor, practice_id, values, _problems(error), 422)
     return RedirectResponse(f"/claims?practice_id={practice_id}&status=draft#charge-{charge.id}", status_code=303)

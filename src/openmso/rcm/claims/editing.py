@@ -1,0 +1,88 @@
+"""Fixing a claim before it goes (back) to the payer: the scrubber held it, the clearinghouse (999) or the
+payer (277CA) rejected it, or it is a replacement (frequency 7) made from a denial and not sent yet.
+
+The biller corrects the codes the edits point at (a billable diagnosis instead of a category, a modifier on
+a bundled pair, the prior authorization number) and the claim is scrubbed again at once, so it is ready for
+the next claim run or held with what is still wrong. A rejected claim moves back to draft first (it is then
+resubmitted as an original, as the 999/277CA rejection means the payer never took it in). A claim with the
+payer is not edited: it is corrected with a replacement or void (`service.correct`).
+
+Who may: whoever may manage the practice's charges under its agreement (`access.can_manage_charges`). Every
+fix names its reason, and the timeline and the audit trail (a write of patient data) say what changed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from openmso.core import audit
+from openmso.core.errors import Conflict, FieldError, Invalid
+from openmso.core.tenancy import Actor
+from openmso.core.types import utcnow
+from openmso.rcm.claims import access, scrubbing
+from openmso.rcm.claims.models import Claim, TimelineEntry, join_codes
+from openmso.rcm.claims.schemas import ClaimEditIn
+from openmso.rcm.claims.service import get_claim
+from openmso.rcm.claims.states import REJECTED, ClaimEvent, ClaimStatus
+from openmso.rcm.claims.timeline import advance
+
+EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.SCRUBBED, ClaimStatus.HELD, ClaimStatus.READY})
+
+
+def can_edit(claim: Claim) -> bool:
+    return claim.status in EDITABLE or claim.status in REJECTED
+
+
+def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> Claim:
+    """Apply the biller's fix and scrub the claim again; returns it ready or held."""
+    claim = get_claim(db, actor, claim_id, audit_read=False)
+    access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
+    if not can_edit(claim):
+        raise Conflict(f"claim {claim.patient_control_number} is {claim.status}: a claim the payer has is "
+                       "corrected with a replacement (frequency 7) or void (8), not edited")
+    lines = {line.line_number: line for line in claim.lines}
+    sent = {line.line_number for line in data.lines}
+    if sent != lines.keys():
+        raise Invalid("send every line of the claim, each once", errors=[FieldError(
+            ["body", "lines"], f"the claim has lines {sorted(lines)}; the edit sent {sorted(sent)}")])
+    changes = _changes(claim, data)
+    if claim.status in REJECTED:
+        advance(db, actor, claim, ClaimEvent.CORRECT, f"corrected for resubmission: {data.reason}")
+    claim.diagnoses = join_codes(data.diagnoses)
+    claim.prior_authorization = data.prior_authorization or None
+    for edit in data.lines:
+        line = lines[edit.line_number]
+        line.procedure_code, line.modifiers = edit.procedure_code, join_codes(edit.modifiers)
+        line.units, line.charge_amount, line.pointers = edit.units, edit.charge_amount, join_codes(edit.pointers)
+    claim.total_charge = sum((line.charge_amount for line in claim.lines), Decimal("0.00"))
+    claim.updated_at = utcnow()
+    what = "; ".join(changes) or "nothing changed, scrubbed again"
+    db.add(TimelineEntry(practice_id=claim.practice_id, claim_id=claim.id, occurred_at=claim.updated_at,
+                         event="edit", from_status=claim.status, to_status=claim.status,
+                         detail=f"{data.reason}: {what}"[:2000], actor_name=actor.username))
+    audit.record(db, actor, "claim.edit", "claim", claim.id, practice_id=claim.practice_id,
+                 patient_id=claim.patient_id, reason=f"{data.reason}: {what}"[:500])
+    db.flush()
+    scrubbing.scrub_claims(db, actor, claim_ids=[claim.id])
+    db.refresh(claim)
+    return claim
+
+
+def _words(value) -> str:
+    return (" ".join(map(str, value)) or "none") if isinstance(value, list) else str(value or "none")
+
+
+def _changes(claim: Claim, data: ClaimEditIn) -> list[str]:
+    """What the edit changes, in words, for the timeline and the audit trail."""
+    pairs = [("diagnoses", claim.diagnosis_codes, data.diagnoses),
+             ("prior authorization", claim.prior_authorization or None, data.prior_authorization or None)]
+    for edit in sorted(data.lines, key=lambda line: line.line_number):
+        line = next(line for line in claim.lines if line.line_number == edit.line_number)
+        pairs += [(f"line {edit.line_number} code", line.procedure_code, edit.procedure_code),
+                  (f"line {edit.line_number} modifiers", line.modifier_list, edit.modifiers),
+                  (f"line {edit.line_number} units", line.units, edit.units),
+                  (f"line {edit.line_number} charge", line.charge_amount, edit.charge_amount),
+                  (f"line {edit.line_number} pointers", line.pointer_list, edit.pointers)]
+    return [f"{name} {_words(old)} → {_words(new)}" for name, old, new in pairs if old != new]

@@ -1,0 +1,122 @@
+"""Fixing a claim before it goes (back) to the payer: a held claim's codes corrected and scrubbed again at
+once, a rejected claim corrected back to an original, refused once the payer has the claim; through the API
+and the claim page's form, with every change on the timeline and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from openmso.core.audit import AuditEntry
+from openmso.core.tenancy import SYSTEM, Role
+from openmso.rcm.claims import building, scrubbing
+from openmso.rcm.claims.models import Claim, TimelineEntry
+from tests.factories import add_signed_agreement, add_user, signed_in
+from tests.rcm.conftest import make_clinic
+
+SERVED = date.today() - timedelta(days=10)  # inside every payer's filing limit whenever the suite runs
+
+
+@pytest.fixture
+def held(db):
+    """A claim held by the scrubber: its first diagnosis is the category E11, not a billable code (DX-001)."""
+    clinic = make_clinic(db, "Qzeditclaim", patients=1)
+    add_signed_agreement(db, clinic.practice)
+    clinic.charge(db, service_date=SERVED, diagnoses=["E11", "I10"], pointers=[1, 2])
+    clinic.charge(db, service_date=SERVED, procedure_code="36415", charge_amount="18.00", diagnoses=["E11"],
+                  pointers=[1])
+    [claim_id] = building.build_claims(db, SYSTEM, clinic.practice.id)
+    scrubbing.scrub_claims(db, SYSTEM, claim_ids=[claim_id])
+    claim = db.get(Claim, claim_id)
+    assert claim.status == "held" and claim.error_count >= 1
+    return clinic, claim
+
+
+def _fix(claim, **changes) -> dict:
+    body = {"diagnoses": ["E11.9", "I10"], "prior_authorization": None, "reason": "coded to the chart note",
+            "lines": [{"line_number": 1, "procedure_code": "99213", "modifiers": [], "units": 1,
+                       "charge_amount": "145.00", "pointers": [1, 2]},
+                      {"line_number": 2, "procedure_code": "36415", "modifiers": [], "units": 1,
+                       "charge_amount": "18.00", "pointers": [1]}]}
+    return body | changes
+
+
+def _biller(client, db, settings, clinic):
+    return signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[clinic.practice]))
+
+
+def test_a_held_claim_fixed_through_the_api_is_scrubbed_again_and_ready(client, db, settings, held):
+    clinic, claim = held
+    biller = _biller(client, db, settings, clinic)
+    fixed = biller.put(f"/api/v1/claims/{claim.id}", json=_fix(claim, lines=[
+        {"line_number": 1, "procedure_code": "99213", "modifiers": ["25"], "units": 1, "charge_amount": "150.00",
+         "pointers": [1, 2]},
+        {"line_number": 2, "procedure_code": "36415", "modifiers": [], "units": 1, "charge_amount": "18.00",
+         "pointers": [1]}]))
+    assert fixed.status_code == 200, fixed.text
+    assert (fixed.json()["status"], fixed.json()["error_count"]) == ("ready", 0)
+    db.expire_all()
+    claim = db.get(Claim, claim.id)
+    assert claim.diagnoses == "E119:I10" and claim.total_charge == 168 and claim.lines[0].modifiers == "25"
+    [edit] = db.scalars(select(TimelineEntry).where(TimelineEntry.claim_id == claim.id,
+                                                    TimelineEntry.event == "edit")).all()
+    assert edit.detail.startswith("coded to the chart note: diagnoses E11 I10 → E119 I10")
+    assert "line 1 modifiers none → 25" in edit.detail and "line 1 charge 145.00 → 150.00" in edit.detail
+    [audited] = db.scalars(select(AuditEntry).where(AuditEntry.action == "claim.edit",
+                                                    AuditEntry.object_id == str(claim.id))).all()
+    assert audited.patient_id == claim.patient_id and "E119" in audited.reason
+
+
+def test_a_rejected_claim_is_corrected_back_to_an_original(client, db, settings, held):
+    clinic, claim = held
+    claim.status = "payer_rejected"
+    db.flush()
+    fixed = _biller(client, db, settings, clinic).put(f"/api/v1/claims/{claim.id}", json=_fix(claim))
+    assert fixed.json()["status"] == "ready"
+    events = db.scalars(select(TimelineEntry.event).where(TimelineEntry.claim_id == claim.id)
+                        .order_by(TimelineEntry.id)).all()
+    assert events[-4:] == ["correct", "edit", "scrub", "pass"]
+
+
+def test_bad_fixes_are_refused_with_the_field_and_nothing_changes(client, db, settings, held):
+    clinic, claim = held
+    biller = _biller(client, db, settings, clinic)
+    url = f"/api/v1/claims/{claim.id}"
+    pointer = biller.put(url, json=_fix(claim, diagnoses=["E11.9"]))  # line 1 points at a second diagnosis
+    assert pointer.status_code == 422 and "line 1: pointers [2]" in pointer.text
+    missing = biller.put(url, json=_fix(claim, lines=_fix(claim)["lines"][:1]))
+    assert missing.status_code == 422 and "the claim has lines [1, 2]" in missing.text
+    modifier = _fix(claim)
+    modifier["lines"][0]["modifiers"] = ["ZZ"]
+    assert biller.put(url, json=modifier).status_code == 422
+    assert biller.put(url, json=_fix(claim, reason="")).status_code == 422
+    db.expire_all()
+    assert db.get(Claim, claim.id).diagnoses == "E11:I10" and db.get(Claim, claim.id).status == "held"
+
+
+def test_a_claim_the_payer_has_is_corrected_with_a_replacement_not_edited(client, db, settings, held):
+    clinic, claim = held
+    claim.status = "payer_accepted"
+    db.flush()
+    refused = _biller(client, db, settings, clinic).put(f"/api/v1/claims/{claim.id}", json=_fix(claim))
+    assert refused.status_code == 409 and "replacement (frequency 7)" in refused.text
+
+
+def test_the_claim_page_fixes_a_held_claim_and_keeps_what_was_typed_when_refused(client, db, settings, held):
+    clinic, claim = held
+    biller = _biller(client, db, settings, clinic)
+    page = biller.get(f"/claims/{claim.id}").text
+    assert 'id="edit-form"' in page and 'value="E11 I10"' in page
+    form = {"diagnoses": "E11.9 I10", "prior_authorization": "", "reason": "coded to the chart note",
+            "line-1-procedure_code": "99213", "line-1-modifiers": "", "line-1-units": "1",
+            "line-1-charge_amount": "145.00", "line-1-pointers": "1 2", "line-2-procedure_code": "36415",
+            "line-2-modifiers": "", "line-2-units": "1", "line-2-charge_amount": "18.00", "line-2-pointers": "1"}
+    refused = biller.post(f"/claims/{claim.id}/edit", data=form | {"line-2-pointers": "3"})
+    assert refused.status_code == 422 and "line 2: pointers [3]" in refused.text
+    assert 'value="3"' in refused.text  # what the biller typed is kept for the retry
+    done = biller.post(f"/claims/{claim.id}/edit", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    page = biller.get(f"/claims/{claim.id}").text
+    assert "badge ready" in page and "coded to the chart note: diagnoses E11 I10 → E119 I10" in page
