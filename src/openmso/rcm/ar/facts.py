@@ -73,6 +73,7 @@ class ClaimHistory:
     clean_first_pass: bool | None
     postings: list[_Posting] = field(default_factory=list)
     closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
+    transferred: list[tuple[date, Decimal]] = field(default_factory=list)  # those moved to the patient's share
     patient_id: int | None = None  # for small-cell suppression of network views
     patient_payments: list[tuple[date, Decimal]] = field(default_factory=list)  # what the patient paid of it
     adjudications: list[later_payers.LaterPosting] = field(default_factory=list)  # a later payer's claim's postings
@@ -90,8 +91,8 @@ class ClaimHistory:
             patient = sum((p.patient for p in postings), ZERO)
         return paid, contractual, patient, self.charge - paid - contractual - self._closed_by(end), postings
 
-    def _closed_by(self, end: date) -> Decimal:
-        return sum((amount for day, amount in self.closed if day <= end), ZERO)
+    def _closed_by(self, end: date, closed: list[tuple[date, Decimal]] | None = None) -> Decimal:
+        return sum((amount for day, amount in (self.closed if closed is None else closed) if day <= end), ZERO)
 
     def _billed_by(self, end: date) -> bool:
         return self.billed_on is not None and self.billed_on <= end
@@ -101,7 +102,9 @@ class ClaimHistory:
         paid, contractual, patient, left, postings = self._money_at(end)
         open_balance = max(left - patient, ZERO) if billed else ZERO
         by_insurance = paid + contractual  # what the payers so far paid or wrote off of the charge
-        share = patient  # the patient's share the payers so far left, which a later payer may pay or write off
+        # the patient's share the payers so far left (with denials transferred to the patient), which a later
+        # payer may pay or write off
+        share = patient + self._closed_by(end, self.transferred)
         for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge, later._closed_by(end))
@@ -177,10 +180,13 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
             key = PostingKey(p.id, p.claim_id, p.status_code, p.payer_claim_number or "", p.paid)
             histories[p.claim_id].postings.append(_Posting(p.payment_date or posted_on, posted_on, p.paid,
                                                            p.contractual, p.patient_responsibility, p.outcome, key))
-        for claim_id, closed_at, amount in db.execute(
-                select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount)
+        for claim_id, closed_at, amount, status in db.execute(
+                select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount, DenialCase.status)
                 .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):
-            histories[claim_id].closed.append((closed_at.date() if closed_at else until, amount))
+            closed = (closed_at.date() if closed_at else until, amount)
+            histories[claim_id].closed.append(closed)
+            if status == "transferred":
+                histories[claim_id].transferred.append(closed)
     for claim_id, payments in _patient_payments(db, practice_ids, until).items():
         claim_id = first_of.get(claim_id, claim_id)  # what the patient paid of a later payer's claim is the service's
         if claim_id in histories:

@@ -1,0 +1,53 @@
+"""KPIs when the patient's share a secondary pays includes a denial the practice transferred to the patient.
+
+Charge 200.00. The primary pays 100.00: CO-45 50.00, OA-27 20.00 (coverage ended: a denial, transferred to the
+patient), PR-2 30.00 — the patient's share is 30.00 + 20.00 = 50.00. The secondary pays 40.00 of it, reports the
+primary's 150.00 (100.00 paid + 50.00 written off) as OA-23 and writes off 10.00 of the share (CO-45).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+
+from sqlalchemy import select
+
+from openmso.core.tenancy import SYSTEM
+from openmso.network import schemas as network_schemas
+from openmso.network import service as network
+from openmso.rcm.ar import facts
+from openmso.rcm.claims import service
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.denials import service as denials
+from openmso.rcm.denials.models import DenialCase
+from tests.factories import add_payer
+from tests.rcm.conftest import make_clinic
+from tests.rcm.remits import accepted_claims
+from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _pay_secondary, _payment, _post
+
+
+def test_a_secondarys_write_off_of_a_share_holding_a_transferred_denial_counts_in_the_kpis(db):
+    clinic = make_clinic(db, "Qzcobxfer", patients=1)
+    second = add_payer(db, "SX001", "Second Mutual")
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
+    primary.submitted_at = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    db.flush()
+    payment = _payment(primary, "100.00", (("CO", "45", "50.00"), ("OA", "27", "20.00"), ("PR", "2", "30.00")))
+    payment.adjustments, payment.service_lines = payment.service_lines[0].adjustments, []  # claim level only
+    _post(db, clinic, [payment], "XFER1")
+    [case] = db.scalars(select(DenialCase).where(DenialCase.claim_id == primary.id)).all()
+    denials.transfer_to_patient(db, SYSTEM, case.id, "coverage ended per payer", on=date(2026, 11, 2))
+    case.closed_at = datetime(2026, 11, 2, 15, tzinfo=UTC)  # transferred that day, not on the day the test runs
+    billed = service.bill_secondary(db, SYSTEM, primary.id)
+    billed.status, billed.payer_claim_number = "payer_accepted", f"SEC{billed.id:07d}"
+    billed.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    db.flush()
+    db.expire_all()
+    _pay_secondary(db, clinic, db.get(Claim, billed.id), "40.00", [("OA", "23", "150.00"), ("CO", "45", "10.00")],
+                   "XFER2")
+    assert _balance(db, clinic) == D("0.00")  # 30 + 20 − 40 − 10
+    october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]
+    # paid 100 + 40 = 140; written off 50 (the primary's CO-45) + 10 (the secondary's, of the share) = 60
+    assert october.values["net_collection_rate"] == D("100.0")  # 140 / (200 − 60); was 93.3: 140 / (200 − 50)
