@@ -10,11 +10,13 @@ bundled pair without a modifier) so the scrubber worklist is not empty.
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +24,10 @@ from openmso.core.tenancy import SYSTEM
 from openmso.core.types import utcnow
 from openmso.network.models import Coverage, Location, Practice, Provider
 from openmso.network.service import get_mso
-from openmso.rcm.claims import batches, building, charges, scrubbing
-from openmso.rcm.claims.models import Charge
+from openmso.rcm.claims import batches, building, charges, editing, scrubbing
+from openmso.rcm.claims.models import Charge, Claim, ClaimEdit
+from openmso.rcm.claims.schemas import ClaimEditIn
+from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.clearinghouse import ingest
 from openmso.rcm.clearinghouse.adapters import SimulatorDrop, default_envelope
 from openmso.rcm.clearinghouse.simulator import PayerSimulator
@@ -79,6 +83,7 @@ class ClaimsDemoSummary:
     claims: int = 0
     held: int = 0
     batches: int = 0
+    fixed: int = 0  # held claims the billers fixed
     files: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
@@ -119,12 +124,21 @@ def _encounter_rows(rng: random.Random, practice: Practice, day: date, patient_i
 
 
 VISIT_DAYS = 91  # the demo's visits fall in the 13 weeks before its "today"
+HOLD_WORKED_AFTER = 3  # business days a held claim waits before a biller gets to it
+# Holds a biller fixes in the claim's codes; a coverage problem (COV-002) waits for the front desk.
+FIXED_IN_CODES = frozenset({"DX-001", "AUTH-001", "NCCI-001"})
 ENTRY_LAG_DAYS = (1, 1, 1, 1, 2, 2, 2, 3, 4, 5)  # business days from the visit to its charge entry
 DAYS_TO_PAY = (14, 32)  # the simulated payers' days from receiving a claim to its payment date
 
 
 def business_day_on_or_before(day: date) -> date:
     return day - timedelta(days=max(day.weekday() - 4, 0))
+
+
+def subtract_business_days(day: date, count: int) -> date:
+    for _ in range(count):
+        day -= timedelta(days=3 if day.weekday() == 0 else 2 if day.weekday() == 6 else 1)
+    return day
 
 
 def add_business_days(day: date, count: int) -> date:
@@ -179,6 +193,8 @@ class ClaimsDesk:
         self.adapter = SimulatorDrop(clearinghouse_dir, envelope, PayerSimulator(days_to_pay=DAYS_TO_PAY),
                                      hold_until_paid=True)
         self.practice_ids = list(db.scalars(select(Practice.id).order_by(Practice.id)))
+        self.specialties = dict(db.execute(select(Practice.id, Practice.specialty)).all())
+        self.rng = random.Random(seed * 2027)
         self.unbilled: dict[int, list[tuple[date, int]]] = {}  # practice → (entry day, charge id), oldest first
         for charge_id, practice_id, created_at in db.execute(
                 select(Charge.id, Charge.practice_id, Charge.created_at).where(Charge.claim_id.is_(None))
@@ -205,9 +221,12 @@ class ClaimsDesk:
             if due:
                 self.unbilled[practice_id] = unbilled[len(due):]
                 claim_ids += building.build_claims(self.db, SYSTEM, practice_id, due)
+        self.summary.claims += len(claim_ids)
+        claim_ids += self.db.scalars(select(Claim.id).where(  # fixed since they were held: this run sends them
+            Claim.practice_id.in_([p for p in self.practice_ids if self.claim_run_weekday(p) == day.weekday()]),
+            Claim.status == ClaimStatus.READY, Claim.id.not_in(claim_ids))).all()
         if not claim_ids:
             return
-        self.summary.claims += len(claim_ids)
         self.summary.held += scrubbing.scrub_claims(self.db, SYSTEM, claim_ids=claim_ids, as_of=day).held
         self.adapter.today = day
         built = batches.build_batches(self.db, SYSTEM, self.adapter.envelope, adapter=self.adapter.name,
@@ -216,6 +235,50 @@ class ClaimsDesk:
         for batch in built:
             self.adapter.send(batch.filename, batch.content.encode("latin-1"))
             batch.status, batch.sent_at = "sent", utcnow()
+
+    def work_holds(self, day: date) -> None:
+        """The billers fix the claims held for `HOLD_WORKED_AFTER` business days or more whose holds are in the
+        codes, as they would from the scrubber worklist: the billable diagnosis the chart supports instead of
+        its category, the payer's authorization number, a distinct-service modifier (59) on a bundled line.
+        Each claim is scrubbed again at once and goes in its practice's next claim run."""
+        waited_since = datetime.combine(subtract_business_days(day, HOLD_WORKED_AFTER), time.max, tzinfo=UTC)
+        held = self.db.scalars(select(Claim).where(Claim.status == ClaimStatus.HELD, Claim.updated_at <= waited_since)
+                               .order_by(Claim.id)).all()
+        found = defaultdict(list)
+        for claim_id, rule_id, line_number in self.db.execute(
+                select(ClaimEdit.claim_id, ClaimEdit.rule_id, ClaimEdit.line_number)
+                .where(ClaimEdit.claim_id.in_([claim.id for claim in held]), ClaimEdit.severity == "error")):
+            found[claim_id].append((rule_id, line_number))
+        for claim in held:
+            edits = found.get(claim.id, [])
+            if not edits or {rule for rule, _ in edits} - FIXED_IN_CODES:
+                continue
+            try:
+                fix = self._fix(claim, edits)
+            except ValidationError:  # no code of the chart fits (the category's only code is already billed)
+                continue
+            editing.edit_claim(self.db, SYSTEM, claim.id, fix)
+            self.summary.fixed += 1
+
+    def _fix(self, claim: Claim, edits: list[tuple[str, int | None]]) -> ClaimEditIn:
+        rules = {rule for rule, _ in edits}
+        chart = [d.replace(".", "") for d in CODE_SETS[self.specialties[claim.practice_id]]["diagnoses"]]
+        diagnoses = list(claim.diagnosis_codes)
+        if "DX-001" in rules:
+            for index, code in enumerate(diagnoses):
+                if code not in chart:
+                    diagnoses[index] = next((billable for billable in chart
+                                             if billable.startswith(code) and billable not in diagnoses), code)
+        bundled = {line for rule, line in edits if rule == "NCCI-001"}
+        authorization = claim.prior_authorization
+        if "AUTH-001" in rules and not authorization:
+            authorization = f"PA{self.rng.randrange(10**8):08d}"
+        lines = [{"line_number": line.line_number, "procedure_code": line.procedure_code,
+                  "modifiers": [*line.modifier_list, "59"][:4] if line.line_number in bundled else line.modifier_list,
+                  "units": line.units, "charge_amount": line.charge_amount, "pointers": line.pointer_list}
+                 for line in claim.lines]
+        return ClaimEditIn(diagnoses=diagnoses, prior_authorization=authorization, lines=lines,
+                           reason="fixed from the scrubber worklist: " + ", ".join(sorted(rules)))
 
     def poll(self, day: date) -> None:
         """Read what the clearinghouse has delivered by `day`: acknowledgements first, then remittances."""

@@ -65,7 +65,7 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
     audit.record(db, actor, "claim.edit", "claim", claim.id, practice_id=claim.practice_id,
                  patient_id=claim.patient_id, reason=f"{data.reason}: {what}"[:500])
     db.flush()
-    scrubbing.scrub_claims(db, actor, claim_ids=[claim.id])
+    scrubbing.scrub_claims(db, actor, claim_ids=[claim.id], as_of=claim.updated_at.date())
     db.refresh(claim)
     return claim
 
