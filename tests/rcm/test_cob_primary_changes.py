@@ -110,3 +110,20 @@ def test_a_primary_corrected_to_a_larger_share_leaves_the_patient_what_the_secon
     assert _entries(db, secondary) == [("payer_payment", D("-30.00"))]  # nothing moved on the secondary's side
     assert _flags(db) == []
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []  # 200 − 110 − 50 − 40
+
+
+def test_a_secondary_reversing_the_payment_it_was_flagged_for_closes_the_flag(db):
+    clinic, primary, secondary = _books(db, "Qzcobrecoup")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECRCP1")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True)], "PRCP2")
+    [flag] = _flags(db)
+    assert (flag.amount, flag.status) == (D("30.00"), "open")  # the secondary's 30.00 settles no share now
+    # the secondary takes its 30.00 back itself (CLP02 22): refunding it as the flag asked would pay it twice
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECRCP3", reversal=True)
+    [flag] = _flags(db)
+    assert (flag.status, flag.resolved_by) == ("resolved", SYSTEM.username)
+    assert "closed by 835 SECRCP3" in flag.resolution and secondary.patient_control_number in flag.resolution
+    assert _balance(db, clinic) == D("0.00")
+    # its corrected payment, while the primary's decision is still reversed, is flagged anew: one open flag
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECRCP4")
+    assert sorted((f.status, f.amount) for f in _flags(db)) == [("open", D("30.00")), ("resolved", D("30.00"))]

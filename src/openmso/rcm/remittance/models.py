@@ -190,7 +190,8 @@ class PatientLedgerEntry(Base):
     patient_id: Mapped[int] = mapped_column(Integer)
     claim_id: Mapped[int | None] = mapped_column(BigId)
     # responsibility, transfer, payment, write_off; payer_payment and payer_adjustment: a later payer (COB)
-    # paid or wrote off part of the patient's share (`remittance.secondary`)
+    # paid or wrote off part of the patient's share; write_off_reversal: a later payer paid (or took off) a
+    # share the practice had written off, so that write-off is undone (`remittance.secondary`)
     kind: Mapped[str] = mapped_column(String(20))
     amount: Mapped[Decimal] = mapped_column(Money)  # positive: the patient owes more
     detail: Mapped[str] = mapped_column(String(200), default="")

@@ -48,7 +48,13 @@ from openmso.rcm.remittance.models import (
     Remittance,
     RemittanceException,
 )
-from openmso.rcm.remittance.posting_writes import insert_rows, set_claim_statuses, settle_earlier_denials, take_ids
+from openmso.rcm.remittance.posting_writes import (
+    insert_rows,
+    resolve_recouped_overpayments,
+    set_claim_statuses,
+    settle_earlier_denials,
+    take_ids,
+)
 from openmso.x12 import BalanceFinding, check_balance
 from openmso.x12 import Remittance as X12Remittance
 
@@ -153,6 +159,7 @@ class _Batch:
     timeline: list[tuple] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
     readjudicated: list[tuple[int, int, str]] = field(default_factory=list)  # claim id, its posting's index, outcome
+    recouped: list[tuple[int, str, str]] = field(default_factory=list)  # practice, later claim's PCN, the 835
 
     def refuse(self, practice_id: int | None, kind: str, set_number: str, position: int, clp, message: str) -> None:
         """CLP `position` of ST `set_number` goes to the exceptions queue, nothing of it posted."""
@@ -404,6 +411,8 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
     says the patient owes beyond the chain's share as a patient excess (not billed)."""
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     pcn = claim.patient_control_number
+    if reversal:  # the payer took its payment back: what it was flagged as overpaying is no longer to refund
+        batch.recouped.append((practice_id, pcn, source))
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
     reinstated = {secondary.WRITE_OFF_REVERSAL: ": it paid or took off the share the practice had written off"}
     batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
@@ -420,6 +429,7 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
 
 
 def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:
+    resolve_recouped_overpayments(db, actor, batch.recouped)  # before this piece's own flags are added
     for item in batch.exceptions:
         _exception(db, record, record.file_id, item["practice_id"], item["kind"], item["location"], item["message"],
                    item["amount"], item["pcn"])

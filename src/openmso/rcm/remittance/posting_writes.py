@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from openmso.core.types import utcnow
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials.models import DenialCase, DenialNote
+from openmso.rcm.remittance.models import RemittanceException
 
 _MEMO_LIMIT = 65536
 
@@ -164,6 +165,25 @@ def settle_earlier_denials(db: Session, actor, postings: list[tuple[int, int, st
         {"practice_id": case.practice_id, "case_id": case.id, "author": actor.username, "action": SETTLED,
          "created_at": now, "text": f"settled by {source}: the payer adjudicated the claim again "
                                    f"({latest[case.claim_id][1].replace('_', ' ')})"} for case in settled])
+
+
+def resolve_recouped_overpayments(db: Session, actor, recouped: list[tuple[int, str, str]]) -> None:
+    """Resolve the open `cob_overpayment` flags of later payers' claims whose payment the payer reversed, each
+    (practice id, claim's patient control number, the 835 that reversed it): the flag asked a person to refund
+    money the payer has now taken back itself, so refunding it too would pay the payer twice. A corrected
+    payment that overpays again is flagged anew by its own posting. Few claims are reversed; one UPDATE each."""
+    for practice_id, pcn, source in dict.fromkeys(recouped):
+        found = (select(RemittanceException.id)
+                 .where(RemittanceException.practice_id == practice_id, RemittanceException.kind == "cob_overpayment",
+                        RemittanceException.patient_control_number == pcn, RemittanceException.status == "open"))
+        ids = set(db.scalars(found))
+        if not ids:
+            continue
+        db.execute(update(RemittanceException).where(RemittanceException.id.in_(ids)).values(
+            status="resolved", resolved_by=actor.username,
+            resolution=f"closed by {source}: the payer reversed its payment of claim {pcn}, taking back what it "
+                       "had paid beyond the patient's share; nothing is left to refund"))
+        _expire_held(db, RemittanceException, ids, ["status", "resolved_by", "resolution"])
 
 
 def take_ids(db: Session, table: Table, count: int) -> list[int]:
