@@ -221,7 +221,10 @@ def _post_transaction(db, actor, record, remittance_row, first, parts, context, 
     lines = 0
     try:
         with db.begin_nested():
-            for piece in _read_ahead(stream_835(chain((first,), parts), CLAIMS_PER_PIECE)):
+            pieces = stream_835(chain((first,), parts), CLAIMS_PER_PIECE)
+            if db.get_bind().dialect.name == "postgresql":  # on SQLite posting is CPU work: a thread only competes
+                pieces = _read_ahead(pieces)
+            for piece in pieces:
                 if posting.head is None:
                     _describe(remittance_row, piece)
                 posting.post(piece)
