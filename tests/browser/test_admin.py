@@ -66,7 +66,8 @@ def test_admin_creates_a_staff_user_assigns_scope_and_the_user_sees_only_those_p
     staff = new_page()
     login(staff, username, "a long enough passphrase")
     assert column(staff, "#practices", 0) == [FIRST_SCOPE, ADDED_SCOPE]
-    stats = dict(zip(staff.locator(".stat .l").all_text_contents(), staff.locator(".stat .n").all_text_contents(),
+    stats = dict(zip(staff.locator("#network-totals .stat .l").all_text_contents(),
+                     staff.locator("#network-totals .stat .n").all_text_contents(),
                      strict=True))
     assert stats["practices"] == "2"
     assert staff.get_by_role("link", name="Users").count() == 0

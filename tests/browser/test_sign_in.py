@@ -42,7 +42,7 @@ def test_correct_password_reaches_the_network_overview(page, live_server):
 
     shown_totals = {
         stat.locator(".l").inner_text().upper(): int(stat.locator(".n").inner_text().replace(",", ""))
-        for stat in page.locator(".stats .stat").all()
+        for stat in page.locator("#network-totals .stat").all()
     }
     assert shown_totals == expected_totals
     assert expected_totals["PATIENTS"] == live_server.demo.patients
