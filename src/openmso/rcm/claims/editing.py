@@ -22,7 +22,7 @@ from openmso.core.errors import Conflict, FieldError, Invalid
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.rcm.claims import access, scrubbing
-from openmso.rcm.claims.models import Claim, TimelineEntry, join_codes
+from openmso.rcm.claims.models import Claim, ClaimLine, TimelineEntry, join_codes
 from openmso.rcm.claims.schemas import ClaimEditIn
 from openmso.rcm.claims.service import get_claim
 from openmso.rcm.claims.states import REJECTED, ClaimEvent, ClaimStatus
@@ -47,7 +47,7 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
     if sent != lines.keys():
         raise Invalid("send every line of the claim, each once", errors=[FieldError(
             ["body", "lines"], f"the claim has lines {sorted(lines)}; the edit sent {sorted(sent)}")])
-    changes = _changes(claim, data)
+    changes = _changes(claim, lines, data)
     if claim.status in REJECTED:
         advance(db, actor, claim, ClaimEvent.CORRECT, f"corrected for resubmission: {data.reason}")
     claim.diagnoses = join_codes(data.diagnoses)
@@ -74,12 +74,12 @@ def _words(value) -> str:
     return (" ".join(map(str, value)) or "none") if isinstance(value, list) else str(value or "none")
 
 
-def _changes(claim: Claim, data: ClaimEditIn) -> list[str]:
+def _changes(claim: Claim, lines: dict[int, ClaimLine], data: ClaimEditIn) -> list[str]:
     """What the edit changes, in words, for the timeline and the audit trail."""
     pairs = [("diagnoses", claim.diagnosis_codes, data.diagnoses),
              ("prior authorization", claim.prior_authorization or None, data.prior_authorization or None)]
     for edit in sorted(data.lines, key=lambda line: line.line_number):
-        line = next(line for line in claim.lines if line.line_number == edit.line_number)
+        line = lines[edit.line_number]
         pairs += [(f"line {edit.line_number} code", line.procedure_code, edit.procedure_code),
                   (f"line {edit.line_number} modifiers", line.modifier_list, edit.modifiers),
                   (f"line {edit.line_number} units", line.units, edit.units),
