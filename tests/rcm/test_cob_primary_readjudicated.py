@@ -49,19 +49,43 @@ def test_a_primary_reversed_and_corrected_still_counts_the_corrected_decision_on
     assert october.values["net_collection_rate"] == D("86.7")  # 130 / (200 − 50)
 
 
-def _posting(posting_id: int, status: str, outcome: str, paid: str, contractual: str, patient: str):
+def _posting(posting_id: int, status: str, outcome: str, paid: str, contractual: str, patient: str,
+             lines: frozenset[int] = frozenset()):
     return later_payers.LaterPosting(PostingKey(posting_id, 1, status, "PCN1", D(paid)), date(2026, 11, 2),
-                                     D(contractual), D(patient), D("0.00"), outcome)
+                                     D(contractual), D(patient), D("0.00"), outcome, lines)
 
 
-def test_only_a_denial_a_later_adjudication_replaced_drops_out_of_the_sums():
+def test_an_adjudication_a_later_one_of_the_same_lines_replaced_drops_out_of_the_sums_but_its_payment_counts():
     denial = _posting(1, "4", "denied", "0.00", "50.00", "0.00")
     appeal = _posting(2, "1", "paid", "120.00", "50.00", "30.00")
     assert later_payers.first_payer_money([denial, appeal]) == (D("120.00"), D("50.00"), D("30.00"))
     assert later_payers.first_payer_money([denial]) == (D("0.00"), D("50.00"), D("0.00"))  # nothing replaced it
-    # a payment made twice is summed: the payer's duplicate is owed back (a credit in aging)
+    # the same payment sent twice without a reversal: the second restates the decision, so CO-45 50.00 and PR-2
+    # 30.00 count once, but both 120.00 payments are cash: 200 − 240 − 50 − 30 = a 120.00 credit owed back to
+    # the payer (summed as (240, 100, 60) it read 200 − 240 − 100 − 60 = a 200.00 credit, the whole charge)
     again = _posting(3, "1", "paid", "120.00", "50.00", "30.00")
-    assert later_payers.first_payer_money([appeal, again]) == (D("240.00"), D("100.00"), D("60.00"))
+    assert later_payers.first_payer_money([appeal, again]) == (D("240.00"), D("50.00"), D("30.00"))
     # a denial reversed (CLP02 22) before the appeal is taken back by the reversal, not dropped a second time
     undone = _posting(4, "22", "reversed", "0.00", "-50.00", "0.00")
     assert later_payers.first_payer_money([denial, undone, appeal]) == (D("120.00"), D("50.00"), D("30.00"))
+    # the duplicate reversed: the reversal takes back the later one (`reversals`), the first stands again alone
+    taken = _posting(5, "22", "reversed", "-120.00", "-50.00", "-30.00")
+    assert later_payers.first_payer_money([appeal, again, taken]) == (D("120.00"), D("50.00"), D("30.00"))
+
+
+def test_adjudications_of_disjoint_lines_both_count_and_an_overlap_or_a_whole_claim_posting_replaces():
+    # a claim of two lines (ids 11 and 12) the payer split into two CLPs, one line each: nothing is replaced
+    first = _posting(1, "1", "paid", "80.00", "20.00", "10.00", frozenset({11}))
+    second = _posting(2, "1", "paid", "40.00", "30.00", "20.00", frozenset({12}))
+    assert later_payers.first_payer_money([first, second]) == (D("120.00"), D("50.00"), D("30.00"))
+    # a denial of line 11 beside a payment of line 12 is not replaced by it: its CO-45 20.00 still counts
+    denied = _posting(5, "4", "denied", "0.00", "20.00", "0.00", frozenset({11}))
+    assert later_payers.first_payer_money([denied, second]) == (D("40.00"), D("50.00"), D("20.00"))
+    # a later CLP paying line 12 again (with 11 too) restates both lines' decision: both earlier ones drop out
+    both = _posting(3, "1", "paid", "120.00", "50.00", "30.00", frozenset({11, 12}))
+    assert later_payers.replaced_postings([first, second, both]) == {1, 2}
+    assert later_payers.first_payer_money([first, second, both]) == (D("240.00"), D("50.00"), D("30.00"))
+    # a CLP with no line postings covers the whole claim: it replaces, and is replaced by, any later one
+    whole = _posting(4, "1", "denied", "0.00", "50.00", "0.00")
+    assert later_payers.replaced_postings([whole, second]) == {4}
+    assert later_payers.replaced_postings([first, whole]) == {1}

@@ -43,7 +43,7 @@ from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.denials.models import DenialCase
-from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 LOOK_BACK_DAYS = 365  # claims served earlier than this before the first month are not loaded
@@ -60,6 +60,7 @@ class _Posting:
     patient: Decimal
     outcome: str
     key: PostingKey | None = None  # which reversal takes it back (`later_payers.first_payer_money`)
+    lines: frozenset[int] = frozenset()  # its claim lines, for which later adjudication replaces it (`_read_lines`)
 
 
 @dataclass(slots=True)
@@ -83,7 +84,7 @@ class ClaimHistory:
         """Paid, contractual, patient responsibility and what is left (the charge less what the payer paid, wrote
         off or closed: its open balance plus the patient's share) as of `end`; the postings until then."""
         postings = [p for p in self.postings if p.paid_on <= end]
-        if len(postings) > 1 and all(p.key for p in postings):  # a denial paid on appeal counts once
+        if len(postings) > 1 and all(p.key for p in postings):  # a decision replaced without a reversal counts once
             paid, contractual, patient = later_payers.first_payer_money(postings)
         else:
             paid = sum((p.paid for p in postings), ZERO)
@@ -180,6 +181,7 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
             key = PostingKey(p.id, p.claim_id, p.status_code, p.payer_claim_number or "", p.paid)
             histories[p.claim_id].postings.append(_Posting(p.payment_date or posted_on, posted_on, p.paid,
                                                            p.contractual, p.patient_responsibility, p.outcome, key))
+        _read_lines(db, [histories[claim_id] for claim_id in chunk if len(histories[claim_id].postings) > 1])
         for claim_id, closed_at, amount, status in db.execute(
                 select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount, DenialCase.status)
                 .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):
@@ -196,6 +198,20 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
         if first in histories:
             histories[first].later.append(later)
     return list(histories.values())
+
+
+def _read_lines(db: Session, histories: list[ClaimHistory]) -> None:
+    """The claim lines of the postings of claims posted more than once (few), which say which adjudication a
+    later one replaced (`later_payers.replaced_postings`)."""
+    by_id = {posting.key.id: posting for history in histories for posting in history.postings}
+    if not by_id:
+        return
+    lines: dict[int, set[int]] = defaultdict(set)
+    for posting_id, line_id in db.execute(select(LinePosting.claim_posting_id, LinePosting.claim_line_id)
+                                          .where(LinePosting.claim_posting_id.in_(by_id))):
+        lines[posting_id].add(line_id)
+    for posting_id, claim_lines in lines.items():
+        by_id[posting_id].lines = frozenset(claim_lines)
 
 
 def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:

@@ -11,9 +11,12 @@ patient's share — is read from its latest standing adjudication alone: a payer
 in a new claim payment (CLP02 1) without reversing the denial, repeats its CARC 23 there, which would otherwise
 count twice (a credit in aging, a negative net collection rate). Its payments are cash and all count.
 
-An earlier payer's claim adjudicated more than once counts its postings summed, as a payment made twice is
-owed back, except a denial that a later adjudication replaced without a reversal (paid on appeal in a new
-CLP02 1): only the appeal's decision counts (`first_payer_money`), in aging and the KPIs alike.
+An earlier (first) payer's claim adjudicated more than once without a reversal in between — a denial paid on
+appeal in a new CLP02 1, the same payment sent twice — counts each decision of a claim line once: a standing
+adjudication is replaced by a later standing one whose claim lines overlap its own (`replaced_postings`), and
+only the later one's contractual and patient share count; every payment counts, as a payment made twice is owed
+back (`first_payer_money`). Aging, the KPIs and the patient ledger at posting all read that one rule. A payer
+that splits a claim into several CLPs, each with some of its lines, replaces nothing: each counts in full.
 
 Later payers' claims are few, so their postings are read one by one here, with the CARC 23 amounts that sit in
 the postings' adjustment text (claim and line level); primary claims pay nothing for this.
@@ -53,6 +56,7 @@ class LaterPosting:
     patient: Decimal
     prior: Decimal  # CARC 23: the earlier payers' decision its payer reported
     outcome: str = ""  # paid, partially_paid, denied or reversed
+    lines: frozenset[int] = frozenset()  # the claim lines its line postings matched; none: the whole claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,21 +85,43 @@ def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Stand
     return Standing(True, paid, latest.contractual, latest.prior, latest.patient)
 
 
+def replaced_postings(postings: Sequence[LaterPosting]) -> set[int]:
+    """The ids of a first payer's standing adjudications (not reversals, not taken back by one: `reversals`) that a
+    later standing adjudication of the same claim replaced without a reversal: one whose claim lines overlap its
+    own (a posting with no line postings covers the whole claim). A payer that denies, then pays on appeal in a
+    new CLP02 1, or sends the same payment twice, restates its whole decision of those lines; a payer that splits
+    a claim into CLPs on disjoint lines replaces nothing. `postings` are in posting order (pure: no I/O)."""
+    taken_back = reversed_postings(p.key for p in postings)
+    standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
+    return {p.key.id for position, p in enumerate(standing)
+            if any(later.key.claim_id == p.key.claim_id and _overlap(p.lines, later.lines)
+                   for later in standing[position + 1:])}
+
+
+def _overlap(lines: frozenset[int], other: frozenset[int]) -> bool:
+    return not lines or not other or not lines.isdisjoint(other)
+
+
 def first_payer_money(postings: Sequence[LaterPosting], end: date | None = None
                       ) -> tuple[Decimal, Decimal, Decimal]:
     """An earlier (first) payer's claim's paid, contractual and patient share on `end` (every posting when None):
-    its postings summed — a reversal negates the one it takes back, a payment made twice is owed back — except
-    a denial that a later adjudication replaced without reversing it (paid on appeal in a new CLP02 1 restating
-    the whole decision): the denial's contractual and patient share no longer count, its payment (if any) does
-    (pure: no I/O)."""
+    its postings summed — a reversal negates the one it takes back — except the contractual and patient share of
+    adjudications a later one replaced (`replaced_postings`); every payment counts, a payment made twice is owed
+    back (pure: no I/O)."""
     seen = [p for p in postings if end is None or p.paid_on <= end]
-    taken_back = reversed_postings(p.key for p in seen)
-    standing_ids = [p.key.id for p in seen if p.key.status_code != REVERSAL and p.key.id not in taken_back]
-    replaced = {p.key.id for p in seen if p.outcome == "denied" and p.key.id in standing_ids
-                and p.key.id != standing_ids[-1]}
+    replaced = replaced_postings(seen)
     counted = [p for p in seen if p.key.id not in replaced]
     return (sum((p.key.paid for p in seen), ZERO), sum((p.contractual for p in counted), ZERO),
             sum((p.patient for p in counted), ZERO))
+
+
+def patient_share_change(before: Sequence[LaterPosting], posting: LaterPosting) -> tuple[Decimal, Decimal, bool]:
+    """What a new posting to a first payer's claim changes in the patient's share that `before` (its earlier
+    postings, in order) left: (share before, share after, whether it replaces an earlier adjudication). The
+    patient ledger posts the difference, so it always holds `first_payer_money`'s share (pure: no I/O)."""
+    after = [*before, posting]
+    replaced = replaced_postings(after) - replaced_postings(before)
+    return first_payer_money(before)[2], first_payer_money(after)[2], bool(replaced)
 
 
 def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None = None
@@ -114,12 +140,18 @@ def postings_of(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPostin
 def first_payers_posted_again(db: Session, practice_ids: list[int], as_of: date | None = None
                               ) -> dict[int, list[LaterPosting]]:
     """The postings (paid on or before `as_of` when given) of these practices' first payers' claims that were
-    posted more than once, in posting order, by claim, for `first_payer_money`; their CARC 23 is not read
-    (a first payer reports none)."""
+    posted more than once, in posting order, by claim, with their claim lines, for `first_payer_money`; their
+    CARC 23 is not read (a first payer reports none)."""
     again = (select(ClaimPosting.claim_id).join(Claim, Claim.id == ClaimPosting.claim_id)
              .where(ClaimPosting.practice_id.in_(practice_ids), Claim.primary_claim_id.is_(None))
              .group_by(ClaimPosting.claim_id).having(func.count(ClaimPosting.id) > 1))
-    return _read(db, [ClaimPosting.claim_id.in_(again), *_paid_by(as_of)], lines=False)
+    return _read(db, [ClaimPosting.claim_id.in_(again), *_paid_by(as_of)], prior=False)
+
+
+def first_payer_postings(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPosting]]:
+    """Every posting to these first payers' claims, in posting order, by claim, with their claim lines (the few
+    claims an 835 adjudicates again, for `patient_share_change`)."""
+    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)], prior=False) if claim_ids else {}
 
 
 def _paid_by(as_of: date | None) -> list:
@@ -130,9 +162,9 @@ def _paid_by(as_of: date | None) -> list:
                 and_(ClaimPosting.payment_date.is_(None), ClaimPosting.posted_at < end_of_day(as_of)))]
 
 
-def _read(db: Session, posted: list, lines: bool = True) -> dict[int, list[LaterPosting]]:
-    """The claim postings matching `posted`, with the CARC 23 of their claim (and, with `lines`, line)
-    adjustments."""
+def _read(db: Session, posted: list, prior: bool = True) -> dict[int, list[LaterPosting]]:
+    """The claim postings matching `posted`, with the claim lines of their line postings and, with `prior`, the
+    CARC 23 of their claim and line adjustments."""
     found: dict[int, list[LaterPosting]] = defaultdict(list)
     by_id: dict[int, LaterPosting] = {}
     for row in db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
@@ -142,13 +174,20 @@ def _read(db: Session, posted: list, lines: bool = True) -> dict[int, list[Later
                           .where(*posted).order_by(ClaimPosting.id)):
         posting = LaterPosting(PostingKey(row.id, row.claim_id, row.status_code, row.payer_claim_number or "",
                                           row.paid), row.payment_date or row.posted_at.date(), row.contractual,
-                               row.patient_responsibility, prior_payer_amount(row.adjustments or ""), row.outcome)
+                               row.patient_responsibility,
+                               prior_payer_amount(row.adjustments or "") if prior else ZERO, row.outcome)
         found[row.claim_id].append(posting)
         by_id[row.id] = posting
-    if not lines:
+    if not by_id:
         return found
-    for posting_id, text in db.execute(select(LinePosting.claim_posting_id, LinePosting.adjustments)
-                                       .join(ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
-                                       .where(*posted)):
-        by_id[posting_id].prior += prior_payer_amount(text or "")
+    lines: dict[int, set[int]] = defaultdict(set)
+    for posting_id, line_id, text in db.execute(select(LinePosting.claim_posting_id, LinePosting.claim_line_id,
+                                                       LinePosting.adjustments)
+                                                .join(ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
+                                                .where(*posted)):
+        lines[posting_id].add(line_id)
+        if prior:
+            by_id[posting_id].prior += prior_payer_amount(text or "")
+    for posting_id, claim_lines in lines.items():
+        by_id[posting_id].lines = frozenset(claim_lines)
     return found

@@ -98,8 +98,9 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     payment date (the posting day when the 835 has none) and denials closed on or before it. Only open claims
     count — in amounts, claim counts and the patients behind a cell (small-cell suppression) — and a claim
     credited below zero is a credit owed back to the payer, listed apart and never netted against the buckets.
-    A claim denied, then paid on appeal in a new claim payment without a reversal, counts the appeal's decision,
-    not the denial's too (`later_payers.first_payer_money`); its payments all count. Claims posted more than
+    A claim adjudicated again without a reversal (a denial paid on appeal in a new claim payment, a payment sent
+    twice) counts the later decision of the lines it restates, not the earlier one's too; its payments all count,
+    so a payment made twice is a credit owed back (`later_payers.first_payer_money`). Claims posted more than
     once are few: only they are read posting by posting.
     """
     ids = _practices(db, actor, practice_id)
@@ -137,7 +138,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
         since = submitted.date() if submitted else served
         row = (claim_id, earlier, key if group_column is not None else None, age_in_days(since, as_of), patient_id)
         if earlier is None:
-            if claim_id in again:  # adjudicated more than once: a denial paid on appeal counts once
+            if claim_id in again:  # adjudicated more than once: a decision replaced without a reversal counts once
                 paid, contractual, patient = later_payers.first_payer_money(again[claim_id])
             left[claim_id] = charge - sum((amount or ZERO for amount in (paid, contractual, closed_amount)), ZERO)
             groups[row[2]].add(row[3], (left[claim_id] - (patient or ZERO)).quantize(ZERO), patient_id)
