@@ -8,7 +8,10 @@ control number (or the payer's claim number, for corrections), its SVCs to claim
 payment, goes to the exceptions queue and nothing of it is posted. A claim billed after another
 payer (secondary, tertiary) is posted the same way, except that its payer's CARC 23 (the earlier
 payers' decision it repeats) opens no denial, and the patient's share moves to what this payer says
-the patient owes (`secondary`); only pieces with such claims pay for that (a few queries).
+the patient owes (`secondary`); only pieces with such claims pay for that (a few queries). A first payer's
+claim adjudicated again without a reversal (a denial paid on appeal, a payment sent twice) puts on the patient
+ledger what the new decision changes in the patient's share, not the new share whole
+(`later_payers.patient_share_change`, the rule aging and the KPIs read too); only such claims are read again.
 
 A payment is posted piece by piece as it is read (`TransactionPosting`: `start` with the header,
 `post` each piece of claims, `finish` with the balance and the PLBs), so memory holds one piece,
@@ -32,6 +35,7 @@ from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Payer, Practice
 from openmso.rcm.ar import later_payers
+from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 from openmso.rcm.contracts.service import RateBook
@@ -108,11 +112,14 @@ class _Found:
     # later payers' claims following an earlier claim the piece adjudicates again, and their postings
     resettle: list[secondary.Following] = field(default_factory=list)
     later_postings: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
+    # first payers' claims the payer adjudicated before this piece (`_AGAIN`): their postings so far
+    decided: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
-    """What the piece's claims refer to, one query per table; a few more for COB, only when the piece pays a
-    claim billed after another or adjudicates again an earlier payer's claim (`_AGAIN`) a later one may follow."""
+    """What the piece's claims refer to, one query per table; a few more only when the piece pays a claim billed
+    after another (COB) or adjudicates again a first payer's claim (`_AGAIN`): the postings it already has (the
+    patient's share moves by what the new decision changes) and the later payers' claims that may follow it."""
     claims = remittance.claims
     by_pcn = lookups.claims_by(db, practice_id, "patient_control_number", (c.patient_control_number for c in claims))
     missing = [c.payer_claim_control_number for c in claims
@@ -127,8 +134,10 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     resettle = secondary.following(db, again) if again else []
     shares = secondary.load(db, practice_id, {(row.id, row.primary_claim_id, row.patient_id)
                                               for row in (*matched, *resettle) if row.primary_claim_id is not None})
+    decided = later_payers.first_payer_postings(db, [claim_id for claim_id, _ in again])
     return _Found(by_pcn, by_payer_number, lines, others, shares, resettle,
-                  later_payers.postings_of(db, [row.id for row in resettle]))
+                  later_payers.postings_of(db, [row.id for row in resettle]),
+                  {claim_id: decided.get(claim_id, []) for claim_id, _ in again})
 
 
 # Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
@@ -267,6 +276,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     deadline = paid_on + timedelta(days=appeal_window(payer[1] if payer else None).days)
     trace = remittance.trace.trace_number
     status_now: dict[int, str] = {}
+    here: dict[int, list[int]] = {}  # first payers' claims posted in this piece: their postings' places in `batch`
     paid_here: dict[int, tuple[Decimal, bool]] = {}  # later payers' claims settled again: what the piece paid
     batch = _Batch()
     expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
@@ -360,11 +370,19 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 paid_here[claim.id] = (before + clp.paid, not reversal)
             _settle_patient_share(batch, found.shares, practice_id, claim, clp, patient, reversal, paid_on,
                                   f"835 {trace}", f"ST {set_number} CLP {position}")
-        elif patient:
-            batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", patient, paid_on,
-                                  f"835 {trace} claim {pcn}"))
-            if claim.id in found.shares.chained:  # a later claim in the piece settles against it
-                found.shares.add(claim.id, secondary.RESPONSIBILITY, patient)
+        else:
+            posted = here.get(claim.id)
+            if posted is None and claim.id not in found.decided:  # its first adjudication: the whole share
+                here[claim.id] = [len(batch.claims) - 1]
+                owed, detail = patient, f"835 {trace} claim {pcn}"
+            else:
+                owed, detail = _share_change(batch, found.decided.get(claim.id, ()), here.setdefault(claim.id, []),
+                                             paid_on, f"835 {trace} claim {pcn}")
+            if owed:
+                batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", owed, paid_on,
+                                      detail))
+                if claim.id in found.shares.chained:  # a later claim in the piece settles against it
+                    found.shares.add(claim.id, secondary.RESPONSIBILITY, owed)
         if outcome in ("denied", "partially_paid") and other > 0:
             remarks = sorted({code for service in services for code in service.remark_codes}
                              | {r.value for r in clp.remarks})
@@ -378,6 +396,35 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     if found.resettle:
         _resettle(batch, found, paid_here, practice_id, paid_on, f"835 {trace}", f"ST {set_number}")
     return batch
+
+
+def _share_change(batch: _Batch, decided, posted: list[int], paid_on: date, source: str) -> tuple[Decimal, str]:
+    """A first payer's claim adjudicated again (before this piece: `decided`; earlier in it: `posted`, places in
+    `batch`, to which the new posting, the batch's last, is added): the patient ledger entry is the change in the
+    patient's share the payer's standing decisions leave (`later_payers.patient_share_change`), not the new
+    share whole — a denial with PR-204 150.00 paid on appeal with PR-2 30.00 (no reversal) posts −120.00, the
+    same payment sent twice 0.00 — and its detail says when it replaces an earlier decision."""
+    start = max((p.key.id for p in decided), default=0) + 1  # the piece's postings have no ids yet: after those
+    here = [_posted(batch, index, start, paid_on) for index in posted]
+    posted.append(len(batch.claims) - 1)
+    before, after, replaces = later_payers.patient_share_change(
+        [*decided, *here], _posted(batch, posted[-1], start, paid_on))
+    if not replaces:
+        return after - before, source
+    return after - before, (f"{source}: replaces the payer's earlier decision of the claim, patient share now "
+                            f"{after:,.2f} (was {before:,.2f})")[:200]
+
+
+_CLAIM_AT = {name: position - 2 for position, name in enumerate(CLAIM_COLUMNS)}  # a batch row lacks id, posted_at
+
+
+def _posted(batch: _Batch, index: int, start: int, paid_on: date) -> later_payers.LaterPosting:
+    """The claim posting at `index` of the batch, as `later_payers` reads postings (its id after `start`)."""
+    row, at = batch.claims[index], _CLAIM_AT
+    key = PostingKey(start + index, row[at["claim_id"]], row[at["status_code"]], row[at["payer_claim_number"]],
+                     row[at["paid"]])
+    return later_payers.LaterPosting(key, paid_on, row[at["contractual"]], row[at["patient_responsibility"]], ZERO,
+                                     row[at["outcome"]], frozenset(line[1] for line in batch.lines[index]))
 
 
 def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, bool]], practice_id: int,
