@@ -147,3 +147,13 @@ def get_patient(patient_id: RowId, db: DB, actor: CurrentActor):
              status_code=status.HTTP_201_CREATED)
 def add_coverage(patient_id: RowId, data: schemas.CoverageCreate, db: DB, actor: CurrentActor):
     return service.add_coverage(db, actor, patient_id, data)
+
+
+@router.patch("/patients/{patient_id}", response_model=schemas.PatientOut)
+def update_patient(patient_id: RowId, data: schemas.PatientUpdate, db: DB, actor: CurrentActor):
+    return service.update_patient(db, actor, patient_id, data)
+
+
+@router.patch("/coverages/{coverage_id}", response_model=schemas.CoverageOut)
+def update_coverage(coverage_id: RowId, data: schemas.CoverageUpdate, db: DB, actor: CurrentActor):
+    return service.update_coverage(db, actor, coverage_id, data)

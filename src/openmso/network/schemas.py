@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openmso.network import identifiers
 from openmso.network.models import AffiliationStatus, EntityType, LineOfBusiness, SubscriberRelation
@@ -233,11 +233,12 @@ class PatientCreate(Strict):
     consent_email: bool = False
     consent_data_sharing: bool = False
 
-    @model_validator(mode="after")
-    def _born_in_the_past(self) -> PatientCreate:
-        if self.birth_date > date.today():
+    @field_validator("birth_date")
+    @classmethod
+    def _born_in_the_past(cls, birth_date: date) -> date:
+        if birth_date > date.today():
             raise ValueError("birth_date is in the future")
-        return self
+        return birth_date
 
 
 class CoverageCreate(Strict):
@@ -274,6 +275,47 @@ class CoverageOut(Read):
     subscriber_relation: str
     effective_from: date
     effective_to: date | None
+
+
+class RecordCorrection(Strict):
+    """A correction of a record a payer or the patient showed to be wrong: only the fields sent change, the
+    record must still pass the rules it was created under, and `reason` goes to the audit trail."""
+
+    reason: str = Field(min_length=3, max_length=300)
+
+    def changes(self) -> dict:
+        """The fields sent, with their new values (None clears an optional field)."""
+        return self.model_dump(exclude_unset=True, exclude={"reason"})
+
+
+class PatientUpdate(RecordCorrection):
+    """A payer rejected the birth date (277CA A7:158), a name was misspelt, the patient moved."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    birth_date: PastDate | None = None
+    sex: str | None = Field(default=None, pattern=r"^[FMU]$")
+    address_line1: str | None = Field(default=None, max_length=160)
+    city: str | None = Field(default=None, max_length=80)
+    state: StateCode | None = None
+    postal_code: PostalCode | None = None
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9()+\-. ]{7,20}$")
+    email: str | None = Field(default=None, max_length=160, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CoverageUpdate(RecordCorrection):
+    """The member id the payer does not know (277CA A7:164), a group number, the subscriber, the dates the
+    plan is in force. The payer is not changed here: another payer is another coverage."""
+
+    member_id: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
+    group_number: str | None = Field(default=None, max_length=40)
+    priority: int | None = Field(default=None, ge=1, le=3)
+    subscriber_relation: SubscriberRelation | None = None
+    subscriber_first_name: str | None = Field(default=None, max_length=80)
+    subscriber_last_name: str | None = Field(default=None, max_length=80)
+    subscriber_birth_date: PastDate | None = None
+    effective_from: PastDate | None = None
+    effective_to: PastDate | None = None
 
 
 class PatientOut(Read):

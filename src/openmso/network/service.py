@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from openmso.agreements import enforcement
 from openmso.agreements.enforcement import MsoAction
 from openmso.core import audit
-from openmso.core.errors import Conflict, Invalid, NotFound
+from openmso.core.errors import Conflict, FieldError, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role, visible
 from openmso.network import schemas
@@ -290,12 +291,7 @@ def create_patient(db: Session, actor: Actor, practice_id: int, data: schemas.Pa
 
 
 def add_coverage(db: Session, actor: Actor, patient_id: int, data: schemas.CoverageCreate) -> Coverage:
-    patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id))
-    if patient is None:
-        raise NotFound("Patient not found")
-    ensure_can_write(actor, patient.practice_id)
-    enforcement.authorize(db, actor, MsoAction.WRITE_PHI, patient.practice_id, object_type="coverage",
-                          patient_id=patient.id)
+    patient = _patient_to_write(db, actor, patient_id, "coverage")
     if db.get(Payer, data.payer_id) is None:
         raise Invalid.field(["body", "payer_id"], f"unknown payer id {data.payer_id}")
     coverage = Coverage(practice_id=patient.practice_id, patient_id=patient.id, **data.model_dump())
@@ -305,3 +301,56 @@ def add_coverage(db: Session, actor: Actor, patient_id: int, data: schemas.Cover
     audit.record(db, actor, "coverage.create", "coverage", coverage.id, practice_id=patient.practice_id,
                  patient_id=patient.id)
     return coverage
+
+
+def update_patient(db: Session, actor: Actor, patient_id: int, data: schemas.PatientUpdate) -> Patient:
+    """Correct a patient's demographics (a payer rejected the birth date, the patient moved); the claims
+    sent from now on carry them, as the 837 is built from the record when it is sent."""
+    patient = _patient_to_write(db, actor, patient_id, "patient", patient_id)
+    _correct(db, actor, patient, schemas.PatientCreate, data, "patient.update", patient)
+    return patient
+
+
+def update_coverage(db: Session, actor: Actor, coverage_id: int, data: schemas.CoverageUpdate) -> Coverage:
+    """Correct a coverage (the member id the payer did not know, the subscriber, the dates in force)."""
+    coverage = db.scalar(visible(select(Coverage), actor).where(Coverage.id == coverage_id))
+    if coverage is None:
+        raise NotFound("Coverage not found")
+    patient = _patient_to_write(db, actor, coverage.patient_id, "coverage", coverage.id)
+    _correct(db, actor, coverage, schemas.CoverageCreate, data, "coverage.update", patient)
+    db.refresh(patient, ["coverages"])
+    return coverage
+
+
+def _patient_to_write(db: Session, actor: Actor, patient_id: int, object_type: str,
+                      object_id: int | None = None) -> Patient:
+    """The patient whose record (or coverage) the actor is about to write: visible to them, in a practice they
+    may write to, and the practice's agreement lets the MSO write its patient data (else 404 / 403)."""
+    patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id))
+    if patient is None:
+        raise NotFound("Patient not found")
+    ensure_can_write(actor, patient.practice_id)
+    enforcement.authorize(db, actor, MsoAction.WRITE_PHI, patient.practice_id, object_type=object_type,
+                          object_id=object_id, patient_id=patient.id)
+    return patient
+
+
+def _correct(db: Session, actor: Actor, record, rules: type[BaseModel], data: schemas.RecordCorrection,
+             action: str, patient: Patient) -> None:
+    """Apply `data` to `record` if the result still passes `rules` (the schema the record was created with,
+    so a correction cannot make a record no new one could be), naming each refused field; the audit trail
+    keeps the reason and which fields changed (not their values: the trail is not a copy of the chart)."""
+    changes = data.changes()
+    merged = {name: getattr(record, name) for name in rules.model_fields} | changes
+    try:
+        rules.model_validate(merged)
+    except ValidationError as error:
+        raise Invalid("the corrected record breaks a rule", errors=[
+            FieldError(["body", *problem["loc"]], problem["msg"].removeprefix("Value error, "))
+            for problem in error.errors()]) from None
+    changed = sorted(name for name, value in changes.items() if getattr(record, name) != value)
+    for name in changed:
+        setattr(record, name, changes[name])
+    db.flush()
+    audit.record(db, actor, action, type(record).__tablename__, record.id, practice_id=patient.practice_id,
+                 patient_id=patient.id, reason=f"{data.reason} ({', '.join(changed) or 'nothing changed'})"[:500])

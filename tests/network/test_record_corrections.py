@@ -1,0 +1,108 @@
+"""Correcting a patient or a coverage: what a payer's rejection names (a birth date, a member id) is fixed on
+the record the next claim is built from, within the rules the record was created under, by whoever may write
+the practice's patient data, with the reason (not the values) in the audit trail."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from openmso.agreements import presets
+from openmso.agreements.terms import Access, DataAccess, DataClass
+from openmso.core.audit import AuditEntry
+from openmso.core.tenancy import Role
+from tests.factories import add_patient, add_payer, add_practice, add_signed_agreement, add_user, bearer, ensure_mso
+
+
+@pytest.fixture
+def admin(db):
+    ensure_mso(db)
+    return bearer(db, add_user(db, Role.MSO_ADMIN))
+
+
+@pytest.fixture
+def patient(db):
+    practice = add_practice(db, "Fixes")
+    add_signed_agreement(db, practice)
+    return add_patient(db, practice, "Fixes", add_payer(db))
+
+
+def _trail(db, action: str) -> list[str]:
+    return list(db.scalars(select(AuditEntry.reason).where(AuditEntry.action == action).order_by(AuditEntry.seq)))
+
+
+def test_a_birth_date_is_corrected_and_the_trail_says_why_and_what_not_the_value(client, db, admin, patient):
+    response = client.patch(f"/api/v1/patients/{patient.id}", headers=admin,
+                            json={"birth_date": "1979-12-31", "city": "Austin",
+                                  "reason": "277CA A7:158: birth date from the insurance card"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["birth_date"], body["city"], body["last_name"]) == ("1979-12-31", "Austin", "Fixesson")
+    [reason] = _trail(db, "patient.update")
+    assert reason == "277CA A7:158: birth date from the insurance card (birth_date, city)"
+    assert "1979" not in reason
+
+
+def test_a_member_id_is_re_keyed_on_the_coverage(client, db, admin, patient):
+    [coverage] = patient.coverages
+    response = client.patch(f"/api/v1/coverages/{coverage.id}", headers=admin,
+                            json={"member_id": "XJH123456789", "group_number": "G-77", "reason": "re-keyed from card"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["member_id"], response.json()["group_number"]) == ("XJH123456789", "G-77")
+    assert response.json()["payer_name"] == "Aetna"  # the payer stays: another payer is another coverage
+    assert _trail(db, "coverage.update") == ["re-keyed from card (group_number, member_id)"]
+    reread = client.get(f"/api/v1/patients/{patient.id}", headers=admin).json()
+    assert reread["coverages"][0]["member_id"] == "XJH123456789"
+
+
+@pytest.mark.parametrize(("path", "change", "location"), [
+    ("patient", {"birth_date": "2999-01-01"}, ["body", "birth_date"]),  # within PastDate's range, but future
+    ("patient", {"first_name": None}, ["body", "first_name"]),  # a name cannot be cleared
+    ("patient", {"postal_code": "7870"}, ["body", "postal_code"]),
+    ("patient", {"mrn": "NEW1"}, ["body", "mrn"]),  # the MRN is the practice's key: not corrected here
+    ("coverage", {"member_id": "W 1"}, ["body", "member_id"]),
+    ("coverage", {"payer_id": 2}, ["body", "payer_id"]),
+    ("coverage", {"effective_to": "2023-12-31"}, ["body"]),  # before effective_from 2024-01-01: merged rule
+    ("coverage", {"subscriber_relation": "01"}, ["body"]),  # a spouse's plan needs the subscriber's name and birth
+])
+def test_a_correction_that_breaks_a_rule_is_422_naming_the_field_and_changes_nothing(
+        client, db, admin, patient, path, change, location):
+    target = patient.id if path == "patient" else patient.coverages[0].id
+    before = client.get(f"/api/v1/patients/{patient.id}", headers=admin).json()
+    response = client.patch(f"/api/v1/{path}s/{target}", headers=admin, json={**change, "reason": "testing"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == location
+    assert client.get(f"/api/v1/patients/{patient.id}", headers=admin).json() == before
+    assert _trail(db, f"{path}.update") == []
+
+
+def test_a_correction_needs_a_reason(client, admin, patient):
+    response = client.patch(f"/api/v1/patients/{patient.id}", headers=admin, json={"city": "Austin"})
+    assert response.status_code == 422 and response.json()["errors"][0]["loc"] == ["body", "reason"]
+
+
+def test_only_writers_of_the_practice_s_patient_data_correct_it(client, db, patient):
+    other = add_practice(db, "Elsewhere")
+    add_signed_agreement(db, other)
+    outsider = bearer(db, add_user(db, Role.MSO_STAFF, scope=[other]))
+    auditor = bearer(db, add_user(db, Role.AUDITOR))
+    change = {"city": "Austin", "reason": "moved"}
+    assert client.patch(f"/api/v1/patients/{patient.id}", headers=outsider, json=change).status_code == 404
+    assert client.patch(f"/api/v1/coverages/{patient.coverages[0].id}", headers=outsider,
+                        json={"member_id": "W2", "reason": "moved"}).status_code == 404
+    assert client.patch(f"/api/v1/patients/{patient.id}", headers=auditor, json=change).status_code == 403
+    assert _trail(db, "patient.update") == []
+
+
+def test_an_agreement_giving_the_mso_read_only_access_to_phi_refuses_the_correction(client, db, admin):
+    practice = add_practice(db, "ReadOnlyPhi")
+    rights = presets.standard_terms(date(2025, 1, 1)).data_rights.model_copy(update={"access": [
+        DataAccess(data_class=DataClass.PHI, access=Access.READ, purpose="billing follow-up")]})
+    add_signed_agreement(db, practice, data_rights=rights)
+    patient = add_patient(db, practice, "ReadOnlyPhi")
+    response = client.patch(f"/api/v1/patients/{patient.id}", headers=admin, json={"city": "Austin",
+                                                                                  "reason": "moved"})
+    assert response.status_code == 403 and "read_write needed" in response.json()["detail"]
+    assert client.get(f"/api/v1/patients/{patient.id}", headers=admin).json()["city"] is None
