@@ -208,7 +208,7 @@ def _read_lines(db: Session, histories: list[ClaimHistory]) -> None:
         return
     lines: dict[int, set[int]] = defaultdict(set)
     for posting_id, line_id in db.execute(select(LinePosting.claim_posting_id, LinePosting.claim_line_id)
-                                          .where(LinePosting.claim_posting_id.in_(by_id))):
+                                          .where(LinePosting.claim_posting_id.in_(list(by_id)))):
         lines[posting_id].add(line_id)
     for posting_id, claim_lines in lines.items():
         by_id[posting_id].lines = frozenset(claim_lines)

@@ -1,6 +1,7 @@
 """The patient's share when a later payer (secondary, tertiary) adjudicates a claim billed after another.
 
-The primary's 835 puts its PR amounts on the patient ledger as owed by the patient. The secondary is billed
+The primary's 835 puts its PR amounts on the patient ledger as owed by the patient (when it adjudicates its claim
+again without a reversal, only what the new decision changes in the share: `posting`). The secondary is billed
 for that share (coordination of benefits) and its 835 says what the patient still owes: its own PR. So when a
 payment posts to a claim that follows another (`Claim.primary_claim_id`), the patient's balance for the service
 — every ledger entry naming a claim of the chain, primary to this one — moves to the secondary's PR:
