@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.rcm.ar import facts, reports
+from openmso.rcm.remittance import ingest
 from openmso.rcm.remittance.models import PatientLedgerEntry, RemittanceException
 from openmso.x12 import Adjustment, ClaimPayment
 from tests.factories import add_signed_agreement, add_user, signed_in
@@ -51,16 +52,23 @@ def _billed_claim(db, marker: str):
     return clinic, claim
 
 
+def _one_835(monkeypatch, sent: str, db, clinic, payments, trace: str) -> None:
+    """Post `payments` in one 835, read as one piece or one claim payment per piece."""
+    if sent == "two_pieces":
+        monkeypatch.setattr(ingest, "CLAIMS_PER_PIECE", 1)
+    _post(db, clinic, payments, trace)
+
+
 def _statement_text(db, clinic, claim) -> str:
     pdf = reports.patient_statement(db, SYSTEM, clinic.practice.id, claim.patient_id, today=AS_OF)
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-@pytest.mark.parametrize("one_835", [False, True], ids=["two_835s", "one_835"])
-def test_a_denial_with_a_patient_share_paid_on_appeal_leaves_the_patient_the_appeals_share_only(db, one_835):
+@pytest.mark.parametrize("sent", ["two_835s", "one_piece", "two_pieces"])
+def test_a_denial_with_a_patient_share_paid_on_appeal_leaves_the_patient_the_appeals_share_only(db, monkeypatch, sent):
     clinic, claim = _billed_claim(db, "Qzfpappeal")
-    if one_835:  # both decisions in one piece: the denial is read from memory, not from the database
-        _post(db, clinic, [_denial(claim), _payment(claim, "120.00", PRIMARY)], "FPAPP")
+    if sent != "two_835s":  # one 835: in one piece the denial is read from memory, in two from the database
+        _one_835(monkeypatch, sent, db, clinic, [_denial(claim), _payment(claim, "120.00", PRIMARY)], "FPAPP")
     else:
         _post(db, clinic, [_denial(claim)], "FPAPP1")
         assert _balance(db, clinic) == D("150.00")  # PR-204: not covered, the patient's to pay
@@ -92,11 +100,11 @@ def test_the_balances_page_and_api_show_the_appeals_share(client, db, settings):
     assert "$30.00" in page and "$180.00" not in page
 
 
-@pytest.mark.parametrize("one_835", [False, True], ids=["two_835s", "one_835"])
-def test_a_payment_sent_twice_leaves_the_patient_its_share_once_and_the_payer_a_credit(db, one_835):
+@pytest.mark.parametrize("sent", ["two_835s", "one_piece", "two_pieces"])
+def test_a_payment_sent_twice_leaves_the_patient_its_share_once_and_the_payer_a_credit(db, monkeypatch, sent):
     clinic, claim = _billed_claim(db, "Qzfptwice")
-    if one_835:
-        _post(db, clinic, [_payment(claim, "120.00", PRIMARY), _payment(claim, "120.00", PRIMARY)], "FPTWICE")
+    if sent != "two_835s":
+        _one_835(monkeypatch, sent, db, clinic, [_payment(claim, "120.00", PRIMARY)] * 2, "FPTWICE")
     else:
         _post(db, clinic, [_payment(claim, "120.00", PRIMARY)], "FPTWICE1")
         _post(db, clinic, [_payment(claim, "120.00", PRIMARY)], "FPTWICE2")
