@@ -5,14 +5,19 @@ and an 835, the way a clearinghouse and a payer do — for the demo and the test
   rejected (IK5 R) with the segment and element at fault (IK3/IK4).
 - 277CA (005010X214): each claim is accepted (A2:20, with a payer claim number in REF*1K) or
   rejected with a realistic reason: invalid NPI (A7:562), a diagnosis that is not billable
-  (A7:255), a date of service after the file (A7:187), a member id the payer does not know
-  (A7:164), or wrong payer (A3:116) at the payer's configured rate.
+  (A7:255), a date of service after the file (A7:187), a member id too short to be one (A7:164), and,
+  at the payer's configured rate, a front-end rejection about data our edits cannot check: a member id
+  the payer does not know (A7:164), the wrong payer (A3:116) or a patient birth date that does not match
+  (A7:158).
 - 835 (005010X221A1, written with `openmso.x12.write_835`): accepted claims are paid with the
   contractual write-down (CO-45) and patient responsibility (PR-1/2/3), or denied (CO-16, CO-97,
   CO-50, CO-29, CO-197) at the payer's rates. Every 835 balances.
 
 Decisions are a hash of the claim's patient control number and the seed: the same file always
-gets the same answers.
+gets the same answers. A front-end rejection's reason is drawn from the patient control number alone,
+and whether the claim is rejected for it from a roll that also reads the data the reason names (the
+member id, the payer id, the patient's birth date): a claim resent unchanged is rejected again for the
+same reason, one whose named data was corrected is rolled again and accepted at the payer's usual rate.
 """
 
 from __future__ import annotations
@@ -30,6 +35,18 @@ from openmso.x12.claim837p import ProfessionalClaim
 
 # Rejections a payer's front end returns for claims that pass our own edits (category, status, entity).
 FRONT_END_REJECTIONS = (("A7", "164", "IL"), ("A3", "116", ""), ("A7", "158", "QC"))
+
+
+def named_data(claim: ProfessionalClaim, code: str) -> str:
+    """The data of `claim` that the front-end rejection `code` (277CA STC01-2) is about: the subscriber's
+    member id (164), the payer's id (116), or the patient's birth date (158; the subscriber's when the
+    patient is the subscriber). Correcting it is what gives the claim another chance."""
+    if code == "164":
+        return claim.subscriber.member_id
+    if code == "116":
+        return claim.payer.payer_id
+    birth_date = (claim.patient or claim.subscriber).birth_date
+    return birth_date.isoformat() if birth_date else ""
 
 
 @dataclass(slots=True)
@@ -72,12 +89,20 @@ class PayerSimulator:
         if not claim.subscriber.member_id or len(claim.subscriber.member_id) < 5:
             return Decision(False, "A7", "164", "IL")
         rates = self.rates_for(claim.payer.payer_id, claim.subscriber.filing_indicator)
-        roll = fraction(self.seed, "reject", pcn, claim.frequency_code)
+        reason, roll = self.rejection_roll(claim)
         if roll < rates.reject:
-            category, code, entity = FRONT_END_REJECTIONS[int(roll * 1_000_000) % len(FRONT_END_REJECTIONS)]
-            return Decision(False, category, code, entity)
+            return Decision(False, *reason)
         number = int(fraction(self.seed, "icn", pcn, claim.frequency_code) * Decimal(10**13))
         return Decision(True, payer_claim_number=f"{received:%y%j}{number:013d}")
+
+    def rejection_roll(self, claim: ProfessionalClaim) -> tuple[tuple[str, str, str], Decimal]:
+        """The reason (category, status, entity) the payer's front end would reject `claim` for, drawn from
+        its patient control number only, and the roll below the payer's rate that rejects it, which also
+        reads the data the reason names: unchanged data rolls the same, corrected data rolls anew."""
+        pcn = claim.patient_control_number
+        reason = FRONT_END_REJECTIONS[int(fraction(self.seed, "reason", pcn) * len(FRONT_END_REJECTIONS))]
+        roll = fraction(self.seed, "reject", pcn, claim.frequency_code, named_data(claim, reason[1]))
+        return reason, roll
 
     def respond(self, content: bytes, control: int, today: date) -> list[tuple[str, str]]:
         """The files the clearinghouse and payer send back for one 837P interchange: (name, text) pairs."""
