@@ -111,12 +111,14 @@ def test_an_over_credited_claim_is_a_credit_and_does_not_reduce_the_open_ar(db):
     clinic = make_clinic(db, "Qzcredit", patients=2)
     claims = accepted_claims(db, clinic, 2)
     _post(db, clinic, [paid(claims[0])], "CREDIT1")
-    _post(db, clinic, [paid(claims[0])], "CREDIT2")  # the payer paid the same claim twice: 145.00 owed back
+    # the payer paid the same claim twice (67.00, CO-45 58.00, PR-2 20.00 each time): the second decision
+    # replaces the first, its payment does not, so 145 − 2 × 67 − 58 − 20 = 67.00 is owed back
+    _post(db, clinic, [paid(claims[0])], "CREDIT2")
     (row,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
     assert row.aging.total == D("145.00")  # the unpaid claim, not netted to 0.00 by the credit
-    assert (row.aging.credits, row.aging.credit_count) == (D("145.00"), 1)
+    assert (row.aging.credits, row.aging.credit_count) == (D("67.00"), 1)
     (line,) = service.aging(db, SYSTEM, AgingKind.INSURANCE, AgingBy.PRACTICE, AS_OF, clinic.practice.id)
-    assert line.as_dict()["credits"] == D("145.00") and line.as_dict()["total"] == D("145.00")
+    assert line.as_dict()["credits"] == D("67.00") and line.as_dict()["total"] == D("145.00")
 
 
 def test_underpayments_leave_out_a_payment_the_payer_reversed_and_paid_again(db):
