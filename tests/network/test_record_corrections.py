@@ -13,7 +13,17 @@ from openmso.agreements import presets
 from openmso.agreements.terms import Access, DataAccess, DataClass
 from openmso.core.audit import AuditEntry
 from openmso.core.tenancy import Role
-from tests.factories import add_patient, add_payer, add_practice, add_signed_agreement, add_user, bearer, ensure_mso
+from openmso.network.models import Practice
+from tests.factories import (
+    add_patient,
+    add_payer,
+    add_practice,
+    add_signed_agreement,
+    add_user,
+    bearer,
+    ensure_mso,
+    signed_in,
+)
 
 
 @pytest.fixture
@@ -106,3 +116,32 @@ def test_an_agreement_giving_the_mso_read_only_access_to_phi_refuses_the_correct
                                                                                   "reason": "moved"})
     assert response.status_code == 403 and "read_write needed" in response.json()["detail"]
     assert client.get(f"/api/v1/patients/{patient.id}", headers=admin).json()["city"] is None
+
+
+def test_the_patient_page_corrects_a_member_id_and_keeps_what_was_typed_when_refused(client, db, settings,
+                                                                                    patient):
+    staff = signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[db.get(Practice,
+                                                                                       patient.practice_id)]))
+    [coverage] = patient.coverages
+    page = staff.get(f"/patients/{patient.id}").text
+    assert 'id="patient-correction"' in page and f'id="coverage-{coverage.id}"' in page
+    form = {"member_id": "XJH123 456", "group_number": "", "priority": "1", "subscriber_relation": "18",
+            "subscriber_first_name": "", "subscriber_last_name": "", "subscriber_birth_date": "",
+            "effective_from": "2024-01-01", "effective_to": "", "reason": "277CA A7:164"}
+    action = f"/patients/{patient.id}/coverages/{coverage.id}/edit"
+    refused = staff.post(action, data=form)
+    assert refused.status_code == 422 and "member_id" in refused.text
+    assert 'value="XJH123 456"' in refused.text and f'id="coverage-{coverage.id}" open' in refused.text
+    done = staff.post(action, data=form | {"member_id": "XJH123456"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/patients/{patient.id}#corrections"
+    assert "<td>XJH123456</td>" in staff.get(f"/patients/{patient.id}").text
+    assert _trail(db, "coverage.update") == ["277CA A7:164 (member_id)"]  # the blanks were blank already
+
+
+def test_a_coverage_form_cannot_reach_another_patient_s_coverage(client, db, settings, patient):
+    staff = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    neighbour = add_patient(db, db.get(Practice, patient.practice_id), "Neighbour", add_payer(db))
+    response = staff.post(f"/patients/{patient.id}/coverages/{neighbour.coverages[0].id}/edit",
+                          data={"member_id": "W9", "reason": "typo"})
+    assert response.status_code == 404
+    assert _trail(db, "coverage.update") == []

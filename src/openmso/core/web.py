@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from pydantic import ValidationError
 
+from openmso.core.errors import OpenMSOError
 from openmso.core.security import csrf_token_for
 
 
@@ -100,3 +102,14 @@ def render_error(request: Request, status: int, title: str, detail: str, errors:
                  headers: dict | None = None) -> HTMLResponse:
     return render(request, "core/error.html", status_code=status, headers=headers, status=status, title=title,
                   detail=detail, errors=errors)
+
+
+def form_problems(error: ValidationError | OpenMSOError) -> list[dict]:
+    """A form's errors to show beside it: the fields Pydantic refused, or a service's 422 with its located
+    errors; any other service error (403, 404, 409) is raised to the error page."""
+    if isinstance(error, ValidationError):
+        return [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"]} for e in error.errors()]
+    if error.status != 422:
+        raise error
+    return [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors] or [
+        {"loc": "", "msg": error.detail}]

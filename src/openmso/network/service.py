@@ -311,10 +311,12 @@ def update_patient(db: Session, actor: Actor, patient_id: int, data: schemas.Pat
     return patient
 
 
-def update_coverage(db: Session, actor: Actor, coverage_id: int, data: schemas.CoverageUpdate) -> Coverage:
-    """Correct a coverage (the member id the payer did not know, the subscriber, the dates in force)."""
+def update_coverage(db: Session, actor: Actor, coverage_id: int, data: schemas.CoverageUpdate,
+                    patient_id: int | None = None) -> Coverage:
+    """Correct a coverage (the member id the payer did not know, the subscriber, the dates in force); with
+    `patient_id`, only if it is that patient's (a page's form names both)."""
     coverage = db.scalar(visible(select(Coverage), actor).where(Coverage.id == coverage_id))
-    if coverage is None:
+    if coverage is None or patient_id not in (None, coverage.patient_id):
         raise NotFound("Coverage not found")
     patient = _patient_to_write(db, actor, coverage.patient_id, "coverage", coverage.id)
     _correct(db, actor, coverage, schemas.CoverageCreate, data, "coverage.update", patient)

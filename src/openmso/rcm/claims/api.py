@@ -21,6 +21,7 @@ from openmso.rcm.claims.schemas import (
     ClaimDetailOut,
     ClaimEditIn,
     ClaimOut,
+    ClaimRebillIn,
     Correction,
     EditOut,
     EventOut,
@@ -155,6 +156,13 @@ def change_status(claim_id: RowId, data: StatusChange, db: DB, actor: CurrentAct
 def edit_claim(claim_id: RowId, data: ClaimEditIn, db: DB, actor: CurrentActor):
     """Fix a held, rejected or not-yet-sent claim's codes (every line) and scrub it again: ready or held."""
     return editing.edit_claim(db, actor, claim_id, data)
+
+
+@router.post("/claims/{claim_id}/rebill", response_model=ClaimOut)
+def rebill_claim(claim_id: RowId, data: ClaimRebillIn, db: DB, actor: CurrentActor):
+    """Bill a rejected (wrong payer, 277CA A3:116), held or not-yet-sent claim to another of the patient's
+    coverages in force on its date of service, and scrub it again."""
+    return editing.rebill(db, actor, claim_id, data)
 
 
 @router.post("/claims/{claim_id}/corrections", response_model=ClaimOut, status_code=status.HTTP_201_CREATED)

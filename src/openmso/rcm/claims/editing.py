@@ -21,9 +21,10 @@ from openmso.core import audit
 from openmso.core.errors import Conflict, FieldError, Invalid
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
+from openmso.network.models import Coverage, Payer
 from openmso.rcm.claims import access, scrubbing
 from openmso.rcm.claims.models import Claim, ClaimLine, TimelineEntry, join_codes
-from openmso.rcm.claims.schemas import ClaimEditIn
+from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
 from openmso.rcm.claims.service import get_claim
 from openmso.rcm.claims.states import REJECTED, ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import advance
@@ -37,19 +38,14 @@ def can_edit(claim: Claim) -> bool:
 
 def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> Claim:
     """Apply the biller's fix and scrub the claim again; returns it ready or held."""
-    claim = get_claim(db, actor, claim_id, audit_read=False)
-    access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
-    if not can_edit(claim):
-        raise Conflict(f"claim {claim.patient_control_number} is {claim.status}: a claim the payer has is "
-                       "corrected with a replacement (frequency 7) or void (8), not edited")
+    claim = _claim_to_fix(db, actor, claim_id)
     lines = {line.line_number: line for line in claim.lines}
     sent = {line.line_number for line in data.lines}
     if sent != lines.keys():
         raise Invalid("send every line of the claim, each once", errors=[FieldError(
             ["body", "lines"], f"the claim has lines {sorted(lines)}; the edit sent {sorted(sent)}")])
     changes = _changes(claim, lines, data)
-    if claim.status in REJECTED:
-        advance(db, actor, claim, ClaimEvent.CORRECT, f"corrected for resubmission: {data.reason}")
+    _reopen(db, actor, claim, data.reason)
     claim.diagnoses = join_codes(data.diagnoses)
     claim.prior_authorization = data.prior_authorization or None
     for edit in data.lines:
@@ -57,13 +53,64 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
         line.procedure_code, line.modifiers = edit.procedure_code, join_codes(edit.modifiers)
         line.units, line.charge_amount, line.pointers = edit.units, edit.charge_amount, join_codes(edit.pointers)
     claim.total_charge = sum((line.charge_amount for line in claim.lines), Decimal("0.00"))
+    return _record_and_scrub(db, actor, claim, "edit", data.reason, "; ".join(changes) or "nothing changed, "
+                             "scrubbed again")
+
+
+def rebill(db: Session, actor: Actor, claim_id: int, data: ClaimRebillIn) -> Claim:
+    """Bill the claim to another of the patient's coverages, one in force on its date of service (the payer's
+    front end said it went to the wrong payer); it is scrubbed again against that payer. A later payer's
+    claim follows its earlier payer's and is not moved: it is made again from the earlier payer's claim."""
+    claim = _claim_to_fix(db, actor, claim_id)
+    if claim.primary_claim_id is not None:
+        raise Conflict(f"claim {claim.patient_control_number} is a later payer's claim (COB): it bills the "
+                       "coverage after its earlier payer's; bill another payer from the earlier claim instead")
+    coverage = db.get(Coverage, data.coverage_id)
+    if coverage is None or coverage.patient_id != claim.patient_id:
+        raise Invalid.field(["body", "coverage_id"], f"coverage {data.coverage_id} is not one of this patient's")
+    if coverage.id == claim.coverage_id:
+        raise Invalid.field(["body", "coverage_id"], "the claim is already billed to this coverage")
+    if coverage.priority != 1:
+        raise Invalid.field(["body", "coverage_id"], f"coverage {coverage.id} ({coverage.payer.name}) is the "
+                            "patient's secondary or tertiary plan; if it is in fact the primary, correct the "
+                            "coverage's order first")
+    day = claim.service_date_from
+    if not coverage.effective_from <= day <= (coverage.effective_to or day):
+        until = coverage.effective_to.isoformat() if coverage.effective_to else "open"
+        raise Invalid.field(["body", "coverage_id"], f"coverage {coverage.id} ({coverage.payer.name}) is in force "
+                            f"{coverage.effective_from.isoformat()} to {until}, not on the date of service "
+                            f"{day.isoformat()}")
+    before = db.get(Payer, claim.payer_id).name if claim.payer_id else "no payer"
+    _reopen(db, actor, claim, data.reason)
+    claim.coverage_id, claim.payer_id = coverage.id, coverage.payer_id
+    what = f"payer {before} → {coverage.payer.name} (member id {coverage.member_id})"
+    return _record_and_scrub(db, actor, claim, "rebill", data.reason, what)
+
+
+def _claim_to_fix(db: Session, actor: Actor, claim_id: int) -> Claim:
+    """The claim, if the actor may manage the practice's charges and the payer does not have it."""
+    claim = get_claim(db, actor, claim_id, audit_read=False)
+    access.can_manage_charges(db, actor, claim.practice_id, object_type="claim", object_id=claim.id)
+    if not can_edit(claim):
+        raise Conflict(f"claim {claim.patient_control_number} is {claim.status}: a claim the payer has is "
+                       "corrected with a replacement (frequency 7) or void (8), not edited")
+    return claim
+
+
+def _reopen(db: Session, actor: Actor, claim: Claim, reason: str) -> None:
+    """A rejected claim goes back to draft, to be sent again as an original."""
+    if claim.status in REJECTED:
+        advance(db, actor, claim, ClaimEvent.CORRECT, f"corrected for resubmission: {reason}")
+
+
+def _record_and_scrub(db: Session, actor: Actor, claim: Claim, event: str, reason: str, what: str) -> Claim:
+    """Put the fix on the claim's timeline and the audit trail (a write of patient data), then scrub it again."""
     claim.updated_at = utcnow()
-    what = "; ".join(changes) or "nothing changed, scrubbed again"
     db.add(TimelineEntry(practice_id=claim.practice_id, claim_id=claim.id, occurred_at=claim.updated_at,
-                         event="edit", from_status=claim.status, to_status=claim.status,
-                         detail=f"{data.reason}: {what}"[:2000], actor_name=actor.username))
-    audit.record(db, actor, "claim.edit", "claim", claim.id, practice_id=claim.practice_id,
-                 patient_id=claim.patient_id, reason=f"{data.reason}: {what}"[:500])
+                         event=event, from_status=claim.status, to_status=claim.status,
+                         detail=f"{reason}: {what}"[:2000], actor_name=actor.username))
+    audit.record(db, actor, f"claim.{event}", "claim", claim.id, practice_id=claim.practice_id,
+                 patient_id=claim.patient_id, reason=f"{reason}: {what}"[:500])
     db.flush()
     scrubbing.scrub_claims(db, actor, claim_ids=[claim.id], as_of=claim.updated_at.date())
     db.refresh(claim)

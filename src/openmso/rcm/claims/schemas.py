@@ -98,6 +98,16 @@ class ClaimLineEdit(BaseModel):
         return self
 
 
+class ClaimRebillIn(BaseModel):
+    """Bill a claim the payer never took in to another of the patient's coverages: the payer's front end said
+    it was sent to the wrong payer (277CA A3:116), or the biller found the right plan before sending it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    coverage_id: int = Field(ge=1)
+    reason: str = Field(min_length=3, max_length=300)
+
+
 class ClaimEditIn(BaseModel):
     """A biller's fix of a claim the scrubber held, the clearinghouse or payer rejected, or a replacement not
     sent yet: the claim's codes as they should go, every line, and why (kept on the timeline and the audit

@@ -14,10 +14,10 @@ from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import FieldError, Invalid, OpenMSOError
 from openmso.core.jobs_api import job_view
 from openmso.core.pagination import PageParams
-from openmso.core.web import render
+from openmso.core.web import form_problems, render
 from openmso.network import service as network
 from openmso.rcm.claims import batches, charges, editing, service
-from openmso.rcm.claims.schemas import ChargeCreate, ClaimEditIn, Correction
+from openmso.rcm.claims.schemas import ChargeCreate, ClaimEditIn, ClaimRebillIn, Correction
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.claims.tasks import batches_href, start_submit_job
@@ -52,11 +52,17 @@ def scrubber_page(request: Request, db: DB, actor: CurrentActor, paging: Paging,
                   edits=service.edits_for(db, [c.id for c in page.rows]), **_choices(db, actor))
 
 
+_FIX_LINKS = {"patient": "/patients/{claim.patient_id}#corrections", "payer": "/claims/{claim.id}#rebill",
+              "claim": "/claims/{claim.id}#claim-edit"}
+
+
 @router.get("/claims/worklists/rejections")
 def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
     page = service.rejection_worklist(db, actor, paging, practice_id)
-    fixes = {c.id: reasons.fix_for((c.status_codes or "").split(":")[2] if (c.status_codes or "").count(":") >= 2
-                                   else "") for c in page.rows}
+    fixes = {}
+    for claim in page.rows:
+        code = (claim.status_codes or "").split(":")[2] if (claim.status_codes or "").count(":") >= 2 else ""
+        fixes[claim.id] = (reasons.fix_for(code), _FIX_LINKS[reasons.fix_place(code)].format(claim=claim))
     return render(request, "claims/rejections.html", claims=page, practice_id=practice_id, fixes=fixes,
                   **_choices(db, actor))
 
@@ -103,14 +109,15 @@ def claim_page(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
 
 
 def _claim_page(request: Request, db, actor, claim_id: int, values: dict | None = None, errors: list = (),
-                status_code: int = 200):
+                status_code: int = 200, rebill_values: dict | None = None, rebill_errors: list = ()):
     detail = service.claim_detail(db, actor, claim_id)
     claim = detail.claim
     return render(request, "claims/detail.html", status_code=status_code, detail=detail, claim=claim,
                   practice=network.get_practice(db, actor, claim.practice_id),
                   payer=network.get_payer(db, actor, claim.payer_id) if claim.payer_id else None,
                   diagnoses=[(codes.dotted(c), codes.diagnosis_description(c)) for c in claim.diagnosis_codes],
-                  editable=editing.can_edit(claim), edit_values=values or _edit_values(claim), edit_errors=errors)
+                  editable=editing.can_edit(claim), edit_values=values or _edit_values(claim), edit_errors=errors,
+                  rebill_values=rebill_values or {}, rebill_errors=rebill_errors)
 
 
 def _edit_values(claim) -> dict:
@@ -145,19 +152,21 @@ async def claim_edit(claim_id: RowId, request: Request, db: DB, actor: CurrentAc
     try:
         editing.edit_claim(db, actor, claim_id, _edit_from_form(values))
     except (ValidationError, OpenMSOError) as error:
-        return _claim_page(request, db, actor, claim_id, values, _problems(error), 422)
+        return _claim_page(request, db, actor, claim_id, values, form_problems(error), 422)
     return RedirectResponse(f"/claims/{claim_id}#edits", status_code=303)
 
 
-def _problems(error: ValidationError | OpenMSOError) -> list[dict]:
-    """A form's errors to show beside it: the fields Pydantic refused, or a service's 422 with its located
-    errors; any other service error (403, 404, 409) is raised to the error page."""
-    if isinstance(error, ValidationError):
-        return [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"]} for e in error.errors()]
-    if error.status != 422:
-        raise error
-    return [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors] or [
-        {"loc": "", "msg": error.detail}]
+@router.post("/claims/{claim_id}/rebill")
+async def claim_rebill(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """Bill a rejected or unsent claim to another of the patient's plans, from its page."""
+    form = await request.form()
+    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    try:
+        editing.rebill(db, actor, claim_id, ClaimRebillIn.model_validate(values))
+    except (ValidationError, OpenMSOError) as error:
+        return _claim_page(request, db, actor, claim_id, rebill_values=values, rebill_errors=form_problems(error),
+                           status_code=422)
+    return RedirectResponse(f"/claims/{claim_id}#edits", status_code=303)
 
 
 def _charge_form(request: Request, db, actor, practice_id: int, values: dict, errors: list, status_code=200):
@@ -180,5 +189,5 @@ async def charge_submit(practice_id: RowId, request: Request, db: DB, actor: Cur
         data = ChargeCreate.model_validate(values)
         charge = charges.create_charge(db, actor, practice_id, data, source="ui")
     except (ValidationError, OpenMSOError) as error:
-        return _charge_form(request, db, actor, practice_id, values, _problems(error), 422)
+        return _charge_form(request, db, actor, practice_id, values, form_problems(error), 422)
     return RedirectResponse(f"/claims?practice_id={practice_id}&status=draft#charge-{charge.id}", status_code=303)

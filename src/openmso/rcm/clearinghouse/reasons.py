@@ -93,6 +93,18 @@ def fix_for(code: str) -> str:
     return FIX_HINTS.get(code, "Correct the claim from the reason given and resubmit it.")
 
 
+FIXED_ON_THE_PATIENT = frozenset({"33", "158", "164"})  # the coverage or demographics the claim is built from
+FIXED_BY_ANOTHER_PAYER = frozenset({"116"})
+
+
+def fix_place(code: str) -> str:
+    """Where a rejection with this status code is fixed: "patient" (their record: the claim is built from it
+    when sent), "payer" (bill another of their plans) or "claim" (its codes or dates)."""
+    if code in FIXED_ON_THE_PATIENT:
+        return "patient"
+    return "payer" if code in FIXED_BY_ANOTHER_PAYER else "claim"
+
+
 def explain_segment_error(segment_id: str, position: int, code: str, element_errors: list[tuple[int, str, str]]
                           ) -> str:
     """A 999 IK3 (and its IK4s) in words: segment, position in the transaction set, what is wrong."""
