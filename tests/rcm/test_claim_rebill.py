@@ -57,8 +57,8 @@ def test_a_claim_sent_to_the_wrong_payer_is_billed_to_the_plan_in_force_and_goes
     aetna = clinic.patients[0].coverages[0]
     aetna.priority = 2  # the front desk had the plans the wrong way round
     plan = _plan(db, clinic, medicare)
-    response = _biller(client, db, settings, clinic).post(
-        f"/api/v1/claims/{claim.id}/rebill", json={"coverage_id": plan.id, "reason": "277CA A3:116: Medicare is primary"})
+    response = _biller(client, db, settings, clinic).post(f"/api/v1/claims/{claim.id}/rebill", json={
+        "coverage_id": plan.id, "reason": "277CA A3:116: Medicare is primary"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ready"
     db.expire_all()
