@@ -9,7 +9,7 @@ primary's 170.00 as OA-23.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -17,11 +17,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM, Role
+from openmso.network import schemas as network_schemas
+from openmso.network import service as network
 from openmso.rcm.ar import facts, reports
+from openmso.rcm.claims import cob, service
 from openmso.rcm.remittance import ingest
 from openmso.rcm.remittance.models import PatientLedgerEntry, RemittanceException
 from openmso.x12 import Adjustment, ClaimPayment
-from tests.factories import add_signed_agreement, add_user, signed_in
+from tests.factories import add_payer, add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import _line, accepted_claims
 from tests.rcm.test_cob_secondary_books import (
@@ -172,3 +175,25 @@ def test_a_claim_split_into_two_claim_payments_one_line_each_counts_both_lines_s
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
     october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]
     assert october.values["net_collection_rate"] == D("77.8")  # 140 / (250 − 70) = 77.78
+
+
+@pytest.mark.parametrize("again", ["appeal", "duplicate"])
+def test_the_secondary_is_billed_with_the_primary_s_decision_that_stands(db, again):
+    """Denied (PR-204 150.00), then paid on appeal without a reversal; or paid, then the same payment sent
+    again. Summed, the primary's decision read 120 paid with CO-45 100 and PR 180 (appeal), or 240 paid with
+    CO-45 100 and PR 60 (duplicate): neither balances with the 200.00 charge, so the secondary could not be
+    billed. The decision that stands is the latest: 120 paid + CO-45 50 + PR-2 30 = 200; a duplicate payment
+    is the primary's to take back, not part of what it decided."""
+    clinic, claim = _billed_claim(db, f"Qzcobstands{again}")
+    second = add_payer(db, "SX001", "Second Mutual")
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    first = _denial(claim) if again == "appeal" else _payment(claim, "120.00", PRIMARY)
+    _post(db, clinic, [first], f"ST1{again}")
+    _post(db, clinic, [_payment(claim, "120.00", PRIMARY)], f"ST2{again}")
+    decision = cob.posted_decisions(db, [claim.id])[claim.id]
+    assert (decision.paid, decision.patient_responsibility) == (D("120.00"), D("30.00"))
+    [line] = decision.lines.values()
+    assert (line.paid, sorted(line.adjustments)) == (D("120.00"), [("CO", "45", D("50.00")), ("PR", "2", D("30.00"))])
+    secondary = service.bill_secondary(db, SYSTEM, claim.id)
+    assert (secondary.primary_paid, secondary.primary_patient_responsibility) == (D("120.00"), D("30.00"))

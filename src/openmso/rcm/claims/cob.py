@@ -10,7 +10,7 @@ Read-only use of the remittance tables; nothing here writes them.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openmso.network.models import Payer
+from openmso.rcm.ar import later_payers
 from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
@@ -96,9 +97,12 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
                ClaimPosting.adjustments, ClaimPosting.payment_date, ClaimPosting.payer_claim_number,
                ClaimPosting.outcome)
         .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(ClaimPosting.id), ids).all()
+    replaced = _replaced(db, postings)
     decisions: dict[int, PriorPayer] = {}
     claim_cas: dict[int, dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for _, claim_id, paid, patient, adjustments, paid_on, number, outcome in postings:
+    for posting_id, claim_id, paid, patient, adjustments, paid_on, number, outcome in postings:
+        if posting_id in replaced:
+            continue
         decision = decisions.get(claim_id)
         if decision is None:
             decision = decisions[claim_id] = PriorPayer("P", None, None, ZERO, ZERO, None, "", [])
@@ -110,14 +114,16 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
         for key, amount in parse_adjustments(adjustments).items():
             claim_cas[claim_id][key] += amount
     lines = connection.execute(
-        select(ClaimPosting.claim_id, ClaimLine.line_number, LinePosting.procedure_code, LinePosting.modifiers,
-               LinePosting.units, LinePosting.charge, LinePosting.paid, LinePosting.adjustments,
+        select(ClaimPosting.id, ClaimPosting.claim_id, ClaimLine.line_number, LinePosting.procedure_code,
+               LinePosting.modifiers, LinePosting.units, LinePosting.charge, LinePosting.paid, LinePosting.adjustments,
                ClaimPosting.payment_date, ClaimPosting.outcome)
         .join_from(LinePosting, ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
         .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
         .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(LinePosting.id), ids).all()
     line_cas: dict[tuple[int, int], dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for claim_id, number, code, modifiers, units, charge, paid, adjustments, paid_on, outcome in lines:
+    for posting_id, claim_id, number, code, modifiers, units, charge, paid, adjustments, paid_on, outcome in lines:
+        if posting_id in replaced:
+            continue
         held = decisions[claim_id].lines
         line = held.get(number)
         if line is None:
@@ -134,6 +140,19 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
         for number, line in decision.lines.items():
             line.adjustments = _net(line_cas[(claim_id, number)])
     return decisions
+
+
+def _replaced(db: Session, postings) -> set[int]:
+    """The postings a later adjudication of the same claim lines replaced without a reversal
+    (`later_payers.replaced_postings`): a denial paid on appeal in a new CLP02 1, a payment sent twice. The
+    next payer is told the decision that stands; a duplicate payment is the payer's to take back, not part
+    of it. Only claims posted more than once are read again."""
+    counts = Counter(row.claim_id for row in postings)
+    again = [claim_id for claim_id, count in counts.items() if count > 1]
+    if not again:
+        return set()
+    return set().union(*(later_payers.replaced_postings(found)
+                         for found in later_payers.first_payer_postings(db, again).values()))
 
 
 MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
