@@ -13,6 +13,7 @@ import io
 from decimal import Decimal as D
 
 from openmso.core.tenancy import SYSTEM, Role
+from openmso.rcm.ar import underpaid
 from openmso.rcm.contracts import service as contracts
 from openmso.rcm.remittance.ingest import ingest_file
 from tests.factories import add_signed_agreement, add_user, signed_in
@@ -68,3 +69,13 @@ def test_bad_filters_are_refused_and_another_practice_sees_no_lines(client, db, 
     refused = stranger.get("/api/v1/underpayments/lines", params={"procedure_code": "99213'--"})
     assert refused.status_code == 422 and "procedure_code" in refused.text
     assert stranger.get("/api/v1/underpayments/lines", params={"tolerance": "-1"}).status_code == 422
+
+
+def test_a_payment_sent_twice_lists_its_underpaid_lines_once(db):
+    """The payer sent claim 1's payment again in a second 835 (no reversal): its second decision replaces the
+    first (`later_payers.replaced_postings`), so 99213 is still 2 lines short 8.00 each, 16.00, not 24.00."""
+    clinic, claims = _underpaid_clinic(db, "Qzundertwice")
+    ingest_file(db, SYSTEM, "twice.835", render(transaction(clinic.practice, [paid(claims[0])], trace="TWICE2")))
+    lines = underpaid.underpaid_lines(db, [clinic.practice.id], D("0.00"), procedure_code="99213")
+    assert sorted((line.claim_id, line.difference, line.trace_number) for line in lines) == [
+        (claims[0].id, D("8.00"), "TWICE2"), (claims[1].id, D("8.00"), "QzundertwiceT")]

@@ -6,7 +6,8 @@ what a biller takes to the payer (claim, date of service, contracted, allowed, p
 - only lines with a contracted amount on file (`LinePosting.expected_allowed`) count;
 - a denied line is a denial, worked on the denial worklist, not an underpayment;
 - only adjudications that stand count: a claim payment the payer later reversed (CLP02 22, `ar.reversals`)
-  is replaced by the corrected payment after it, and reversals carry no contracted amount.
+  is replaced by the corrected payment after it, and reversals carry no contracted amount; one a later
+  adjudication of the same lines replaced without a reversal (a payment sent twice) counts once.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openmso.rcm.ar import reversals
+from openmso.rcm.ar import later_payers, reversals
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting, Remittance
 
@@ -66,6 +67,20 @@ def underpaid_lines(db: Session, practice_ids: list[int], tolerance: Decimal, pa
         query = query.where(Claim.payer_id == payer_id)
     if procedure_code is not None:
         query = query.where(LinePosting.procedure_code == procedure_code)
-    found = [UnderpaidLine(*row[:-1]) for row in db.execute(query)
-             if row.expected_allowed - row.allowed > tolerance and row[-1] not in taken_back]
+    rows = [row for row in db.execute(query) if row.expected_allowed - row.allowed > tolerance
+            and row[-1] not in taken_back]
+    replaced = _replaced(db, {row[2] for row in rows})
+    found = [UnderpaidLine(*row[:-1]) for row in rows if row[-1] not in replaced]
     return sorted(found, key=lambda line: (-line.difference, line.service_date, line.line_posting_id))
+
+
+def _replaced(db: Session, claim_ids: set[int]) -> set[int]:
+    """The claim postings of these claims that a later adjudication of the same lines replaced without a
+    reversal (`later_payers.replaced_postings`: a payment sent twice lists its lines once, a denial paid on
+    appeal is the appeal's). Only claims posted more than once are read again."""
+    if not claim_ids:
+        return set()
+    again = list(db.scalars(select(ClaimPosting.claim_id).where(ClaimPosting.claim_id.in_(claim_ids))
+                            .group_by(ClaimPosting.claim_id).having(func.count(ClaimPosting.id) > 1)))
+    return set().union(*(later_payers.replaced_postings(postings)
+                         for postings in later_payers.first_payer_postings(db, again).values()))
