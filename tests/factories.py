@@ -162,7 +162,8 @@ def build_world(db: Session) -> World:
                                                 "user_id": {}, "payer_id": {payer.id: None},
                                                 "agreement_id": {}, "version_id": {}, "claim_id": {},
                                                 "charge_id": {}, "batch_id": {}, "remittance_id": {},
-                                                "exception_id": {}, "denial_id": {}, "job_id": {}, "file_id": {}}
+                                                "exception_id": {}, "denial_id": {}, "job_id": {}, "file_id": {},
+                                                "coverage_id": {}}
     for marker, state in (("Qzalpha", "TX"), ("Qzbravo", "CA"), ("Qzcharlie", "OR")):
         practice = add_practice(db, marker, state)
         agreement = add_signed_agreement(db, practice, title=f"{marker} Management Services Agreement")
@@ -171,7 +172,9 @@ def build_world(db: Session) -> World:
         network.enroll_payer(db, SYSTEM, practice.id, payer.id, date(2024, 1, 1))
         add_location(db, practice, marker)
         for _ in range(2):
-            owners["patient_id"][add_patient(db, practice, marker, payer).id] = practice.id
+            patient = add_patient(db, practice, marker, payer)
+            owners["patient_id"][patient.id] = practice.id
+            owners["coverage_id"].update({coverage.id: practice.id for coverage in patient.coverages})
         owners["provider_id"][add_provider(db, practice, marker).id] = practice.id
         add_claims(db, practice, marker, owners)
         add_money_in(db, practice, marker, owners)

@@ -22,7 +22,7 @@ from tests.routes import iter_routes
 ID_PARAMETERS = {"practice_id", "patient_id", "provider_id", "user_id", "payer_id", "token_id", "actor_id",
                  "claim_id", "charge_id", "batch_id", "agreement_id", "version_id", "other_version_id",
                  "remittance_id", "exception_id", "denial_id", "assigned_to", "job_id", "job",
-                 "file_id"}
+                 "file_id", "coverage_id"}
 # Parameters that do not select records; left at their defaults.
 OTHER_PARAMETERS = {"page", "limit", "date_from", "date_to", "action", "next", "status", "sort", "as_of",
                     "take_good_rows", "kind", "category", "by", "months", "tolerance", "filename", "data_class",

@@ -49,7 +49,8 @@ from openmso.agreements.models import AgreementVersion, VersionStatus
 from openmso.agreements.terms import Terms
 from openmso.core import audit
 from openmso.core.errors import Forbidden
-from openmso.core.tenancy import PRACTICE_ROLES, Actor, Role, ensure_visible
+from openmso.core.tenancy import PRACTICE_ROLES, Actor, Role, ensure_visible, visible
+from openmso.network.models import Practice
 
 CACHE_KEY = "openmso.agreements.active"
 NO_AGREEMENT = "no active signed management services agreement"
@@ -273,6 +274,15 @@ def _preload(db: Session, practice_ids: list[int]) -> None:
         found = {v.practice_id: v for v in versions}
         for practice_id in chunk:
             cache[practice_id] = _snapshot(found.get(practice_id))
+
+
+def practices_allowing(db: Session, actor: Actor, action: MsoAction, practice_id: int | None = None) -> list[int]:
+    """The practices the actor sees (only `practice_id` when given) whose agreement allows `action`, in id order:
+    the scope of a listing, report or count that spans practices (`permitted_practices`)."""
+    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    if practice_id is not None:
+        ids = [p for p in ids if p == practice_id]
+    return sorted(permitted_practices(db, actor, action, ids))
 
 
 def permitted_practices(db: Session, actor: Actor, action: MsoAction, practice_ids: list[int]) -> set[int]:

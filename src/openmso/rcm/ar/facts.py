@@ -32,10 +32,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
-from openmso.agreements.enforcement import MsoAction, permitted_practices
+from openmso.agreements.enforcement import MsoAction, practices_allowing
 from openmso.core import audit
-from openmso.core.tenancy import Actor, visible
-from openmso.network.models import Practice
+from openmso.core.tenancy import Actor
 from openmso.rcm.ar import kpis, later_payers
 from openmso.rcm.ar.aging import age
 from openmso.rcm.ar.patients import first_claims, payments_by_claim, services
@@ -128,14 +127,6 @@ class ClaimHistory:
             paid=paid, contractual=contractual, open_balance=open_balance,
             paid_on=first.paid_on if first else None, posted_on=first.posted_on if first else None,
             patient_paid=sum((amount for day, amount in self.patient_payments if day <= end), ZERO))
-
-
-def kpi_practices(db: Session, actor: Actor, practice_id: int | None = None) -> list[int]:
-    """Practices whose revenue-cycle numbers the actor may see (the agreement's POST_PAYMENTS right)."""
-    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
-    if practice_id is not None:
-        ids = [p for p in ids if p == practice_id]
-    return sorted(permitted_practices(db, actor, MsoAction.POST_PAYMENTS, ids))
 
 
 def load_histories(db: Session, practice_ids: list[int], since: date, until: date) -> list[ClaimHistory]:
@@ -294,7 +285,7 @@ def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_
     Across several practices, only consenting practices count and a month's KPI computed from fewer
     than 11 patients is hidden (`agreements.aggregation`).
     """
-    scope = aggregation.participation(db, kpi_practices(db, actor, practice_id))
+    scope = aggregation.participation(db, practices_allowing(db, actor, MsoAction.POST_PAYMENTS, practice_id))
     ids = list(scope.included)
     first = month_starts(as_of, months)[0]
     histories = load_histories(db, ids, first - timedelta(days=LOOK_BACK_DAYS), as_of) if ids else []

@@ -32,7 +32,7 @@ from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Patient
 from openmso.rcm.ar.aging import Aging, age_in_days
-from openmso.rcm.ar.reports import AgingRow, _labels, _practices, suppress_small_cells
+from openmso.rcm.ar.reports import AgingRow, _labels, payment_practices, suppress_small_cells
 from openmso.rcm.ar.schemas import BalanceFilter
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.remittance.models import PatientLedgerEntry
@@ -179,7 +179,7 @@ def _balance_rows(db: Session, actor: Actor, practice_id: int | None,
     wanted = {BalanceFilter.ALL: lambda b: b != 0, BalanceFilter.OWING: lambda b: b > 0,
               BalanceFilter.CREDIT: lambda b: b < 0}[which]
     rows = []
-    for (practice, patient), entries in _ledgers(db, _practices(db, actor, practice_id)).items():
+    for (practice, patient), entries in _ledgers(db, payment_practices(db, actor, practice_id)).items():
         balance, oldest = balance_of(entries)
         if wanted(balance):
             rows.append((practice, patient, balance, oldest))
@@ -222,7 +222,7 @@ def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None
           by: str = "practice") -> list[AgingRow]:
     """Open patient A/R at the end of `as_of` (ledger entries on or before it) by bucket, per practice or for the
     whole network (consenting practices only); patients in credit are counted apart as credits."""
-    ids = _practices(db, actor, practice_id)
+    ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by != "practice" else aggregation.separately(ids)
     groups: dict[int | None, Aging] = defaultdict(Aging)
     for (practice, patient), entries in _ledgers(db, list(scope.included), as_of=as_of).items():

@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
-from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.agreements.enforcement import MsoAction, authorize, practices_allowing
 from openmso.core import audit
 from openmso.core.errors import NotFound
 from openmso.core.tenancy import Actor, visible
@@ -45,11 +45,9 @@ CROSS_PRACTICE = ("payer", "network")  # groupings whose cells add up several pr
 CREDITS = "credits"  # the cell of credit balances, beside the bucket keys and "total"
 
 
-def _practices(db: Session, actor: Actor, practice_id: int | None) -> list[int]:
-    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
-    if practice_id is not None:
-        ids = [p for p in ids if p == practice_id]
-    return sorted(permitted_practices(db, actor, MsoAction.POST_PAYMENTS, ids))
+def payment_practices(db: Session, actor: Actor, practice_id: int | None = None) -> list[int]:
+    """The practices whose payments, A/R and KPIs the actor may see (the agreement's POST_PAYMENTS right)."""
+    return practices_allowing(db, actor, MsoAction.POST_PAYMENTS, practice_id)
 
 
 @dataclass
@@ -103,7 +101,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     so a payment made twice is a credit owed back (`later_payers.first_payer_money`). Claims posted more than
     once are few: only they are read posting by posting.
     """
-    ids = _practices(db, actor, practice_id)
+    ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
     ids = list(scope.included)
     cutoff = end_of_day(as_of)
@@ -161,7 +159,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
 
 def patient_balances(db: Session, actor: Actor, practice_id: int | None = None) -> list[tuple[int, int, Decimal]]:
     """(practice id, patient id, balance) of every patient who owes something."""
-    ids = _practices(db, actor, practice_id)
+    ids = payment_practices(db, actor, practice_id)
     query = (select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id, func.sum(PatientLedgerEntry.amount))
              .where(PatientLedgerEntry.practice_id.in_(ids))
              .group_by(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id))
@@ -188,7 +186,7 @@ def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
     """Posted lines allowed below the contract by more than `tolerance` (`underpaid`: standing adjudications,
     not denials), summed by payer and code."""
     summed: dict[tuple, Underpayment] = {}
-    for line in underpaid.underpaid_lines(db, _practices(db, actor, practice_id), tolerance):
+    for line in underpaid.underpaid_lines(db, payment_practices(db, actor, practice_id), tolerance):
         row = summed.setdefault((line.payer_id, line.procedure_code),
                                 Underpayment(line.payer_id, line.procedure_code, 0, ZERO, ZERO))
         row.lines += 1

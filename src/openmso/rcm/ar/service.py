@@ -116,7 +116,7 @@ def underpaid_lines(db: Session, actor: Actor, payer_id: int | None, procedure_c
                     practice_id: int | None = None,
                     tolerance: Decimal = Decimal("1.00")) -> list[underpaid.UnderpaidLine]:
     """The lines behind one row of the underpayment worklist (or all of them): what a biller takes to the payer."""
-    lines = underpaid.underpaid_lines(db, reports._practices(db, actor, practice_id), tolerance, payer_id,
+    lines = underpaid.underpaid_lines(db, reports.payment_practices(db, actor, practice_id), tolerance, payer_id,
                                       procedure_code)
     audit.record(db, actor, "ar.underpaid_lines", "practice", practice_id, practice_id=practice_id,
                  reason=f"payer={payer_id} code={procedure_code} tolerance={tolerance} rows={len(lines)}")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices, practices_allowing
 from openmso.core import audit
 from openmso.core.errors import Conflict, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
@@ -54,9 +54,8 @@ class WorklistFilter:
 
 def _workable_cases(db: Session, actor: Actor):
     """Denial cases of the practices the actor sees and whose denials the agreement lets the MSO manage."""
-    practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
-    allowed = permitted_practices(db, actor, MsoAction.MANAGE_DENIALS, practice_ids)
-    return visible(select(DenialCase), actor).where(DenialCase.practice_id.in_(sorted(allowed)))
+    allowed = practices_allowing(db, actor, MsoAction.MANAGE_DENIALS)
+    return visible(select(DenialCase), actor).where(DenialCase.practice_id.in_(allowed))
 
 
 def still_to_work(db: Session, actor: Actor) -> tuple[int, Decimal]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.agreements.enforcement import MsoAction, authorize, practices_allowing
 from openmso.core import audit
 from openmso.core.errors import Conflict, Forbidden, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
@@ -34,8 +34,7 @@ OPEN, RESOLVED = "open", "resolved"
 
 def payment_practices(db: Session, actor: Actor) -> set[int]:
     """Practices whose payments the actor may see and post."""
-    ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
-    return permitted_practices(db, actor, MsoAction.POST_PAYMENTS, ids)
+    return set(practices_allowing(db, actor, MsoAction.POST_PAYMENTS))
 
 
 def _scoped(db: Session, actor: Actor, query: Select, model, practice_id: int | None) -> Select:
