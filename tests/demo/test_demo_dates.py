@@ -15,6 +15,7 @@ from openmso.core.tenancy import SYSTEM
 from openmso.demo.generator import AS_OF, build_demo
 from openmso.rcm.ar import facts
 from openmso.rcm.claims.models import Charge, Claim, ClaimBatch, TimelineEntry
+from openmso.rcm.demo import subtract_business_days
 from openmso.rcm.denials.models import DenialCase, DenialNote
 from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry, Remittance
 
@@ -51,9 +52,11 @@ def test_every_timestamp_follows_the_visit_and_precedes_the_demos_today(db, demo
     assert entered and all(day < when.date() < today for day, when in entered)
     lags = [(when.date() - day).days for day, when in entered]
     assert 1 <= sum(lags) / len(lags) <= 7 and max(lags) <= 10
-    fixed = dict(db.execute(select(TimelineEntry.claim_id, func.max(TimelineEntry.occurred_at))
-                            .where(TimelineEntry.event == "edit").group_by(TimelineEntry.claim_id)).all())
-    assert fixed, "the billers fix claims the scrubber held"
+    edits = db.execute(select(TimelineEntry.claim_id, TimelineEntry.occurred_at, TimelineEntry.detail)
+                       .where(TimelineEntry.event == "edit").order_by(TimelineEntry.id)).all()
+    fixed = {claim_id: when for claim_id, when, _ in edits}  # each claim's last fix
+    held_fixes = {claim_id: when for claim_id, when, detail in edits if detail.startswith("fixed from the scrubber")}
+    assert held_fixes, "the billers fix claims the scrubber held"
     for claim_id, claim_created, entry, submitted in db.execute(
             select(Claim.id, Claim.created_at, func.max(Charge.created_at), Claim.submitted_at)
             .join(Charge, Charge.claim_id == Claim.id).where(Claim.frequency_code == "1").group_by(Claim.id)):
@@ -61,7 +64,15 @@ def test_every_timestamp_follows_the_visit_and_precedes_the_demos_today(db, demo
         # sent in the practice's weekly run after the charge was entered, or after the billers fixed the hold
         assert submitted is None or (submitted - fixed.get(claim_id, entry)).days <= 7
         # a claim is fixed once it has been held three business days
-        assert claim_id not in fixed or (fixed[claim_id].date() - claim_created.date()).days >= 3
+        assert claim_id not in held_fixes or (held_fixes[claim_id].date() - claim_created.date()).days >= 3
+    # a payer's rejection is worked two business days after it arrived
+    rejected = db.execute(select(TimelineEntry.claim_id, TimelineEntry.occurred_at)
+                          .where(TimelineEntry.event == "payer_reject")).all()
+    rekeyed = [(claim_id, when) for claim_id, when, detail in edits if detail.startswith("member id re-keyed")]
+    assert rekeyed, "the billers re-key member ids the payer did not know"
+    for claim_id, when in rekeyed:
+        arrived = max(at for rejected_id, at in rejected if rejected_id == claim_id and at < when)
+        assert subtract_business_days(when.date(), 2) >= arrived.date()
     batches = db.execute(select(ClaimBatch.created_at, ClaimBatch.sent_at)).all()
     assert batches and all(built <= sent and sent.date() < today for built, sent in batches)
     assert db.scalar(select(func.max(TimelineEntry.occurred_at))).date() < today
@@ -98,15 +109,21 @@ def test_denials_are_worked_after_they_arrive_and_patients_pay_after_their_state
 def test_the_same_seed_and_day_give_the_same_history(session_factory, tmp_path):
     """On a fresh database the whole history repeats. In this shared test database PostgreSQL's sequences are
     not rolled back, so the second build's ids differ, and ids reach the payer simulator's answers through
-    CLM01 (the practice id leads it): there, the charges and the claim runs must repeat."""
+    CLM01 (the practice id leads it): there, the charges and the claim runs must repeat (each claim's first
+    submission; when a rejected claim is sent again follows the simulator's answers)."""
     def history(number: int):
         db = session_factory()
         build_demo(db, seed=3, practices=2, patients=150, clearinghouse_dir=tmp_path / str(number), as_of=AS_OF)
         db.flush()
-        result = [db.execute(select(Charge.service_date, Charge.created_at, Claim.created_at, Claim.submitted_at)
-                             .join(Claim).order_by(Charge.id)).all()]
+        first_sent = (select(TimelineEntry.claim_id, func.min(TimelineEntry.occurred_at).label("at"))
+                      .where(TimelineEntry.event == "submit").group_by(TimelineEntry.claim_id).subquery())
+        result = [db.execute(select(Charge.service_date, Charge.created_at, Claim.created_at, first_sent.c.at)
+                             .select_from(Charge).join(Claim, Claim.id == Charge.claim_id)
+                             .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
+                             .order_by(Charge.id)).all()]
         if db.get_bind().dialect.name == "sqlite":
-            result += [db.execute(select(ClaimPosting.payment_date, ClaimPosting.posted_at, ClaimPosting.paid)
+            result += [db.execute(select(Claim.submitted_at).order_by(Claim.id)).all(),
+                       db.execute(select(ClaimPosting.payment_date, ClaimPosting.posted_at, ClaimPosting.paid)
                                   .order_by(ClaimPosting.id)).all(),
                        db.execute(select(AuditEntry.occurred_at, AuditEntry.action).order_by(AuditEntry.seq)).all()]
         db.rollback()

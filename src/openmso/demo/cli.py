@@ -71,8 +71,9 @@ def build(seed: int = typer.Option(7), practices: int = typer.Option(12, min=1, 
     if summary.claims:
         claims = summary.claims
         console.print(f"Claims: {claims.charges:,} charges → {claims.claims:,} claims ({claims.held:,} held by the "
-                      f"scrubber, {claims.fixed:,} of them fixed by the billers), "
-                      f"{claims.batches} 837P batches sent, {claims.files} acknowledgement files read")
+                      f"scrubber, {claims.fixed:,} of them fixed by the billers; {claims.rejections_worked:,} "
+                      f"payer rejections worked), {claims.batches} 837P batches sent, {claims.files} "
+                      "acknowledgement files read")
     if summary.money:
         money = summary.money
         console.print(f"Money in: {money.files} 835 files, {money.payments} payments posted to {money.claims:,} claims "

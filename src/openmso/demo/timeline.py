@@ -5,8 +5,8 @@ practice's weekly claim run, 835s delivered on their payment date (two to five w
 business day, denials picked up after they arrive, patients paying after their statements.
 
 A business day runs: 07:00 post yesterday's 835s · 10:00 (Wednesdays) work new denials · 11:00 fix the claims
-held three business days whose holds are in the codes · 12:00 (Fridays) take patient payments · 16:00 the claim
-runs due that weekday · 18:00 poll the clearinghouse.
+held three business days whose holds are in the codes, and work the payer's rejections two business days old ·
+12:00 (Fridays) take patient payments · 16:00 the claim runs due that weekday · 18:00 poll the clearinghouse.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def run_revenue_cycle(db: Session, clearinghouse_dir: Path, *, seed: int, as_of:
                     money.work_denials(day)
             with simulated_clock(at(day, 11)):
                 claims.work_holds(day)
+                claims.work_rejections(day)
             if day.weekday() == PATIENT_PAYMENT_WEEKDAY:
                 with simulated_clock(at(day, 12)):
                     money.patient_payments(day)

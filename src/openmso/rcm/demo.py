@@ -5,7 +5,9 @@ pipeline (ready, held, rejected, accepted claims). `demo.timeline` runs it day b
 
 Deterministic for a seed. A few charges carry the mistakes billers meet every day (a diagnosis
 category instead of a billable code, an MRI without the payer's prior authorization, an NCCI
-bundled pair without a modifier) so the scrubber worklist is not empty.
+bundled pair without a modifier) so the scrubber worklist is not empty. The billers fix those holds, and
+work the payer's front-end rejections they can (a member id re-keyed from the card, a claim billed to the
+patient's other plan); birth dates the payer does not match stay on the rejections worklist for the front desk.
 """
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ from sqlalchemy.orm import Session
 from openmso.core.tenancy import SYSTEM
 from openmso.core.types import utcnow
 from openmso.network.models import Coverage, Location, Practice, Provider
-from openmso.network.service import get_mso
+from openmso.network.schemas import CoverageUpdate
+from openmso.network.service import get_mso, update_coverage
 from openmso.rcm.claims import batches, building, charges, editing, scrubbing
-from openmso.rcm.claims.models import Charge, Claim, ClaimEdit
-from openmso.rcm.claims.schemas import ClaimEditIn
+from openmso.rcm.claims.models import Charge, Claim, ClaimEdit, TimelineEntry
+from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.clearinghouse import ingest
 from openmso.rcm.clearinghouse.adapters import SimulatorDrop, default_envelope
@@ -84,6 +87,7 @@ class ClaimsDemoSummary:
     held: int = 0
     batches: int = 0
     fixed: int = 0  # held claims the billers fixed
+    rejections_worked: int = 0  # payer-rejected claims the billers corrected or billed to the right payer
     files: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
@@ -127,6 +131,11 @@ VISIT_DAYS = 91  # the demo's visits fall in the 13 weeks before its "today"
 HOLD_WORKED_AFTER = 3  # business days a held claim waits before a biller gets to it
 # Holds a biller fixes in the claim's codes; a coverage problem (COV-002) waits for the front desk.
 FIXED_IN_CODES = frozenset({"DX-001", "AUTH-001", "NCCI-001"})
+REJECTION_WORKED_AFTER = 2  # business days a payer's rejection waits on the rejections worklist
+# 277CA status codes (Claim.status_codes) of the front-end rejections a biller works from the worklist; a birth
+# date the payer does not match (A7:158) waits for the front desk, which asks the patient.
+MEMBER_ID_UNKNOWN, WRONG_PAYER = "277CA:A7:164:IL", "277CA:A3:116"
+MEMBER_ID_REKEYED = "member id re-keyed from the insurance card"
 ENTRY_LAG_DAYS = (1, 1, 1, 1, 2, 2, 2, 3, 4, 5)  # business days from the visit to its charge entry
 DAYS_TO_PAY = (14, 32)  # the simulated payers' days from receiving a claim to its payment date
 
@@ -180,6 +189,31 @@ def create_demo_charges(db: Session, rng: random.Random, as_of: date, days: int 
     return total
 
 
+def rekeyed(rng: random.Random, member_id: str) -> str:
+    """The member id as the card reads it, when the one on file was keyed with one digit wrong: the same
+    format (letters kept, a digit replaced by another; an MBI's first digit is never 0)."""
+    positions = [index for index, char in enumerate(member_id) if char.isdigit()]
+    if not positions:
+        return member_id + str(rng.randrange(10))
+    index = rng.choice(positions)
+    digits = [digit for digit in "0123456789" if digit != member_id[index] and (index or digit != "0")]
+    return member_id[:index] + rng.choice(digits) + member_id[index + 1:]
+
+
+def _lines(claim: Claim, bundled: set[int] | frozenset[int] = frozenset()) -> list[dict]:
+    """The claim's lines as a fix sends them, with modifier 59 (distinct procedural service) on `bundled` ones."""
+    return [{"line_number": line.line_number, "procedure_code": line.procedure_code,
+             "modifiers": [*line.modifier_list, "59"][:4] if line.line_number in bundled else line.modifier_list,
+             "units": line.units, "charge_amount": line.charge_amount, "pointers": line.pointer_list}
+            for line in claim.lines]
+
+
+def _claim_as_is(claim: Claim, reason: str) -> ClaimEditIn:
+    """A correction that keeps the claim's own codes: it goes back to draft and is sent again as an original."""
+    return ClaimEditIn(diagnoses=claim.diagnosis_codes, prior_authorization=claim.prior_authorization,
+                       lines=_lines(claim), reason=reason)
+
+
 class ClaimsDesk:
     """The billing office's claims work in the demo's simulated months, one business day at a time: each
     practice's weekly claim run turns the charges entered so far into claims, scrubs them and submits them
@@ -195,6 +229,7 @@ class ClaimsDesk:
         self.practice_ids = list(db.scalars(select(Practice.id).order_by(Practice.id)))
         self.specialties = dict(db.execute(select(Practice.id, Practice.specialty)).all())
         self.rng = random.Random(seed * 2027)
+        self.cards = random.Random(seed * 3041)  # what the patients' insurance cards read
         self.unbilled: dict[int, list[tuple[date, int]]] = {}  # practice → (entry day, charge id), oldest first
         for charge_id, practice_id, created_at in db.execute(
                 select(Charge.id, Charge.practice_id, Charge.created_at).where(Charge.claim_id.is_(None))
@@ -222,7 +257,7 @@ class ClaimsDesk:
                 self.unbilled[practice_id] = unbilled[len(due):]
                 claim_ids += building.build_claims(self.db, SYSTEM, practice_id, due)
         self.summary.claims += len(claim_ids)
-        claim_ids += self.db.scalars(select(Claim.id).where(  # fixed since they were held: this run sends them
+        claim_ids += self.db.scalars(select(Claim.id).where(  # fixed since held or rejected: this run sends them
             Claim.practice_id.in_([p for p in self.practice_ids if self.claim_run_weekday(p) == day.weekday()]),
             Claim.status == ClaimStatus.READY, Claim.id.not_in(claim_ids))).all()
         if not claim_ids:
@@ -260,6 +295,51 @@ class ClaimsDesk:
             editing.edit_claim(self.db, SYSTEM, claim.id, fix)
             self.summary.fixed += 1
 
+    def work_rejections(self, day: date) -> None:
+        """The billers work the claims the payer's front end rejected `REJECTION_WORKED_AFTER` business days ago or
+        more, from the rejections worklist: a member id the payer does not know (A7:164) is re-keyed from the
+        insurance card and the claim corrected as it is; a claim sent to the wrong payer (A3:116) is billed to the
+        patient's other primary plan in force on the date of service, if there is one. The rest waits for the
+        front desk. Each claim is scrubbed again at once and goes in its practice's next claim run."""
+        waited_since = datetime.combine(subtract_business_days(day, REJECTION_WORKED_AFTER), time.max, tzinfo=UTC)
+        rejected = self.db.scalars(select(Claim).where(
+            Claim.status == ClaimStatus.PAYER_REJECTED, Claim.status_codes.in_((MEMBER_ID_UNKNOWN, WRONG_PAYER)),
+            Claim.updated_at <= waited_since).order_by(Claim.id)).all()
+        for claim in rejected:
+            if claim.status_codes == MEMBER_ID_UNKNOWN:
+                self._rekey_member_id(claim)
+            elif not self._rebill(claim):
+                continue
+            self.summary.rejections_worked += 1
+
+    def _rekey_member_id(self, claim: Claim) -> None:
+        """The member id as the insurance card shows it, then the claim corrected unchanged: the next 837 is
+        built from the corrected coverage."""
+        coverage = self.db.get(Coverage, claim.coverage_id)
+        update_coverage(self.db, SYSTEM, coverage.id,
+                        CoverageUpdate(member_id=rekeyed(self.cards, coverage.member_id), reason=MEMBER_ID_REKEYED))
+        editing.edit_claim(self.db, SYSTEM, claim.id, _claim_as_is(claim, MEMBER_ID_REKEYED))
+
+    def _rebill(self, claim: Claim) -> bool:
+        """Bill the claim to the patient's other primary plan in force on its date of service; False when there
+        is none (the front desk asks the patient which plan covers them), when the claim was billed to another
+        plan once already (two payers saying no is for the front desk too, and billing back would go round in
+        circles), or when it is a later payer's claim, which follows its earlier payer's."""
+        if claim.primary_claim_id is not None or self.db.scalar(select(TimelineEntry.id).where(
+                TimelineEntry.claim_id == claim.id, TimelineEntry.event == "rebill").limit(1)) is not None:
+            return False
+        day = claim.service_date_from
+        other = self.db.scalar(select(Coverage.id).where(
+            Coverage.patient_id == claim.patient_id, Coverage.id != claim.coverage_id, Coverage.priority == 1,
+            Coverage.effective_from <= day, Coverage.effective_to.is_(None) | (Coverage.effective_to >= day))
+            .order_by(Coverage.id).limit(1))
+        if other is None:
+            return False
+        editing.rebill(self.db, SYSTEM, claim.id, ClaimRebillIn(
+            coverage_id=other, reason="the payer does not cover the patient: billed to the patient's other plan "
+                                      "in force on the date of service"))
+        return True
+
     def _fix(self, claim: Claim, edits: list[tuple[str, int | None]]) -> ClaimEditIn:
         rules = {rule for rule, _ in edits}
         chart = [d.replace(".", "") for d in CODE_SETS[self.specialties[claim.practice_id]]["diagnoses"]]
@@ -273,11 +353,7 @@ class ClaimsDesk:
         authorization = claim.prior_authorization
         if "AUTH-001" in rules and not authorization:
             authorization = f"PA{self.rng.randrange(10**8):08d}"
-        lines = [{"line_number": line.line_number, "procedure_code": line.procedure_code,
-                  "modifiers": [*line.modifier_list, "59"][:4] if line.line_number in bundled else line.modifier_list,
-                  "units": line.units, "charge_amount": line.charge_amount, "pointers": line.pointer_list}
-                 for line in claim.lines]
-        return ClaimEditIn(diagnoses=diagnoses, prior_authorization=authorization, lines=lines,
+        return ClaimEditIn(diagnoses=diagnoses, prior_authorization=authorization, lines=_lines(claim, bundled),
                            reason="fixed from the scrubber worklist: " + ", ".join(sorted(rules)))
 
     def poll(self, day: date) -> None:

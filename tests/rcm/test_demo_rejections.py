@@ -1,0 +1,132 @@
+"""The demo's billers work the payer's front-end rejections (277CA) two business days old: a member id the payer
+does not know is re-keyed from the insurance card and the claim goes again with it; a claim sent to the wrong
+payer is billed to the patient's other primary plan in force on the date of service; a birth date, or a wrong
+payer with no other plan, waits for the front desk."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from openmso.core.audit import AuditEntry
+from openmso.core.tenancy import SYSTEM
+from openmso.core.types import simulated_clock
+from openmso.demo.generator import MBI_LETTERS
+from openmso.demo.timeline import at
+from openmso.network import schemas
+from openmso.network import service as network
+from openmso.rcm.claims import batches, building, scrubbing, views, x837
+from openmso.rcm.claims.models import Claim, TimelineEntry
+from openmso.rcm.clearinghouse import ingest
+from openmso.rcm.clearinghouse.adapters import default_envelope
+from openmso.rcm.clearinghouse.simulator import FRONT_END_REJECTIONS, Decision
+from openmso.rcm.clearinghouse.x12_responses import claim_acknowledgment
+from openmso.rcm.demo import ClaimsDesk, rekeyed
+from openmso.x12 import iter_transactions, parse_837p
+from tests.factories import add_payer, add_signed_agreement
+from tests.rcm.conftest import AS_OF, SERVICE_DAY, make_clinic
+
+REJECTED_ON = AS_OF  # Thursday 15 October 2026, read at 18:00
+NEXT_DAY, SECOND_DAY = date(2026, 10, 16), date(2026, 10, 19)  # Friday, then Monday: two business days later
+NEXT_WEEK = date(2026, 10, 26)
+ENVELOPE = default_envelope("Test MSO", "SIMULATED PAYERS", "SIMCH")
+
+
+@pytest.fixture
+def rejected(db, tmp_path):
+    """Three claims the payer's front end rejected on `REJECTED_ON`, in order: A7:164 (member id),
+    A3:116 (wrong payer), A7:158 (birth date); and the demo's claims desk."""
+    clinic = make_clinic(db, "Qzdesk", patients=3)
+    add_signed_agreement(db, clinic.practice)
+    for patient in clinic.patients:
+        clinic.charge(db, patient)
+    claim_ids = building.build_claims(db, SYSTEM, clinic.practice.id)
+    scrubbing.scrub_claims(db, SYSTEM, claim_ids=claim_ids, as_of=AS_OF)
+    claims = _reject(db, [db.get(Claim, claim_id) for claim_id in claim_ids], FRONT_END_REJECTIONS, REJECTED_ON)
+    assert [claim.status_codes for claim in claims] == ["277CA:A7:164:IL", "277CA:A3:116", "277CA:A7:158:QC"]
+    return clinic, claims, ClaimsDesk(db, tmp_path / "ch", seed=1, as_of=AS_OF)
+
+
+def _reject(db, claims: list[Claim], reasons, day: date) -> list[Claim]:
+    """Send the ready `claims` in one 837P and read the payer's 277CA rejecting each for its reason at 18:00."""
+    [batch] = batches.build_batches(db, SYSTEM, ENVELOPE, adapter="test", claim_ids=[claim.id for claim in claims])
+    claim_set = parse_837p(next(iter_transactions(batch.content.encode())))
+    by_number = {claim.patient_control_number: claim for claim in claims}
+    decided = [(sent, Decision(False, *reason)) for sent, reason in zip(claim_set.claims, reasons, strict=True)]
+    with simulated_clock(at(day, 18)):
+        ingest.ingest(db, SYSTEM, f"277CA_{batch.id}.x12",
+                      claim_acknowledgment("SIMCH", "OPENMSO", batch.id, day, [(claim_set, decided)]).encode())
+    db.expire_all()
+    return [db.get(Claim, by_number[sent.patient_control_number].id) for sent, _ in decided]
+
+
+def _work(desk: ClaimsDesk, day: date) -> None:
+    with simulated_clock(at(day, 11)):
+        desk.work_rejections(day)
+
+
+def test_a_member_id_is_re_keyed_and_the_claim_goes_again_with_it(db, rejected):
+    clinic, (member, wrong_payer, birth_date), desk = rejected
+    coverage = clinic.patients[0].coverages[0]
+    keyed = coverage.member_id
+    _work(desk, NEXT_DAY)
+    assert desk.summary.rejections_worked == 0 and member.status == "payer_rejected"  # one business day old
+    _work(desk, SECOND_DAY)
+    db.expire_all()
+    assert desk.summary.rejections_worked == 1
+    assert [db.get(Claim, c.id).status for c in (member, wrong_payer, birth_date)] == [
+        "ready", "payer_rejected", "payer_rejected"]
+    corrected = db.get(Claim, member.id)
+    assert (corrected.frequency_code, corrected.diagnosis_codes) == ("1", ["E119", "I10"])
+    assert corrected.updated_at == at(SECOND_DAY, 11)
+    new = db.get(type(coverage), coverage.id).member_id
+    assert len(new) == len(keyed) and sum(a != b for a, b in zip(new, keyed, strict=True)) == 1
+    [view] = views.load_views(db, [member.id])
+    assert x837.professional_claim(view).subscriber.member_id == new
+    events = db.scalars(select(TimelineEntry.event).where(TimelineEntry.claim_id == member.id)
+                        .order_by(TimelineEntry.id)).all()
+    assert events[-4:] == ["correct", "edit", "scrub", "pass"]
+    assert db.scalar(select(AuditEntry.reason).where(AuditEntry.action == "coverage.update")) == (
+        "member id re-keyed from the insurance card (member_id)")
+
+
+def test_a_wrong_payer_goes_to_the_patients_other_primary_plan_in_force_on_the_date_of_service(db, rejected):
+    clinic, (_, wrong_payer, _), desk = rejected
+    medicare = add_payer(db, "04412", "Medicare Part B Texas")
+    patient = clinic.patients[1]
+
+    def plan(priority, start, end=None):
+        return network.add_coverage(db, SYSTEM, patient.id, schemas.CoverageCreate(
+            payer_id=medicare.id, member_id="1EG4TE5MK73", priority=priority, effective_from=start,
+            effective_to=end))
+
+    plan(1, date(2024, 1, 1), date(2026, 9, 30))  # ended the day before the visit
+    plan(2, date(2024, 1, 1))  # the secondary: the front desk would first have to put it first
+    _work(desk, SECOND_DAY)  # only the member id rejection is worked
+    assert (desk.summary.rejections_worked, db.get(Claim, wrong_payer.id).status) == (1, "payer_rejected")
+    in_force = plan(1, SERVICE_DAY)
+    _work(desk, SECOND_DAY)
+    db.expire_all()
+    claim = db.get(Claim, wrong_payer.id)
+    assert desk.summary.rejections_worked == 2
+    assert (claim.status, claim.coverage_id, claim.payer_id) == ("ready", in_force.id, medicare.id)
+    rejected_again = _reject(db, [claim], [("A3", "116", "")], NEXT_WEEK)  # Medicare says no too
+    _work(desk, date(2026, 10, 28))
+    assert (desk.summary.rejections_worked, rejected_again[0].status) == (2, "payer_rejected")  # for the front desk
+
+
+@pytest.mark.parametrize(("member_id", "seed"), [("AET123456789", 1), ("1EG4TE5MK73", 1), ("1EG4TE5MK73", 4)])
+def test_a_re_keyed_member_id_keeps_its_format_and_differs_in_one_digit(member_id, seed):
+    new = rekeyed(random.Random(seed), member_id)
+    changed = [i for i, (a, b) in enumerate(zip(new, member_id, strict=True)) if a != b]
+    assert len(changed) == 1 and new[changed[0]].isdigit() and member_id[changed[0]].isdigit()
+    assert new[0] != "0" and all(a == b for a, b in zip(new, member_id, strict=True) if b in MBI_LETTERS)
+
+
+def test_a_medicare_beneficiary_identifier_never_starts_with_zero():
+    """The MBI's first character is 1 to 9: when its digit is the one re-keyed, it never becomes 0."""
+    firsts = {rekeyed(random.Random(seed), "1EG4TE5MK73")[0] for seed in range(400)}
+    assert firsts == set("123456789")
