@@ -12,13 +12,17 @@ import csv
 import io
 from decimal import Decimal as D
 
+from sqlalchemy import select
+
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.rcm.ar import underpaid
 from openmso.rcm.contracts import service as contracts
 from openmso.rcm.remittance.ingest import ingest_file
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting
 from tests.factories import add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims, denied, paid, render, transaction
+from tests.rcm.test_cob_secondary_books import _books, _pay_secondary
 
 RATES = "payer,code,allowed_amount,effective_from\n60054,99213,95.00,2026-01-01\n60054,36415,12.50,2026-01-01\n"
 
@@ -79,3 +83,17 @@ def test_a_payment_sent_twice_lists_its_underpaid_lines_once(db):
     lines = underpaid.underpaid_lines(db, [clinic.practice.id], D("0.00"), procedure_code="99213")
     assert sorted((line.claim_id, line.difference, line.trace_number) for line in lines) == [
         (claims[0].id, D("8.00"), "TWICE2"), (claims[1].id, D("8.00"), "QzundertwiceT")]
+
+
+def test_a_secondary_payer_s_lines_are_not_compared_with_its_fee_schedule(db):
+    """The secondary paid the patient's 30.00 and reported the primary's 170.00 as OA-23: its line's allowed
+    amount reads 200 − 170 = 30.00, which against a 95.00 fee schedule would be a false 65.00 underpayment.
+    A later payer pays what the earlier payers left (COB), so only the primary's line is compared."""
+    clinic, primary, secondary = _books(db, "Qzundersecond")
+    contracts.import_rates(db, SYSTEM, clinic.practice.id,
+                           "payer,code,allowed_amount,effective_from\nSX001,99213,95.00,2026-01-01\n")
+    _pay_secondary(db, clinic, secondary, "30.00", (("OA", "23", "170.00"),), "SECPAY")
+    assert underpaid.underpaid_lines(db, [clinic.practice.id], D("0.00")) == []
+    [posted] = db.scalars(select(LinePosting).join(ClaimPosting, ClaimPosting.id == LinePosting.claim_posting_id)
+                          .where(ClaimPosting.claim_id == secondary.id)).all()
+    assert (posted.allowed, posted.expected_allowed) == (D("30.00"), None)

@@ -335,8 +335,12 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 practice_id, line.id, procedure.code, original.code if original else None,
                 modifiers, units, service.charge, service.paid, allowed, split.contractual,
                 split.patient, split.other, split.text, remarks, denied,
-                None if reversal else expected(practice_id, claim.payer_id, procedure.code, procedure.modifiers,
-                                               service.service_date or line.service_date, abs(units) or 1)))
+                # a later payer (COB) pays what the earlier payers left, not its fee schedule: its lines are
+                # not compared with a contract (their allowed amount is the charge less the earlier decision)
+                None if reversal or follows else expected(practice_id, claim.payer_id, procedure.code,
+                                                          procedure.modifiers,
+                                                          service.service_date or line.service_date,
+                                                          abs(units) or 1)))
         if unpostable:
             batch.refuse(practice_id, "unpostable_line", set_number, position, clp, "; ".join(unpostable))
             continue
