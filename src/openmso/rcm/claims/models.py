@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openmso.core.db import Base, practice_key, same_practice
@@ -98,6 +98,9 @@ class Claim(Base):
         Index("ix_claim_practice_service", "practice_id", "service_date_from"),
         Index("ix_claim_patient_service", "patient_id", "service_date_from"),
         Index("ix_claim_batch", "batch_id"),
+        # later payers' claims (COB) only: few, looked up by the claim they follow or by practice
+        Index("ix_claim_following", "primary_claim_id", "practice_id",
+              postgresql_where=text("primary_claim_id IS NOT NULL"), sqlite_where=text("primary_claim_id IS NOT NULL")),
         practice_key("claim"),
     )
 
