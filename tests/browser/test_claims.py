@@ -64,3 +64,42 @@ def test_a_paid_claim_offers_its_corrections_and_the_batches_page_offers_submiss
     page.goto("/claims/batches")
     expect(page.locator("#submit-ready button")).to_contain_text("Submit ready claims")
     screenshot(page, "claims-batches-submit")
+
+
+def test_a_rejection_for_patient_data_is_fixed_on_the_patient_and_the_claim_goes_again(new_page):
+    """From the rejection worklist to a claim ready to go: the payer did not know the member id (A7:164) or the
+    birth date (A7:158); the worklist's link opens the patient's record, the record is corrected (a refused
+    value is named and kept), and the claim, corrected as it is, is scrubbed and ready for the next run."""
+    page = new_page()
+    login(page, "admin")
+    page.goto("/claims/worklists/rejections?limit=200")
+    row = page.locator("#rejected tbody tr", has=page.locator('a.fix[href^="/patients/"]')).first
+    expect(row).to_be_visible()
+    codes = row.locator("td").nth(3).inner_text()
+    claim_href = row.locator("td").first.locator("a").get_attribute("href")
+    row.locator("a.fix").click()
+    page.wait_for_url("**/patients/*#corrections")
+    if "164" in codes:
+        form, name = page.locator("details.coverage-correction").first, "member_id"
+        bad, good = "XJH 12345", "XJH1234567"
+        shown = "#coverages"
+    else:
+        form, name, bad, good = page.locator("#patient-correction"), "birth_date", "2100-01-01", "1970-01-02"
+        shown = ".facts"
+    form.locator("summary").click()
+    form.locator(f"input[name={name}]").fill(bad)
+    form.locator("input[name=reason]").fill(f"277CA {codes}: from the insurance card")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".errors")).to_contain_text(name)
+    form = page.locator("details[open]", has=page.locator(f"input[name={name}]"))
+    expect(form.locator(f"input[name={name}]")).to_have_value(bad)  # what was typed is kept for the retry
+    form.locator(f"input[name={name}]").fill(good)
+    form.locator("button[type=submit]").click()
+    expect(page.locator(shown).first).to_contain_text("XJH1234567" if name == "member_id" else "1970-01-02")
+    screenshot(page, "patient-corrections")
+    page.goto(claim_href)
+    expect(page.locator("#patient-data-hint")).to_be_visible()
+    page.locator("#edit-form input[name=reason]").fill("corrected on the patient's record")
+    page.locator("#edit-form button[type=submit]").click()
+    expect(page.locator("h1 .badge")).to_have_text("Ready")
+    expect(page.locator("#timeline")).to_contain_text("corrected for resubmission")

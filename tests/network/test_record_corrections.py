@@ -145,3 +145,14 @@ def test_a_coverage_form_cannot_reach_another_patient_s_coverage(client, db, set
                           data={"member_id": "W9", "reason": "typo"})
     assert response.status_code == 404
     assert _trail(db, "coverage.update") == []
+
+
+def test_a_refused_form_shows_blank_fields_blank(client, db, settings, patient):
+    """Blank optional fields are sent as None; shown again after a refusal they must stay blank (the browser
+    would otherwise refuse the retry: "None" is not an email address)."""
+    staff = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    refused = staff.post(f"/patients/{patient.id}/edit", data={
+        "first_name": "Alex", "last_name": "Fixesson", "birth_date": "2100-01-01", "sex": "F", "email": "",
+        "phone": "", "reason": "typo"})
+    assert refused.status_code == 422 and "birth_date is in the future" in refused.text
+    assert 'name="email" type="email" value=""' in refused.text and 'value="None"' not in refused.text

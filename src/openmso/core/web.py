@@ -108,7 +108,8 @@ def form_problems(error: ValidationError | OpenMSOError) -> list[dict]:
     """A form's errors to show beside it: the fields Pydantic refused, or a service's 422 with its located
     errors; any other service error (403, 404, 409) is raised to the error page."""
     if isinstance(error, ValidationError):
-        return [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"]} for e in error.errors()]
+        return [{"loc": ".".join(str(p) for p in e["loc"]) or "form", "msg": e["msg"].removeprefix("Value error, ")}
+                for e in error.errors()]
     if error.status != 422:
         raise error
     return [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors] or [
