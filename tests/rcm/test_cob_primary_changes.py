@@ -52,7 +52,9 @@ def test_a_primary_reversed_alone_after_the_secondary_paid_flags_the_secondarys_
     assert _balance(db, clinic) == D("0.00")  # 30 − 30 (the share again) − 30 (the secondary's payment again)
     assert _entries(db, secondary) == [("payer_payment", D("-30.00")), ("payer_payment", D("30.00")),
                                        ("payer_payment", D("-30.00"))]
-    assert len(_flags(db)) == 1  # nothing new to flag; the message of the first says to close it
+    [flag] = _flags(db)  # nothing new to flag, and the first is closed: its money settles the share again
+    assert (flag.status, flag.resolved_by) == ("resolved", SYSTEM.username)
+    assert "settled again against the patient's share; none of it is left to refund" in flag.resolution
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
 
 
@@ -127,3 +129,17 @@ def test_a_secondary_reversing_the_payment_it_was_flagged_for_closes_the_flag(db
     # its corrected payment, while the primary's decision is still reversed, is flagged anew: one open flag
     _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECRCP4")
     assert sorted((f.status, f.amount) for f in _flags(db)) == [("open", D("30.00")), ("resolved", D("30.00"))]
+
+
+def test_flags_are_netted_when_the_primary_s_correction_comes_in_a_later_file(db):
+    """Reversed alone (file 2): the secondary's 30.00 is flagged. Corrected to PR-2 20.00 in file 3: 20.00 of
+    the 30.00 settles the share again, so the 30.00 flag gives way to one of 10.00, not a second flag beside it
+    (which would have someone refund 40.00 of a 30.00 payment)."""
+    clinic, primary, secondary = _books(db, "Qzcobpnet")
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPNET1")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True)], "PPNET2")
+    _post(db, clinic, [_payment(primary, "130.00", (("CO", "45", "50.00"), ("PR", "2", "20.00")))], "PPNET3")
+    assert sorted((f.status, f.amount) for f in _flags(db)) == [("open", D("10.00")), ("resolved", D("30.00"))]
+    [closed] = [f for f in _flags(db) if f.status == "resolved"]
+    assert closed.resolution.startswith("closed by 835 PPNET3") and "10.00 of it is flagged again" in closed.resolution
+    assert _balance(db, clinic) == D("0.00")  # the share of 20.00 is paid by the secondary

@@ -53,8 +53,8 @@ from openmso.rcm.remittance.models import (
     RemittanceException,
 )
 from openmso.rcm.remittance.posting_writes import (
+    close_overpayment_flags,
     insert_rows,
-    resolve_recouped_overpayments,
     set_claim_statuses,
     settle_earlier_denials,
     take_ids,
@@ -168,7 +168,8 @@ class _Batch:
     timeline: list[tuple] = field(default_factory=list)
     exceptions: list[dict] = field(default_factory=list)
     readjudicated: list[tuple[int, int, str]] = field(default_factory=list)  # claim id, its posting's index, outcome
-    recouped: list[tuple[int, str, str]] = field(default_factory=list)  # practice, later claim's PCN, the 835
+    # open cob_overpayment flags to close before this piece's own are added: (practice, later claim's PCN, why)
+    closed_flags: list[tuple[int, str, str]] = field(default_factory=list)
 
     def refuse(self, practice_id: int | None, kind: str, set_number: str, position: int, clp, message: str) -> None:
         """CLP `position` of ST `set_number` goes to the exceptions queue, nothing of it posted."""
@@ -445,14 +446,22 @@ def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, 
         batch.patient += [(practice_id, later.patient_id, later.id, kind, amount, paid_on,
                            f"{source} claim {pcn}: an earlier payer changed the share the later payer paid"[:200])
                           for kind, amount in settled.entries]
+        # the later payer's whole payment is settled again here: what was flagged of it before (in earlier
+        # files, or earlier in this piece) gives way to what is left over now, so nobody refunds it twice
+        batch.exceptions = [item for item in batch.exceptions
+                            if not (item["kind"] == "cob_overpayment" and item["pcn"] == pcn)]
+        now = f"{settled.overpaid} of it is flagged again" if settled.overpaid else "none of it is left to refund"
+        batch.closed_flags.append((practice_id, pcn, f"closed by {source}: an earlier payer changed its decision "
+                                                     f"and the later payer's {paid} on claim {pcn} was settled "
+                                                     f"again against the patient's share; {now}"))
         if settled.overpaid:
             batch.exceptions.append(dict(
                 practice_id=practice_id, kind="cob_overpayment", location=location, pcn=pcn, amount=settled.overpaid,
                 message=f"posted; an earlier payer reversed or changed its decision: {settled.overpaid} of the "
                         f"{paid} the later payer paid on claim {pcn} no longer settles a patient share (now "
                         f"{max(settled.owed_before, ZERO)}); it is the payer's money, not the patient's: it is "
-                        "applied again if the earlier payer's corrected payment puts the share back (then close "
-                        "this), else refund the payer or have it recouped"))
+                        "applied again, and this closed, if the earlier payer's corrected payment puts the share "
+                        "back; else refund the payer or have it recouped"))
 
 
 def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practice_id: int, claim: ClaimRef, clp,
@@ -463,7 +472,9 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     pcn = claim.patient_control_number
     if reversal:  # the payer took its payment back: what it was flagged as overpaying is no longer to refund
-        batch.recouped.append((practice_id, pcn, source))
+        batch.closed_flags.append((practice_id, pcn, f"closed by {source}: the payer reversed its payment of claim "
+                                                     f"{pcn}, taking back what it had paid beyond the patient's "
+                                                     "share; nothing is left to refund"))
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
     reinstated = {secondary.WRITE_OFF_REVERSAL: ": it paid or took off the share the practice had written off"}
     batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
@@ -480,7 +491,7 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
 
 
 def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:
-    resolve_recouped_overpayments(db, actor, batch.recouped)  # before this piece's own flags are added
+    close_overpayment_flags(db, actor, batch.closed_flags)  # before this piece's own flags are added
     for item in batch.exceptions:
         _exception(db, record, record.file_id, item["practice_id"], item["kind"], item["location"], item["message"],
                    item["amount"], item["pcn"])

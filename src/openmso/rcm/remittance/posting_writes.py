@@ -167,12 +167,12 @@ def settle_earlier_denials(db: Session, actor, postings: list[tuple[int, int, st
                                    f"({latest[case.claim_id][1].replace('_', ' ')})"} for case in settled])
 
 
-def resolve_recouped_overpayments(db: Session, actor, recouped: list[tuple[int, str, str]]) -> None:
-    """Resolve the open `cob_overpayment` flags of later payers' claims whose payment the payer reversed, each
-    (practice id, claim's patient control number, the 835 that reversed it): the flag asked a person to refund
-    money the payer has now taken back itself, so refunding it too would pay the payer twice. A corrected
-    payment that overpays again is flagged anew by its own posting. Few claims are reversed; one UPDATE each."""
-    for practice_id, pcn, source in dict.fromkeys(recouped):
+def close_overpayment_flags(db: Session, actor, closing: list[tuple[int, str, str]]) -> None:
+    """Resolve the open `cob_overpayment` flags of later payers' claims, each (practice id, claim's patient
+    control number, the resolution): the payer reversed the payment a flag asked a person to refund (refunding
+    it too would pay the payer twice), or an earlier payer's new decision settled that payment again, and what
+    is left over, if anything, is flagged anew by this posting. Few claims; one UPDATE each."""
+    for practice_id, pcn, resolution in dict.fromkeys(closing):
         found = (select(RemittanceException.id)
                  .where(RemittanceException.practice_id == practice_id, RemittanceException.kind == "cob_overpayment",
                         RemittanceException.patient_control_number == pcn, RemittanceException.status == "open"))
@@ -180,9 +180,7 @@ def resolve_recouped_overpayments(db: Session, actor, recouped: list[tuple[int, 
         if not ids:
             continue
         db.execute(update(RemittanceException).where(RemittanceException.id.in_(ids)).values(
-            status="resolved", resolved_by=actor.username,
-            resolution=f"closed by {source}: the payer reversed its payment of claim {pcn}, taking back what it "
-                       "had paid beyond the patient's share; nothing is left to refund"))
+            status="resolved", resolved_by=actor.username, resolution=resolution[:500]))
         _expire_held(db, RemittanceException, ids, ["status", "resolved_by", "resolution"])
 
 

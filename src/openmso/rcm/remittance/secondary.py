@@ -152,9 +152,11 @@ def resettle(shares: PatientShares, claim_id: int, paid: Decimal) -> Settlement:
     0.00 when its decision was taken back) and its own write-off of the share (its `payer_adjustment`) are applied
     again as far as the new share holds them, and the patient owes the rest — a share grown from 30.00 to 40.00
     leaves the patient 10.00 (the later payer may be billed again), not a write-off the payer never made. The
-    ledger entries are the net change by kind (none when nothing moved); `overpaid` is what of the payer's
-    payment no longer settles a share."""
-    applied, adjusted = -shares.held[claim_id][PAYMENT], -shares.held[claim_id][ADJUSTMENT]
+    ledger entries are the net change by kind (none when nothing moved); `overpaid` is all of the payer's
+    payment that settles no share now, however much was applied before (the caller closes the flags raised
+    before for the claim, so the leftover is flagged once: a payment un-applied by a reversal alone in one file
+    and partly applied again by the correction in the next leaves the rest flagged, not nothing)."""
+    adjusted = -shares.held[claim_id][ADJUSTMENT]
     entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
                if kind in WRITTEN_BY_LATER_PAYER and amount]
     for kind, amount in entries:
@@ -170,7 +172,7 @@ def resettle(shares: PatientShares, claim_id: int, paid: Decimal) -> Settlement:
     for kind, amount in entries:
         net[kind] += amount
     return Settlement([(kind, amount) for kind, amount in net.items() if amount], owed,
-                      max(applied - credited, ZERO))
+                      max(max(paid, ZERO) - credited, ZERO))
 
 
 @dataclass(frozen=True, slots=True)
