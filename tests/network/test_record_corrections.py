@@ -156,3 +156,20 @@ def test_a_refused_form_shows_blank_fields_blank(client, db, settings, patient):
         "phone": "", "reason": "typo"})
     assert refused.status_code == 422 and "birth_date is in the future" in refused.text
     assert 'name="email" type="email" value=""' in refused.text and 'value="None"' not in refused.text
+
+
+def test_the_patient_page_adds_a_plan_naming_what_is_wrong(client, db, settings, patient):
+    staff = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    medicare = add_payer(db, "04412", "Medicare Part B Texas")
+    form = {"payer_id": str(medicare.id), "member_id": "1EG4TE5MK73", "group_number": "", "priority": "1",
+            "subscriber_relation": "18", "subscriber_first_name": "", "subscriber_last_name": "",
+            "subscriber_birth_date": "", "effective_from": "2024-01-01", "effective_to": "2023-06-30"}
+    refused = staff.post(f"/patients/{patient.id}/coverages/new", data=form)
+    assert refused.status_code == 422 and "effective_to is before effective_from" in refused.text
+    assert 'id="coverage-new" open' in refused.text and 'value="1EG4TE5MK73"' in refused.text
+    done = staff.post(f"/patients/{patient.id}/coverages/new", data=form | {"effective_to": ""},
+                      follow_redirects=False)
+    assert done.status_code == 303
+    page = staff.get(f"/patients/{patient.id}").text
+    assert "<td>Medicare Part B Texas</td><td>1EG4TE5MK73</td>" in page
+    assert _trail(db, "coverage.create")  # the new plan is a write of patient data, on the trail

@@ -60,7 +60,8 @@ def _patient_page(request: Request, db, actor, patient_id: int, form: str = "", 
     patient = service.get_patient(db, actor, patient_id)
     practice = service.get_practice(db, actor, patient.practice_id)
     return render(request, "network/patient.html", status_code=status_code, patient=patient, practice=practice,
-                  open_form=form, values=values or {}, errors=errors, relations=list(SubscriberRelation))
+                  open_form=form, values=values or {}, errors=errors, relations=list(SubscriberRelation),
+                  payers=service.list_payers(db, actor))
 
 
 async def _form_values(request: Request) -> dict:
@@ -78,6 +79,18 @@ async def patient_edit(patient_id: RowId, request: Request, db: DB, actor: Curre
     except (ValidationError, OpenMSOError) as error:
         return _patient_page(request, db, actor, patient_id, "patient", values, form_problems(error), 422)
     return RedirectResponse(f"/patients/{patient_id}#corrections", status_code=303)
+
+
+@router.post("/patients/{patient_id}/coverages/new")
+async def coverage_add(patient_id: RowId, request: Request, db: DB, actor: CurrentActor):
+    """Add a plan from the patient's page (the payer that covers the visit, when a claim went to the wrong one)."""
+    values = await _form_values(request)
+    try:
+        service.add_coverage(db, actor, patient_id, schemas.CoverageCreate.model_validate(
+            {k: v for k, v in values.items() if v is not None}))
+    except (ValidationError, OpenMSOError) as error:
+        return _patient_page(request, db, actor, patient_id, "coverage-new", values, form_problems(error), 422)
+    return RedirectResponse(f"/patients/{patient_id}#coverages", status_code=303)
 
 
 @router.post("/patients/{patient_id}/coverages/{coverage_id}/edit")
