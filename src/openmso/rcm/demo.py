@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import SYSTEM
@@ -214,6 +214,20 @@ def _claim_as_is(claim: Claim, reason: str) -> ClaimEditIn:
                        lines=_lines(claim), reason=reason)
 
 
+def _other_primary_plan() -> ScalarSelect:
+    """For each claim (correlated), the patient's other primary plan in force on its date of service, which a
+    claim the payer says went to the wrong payer is billed to; none when the claim is a later payer's (it follows
+    its earlier payer's claim) or was billed to another plan once already (two payers saying no is for the front
+    desk, which asks the patient, and billing back would go round in circles)."""
+    day = Claim.service_date_from
+    rebilled = select(TimelineEntry.id).where(TimelineEntry.claim_id == Claim.id, TimelineEntry.event == "rebill")
+    return (select(Coverage.id).where(
+        Coverage.patient_id == Claim.patient_id, Coverage.id != Claim.coverage_id, Coverage.priority == 1,
+        Coverage.effective_from <= day, Coverage.effective_to.is_(None) | (Coverage.effective_to >= day),
+        Claim.primary_claim_id.is_(None), ~rebilled.exists())
+        .order_by(Coverage.id).limit(1).correlate(Claim).scalar_subquery())
+
+
 class ClaimsDesk:
     """The billing office's claims work in the demo's simulated months, one business day at a time: each
     practice's weekly claim run turns the charges entered so far into claims, scrubs them and submits them
@@ -299,17 +313,21 @@ class ClaimsDesk:
         """The billers work the claims the payer's front end rejected `REJECTION_WORKED_AFTER` business days ago or
         more, from the rejections worklist: a member id the payer does not know (A7:164) is re-keyed from the
         insurance card and the claim corrected as it is; a claim sent to the wrong payer (A3:116) is billed to the
-        patient's other primary plan in force on the date of service, if there is one. The rest waits for the
-        front desk. Each claim is scrubbed again at once and goes in its practice's next claim run."""
+        patient's other primary plan in force on the date of service (`_other_primary_plan`). The rest waits for
+        the front desk. Each claim is scrubbed again at once and goes in its practice's next claim run."""
         waited_since = datetime.combine(subtract_business_days(day, REJECTION_WORKED_AFTER), time.max, tzinfo=UTC)
-        rejected = self.db.scalars(select(Claim).where(
-            Claim.status == ClaimStatus.PAYER_REJECTED, Claim.status_codes.in_((MEMBER_ID_UNKNOWN, WRONG_PAYER)),
-            Claim.updated_at <= waited_since).order_by(Claim.id)).all()
-        for claim in rejected:
+        other_plan = _other_primary_plan()
+        rows = self.db.execute(select(Claim, other_plan).where(
+            Claim.status == ClaimStatus.PAYER_REJECTED, Claim.updated_at <= waited_since,
+            (Claim.status_codes == MEMBER_ID_UNKNOWN) | ((Claim.status_codes == WRONG_PAYER) & other_plan.is_not(None)))
+            .order_by(Claim.id)).all()
+        for claim, coverage_id in rows:
             if claim.status_codes == MEMBER_ID_UNKNOWN:
                 self._rekey_member_id(claim)
-            elif not self._rebill(claim):
-                continue
+            else:
+                editing.rebill(self.db, SYSTEM, claim.id, ClaimRebillIn(
+                    coverage_id=coverage_id, reason="the payer does not cover the patient: billed to the patient's "
+                                                    "other plan in force on the date of service"))
             self.summary.rejections_worked += 1
 
     def _rekey_member_id(self, claim: Claim) -> None:
@@ -319,26 +337,6 @@ class ClaimsDesk:
         update_coverage(self.db, SYSTEM, coverage.id,
                         CoverageUpdate(member_id=rekeyed(self.cards, coverage.member_id), reason=MEMBER_ID_REKEYED))
         editing.edit_claim(self.db, SYSTEM, claim.id, _claim_as_is(claim, MEMBER_ID_REKEYED))
-
-    def _rebill(self, claim: Claim) -> bool:
-        """Bill the claim to the patient's other primary plan in force on its date of service; False when there
-        is none (the front desk asks the patient which plan covers them), when the claim was billed to another
-        plan once already (two payers saying no is for the front desk too, and billing back would go round in
-        circles), or when it is a later payer's claim, which follows its earlier payer's."""
-        if claim.primary_claim_id is not None or self.db.scalar(select(TimelineEntry.id).where(
-                TimelineEntry.claim_id == claim.id, TimelineEntry.event == "rebill").limit(1)) is not None:
-            return False
-        day = claim.service_date_from
-        other = self.db.scalar(select(Coverage.id).where(
-            Coverage.patient_id == claim.patient_id, Coverage.id != claim.coverage_id, Coverage.priority == 1,
-            Coverage.effective_from <= day, Coverage.effective_to.is_(None) | (Coverage.effective_to >= day))
-            .order_by(Coverage.id).limit(1))
-        if other is None:
-            return False
-        editing.rebill(self.db, SYSTEM, claim.id, ClaimRebillIn(
-            coverage_id=other, reason="the payer does not cover the patient: billed to the patient's other plan "
-                                      "in force on the date of service"))
-        return True
 
     def _fix(self, claim: Claim, edits: list[tuple[str, int | None]]) -> ClaimEditIn:
         rules = {rule for rule, _ in edits}
