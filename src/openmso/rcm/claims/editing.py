@@ -53,7 +53,8 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
         line.procedure_code, line.modifiers = edit.procedure_code, join_codes(edit.modifiers)
         line.units, line.charge_amount, line.pointers = edit.units, edit.charge_amount, join_codes(edit.pointers)
     claim.total_charge = sum((line.charge_amount for line in claim.lines), Decimal("0.00"))
-    return _record_and_scrub(db, actor, claim, "edit", data.reason, "; ".join(changes) or "nothing changed, "
+    # codes unchanged: the fix was elsewhere (the patient's record, which the 837 is built from when sent)
+    return _record_and_scrub(db, actor, claim, "edit", data.reason, "; ".join(changes) or "codes unchanged, "
                              "scrubbed again")
 
 
