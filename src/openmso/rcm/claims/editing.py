@@ -7,6 +7,11 @@ the next claim run or held with what is still wrong. A rejected claim moves back
 resubmitted as an original, as the 999/277CA rejection means the payer never took it in). A claim with the
 payer is not edited: it is corrected with a replacement or void (`service.correct`).
 
+When the payer's front end said the claim went to the wrong payer (277CA A3:116), it is billed to another of the
+patient's primary plans in force on the date of service (`rebill`). When the rejection named the patient's data
+(member id, birth date), that is corrected on the patient's record (`network.service`), which the 837 is built
+from when it is sent, and the claim is corrected with its codes unchanged.
+
 Who may: whoever may manage the practice's charges under its agreement (`access.can_manage_charges`). Every
 fix names its reason, and the timeline and the audit trail (a write of patient data) say what changed.
 """
