@@ -35,6 +35,16 @@ PlaceOfService = Annotated[str, Field(min_length=2, max_length=2, examples=["11"
 PostalCode = Annotated[str, Field(max_length=10, examples=["78701"]), _checked(identifiers.postal_code_problem)]
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 PastDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 1, 1))]
+# A patient's and a coverage's fields, one rule each for creating a record and correcting it.
+Sex = Annotated[str, Field(pattern=r"^[FMU]$")]
+AddressLine = Annotated[str, Field(max_length=160)]
+City = Annotated[str, Field(max_length=80)]
+Phone = Annotated[str, Field(max_length=20, pattern=r"^[0-9()+\-. ]{7,20}$")]
+Email = Annotated[str, Field(max_length=160, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+MemberId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+GroupNumber = Annotated[str, Field(max_length=40)]
+SubscriberName = Annotated[str, Field(max_length=80)]
+Priority = Annotated[int, Field(ge=1, le=3)]
 
 
 class Strict(BaseModel):
@@ -221,13 +231,13 @@ class PatientCreate(Strict):
     first_name: Name
     last_name: Name
     birth_date: PastDate
-    sex: str = Field(pattern=r"^[FMU]$")
-    address_line1: str | None = Field(default=None, max_length=160)
-    city: str | None = Field(default=None, max_length=80)
+    sex: Sex
+    address_line1: AddressLine | None = None
+    city: City | None = None
     state: StateCode | None = None
     postal_code: PostalCode | None = None
-    phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9()+\-. ]{7,20}$")
-    email: str | None = Field(default=None, max_length=160, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: Phone | None = None
+    email: Email | None = None
     consent_hipaa_notice: bool = False
     consent_text_messages: bool = False
     consent_email: bool = False
@@ -243,12 +253,12 @@ class PatientCreate(Strict):
 
 class CoverageCreate(Strict):
     payer_id: int = Field(ge=1)
-    member_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    group_number: str | None = Field(default=None, max_length=40)
-    priority: int = Field(default=1, ge=1, le=3)
+    member_id: MemberId
+    group_number: GroupNumber | None = None
+    priority: Priority = 1
     subscriber_relation: SubscriberRelation = SubscriberRelation.SELF
-    subscriber_first_name: str | None = Field(default=None, max_length=80)
-    subscriber_last_name: str | None = Field(default=None, max_length=80)
+    subscriber_first_name: SubscriberName | None = None
+    subscriber_last_name: SubscriberName | None = None
     subscriber_birth_date: PastDate | None = None
     effective_from: PastDate
     effective_to: PastDate | None = None
@@ -294,25 +304,25 @@ class PatientUpdate(RecordCorrection):
     first_name: Name | None = None
     last_name: Name | None = None
     birth_date: PastDate | None = None
-    sex: str | None = Field(default=None, pattern=r"^[FMU]$")
-    address_line1: str | None = Field(default=None, max_length=160)
-    city: str | None = Field(default=None, max_length=80)
+    sex: Sex | None = None
+    address_line1: AddressLine | None = None
+    city: City | None = None
     state: StateCode | None = None
     postal_code: PostalCode | None = None
-    phone: str | None = Field(default=None, max_length=20, pattern=r"^[0-9()+\-. ]{7,20}$")
-    email: str | None = Field(default=None, max_length=160, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: Phone | None = None
+    email: Email | None = None
 
 
 class CoverageUpdate(RecordCorrection):
     """The member id the payer does not know (277CA A7:164), a group number, the subscriber, the dates the
     plan is in force. The payer is not changed here: another payer is another coverage."""
 
-    member_id: str | None = Field(default=None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    group_number: str | None = Field(default=None, max_length=40)
-    priority: int | None = Field(default=None, ge=1, le=3)
+    member_id: MemberId | None = None
+    group_number: GroupNumber | None = None
+    priority: Priority | None = None
     subscriber_relation: SubscriberRelation | None = None
-    subscriber_first_name: str | None = Field(default=None, max_length=80)
-    subscriber_last_name: str | None = Field(default=None, max_length=80)
+    subscriber_first_name: SubscriberName | None = None
+    subscriber_last_name: SubscriberName | None = None
     subscriber_birth_date: PastDate | None = None
     effective_from: PastDate | None = None
     effective_to: PastDate | None = None
