@@ -114,3 +114,9 @@ def form_problems(error: ValidationError | OpenMSOError) -> list[dict]:
         raise error
     return [{"loc": ".".join(str(p) for p in e.location), "msg": e.message} for e in error.errors] or [
         {"loc": "", "msg": error.detail}]
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """A posted form's fields, trimmed, without the CSRF token (checked before the route runs)."""
+    form = await request.form()
+    return {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}

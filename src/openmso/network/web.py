@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from openmso.core.deps import DB, CurrentActor, Paging, RowId
 from openmso.core.errors import OpenMSOError
 from openmso.core.pagination import PageParams
-from openmso.core.web import environment, form_problems, is_htmx, render
+from openmso.core.web import environment, form_fields, form_problems, is_htmx, render
 from openmso.network import schemas, service
 from openmso.network.identifiers import PLACE_OF_SERVICE
 from openmso.network.models import SubscriberRelation
@@ -66,8 +66,7 @@ def _patient_page(request: Request, db, actor, patient_id: int, form: str = "", 
 
 async def _form_values(request: Request) -> dict:
     """The form's fields, blanks as None (an optional field cleared), without the CSRF token."""
-    form = await request.form()
-    return {k: (str(v).strip() or None) for k, v in form.items() if k != "csrf_token"}
+    return {name: value or None for name, value in (await form_fields(request)).items()}
 
 
 @router.post("/patients/{patient_id}/edit")

@@ -14,7 +14,7 @@ from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.errors import FieldError, Invalid, OpenMSOError
 from openmso.core.jobs_api import job_view
 from openmso.core.pagination import PageParams
-from openmso.core.web import form_problems, render
+from openmso.core.web import form_fields, form_problems, render
 from openmso.network import service as network
 from openmso.rcm.claims import batches, charges, editing, service
 from openmso.rcm.claims.schemas import ChargeCreate, ClaimEditIn, ClaimRebillIn, Correction
@@ -147,8 +147,7 @@ def _edit_from_form(values: dict) -> ClaimEditIn:
 @router.post("/claims/{claim_id}/edit")
 async def claim_edit(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
     """Fix a held, rejected or not-yet-sent claim from its page; it is scrubbed again at once."""
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await form_fields(request)
     try:
         editing.edit_claim(db, actor, claim_id, _edit_from_form(values))
     except (ValidationError, OpenMSOError) as error:
@@ -159,8 +158,7 @@ async def claim_edit(claim_id: RowId, request: Request, db: DB, actor: CurrentAc
 @router.post("/claims/{claim_id}/rebill")
 async def claim_rebill(claim_id: RowId, request: Request, db: DB, actor: CurrentActor):
     """Bill a rejected or unsent claim to another of the patient's plans, from its page."""
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await form_fields(request)
     try:
         editing.rebill(db, actor, claim_id, ClaimRebillIn.model_validate(values))
     except (ValidationError, OpenMSOError) as error:
@@ -183,8 +181,7 @@ def charge_form(practice_id: RowId, request: Request, db: DB, actor: CurrentActo
 
 @router.post("/practices/{practice_id}/charges/new")
 async def charge_submit(practice_id: RowId, request: Request, db: DB, actor: CurrentActor):
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token" and str(v).strip()}
+    values = {name: value for name, value in (await form_fields(request)).items() if value}
     try:
         data = ChargeCreate.model_validate(values)
         charge = charges.create_charge(db, actor, practice_id, data, source="ui")
