@@ -154,6 +154,12 @@ def first_payer_postings(db: Session, claim_ids: list[int]) -> dict[int, list[La
     return _read(db, [ClaimPosting.claim_id.in_(claim_ids)], prior=False) if claim_ids else {}
 
 
+def replaced_among(db: Session, claim_ids: list[int]) -> set[int]:
+    """The ids of these claims' postings that a later adjudication replaced (`replaced_postings`), read for
+    claims posted more than once (the callers pass only those: the rest replace nothing)."""
+    return set().union(*(replaced_postings(postings) for postings in first_payer_postings(db, claim_ids).values()))
+
+
 def _paid_by(as_of: date | None) -> list:
     """The condition for a posting paid on or before `as_of` (posted then, when the 835 has no payment date)."""
     if as_of is None:

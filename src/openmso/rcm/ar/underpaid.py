@@ -82,5 +82,4 @@ def _replaced(db: Session, claim_ids: set[int]) -> set[int]:
         return set()
     again = list(db.scalars(select(ClaimPosting.claim_id).where(ClaimPosting.claim_id.in_(claim_ids))
                             .group_by(ClaimPosting.claim_id).having(func.count(ClaimPosting.id) > 1)))
-    return set().union(*(later_payers.replaced_postings(postings)
-                         for postings in later_payers.first_payer_postings(db, again).values()))
+    return later_payers.replaced_among(db, again)

@@ -149,10 +149,7 @@ def _replaced(db: Session, postings) -> set[int]:
     of it. Only claims posted more than once are read again."""
     counts = Counter(row.claim_id for row in postings)
     again = [claim_id for claim_id, count in counts.items() if count > 1]
-    if not again:
-        return set()
-    return set().union(*(later_payers.replaced_postings(found)
-                         for found in later_payers.first_payer_postings(db, again).values()))
+    return later_payers.replaced_among(db, again)
 
 
 MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
