@@ -4,6 +4,11 @@ An export killed at any point leaves at most `<out>.partial` (or `<out>.tar.part
 directory or archive at the final path; the next export of the same path removes the leftovers and
 starts again. A lock file (`flock`, released by the kernel when the process dies, even by
 SIGKILL) stops two exports writing the same path at once without ever going stale.
+
+An flock belongs to the open file, not the process: a forked child (the export's helper, `parallel`)
+would hold it too, and a child still dying after its parent was killed would refuse the next export of
+the same path. So a child's copy of every held lock is pointed at /dev/null as soon as it is forked:
+only the exporting process ever holds the lock.
 """
 
 from __future__ import annotations
@@ -20,6 +25,23 @@ from openmso.core.errors import Conflict, Invalid
 from openmso.exit.package.manifest import MANIFEST
 
 ARCHIVE_FORMATS = ("tar", "zip")
+
+_held_locks: set[int] = set()  # descriptors of the locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: let go of the parent's locks without closing their descriptor numbers (the
+    parent's objects, copied into the child, still name them)."""
+    if not _held_locks:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    for descriptor in _held_locks:
+        os.dup2(null, descriptor)
+    os.close(null)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def final_path(out: Path, archive: str | None) -> Path:
@@ -55,6 +77,7 @@ class Workspace:
         except BlockingIOError:
             self._lock.close()
             raise Conflict(f"another export is writing {self.final}") from None
+        _held_locks.add(self._lock.fileno())
         for leftover in (self.directory, partial_of(self.final)):
             if leftover.exists():
                 _remove(leftover)
@@ -80,6 +103,7 @@ class Workspace:
                 if leftover.exists():
                     _remove(leftover)
         if self._lock is not None:
+            _held_locks.discard(self._lock.fileno())
             self.lock_path.unlink(missing_ok=True)
             self._lock.close()
 
