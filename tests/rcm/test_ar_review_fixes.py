@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.identity.service import actor_for
-from openmso.rcm.ar import facts, patients, reports, service
+from openmso.rcm.ar import facts, patients, reports, service, statements
 from openmso.rcm.ar.aging import Aging, bucket_for
 from openmso.rcm.ar.patients import payments_by_claim
 from openmso.rcm.ar.reversals import PostingKey, reversed_postings
@@ -154,7 +154,7 @@ def test_a_patient_in_credit_gets_a_credit_statement_and_is_listed_as_a_refund(d
     patients.record_payment(db, SYSTEM, clinic.practice.id, claim.patient_id, D("20.00"), date(2026, 11, 3))
     no_copay = paid(claim, patient=D("0.00"))
     _post(db, clinic, [paid(claim, status="22", sign=-1), no_copay], "REFUND2")  # the payer covers the copay
-    statement = reports.patient_statement(db, SYSTEM, clinic.practice.id, claim.patient_id, today=AS_OF)
+    statement = statements.patient_statement(db, SYSTEM, clinic.practice.id, claim.patient_id, today=AS_OF)
     text = PdfReader(io.BytesIO(statement)).pages[0].extract_text()
     assert "Credit balance $20.00 - no payment due" in text
     assert "Amount due" not in text and "Please pay" not in text

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from openmso.core.tenancy import SYSTEM
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
-from openmso.rcm.ar import facts, patients, reports
+from openmso.rcm.ar import facts, patients, reports, statements
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials.models import DenialCase
@@ -95,7 +95,7 @@ def test_a_secondary_paying_the_whole_patient_share_leaves_the_patient_owing_not
     assert _entries(db, secondary) == [("payer_payment", D("-30.00"))]
     [credit] = db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.claim_id == secondary.id)).all()
     assert "835 SECFULL" in credit.detail and secondary.patient_control_number in credit.detail
-    statement = reports.patient_statement(db, SYSTEM, clinic.practice.id, primary.patient_id, today=AS_OF)
+    statement = statements.patient_statement(db, SYSTEM, clinic.practice.id, primary.patient_id, today=AS_OF)
     text = PdfReader(io.BytesIO(statement)).pages[0].extract_text()
     assert "Amount due: $0.00" in text and "Please pay" not in text
     assert patients.aging(db, SYSTEM, AS_OF, clinic.practice.id) == []

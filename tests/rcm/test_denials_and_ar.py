@@ -14,7 +14,7 @@ from openmso.core.errors import Conflict, Forbidden
 from openmso.core.pagination import PageParams
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.identity.service import actor_for
-from openmso.rcm.ar import reports
+from openmso.rcm.ar import reports, statements
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.contracts import service as contracts
 from openmso.rcm.denials import service as denials
@@ -112,7 +112,7 @@ def test_aging_groups_by_payer_provider_and_network(db, clinic):
 def test_the_patient_statement_lists_the_responsibility_due(db, clinic):
     claims = accepted_claims(db, clinic, 1)
     ingest_file(db, SYSTEM, "era.835", render(transaction(clinic.practice, [paid(claims[0])])))
-    statement = reports.patient_statement(db, SYSTEM, clinic.practice.id, claims[0].patient_id,
+    statement = statements.patient_statement(db, SYSTEM, clinic.practice.id, claims[0].patient_id,
                                           today=date(2026, 11, 20))
     text = PdfReader(io.BytesIO(statement)).pages[0].extract_text()
     assert "Amount due: $20.00" in text and "responsibility" in text

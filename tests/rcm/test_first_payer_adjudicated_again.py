@@ -19,7 +19,7 @@ from sqlalchemy import select
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
-from openmso.rcm.ar import facts, reports
+from openmso.rcm.ar import facts, reports, statements
 from openmso.rcm.claims import cob, service
 from openmso.rcm.remittance import ingest
 from openmso.rcm.remittance.models import PatientLedgerEntry, RemittanceException
@@ -63,7 +63,7 @@ def _one_835(monkeypatch, sent: str, db, clinic, payments, trace: str) -> None:
 
 
 def _statement_text(db, clinic, claim) -> str:
-    pdf = reports.patient_statement(db, SYSTEM, clinic.practice.id, claim.patient_id, today=AS_OF)
+    pdf = statements.patient_statement(db, SYSTEM, clinic.practice.id, claim.patient_id, today=AS_OF)
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 

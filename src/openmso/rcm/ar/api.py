@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.pagination import Page
-from openmso.rcm.ar import facts, kpis, patients, reports, service
+from openmso.rcm.ar import facts, kpis, patients, service, statements
 from openmso.rcm.ar.schemas import (
     AgingBy,
     AgingKind,
@@ -71,10 +71,11 @@ def underpaid_lines_csv(db: DB, actor: CurrentActor, payer_id: OptionalId = None
 def patient_balances(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
                      balance: BalanceFilter = BalanceFilter.ALL):
     """Patients who owe something, largest balance first, then credit balances (refunds due, negative and
-    flagged `credit`); `balance=owing` or `balance=credit` keeps one kind. Paged (`page`, `limit`)."""
+    flagged `credit`); `balance=owing` or `balance=credit` keeps one kind. Paged (`page`, `limit`). A share
+    billed to the patient's other plan and not answered yet is `pending`, not `due`."""
     found = patients.balance_page(db, actor, paging, practice_id, balance)
-    return Page(items=[PatientBalanceOut.model_validate(vars(row)) for row in found.rows], total=found.total,
-                page=paging.page, limit=paging.limit)
+    return Page(items=[PatientBalanceOut.model_validate(row, from_attributes=True) for row in found.rows],
+                total=found.total, page=paging.page, limit=paging.limit)
 
 
 @router.post("/practices/{practice_id}/patients/{patient_id}/payments", response_model=PatientPaymentOut,
@@ -89,7 +90,7 @@ def patient_payment(practice_id: RowId, patient_id: RowId, data: PatientPaymentI
             responses={200: {"content": {"application/pdf": {}}}})
 def statement(practice_id: RowId, patient_id: RowId, db: DB, actor: CurrentActor):
     """The patient's statement PDF."""
-    pdf = reports.patient_statement(db, actor, practice_id, patient_id)
+    pdf = statements.patient_statement(db, actor, practice_id, patient_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"content-disposition": f'inline; filename="statement-{patient_id}.pdf"'})
 

@@ -10,12 +10,18 @@ the oldest debits first (FIFO, the usual statement convention). What remains ope
 was posted and ages from there (`ar.aging`: patient A/R ages from the day the responsibility was posted).
 Credits beyond every debit leave a credit balance: not A/R, but a refund the practice owes, so the
 balances list and the aging show it apart, flagged, rather than dropping the patient.
+
+The patient's share of a service billed on to a later payer (secondary, tertiary) is not the patient's to pay
+until that payer answers: insurance A/R holds it meanwhile (`reports.insurance_aging` keeps a waiting claim open
+for what the earlier payer left), so patient A/R leaves it out and statements show it as pending insurance, not
+due — one dollar is in one A/R, never both. Once the later payer answers, what it paid settles the debit (a credit
+naming the service) and what is left is the patient's, aged from the day it was first posted.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,8 +37,9 @@ from openmso.core.pagination import PageParams, Slice
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Patient
+from openmso.rcm.ar import later_payers
 from openmso.rcm.ar.aging import Aging, age_in_days
-from openmso.rcm.ar.reports import AgingRow, _labels, payment_practices, suppress_small_cells
+from openmso.rcm.ar.reports import BILLED, AgingRow, _labels, payment_practices, suppress_small_cells
 from openmso.rcm.ar.schemas import BalanceFilter
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.remittance.models import PatientLedgerEntry
@@ -41,11 +48,16 @@ ZERO = Decimal("0.00")
 
 
 def open_items(entries: Iterable[tuple]) -> list[tuple[date, Decimal]]:
-    """What is still owed of each debit, (date, amount) in date order, from (date, amount) or (date, amount,
-    service) ledger entries, the service being the first claim of the chain the entry names (None: no claim).
-    A credit settles its own service's debits first, oldest first; the rest of it, and credits of no service,
-    settle the oldest debits of any service. A credit larger than every debit leaves no open item (a credit
-    balance is a refund matter, not A/R)."""
+    """What is still owed of each debit, (date, amount) in date order (`open_debits` without the service)."""
+    return [(day, amount) for day, amount, _ in open_debits(entries)]
+
+
+def open_debits(entries: Iterable[tuple]) -> list[tuple[date, Decimal, int | None]]:
+    """What is still owed of each debit, (date, amount, service) in date order, from (date, amount) or (date,
+    amount, service) ledger entries, the service being the first claim of the chain the entry names (None: no
+    claim). A credit settles its own service's debits first, oldest first; the rest of it, and credits of no
+    service, settle the oldest debits of any service. A credit larger than every debit leaves no open item (a
+    credit balance is a refund matter, not A/R)."""
     ordered = sorted(entries, key=lambda e: e[0])
     debits = [[e[0], e[1], _service(e)] for e in ordered if e[1] > 0]
     tied: dict[int, Decimal] = defaultdict(Decimal)
@@ -67,7 +79,7 @@ def open_items(entries: Iterable[tuple]) -> list[tuple[date, Decimal]]:
         used = min(credit, debit[1])
         debit[1] -= used
         credit -= used
-    return [(day, amount) for day, amount, _ in debits if amount > 0]
+    return [(day, amount, service) for day, amount, service in debits if amount > 0]
 
 
 def _service(entry: tuple) -> int | None:
@@ -114,6 +126,30 @@ def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
     return dict(paid)
 
 
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """Where one patient's ledger stands."""
+
+    balance: Decimal  # the ledger's sum; negative: a credit balance
+    pending: Decimal  # of the balance, the share of services a later payer has not answered yet
+    oldest: date | None  # the oldest debit due from the patient (not pending); None when nothing is due
+
+    @property
+    def due(self) -> Decimal:
+        """What the patient is asked to pay now."""
+        return max(self.balance - self.pending, ZERO)
+
+
+def balance_of(entries: Iterable[tuple], pending: Collection[int] = frozenset()) -> Owed:
+    """A ledger's balance, the part of it waiting for a later payer (debits of the `pending` services) and the
+    date of its oldest debit due."""
+    entries = list(entries)
+    items = open_debits(entries)  # what stays open adds up to the balance whenever it is not a credit
+    held = sum((amount for _, amount, service in items if service in pending), ZERO)
+    due = [day for day, _, service in items if service not in pending]
+    return Owed(sum((e[1] for e in entries), ZERO), held, due[0] if due else None)
+
+
 @dataclass
 class PatientBalance:
     practice_id: int
@@ -121,15 +157,13 @@ class PatientBalance:
     mrn: str
     name: str
     balance: Decimal  # negative: a credit balance
-    oldest: date | None  # the oldest debit still owed; None for a credit
+    oldest: date | None  # the oldest debit due from the patient; None for a credit or when all of it is pending
     credit: bool = False
+    pending: Decimal = ZERO  # of the balance, what waits for a later payer's answer
 
-
-def balance_of(entries: Iterable[tuple]) -> tuple[Decimal, date | None]:
-    """A ledger's balance (negative: a credit) and the date of its oldest debit still owed."""
-    entries = list(entries)
-    items = open_items(entries)  # what stays open adds up to the balance whenever it is not a credit
-    return sum((e[1] for e in entries), ZERO), items[0][0] if items else None
+    @property
+    def due(self) -> Decimal:
+        return max(self.balance - self.pending, ZERO)
 
 
 def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: date | None = None
@@ -151,12 +185,39 @@ def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: 
 
 def services(db: Session, ids: list[int], patient_id: int | None = None) -> dict[int, int]:
     """These practices' (or one patient's) later payers' claims → the first claim of their chain: a ledger entry
-    naming either is of the same service. Later payers' claims are few."""
-    later = select(Claim.id, Claim.primary_claim_id).where(Claim.practice_id.in_(ids),
-                                                           Claim.primary_claim_id.is_not(None))
+    naming either is of the same service."""
+    return first_claims({row.id: row.primary_claim_id for row in _later_claims(db, ids, patient_id)})
+
+
+def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) -> list:
+    """These practices' (or one patient's) claims billed to a later payer: they are few."""
+    query = select(Claim.id, Claim.primary_claim_id, Claim.status, Claim.submitted_at, Claim.service_date_from).where(
+        Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
     if patient_id is not None:
-        later = later.where(Claim.patient_id == patient_id)
-    return first_claims(dict(db.execute(later).all()))
+        query = query.where(Claim.patient_id == patient_id)
+    return db.execute(query).all()
+
+
+def pending_services(db: Session, ids: list[int], as_of: date | None = None, patient_id: int | None = None
+                     ) -> set[int]:
+    """The services (first claims of their chain) a later payer has been billed for and has not answered (no
+    adjudication of its stands: `later_payers.standing`) — on `as_of` when given, else now: the same waiting
+    claims insurance aging holds open for the patient's share."""
+    later = _later_claims(db, ids, patient_id)
+    first = first_claims({row.id: row.primary_claim_id for row in later})
+    billed = [row.id for row in later if row.status in BILLED and _billed_by(row, as_of)]
+    postings = later_payers.postings_of(db, billed)
+    return {first[claim_id] for claim_id in billed
+            if not later_payers.standing(postings.get(claim_id, ()), as_of).answered}
+
+
+def _billed_by(claim, as_of: date | None) -> bool:
+    """Whether `claim` was in insurance A/R on `as_of` (now when None), as `reports.insurance_aging` counts it."""
+    if as_of is None:
+        return True
+    if claim.submitted_at is None:
+        return claim.service_date_from <= as_of
+    return claim.submitted_at < later_payers.end_of_day(as_of)
 
 
 def first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
@@ -173,17 +234,19 @@ def first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
 
 
 def _balance_rows(db: Session, actor: Actor, practice_id: int | None,
-                  which: BalanceFilter) -> list[tuple[int, int, Decimal, date | None]]:
-    """(practice, patient, balance, owed since) of every patient with a balance of the kind wanted: owing
+                  which: BalanceFilter) -> list[tuple[int, int, Owed]]:
+    """(practice, patient, where their ledger stands) of every patient with a balance of the kind wanted: owing
     largest first, then credits, largest credit last."""
     wanted = {BalanceFilter.ALL: lambda b: b != 0, BalanceFilter.OWING: lambda b: b > 0,
               BalanceFilter.CREDIT: lambda b: b < 0}[which]
+    ids = payment_practices(db, actor, practice_id)
+    pending = pending_services(db, ids)
     rows = []
-    for (practice, patient), entries in _ledgers(db, payment_practices(db, actor, practice_id)).items():
-        balance, oldest = balance_of(entries)
-        if wanted(balance):
-            rows.append((practice, patient, balance, oldest))
-    rows.sort(key=lambda r: (-r[2], r[1]))
+    for (practice, patient), entries in _ledgers(db, ids).items():
+        owed = balance_of(entries, pending)
+        if wanted(owed.balance):
+            rows.append((practice, patient, owed))
+    rows.sort(key=lambda r: (-r[2].balance, r[1]))
     return rows
 
 
@@ -191,8 +254,8 @@ def _named(db: Session, actor: Actor, practice_id: int | None, rows) -> list[Pat
     """The rows with each patient's name and MRN: a PHI read, audited."""
     names = {row.id: row for row in db.execute(select(Patient.id, Patient.mrn, Patient.first_name, Patient.last_name)
                                                .where(Patient.id.in_([r[1] for r in rows])))} if rows else {}
-    named = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", amount, oldest,
-                            credit=amount < 0) for p, pid, amount, oldest in rows]
+    named = [PatientBalance(p, pid, names[pid].mrn, f"{names[pid].first_name} {names[pid].last_name}", owed.balance,
+                            owed.oldest, credit=owed.balance < 0, pending=owed.pending) for p, pid, owed in rows]
     audit.record(db, actor, "ar.patient_balances", "patient", None, practice_id=practice_id,
                  reason=f"rows={len(named)}")
     return named
@@ -215,23 +278,32 @@ def balance_page(db: Session, actor: Actor, params: PageParams, practice_id: int
 
 def balance_after(db: Session, practice_id: int, patient_id: int) -> Decimal:
     """What one patient owes now (negative: a credit), from their whole ledger."""
-    return balance_of(_ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), []))[0]
+    return balance_of(_ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])).balance
+
+
+def owed_by(db: Session, practice_id: int, patient_id: int) -> Owed:
+    """Where one patient's ledger stands now, with what waits for a later payer (for their statement)."""
+    ledger = _ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
+    return balance_of(ledger, pending_services(db, [practice_id], patient_id=patient_id))
 
 
 def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None,
           by: str = "practice") -> list[AgingRow]:
     """Open patient A/R at the end of `as_of` (ledger entries on or before it) by bucket, per practice or for the
-    whole network (consenting practices only); patients in credit are counted apart as credits."""
+    whole network (consenting practices only); patients in credit are counted apart as credits, and shares a
+    later payer had yet to answer on `as_of` are not counted (`pending_services`)."""
     ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by != "practice" else aggregation.separately(ids)
     groups: dict[int | None, Aging] = defaultdict(Aging)
+    pending = pending_services(db, list(scope.included), as_of)
     for (practice, patient), entries in _ledgers(db, list(scope.included), as_of=as_of).items():
-        balance, _ = balance_of(entries)
+        balance = sum((entry[1] for entry in entries), ZERO)
         if not balance:
             continue
         group = groups[practice if by == "practice" else None]
-        for day, amount in open_items(entries):
-            group.add(age_in_days(day, as_of), amount, patient)
+        for day, amount, service in open_debits(entries):
+            if service not in pending:  # a later payer's to answer first: in insurance A/R until it does
+                group.add(age_in_days(day, as_of), amount, patient)
         if balance < 0:
             group.add(0, balance, patient)
     labels = _labels(db, "practice" if by == "practice" else "network", list(groups))

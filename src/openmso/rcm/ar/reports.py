@@ -23,17 +23,15 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
-from openmso.agreements.enforcement import MsoAction, authorize, practices_allowing
+from openmso.agreements.enforcement import MsoAction, practices_allowing
 from openmso.core import audit
-from openmso.core.errors import NotFound
-from openmso.core.tenancy import Actor, visible
-from openmso.network.models import Patient, Payer, Practice, Provider
+from openmso.core.tenancy import Actor
+from openmso.network.models import Payer, Practice, Provider
 from openmso.rcm.ar import later_payers, underpaid
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import ClaimStatus
-from openmso.rcm.denials import letters
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
@@ -195,51 +193,3 @@ def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
     audit.record(db, actor, "ar.underpayments", "practice", practice_id, practice_id=practice_id,
                  reason=f"rows={len(summed)}")
     return sorted(summed.values(), key=lambda r: -r.difference)
-
-
-STATEMENT = """{practice}
-Patient statement - {today}
-
-{patient}
-
-{summary}
-
-{lines}
-
-{closing}
-"""
-
-
-def statement_summary(balance: Decimal) -> tuple[str, str]:
-    """The statement's headline and closing for a ledger balance: an amount due asks for payment; a credit
-    balance (the patient paid more than they owe) says so and that no payment is due, as the refund is ours."""
-    if balance > 0:
-        return f"Amount due: ${balance}", "Please pay within 30 days. Questions: call the billing office."
-    if balance < 0:
-        return (f"Credit balance ${-balance} — no payment due",
-                "We owe you this credit and will refund it. Questions: call the billing office.")
-    return "Amount due: $0.00 — no payment due", "Questions: call the billing office."
-
-
-def patient_statement(db: Session, actor: Actor, practice_id: int, patient_id: int, today: date | None = None) -> bytes:
-    """The patient's statement PDF: every ledger entry and the amount due or the credit balance (a PHI read,
-    audited). The balance is the ledger's sum, the same figure the balances list shows (`patients.balance_of`)."""
-    patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id,
-                                                              Patient.practice_id == practice_id))
-    if patient is None:
-        raise NotFound("Patient not found")
-    authorize(db, actor, MsoAction.READ_PHI, practice_id, object_type="patient", object_id=patient_id,
-              patient_id=patient_id)
-    entries = db.scalars(select(PatientLedgerEntry).where(PatientLedgerEntry.practice_id == practice_id,
-                                                          PatientLedgerEntry.patient_id == patient_id)
-                         .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)).all()
-    balance = sum((e.amount for e in entries), ZERO)
-    summary, closing = statement_summary(balance)
-    lines = "\n".join(f"  {e.entered_on}  {e.kind:<15} {e.amount:>10}  {e.detail}" for e in entries)
-    text = STATEMENT.format(practice=db.get(Practice, practice_id).legal_name,
-                            today=(today or date.today()).isoformat(),
-                            patient=f"{patient.first_name} {patient.last_name}", summary=summary,
-                            lines=lines or "  (no charges)", closing=closing)
-    audit.record(db, actor, "ar.patient_statement", "patient", patient_id, practice_id=practice_id,
-                 patient_id=patient_id, reason=f"balance {balance}")
-    return letters.render_pdf(text, f"Statement {patient.last_name}")

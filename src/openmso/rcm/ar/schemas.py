@@ -77,7 +77,11 @@ class PatientBalanceOut(BaseModel):
     name: str
     balance: Decimal = Field(description="what the patient owes; negative: a credit balance, a refund due")
     credit: bool
-    oldest: date | None = Field(description="the oldest charge still owed; null for a credit balance")
+    pending: Decimal = Field(description="of the balance, the share of services billed to another plan that has "
+                                         "not answered yet: not asked of the patient until it does")
+    due: Decimal = Field(description="what the patient is asked to pay now: the balance less what is pending")
+    oldest: date | None = Field(description="the oldest charge due from the patient; null for a credit balance or "
+                                            "when all of it is pending")
 
 
 class PatientPaymentIn(BaseModel):

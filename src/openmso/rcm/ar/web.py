@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.web import render
 from openmso.network import service as network
-from openmso.rcm.ar import charts, facts, kpis, patients, reports, service
+from openmso.rcm.ar import charts, facts, kpis, patients, service, statements
 from openmso.rcm.ar.aging import BUCKETS
 from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
 
@@ -64,7 +64,7 @@ def balances_page(request: Request, db: DB, actor: CurrentActor, paging: Paging,
 
 @router.get("/patient-balances/{practice_id}/{patient_id}/statement.pdf")
 def statement(practice_id: RowId, patient_id: RowId, db: DB, actor: CurrentActor):
-    pdf = reports.patient_statement(db, actor, practice_id, patient_id)
+    pdf = statements.patient_statement(db, actor, practice_id, patient_id)
     return Response(pdf, media_type="application/pdf",
                     headers={"content-disposition": f'inline; filename="statement-{patient_id}.pdf"'})
 

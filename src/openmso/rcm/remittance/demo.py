@@ -135,8 +135,8 @@ class MoneyDesk:
             denials.transfer_to_patient(self.db, SYSTEM, case.id, "non-covered service, waiver on file", on=day)
 
     def patient_payments(self, day: date) -> None:
-        """Patients whose balance is older than a statement cycle pay on `day`: in full, half, or not yet.
-        Each balance is decided once."""
+        """Patients whose balance due is older than a statement cycle pay on `day`: in full, half, or not yet
+        (never the share pending with their other plan). Each balance is decided once."""
         statement_sent = day - timedelta(days=STATEMENT_DAYS)
         for row in patients.balances(self.db, SYSTEM, limit=100_000):
             key = (row.practice_id, row.patient_id)
@@ -145,7 +145,7 @@ class MoneyDesk:
             self.seen_balances.add(key)
             roll = self.rng.random()
             if roll < 0.35:
-                amount = row.balance if roll < 0.2 else (row.balance / 2).quantize(CENT)
+                amount = row.due if roll < 0.2 else (row.due / 2).quantize(CENT)
                 if amount > 0:
                     patients.record_payment(self.db, SYSTEM, row.practice_id, row.patient_id, amount, day,
                                             f"card {self.rng.randrange(1000, 9999)}")
