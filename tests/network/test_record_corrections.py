@@ -161,7 +161,7 @@ def test_a_refused_form_shows_blank_fields_blank(client, db, settings, patient):
 def test_the_patient_page_adds_a_plan_naming_what_is_wrong(client, db, settings, patient):
     staff = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
     medicare = add_payer(db, "04412", "Medicare Part B Texas")
-    form = {"payer_id": str(medicare.id), "member_id": "1EG4TE5MK73", "group_number": "", "priority": "1",
+    form = {"payer_id": str(medicare.id), "member_id": "1EG4TE5MK73", "group_number": "", "priority": "2",
             "subscriber_relation": "18", "subscriber_first_name": "", "subscriber_last_name": "",
             "subscriber_birth_date": "", "effective_from": "2024-01-01", "effective_to": "2023-06-30"}
     refused = staff.post(f"/patients/{patient.id}/coverages/new", data=form)

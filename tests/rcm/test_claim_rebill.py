@@ -41,6 +41,19 @@ def _plan(db, clinic, payer, priority=1, start=date(2024, 1, 1), end=None, membe
         payer_id=payer.id, member_id=member, priority=priority, effective_from=start, effective_to=end))
 
 
+def _lapsed(db, clinic, payer):
+    """A primary plan that ended before the patient's Aetna plan began (2024-01-01)."""
+    return _plan(db, clinic, payer, start=date(2020, 1, 1), end=date(2023, 12, 31))
+
+
+def _switched_to(db, clinic, payer, member="MCR1234567A"):
+    """The patient changed plans: Aetna ended the day before the visit, `payer` is the primary from that day
+    (one primary at a time: the old plan is ended before the new one is added)."""
+    network.update_coverage(db, SYSTEM, clinic.patients[0].coverages[0].id, schemas.CoverageUpdate(
+        effective_to=SERVED - timedelta(days=1), reason="the patient changed plans"))
+    return _plan(db, clinic, payer, start=SERVED, member=member)
+
+
 def _biller(client, db, settings, clinic):
     return signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[clinic.practice]))
 
@@ -88,7 +101,7 @@ def test_a_plan_that_cannot_pay_the_visit_is_refused_naming_coverage_id(client, 
     other = make_clinic(db, "Qzrebillother", patients=1)
     plan = {"other patient": lambda: other.patients[0].coverages[0],
             "same": lambda: clinic.patients[0].coverages[0],
-            "lapsed": lambda: _plan(db, clinic, add_payer(db, "04412", "Medicare"), end=SERVED - timedelta(days=1)),
+            "lapsed": lambda: _lapsed(db, clinic, add_payer(db, "04412", "Medicare")),
             "secondary": lambda: _plan(db, clinic, add_payer(db, "04412", "Medicare"), priority=2)}[case]()
     response = _biller(client, db, settings, clinic).post(f"/api/v1/claims/{claim.id}/rebill",
                                                          json={"coverage_id": plan.id, "reason": "wrong payer"})
@@ -104,7 +117,7 @@ def test_a_claim_the_payer_has_is_not_rebilled(client, db, settings, rejected):
     clinic, claim = rejected
     claim.status = "accepted"
     db.flush()
-    plan = _plan(db, clinic, add_payer(db, "04412", "Medicare"))
+    plan = _switched_to(db, clinic, add_payer(db, "04412", "Medicare"))
     response = _biller(client, db, settings, clinic).post(f"/api/v1/claims/{claim.id}/rebill",
                                                          json={"coverage_id": plan.id, "reason": "wrong payer"})
     assert response.status_code == 409 and "replacement" in response.json()["detail"]
@@ -131,8 +144,8 @@ def test_a_member_id_re_keyed_on_the_coverage_goes_out_on_the_corrected_claim(cl
 
 def test_the_claim_page_bills_another_plan_and_shows_why_a_plan_is_refused(client, db, settings, rejected):
     clinic, claim = rejected
-    lapsed = _plan(db, clinic, add_payer(db, "04412", "Medicare Part B Texas"), end=SERVED - timedelta(days=30))
-    plan = _plan(db, clinic, add_payer(db, "87726", "UnitedHealthcare"), member="UHC7654321")
+    lapsed = _lapsed(db, clinic, add_payer(db, "04412", "Medicare Part B Texas"))
+    plan = _switched_to(db, clinic, add_payer(db, "87726", "UnitedHealthcare"), member="UHC7654321")
     biller = _biller(client, db, settings, clinic)
     page = biller.get(f"/claims/{claim.id}").text
     assert 'id="rebill-form"' in page and "UnitedHealthcare · member UHC7654321" in page

@@ -103,7 +103,9 @@ def test_a_wrong_payer_goes_to_the_patients_other_primary_plan_in_force_on_the_d
             payer_id=medicare.id, member_id="1EG4TE5MK73", priority=priority, effective_from=start,
             effective_to=end))
 
-    plan(1, date(2024, 1, 1), date(2026, 9, 30))  # ended the day before the visit
+    network.update_coverage(db, SYSTEM, patient.coverages[0].id, schemas.CoverageUpdate(
+        effective_to=date(2025, 12, 31), reason="the employer plan ended"))  # what the payer's rejection meant
+    plan(1, date(2026, 1, 1), date(2026, 9, 30))  # ended the day before the visit
     plan(2, date(2024, 1, 1))  # the secondary: the front desk would first have to put it first
     _work(desk, SECOND_DAY)  # only the member id rejection is worked
     assert (desk.summary.rejections_worked, db.get(Claim, wrong_payer.id).status) == (1, "payer_rejected")

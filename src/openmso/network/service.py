@@ -4,6 +4,7 @@ data reads and writes are audited, writes are checked against the actor's rights
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Collection
 from datetime import date
 
 from pydantic import BaseModel, ValidationError
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from openmso.agreements import enforcement
 from openmso.agreements.enforcement import MsoAction
 from openmso.core import audit
+from openmso.core.db import is_postgres
 from openmso.core.errors import Conflict, FieldError, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role, visible
@@ -291,9 +293,12 @@ def create_patient(db: Session, actor: Actor, practice_id: int, data: schemas.Pa
 
 
 def add_coverage(db: Session, actor: Actor, patient_id: int, data: schemas.CoverageCreate) -> Coverage:
+    """Add a plan to the patient's record, unless another plan of the same order (primary, secondary, tertiary)
+    is in force on any of its dates: end that one first."""
     patient = _patient_to_write(db, actor, patient_id, "coverage")
     if db.get(Payer, data.payer_id) is None:
         raise Invalid.field(["body", "payer_id"], f"unknown payer id {data.payer_id}")
+    _ensure_one_plan_per_order(db, actor, patient, data)
     coverage = Coverage(practice_id=patient.practice_id, patient_id=patient.id, **data.model_dump())
     db.add(coverage)
     db.flush()
@@ -313,13 +318,20 @@ def update_patient(db: Session, actor: Actor, patient_id: int, data: schemas.Pat
 
 def update_coverage(db: Session, actor: Actor, coverage_id: int, data: schemas.CoverageUpdate,
                     patient_id: int | None = None) -> Coverage:
-    """Correct a coverage (the member id the payer did not know, the subscriber, the dates in force); with
-    `patient_id`, only if it is that patient's (a page's form names both)."""
+    """Correct a coverage (the member id the payer did not know, the subscriber, the order, the dates in force);
+    with `patient_id`, only if it is that patient's (a page's form names both).
+
+    The corrected plan must not share its order with another plan in force on one of its dates, whichever fields
+    the correction touches: like the field rules, the whole corrected record is checked. A record that already
+    overlaps (written before this rule, or by an import) is therefore refused even a member id re-key until one
+    of the two plans is ended or reordered; the message names the other plan. Letting it through would keep a
+    record no new plan could be, and the claims built from it would still pick one of the two by chance."""
     coverage = db.scalar(visible(select(Coverage), actor).where(Coverage.id == coverage_id))
     if coverage is None or patient_id not in (None, coverage.patient_id):
         raise NotFound("Coverage not found")
     patient = _patient_to_write(db, actor, coverage.patient_id, "coverage", coverage.id)
-    _correct(db, actor, coverage, schemas.CoverageCreate, data, "coverage.update", patient)
+    _correct(db, actor, coverage, schemas.CoverageCreate, data, "coverage.update", patient,
+             check=lambda plan, changed: _ensure_one_plan_per_order(db, actor, patient, plan, changed, coverage.id))
     db.refresh(patient, ["coverages"])
     return coverage
 
@@ -338,21 +350,70 @@ def _patient_to_write(db: Session, actor: Actor, patient_id: int, object_type: s
 
 
 def _correct(db: Session, actor: Actor, record, rules: type[BaseModel], data: schemas.RecordCorrection,
-             action: str, patient: Patient) -> None:
+             action: str, patient: Patient, check: Callable[[BaseModel, set[str]], None] | None = None) -> None:
     """Apply `data` to `record` if the result still passes `rules` (the schema the record was created with,
-    so a correction cannot make a record no new one could be), naming each refused field; the audit trail
-    keeps the reason and which fields changed (not their values: the trail is not a copy of the chart)."""
+    so a correction cannot make a record no new one could be) and `check` (the rules against the patient's other
+    records, given the corrected record and the names of the fields that change), naming each refused field;
+    the audit trail keeps the reason and which fields changed (not their values: the trail is not a copy of the
+    chart)."""
     changes = data.changes()
     merged = {name: getattr(record, name) for name in rules.model_fields} | changes
     try:
-        rules.model_validate(merged)
+        corrected = rules.model_validate(merged)
     except ValidationError as error:
         raise Invalid("the corrected record breaks a rule", errors=[
             FieldError(["body", *problem["loc"]], problem["msg"].removeprefix("Value error, "))
             for problem in error.errors()]) from None
     changed = sorted(name for name, value in changes.items() if getattr(record, name) != value)
+    if check is not None:
+        check(corrected, set(changed))
     for name in changed:
         setattr(record, name, changes[name])
     db.flush()
     audit.record(db, actor, action, type(record).__tablename__, record.id, practice_id=patient.practice_id,
                  patient_id=patient.id, reason=f"{data.reason} ({', '.join(changed) or 'nothing changed'})"[:500])
+
+
+PLAN_ORDER = {1: "primary", 2: "secondary", 3: "tertiary"}
+
+
+def _ensure_one_plan_per_order(db: Session, actor: Actor, patient: Patient, plan: schemas.CoverageCreate,
+                               changed: Collection[str] = (), coverage_id: int | None = None) -> None:
+    """Refuse `plan` (coverage `coverage_id` as corrected, or a new one) when another plan of the patient's with
+    the same order is in force on one of its dates (inclusive, open-ended without an end): a claim bills the
+    primary in force on its date of service, and with two of them which payer gets the claim would be chance.
+    The patient's row is locked first (PostgreSQL), so two desks adding a primary at once cannot both pass."""
+    if is_postgres(db):
+        db.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
+    query = visible(select(Coverage), actor).where(
+        Coverage.patient_id == patient.id, Coverage.priority == plan.priority,
+        Coverage.effective_to.is_(None) | (Coverage.effective_to >= plan.effective_from))
+    if plan.effective_to is not None:
+        query = query.where(Coverage.effective_from <= plan.effective_to)
+    if coverage_id is not None:
+        query = query.where(Coverage.id != coverage_id)
+    other = db.scalar(query.order_by(Coverage.effective_from, Coverage.id).limit(1))
+    if other is not None:
+        field = _field_at_fault(plan, other, changed)
+        raise Invalid.field(["body", field], _plan_conflict(other, field))
+
+
+def _field_at_fault(plan: schemas.CoverageCreate, other: Coverage, changed: Collection[str]) -> str:
+    """The field to name for an overlap with `other`: the date that reaches into its period (the end when it
+    starts later, else the start) if the correction moved that date and left the order alone; else the order."""
+    date_field = "effective_to" if other.effective_from > plan.effective_from else "effective_from"
+    return date_field if date_field in changed and "priority" not in changed else "priority"
+
+
+def _plan_conflict(other: Coverage, field: str) -> str:
+    """The overlap in the front desk's words: which plan, and what to do about it."""
+    until = f"to {other.effective_to.isoformat()}" if other.effective_to else "open-ended"
+    order = PLAN_ORDER[other.priority]
+    if field != "priority":
+        advice = "end it first or choose dates outside its period"
+    elif other.priority < 3:
+        advice = f"end it first or choose {PLAN_ORDER[other.priority + 1]}"
+    else:
+        advice = "end it first"
+    return (f"{other.payer.name} (member {other.member_id}, from {other.effective_from.isoformat()}, {until}) "
+            f"is already the {order} plan for these dates; {advice}")
