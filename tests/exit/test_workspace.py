@@ -16,18 +16,23 @@ from openmso.core.errors import Conflict
 from openmso.exit.package.workspace import Workspace
 
 # Enters the workspace, forks a child that outlives it (no PR_SET_PDEATHSIG here, unlike the real
-# helper, so the child is certainly still alive when the next export starts), then waits to be killed.
+# helper, so the child is certainly still alive when the next export starts), waits until the child runs
+# (as the real export waits for its helper's snapshot), then waits to be killed.
 EXPORTER = textwrap.dedent("""
     import multiprocessing, sys, time
     from pathlib import Path
     from openmso.exit.package.workspace import Workspace
 
-    def linger():
+    def linger(running):
+        running.set()  # fork hooks run before the child's own code: past them, as the real helper is
         time.sleep(60)
 
     workspace = Workspace(Path(sys.argv[1]), None).__enter__()
-    child = multiprocessing.get_context("fork").Process(target=linger, daemon=False)
+    fork = multiprocessing.get_context("fork")
+    running = fork.Event()
+    child = fork.Process(target=linger, args=(running,), daemon=False)
     child.start()
+    assert running.wait(30), "the child never started"
     print(child.pid, flush=True)
     time.sleep(60)
 """)
