@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from openmso.core.tenancy import SYSTEM
-from openmso.rcm.ar import patients
+from openmso.rcm.ar import chains, patients
 from openmso.rcm.remittance.models import PatientLedgerEntry
 from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _books, _pay_secondary
@@ -41,7 +41,7 @@ def test_a_credit_settles_its_own_service_first_and_the_rest_the_oldest_debts():
     assert patients.open_items(entries) == [(date(2026, 7, 1), D("15.00"))]  # 40 − 20 − 5
     # without services every credit pays the oldest first, as before
     assert patients.open_items([(day, amount) for day, amount, _ in entries]) == [(date(2026, 11, 2), D("15.00"))]
-    assert patients.first_claims({3: 2, 4: 3, 2: None}) == {3: 2, 4: 2}  # a tertiary (4) follows the secondary
+    assert chains.first_claims({3: 2, 4: 3, 2: None}) == {3: 2, 4: 2}  # a tertiary (4) follows the secondary
 
 
 def test_a_patients_payment_is_counted_on_the_debt_the_later_payer_left_open_not_on_the_service_it_paid():

@@ -7,9 +7,11 @@ measures — so a recent month's rates still rise as its claims are paid. Days i
 90 days are stocks: *all* claims open at the month's end (any service month within the
 look-back), divided by the average daily charges of the 90 days ending then — the MAP Key's
 "A/R at period end over average daily charges" with the usual three-month charge base, so a
-month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a charge already
-counted, so they are left out. So are claims billed to a later payer (secondary, tertiary: `primary_claim_id`)
-as charges — the service was counted on the primary's claim — but their payer's payments are cash and count, on
+month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a service already
+counted, so they are folded into the claim they correct (`chains`): one service, billed for its latest correction's
+charge (nothing once voided), with every posting to any claim of the chain. Claims billed to a later payer
+(secondary, tertiary: `primary_claim_id`) are not counted as charges either — the service was counted on the
+primary's claim — but their payer's payments are cash and count, on
 the primary's claim (`ClaimHistory.later`), and so do their open balances (what the later payer still owes, less
 the earlier payers' decision it reports as CARC 23; what the earlier payer left while no adjudication of the later
 payer stands — `later_payers.standing`, as in `reports.insurance_aging`) and the part of the patient's
@@ -28,19 +30,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, practices_allowing
 from openmso.core import audit
 from openmso.core.tenancy import Actor
-from openmso.rcm.ar import kpis, later_payers
+from openmso.rcm.ar import chains, kpis, later_payers
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import first_claims, payments_by_claim, services
+from openmso.rcm.ar.patients import payments_by_claim, services
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
-from openmso.rcm.claims.states import ClaimEvent
+from openmso.rcm.claims.states import REJECTED, ClaimEvent
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
 
@@ -78,6 +80,23 @@ class ClaimHistory:
     patient_payments: list[tuple[date, Decimal]] = field(default_factory=list)  # what the patient paid of it
     adjudications: list[later_payers.LaterPosting] = field(default_factory=list)  # a later payer's claim's postings
     later: list[ClaimHistory] = field(default_factory=list)  # the same service billed to later payers, in order
+    corrections: list[tuple[date, Decimal]] = field(default_factory=list)  # (billed on, charge) of its corrections
+
+    def charge_at(self, end: date) -> Decimal:
+        """What the service is billed for on `end`: the charge of its latest correction billed by then (nothing
+        once voided), else its own."""
+        return next((charge for billed, charge in reversed(self.corrections) if billed <= end), self.charge)
+
+    def absorb(self, correction: ClaimHistory, billed_charge: Decimal) -> None:
+        """Take in a correction of this claim (`chains`): its postings are the service's, its charge the
+        service's from the day it was billed."""
+        self.postings = sorted((*self.postings, *correction.postings), key=lambda p: p.key.id)
+        self.adjudications = sorted((*self.adjudications, *correction.adjudications), key=lambda p: p.key.id)
+        self.closed += correction.closed
+        self.transferred += correction.transferred
+        self.patient_payments += correction.patient_payments
+        if correction.billed_on is not None:
+            self.corrections.append((correction.billed_on, billed_charge))
 
     def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, list[_Posting]]:
         """Paid, contractual, patient responsibility and what is left (the charge less what the payer paid, wrote
@@ -89,7 +108,7 @@ class ClaimHistory:
             paid = sum((p.paid for p in postings), ZERO)
             contractual = sum((p.contractual for p in postings), ZERO)
             patient = sum((p.patient for p in postings), ZERO)
-        return paid, contractual, patient, self.charge - paid - contractual - self._closed_by(end), postings
+        return paid, contractual, patient, self.charge_at(end) - paid - contractual - self._closed_by(end), postings
 
     def _closed_by(self, end: date, closed: list[tuple[date, Decimal]] | None = None) -> Decimal:
         return sum((amount for day, amount in (self.closed if closed is None else closed) if day <= end), ZERO)
@@ -107,7 +126,7 @@ class ClaimHistory:
         share = patient + self._closed_by(end, self.transferred)
         for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
             stands = later_payers.standing(later.adjudications, end)
-            later_left = stands.left(later.charge, later._closed_by(end))
+            later_left = stands.left(later.charge_at(end), later._closed_by(end))
             if later._billed_by(end):
                 open_balance += max(later_left - stands.patient if stands.answered else left, ZERO)
             # never more than the share it did not pay: its CARC 23 repeats an earlier decision that may since
@@ -122,7 +141,7 @@ class ClaimHistory:
         first = next((p for p in postings if p.outcome != "reversed"), None)
         adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
         return kpis.ClaimFacts(
-            charge=self.charge, service_date=self.service_date, charge_entered=self.charge_entered,
+            charge=self.charge_at(end), service_date=self.service_date, charge_entered=self.charge_entered,
             billed_on=billed, clean_first_pass=self.clean_first_pass, first_adjudication=adjudication,
             paid=paid, contractual=contractual, open_balance=open_balance,
             paid_on=first.paid_on if first else None, posted_on=first.posted_on if first else None,
@@ -130,12 +149,13 @@ class ClaimHistory:
 
 
 def load_histories(db: Session, practice_ids: list[int], since: date, until: date) -> list[ClaimHistory]:
-    """Every original claim of these practices served in [since, until], with its postings; the claims that
-    billed it to later payers ride on it (`ClaimHistory.later`)."""
+    """Every original claim of these practices served in [since, until], with its postings; its corrections
+    (replacements, voids: `chains`) are folded into it, and the claims that billed it to later payers ride on it
+    (`ClaimHistory.later`)."""
     query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at, Claim.submitted_at,
-                    Claim.patient_id, Claim.primary_claim_id)
+                    Claim.patient_id, Claim.primary_claim_id, Claim.original_claim_id, Claim.frequency_code)
              .where(Claim.practice_id.in_(practice_ids), Claim.service_date_from.between(since, until),
-                    Claim.frequency_code == "1").order_by(Claim.id))
+                    or_(Claim.original_claim_id.is_(None), Claim.status.not_in(REJECTED))).order_by(Claim.id))
     rows = list(db.execute(query))
     histories: dict[int, ClaimHistory] = {}  # every claim loaded, later payers' too, until the end
     ids = [r.id for r in rows]
@@ -157,7 +177,6 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                                        entered.get(r.id, r.created_at.date()),
                                        r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id),
                                        patient_id=r.patient_id)
-    first_of = first_claims({r.id: r.primary_claim_id for r in rows})
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:
             histories[claim_id].adjudications = postings
@@ -181,14 +200,28 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
             if status == "transferred":
                 histories[claim_id].transferred.append(closed)
     for claim_id, payments in _patient_payments(db, practice_ids, until).items():
-        claim_id = first_of.get(claim_id, claim_id)  # what the patient paid of a later payer's claim is the service's
-        if claim_id in histories:
+        if claim_id in histories:  # by the first claim of its payers' chain: what was paid of it is the service's
             histories[claim_id].patient_payments += payments
+    first_of = _fold_corrections(histories, rows)
     for claim_id, first in first_of.items():  # in claim order: a secondary before its tertiary
         later = histories.pop(claim_id)
         if first in histories:
             histories[first].later.append(later)
     return list(histories.values())
+
+
+def _fold_corrections(histories: dict[int, ClaimHistory], rows: list) -> dict[int, int]:
+    """Fold every correction into the claim it corrects (`ClaimHistory.absorb`); the first claims of the later
+    payers' claims left (later claim → the first claim, through corrections, of its payers' chain)."""
+    by_id = {row.id: row for row in rows}
+    root_of = {}
+    for first, members in chains.correction_chains((row.id, row.original_claim_id) for row in rows).items():
+        for claim_id in members[1:]:
+            root_of[claim_id] = first
+            histories[first].absorb(histories.pop(claim_id), chains.billed_charge(by_id[claim_id].total_charge,
+                                                                                   by_id[claim_id].frequency_code))
+    return chains.first_claims({row.id: root_of.get(row.primary_claim_id, row.primary_claim_id)
+                                for row in rows if row.id in histories})
 
 
 def _read_lines(db: Session, histories: list[ClaimHistory]) -> None:
@@ -269,7 +302,7 @@ def trend(histories: list[ClaimHistory], as_of: date, months: int,
         open_at_end = [(h.patient_id, h.facts_at(end)) for h in histories if h.service_date <= end]
         every_open = age(((f.billed_on or f.service_date, f.open_balance) for _, f in open_at_end), end)
         base_start = end - timedelta(days=CHARGE_BASE_DAYS - 1)
-        charges = sum((h.charge for h in histories if base_start <= h.service_date <= end), ZERO)
+        charges = sum((h.charge_at(end) for h in histories if base_start <= h.service_date <= end), ZERO)
         values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, CHARGE_BASE_DAYS)
         values["ar_over_90"] = kpis.percent_over_90(every_open.over_90, every_open.total)
         result.append(MonthKpis(start, end, len(facts), values,

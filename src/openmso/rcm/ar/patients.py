@@ -39,6 +39,7 @@ from openmso.core.types import CENT
 from openmso.network.models import Patient
 from openmso.rcm.ar import later_payers
 from openmso.rcm.ar.aging import Aging, age_in_days
+from openmso.rcm.ar.chains import first_claims
 from openmso.rcm.ar.reports import BILLED, AgingRow, _labels, payment_practices, suppress_small_cells
 from openmso.rcm.ar.schemas import BalanceFilter
 from openmso.rcm.claims.models import Claim
@@ -218,19 +219,6 @@ def _billed_by(claim, as_of: date | None) -> bool:
     if claim.submitted_at is None:
         return claim.service_date_from <= as_of
     return claim.submitted_at < later_payers.end_of_day(as_of)
-
-
-def first_claims(earlier: dict[int, int | None]) -> dict[int, int]:
-    """Each later payer's claim (claim id → the claim it follows, None for a first claim) → the first claim of
-    its chain, in claim id order (a secondary before its tertiary)."""
-    first_of: dict[int, int] = {}
-    for claim_id in sorted(earlier):
-        first, seen = earlier[claim_id], 0
-        while first is not None and earlier.get(first) is not None and seen < 10:
-            first, seen = earlier[first], seen + 1
-        if first is not None:
-            first_of[claim_id] = first
-    return first_of
 
 
 def _balance_rows(db: Session, actor: Actor, practice_id: int | None,

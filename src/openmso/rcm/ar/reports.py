@@ -27,7 +27,7 @@ from openmso.agreements.enforcement import MsoAction, practices_allowing
 from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.network.models import Payer, Practice, Provider
-from openmso.rcm.ar import later_payers, underpaid
+from openmso.rcm.ar import chains, later_payers, underpaid
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
@@ -97,7 +97,11 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     A claim adjudicated again without a reversal (a denial paid on appeal in a new claim payment, a payment sent
     twice) counts the later decision of the lines it restates, not the earlier one's too; its payments all count,
     so a payment made twice is a credit owed back (`later_payers.first_payer_money`). Claims posted more than
-    once are few: only they are read posting by posting.
+    once are few: only they are read posting by posting. A claim corrected at the payer (replaced or voided) and
+    its corrections are one service (`chains`): the correction billed last by then stands for it — its charge, its
+    payer, provider and patient — less everything posted to any claim of the chain, aged from the chain's first
+    submission; a superseded original still counts on days before its correction was billed. A voided service is
+    owed nothing: only a payment the payer has not taken back yet stays, as a credit owed back.
     """
     ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
@@ -117,34 +121,50 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
                     "provider": Claim.rendering_provider_id}.get(by)
     later = later_payers.postings_by_claim(db, ids, as_of)
-    query = (select(Claim.id, Claim.primary_claim_id, group_column if group_column is not None else Claim.practice_id,
-                    Claim.total_charge,
-                    Claim.submitted_at, Claim.service_date_from, Claim.patient_id, posted.c.paid,
-                    posted.c.contractual, posted.c.patient, closed.c.closed)
+    superseded = select(Claim.original_claim_id).where(Claim.practice_id.in_(ids),
+                                                       Claim.original_claim_id.is_not(None))
+    query = (select(Claim.id, Claim.primary_claim_id.label("earlier"), Claim.original_claim_id,
+                    Claim.frequency_code,
+                    (group_column if group_column is not None else Claim.practice_id).label("key"),
+                    Claim.total_charge.label("charge"), Claim.submitted_at, Claim.service_date_from,
+                    Claim.patient_id, posted.c.paid, posted.c.contractual, posted.c.patient, closed.c.closed)
              .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
-             .where(Claim.practice_id.in_(ids), Claim.status.in_(BILLED),
+             .where(Claim.practice_id.in_(ids),
+                    or_(Claim.status.in_(BILLED), and_(Claim.status == ClaimStatus.CLOSED, Claim.id.in_(superseded))),
                     or_(Claim.submitted_at < cutoff,
                         and_(Claim.submitted_at.is_(None), Claim.service_date_from <= as_of))))
+    billed = {row.id: row for row in db.execute(query)}
     groups: dict = defaultdict(Aging)
     left: dict[int, Decimal] = {}  # by claim: the charge less what its payer paid, wrote off or closed (not PR)
     waiting = []  # later payers' claims their payer has not answered yet
     again = later_payers.first_payers_posted_again(db, ids, as_of)
-    for claim_id, earlier, key, charge, submitted, served, patient_id, paid, contractual, patient, closed_amount \
-            in db.execute(query):
-        since = submitted.date() if submitted else served
-        row = (claim_id, earlier, key if group_column is not None else None, age_in_days(since, as_of), patient_id)
-        if earlier is None:
-            if claim_id in again:  # adjudicated more than once: a decision replaced without a reversal counts once
-                paid, contractual, patient = later_payers.first_payer_money(again[claim_id])
-            left[claim_id] = charge - sum((amount or ZERO for amount in (paid, contractual, closed_amount)), ZERO)
-            groups[row[2]].add(row[3], (left[claim_id] - (patient or ZERO)).quantize(ZERO), patient_id)
+    for members in chains.correction_chains((row.id, row.original_claim_id) for row in billed.values()).values():
+        claims = [billed[claim_id] for claim_id in members]
+        latest = claims[-1]  # the correction billed last by then stands for the service
+        since = min(row.submitted_at.date() if row.submitted_at else row.service_date_from for row in claims)
+        key = latest.key if group_column is not None else None
+        cell = (latest.id, latest.earlier, key, age_in_days(since, as_of), latest.patient_id)
+        charge = chains.billed_charge(latest.charge, latest.frequency_code)
+        closed_amount = sum((row.closed or ZERO for row in claims), ZERO)
+        if latest.earlier is None:
+            paid = contractual = patient = ZERO
+            for row in claims:
+                money = (later_payers.first_payer_money(again[row.id]) if row.id in again  # adjudicated again:
+                         else (row.paid or ZERO, row.contractual or ZERO, row.patient or ZERO))  # counts once
+                paid, contractual, patient = paid + money[0], contractual + money[1], patient + money[2]
+            balance = charge - paid - contractual - closed_amount
+            if latest.frequency_code == chains.VOID:  # nothing billed: a payment not taken back yet is owed back
+                balance, patient = -paid, ZERO
+            left.update((row.id, balance) for row in claims)
+            groups[key].add(cell[3], (balance - patient).quantize(ZERO), latest.patient_id)
             continue
-        stands = later_payers.standing(later.get(claim_id, ()))
-        left[claim_id] = stands.left(charge, closed_amount or ZERO)
+        stands = later_payers.standing(sorted((p for row in claims for p in later.get(row.id, ())),
+                                              key=lambda p: p.key.id))
+        left.update((row.id, stands.left(charge, closed_amount)) for row in claims)
         if stands.answered:
-            groups[row[2]].add(row[3], (left[claim_id] - stands.patient).quantize(ZERO), patient_id)
+            groups[key].add(cell[3], (left[latest.id] - stands.patient).quantize(ZERO), latest.patient_id)
         else:
-            waiting.append(row)
+            waiting.append(cell)
     for claim_id, earlier, key, days, patient_id in sorted(waiting):  # a secondary before its tertiary
         left[claim_id] = left.get(earlier, left[claim_id])
         groups[key].add(days, left[claim_id].quantize(ZERO), patient_id)
