@@ -49,6 +49,22 @@ def test_trend_follows_each_service_month_cohort_and_ages_all_open_claims_at_mon
     assert september.values["payment_posting_lag"] == D("0.0")
 
 
+def test_days_in_ar_counts_what_patients_owe_aged_from_posting():
+    book = [  # one October claim of 300, billed Oct 3: paid 200, contractual 50, the patient's 50 posted Oct 20
+        _history("300.00", date(2026, 10, 2), date(2026, 10, 3), [(date(2026, 10, 20), "200.00", "50.00", "50.00",
+                                                                    "paid")]),
+    ]
+    patient_ar = {date(2026, 10, 31): [(7, date(2026, 10, 20), D("50.00")),  # this claim's share, unpaid
+                                       (8, date(2026, 7, 1), D("25.00"))]}  # an old balance: 122 days on Oct 31
+    (october,) = trend(book, date(2026, 10, 31), 1, patient_ar=patient_ar)
+    # open at Oct 31: insurance 0 (300 − 200 − 50 − 50 of the patient's), patients 50 + 25 = 75; 300 charged in
+    # the 90 days to Oct 31 → 75 × 90 / 300 = 22.5 days; over 90 days: the 25.00 of July → 25 ÷ 75 = 33.3 %
+    assert october.values["days_in_ar"] == D("22.5")
+    assert october.values["ar_over_90"] == D("33.3")
+    assert october.open_patients == 2
+    assert trend(book, date(2026, 10, 31), 1)[0].values["days_in_ar"] == D("0.0")  # insurance alone: nothing
+
+
 def test_patient_credits_settle_the_oldest_debits_first():
     entries = [(date(2026, 9, 1), D("50.00")), (date(2026, 10, 1), D("30.00")), (date(2026, 10, 15), D("-60.00"))]
     assert open_items(entries) == [(date(2026, 10, 1), D("20.00"))]

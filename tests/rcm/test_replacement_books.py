@@ -98,7 +98,8 @@ def test_a_replacements_payment_is_the_services_collection(db, clinic):
     assert october.values["gross_collection_rate"] == D("60.0")  # 120 ÷ 200
     assert october.values["denial_rate"] == D("100.0")  # its first remittance was a denial
     november = facts.kpi_trend(db, SYSTEM, date(2026, 11, 30), 2, clinic.practice.id)[1]
-    assert november.values["days_in_ar"] == D("0.0")  # nothing owed by the payer at November's end
+    # at November's end the payer owes nothing, the patient 30.00: 30 × 90 / 200 of charges in 90 days
+    assert november.values["days_in_ar"] == D("13.5")
 
 
 def test_a_voided_payment_is_owed_back_until_the_payer_takes_it(db, clinic):

@@ -4,8 +4,9 @@ month by month for a practice or the whole network (`kpis.summarize` does the ar
 A month's claims are a cohort: those with a date of service in the month, followed to `as_of`
 (everything posted to them so far) for the collection rates, lags, denial and first-pass
 measures — so a recent month's rates still rise as its claims are paid. Days in A/R and % over
-90 days are stocks: *all* claims open at the month's end (any service month within the
-look-back), divided by the average daily charges of the 90 days ending then — the MAP Key's
+90 days are stocks: *all* A/R open at the month's end — every claim's insurance balance (any service month
+within the look-back) and every patient's balance due (`patients.aging`'s rule) — divided by the average daily
+charges of the 90 days ending then — the MAP Key's
 "A/R at period end over average daily charges" with the usual three-month charge base, so a
 month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a service already
 counted, so they are folded into the claim they correct (`chains`): one service, billed for its latest correction's
@@ -39,7 +40,7 @@ from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.rcm.ar import chains, kpis, later_payers
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import payments_by_claim, services
+from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_services, services
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import REJECTED, ClaimEvent
@@ -257,6 +258,20 @@ def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict
     return paid
 
 
+def _patient_ar(db: Session, practice_ids: list[int], ends: list[date]) -> dict[date, list[PatientOwed]]:
+    """The patient A/R open at the end of each of `ends`, as `patients.aging` counts it: each debit still owed
+    then, less the shares a later payer had yet to answer (in insurance A/R until it does)."""
+    if not practice_ids or not ends:
+        return {}
+    owed: dict[date, list[PatientOwed]] = {}
+    every = ledgers(db, practice_ids, as_of=max(ends))
+    for end in ends:
+        pending = pending_services(db, practice_ids, end)
+        owed[end] = [(patient, day, amount) for (_, patient), entries in every.items()
+                     for day, amount in due_items([e for e in entries if e[0] <= end], pending)]
+    return owed
+
+
 def month_starts(as_of: date, months: int) -> list[date]:
     """The first days of the `months` calendar months ending with the month of `as_of`, oldest first."""
     starts, year, month = [], as_of.year, as_of.month
@@ -287,27 +302,40 @@ class MonthKpis:
         return {kpi: self.open_patients if kpi in STOCK_KPIS else self.patients for kpi in self.values}
 
 
+def month_end(start: date, as_of: date) -> date:
+    """The last day of the month starting on `start`, or `as_of` when that comes first (the month so far)."""
+    return min(date(start.year, start.month, calendar.monthrange(start.year, start.month)[1]), as_of)
+
+
+PatientOwed = tuple[int, date, Decimal]  # (patient, the day a debit was posted, what is still owed of it)
+
+
 def trend(histories: list[ClaimHistory], as_of: date, months: int,
-          revenue_cycle_cost: dict[date, Decimal] | None = None) -> list[MonthKpis]:
-    """Every KPI of `kpis.DEFINITIONS` for each of the last `months` months (pure: no I/O)."""
+          revenue_cycle_cost: dict[date, Decimal] | None = None,
+          patient_ar: dict[date, list[PatientOwed]] | None = None) -> list[MonthKpis]:
+    """Every KPI of `kpis.DEFINITIONS` for each of the last `months` months, with `patient_ar` the patient A/R
+    open at each month's end (`month_end`) (pure: no I/O)."""
     by_month: dict[date, list[ClaimHistory]] = defaultdict(list)
     for history in histories:
         by_month[history.service_date.replace(day=1)].append(history)
     result = []
     for start in month_starts(as_of, months):
-        end = min(date(start.year, start.month, calendar.monthrange(start.year, start.month)[1]), as_of)
+        end = month_end(start, as_of)
         facts = [h.facts_at(as_of) for h in by_month.get(start, [])]
         cost = (revenue_cycle_cost or {}).get(start)
         values = kpis.summarize(facts, start, end, as_of, cost)
         open_at_end = [(h.patient_id, h.facts_at(end)) for h in histories if h.service_date <= end]
-        every_open = age(((f.billed_on or f.service_date, f.open_balance) for _, f in open_at_end), end)
+        owed = (patient_ar or {}).get(end, [])  # insurance A/R ages from billing, patient A/R from posting
+        every_open = age([*((f.billed_on or f.service_date, f.open_balance) for _, f in open_at_end),
+                          *((day, amount) for _, day, amount in owed)], end)
         base_start = end - timedelta(days=CHARGE_BASE_DAYS - 1)
         charges = sum((h.charge_at(end) for h in histories if base_start <= h.service_date <= end), ZERO)
         values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, CHARGE_BASE_DAYS)
         values["ar_over_90"] = kpis.percent_over_90(every_open.over_90, every_open.total)
         result.append(MonthKpis(start, end, len(facts), values,
                                 patients=len({h.patient_id for h in by_month.get(start, [])}),
-                                open_patients=len({p for p, f in open_at_end if f.open_balance})))
+                                open_patients=len({p for p, f in open_at_end if f.open_balance}
+                                                  | {patient for patient, _, _ in owed})))
     return result
 
 
@@ -322,9 +350,10 @@ def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_
     ids = list(scope.included)
     first = month_starts(as_of, months)[0]
     histories = load_histories(db, ids, first - timedelta(days=LOOK_BACK_DAYS), as_of) if ids else []
+    patient_ar = _patient_ar(db, ids, [month_end(start, as_of) for start in month_starts(as_of, months)])
     audit.record(db, actor, "ar.kpis", "practice", practice_id, practice_id=practice_id,
                  reason=f"months={months} as_of={as_of} claims={len(histories)}")
-    result = trend(histories, as_of, months, revenue_cycle_cost)
+    result = trend(histories, as_of, months, revenue_cycle_cost, patient_ar)
     if scope.is_aggregate:
         for month in result:
             month.suppressed = frozenset(aggregation.suppress(month.values, month.populations())

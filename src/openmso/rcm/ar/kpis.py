@@ -33,13 +33,15 @@ class KpiDefinition:
 
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     KpiDefinition("days_in_ar", "Days in A/R",
-                  "open insurance A/R at the month's end ÷ (gross charges of the 90 days ending then ÷ 90)",
+                  "open A/R, insurance and patient, at the month's end ÷ (gross charges of the 90 days ending "
+                  "then ÷ 90)",
                   "days", "lower",
                   f"{HFMA}: Net Days in A/R (we divide by gross charges, the practice convention, "
                   "so contract changes do not move it, averaged over three months so a quiet month does not "
                   "swing it)"),
     KpiDefinition("ar_over_90", "% of A/R over 90 days",
-                  "open A/R aged more than 90 days from billing ÷ all open A/R", "%", "lower",
+                  "open A/R aged more than 90 days (insurance from billing, patient from posting) ÷ all open "
+                  "A/R", "%", "lower",
                   f"{HFMA}: Aged A/R as a percentage of billed A/R"),
     KpiDefinition("clean_claim_rate", "Clean claim rate",
                   "claims that passed the scrubber with no edit on the first pass ÷ claims scrubbed", "%",

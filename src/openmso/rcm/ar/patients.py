@@ -83,6 +83,12 @@ def open_debits(entries: Iterable[tuple]) -> list[tuple[date, Decimal, int | Non
     return [(day, amount, service) for day, amount, service in debits if amount > 0]
 
 
+def due_items(entries: Iterable[tuple], pending: Collection[int]) -> list[tuple[date, Decimal]]:
+    """Patient A/R of one ledger: what is still owed of each debit, (date posted, amount), leaving out the debits
+    of the `pending` services (a later payer's to answer first: in insurance A/R until it does)."""
+    return [(day, amount) for day, amount, service in open_debits(entries) if service not in pending]
+
+
 def _service(entry: tuple) -> int | None:
     return entry[2] if len(entry) > 2 else None
 
@@ -167,7 +173,7 @@ class PatientBalance:
         return max(self.balance - self.pending, ZERO)
 
 
-def _ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: date | None = None
+def ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: date | None = None
              ) -> dict[tuple[int, int], list[tuple[date, Decimal, int | None]]]:
     """Each patient's ledger entries as (date, amount, service: the first claim of the chain it names)."""
     ledgers: dict[tuple[int, int], list] = defaultdict(list)
@@ -230,7 +236,7 @@ def _balance_rows(db: Session, actor: Actor, practice_id: int | None,
     ids = payment_practices(db, actor, practice_id)
     pending = pending_services(db, ids)
     rows = []
-    for (practice, patient), entries in _ledgers(db, ids).items():
+    for (practice, patient), entries in ledgers(db, ids).items():
         owed = balance_of(entries, pending)
         if wanted(owed.balance):
             rows.append((practice, patient, owed))
@@ -266,12 +272,12 @@ def balance_page(db: Session, actor: Actor, params: PageParams, practice_id: int
 
 def balance_after(db: Session, practice_id: int, patient_id: int) -> Decimal:
     """What one patient owes now (negative: a credit), from their whole ledger."""
-    return balance_of(_ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])).balance
+    return balance_of(ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])).balance
 
 
 def owed_by(db: Session, practice_id: int, patient_id: int) -> Owed:
     """Where one patient's ledger stands now, with what waits for a later payer (for their statement)."""
-    ledger = _ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
+    ledger = ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
     return balance_of(ledger, pending_services(db, [practice_id], patient_id=patient_id))
 
 
@@ -284,14 +290,13 @@ def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None
     scope = aggregation.participation(db, ids) if by != "practice" else aggregation.separately(ids)
     groups: dict[int | None, Aging] = defaultdict(Aging)
     pending = pending_services(db, list(scope.included), as_of)
-    for (practice, patient), entries in _ledgers(db, list(scope.included), as_of=as_of).items():
+    for (practice, patient), entries in ledgers(db, list(scope.included), as_of=as_of).items():
         balance = sum((entry[1] for entry in entries), ZERO)
         if not balance:
             continue
         group = groups[practice if by == "practice" else None]
-        for day, amount, service in open_debits(entries):
-            if service not in pending:  # a later payer's to answer first: in insurance A/R until it does
-                group.add(age_in_days(day, as_of), amount, patient)
+        for day, amount in due_items(entries, pending):
+            group.add(age_in_days(day, as_of), amount, patient)
         if balance < 0:
             group.add(0, balance, patient)
     labels = _labels(db, "practice" if by == "practice" else "network", list(groups))
@@ -314,7 +319,7 @@ def record_payment(db: Session, actor: Actor, practice_id: int, patient_id: int,
     amount = Decimal(amount)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
         raise Invalid.field(["body", "amount"], "a payment is a positive amount in dollars and cents")
-    ledger = _ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
+    ledger = ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
     owed = sum((a for _, a in open_items(ledger)), ZERO)
     if amount > owed:
         raise Invalid.field(["body", "amount"], f"the patient owes {owed}; a payment of {amount} would be an "
