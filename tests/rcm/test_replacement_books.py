@@ -12,7 +12,9 @@ one claim was denied on its first remittance: a denial rate of 100.0 %.
 
 A paid claim voided (frequency 8) is owed nothing: until the payer takes its 120.00 back it is a credit owed back,
 then nothing at all. A paid claim replaced is open for nothing more while the payer re-adjudicates: it reverses the
-original and pays the replacement, and the service is collected once.
+original and pays the replacement, and the service is collected once. A payer that pays the replacement without
+reversing the original first has decided the service anew all the same: the patient owes the replacement's share
+alone, and what the original paid is owed back until the payer takes it.
 """
 
 from __future__ import annotations
@@ -118,6 +120,20 @@ def test_a_paid_claim_replaced_is_collected_once(db, clinic):
     reversal = paid(original, share=D("0.75"), patient=D("30.00"), status="22", sign=-1)
     _post_both(db, clinic, [reversal, paid(replacement, share=D("0.80"), patient=D("30.00"))], "REDO", PAID_ON)
     assert _aging(db, clinic, date(2026, 11, 25)) == (D("0.00"), D("0.00"))
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert row.balance == D("30.00")  # 30 − 30 (the reversal) + 30 (the replacement), read in one 835
     october = facts.kpi_trend(db, SYSTEM, date(2026, 11, 30), 2, clinic.practice.id)[0]
     assert october.values["gross_collection_rate"] == D("65.0")  # 130 ÷ 200: the replacement's payment alone
     assert october.values["net_collection_rate"] == D("81.3")  # 130 ÷ (200 − 40)
+
+
+def test_a_replacement_paid_without_a_reversal_decides_the_service_anew(db, clinic):
+    original, replacement = _paid_then_corrected(db, clinic, "replace")  # original: 120 paid, 50 CO-45, 30 PR-2
+    _post(db, clinic, paid(replacement, share=D("0.80"), patient=D("30.00")), "ANEW", PAID_ON)
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert row.balance == D("30.00")  # the replacement's share, not both claims' 60.00
+    # 200 − (120 + 130 paid) − 40 CO-45 (the replacement's decision) − 30 PR = −120: the original's payment, owed back
+    assert _aging(db, clinic, date(2026, 11, 25)) == (D("0.00"), D("120.00"))
+    october = facts.kpi_trend(db, SYSTEM, date(2026, 11, 30), 2, clinic.practice.id)[0]
+    assert october.values["gross_collection_rate"] == D("125.0")  # 250 of 200: the payer paid twice, for now
+    assert october.values["net_collection_rate"] == D("156.3")  # 250 ÷ (200 − 40), not ÷ (200 − 90)

@@ -16,7 +16,9 @@ appeal in a new CLP02 1, the same payment sent twice — counts each decision of
 adjudication is replaced by a later standing one whose claim lines overlap its own (`replaced_postings`), and
 only the later one's contractual and patient share count; every payment counts, as a payment made twice is owed
 back (`first_payer_money`). Aging, the KPIs and the patient ledger at posting all read that one rule. A payer
-that splits a claim into several CLPs, each with some of its lines, replaces nothing: each counts in full.
+that splits a claim into several CLPs, each with some of its lines, replaces nothing: each counts in full. A
+replacement claim (frequency 7) is the same service adjudicated again: its standing adjudication replaces the
+decisions of the claims it corrects, reversed first or not.
 
 Later payers' claims are few, so their postings are read one by one here, with the CARC 23 amounts that sit in
 the postings' adjustment text (claim and line level); primary claims pay nothing for this.
@@ -87,14 +89,18 @@ def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Stand
 
 def replaced_postings(postings: Sequence[LaterPosting]) -> set[int]:
     """The ids of a first payer's standing adjudications (not reversals, not taken back by one: `reversals`) that a
-    later standing adjudication of the same claim replaced without a reversal: one whose claim lines overlap its
-    own (a posting with no line postings covers the whole claim). A payer that denies, then pays on appeal in a
-    new CLP02 1, or sends the same payment twice, restates its whole decision of those lines; a payer that splits
-    a claim into CLPs on disjoint lines replaces nothing. `postings` are in posting order (pure: no I/O)."""
+    later standing adjudication replaced without a reversal: one of the same claim whose claim lines overlap its
+    own (a posting with no line postings covers the whole claim), or any of a correction of the claim. A payer that
+    denies, then pays on appeal in a new CLP02 1, or sends the same payment twice, restates its whole decision of
+    those lines; a payer that splits a claim into CLPs on disjoint lines replaces nothing; a payer that adjudicates
+    a replacement claim decides the whole service anew, whether or not its 835 reverses the original first.
+    `postings` are in posting order, of one claim or of one correction chain (`chains`: a correction's id is
+    greater than its original's) (pure: no I/O)."""
     taken_back = reversed_postings(p.key for p in postings)
     standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
     return {p.key.id for position, p in enumerate(standing)
-            if any(later.key.claim_id == p.key.claim_id and _overlap(p.lines, later.lines)
+            if any(later.key.claim_id > p.key.claim_id
+                   or (later.key.claim_id == p.key.claim_id and _overlap(p.lines, later.lines))
                    for later in standing[position + 1:])}
 
 
@@ -152,6 +158,25 @@ def first_payer_postings(db: Session, claim_ids: list[int]) -> dict[int, list[La
     """Every posting to these first payers' claims, in posting order, by claim, with their claim lines (the few
     claims an 835 adjudicates again, for `patient_share_change`)."""
     return _read(db, [ClaimPosting.claim_id.in_(claim_ids)], prior=False) if claim_ids else {}
+
+
+def corrected_claims(db: Session, corrections: dict[int, int]) -> dict[int, list[int]]:
+    """For corrections of claims (correction id → the claim it corrects): the claims each corrects, however many
+    times corrected, the nearest first (the few claims an 835 adjudicates as replacements)."""
+    original: dict[int, int | None] = dict(corrections)
+    wanted = set(corrections.values()) - set(original)
+    while wanted:  # a correction of a correction: its original's own original, a hop at a time
+        found = dict(db.execute(select(Claim.id, Claim.original_claim_id).where(Claim.id.in_(wanted))).all())
+        original.update({claim_id: found.get(claim_id) for claim_id in wanted})
+        wanted = {claim_id for claim_id in found.values() if claim_id is not None} - set(original)
+    chains: dict[int, list[int]] = {}
+    for correction in corrections:
+        chain, claim_id = [], original.get(correction)
+        while claim_id is not None and claim_id != correction and claim_id not in chain:
+            chain.append(claim_id)
+            claim_id = original.get(claim_id)
+        chains[correction] = chain
+    return chains
 
 
 def replaced_among(db: Session, claim_ids: list[int]) -> set[int]:

@@ -138,7 +138,10 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     left: dict[int, Decimal] = {}  # by claim: the charge less what its payer paid, wrote off or closed (not PR)
     waiting = []  # later payers' claims their payer has not answered yet
     again = later_payers.first_payers_posted_again(db, ids, as_of)
-    for members in chains.correction_chains((row.id, row.original_claim_id) for row in billed.values()).values():
+    chained = chains.correction_chains((row.id, row.original_claim_id) for row in billed.values())
+    corrected = later_payers.first_payer_postings(db, [claim_id for members in chained.values() if len(members) > 1
+                                                       for claim_id in members])
+    for members in chained.values():
         claims = [billed[claim_id] for claim_id in members]
         latest = claims[-1]  # the correction billed last by then stands for the service
         since = min(row.submitted_at.date() if row.submitted_at else row.service_date_from for row in claims)
@@ -147,11 +150,14 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
         charge = chains.billed_charge(latest.charge, latest.frequency_code)
         closed_amount = sum((row.closed or ZERO for row in claims), ZERO)
         if latest.earlier is None:
-            paid = contractual = patient = ZERO
-            for row in claims:
-                money = (later_payers.first_payer_money(again[row.id]) if row.id in again  # adjudicated again:
-                         else (row.paid or ZERO, row.contractual or ZERO, row.patient or ZERO))  # counts once
-                paid, contractual, patient = paid + money[0], contractual + money[1], patient + money[2]
+            if len(claims) > 1:  # a correction decides the service anew: the claims' postings read as one
+                paid, contractual, patient = later_payers.first_payer_money(
+                    sorted((p for row in claims for p in corrected.get(row.id, ())), key=lambda p: p.key.id), as_of)
+            elif claims[0].id in again:  # adjudicated more than once: a decision replaced counts once
+                paid, contractual, patient = later_payers.first_payer_money(again[claims[0].id])
+            else:
+                only = claims[0]
+                paid, contractual, patient = only.paid or ZERO, only.contractual or ZERO, only.patient or ZERO
             balance = charge - paid - contractual - closed_amount
             if latest.frequency_code == chains.VOID:  # nothing billed: a payment not taken back yet is owed back
                 balance, patient = -paid, ZERO

@@ -35,9 +35,11 @@ class ClaimRef(NamedTuple):
     patient_id: int
     payer_claim_number: str | None
     primary_claim_id: int | None  # set when the claim was billed after another payer's (COB)
+    original_claim_id: int | None  # set when the claim replaces or voids another (a correction)
 
 
-_CLAIM_COLUMNS = "id, patient_control_number, status, payer_id, patient_id, payer_claim_number, primary_claim_id"
+_CLAIM_COLUMNS = ("id, patient_control_number, status, payer_id, patient_id, payer_claim_number, primary_claim_id, "
+                  "original_claim_id")
 
 
 def claims_by(db: Session, practice_id: int, column: str, keys: Iterable[str]) -> dict[str, ClaimRef]:

@@ -22,6 +22,7 @@ each and writes its rows in bulk (`posting_writes`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -114,6 +115,8 @@ class _Found:
     later_postings: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
     # first payers' claims the payer adjudicated before this piece (`_AGAIN`): their postings so far
     decided: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
+    # corrections (replacements, voids) → the claims they correct, whose postings in the piece come before theirs
+    corrects: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
@@ -134,10 +137,16 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     resettle = secondary.following(db, again) if again else []
     shares = secondary.load(db, practice_id, {(row.id, row.primary_claim_id, row.patient_id)
                                               for row in (*matched, *resettle) if row.primary_claim_id is not None})
-    decided = later_payers.first_payer_postings(db, [claim_id for claim_id, _ in again])
+    # a correction decides its service anew: its patient share moves from what the claims it corrects left
+    corrects = later_payers.corrected_claims(db, {row.id: row.original_claim_id for row in matched
+                                                  if row.primary_claim_id is None and row.original_claim_id})
+    posted = later_payers.first_payer_postings(db, sorted({*(claim_id for claim_id, _ in again), *corrects,
+                                                           *(c for chain in corrects.values() for c in chain)}))
+    decided = {claim_id: posted.get(claim_id, []) for claim_id, _ in again}
+    decided.update({correction: sorted((p for claim_id in (correction, *chain) for p in posted.get(claim_id, ())),
+                                       key=lambda p: p.key.id) for correction, chain in corrects.items()})
     return _Found(by_pcn, by_payer_number, lines, others, shares, resettle,
-                  later_payers.postings_of(db, [row.id for row in resettle]),
-                  {claim_id: decided.get(claim_id, []) for claim_id, _ in again})
+                  later_payers.postings_of(db, [row.id for row in resettle]), decided, corrects)
 
 
 # Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
@@ -381,8 +390,10 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 here[claim.id] = [len(batch.claims) - 1]
                 owed, detail = patient, f"835 {trace} claim {pcn}"
             else:
+                corrected_here = [index for claim_id in found.corrects.get(claim.id, ())
+                                  for index in here.get(claim_id, ())]
                 owed, detail = _share_change(batch, found.decided.get(claim.id, ()), here.setdefault(claim.id, []),
-                                             paid_on, f"835 {trace} claim {pcn}")
+                                             paid_on, f"835 {trace} claim {pcn}", corrected_here)
             if owed:
                 batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", owed, paid_on,
                                       detail))
@@ -403,14 +414,16 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     return batch
 
 
-def _share_change(batch: _Batch, decided, posted: list[int], paid_on: date, source: str) -> tuple[Decimal, str]:
+def _share_change(batch: _Batch, decided, posted: list[int], paid_on: date, source: str,
+                  corrected_here: Sequence[int] = ()) -> tuple[Decimal, str]:
     """A first payer's claim adjudicated again (before this piece: `decided`; earlier in it: `posted`, places in
-    `batch`, to which the new posting, the batch's last, is added): the patient ledger entry is the change in the
-    patient's share the payer's standing decisions leave (`later_payers.patient_share_change`), not the new
-    share whole — a denial with PR-204 150.00 paid on appeal with PR-2 30.00 (no reversal) posts −120.00, the
+    `batch`, to which the new posting, the batch's last, is added, and `corrected_here`, the postings of the claims
+    a correction corrects earlier in the piece — a reversal of the original): the patient ledger entry is the
+    change in the patient's share the payer's standing decisions leave (`later_payers.patient_share_change`), not
+    the new share whole — a denial with PR-204 150.00 paid on appeal with PR-2 30.00 (no reversal) posts −120.00, the
     same payment sent twice 0.00 — and its detail says when it replaces an earlier decision."""
     start = max((p.key.id for p in decided), default=0) + 1  # the piece's postings have no ids yet: after those
-    here = [_posted(batch, index, start, paid_on) for index in posted]
+    here = [_posted(batch, index, start, paid_on) for index in sorted((*posted, *corrected_here))]
     posted.append(len(batch.claims) - 1)
     before, after, replaces = later_payers.patient_share_change(
         [*decided, *here], _posted(batch, posted[-1], start, paid_on))
