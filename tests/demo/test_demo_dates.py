@@ -84,12 +84,19 @@ def test_payments_follow_submission_and_postings_follow_payment(db, demo):
                              Remittance.payment_date)
                       .join(Claim, Claim.id == ClaimPosting.claim_id)
                       .join(Remittance, Remittance.id == ClaimPosting.remittance_id)
-                      .where(Claim.frequency_code == "1")).all()
+                      .where(Claim.frequency_code == "1", ClaimPosting.status_code != "22")).all()
     assert rows
     for paid_on, posted_at, submitted_at, bpr16 in rows:
         assert paid_on == bpr16 and 14 <= (paid_on - submitted_at.date()).days <= 35
         assert paid_on < posted_at.date() <= paid_on + timedelta(days=4)
     assert all(paid_on <= AS_OF for paid_on in db.scalars(select(Remittance.payment_date)))
+    # a claim resubmitted as a replacement is reversed by the payer with the replacement's answer, not its own
+    replacement = Claim.__table__.alias("replacement")
+    reversals = db.execute(select(ClaimPosting.payment_date, replacement.c.submitted_at)
+                           .join(replacement, replacement.c.original_claim_id == ClaimPosting.claim_id)
+                           .where(ClaimPosting.status_code == "22")).all()
+    assert reversals
+    assert all(14 <= (paid_on - submitted_at.date()).days <= 35 for paid_on, submitted_at in reversals)
 
 
 def test_denials_are_worked_after_they_arrive_and_patients_pay_after_their_statements(db, demo):

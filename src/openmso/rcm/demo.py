@@ -271,9 +271,10 @@ class ClaimsDesk:
                 self.unbilled[practice_id] = unbilled[len(due):]
                 claim_ids += building.build_claims(self.db, SYSTEM, practice_id, due)
         self.summary.claims += len(claim_ids)
-        claim_ids += self.db.scalars(select(Claim.id).where(  # fixed since held or rejected: this run sends them
+        # fixed since held or rejected, or a denial's replacement (a draft until scrubbed): this run sends them
+        claim_ids += self.db.scalars(select(Claim.id).where(
             Claim.practice_id.in_([p for p in self.practice_ids if self.claim_run_weekday(p) == day.weekday()]),
-            Claim.status == ClaimStatus.READY, Claim.id.not_in(claim_ids))).all()
+            Claim.status.in_((ClaimStatus.READY, ClaimStatus.DRAFT)), Claim.id.not_in(claim_ids))).all()
         if not claim_ids:
             return
         self.summary.held += scrubbing.scrub_claims(self.db, SYSTEM, claim_ids=claim_ids, as_of=day).held

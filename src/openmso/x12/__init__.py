@@ -53,6 +53,7 @@ from openmso.x12.remit835 import (
     Remittance,
     ServicePayment,
     Trace,
+    reversal_of,
 )
 from openmso.x12.remit835_reader import parse_835, stream_835
 from openmso.x12.remit835_writer import remittance_segments, write_835
@@ -70,5 +71,6 @@ __all__ = [
     "TransactionAcknowledgment", "X12Error", "check_balance", "iter_segments", "iter_transaction_parts",
     "iter_transactions",
     "parse_277ca", "parse_835", "parse_837p", "parse_999", "professional_claim_segments",
-    "read_interchanges", "remittance_segments", "render_837p", "stream_835", "write_835", "write_837p",
+    "read_interchanges", "remittance_segments", "render_837p", "reversal_of", "stream_835", "write_835",
+    "write_837p",
 ]

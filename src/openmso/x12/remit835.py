@@ -295,6 +295,26 @@ class ClaimPayment:
         return result
 
 
+def reversal_of(claim: ClaimPayment) -> ClaimPayment:
+    """The payer's reversal (CLP02 22) of its earlier claim payment `claim`: every amount negated, the same
+    claim, lines and codes, as a payer takes a decision back before it pays a corrected claim."""
+    reversal = ClaimPayment(claim.patient_control_number, STATUS_REVERSAL, -claim.charge, -claim.paid,
+                            -claim.patient_responsibility if claim.patient_responsibility else None,
+                            claim.filing_indicator, claim.payer_claim_control_number, claim.facility_type,
+                            claim.frequency_code, claim.header_number)
+    reversal.names = dict(claim.names)
+    reversal.dates = dict(claim.dates)
+    reversal.adjustments = [Adjustment(a.group_code, a.reason_code, -a.amount, a.quantity) for a in claim.adjustments]
+    for line in claim.service_lines:
+        copy = ServicePayment(line.procedure, -line.charge, -line.paid, units_paid=line.units_paid)
+        copy.dates = dict(line.dates)
+        copy.line_item_control_number = line.line_item_control_number
+        copy.adjustments = [Adjustment(a.group_code, a.reason_code, -a.amount, a.quantity)
+                            for a in line.adjustments]
+        reversal.service_lines.append(copy)
+    return reversal
+
+
 @dataclass(slots=True)
 class ProviderAdjustment:
     """One PLB reason/amount pair: positive reduces the payment, negative increases it."""

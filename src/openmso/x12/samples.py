@@ -42,6 +42,7 @@ from openmso.x12.remit835 import (
     Remittance,
     ServicePayment,
     Trace,
+    reversal_of,
 )
 from openmso.x12.remit835_writer import remittance_segments
 from openmso.x12.writer import InterchangeWriter
@@ -119,24 +120,6 @@ def _service_payment(rng: random.Random, service_date: date, status: str) -> Ser
     return line
 
 
-def _negate(claim: ClaimPayment) -> ClaimPayment:
-    """A reversal (CLP02 22) of `claim`: every amount negated, same lines and codes."""
-    reversal = ClaimPayment(claim.patient_control_number, "22", -claim.charge, -claim.paid,
-                            -claim.patient_responsibility if claim.patient_responsibility else None,
-                            claim.filing_indicator, claim.payer_claim_control_number, claim.facility_type,
-                            claim.frequency_code, claim.header_number)
-    reversal.names = dict(claim.names)
-    reversal.dates = dict(claim.dates)
-    for line in claim.service_lines:
-        copy = ServicePayment(line.procedure, -line.charge, -line.paid, units_paid=line.units_paid)
-        copy.dates = dict(line.dates)
-        copy.line_item_control_number = line.line_item_control_number
-        copy.adjustments = [Adjustment(a.group_code, a.reason_code, -a.amount, a.quantity)
-                            for a in line.adjustments]
-        reversal.service_lines.append(copy)
-    return reversal
-
-
 def _claim_payment(rng: random.Random, number: int, filing: str) -> ClaimPayment:
     status = rng.choices(("1", "2", "4", "19"), weights=(82, 6, 7, 5))[0]
     service_date = date(2024, 1, 1) + timedelta(days=rng.randrange(60))
@@ -172,7 +155,7 @@ def generate_remittances(seed: int = 835, count: int = 10, claims_per_payment: t
             claim.header_number = 1
             claims.append(claim)
             if rng.random() < 0.03:
-                claims.append(_negate(claim))
+                claims.append(reversal_of(claim))
         paid = sum((c.paid for c in claims), Decimal("0"))
         plbs: list[ProviderAdjustment] = []
         fiscal = date(2024, 12, 31)

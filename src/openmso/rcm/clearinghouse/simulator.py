@@ -11,7 +11,10 @@ and an 835, the way a clearinghouse and a payer do — for the demo and the test
   (A7:158).
 - 835 (005010X221A1, written with `openmso.x12.write_835`): accepted claims are paid with the
   contractual write-down (CO-45) and patient responsibility (PR-1/2/3), or denied (CO-16, CO-97,
-  CO-50, CO-29, CO-197) at the payer's rates. Every 835 balances.
+  CO-50, CO-29, CO-197) at the payer's rates. A replacement claim (frequency 7) of a claim this payer paid or
+  denied is answered as payers do: the original's claim payment reversed (CLP02 22), then the replacement
+  adjudicated; a void (8) gets the reversal alone. Every 835 balances (a reversal larger than what the 835 pays
+  is carried forward in a PLB FB, so the payment is never negative).
 
 Decisions are a hash of the claim's patient control number and the seed: the same file always
 gets the same answers. A front-end rejection's reason is drawn from the patient control number alone,
@@ -30,7 +33,7 @@ from openmso.network.identifiers import npi_problem
 from openmso.rcm.clearinghouse import x12_responses
 from openmso.rcm.clearinghouse.payer_profiles import DEFAULT_RATES, LINE_OF_BUSINESS_RATES, PayerRates, fraction
 from openmso.rcm.scrubber import codes
-from openmso.x12 import X12Error, iter_transactions, parse_837p
+from openmso.x12 import ClaimPayment, X12Error, iter_transactions, parse_837p
 from openmso.x12.claim837p import ProfessionalClaim
 
 # Rejections a payer's front end returns for claims that pass our own edits (category, status, entity).
@@ -66,6 +69,8 @@ class PayerSimulator:
     rates: dict[str, PayerRates] = field(default_factory=dict)
     sender_id: str = "SIMPAYERS"
     days_to_pay: tuple[int, int] = (14, 14)  # fewest and most days from receipt to the 835's payment date
+    # its standing claim payments by payer claim number, which a replacement or void reverses
+    answered: dict[str, ClaimPayment] = field(default_factory=dict)
 
     def paid_on(self, control: int, received: date) -> date:
         """The payment date (BPR16) of the 835 answering interchange `control`: a fixed draw in `days_to_pay`."""

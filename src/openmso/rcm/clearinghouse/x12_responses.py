@@ -22,13 +22,16 @@ from openmso.x12 import (
     InterchangeWriter,
     Party,
     Payment,
+    ProviderAdjustment,
     Reference,
     Remittance,
     ServicePayment,
     Trace,
     X12Error,
+    reversal_of,
     write_835,
 )
+from openmso.x12.claim837p import FREQUENCY_REPLACEMENT, FREQUENCY_VOID
 from openmso.x12.remit835 import Address
 
 ZERO = Decimal("0")
@@ -206,6 +209,23 @@ def _claim_payment(simulator, claim, decision, rates) -> ClaimPayment:
     return payment
 
 
+def _answers(simulator, accepted: list, rates) -> list[ClaimPayment]:
+    """The claim payments answering accepted claims: a correction's original taken back first (the payer's
+    standing payment of it reversed), then the claim adjudicated, unless it is a void."""
+    claims = []
+    for claim, decision in accepted:
+        if claim.frequency_code in (FREQUENCY_REPLACEMENT, FREQUENCY_VOID):
+            earlier = simulator.answered.pop(claim.payer_claim_control_number or "", None)
+            if earlier is not None:
+                claims.append(reversal_of(earlier))
+            if claim.frequency_code == FREQUENCY_VOID:
+                continue
+        payment = _claim_payment(simulator, claim, decision, rates)
+        simulator.answered[payment.payer_claim_control_number] = payment
+        claims.append(payment)
+    return claims
+
+
 def remittances(simulator, decided: list, paid_on: date) -> list[Remittance]:
     """One 835 per 837 transaction (one payer, one billing provider) for its accepted claims."""
     result = []
@@ -215,10 +235,17 @@ def remittances(simulator, decided: list, paid_on: date) -> list[Remittance]:
             continue
         payer = accepted[0][0].payer
         rates = simulator.rates_for(payer.payer_id, accepted[0][0].subscriber.filing_indicator)
-        claims = [_claim_payment(simulator, c, d, rates) for c, d in accepted]
+        claims = _answers(simulator, accepted, rates)
+        if not claims:
+            continue
         total = sum((c.paid for c in claims), ZERO)
+        billing = claim_set.billing_provider
         company = "1" + payer.payer_id.rjust(9, "0")[-9:]
         trace_number = f"{int(claim_set.reference[2:] or 0):09d}{number}"
+        forward = []  # what the reversals took back beyond this payment: carried to the next one
+        if total < 0:
+            forward = [ProviderAdjustment(billing.npi or "", date(paid_on.year, 12, 31), "FB", trace_number, total)]
+            total = ZERO
         payment = Payment("I" if total > 0 else "H", total, "C", "ACH" if total > 0 else "NON",
                           "CCP" if total > 0 else "", date=paid_on)
         if total > 0:
@@ -227,13 +254,12 @@ def remittances(simulator, decided: list, paid_on: date) -> list[Remittance]:
             payment.payer_company_id = company
             payment.receiver_dfi_qualifier, payment.receiver_dfi_id = "01", "011000015"
             payment.receiver_account_qualifier, payment.receiver_account = "DA", "987654321"
-        billing = claim_set.billing_provider
         payer_party = Party("PR", payer.name or "PAYER", "XV", payer.payer_id,
                             Address(("PO BOX 1000",), "ANYTOWN", "PA", "17101"))
         payee = Party("PE", billing.last_or_organization, "XX", billing.npi or "", billing.address,
                       [Reference("TJ", billing.tax_id)] if billing.tax_id else [])
         result.append(Remittance(f"{number:04d}", payment, Trace("1", trace_number, company), payer_party, payee,
-                                 production_date=paid_on, claims=claims))
+                                 production_date=paid_on, claims=claims, provider_adjustments=forward))
     return result
 
 
