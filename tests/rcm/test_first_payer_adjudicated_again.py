@@ -197,3 +197,27 @@ def test_the_secondary_is_billed_with_the_primary_s_decision_that_stands(db, aga
     assert (line.paid, sorted(line.adjustments)) == (D("120.00"), [("CO", "45", D("50.00")), ("PR", "2", D("30.00"))])
     secondary = service.bill_secondary(db, SYSTEM, claim.id)
     assert (secondary.primary_paid, secondary.primary_patient_responsibility) == (D("120.00"), D("30.00"))
+
+
+def test_an_appeal_restating_one_line_replaces_that_lines_decision_only(db):
+    clinic = make_clinic(db, "Qzfpline", patients=1)
+    [claim] = accepted_claims(db, clinic, 1, (("99213", "200.00"), ("36415", "50.00")))
+    claim.submitted_at = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    db.flush()
+    office, draw = sorted(claim.lines, key=lambda line: line.line_number)
+    # first: 99213 paid 120.00, CO-45 50.00, PR-2 30.00; 36415 denied CO-197 50.00 (no authorization)
+    first = ClaimPayment(claim.patient_control_number, "2", D("250.00"), D("120.00"), D("30.00"), "CI", "LINEAPP",
+                         "11", "1")
+    first.service_lines = [
+        _line(claim, office, D("120.00"), [Adjustment("CO", "45", D("50.00")), Adjustment("PR", "2", D("30.00"))]),
+        _line(claim, draw, D("0.00"), [Adjustment("CO", "197", D("50.00"))])]
+    _post(db, clinic, [first], "FPLINE1")
+    # on appeal, the 36415 alone in a new claim payment (no reversal): paid 20.00, CO-45 20.00, PR-3 10.00
+    _post(db, clinic, [_split(claim, draw, "20.00", (("CO", "45", "20.00"), ("PR", "3", "10.00")), "LINEAPP")],
+          "FPLINE2")
+    assert _balance(db, clinic) == D("40.00")  # the 99213's 30.00 stands beside the 36415's 10.00
+    assert _entries(db, claim) == [("responsibility", D("30.00")), ("responsibility", D("10.00"))]
+    # 250 − (120 + 20) paid − (50 + 20) CO-45 − (30 + 10) PR = 0.00: the denied 50.00 was decided again, once
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
+    october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]
+    assert october.values["net_collection_rate"] == D("77.8")  # 140 / (250 − 70) = 77.78

@@ -63,6 +63,7 @@ class _Posting:
     outcome: str
     key: PostingKey | None = None  # which reversal takes it back (`later_payers.first_payer_money`)
     lines: frozenset[int] = frozenset()  # its claim lines, for which later adjudication replaces it (`_read_lines`)
+    line_money: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)  # by line: contractual, patient
 
 
 @dataclass(slots=True)
@@ -232,9 +233,11 @@ def _read_lines(db: Session, histories: list[ClaimHistory]) -> None:
     if not by_id:
         return
     lines: dict[int, set[int]] = defaultdict(set)
-    for posting_id, line_id in db.execute(select(LinePosting.claim_posting_id, LinePosting.claim_line_id)
-                                          .where(LinePosting.claim_posting_id.in_(list(by_id)))):
+    for posting_id, line_id, contractual, patient in db.execute(
+            select(LinePosting.claim_posting_id, LinePosting.claim_line_id, LinePosting.contractual,
+                   LinePosting.patient_responsibility).where(LinePosting.claim_posting_id.in_(list(by_id)))):
         lines[posting_id].add(line_id)
+        later_payers.add_line_money(by_id[posting_id].line_money, line_id, contractual, patient)
     for posting_id, claim_lines in lines.items():
         by_id[posting_id].lines = frozenset(claim_lines)
 

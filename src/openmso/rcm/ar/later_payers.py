@@ -12,13 +12,14 @@ in a new claim payment (CLP02 1) without reversing the denial, repeats its CARC 
 count twice (a credit in aging, a negative net collection rate). Its payments are cash and all count.
 
 An earlier (first) payer's claim adjudicated more than once without a reversal in between — a denial paid on
-appeal in a new CLP02 1, the same payment sent twice — counts each decision of a claim line once: a standing
-adjudication is replaced by a later standing one whose claim lines overlap its own (`replaced_postings`), and
-only the later one's contractual and patient share count; every payment counts, as a payment made twice is owed
-back (`first_payer_money`). Aging, the KPIs and the patient ledger at posting all read that one rule. A payer
-that splits a claim into several CLPs, each with some of its lines, replaces nothing: each counts in full. A
-replacement claim (frequency 7) is the same service adjudicated again: its standing adjudication replaces the
-decisions of the claims it corrects, reversed first or not.
+appeal in a new CLP02 1, the same payment sent twice — counts each decision of a claim line once: the lines a
+later standing adjudication restates are replaced in the earlier one (`replaced_parts`: its other lines' decisions
+stand, and a posting without line postings is replaced whole), and only the later one's contractual and patient
+share count for them; every payment counts, as a payment made twice is owed back (`first_payer_money`). Aging,
+the KPIs and the patient ledger at posting all read that one rule. A payer that splits a claim into several CLPs,
+each with some of its lines, replaces nothing: each counts in full. A replacement claim (frequency 7) is the
+same service adjudicated again: its standing adjudication replaces the decisions of the claims it corrects,
+reversed first or not.
 
 Later payers' claims are few, so their postings are read one by one here, with the CARC 23 amounts that sit in
 the postings' adjustment text (claim and line level); primary claims pay nothing for this.
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -59,6 +60,8 @@ class LaterPosting:
     prior: Decimal  # CARC 23: the earlier payers' decision its payer reported
     outcome: str = ""  # paid, partially_paid, denied or reversed
     lines: frozenset[int] = frozenset()  # the claim lines its line postings matched; none: the whole claim
+    # by claim line: the (contractual, patient share) of its line postings, which a restatement of the line replaces
+    line_money: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,26 +111,54 @@ def _overlap(lines: frozenset[int], other: frozenset[int]) -> bool:
     return not lines or not other or not lines.isdisjoint(other)
 
 
+def replaced_parts(postings: Sequence[LaterPosting]) -> dict[int, frozenset[int] | None]:
+    """A first payer's standing adjudications that later standing ones restated (as `replaced_postings`), by
+    posting id: the claim lines restated, or None when the whole posting was — every one of its lines, or a
+    posting with no line postings, or a correction's adjudication. An appeal paid in a new claim payment for the
+    one line denied restates that line alone; the other lines' decisions stand (pure: no I/O)."""
+    taken_back = reversed_postings(p.key for p in postings)
+    standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
+    parts: dict[int, frozenset[int] | None] = {}
+    for position, p in enumerate(standing):
+        restated: set[int] = set()
+        for later in standing[position + 1:]:
+            if later.key.claim_id > p.key.claim_id or (later.key.claim_id == p.key.claim_id
+                                                       and (not p.lines or not later.lines)):
+                restated = set(p.lines) | {-1}  # the whole posting
+                break
+            if later.key.claim_id == p.key.claim_id:
+                restated |= p.lines & later.lines
+        if restated:
+            parts[p.key.id] = None if restated >= p.lines else frozenset(restated)
+    return parts
+
+
 def first_payer_money(postings: Sequence[LaterPosting], end: date | None = None
                       ) -> tuple[Decimal, Decimal, Decimal]:
     """An earlier (first) payer's claim's paid, contractual and patient share on `end` (every posting when None):
     its postings summed — a reversal negates the one it takes back — except the contractual and patient share of
-    adjudications a later one replaced (`replaced_postings`); every payment counts, a payment made twice is owed
-    back (pure: no I/O)."""
+    what later adjudications restated (`replaced_parts`: whole postings, or some of their lines); every payment
+    counts, a payment made twice is owed back (pure: no I/O)."""
     seen = [p for p in postings if end is None or p.paid_on <= end]
-    replaced = replaced_postings(seen)
-    counted = [p for p in seen if p.key.id not in replaced]
-    return (sum((p.key.paid for p in seen), ZERO), sum((p.contractual for p in counted), ZERO),
-            sum((p.patient for p in counted), ZERO))
+    parts = replaced_parts(seen)
+    contractual = patient = ZERO
+    for p in seen:
+        if p.key.id not in parts:
+            contractual, patient = contractual + p.contractual, patient + p.patient
+        elif (restated := parts[p.key.id]) is not None:  # some lines restated: the others' decisions stand
+            contractual += p.contractual - sum((p.line_money.get(line, (ZERO, ZERO))[0] for line in restated), ZERO)
+            patient += p.patient - sum((p.line_money.get(line, (ZERO, ZERO))[1] for line in restated), ZERO)
+    return sum((p.key.paid for p in seen), ZERO), contractual, patient
 
 
 def patient_share_change(before: Sequence[LaterPosting], posting: LaterPosting) -> tuple[Decimal, Decimal, bool]:
     """What a new posting to a first payer's claim changes in the patient's share that `before` (its earlier
-    postings, in order) left: (share before, share after, whether it replaces an earlier adjudication). The
-    patient ledger posts the difference, so it always holds `first_payer_money`'s share (pure: no I/O)."""
+    postings, in order) left: (share before, share after, whether it replaces an earlier adjudication, in whole or
+    in part). The patient ledger posts the difference, so it always holds `first_payer_money`'s share (pure: no
+    I/O)."""
     after = [*before, posting]
-    replaced = replaced_postings(after) - replaced_postings(before)
-    return first_payer_money(before)[2], first_payer_money(after)[2], bool(replaced)
+    replaces = replaced_parts(after) != replaced_parts(before)
+    return first_payer_money(before)[2], first_payer_money(after)[2], replaces
 
 
 def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None = None
@@ -185,6 +216,14 @@ def replaced_among(db: Session, claim_ids: list[int]) -> set[int]:
     return set().union(*(replaced_postings(postings) for postings in first_payer_postings(db, claim_ids).values()))
 
 
+def add_line_money(money: dict[int, tuple[Decimal, Decimal]], line_id: int | None, contractual: Decimal,
+                   patient: Decimal) -> None:
+    """Count a line posting's contractual and patient share toward its claim line (`LaterPosting.line_money`)."""
+    if line_id is not None:
+        before = money.get(line_id, (ZERO, ZERO))
+        money[line_id] = (before[0] + (contractual or ZERO), before[1] + (patient or ZERO))
+
+
 def _paid_by(as_of: date | None) -> list:
     """The condition for a posting paid on or before `as_of` (posted then, when the 835 has no payment date)."""
     if as_of is None:
@@ -212,11 +251,12 @@ def _read(db: Session, posted: list, prior: bool = True) -> dict[int, list[Later
     if not by_id:
         return found
     lines: dict[int, set[int]] = defaultdict(set)
-    for posting_id, line_id, text in db.execute(select(LinePosting.claim_posting_id, LinePosting.claim_line_id,
-                                                       LinePosting.adjustments)
-                                                .join(ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
-                                                .where(*posted)):
+    for posting_id, line_id, text, contractual, patient in db.execute(
+            select(LinePosting.claim_posting_id, LinePosting.claim_line_id, LinePosting.adjustments,
+                   LinePosting.contractual, LinePosting.patient_responsibility)
+            .join(ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id).where(*posted)):
         lines[posting_id].add(line_id)
+        add_line_money(by_id[posting_id].line_money, line_id, contractual, patient)
         if prior:
             by_id[posting_id].prior += prior_payer_amount(text or "")
     for posting_id, claim_lines in lines.items():

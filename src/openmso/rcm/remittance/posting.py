@@ -434,6 +434,7 @@ def _share_change(batch: _Batch, decided, posted: list[int], paid_on: date, sour
 
 
 _CLAIM_AT = {name: position - 2 for position, name in enumerate(CLAIM_COLUMNS)}  # a batch row lacks id, posted_at
+_LINE_AT = {name: position - 1 for position, name in enumerate(LINE_COLUMNS)}  # a batch row lacks its posting's id
 
 
 def _posted(batch: _Batch, index: int, start: int, paid_on: date) -> later_payers.LaterPosting:
@@ -441,8 +442,13 @@ def _posted(batch: _Batch, index: int, start: int, paid_on: date) -> later_payer
     row, at = batch.claims[index], _CLAIM_AT
     key = PostingKey(start + index, row[at["claim_id"]], row[at["status_code"]], row[at["payer_claim_number"]],
                      row[at["paid"]])
-    return later_payers.LaterPosting(key, paid_on, row[at["contractual"]], row[at["patient_responsibility"]], ZERO,
-                                     row[at["outcome"]], frozenset(line[1] for line in batch.lines[index]))
+    posting = later_payers.LaterPosting(key, paid_on, row[at["contractual"]], row[at["patient_responsibility"]], ZERO,
+                                        row[at["outcome"]], frozenset(line[_LINE_AT["claim_line_id"]]
+                                                                      for line in batch.lines[index]))
+    for line in batch.lines[index]:
+        later_payers.add_line_money(posting.line_money, line[_LINE_AT["claim_line_id"]], line[_LINE_AT["contractual"]],
+                                    line[_LINE_AT["patient_responsibility"]])
+    return posting
 
 
 def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, bool]], practice_id: int,
