@@ -23,6 +23,7 @@ from tests.factories import add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims, denied, paid, render, transaction
 from tests.rcm.test_cob_secondary_books import _books, _pay_secondary
+from tests.rcm.test_first_payer_adjudicated_again import _split
 
 RATES = "payer,code,allowed_amount,effective_from\n60054,99213,95.00,2026-01-01\n60054,36415,12.50,2026-01-01\n"
 
@@ -97,3 +98,16 @@ def test_a_secondary_payer_s_lines_are_not_compared_with_its_fee_schedule(db):
     [posted] = db.scalars(select(LinePosting).join(ClaimPosting, ClaimPosting.id == LinePosting.claim_posting_id)
                           .where(ClaimPosting.claim_id == secondary.id)).all()
     assert (posted.allowed, posted.expected_allowed) == (D("30.00"), None)
+
+
+def test_an_appeal_of_one_line_leaves_the_other_lines_underpayment_listed(db):
+    """Claim 1's 36415 (allowed 12.00 of a 12.50 contract) is appealed and paid again alone at 12.50 in a new claim
+    payment (no reversal): that line's first decision is replaced, but the 99213 of the same first payment still
+    stands, 8.00 short — it is not dropped with its claim payment."""
+    clinic, claims = _underpaid_clinic(db, "Qzunderappeal")
+    draw = next(line for line in claims[0].lines if line.procedure_code == "36415")
+    appeal = _split(claims[0], draw, "12.50", (("CO", "45", "7.50"),), claims[0].payer_claim_number or "")
+    ingest_file(db, SYSTEM, "appeal.835", render(transaction(clinic.practice, [appeal], trace="APPEAL1")))
+    lines = underpaid.underpaid_lines(db, [clinic.practice.id], D("0.00"))
+    assert sorted((line.claim_id, line.procedure_code, line.difference) for line in lines) == [
+        (claims[0].id, "99213", D("8.00")), (claims[1].id, "36415", D("0.50")), (claims[1].id, "99213", D("8.00"))]

@@ -210,6 +210,15 @@ def corrected_claims(db: Session, corrections: dict[int, int]) -> dict[int, list
     return chains
 
 
+def restated_among(db: Session, claim_ids: list[int]) -> dict[int, frozenset[int] | None]:
+    """The claim lines of these claims' postings that a later adjudication restated (`replaced_parts`: None for
+    a whole posting), read for claims posted more than once (the callers pass only those)."""
+    parts: dict[int, frozenset[int] | None] = {}
+    for postings in first_payer_postings(db, claim_ids).values():
+        parts.update(replaced_parts(postings))
+    return parts
+
+
 def replaced_among(db: Session, claim_ids: list[int]) -> set[int]:
     """The ids of these claims' postings that a later adjudication replaced (`replaced_postings`), read for
     claims posted more than once (the callers pass only those: the rest replace nothing)."""

@@ -6,8 +6,9 @@ what a biller takes to the payer (claim, date of service, contracted, allowed, p
 - only lines with a contracted amount on file (`LinePosting.expected_allowed`) count;
 - a denied line is a denial, worked on the denial worklist, not an underpayment;
 - only adjudications that stand count: a claim payment the payer later reversed (CLP02 22, `ar.reversals`)
-  is replaced by the corrected payment after it, and reversals carry no contracted amount; one a later
-  adjudication of the same lines replaced without a reversal (a payment sent twice) counts once.
+  is replaced by the corrected payment after it, and reversals carry no contracted amount; a line a later
+  adjudication restated without a reversal (a payment sent twice, an appeal of that line) counts once, the
+  earlier adjudication's other lines still count.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def underpaid_lines(db: Session, practice_ids: list[int], tolerance: Decimal, pa
     query = (select(LinePosting.id, LinePosting.practice_id, Claim.id, Claim.patient_control_number, Claim.payer_id,
                     LinePosting.procedure_code, LinePosting.modifiers, LinePosting.units, ClaimLine.service_date,
                     LinePosting.expected_allowed, LinePosting.allowed, LinePosting.paid, Remittance.id,
-                    Remittance.trace_number, ClaimPosting.payment_date, ClaimPosting.id)
+                    Remittance.trace_number, ClaimPosting.payment_date, ClaimPosting.id, LinePosting.claim_line_id)
              .join(ClaimPosting, ClaimPosting.id == LinePosting.claim_posting_id)
              .join(Claim, Claim.id == ClaimPosting.claim_id)
              .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
@@ -68,18 +69,19 @@ def underpaid_lines(db: Session, practice_ids: list[int], tolerance: Decimal, pa
     if procedure_code is not None:
         query = query.where(LinePosting.procedure_code == procedure_code)
     rows = [row for row in db.execute(query) if row.expected_allowed - row.allowed > tolerance
-            and row[-1] not in taken_back]
-    replaced = _replaced(db, {row[2] for row in rows})
-    found = [UnderpaidLine(*row[:-1]) for row in rows if row[-1] not in replaced]
+            and row[-2] not in taken_back]
+    restated = _restated(db, {row[2] for row in rows})
+    found = [UnderpaidLine(*row[:-2]) for row in rows
+             if row[-2] not in restated or (restated[row[-2]] is not None and row[-1] not in restated[row[-2]])]
     return sorted(found, key=lambda line: (-line.difference, line.service_date, line.line_posting_id))
 
 
-def _replaced(db: Session, claim_ids: set[int]) -> set[int]:
-    """The claim postings of these claims that a later adjudication of the same lines replaced without a
-    reversal (`later_payers.replaced_postings`: a payment sent twice lists its lines once, a denial paid on
-    appeal is the appeal's). Only claims posted more than once are read again."""
+def _restated(db: Session, claim_ids: set[int]) -> dict[int, frozenset[int] | None]:
+    """The claim lines of these claims' postings that a later adjudication restated without a reversal
+    (`later_payers.replaced_parts`, None for a whole posting: a payment sent twice lists its lines once, a line
+    paid on appeal is the appeal's). Only claims posted more than once are read again."""
     if not claim_ids:
-        return set()
+        return {}
     again = list(db.scalars(select(ClaimPosting.claim_id).where(ClaimPosting.claim_id.in_(claim_ids))
                             .group_by(ClaimPosting.claim_id).having(func.count(ClaimPosting.id) > 1)))
-    return later_payers.replaced_among(db, again)
+    return later_payers.restated_among(db, again)
