@@ -92,44 +92,38 @@ def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Stand
 
 def replaced_postings(postings: Sequence[LaterPosting]) -> set[int]:
     """The ids of a first payer's standing adjudications (not reversals, not taken back by one: `reversals`) that a
-    later standing adjudication replaced without a reversal: one of the same claim whose claim lines overlap its
-    own (a posting with no line postings covers the whole claim), or any of a correction of the claim. A payer that
-    denies, then pays on appeal in a new CLP02 1, or sends the same payment twice, restates its whole decision of
-    those lines; a payer that splits a claim into CLPs on disjoint lines replaces nothing; a payer that adjudicates
-    a replacement claim decides the whole service anew, whether or not its 835 reverses the original first.
-    `postings` are in posting order, of one claim or of one correction chain (`chains`: a correction's id is
-    greater than its original's) (pure: no I/O)."""
-    taken_back = reversed_postings(p.key for p in postings)
-    standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
-    return {p.key.id for position, p in enumerate(standing)
-            if any(later.key.claim_id > p.key.claim_id
-                   or (later.key.claim_id == p.key.claim_id and _overlap(p.lines, later.lines))
-                   for later in standing[position + 1:])}
-
-
-def _overlap(lines: frozenset[int], other: frozenset[int]) -> bool:
-    return not lines or not other or not lines.isdisjoint(other)
+    later standing adjudication replaced without a reversal, in whole or in part (`replaced_parts`). A payer that
+    denies, then pays on appeal in a new CLP02 1, or sends the same payment twice, restates its decision of those
+    lines; a payer that splits a claim into CLPs on disjoint lines replaces nothing; a payer that adjudicates a
+    replacement claim decides the whole service anew, whether or not its 835 reverses the original first (pure:
+    no I/O)."""
+    return set(replaced_parts(postings))
 
 
 def replaced_parts(postings: Sequence[LaterPosting]) -> dict[int, frozenset[int] | None]:
-    """A first payer's standing adjudications that later standing ones restated (as `replaced_postings`), by
-    posting id: the claim lines restated, or None when the whole posting was — every one of its lines, or a
-    posting with no line postings, or a correction's adjudication. An appeal paid in a new claim payment for the
-    one line denied restates that line alone; the other lines' decisions stand (pure: no I/O)."""
+    """What later standing adjudications restated of each earlier standing one, by posting id: its claim lines
+    they restated, or None for the whole posting — every one of its lines, or any of them when either posting
+    has no line postings (it covers the whole claim), or all of it when the later one is of a correction of its
+    claim. An appeal paid in a new claim payment for the one line denied restates that line alone; the other
+    lines' decisions stand. `postings` are in posting order, of one claim or of one correction chain (`chains`: a
+    correction's id is greater than its original's) (pure: no I/O)."""
     taken_back = reversed_postings(p.key for p in postings)
     standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
     parts: dict[int, frozenset[int] | None] = {}
     for position, p in enumerate(standing):
         restated: set[int] = set()
+        whole = False
         for later in standing[position + 1:]:
             if later.key.claim_id > p.key.claim_id or (later.key.claim_id == p.key.claim_id
                                                        and (not p.lines or not later.lines)):
-                restated = set(p.lines) | {-1}  # the whole posting
+                whole = True
                 break
             if later.key.claim_id == p.key.claim_id:
                 restated |= p.lines & later.lines
-        if restated:
-            parts[p.key.id] = None if restated >= p.lines else frozenset(restated)
+        if whole or (restated and restated >= p.lines):
+            parts[p.key.id] = None
+        elif restated:
+            parts[p.key.id] = frozenset(restated)
     return parts
 
 
@@ -222,7 +216,7 @@ def restated_among(db: Session, claim_ids: list[int]) -> dict[int, frozenset[int
 def replaced_among(db: Session, claim_ids: list[int]) -> set[int]:
     """The ids of these claims' postings that a later adjudication replaced (`replaced_postings`), read for
     claims posted more than once (the callers pass only those: the rest replace nothing)."""
-    return set().union(*(replaced_postings(postings) for postings in first_payer_postings(db, claim_ids).values()))
+    return set(restated_among(db, claim_ids))
 
 
 def add_line_money(money: dict[int, tuple[Decimal, Decimal]], line_id: int | None, contractual: Decimal,
