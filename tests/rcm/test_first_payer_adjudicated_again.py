@@ -1,5 +1,5 @@
 """A first payer adjudicating its claim again without a reversal (CLP02 22) in between: the patient ledger, the
-statement, insurance aging and the KPIs all count each claim line's decision once (`later_payers.replaced_postings`).
+statement, insurance aging and the KPIs all count each claim line's decision once (`later_payers.replaced_parts`).
 
 The hand-worked claim of `test_cob_secondary_books`: charge 200.00 (one 99213 line); the primary pays 120.00,
 CO-45 50.00 (over its fee), PR-2 30.00 (coinsurance); a secondary, when billed, pays the 30.00 and reports the
@@ -199,8 +199,10 @@ def test_the_secondary_is_billed_with_the_primary_s_decision_that_stands(db, aga
     assert (secondary.primary_paid, secondary.primary_patient_responsibility) == (D("120.00"), D("30.00"))
 
 
-def test_an_appeal_restating_one_line_replaces_that_lines_decision_only(db):
-    clinic = make_clinic(db, "Qzfpline", patients=1)
+def _one_line_appealed(db, marker: str):
+    """99213 200.00 and 36415 50.00: the first 835 pays the 99213 and denies the 36415; an appeal pays the 36415
+    alone in a new claim payment, without reversing the first."""
+    clinic = make_clinic(db, marker, patients=1)
     [claim] = accepted_claims(db, clinic, 1, (("99213", "200.00"), ("36415", "50.00")))
     claim.submitted_at = datetime(2026, 10, 2, 9, tzinfo=UTC)
     db.flush()
@@ -215,9 +217,33 @@ def test_an_appeal_restating_one_line_replaces_that_lines_decision_only(db):
     # on appeal, the 36415 alone in a new claim payment (no reversal): paid 20.00, CO-45 20.00, PR-3 10.00
     _post(db, clinic, [_split(claim, draw, "20.00", (("CO", "45", "20.00"), ("PR", "3", "10.00")), "LINEAPP")],
           "FPLINE2")
+    return clinic, claim
+
+
+def test_an_appeal_restating_one_line_replaces_that_lines_decision_only(db):
+    clinic, claim = _one_line_appealed(db, "Qzfpline")
     assert _balance(db, clinic) == D("40.00")  # the 99213's 30.00 stands beside the 36415's 10.00
     assert _entries(db, claim) == [("responsibility", D("30.00")), ("responsibility", D("10.00"))]
     # 250 − (120 + 20) paid − (50 + 20) CO-45 − (30 + 10) PR = 0.00: the denied 50.00 was decided again, once
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
     october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]
     assert october.values["net_collection_rate"] == D("77.8")  # 140 / (250 − 70) = 77.78
+
+
+def test_the_secondary_is_told_each_lines_decision_after_a_one_line_appeal(db):
+    """The first payment's 99213 decision stands beside the appeal's 36415 one: the secondary is billed for the
+    claim's 140.00 paid (120.00 + 20.00) and 40.00 PR (30.00 + 10.00), both lines in loop 2430. The first payment
+    dropped whole would tell it of the 36415 alone (20.00 paid, 10.00 PR), leaving the 99213 unbilled."""
+    clinic, claim = _one_line_appealed(db, "Qzcobline")
+    second = add_payer(db, "SX002", "Second Line Mutual")
+    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
+        payer_id=second.id, member_id="SECLINE1", priority=2, effective_from=date(2024, 1, 1)))
+    decision = cob.posted_decisions(db, [claim.id])[claim.id]
+    assert (decision.paid, decision.patient_responsibility) == (D("140.00"), D("40.00"))
+    assert {number: (line.procedure_code, line.paid, sorted(line.adjustments))
+            for number, line in decision.lines.items()} == {
+        1: ("99213", D("120.00"), [("CO", "45", D("50.00")), ("PR", "2", D("30.00"))]),
+        2: ("36415", D("20.00"), [("CO", "45", D("20.00")), ("PR", "3", D("10.00"))])}
+    assert decision.problems() == []
+    secondary = service.bill_secondary(db, SYSTEM, claim.id)
+    assert (secondary.primary_paid, secondary.primary_patient_responsibility) == (D("140.00"), D("40.00"))

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal as D
 
 from openmso.rcm.ar import charts
-from openmso.rcm.ar.facts import ClaimHistory, _Posting, month_starts, trend
+from openmso.rcm.ar.facts import ClaimHistory, month_starts, trend
+from openmso.rcm.ar.later_payers import LaterPosting
 from openmso.rcm.ar.patients import open_items
+from openmso.rcm.ar.reversals import PostingKey
+
+_posting_ids = itertools.count(1)
 
 
 def _history(charge, served, billed, postings=(), clean=True):
     history = ClaimHistory(D(charge), served, served, billed, clean)
-    history.postings = [_Posting(day, day, D(paid), D(contractual), D(patient), outcome)
+    history.postings = [LaterPosting(PostingKey(next(_posting_ids), 1, "1", "", D(paid)), day, D(contractual),
+                                     D(patient), D(0), outcome, posted_on=day)
                         for day, paid, contractual, patient, outcome in postings]
     return history
 

@@ -78,7 +78,7 @@ def test_bad_filters_are_refused_and_another_practice_sees_no_lines(client, db, 
 
 def test_a_payment_sent_twice_lists_its_underpaid_lines_once(db):
     """The payer sent claim 1's payment again in a second 835 (no reversal): its second decision replaces the
-    first (`later_payers.replaced_postings`), so 99213 is still 2 lines short 8.00 each, 16.00, not 24.00."""
+    first (`later_payers.replaced_parts`), so 99213 is still 2 lines short 8.00 each, 16.00, not 24.00."""
     clinic, claims = _underpaid_clinic(db, "Qzundertwice")
     ingest_file(db, SYSTEM, "twice.835", render(transaction(clinic.practice, [paid(claims[0])], trace="TWICE2")))
     lines = underpaid.underpaid_lines(db, [clinic.practice.id], D("0.00"), procedure_code="99213")

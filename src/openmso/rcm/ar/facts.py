@@ -40,30 +40,17 @@ from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.rcm.ar import chains, kpis, later_payers
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_services, services
+from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_services_on, services
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import REJECTED, ClaimEvent
 from openmso.rcm.denials.models import DenialCase
-from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
+from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 LOOK_BACK_DAYS = 365  # claims served earlier than this before the first month are not loaded
 CHUNK = 900
 CHARGE_BASE_DAYS = 90  # days in A/R divides by the average daily charges of the last 90 days
-
-
-@dataclass(slots=True)
-class _Posting:
-    paid_on: date
-    posted_on: date
-    paid: Decimal
-    contractual: Decimal
-    patient: Decimal
-    outcome: str
-    key: PostingKey | None = None  # which reversal takes it back (`later_payers.first_payer_money`)
-    lines: frozenset[int] = frozenset()  # its claim lines, for which later adjudication replaces it (`_read_lines`)
-    line_money: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)  # by line: contractual, patient
 
 
 @dataclass(slots=True)
@@ -75,7 +62,7 @@ class ClaimHistory:
     charge_entered: date
     billed_on: date | None
     clean_first_pass: bool | None
-    postings: list[_Posting] = field(default_factory=list)
+    postings: list[later_payers.LaterPosting] = field(default_factory=list)
     closed: list[tuple[date, Decimal]] = field(default_factory=list)  # denials written off or transferred
     transferred: list[tuple[date, Decimal]] = field(default_factory=list)  # those moved to the patient's share
     patient_id: int | None = None  # for small-cell suppression of network views
@@ -100,14 +87,14 @@ class ClaimHistory:
         if correction.billed_on is not None:
             self.corrections.append((correction.billed_on, billed_charge))
 
-    def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, list[_Posting]]:
+    def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, list[later_payers.LaterPosting]]:
         """Paid, contractual, patient responsibility and what is left (the charge less what the payer paid, wrote
         off or closed: its open balance plus the patient's share) as of `end`; the postings until then."""
         postings = [p for p in self.postings if p.paid_on <= end]
-        if len(postings) > 1 and all(p.key for p in postings):  # a decision replaced without a reversal counts once
+        if len(postings) > 1:  # a decision replaced without a reversal counts once
             paid, contractual, patient = later_payers.first_payer_money(postings)
         else:
-            paid = sum((p.paid for p in postings), ZERO)
+            paid = sum((p.key.paid for p in postings), ZERO)
             contractual = sum((p.contractual for p in postings), ZERO)
             patient = sum((p.patient for p in postings), ZERO)
         return paid, contractual, patient, self.charge_at(end) - paid - contractual - self._closed_by(end), postings
@@ -191,9 +178,14 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                             .order_by(ClaimPosting.id)):
             posted_on = p.posted_at.date()
             key = PostingKey(p.id, p.claim_id, p.status_code, p.payer_claim_number or "", p.paid)
-            histories[p.claim_id].postings.append(_Posting(p.payment_date or posted_on, posted_on, p.paid,
-                                                           p.contractual, p.patient_responsibility, p.outcome, key))
-        _read_lines(db, [histories[claim_id] for claim_id in chunk if len(histories[claim_id].postings) > 1])
+            histories[p.claim_id].postings.append(later_payers.LaterPosting(
+                key, p.payment_date or posted_on, p.contractual, p.patient_responsibility, ZERO, p.outcome,
+                posted_on=posted_on))
+        # the claim lines of claims posted more than once (few) say which adjudication a later one replaced
+        again = {posting.key.id: posting for claim_id in chunk if len(histories[claim_id].postings) > 1
+                 for posting in histories[claim_id].postings}
+        if again:
+            later_payers.read_lines(db, again, [ClaimPosting.id.in_(list(again))])
         for claim_id, closed_at, amount, status in db.execute(
                 select(DenialCase.claim_id, DenialCase.closed_at, DenialCase.amount, DenialCase.status)
                 .where(DenialCase.claim_id.in_(chunk), DenialCase.status.in_(("written_off", "transferred")))):
@@ -226,22 +218,6 @@ def _fold_corrections(histories: dict[int, ClaimHistory], rows: list) -> dict[in
                                 for row in rows if row.id in histories})
 
 
-def _read_lines(db: Session, histories: list[ClaimHistory]) -> None:
-    """The claim lines of the postings of claims posted more than once (few), which say which adjudication a
-    later one replaced (`later_payers.replaced_postings`)."""
-    by_id = {posting.key.id: posting for history in histories for posting in history.postings}
-    if not by_id:
-        return
-    lines: dict[int, set[int]] = defaultdict(set)
-    for posting_id, line_id, contractual, patient in db.execute(
-            select(LinePosting.claim_posting_id, LinePosting.claim_line_id, LinePosting.contractual,
-                   LinePosting.patient_responsibility).where(LinePosting.claim_posting_id.in_(list(by_id)))):
-        lines[posting_id].add(line_id)
-        later_payers.add_line_money(by_id[posting_id].line_money, line_id, contractual, patient)
-    for posting_id, claim_lines in lines.items():
-        by_id[posting_id].lines = frozenset(claim_lines)
-
-
 def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:
     """Each claim's patient payments up to `until` (by the first claim of its chain): every ledger of these
     practices, a credit settling its own service first, then the oldest debts (`patients.payments_by_claim`)."""
@@ -266,13 +242,10 @@ def _patient_ar(db: Session, practice_ids: list[int], ends: list[date]) -> dict[
     then, less the shares a later payer had yet to answer (in insurance A/R until it does)."""
     if not practice_ids or not ends:
         return {}
-    owed: dict[date, list[PatientOwed]] = {}
     every = ledgers(db, practice_ids, as_of=max(ends))
-    for end in ends:
-        pending = pending_services(db, practice_ids, end)
-        owed[end] = [(patient, day, amount) for (_, patient), entries in every.items()
-                     for day, amount in due_items([e for e in entries if e[0] <= end], pending)]
-    return owed
+    pending = pending_services_on(db, practice_ids, ends)
+    return {end: [(patient, day, amount) for (_, patient), entries in every.items()
+                  for day, amount in due_items([e for e in entries if e[0] <= end], pending[end])] for end in ends}
 
 
 def month_starts(as_of: date, months: int) -> list[date]:

@@ -51,7 +51,8 @@ def end_of_day(day: date) -> datetime:
 
 @dataclass(slots=True)
 class LaterPosting:
-    """One posting to a later payer's claim: what `Standing` needs of it."""
+    """One claim posting as the A/R rules read it: a later payer's (`standing`), or a first payer's posted more than
+    once (`first_payer_money`), or any claim's in the KPI facts (`facts.ClaimHistory`)."""
 
     key: PostingKey
     paid_on: date  # the payment date, or the posting day when the 835 has none
@@ -62,6 +63,7 @@ class LaterPosting:
     lines: frozenset[int] = frozenset()  # the claim lines its line postings matched; none: the whole claim
     # by claim line: the (contractual, patient share) of its line postings, which a restatement of the line replaces
     line_money: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    posted_on: date | None = None  # the day it was posted (the KPIs' payment posting lag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,23 +92,16 @@ def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Stand
     return Standing(True, paid, latest.contractual, latest.prior, latest.patient)
 
 
-def replaced_postings(postings: Sequence[LaterPosting]) -> set[int]:
-    """The ids of a first payer's standing adjudications (not reversals, not taken back by one: `reversals`) that a
-    later standing adjudication replaced without a reversal, in whole or in part (`replaced_parts`). A payer that
-    denies, then pays on appeal in a new CLP02 1, or sends the same payment twice, restates its decision of those
-    lines; a payer that splits a claim into CLPs on disjoint lines replaces nothing; a payer that adjudicates a
-    replacement claim decides the whole service anew, whether or not its 835 reverses the original first (pure:
-    no I/O)."""
-    return set(replaced_parts(postings))
-
-
 def replaced_parts(postings: Sequence[LaterPosting]) -> dict[int, frozenset[int] | None]:
-    """What later standing adjudications restated of each earlier standing one, by posting id: its claim lines
-    they restated, or None for the whole posting — every one of its lines, or any of them when either posting
-    has no line postings (it covers the whole claim), or all of it when the later one is of a correction of its
-    claim. An appeal paid in a new claim payment for the one line denied restates that line alone; the other
-    lines' decisions stand. `postings` are in posting order, of one claim or of one correction chain (`chains`: a
-    correction's id is greater than its original's) (pure: no I/O)."""
+    """What later standing adjudications (not reversals, not taken back by one: `reversals`) restated of each
+    earlier standing one without a reversal, by posting id: its claim lines they restated, or None for the whole
+    posting — every one of its lines, or any of them when either posting has no line postings (it covers the whole
+    claim), or all of it when the later one is of a correction of its claim (a replacement decides the whole
+    service anew, whether or not its 835 reverses the original first). A payer that denies, then pays on appeal in
+    a new CLP02 1, or sends the same payment twice, restates its decision of those lines; an appeal paid for the
+    one line denied restates that line alone, the other lines' decisions stand; a payer that splits a claim into
+    CLPs on disjoint lines restates nothing. `postings` are in posting order, of one claim or of one correction
+    chain (`chains`: a correction's id is greater than its original's) (pure: no I/O)."""
     taken_back = reversed_postings(p.key for p in postings)
     standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
     parts: dict[int, frozenset[int] | None] = {}
@@ -213,12 +208,6 @@ def restated_among(db: Session, claim_ids: list[int]) -> dict[int, frozenset[int
     return parts
 
 
-def replaced_among(db: Session, claim_ids: list[int]) -> set[int]:
-    """The ids of these claims' postings that a later adjudication replaced (`replaced_postings`), read for
-    claims posted more than once (the callers pass only those: the rest replace nothing)."""
-    return set(restated_among(db, claim_ids))
-
-
 def add_line_money(money: dict[int, tuple[Decimal, Decimal]], line_id: int | None, contractual: Decimal,
                    patient: Decimal) -> None:
     """Count a line posting's contractual and patient share toward its claim line (`LaterPosting.line_money`)."""
@@ -248,11 +237,19 @@ def _read(db: Session, posted: list, prior: bool = True) -> dict[int, list[Later
         posting = LaterPosting(PostingKey(row.id, row.claim_id, row.status_code, row.payer_claim_number or "",
                                           row.paid), row.payment_date or row.posted_at.date(), row.contractual,
                                row.patient_responsibility,
-                               prior_payer_amount(row.adjustments or "") if prior else ZERO, row.outcome)
+                               prior_payer_amount(row.adjustments or "") if prior else ZERO, row.outcome,
+                               posted_on=row.posted_at.date())
         found[row.claim_id].append(posting)
         by_id[row.id] = posting
-    if not by_id:
-        return found
+    if by_id:
+        read_lines(db, by_id, posted, prior)
+    return found
+
+
+def read_lines(db: Session, by_id: dict[int, LaterPosting], posted: list, prior: bool = False) -> None:
+    """Fill in the postings `by_id` (those matching the claim posting conditions `posted`) from their line
+    postings: the claim lines they matched and each line's contractual and patient share (which say what a later
+    adjudication restates: `replaced_parts`), and with `prior` the CARC 23 of their line adjustments."""
     lines: dict[int, set[int]] = defaultdict(set)
     for posting_id, line_id, text, contractual, patient in db.execute(
             select(LinePosting.claim_posting_id, LinePosting.claim_line_id, LinePosting.adjustments,
@@ -264,4 +261,3 @@ def _read(db: Session, posted: list, prior: bool = True) -> dict[int, list[Later
             by_id[posting_id].prior += prior_payer_amount(text or "")
     for posting_id, claim_lines in lines.items():
         by_id[posting_id].lines = frozenset(claim_lines)
-    return found

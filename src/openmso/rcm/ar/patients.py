@@ -21,7 +21,7 @@ naming the service) and what is left is the patient's, aged from the day it was 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -210,12 +210,20 @@ def pending_services(db: Session, ids: list[int], as_of: date | None = None, pat
     """The services (first claims of their chain) a later payer has been billed for and has not answered (no
     adjudication of its stands: `later_payers.standing`) — on `as_of` when given, else now: the same waiting
     claims insurance aging holds open for the patient's share."""
+    return pending_services_on(db, ids, [as_of], patient_id)[as_of]
+
+
+def pending_services_on(db: Session, ids: list[int], days: Sequence[date | None], patient_id: int | None = None
+                        ) -> dict[date | None, set[int]]:
+    """`pending_services` on each of `days` (None: now), the later payers' claims and postings read once (the
+    KPI trend asks for every month's end)."""
     later = _later_claims(db, ids, patient_id)
     first = first_claims({row.id: row.primary_claim_id for row in later})
-    billed = [row.id for row in later if row.status in BILLED and _billed_by(row, as_of)]
-    postings = later_payers.postings_of(db, billed)
-    return {first[claim_id] for claim_id in billed
-            if not later_payers.standing(postings.get(claim_id, ()), as_of).answered}
+    billed = [row for row in later if row.status in BILLED]
+    postings = later_payers.postings_of(db, [row.id for row in billed])
+    return {day: {first[row.id] for row in billed
+                  if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered}
+            for day in days}
 
 
 def _billed_by(claim, as_of: date | None) -> bool:

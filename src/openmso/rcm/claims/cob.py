@@ -97,11 +97,11 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
                ClaimPosting.adjustments, ClaimPosting.payment_date, ClaimPosting.payer_claim_number,
                ClaimPosting.outcome)
         .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(ClaimPosting.id), ids).all()
-    replaced = _replaced(db, postings)
+    restated = _restated(db, postings)
     decisions: dict[int, PriorPayer] = {}
     claim_cas: dict[int, dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for posting_id, claim_id, paid, patient, adjustments, paid_on, number, outcome in postings:
-        if posting_id in replaced:
+        if posting_id in restated and restated[posting_id] is None:  # replaced whole
             continue
         decision = decisions.get(claim_id)
         if decision is None:
@@ -114,16 +114,22 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
         for key, amount in parse_adjustments(adjustments).items():
             claim_cas[claim_id][key] += amount
     lines = connection.execute(
-        select(ClaimPosting.id, ClaimPosting.claim_id, ClaimLine.line_number, LinePosting.procedure_code,
+        select(ClaimPosting.id, ClaimPosting.claim_id, ClaimLine.id, ClaimLine.line_number, LinePosting.procedure_code,
                LinePosting.modifiers, LinePosting.units, LinePosting.charge, LinePosting.paid, LinePosting.adjustments,
-               ClaimPosting.payment_date, ClaimPosting.outcome)
+               LinePosting.patient_responsibility, ClaimPosting.payment_date, ClaimPosting.outcome)
         .join_from(LinePosting, ClaimPosting, LinePosting.claim_posting_id == ClaimPosting.id)
         .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
         .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(LinePosting.id), ids).all()
     line_cas: dict[tuple[int, int], dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for posting_id, claim_id, number, code, modifiers, units, charge, paid, adjustments, paid_on, outcome in lines:
-        if posting_id in replaced:
-            continue
+    for (posting_id, claim_id, line_id, number, code, modifiers, units, charge, paid, adjustments, patient, paid_on,
+         outcome) in lines:
+        if posting_id in restated:
+            if restated[posting_id] is None:
+                continue
+            if line_id in restated[posting_id]:  # this line was decided again: its earlier decision leaves the sums
+                decisions[claim_id].paid -= paid
+                decisions[claim_id].patient_responsibility -= patient or ZERO
+                continue
         held = decisions[claim_id].lines
         line = held.get(number)
         if line is None:
@@ -142,14 +148,15 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
     return decisions
 
 
-def _replaced(db: Session, postings) -> set[int]:
-    """The postings a later adjudication of the same claim lines replaced without a reversal
-    (`later_payers.replaced_postings`): a denial paid on appeal in a new CLP02 1, a payment sent twice. The
-    next payer is told the decision that stands; a duplicate payment is the payer's to take back, not part
-    of it. Only claims posted more than once are read again."""
+def _restated(db: Session, postings) -> dict[int, frozenset[int] | None]:
+    """What a later adjudication of the same claim lines restated without a reversal, by posting
+    (`later_payers.replaced_parts`: some claim lines, or None for the whole posting): a denial paid on appeal in
+    a new CLP02 1, a payment sent twice. The next payer is told the decision that stands, line by line — an
+    appeal of one line leaves the others' decisions standing; a duplicate payment is the payer's to take back,
+    not part of it. Only claims posted more than once are read again."""
     counts = Counter(row.claim_id for row in postings)
     again = [claim_id for claim_id, count in counts.items() if count > 1]
-    return later_payers.replaced_among(db, again)
+    return later_payers.restated_among(db, again) if again else {}
 
 
 MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
