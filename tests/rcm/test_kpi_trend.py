@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -78,7 +79,22 @@ def test_patient_credits_settle_the_oldest_debits_first():
 
 
 def test_line_chart_leaves_gaps_for_months_without_data_and_escapes_labels():
-    svg = charts.line_chart("Denial <rate>", ["Sep", "Oct", "Nov"], [D("10.0"), None, D("12.5")], "%")
-    assert svg.startswith("<svg") and "Denial &lt;rate&gt;: 12.5% (Nov)" in svg
+    months = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    svg = charts.line_chart("Denial <rate>", months, [D("10.0"), None, D("12.5")], "%")
+    assert svg.startswith("<svg") and "Denial &lt;rate&gt;: 12.5% (Nov 2026)" in svg
     assert "<polyline" not in svg  # two single points, no line across the missing month
     assert svg.count("<circle") == 2
+
+
+def test_line_chart_names_months_with_their_year_never_as_a_day():
+    """'Nov 26' reads as the 26th of November: the axis names the month, and the year under the first month
+    and under each January; a long trend names at most twelve months, the latest always."""
+    months = [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]
+    svg = charts.line_chart("Denial rate", months, [D("1"), D("2"), D("3")], "%")
+    assert re.findall(r">(\w{3}|\d{4})</text>", svg) == ["Nov", "2026", "Dec", "Jan", "2027"]
+    assert "<title>Dec 2026: 2</title>" in svg
+    three_years = [date(2024 + (9 + i) // 12, (9 + i) % 12 + 1, 1) for i in range(36)]
+    svg = charts.line_chart("Denial rate", three_years, [D(i) for i in range(36)], "%")
+    named = re.findall(r">([A-Z][a-z]{2})</text>", svg)
+    assert len(named) == 12 and named[-1] == three_years[-1].strftime("%b") == "Sep"
+    assert re.findall(r">(\d{4})</text>", svg) == ["2024", "2025", "2026", "2027"]

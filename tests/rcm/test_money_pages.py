@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
+from openmso.agreements import presets
+from openmso.agreements.catalogue import ServiceKey
 from openmso.core.tenancy import SYSTEM, Role
+from openmso.rcm.claims import service as claims_service
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.ingest import ingest_file
 from openmso.rcm.remittance.models import Remittance
-from tests.factories import add_user, build_world, signed_in
+from tests.factories import add_signed_agreement, add_user, build_world, signed_in
 from tests.rcm.conftest import world_clinic
-from tests.rcm.remits import accepted_claims, denied, render, transaction
+from tests.rcm.remits import accepted_claims, denied, paid, render, transaction
 
 
 def _admin(client, db, settings):
@@ -82,3 +89,67 @@ def test_an_auditor_may_not_work_denials_under_the_agreement(client, db, setting
     assert refused.status_code == 403 and "read-only compliance access" in refused.text
     assert "No denials to work" in auditor.get("/denials").text
     assert auditor.post(f"/denials/{case.id}/notes", data={"text": "x"}).status_code == 403
+
+
+def _section(page: str, table_id: str) -> str:
+    """The HTML of one table of a page, so an assertion cannot be met by another part of it."""
+    start = page.index(f'<table id="{table_id}"')
+    return page[start:page.index("</table>", start)]
+
+
+def test_a_claim_and_its_denial_show_what_each_835_said_line_by_line(client, db, settings):
+    world, browser = _admin(client, db, settings)
+    practice = world.practices[0]
+    case = db.scalar(select(DenialCase).where(DenialCase.practice_id == practice.id))  # CO-197 in QzalphaEFT
+    claim = db.get(Claim, case.claim_id)
+    ingest_file(db, SYSTEM, "again.835", render(transaction(practice, [denied(claim, sign=-1), paid(claim)],
+                                                            trace="QzalphaAGAIN")))
+    first, again = db.scalars(select(Remittance).where(Remittance.trace_number.in_(("QzalphaEFT", "QzalphaAGAIN")))
+                              .order_by(Remittance.id)).all()
+    claim_page = browser.get(f"/claims/{claim.id}").text
+    payments = _section(claim_page, "claim-payments")
+    # oldest first: the denial, the payer's reversal of it (CLP02 22), then the payment, each linked to its 835
+    assert [payments.index(f'href="/remittances/{r.id}"') for r in (first, again)] == sorted(
+        payments.index(f'href="/remittances/{r.id}"') for r in (first, again))
+    assert payments.count("<tr") == 4 and "CLP02 4" in payments and "CLP02 22" in payments and "CLP02 1" in payments
+    assert '<div class="posted-line denied">1. 99213 · $0.00 · $0.00 · <code>CO:197:145.00</code>' in payments
+    assert "1. 99213 · $87.00 · $67.00 · <code>CO:45:58.00 PR:2:20.00</code>" in payments
+    denials = _section(claim_page, "claim-denials")
+    assert f'href="/denials/{case.id}"' in denials and "Authorization" in denials and "Settled" in denials
+
+    denial_page = browser.get(f"/denials/{case.id}").text
+    assert f'<a href="/remittances/{first.id}">payment QzalphaEFT</a>' in denial_page  # "Denied in"
+    marked = _section(denial_page, "denial-payments")
+    assert marked.count('class="marked"') == 1 and marked.index('class="marked"') < marked.index("CLP02 22")
+
+    correction = claims_service.correct(db, SYSTEM, claim.id, Correction(kind="replace", reason="wrong code"))
+    made = _section(browser.get(f"/claims/{claim.id}").text, "related-claims")
+    assert correction.patient_control_number in made and "replacement (frequency 7)" in made
+    assert "No 835 has answered this claim yet." in _section(browser.get(f"/claims/{correction.id}").text,
+                                                            "claim-payments")
+
+
+def test_a_practice_user_sees_the_payments_but_not_other_practices_claims(client, db, settings):
+    world = build_world(db)
+    practice, other = world.practices[0], world.practices[1]
+    browser = signed_in(client, db, settings, add_user(db, Role.PRACTICE_USER, practice))
+    case = db.scalar(select(DenialCase).where(DenialCase.practice_id == practice.id))
+    assert "CO:197:145.00" in _section(browser.get(f"/claims/{case.claim_id}").text, "claim-payments")
+    elsewhere = db.scalar(select(DenialCase).where(DenialCase.practice_id == other.id))
+    assert browser.get(f"/claims/{elsewhere.claim_id}").status_code == 404
+
+
+def test_where_the_agreement_keeps_the_revenue_cycle_with_the_practice_the_claim_page_shows_no_payments(
+        client, db, settings):
+    world = build_world(db)
+    practice = world.practices[0]
+    case = db.scalar(select(DenialCase).where(DenialCase.practice_id == practice.id))
+    terms = presets.standard_terms(date(2025, 1, 1))
+    add_signed_agreement(db, practice, signed_on=date(2026, 1, 1), terms=presets.revised(terms, {"services": [
+        s for s in terms.services if s.service is not ServiceKey.REVENUE_CYCLE]}))
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[practice]))
+    page = browser.get(f"/claims/{case.claim_id}")  # the claim itself is read (PHI access stays)
+    assert page.status_code == 200 and db.get(Claim, case.claim_id).patient_control_number in page.text
+    assert 'id="claim-payments"' not in page.text and 'id="claim-denials"' not in page.text
+    assert "CO:197" not in page.text
+    assert browser.get(f"/denials/{case.id}").status_code == 403

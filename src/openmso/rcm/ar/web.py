@@ -97,10 +97,10 @@ def kpi_dashboard(request: Request, db: DB, actor: CurrentActor, practice_id: Op
                   months: Annotated[int, Query(ge=1, le=36)] = 6, as_of: AsOf = None):
     when = as_of or date.today()
     trend = facts.kpi_trend(db, actor, when, months, practice_id)
-    labels = [m.month.strftime("%b %y") for m in trend]
+    labels = [charts.month_name(m.month) for m in trend]
     cards = [{"definition": d, "latest": next((m.values[d.id] for m in reversed(trend) if m.values[d.id] is not None),
                                               None),
-              "chart": charts.line_chart(d.name, labels, [m.values[d.id] for m in trend], d.unit)}
+              "chart": charts.line_chart(d.name, [m.month for m in trend], [m.values[d.id] for m in trend], d.unit)}
              for d in kpis.DEFINITIONS if d.id != "cost_to_collect"]
     return render(request, "ar/kpis.html", cards=cards, trend=trend, definitions=kpis.DEFINITIONS, labels=labels,
                   practice_id=practice_id, months=months, as_of=when, practices=_practices(db, actor))

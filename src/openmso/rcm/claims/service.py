@@ -4,11 +4,11 @@ secondary payer)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
@@ -132,17 +132,24 @@ class ClaimDetail:
     timeline: list[TimelineEntry]
     batch: ClaimBatch | None
     segments: list[str]
+    corrections: list[Claim] = field(default_factory=list)  # replacements and voids of this claim
+    later_claims: list[Claim] = field(default_factory=list)  # this service billed to the next payer (COB)
 
 
 def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
-    """Everything the claim page shows: lines, edits, timeline and the segments sent for it."""
+    """Everything the claim page shows: lines, edits, timeline, the segments sent for it, and the claims made
+    from it (its corrections, and the same service billed to the next payer)."""
     claim = get_claim(db, actor, claim_id)
     edits = edits_for(db, [claim.id])[claim.id]
     timeline = list(db.scalars(select(TimelineEntry).where(TimelineEntry.claim_id == claim.id)
                                .order_by(TimelineEntry.id)))
     batch = db.get(ClaimBatch, claim.batch_id) if claim.batch_id else None
+    related = list(db.scalars(select(Claim).where(Claim.practice_id == claim.practice_id, or_(
+        Claim.original_claim_id == claim.id, Claim.primary_claim_id == claim.id)).order_by(Claim.id)))
     return ClaimDetail(claim, db.get(Patient, claim.patient_id), edits, timeline, batch,
-                       segments_sent(batch, claim) if batch else [])
+                       segments_sent(batch, claim) if batch else [],
+                       corrections=[c for c in related if c.original_claim_id == claim.id],
+                       later_claims=[c for c in related if c.primary_claim_id == claim.id])
 
 
 def segments_sent(batch: ClaimBatch, claim: Claim) -> list[str]:

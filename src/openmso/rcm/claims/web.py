@@ -22,6 +22,8 @@ from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.claims.tasks import batches_href, start_submit_job
 from openmso.rcm.clearinghouse import reasons
+from openmso.rcm.denials import service as denials
+from openmso.rcm.remittance import service as remittances
 from openmso.rcm.scrubber import codes
 from openmso.rcm.scrubber.rules import RULES
 
@@ -117,7 +119,9 @@ def _claim_page(request: Request, db, actor, claim_id: int, values: dict | None 
                   payer=network.get_payer(db, actor, claim.payer_id) if claim.payer_id else None,
                   diagnoses=[(codes.dotted(c), codes.diagnosis_description(c)) for c in claim.diagnosis_codes],
                   editable=editing.can_edit(claim), edit_values=values or _edit_values(claim), edit_errors=errors,
-                  rebill_values=rebill_values or {}, rebill_errors=rebill_errors)
+                  rebill_values=rebill_values or {}, rebill_errors=rebill_errors,
+                  payments=remittances.claim_payments(db, actor, claim),
+                  denial_cases=denials.cases_of_claim(db, actor, claim))
 
 
 def _edit_values(claim) -> dict:

@@ -27,7 +27,9 @@ from openmso.rcm.denials import letters
 from openmso.rcm.denials.codes import describe_carc
 from openmso.rcm.denials.models import DenialCase, DenialNote
 from openmso.rcm.denials.rules import DenialCategory
+from openmso.rcm.remittance import service as remittances
 from openmso.rcm.remittance.models import PatientLedgerEntry
+from openmso.rcm.remittance.service import PostedClaim
 
 WRITE_OFF_ROLES = (Role.MSO_ADMIN, Role.PRACTICE_ADMIN)  # staff propose, administrators write off
 WORKING_ROLES = (Role.MSO_ADMIN, Role.MSO_STAFF, Role.PRACTICE_ADMIN, Role.PRACTICE_USER)  # not auditors
@@ -92,6 +94,20 @@ def get_case(db: Session, actor: Actor, case_id: int) -> DenialCase:
         raise NotFound("Denial not found")
     authorize(db, actor, MsoAction.MANAGE_DENIALS, case.practice_id, object_type="denial_case", object_id=case.id)
     return case
+
+
+def cases_of_claim(db: Session, actor: Actor, claim: Claim) -> list[DenialCase] | None:
+    """The denial cases opened on `claim` (a claim the caller has already let the actor read), oldest first;
+    None when the practice's agreement does not let the MSO manage its denials."""
+    if not permitted_practices(db, actor, MsoAction.MANAGE_DENIALS, [claim.practice_id]):
+        return None
+    return list(db.scalars(select(DenialCase).where(DenialCase.claim_id == claim.id).order_by(DenialCase.id)))
+
+
+def case_payments(db: Session, actor: Actor, case: DenialCase) -> list[PostedClaim]:
+    """What the 835s said about the denied claim, line by line, oldest first. Managing denials and seeing
+    payments are both the revenue-cycle service of the agreement, so whoever may work the case sees them."""
+    return remittances.claim_payments(db, actor, db.get(Claim, case.claim_id)) or []
 
 
 def is_workable(case: DenialCase) -> bool:

@@ -27,7 +27,8 @@ def reason_text(reasons: str) -> str:
 
 def describe(db: Session, cases: list[DenialCase]) -> list[dict]:
     """One dict per case: the case's own columns plus the names around it."""
-    claims = _by_id(db, (Claim.id, Claim.patient_control_number, Claim.patient_id, Claim.payer_id),
+    claims = _by_id(db, (Claim.id, Claim.patient_control_number, Claim.patient_id, Claim.payer_id,
+                          Claim.service_date_from, Claim.service_date_to),
                     [c.claim_id for c in cases])
     patients = _by_id(db, (Patient.id, Patient.first_name, Patient.last_name), [c.patient_id for c in claims.values()])
     payers = _by_id(db, (Payer.id, Payer.name), [c.payer_id for c in claims.values()])
@@ -40,9 +41,11 @@ def describe(db: Session, cases: list[DenialCase]) -> list[dict]:
         rows.append({
             **{column: getattr(case, column) for column in (
                 "id", "practice_id", "claim_id", "category", "rule_id", "reasons", "remarks", "amount",
-                "suggested_action", "appeal_deadline", "status", "assigned_to", "created_at")},
+                "suggested_action", "appeal_deadline", "status", "assigned_to", "created_at",
+                "claim_posting_id")},
             "practice_name": practices[case.practice_id].legal_name,
             "patient_control_number": claim.patient_control_number,
+            "service_dates": (claim.service_date_from, claim.service_date_to),
             "patient_name": f"{patient.first_name} {patient.last_name}" if patient else "",
             "payer_name": payers[claim.payer_id].name if claim.payer_id in payers else "",
             "reason_text": reason_text(case.reasons),

@@ -112,6 +112,7 @@ class PostedClaim:
     patient_control_number: str
     patient_name: str
     lines: list[PostedLine] = field(default_factory=list)
+    trace_number: str = ""  # the payment's (TRN02), for a claim's list of payments
 
 
 @dataclass
@@ -127,20 +128,7 @@ def remittance_detail(db: Session, actor: Actor, remittance_id: int, claim_limit
     """A payment with the claims and lines it posted (first `claim_limit` claims), its PLB rows and its
     exceptions. Names patients, so the read is audited."""
     remittance = get_remittance(db, actor, remittance_id)
-    postings = list(db.execute(
-        select(ClaimPosting, Claim.patient_control_number, Patient.first_name, Patient.last_name)
-        .join(Claim, Claim.id == ClaimPosting.claim_id).join(Patient, Patient.id == Claim.patient_id)
-        .where(ClaimPosting.remittance_id == remittance.id).order_by(ClaimPosting.id).limit(claim_limit)))
-    claims = {row[0].id: PostedClaim(row[0], row[1], f"{row[2]} {row[3]}") for row in postings}
-    if claims:
-        lines = db.execute(select(LinePosting, ClaimLine.line_number)
-                           .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
-                           .where(LinePosting.claim_posting_id.in_(list(claims))).order_by(LinePosting.id))
-        for line, number in lines:
-            claims[line.claim_posting_id].lines.append(PostedLine(
-                number, line.procedure_code, line.submitted_code, line.modifiers, line.units, line.charge,
-                line.allowed, line.paid, line.contractual, line.patient_responsibility, line.other_adjustment,
-                line.adjustments, line.remarks, line.denied, line.expected_allowed))
+    claims = _posted_claims(db, ClaimPosting.remittance_id == remittance.id, claim_limit)
     ledger = list(db.scalars(select(ProviderAdjustmentEntry)
                              .where(ProviderAdjustmentEntry.remittance_id == remittance.id)
                              .order_by(ProviderAdjustmentEntry.id)))
@@ -150,7 +138,39 @@ def remittance_detail(db: Session, actor: Actor, remittance_id: int, claim_limit
                  reason=f"claims={len(claims)}")
     received = db.get(RemittanceFile, remittance.file_id)
     readable = received.practice_id == remittance.practice_id or actor.is_network_wide
-    return RemittanceDetail(remittance, list(claims.values()), ledger, exceptions, received if readable else None)
+    return RemittanceDetail(remittance, claims, ledger, exceptions, received if readable else None)
+
+
+def claim_payments(db: Session, actor: Actor, claim: Claim) -> list[PostedClaim] | None:
+    """What each 835 said about `claim` (a claim the caller has already let the actor read), oldest first,
+    line by line: payments, denials, reversals. None when the practice's agreement does not give the MSO its
+    payments (POST_PAYMENTS), which the actor then does not see."""
+    if claim.practice_id not in payment_practices(db, actor):
+        return None
+    return _posted_claims(db, ClaimPosting.claim_id == claim.id)
+
+
+def _posted_claims(db: Session, condition, limit: int | None = None) -> list[PostedClaim]:
+    """The claim postings meeting `condition` (first `limit`, in posting order) with their lines and their
+    payment's trace number."""
+    postings = db.execute(
+        select(ClaimPosting, Claim.patient_control_number, Patient.first_name, Patient.last_name,
+               Remittance.trace_number)
+        .join(Claim, Claim.id == ClaimPosting.claim_id).join(Patient, Patient.id == Claim.patient_id)
+        .join(Remittance, Remittance.id == ClaimPosting.remittance_id)
+        .where(condition).order_by(ClaimPosting.id).limit(limit))
+    claims = {posting.id: PostedClaim(posting, number, f"{first} {last}", trace_number=trace)
+              for posting, number, first, last, trace in postings}
+    if claims:
+        lines = db.execute(select(LinePosting, ClaimLine.line_number)
+                           .join(ClaimLine, ClaimLine.id == LinePosting.claim_line_id)
+                           .where(LinePosting.claim_posting_id.in_(list(claims))).order_by(LinePosting.id))
+        for line, number in lines:
+            claims[line.claim_posting_id].lines.append(PostedLine(
+                number, line.procedure_code, line.submitted_code, line.modifiers, line.units, line.charge,
+                line.allowed, line.paid, line.contractual, line.patient_responsibility, line.other_adjustment,
+                line.adjustments, line.remarks, line.denied, line.expected_allowed))
+    return list(claims.values())
 
 
 @dataclass(frozen=True, slots=True)
