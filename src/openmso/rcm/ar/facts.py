@@ -41,9 +41,11 @@ from openmso.core.tenancy import Actor
 from openmso.rcm.ar import chains, kpis, later_payers
 from openmso.rcm.ar.aging import age
 from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_services_on, services
+from openmso.rcm.ar.reports import NOT_WITH_PAYER, billed_since
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
-from openmso.rcm.claims.states import REJECTED, ClaimEvent
+from openmso.rcm.claims.states import ClaimEvent
+from openmso.rcm.claims.timeline import first_submissions
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
@@ -141,10 +143,13 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
     """Every original claim of these practices served in [since, until], with its postings; its corrections
     (replacements, voids: `chains`) are folded into it, and the claims that billed it to later payers ride on it
     (`ClaimHistory.later`)."""
-    query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at, Claim.submitted_at,
-                    Claim.patient_id, Claim.primary_claim_id, Claim.original_claim_id, Claim.frequency_code)
+    first_sent = first_submissions(practice_ids)
+    query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at,
+                    billed_since(first_sent).label("billed_since"), Claim.patient_id, Claim.primary_claim_id,
+                    Claim.original_claim_id, Claim.frequency_code)
+             .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(practice_ids), Claim.service_date_from.between(since, until),
-                    or_(Claim.original_claim_id.is_(None), Claim.status.not_in(REJECTED))).order_by(Claim.id))
+                    or_(Claim.original_claim_id.is_(None), Claim.status.not_in(NOT_WITH_PAYER))).order_by(Claim.id))
     rows = list(db.execute(query))
     histories: dict[int, ClaimHistory] = {}  # every claim loaded, later payers' too, until the end
     ids = [r.id for r in rows]
@@ -164,7 +169,7 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
     for r in rows:
         histories[r.id] = ClaimHistory(r.total_charge, r.service_date_from,
                                        entered.get(r.id, r.created_at.date()),
-                                       r.submitted_at.date() if r.submitted_at else None, first_scrub.get(r.id),
+                                       r.billed_since.date() if r.billed_since else None, first_scrub.get(r.id),
                                        patient_id=r.patient_id)
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:

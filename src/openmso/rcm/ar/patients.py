@@ -40,9 +40,18 @@ from openmso.network.models import Patient
 from openmso.rcm.ar import later_payers
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.chains import first_claims
-from openmso.rcm.ar.reports import BILLED, AgingRow, _labels, payment_practices, suppress_small_cells
+from openmso.rcm.ar.reports import (
+    BILLED,
+    AgingRow,
+    _labels,
+    billed_since,
+    payment_practices,
+    suppress_small_cells,
+)
 from openmso.rcm.ar.schemas import BalanceFilter
 from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.claims.timeline import first_submissions
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
@@ -198,8 +207,11 @@ def services(db: Session, ids: list[int], patient_id: int | None = None) -> dict
 
 def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) -> list:
     """These practices' (or one patient's) claims billed to a later payer: they are few."""
-    query = select(Claim.id, Claim.primary_claim_id, Claim.status, Claim.submitted_at, Claim.service_date_from).where(
-        Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
+    first_sent = first_submissions(ids)
+    query = (select(Claim.id, Claim.primary_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
+                    Claim.service_date_from)
+             .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
+             .where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None)))
     if patient_id is not None:
         query = query.where(Claim.patient_id == patient_id)
     return db.execute(query).all()
@@ -219,7 +231,8 @@ def pending_services_on(db: Session, ids: list[int], days: Sequence[date | None]
     KPI trend asks for every month's end)."""
     later = _later_claims(db, ids, patient_id)
     first = first_claims({row.id: row.primary_claim_id for row in later})
-    billed = [row for row in later if row.status in BILLED]
+    # sent (a rejected one is sent again: it still waits), not closed by a correction of it
+    billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
     postings = later_payers.postings_of(db, [row.id for row in billed])
     return {day: {first[row.id] for row in billed
                   if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered}
@@ -230,9 +243,9 @@ def _billed_by(claim, as_of: date | None) -> bool:
     """Whether `claim` was in insurance A/R on `as_of` (now when None), as `reports.insurance_aging` counts it."""
     if as_of is None:
         return True
-    if claim.submitted_at is None:
+    if claim.billed_since is None:
         return claim.service_date_from <= as_of
-    return claim.submitted_at < later_payers.end_of_day(as_of)
+    return claim.billed_since < later_payers.end_of_day(as_of)
 
 
 def _balance_rows(db: Session, actor: Actor, practice_id: int | None,

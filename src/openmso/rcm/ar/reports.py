@@ -8,7 +8,8 @@ OA-23): that part of the charge was paid or written off by them, not owed by thi
 a denial. Until the later payer has an adjudication that stands (`later_payers.standing`: none yet, or
 its only one reversed), its claim is open for what the earlier payer left unpaid and not written off (the
 patient's share it is asked to cover), not for the whole charge it repeats. Insurance A/R ages from
-submission, patient A/R from the day the responsibility was posted (see `ar.aging`). A claim settled to zero is not open
+the first submission (a rejected claim sent again stays in A/R, its clock running: `in_insurance_ar`),
+patient A/R from the day the responsibility was posted (see `ar.aging`). A claim settled to zero is not open
 A/R; one credited below zero is a credit owed back to the payer, listed apart (`Aging.credits`).
 """
 
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Subquery, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, practices_allowing
@@ -31,13 +32,35 @@ from openmso.rcm.ar import chains, later_payers, underpaid
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
-from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.claims.states import EDITABLE, ClaimStatus
+from openmso.rcm.claims.timeline import first_submissions
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
 ZERO = Decimal("0.00")
 BILLED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED, ClaimStatus.PAYER_ACCEPTED, ClaimStatus.PAID,
           ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
+# a correction (replacement, void) in these is not with the payer, so the claim it corrects still stands
+NOT_WITH_PAYER = frozenset({*EDITABLE, ClaimStatus.SCRUBBED})
+
+
+def billed_since(first_sent: Subquery):
+    """When a claim went into insurance A/R: its first submission (`timeline.first_submissions`, outer-joined
+    as `first_sent`), else `submitted_at` (a claim whose timeline has no submission, e.g. one loaded billed)."""
+    return func.coalesce(first_sent.c.at, Claim.submitted_at)
+
+
+def in_insurance_ar(since, as_of: date):
+    """Whether a claim was in insurance A/R at the end of `as_of`: submitted by then (or, never stamped, billed
+    and served by then), whatever happened after - a rejection sends it back to be corrected, not out of A/R,
+    so a past day's aging does not change when a claim is rejected later. A correction counts while the payer
+    has it; a claim closed without a correction replacing it is out."""
+    corrections = aliased(Claim)
+    superseded = select(corrections.original_claim_id).where(corrections.original_claim_id == Claim.id)
+    return and_(or_(since < end_of_day(as_of),
+                    and_(since.is_(None), Claim.status.in_(BILLED), Claim.service_date_from <= as_of)),
+                or_(Claim.status != ClaimStatus.CLOSED, superseded.exists()),
+                or_(Claim.original_claim_id.is_(None), Claim.status.not_in(NOT_WITH_PAYER)))
 GROUPINGS = ("practice", "payer", "provider", "network")
 CROSS_PRACTICE = ("payer", "network")  # groupings whose cells add up several practices' claims
 CREDITS = "credits"  # the cell of credit balances, beside the bucket keys and "total"
@@ -90,7 +113,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     """Open insurance A/R at the end of `as_of` by bucket, grouped by practice, payer, rendering provider or the
     whole network.
 
-    As of a day means what the books held then: claims submitted on or before it, less what was posted with a
+    As of a day means what the books held then: claims first submitted on or before it, less what was posted with a
     payment date (the posting day when the 835 has none) and denials closed on or before it. Only open claims
     count — in amounts, claim counts and the patients behind a cell (small-cell suppression) — and a claim
     credited below zero is a credit owed back to the payer, listed apart and never netted against the buckets.
@@ -121,18 +144,16 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
                     "provider": Claim.rendering_provider_id}.get(by)
     later = later_payers.postings_by_claim(db, ids, as_of)
-    superseded = select(Claim.original_claim_id).where(Claim.practice_id.in_(ids),
-                                                       Claim.original_claim_id.is_not(None))
+    first_sent = first_submissions(ids)
+    since = billed_since(first_sent)
     query = (select(Claim.id, Claim.primary_claim_id.label("earlier"), Claim.original_claim_id,
                     Claim.frequency_code,
                     (group_column if group_column is not None else Claim.practice_id).label("key"),
-                    Claim.total_charge.label("charge"), Claim.submitted_at, Claim.service_date_from,
+                    Claim.total_charge.label("charge"), since.label("billed_since"), Claim.service_date_from,
                     Claim.patient_id, posted.c.paid, posted.c.contractual, posted.c.patient, closed.c.closed)
              .outerjoin(posted, posted.c.claim_id == Claim.id).outerjoin(closed, closed.c.claim_id == Claim.id)
-             .where(Claim.practice_id.in_(ids),
-                    or_(Claim.status.in_(BILLED), and_(Claim.status == ClaimStatus.CLOSED, Claim.id.in_(superseded))),
-                    or_(Claim.submitted_at < cutoff,
-                        and_(Claim.submitted_at.is_(None), Claim.service_date_from <= as_of))))
+             .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
+             .where(Claim.practice_id.in_(ids), in_insurance_ar(since, as_of)))
     billed = {row.id: row for row in db.execute(query)}
     groups: dict = defaultdict(Aging)
     left: dict[int, Decimal] = {}  # by claim: the charge less what its payer paid, wrote off or closed (not PR)
@@ -144,7 +165,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     for members in chained.values():
         claims = [billed[claim_id] for claim_id in members]
         latest = claims[-1]  # the correction billed last by then stands for the service
-        since = min(row.submitted_at.date() if row.submitted_at else row.service_date_from for row in claims)
+        since = min(row.billed_since.date() if row.billed_since else row.service_date_from for row in claims)
         key = latest.key if group_column is not None else None
         cell = (latest.id, latest.earlier, key, age_in_days(since, as_of), latest.patient_id)
         charge = chains.billed_charge(latest.charge, latest.frequency_code)

@@ -197,7 +197,10 @@ class TimelineEntry(Base):
 
     __tablename__ = "claim_event"
     __tenant_key__ = "practice_id"
-    __table_args__ = (same_practice("claim_id", "claim"),)
+    __table_args__ = (same_practice("claim_id", "claim"),
+                      # each claim's first submission, which insurance A/R ages from (`timeline.first_submissions`)
+                      Index("ix_claim_event_submit", "practice_id", "claim_id", "occurred_at",
+                            postgresql_where=text("event = 'submit'"), sqlite_where=text("event = 'submit'")))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     practice_id: Mapped[int] = mapped_column(Integer)  # the claim's practice (`same_practice`)

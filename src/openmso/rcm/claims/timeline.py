@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -21,6 +21,16 @@ from openmso.core.types import utcnow
 from openmso.rcm.claims.id_sets import id_rows, id_set
 from openmso.rcm.claims.models import Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
+
+
+def first_submissions(practice_ids: list[int]) -> Subquery:
+    """(claim_id, at) of each of these practices' claims ever submitted: its earliest submission, which
+    insurance A/R ages from. `Claim.submitted_at` is the latest one: a claim rejected by the clearinghouse or the
+    payer is corrected and sent again, and aging from that restarted its clock (the A/R looked younger than it
+    was) and lost it from the A/R of the days it spent rejected."""
+    return (select(TimelineEntry.claim_id, func.min(TimelineEntry.occurred_at).label("at"))
+            .where(TimelineEntry.practice_id.in_(practice_ids), TimelineEntry.event == ClaimEvent.SUBMIT.value)
+            .group_by(TimelineEntry.claim_id).subquery())
 
 
 @dataclass(slots=True)
