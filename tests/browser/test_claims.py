@@ -3,6 +3,8 @@ simulator): the claims list with its filters, a claim's detail with the segments
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -44,8 +46,10 @@ def test_rejections_are_explained_in_words(new_page):
     login(page, "admin")
     page.goto("/claims/worklists/rejections")
     expect(page.locator("h1")).to_have_text("Rejections")
-    reasons = column(page, "#rejected", 4)
+    reasons = column(page, "#rejected", 7)
     assert reasons and all(len(r) > 10 for r in reasons[:5])
+    deadlines = [text[:10] for text in column(page, "#rejected", 8)]  # the nearest filing deadline first
+    assert deadlines == sorted(deadlines) and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in deadlines)
     screenshot(page, "claims-rejections")
 
 
@@ -75,7 +79,7 @@ def test_a_rejection_for_patient_data_is_fixed_on_the_patient_and_the_claim_goes
     page.goto("/claims/worklists/rejections?limit=200")
     row = page.locator("#rejected tbody tr", has=page.locator('a.fix[href^="/patients/"]')).first
     expect(row).to_be_visible()
-    codes = row.locator("td").nth(3).inner_text()
+    codes = row.locator("td.codes").inner_text()
     claim_href = row.locator("td").first.locator("a").get_attribute("href")
     row.locator("a.fix").click()
     page.wait_for_url("**/patients/*#corrections")

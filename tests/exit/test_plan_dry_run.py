@@ -36,8 +36,9 @@ def test_a_practice_admin_runs_the_dry_run_of_its_own_practice(client, db, setti
     # the world's agreement is the standard preset: 180 days' notice, then 90 days of transition
     exit_on = date.fromisoformat(plan["timeline"]["exit_on"])
     assert (exit_on - date.today()).days == 180
-    # the denied claim of 145.00 is still recoverable insurance A/R; the patient owes the 20.00 posted to them
-    assert Decimal(plan["open_ar"]["insurance_total"]) == Decimal("145.00")
+    # insurance A/R: the denied claim of 145.00, still recoverable, and the claim of 145.00 the payer's front end
+    # rejected (sent, so owed, while it is corrected); the patient owes the 20.00 posted to them
+    assert Decimal(plan["open_ar"]["insurance_total"]) == Decimal("290.00")
     assert Decimal(plan["open_ar"]["patient_total"]) == Decimal("20.00")
     assert [p["payer"] for p in plan["payer_enrolments"]] == [world.payer.name]
     assert "Qzalpha" in plan["practice"] and not any(m in response.text for m in ("Qzbravo", "Qzcharlie"))

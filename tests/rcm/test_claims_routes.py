@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from openmso.core.tenancy import Role
+from openmso.network.models import Patient, Payer
 from openmso.rcm.claims.models import Charge, Claim
 from tests.factories import add_user, build_world, signed_in
 
@@ -24,7 +27,13 @@ def test_claims_pages_show_the_pipeline(client, db, settings):
     assert detail.status_code == 200
     assert f"CLM*{rejected.patient_control_number}*145.00***11:B:1*" in detail.text  # the segments sent
     assert "Type 2 diabetes mellitus without complications" in detail.text and "Timeline" in detail.text
-    assert "member id not found" in browser.get("/claims/worklists/rejections").text
+    rejections = browser.get("/claims/worklists/rejections").text
+    assert "member id not found" in rejections
+    patient, payer = db.get(Patient, rejected.patient_id), db.get(Payer, rejected.payer_id)
+    file_by = rejected.service_date_from + timedelta(days=payer.timely_filing_days)  # never received: still runs
+    row = rejections[rejections.index(rejected.patient_control_number):]
+    row = row[:row.index("</tr>")]
+    assert f"{patient.last_name}, {patient.first_name}" in row and payer.name in row and file_by.isoformat() in row
     held = browser.get("/claims/worklists/scrubber").text
     assert "DX-001" in held and "category, not a billable code" in held
     assert "837P_" in browser.get("/claims/batches").text

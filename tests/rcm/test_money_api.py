@@ -11,6 +11,8 @@ from decimal import Decimal as D
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from openmso.agreements import presets
+from openmso.agreements.catalogue import ServiceKey
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.contracts import service as contracts
@@ -196,3 +198,26 @@ def test_kpis_as_json_and_csv(client, db, settings):
     definitions = browser.get("/api/v1/kpis/definitions").json()
     assert any("HFMA" in d["source"] for d in definitions)
     assert db.scalar(select(Claim.id).limit(1)) and date(2026, 11, 20)
+
+
+def test_a_claims_payments_are_read_oldest_first_and_refused_where_the_practice_keeps_its_revenue_cycle(
+        client, db, settings, clinic):
+    add_signed_agreement(db, clinic.practice)
+    api = signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[clinic.practice]))
+    [claim] = accepted_claims(db, clinic, 1, lines=(("99213", "145.00"), ("36415", "20.00")))
+    ingest_file(db, SYSTEM, "denied.835", render(transaction(clinic.practice, [denied(claim)], trace="CPAY1")))
+    ingest_file(db, SYSTEM, "again.835", render(transaction(clinic.practice, [denied(claim, sign=-1), paid(claim)],
+                                                            trace="CPAY2")))
+    answers = api.get(f"/api/v1/claims/{claim.id}/payments").json()
+    assert [(a["trace_number"], a["status_code"], a["outcome"], a["paid"]) for a in answers] == [
+        ("CPAY1", "4", "denied", "0.00"), ("CPAY2", "22", "reversed", "0.00"), ("CPAY2", "1", "paid", "79.00")]
+    assert [(line["line_number"], line["adjustments"], line["denied"]) for line in answers[0]["lines"]] == [
+        (1, "CO:197:145.00", True), (2, "CO:197:20.00", True)]
+    assert answers[2]["payment_date"] == "2026-11-02" and answers[2]["lines"][1]["paid"] == "12.00"
+    assert api.get("/api/v1/claims/987654321/payments").status_code == 404
+
+    terms = presets.standard_terms(date(2025, 1, 1))
+    add_signed_agreement(db, clinic.practice, signed_on=date(2026, 1, 1), terms=presets.revised(terms, {"services": [
+        s for s in terms.services if s.service is not ServiceKey.REVENUE_CYCLE]}))
+    refused = api.get(f"/api/v1/claims/{claim.id}/payments")
+    assert refused.status_code == 403 and "Schedule A.1" in refused.json()["detail"]

@@ -5,7 +5,7 @@ secondary payer)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, or_, select
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from openmso.core import audit
 from openmso.core.errors import Conflict, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
+from openmso.core.sql_dates import days_after
 from openmso.core.tenancy import Actor, visible
-from openmso.network.models import Coverage, Patient, Practice
+from openmso.network.models import Coverage, Patient, Payer, Practice
 from openmso.rcm.claims import access, cob, numbers
 from openmso.rcm.claims.models import Claim, ClaimBatch, ClaimEdit, ClaimLine, TimelineEntry
 from openmso.rcm.claims.schemas import Correction
@@ -86,12 +87,39 @@ def scrubber_worklist(db: Session, actor: Actor, params: PageParams, practice_id
 
 
 def rejection_worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | None = None) -> Slice:
-    """Claims rejected by the clearinghouse (999) or the payer (277CA), with the reasons in words."""
+    """Claims rejected by the clearinghouse (999) or the payer (277CA), the nearest filing deadline first (then
+    the largest): the payer never took them in, so its timely filing limit still runs from the date of service
+    (`rejected_claims`). A claim with no payer comes first: it has no deadline to count on."""
     query = _listable(db, actor, ClaimFilter(practice_id=practice_id)).where(Claim.status.in_(REJECTED))
-    page = fetch_page(db, query.order_by(None).order_by(Claim.updated_at.desc(), Claim.id), params)
+    deadline = days_after(Claim.service_date_from, func.coalesce(Payer.timely_filing_days, 0))
+    page = fetch_page(db, query.outerjoin(Payer, Payer.id == Claim.payer_id).order_by(None)
+                      .order_by(deadline, Claim.total_charge.desc(), Claim.id), params)
     audit.record(db, actor, "claim.worklist_rejections", "claim", None, practice_id=practice_id,
                  reason=f"rows={len(page.rows)}")
     return page
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedClaim:
+    """What a biller needs beside a rejected claim: who, which payer, and the day it must reach that payer."""
+
+    patient_name: str
+    payer_name: str
+    file_by: date | None  # the date of service plus the payer's timely filing limit
+
+
+def rejected_claims(db: Session, claims: list[Claim]) -> dict[int, RejectedClaim]:
+    """For a page of the rejections worklist (already read and audited): names and filing deadlines, in two
+    IN queries. A rejected claim was never received, so only a resubmission by `file_by` is on time."""
+    patients = {row.id: f"{row.last_name}, {row.first_name}" for row in db.execute(
+        select(Patient.id, Patient.first_name, Patient.last_name).where(
+            Patient.id.in_({c.patient_id for c in claims})))}
+    payers = {row.id: row for row in db.execute(select(Payer.id, Payer.name, Payer.timely_filing_days).where(
+        Payer.id.in_({c.payer_id for c in claims if c.payer_id})))}
+    return {c.id: RejectedClaim(
+        patients.get(c.patient_id, ""), payers[c.payer_id].name if c.payer_id in payers else "no payer",
+        c.service_date_from + timedelta(days=payers[c.payer_id].timely_filing_days) if c.payer_id in payers else None)
+        for c in claims}
 
 
 def waiting_counts(db: Session, actor: Actor) -> tuple[int, int]:

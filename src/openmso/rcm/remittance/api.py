@@ -16,9 +16,11 @@ from openmso.core.db import snapshot_factory, unit_of_work
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.middleware import LARGE_FILE
 from openmso.core.pagination import Page, Slice
+from openmso.rcm.claims import service as claims_service
 from openmso.rcm.remittance import deposits, ingest, service
 from openmso.rcm.remittance.models import stored_copy, stored_size
 from openmso.rcm.remittance.schemas import (
+    ClaimPaymentOut,
     ClaimPostingOut,
     ExceptionOut,
     IngestOut,
@@ -82,16 +84,28 @@ def list_remittances(db: DB, actor: CurrentActor, paging: Paging, practice_id: O
 def get_remittance(remittance_id: RowId, db: DB, actor: CurrentActor):
     """A payment with the claims and lines it posted, its provider-level adjustments and its exceptions."""
     detail = service.remittance_detail(db, actor, remittance_id)
-    claims = [ClaimPostingOut(claim_id=c.posting.claim_id, patient_control_number=c.patient_control_number,
-                              patient_name=c.patient_name, lines=[LineOut.model_validate(line) for line in c.lines],
-                              **{k: getattr(c.posting, k) for k in (
-                                  "status_code", "outcome", "payer_claim_number", "charge", "paid", "contractual",
-                                  "patient_responsibility", "other_adjustment", "adjustments", "remarks")})
-              for c in detail.claims]
+    claims = [_posted(ClaimPostingOut, c) for c in detail.claims]
     return RemittanceDetailOut(**RemittanceOut.model_validate(detail.remittance).model_dump(), claims=claims,
                                provider_adjustments=[ProviderAdjustmentOut.model_validate(p)
                                                      for p in detail.provider_adjustments],
                                exception_items=[ExceptionOut.model_validate(e) for e in detail.exceptions])
+
+
+@router.get("/claims/{claim_id}/payments", response_model=list[ClaimPaymentOut])
+def claim_payments(claim_id: RowId, db: DB, actor: CurrentActor):
+    """What each 835 said about a claim, oldest first, line by line: payments, denials, reversals."""
+    claim = claims_service.get_claim(db, actor, claim_id)
+    return [_posted(ClaimPaymentOut, c, remittance_id=c.posting.remittance_id, trace_number=c.trace_number,
+                    payment_date=c.posting.payment_date, posted_at=c.posting.posted_at)
+            for c in service.claim_payments(db, actor, claim, refuse=True)]
+
+
+def _posted(schema: type[ClaimPostingOut], c: service.PostedClaim, **extra) -> ClaimPostingOut:
+    return schema(claim_id=c.posting.claim_id, patient_control_number=c.patient_control_number,
+                  patient_name=c.patient_name, lines=[LineOut.model_validate(line) for line in c.lines],
+                  **{k: getattr(c.posting, k) for k in (
+                      "status_code", "outcome", "payer_claim_number", "charge", "paid", "contractual",
+                      "patient_responsibility", "other_adjustment", "adjustments", "remarks")}, **extra)
 
 
 @router.get("/remittance-files/{file_id}/file", response_class=StreamingResponse,

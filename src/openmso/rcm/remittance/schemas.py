@@ -65,6 +65,15 @@ class ClaimPostingOut(PostedAmounts):
     lines: list[LineOut]
 
 
+class ClaimPaymentOut(ClaimPostingOut):
+    """One answer of an 835 to a claim, with the payment it came in."""
+
+    remittance_id: int
+    trace_number: str
+    payment_date: date | None
+    posted_at: datetime
+
+
 class ProviderAdjustmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

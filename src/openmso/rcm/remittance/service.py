@@ -141,11 +141,13 @@ def remittance_detail(db: Session, actor: Actor, remittance_id: int, claim_limit
     return RemittanceDetail(remittance, claims, ledger, exceptions, received if readable else None)
 
 
-def claim_payments(db: Session, actor: Actor, claim: Claim) -> list[PostedClaim] | None:
+def claim_payments(db: Session, actor: Actor, claim: Claim, *, refuse: bool = False) -> list[PostedClaim] | None:
     """What each 835 said about `claim` (a claim the caller has already let the actor read), oldest first,
-    line by line: payments, denials, reversals. None when the practice's agreement does not give the MSO its
-    payments (POST_PAYMENTS), which the actor then does not see."""
-    if claim.practice_id not in payment_practices(db, actor):
+    line by line: payments, denials, reversals. When the practice's agreement does not give the MSO its
+    payments (POST_PAYMENTS), None — or, with `refuse`, the refusal naming the clause (audited)."""
+    if refuse:
+        authorize(db, actor, MsoAction.POST_PAYMENTS, claim.practice_id, object_type="claim", object_id=claim.id)
+    elif claim.practice_id not in payment_practices(db, actor):
         return None
     return _posted_claims(db, ClaimPosting.claim_id == claim.id)
 
