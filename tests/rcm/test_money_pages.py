@@ -14,7 +14,7 @@ from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.ingest import ingest_file
-from openmso.rcm.remittance.models import Remittance
+from openmso.rcm.remittance.models import PatientLedgerEntry, Remittance
 from tests.factories import add_signed_agreement, add_user, build_world, signed_in
 from tests.rcm.conftest import world_clinic
 from tests.rcm.remits import accepted_claims, denied, paid, render, transaction
@@ -35,7 +35,12 @@ def test_every_money_in_page_shows_its_rows(client, db, settings):
     assert "QzbravoX9" in browser.get("/remittances/exceptions").text
     worklist = browser.get("/denials").text
     assert "Authorization" in worklist and "Qzcharlieson" in worklist and "CATEGORY" not in worklist
-    assert "Qzalphason" in browser.get("/patient-balances").text
+    balances = browser.get("/patient-balances").text
+    owing = db.scalar(select(PatientLedgerEntry).where(PatientLedgerEntry.practice_id == world.practices[0].id))
+    row = balances[balances.index(f'<a href="/patients/{owing.patient_id}">'):]
+    assert "Qzalphason" in row[:row.index("</tr>")] and world.practices[0].legal_name in row[:row.index("</tr>")]
+    one = browser.get("/patient-balances", params={"practice_id": world.practices[0].id}).text
+    assert "Qzalphason" in one and world.practices[0].legal_name not in one[one.index('<table id="balances"'):]
     aging = browser.get("/ar/aging", params={"as_of": "2026-11-20"}).text
     # each practice's own row shows; the network total of 3 patients is hidden as under 11 patients
     assert "<svg" in aging and "$145.00" in aging and "$435.00" not in aging and "&lt;11 pts" in aging

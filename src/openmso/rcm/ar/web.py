@@ -57,8 +57,9 @@ def underpaid_lines_page(request: Request, db: DB, actor: CurrentActor, payer_id
 def balances_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
                   balance: BalanceFilter = BalanceFilter.ALL):
     found = patients.balance_page(db, actor, paging, practice_id, balance)
+    practices = _practices(db, actor)
     return render(request, "ar/balances.html", rows=found.rows, found=found, practice_id=practice_id,
-                  practices=_practices(db, actor),
+                  practices=practices, practice_names={p.id: p.legal_name for p in practices},
                   today=date.today(), balance=balance, filters=list(BalanceFilter))
 
 
