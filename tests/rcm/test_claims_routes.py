@@ -23,6 +23,8 @@ def test_claims_pages_show_the_pipeline(client, db, settings):
     assert listing.status_code == 200 and "Payer rejected" in listing.text
     rejected = db.scalars(select(Claim).where(Claim.status == "payer_rejected")).first()
     assert rejected.patient_control_number in listing.text
+    listed = listing.text[listing.text.index(f">{rejected.patient_control_number}</a>"):]
+    assert db.get(Payer, rejected.payer_id).name in listed[:listed.index("</tr>")]  # each claim names its payer
     detail = browser.get(f"/claims/{rejected.id}")
     assert detail.status_code == 200
     assert f"CLM*{rejected.patient_control_number}*145.00***11:B:1*" in detail.text  # the segments sent

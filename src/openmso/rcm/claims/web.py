@@ -33,8 +33,9 @@ DateFilter = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 
 
 
 def _choices(db, actor) -> dict:
-    return {"practices": network.list_practices(db, actor).rows, "payers": network.list_payers(db, actor),
-            "statuses": list(ClaimStatus)}
+    payers = network.list_payers(db, actor)
+    return {"practices": network.list_practices(db, actor).rows, "payers": payers,
+            "payer_names": {payer.id: payer.name for payer in payers}, "statuses": list(ClaimStatus)}
 
 
 @router.get("/claims")
