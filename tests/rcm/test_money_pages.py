@@ -35,6 +35,11 @@ def test_every_money_in_page_shows_its_rows(client, db, settings):
     assert "QzbravoX9" in browser.get("/remittances/exceptions").text
     worklist = browser.get("/denials").text
     assert "Authorization" in worklist and "Qzcharlieson" in worklist and "CATEGORY" not in worklist
+    case = db.scalar(select(DenialCase).where(DenialCase.status == "open").order_by(DenialCase.id))
+    left = (case.appeal_deadline - date.today()).days  # the world's denial is paid 2026-11-02: months to appeal
+    words = f"{abs(left)} days {'left' if left > 0 else 'late'}" if abs(left) > 1 else None
+    assert words is None or f'appeal-by nowrap{" late" if left < 14 else ""}">{case.appeal_deadline.isoformat()} ' \
+        f'<span class="muted">({words})' in worklist
     balances = browser.get("/patient-balances").text
     owing = db.scalar(select(PatientLedgerEntry).where(PatientLedgerEntry.practice_id == world.practices[0].id))
     row = balances[balances.index(f'<a href="/patients/{owing.patient_id}">'):]

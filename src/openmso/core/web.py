@@ -37,6 +37,19 @@ def _when(value) -> str:
     return str(value)
 
 
+def _days_until(day: date) -> int:
+    """Days from today to a deadline: negative once it has passed."""
+    return (day - date.today()).days
+
+
+def _deadline(day: date) -> str:
+    """How a deadline stands today, in words: '3 days left', 'due today', '1 day late'."""
+    left = _days_until(day)
+    if left == 0:
+        return "due today"
+    return f"{abs(left)} day{'' if abs(left) == 1 else 's'} {'left' if left > 0 else 'late'}"
+
+
 # Words that stay upper-case when a stored code becomes a label ("mso_admin" → "MSO admin", "PLLC").
 ACRONYMS = frozenset({"api", "cpt", "csv", "mso", "npi", "pa", "pc", "pllc", "tin"})
 
@@ -56,7 +69,7 @@ def build_environment(packages: list[str]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=_money, when=_when, label=_label)
+    env.filters.update(money=_money, when=_when, label=_label, days_until=_days_until, deadline=_deadline)
     return env
 
 

@@ -67,7 +67,7 @@ def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Pagin
         code = (claim.status_codes or "").split(":")[2] if (claim.status_codes or "").count(":") >= 2 else ""
         fixes[claim.id] = (reasons.fix_for(code), _FIX_LINKS[reasons.fix_place(code)].format(claim=claim))
     return render(request, "claims/rejections.html", claims=page, practice_id=practice_id, fixes=fixes,
-                  rejected=service.rejected_claims(db, page.rows), today=date.today(), **_choices(db, actor))
+                  rejected=service.rejected_claims(db, page.rows), **_choices(db, actor))
 
 
 @router.get("/claims/batches")
