@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
-from openmso.core.tenancy import SYSTEM
+from openmso.core.tenancy import SYSTEM, Role
 from openmso.core.types import simulated_clock
 from openmso.rcm.ar import facts, reports
 from openmso.rcm.claims import batches, building, editing, scrubbing
@@ -18,7 +18,7 @@ from openmso.rcm.claims.states import ClaimEvent
 from openmso.rcm.claims.timeline import advance
 from openmso.rcm.clearinghouse.adapters import default_envelope
 from openmso.rcm.remittance.ingest import ingest_file
-from tests.factories import add_signed_agreement
+from tests.factories import add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import paid, render, transaction
 
@@ -57,7 +57,7 @@ def _open(db, clinic, as_of: date) -> dict[str, D]:
     return {key: amount for row in rows for key, amount in row.aging.amounts.items() if amount}
 
 
-def test_a_rejected_claim_stays_in_insurance_a_r_aged_from_its_first_submission(db):
+def test_a_rejected_claim_stays_in_insurance_a_r_aged_from_its_first_submission(client, db, settings):
     clinic = make_clinic(db, "Qzreject", patients=2)
     add_signed_agreement(db, clinic.practice)
     for patient in clinic.patients:
@@ -82,3 +82,5 @@ def test_a_rejected_claim_stays_in_insurance_a_r_aged_from_its_first_submission(
 
     (history, other) = facts.load_histories(db, [clinic.practice.id], date(2026, 9, 1), date(2026, 9, 30))
     assert history.billed_on == other.billed_on == date(2026, 9, 20)
+    page = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN)).get(f"/claims/{rejected.id}").text
+    assert "2026-09-20, sent again 2026-10-07" in page[page.index('id="submissions"'):]
