@@ -24,7 +24,7 @@ from openmso.rcm.clearinghouse import ingest
 from openmso.rcm.clearinghouse.adapters import default_envelope
 from openmso.rcm.clearinghouse.simulator import FRONT_END_REJECTIONS, Decision
 from openmso.rcm.clearinghouse.x12_responses import claim_acknowledgment
-from openmso.rcm.demo import ClaimsDesk, rekeyed
+from openmso.rcm.demo import ClaimsDesk, confirmed_birth_date, rekeyed
 from openmso.x12 import iter_transactions, parse_837p
 from tests.factories import add_payer, add_signed_agreement
 from tests.rcm.conftest import AS_OF, SERVICE_DAY, make_clinic
@@ -116,8 +116,8 @@ def test_a_wrong_payer_goes_to_the_patients_other_primary_plan_in_force_on_the_d
     assert desk.summary.rejections_worked == 2
     assert (claim.status, claim.coverage_id, claim.payer_id) == ("ready", in_force.id, medicare.id)
     rejected_again = _reject(db, [claim], [("A3", "116", "")], NEXT_WEEK)  # Medicare says no too
-    _work(desk, date(2026, 10, 28))
-    assert (desk.summary.rejections_worked, rejected_again[0].status) == (2, "payer_rejected")  # for the front desk
+    _work(desk, date(2026, 10, 28))  # the birth date goes to the front desk (a week on); the wrong payer waits
+    assert (desk.summary.rejections_worked, rejected_again[0].status) == (3, "payer_rejected")
 
 
 @pytest.mark.parametrize(("member_id", "seed"), [("AET123456789", 1), ("1EG4TE5MK73", 1), ("1EG4TE5MK73", 4)])
@@ -132,3 +132,35 @@ def test_a_medicare_beneficiary_identifier_never_starts_with_zero():
     """The MBI's first character is 1 to 9: when its digit is the one re-keyed, it never becomes 0."""
     firsts = {rekeyed(random.Random(seed), "1EG4TE5MK73")[0] for seed in range(400)}
     assert firsts == set("123456789")
+
+
+def test_a_birth_date_is_confirmed_with_the_patient_a_week_on_and_each_claim_rejected_for_it_goes_again(db, rejected):
+    clinic, (_, _, birth_date), desk = rejected
+    patient = clinic.patients[2]
+    keyed = patient.birth_date
+    visit = clinic.charge(db, patient, service_date=date(2026, 10, 2), encounter_key="Qzdesk-second")  # another
+    [second_id] = building.build_claims(db, SYSTEM, clinic.practice.id, [visit.id])
+    scrubbing.scrub_claims(db, SYSTEM, claim_ids=[second_id], as_of=AS_OF)
+    [second] = _reject(db, [db.get(Claim, second_id)], [("A7", "158", "QC")], REJECTED_ON)
+    _work(desk, date(2026, 10, 21))  # four business days: the front desk has not reached the patient yet
+    assert db.get(Claim, birth_date.id).status == "payer_rejected" and desk.summary.rejections_worked == 1
+    _work(desk, date(2026, 10, 22))
+    db.expire_all()
+    assert [db.get(Claim, c.id).status for c in (birth_date, second)] == ["ready", "ready"]
+    confirmed = db.get(type(patient), patient.id).birth_date
+    assert confirmed == confirmed_birth_date(keyed) != keyed  # corrected once for both claims
+    [view] = views.load_views(db, [birth_date.id])
+    sent = x837.professional_claim(view)
+    assert (sent.patient or sent.subscriber).birth_date == confirmed
+    assert db.scalar(select(AuditEntry.reason).where(AuditEntry.action == "patient.update")).startswith(
+        "birth date confirmed with the patient")
+    [again] = _reject(db, [db.get(Claim, birth_date.id)], [("A7", "158", "QC")], date(2026, 10, 26))
+    _work(desk, date(2026, 11, 4))  # rejected again after the correction: a person must look, not the desk again
+    assert db.get(Claim, again.id).status == "payer_rejected"
+    assert db.get(type(patient), patient.id).birth_date == confirmed
+
+
+@pytest.mark.parametrize(("keyed", "confirmed"), [(date(1980, 3, 7), date(1980, 7, 3)), (date(1980, 3, 25),
+                                                  date(1980, 3, 24)), (date(1980, 5, 5), date(1980, 5, 4))])
+def test_a_confirmed_birth_date_swaps_day_and_month_where_it_can_else_moves_a_day(keyed, confirmed):
+    assert confirmed_birth_date(keyed) == confirmed
