@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from openmso.agreements.enforcement import MsoAction, authorize, practices_allowing
+from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices, practices_allowing
 from openmso.core import audit
 from openmso.core.errors import Conflict, Forbidden, Invalid, NotFound
 from openmso.core.pagination import PageParams, Slice, fetch_page
@@ -147,7 +147,7 @@ def claim_payments(db: Session, actor: Actor, claim: Claim, *, refuse: bool = Fa
     payments (POST_PAYMENTS), None — or, with `refuse`, the refusal naming the clause (audited)."""
     if refuse:
         authorize(db, actor, MsoAction.POST_PAYMENTS, claim.practice_id, object_type="claim", object_id=claim.id)
-    elif claim.practice_id not in payment_practices(db, actor):
+    elif not permitted_practices(db, actor, MsoAction.POST_PAYMENTS, [claim.practice_id]):  # this one only
         return None
     return _posted_claims(db, ClaimPosting.claim_id == claim.id)
 
