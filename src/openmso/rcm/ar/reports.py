@@ -42,6 +42,9 @@ BILLED = (ClaimStatus.SUBMITTED, ClaimStatus.CLEARINGHOUSE_ACCEPTED, ClaimStatus
           ClaimStatus.PARTIALLY_PAID, ClaimStatus.DENIED)
 # a correction (replacement, void) in these is not with the payer, so the claim it corrects still stands
 NOT_WITH_PAYER = frozenset({*EDITABLE, ClaimStatus.SCRUBBED})
+GROUPINGS = ("practice", "payer", "provider", "network")
+CROSS_PRACTICE = ("payer", "network")  # groupings whose cells add up several practices' claims
+CREDITS = "credits"  # the cell of credit balances, beside the bucket keys and "total"
 
 
 def billed_since(first_sent: Subquery):
@@ -61,9 +64,6 @@ def in_insurance_ar(since, as_of: date):
                     and_(since.is_(None), Claim.status.in_(BILLED), Claim.service_date_from <= as_of)),
                 or_(Claim.status != ClaimStatus.CLOSED, superseded.exists()),
                 or_(Claim.original_claim_id.is_(None), Claim.status.not_in(NOT_WITH_PAYER)))
-GROUPINGS = ("practice", "payer", "provider", "network")
-CROSS_PRACTICE = ("payer", "network")  # groupings whose cells add up several practices' claims
-CREDITS = "credits"  # the cell of credit balances, beside the bucket keys and "total"
 
 
 def payment_practices(db: Session, actor: Actor, practice_id: int | None = None) -> list[int]:
