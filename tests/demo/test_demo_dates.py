@@ -53,8 +53,8 @@ def test_every_timestamp_follows_the_visit_and_precedes_the_demos_today(db, demo
     lags = [(when.date() - day).days for day, when in entered]
     assert 1 <= sum(lags) / len(lags) <= 7 and max(lags) <= 10
     edits = db.execute(select(TimelineEntry.claim_id, TimelineEntry.occurred_at, TimelineEntry.detail)
-                       .where(TimelineEntry.event == "edit").order_by(TimelineEntry.id)).all()
-    fixed = {claim_id: when for claim_id, when, _ in edits}  # each claim's last fix
+                       .where(TimelineEntry.event.in_(("edit", "rebill"))).order_by(TimelineEntry.id)).all()
+    fixed = {claim_id: when for claim_id, when, _ in edits}  # each claim's last fix (or bill to another payer)
     held_fixes = {claim_id: when for claim_id, when, detail in edits if detail.startswith("fixed from the scrubber")}
     assert held_fixes, "the billers fix claims the scrubber held"
     for claim_id, claim_created, entry, submitted in db.execute(
@@ -66,17 +66,24 @@ def test_every_timestamp_follows_the_visit_and_precedes_the_demos_today(db, demo
         # a claim is fixed once it has been held three business days
         assert claim_id not in held_fixes or (held_fixes[claim_id].date() - claim_created.date()).days >= 3
     # a payer's rejection is worked two business days after it arrived
-    rejected = db.execute(select(TimelineEntry.claim_id, TimelineEntry.occurred_at)
+    rejected = db.execute(select(TimelineEntry.claim_id, TimelineEntry.occurred_at, TimelineEntry.detail)
                           .where(TimelineEntry.event == "payer_reject")).all()
+
+    def last_rejection(claim_id: int, before):
+        return max(((at, why) for rejected_id, at, why in rejected if rejected_id == claim_id and at < before),
+                   default=(None, ""))
+
     rekeyed = [(claim_id, when) for claim_id, when, detail in edits if detail.startswith("member id re-keyed")]
     assert rekeyed, "the billers re-key member ids the payer did not know"
     for claim_id, when in rekeyed:
-        arrived = max(at for rejected_id, at in rejected if rejected_id == claim_id and at < when)
-        assert subtract_business_days(when.date(), 2) >= arrived.date()
-    # a birth date the payer did not match waits a week for the front desk (the small network may have none)
-    for claim_id, when in [(c, w) for c, w, detail in edits if detail.startswith("birth date confirmed")]:
-        arrived = max(at for rejected_id, at in rejected if rejected_id == claim_id and at < when)
-        assert subtract_business_days(when.date(), 5) >= arrived.date()
+        assert subtract_business_days(when.date(), 2) >= last_rejection(claim_id, when)[0].date()
+    # a birth date the payer did not match, or a payer that does not cover the patient, waits a week for the front
+    # desk (the small network may have none); the patient's other claims on the ended plan go to the new one with it
+    for claim_id, when, detail in edits:
+        arrived, why = last_rejection(claim_id, when)
+        if detail.startswith("birth date confirmed") or (
+                detail.startswith("the patient's new plan") and "wrong payer" in why):
+            assert subtract_business_days(when.date(), 5) >= arrived.date()
     batches = db.execute(select(ClaimBatch.created_at, ClaimBatch.sent_at)).all()
     assert batches and all(built <= sent and sent.date() < today for built, sent in batches)
     assert db.scalar(select(func.max(TimelineEntry.occurred_at))).date() < today

@@ -21,7 +21,7 @@ from openmso.core import audit
 from openmso.core.security import hash_password
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.core.types import simulated_clock, utcnow
-from openmso.demo import catalog, timeline
+from openmso.demo import cards, catalog, timeline
 from openmso.exit.demo import AccessDemoSummary, record_demo_accesses
 from openmso.identity.models import User, UserPracticeScope
 from openmso.network.identifiers import npi_check_digit
@@ -101,22 +101,6 @@ def _practice_seeds(count: int, rng: random.Random) -> list[catalog.PracticeSeed
         name = f"{city} {catalog.SPECIALTIES[specialty].name} Group {n}, {suffix[entity]}"
         seeds.append(catalog.PracticeSeed(name, entity, state, (), specialty, rng.randint(3, 7), rng.randint(5, 12)))
     return seeds
-
-
-MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # CMS Medicare Beneficiary Identifier: no S, L, O, I, B, Z
-
-
-def medicare_beneficiary_identifier(rng: random.Random) -> str:
-    """An 11-character MBI in CMS's format (e.g. 1EG4-TE5-MK73 without dashes)."""
-    digit, alpha = "0123456789", MBI_LETTERS
-    pattern = ["123456789", alpha, alpha + digit, digit, alpha, alpha + digit, digit, alpha, alpha, digit, digit]
-    return "".join(rng.choice(chars) for chars in pattern)
-
-
-def _member_id(rng: random.Random, payer: Payer) -> str:
-    if payer.line_of_business == "medicare":
-        return medicare_beneficiary_identifier(rng)
-    return f"{payer.payer_code[:3].upper()}{rng.randrange(10**9):09d}"
 
 
 def _address(rng: random.Random, state: str) -> dict:
@@ -247,7 +231,7 @@ def _bulk_patients(db: Session, rng: random.Random, practice: Practice, number: 
                 }
                 coverages.append({
                     "practice_id": practice.id, "patient_id": patient_id, "payer_id": payer.id,
-                    "member_id": _member_id(rng, payer),
+                    "member_id": cards.member_id(rng, payer),
                     "group_number": f"G{rng.randrange(10**5):05d}" if payer.line_of_business == "commercial" else None,
                     "priority": priority, "subscriber_relation": code.value,
                     "subscriber_first_name": None, "subscriber_last_name": None, "subscriber_birth_date": None,

@@ -5,7 +5,8 @@ practice's weekly claim run, 835s delivered on their payment date (two to five w
 business day, denials picked up after they arrive, patients paying after their statements.
 
 A business day runs: 07:00 post yesterday's 835s · 10:00 (Wednesdays) work new denials · 11:00 fix the claims
-held three business days whose holds are in the codes, and work the payer's rejections two business days old ·
+held three business days whose holds are in the codes, and work the payer's rejections two business days old
+(the front desk those a week old that only the patient can answer) ·
 12:00 (Fridays) take patient payments · 16:00 the claim runs due that weekday · 18:00 poll the clearinghouse.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from openmso.core.types import simulated_clock, utcnow
 from openmso.rcm.demo import VISIT_DAYS, ClaimsDemoSummary, ClaimsDesk, business_day_on_or_before
+from openmso.rcm.demo_front_desk import FrontDesk
 from openmso.rcm.remittance.demo import MoneyDemoSummary, MoneyDesk
 
 DENIAL_WEEKDAY = 2  # Wednesday
@@ -41,6 +43,7 @@ def run_revenue_cycle(db: Session, clearinghouse_dir: Path, *, seed: int, as_of:
     opened = as_of - timedelta(days=VISIT_DAYS + 1)
     with simulated_clock(at(opened, 8)):
         claims = ClaimsDesk(db, clearinghouse_dir, seed=seed, as_of=as_of)
+        front_desk = FrontDesk(db, claims.summary, seed=seed)
         money = MoneyDesk(db, seed=seed, rates_from=date(opened.year, 1, 1))
     last_day = business_day_on_or_before(as_of - timedelta(days=1))
     day = claims.first_entry or last_day
@@ -54,6 +57,7 @@ def run_revenue_cycle(db: Session, clearinghouse_dir: Path, *, seed: int, as_of:
             with simulated_clock(at(day, 11)):
                 claims.work_holds(day)
                 claims.work_rejections(day)
+                front_desk.work(day)
             if day.weekday() == PATIENT_PAYMENT_WEEKDAY:
                 with simulated_clock(at(day, 12)):
                     money.patient_payments(day)

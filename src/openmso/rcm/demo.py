@@ -7,7 +7,7 @@ Deterministic for a seed. A few charges carry the mistakes billers meet every da
 category instead of a billable code, an MRI without the payer's prior authorization, an NCCI
 bundled pair without a modifier) so the scrubber worklist is not empty. The billers fix those holds, and
 work the payer's front-end rejections they can (a member id re-keyed from the card, a claim billed to the
-patient's other plan); birth dates the payer does not match stay on the rejections worklist for the front desk.
+patient's other plan); the rest go to the front desk (`rcm.demo_front_desk`), which asks the patient.
 """
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import SYSTEM
 from openmso.core.types import utcnow
-from openmso.network.models import Coverage, Location, Patient, Practice, Provider
-from openmso.network.schemas import CoverageUpdate, PatientUpdate
-from openmso.network.service import get_mso, update_coverage, update_patient
+from openmso.demo.cards import rekeyed
+from openmso.network.models import Coverage, Location, Practice, Provider
+from openmso.network.schemas import CoverageUpdate
+from openmso.network.service import get_mso, update_coverage
 from openmso.rcm.claims import batches, building, charges, editing, scrubbing
 from openmso.rcm.claims.models import Charge, Claim, ClaimEdit, TimelineEntry
 from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
@@ -87,7 +88,8 @@ class ClaimsDemoSummary:
     held: int = 0
     batches: int = 0
     fixed: int = 0  # held claims the billers fixed
-    rejections_worked: int = 0  # payer-rejected claims the billers corrected or billed to the right payer
+    rejections_worked: int = 0  # payer-rejected claims the billers or the front desk corrected or billed again
+    new_plans: int = 0  # patients whose new plan the front desk recorded after their payer said it does not cover them
     files: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
@@ -133,11 +135,10 @@ HOLD_WORKED_AFTER = 3  # business days a held claim waits before a biller gets t
 FIXED_IN_CODES = frozenset({"DX-001", "AUTH-001", "NCCI-001"})
 REJECTION_WORKED_AFTER = 2  # business days a payer's rejection waits on the rejections worklist
 # 277CA status codes (Claim.status_codes) of the front-end rejections worked from the worklist: the billers the
-# member id and the payer, the front desk a birth date the payer does not match (A7:158), once it reaches the patient
+# member id and a payer when another plan is on file, the front desk a birth date the payer does not match (A7:158)
+# and a payer that does not cover the patient with no other plan on file, once it reaches the patient
 MEMBER_ID_UNKNOWN, WRONG_PAYER, BIRTH_DATE_UNMATCHED = "277CA:A7:164:IL", "277CA:A3:116", "277CA:A7:158:QC"
 MEMBER_ID_REKEYED = "member id re-keyed from the insurance card"
-FRONT_DESK_AFTER = 5  # business days a birth-date rejection waits: the front desk asks at the patient's next call
-BIRTH_DATE_CONFIRMED = "birth date confirmed with the patient"
 ENTRY_LAG_DAYS = (1, 1, 1, 1, 2, 2, 2, 3, 4, 5)  # business days from the visit to its charge entry
 DAYS_TO_PAY = (14, 32)  # the simulated payers' days from receiving a claim to its payment date
 
@@ -191,17 +192,6 @@ def create_demo_charges(db: Session, rng: random.Random, as_of: date, days: int 
     return total
 
 
-def rekeyed(rng: random.Random, member_id: str) -> str:
-    """The member id as the card reads it, when the one on file was keyed with one digit wrong: the same
-    format (letters kept, a digit replaced by another; an MBI's first digit is never 0)."""
-    positions = [index for index, char in enumerate(member_id) if char.isdigit()]
-    if not positions:
-        return member_id + str(rng.randrange(10))
-    index = rng.choice(positions)
-    digits = [digit for digit in "0123456789" if digit != member_id[index] and (index or digit != "0")]
-    return member_id[:index] + rng.choice(digits) + member_id[index + 1:]
-
-
 def _lines(claim: Claim, bundled: set[int] | frozenset[int] = frozenset()) -> list[dict]:
     """The claim's lines as a fix sends them, with modifier 59 (distinct procedural service) on `bundled` ones."""
     return [{"line_number": line.line_number, "procedure_code": line.procedure_code,
@@ -210,21 +200,13 @@ def _lines(claim: Claim, bundled: set[int] | frozenset[int] = frozenset()) -> li
             for line in claim.lines]
 
 
-def confirmed_birth_date(keyed: date) -> date:
-    """The birth date as the patient gives it when the payer did not match the one on file: day and month keyed the
-    wrong way round when the day could be a month, else a day off (the typing slips behind A7:158)."""
-    if keyed.day <= 12 and keyed.day != keyed.month:
-        return keyed.replace(month=keyed.day, day=keyed.month)
-    return keyed - timedelta(days=1)
-
-
-def _claim_as_is(claim: Claim, reason: str) -> ClaimEditIn:
+def claim_as_is(claim: Claim, reason: str) -> ClaimEditIn:
     """A correction that keeps the claim's own codes: it goes back to draft and is sent again as an original."""
     return ClaimEditIn(diagnoses=claim.diagnosis_codes, prior_authorization=claim.prior_authorization,
                        lines=_lines(claim), reason=reason)
 
 
-def _other_primary_plan() -> ScalarSelect:
+def other_primary_plan() -> ScalarSelect:
     """For each claim (correlated), the patient's other primary plan in force on its date of service, which a
     claim the payer says went to the wrong payer is billed to; none when the claim is a later payer's (it follows
     its earlier payer's claim) or was billed to another plan once already (two payers saying no is for the front
@@ -255,7 +237,6 @@ class ClaimsDesk:
         self.rng = random.Random(seed * 2027)
         self.cards = random.Random(seed * 3041)  # what the patients' insurance cards read
         self.unbilled: dict[int, list[tuple[date, int]]] = {}  # practice → (entry day, charge id), oldest first
-        self.birth_dates_confirmed: dict[int, datetime] = {}  # patient → when the front desk corrected it
         for charge_id, practice_id, created_at in db.execute(
                 select(Charge.id, Charge.practice_id, Charge.created_at).where(Charge.claim_id.is_(None))
                 .order_by(Charge.created_at, Charge.id)):
@@ -325,11 +306,11 @@ class ClaimsDesk:
         """The billers work the claims the payer's front end rejected `REJECTION_WORKED_AFTER` business days ago or
         more, from the rejections worklist: a member id the payer does not know (A7:164) is re-keyed from the
         insurance card and the claim corrected as it is; a claim sent to the wrong payer (A3:116) is billed to the
-        patient's other primary plan in force on the date of service (`_other_primary_plan`). A birth date the payer
-        did not match goes to the front desk (`_confirm_birth_dates`); a wrong payer with no other plan on file
-        waits for a person. Each claim is scrubbed again at once and goes in its practice's next claim run."""
+        patient's other primary plan in force on the date of service (`other_primary_plan`). A birth date the payer
+        did not match, and a wrong payer with no other plan on file, go to the front desk (`demo_front_desk`).
+        Each claim is scrubbed again at once and goes in its practice's next claim run."""
         waited_since = datetime.combine(subtract_business_days(day, REJECTION_WORKED_AFTER), time.max, tzinfo=UTC)
-        other_plan = _other_primary_plan()
+        other_plan = other_primary_plan()
         rows = self.db.execute(select(Claim, other_plan).where(
             Claim.status == ClaimStatus.PAYER_REJECTED, Claim.updated_at <= waited_since,
             (Claim.status_codes == MEMBER_ID_UNKNOWN) | ((Claim.status_codes == WRONG_PAYER) & other_plan.is_not(None)))
@@ -342,30 +323,6 @@ class ClaimsDesk:
                     coverage_id=coverage_id, reason="the payer does not cover the patient: billed to the patient's "
                                                     "other plan in force on the date of service"))
             self.summary.rejections_worked += 1
-        self._confirm_birth_dates(day)
-
-    def _confirm_birth_dates(self, day: date) -> None:
-        """The front desk's part: a birth date the payer did not match (A7:158), `FRONT_DESK_AFTER` business days
-        on, is confirmed with the patient and corrected on their record (`confirmed_birth_date`), and each of
-        their claims rejected for it is corrected as it is, to go with the next claim run. A claim rejected again
-        after the correction waits for a person: the record already says what the patient said."""
-        waited_since = datetime.combine(subtract_business_days(day, FRONT_DESK_AFTER), time.max, tzinfo=UTC)
-        claims = self.db.scalars(select(Claim).where(
-            Claim.status == ClaimStatus.PAYER_REJECTED, Claim.status_codes == BIRTH_DATE_UNMATCHED,
-            Claim.updated_at <= waited_since).order_by(Claim.id)).all()
-        for claim in claims:
-            confirmed = self.birth_dates_confirmed.get(claim.patient_id)
-            if confirmed is not None and claim.updated_at > confirmed:
-                continue
-            if confirmed is None:
-                patient = self.db.get(Patient, claim.patient_id)
-                if patient.birth_date is None:
-                    continue
-                update_patient(self.db, SYSTEM, patient.id, PatientUpdate(
-                    birth_date=confirmed_birth_date(patient.birth_date), reason=BIRTH_DATE_CONFIRMED))
-                self.birth_dates_confirmed[claim.patient_id] = utcnow()
-            editing.edit_claim(self.db, SYSTEM, claim.id, _claim_as_is(claim, BIRTH_DATE_CONFIRMED))
-            self.summary.rejections_worked += 1
 
     def _rekey_member_id(self, claim: Claim) -> None:
         """The member id as the insurance card shows it, then the claim corrected unchanged: the next 837 is
@@ -373,7 +330,7 @@ class ClaimsDesk:
         coverage = self.db.get(Coverage, claim.coverage_id)
         update_coverage(self.db, SYSTEM, coverage.id,
                         CoverageUpdate(member_id=rekeyed(self.cards, coverage.member_id), reason=MEMBER_ID_REKEYED))
-        editing.edit_claim(self.db, SYSTEM, claim.id, _claim_as_is(claim, MEMBER_ID_REKEYED))
+        editing.edit_claim(self.db, SYSTEM, claim.id, claim_as_is(claim, MEMBER_ID_REKEYED))
 
     def _fix(self, claim: Claim, edits: list[tuple[str, int | None]]) -> ClaimEditIn:
         rules = {rule for rule, _ in edits}
