@@ -195,6 +195,9 @@ def test_a_payer_that_does_not_cover_the_patient_with_no_other_plan_on_file_gets
     _enrolled(db, clinic, clinic.payer, cigna, medicare)
     patient = clinic.patients[1]
     old = patient.coverages[0]
+    network.update_coverage(db, SYSTEM, old.id, schemas.CoverageUpdate(  # a dependant on a parent's employer plan
+        subscriber_relation="19", subscriber_first_name="Robin", subscriber_last_name="Qzdeskson",
+        subscriber_birth_date=date(1955, 4, 2), reason="the parent's plan"))
     later = clinic.charge(db, patient, service_date=date(2026, 10, 8), encounter_key="Qzdesk-later")
     earlier = clinic.charge(db, patient, service_date=date(2026, 9, 24), encounter_key="Qzdesk-earlier")
     unsent = building.build_claims(db, SYSTEM, clinic.practice.id, [later.id, earlier.id])
@@ -208,6 +211,8 @@ def test_a_payer_that_does_not_cover_the_patient_with_no_other_plan_on_file_gets
     [new] = [c for c in db.get(type(patient), patient.id).coverages if c.id != old.id]
     assert (new.payer_id, new.priority, new.effective_from, new.effective_to) == (cigna.id, 1, SERVICE_DAY, None)
     assert new.member_id.startswith("623") and len(new.member_id) == 12 and new.group_number.startswith("G")
+    assert (new.subscriber_relation, new.subscriber_first_name, new.subscriber_birth_date) == (
+        "19", "Robin", date(1955, 4, 2))  # still the parent's dependant: the parent changed employer
     claims = sorted((db.get(Claim, claim_id) for claim_id in (wrong_payer.id, *unsent)), key=lambda c: c.id)
     assert sorted((c.service_date_from, c.coverage_id, c.status) for c in claims) == [
         (date(2026, 9, 24), old.id, "draft"), (SERVICE_DAY, new.id, "ready"), (date(2026, 10, 8), new.id, "ready")]

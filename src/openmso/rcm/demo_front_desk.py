@@ -6,8 +6,9 @@ reaches the patient, `FRONT_DESK_AFTER` business days after the rejection (at th
 - A payer that does not cover the patient (A3:116) when no other plan is on file for the date of service means
   the patient changed plans without telling the practice: the front desk takes the new card, ends the old plan the
   day before the new one starts (the first of the month of the earliest visit the old payer turned down), adds the
-  new plan (a payer the practice is enrolled with, of the line of business a patient leaving the old one moves to),
-  and bills the patient's claims from that day on to it: those rejected, and those not yet sent.
+  new plan (a payer the practice is enrolled with, of the line of business a patient leaving the old one moves to,
+  with the old plan's subscriber: a dependant stays one), and bills the patient's claims from that day on to it:
+  those rejected, and those not yet sent.
 
 A claim rejected again after the front desk's correction waits for a person: the record already says what the
 patient said, and asking again would go round in circles.
@@ -48,6 +49,7 @@ NEW_PLAN = "the patient's new plan, from the insurance card the front desk took"
 # Where a patient the payer no longer covers has gone, by the old plan's line of business, likeliest first: a
 # Medicare beneficiary who joined a Medicare Advantage plan, an employee who changed employer, a Medicaid member
 # assigned to a managed-care plan or gone to an employer's.
+SUBSCRIBER = ("subscriber_relation", "subscriber_first_name", "subscriber_last_name", "subscriber_birth_date")
 PLAN_MOVES = {"medicare": ("medicare_advantage",), "medicare_advantage": ("medicare_advantage", "medicare"),
               "commercial": ("commercial",), "medicaid": ("medicaid_managed_care", "commercial"),
               "medicaid_managed_care": ("medicaid", "commercial")}
@@ -144,9 +146,11 @@ class FrontDesk:
     def _record_new_plan(self, old: Coverage, start: date, payer: Payer) -> Coverage:
         ended = f"the payer does not cover the patient from {start.isoformat()}: the patient changed plans"
         update_coverage(self.db, SYSTEM, old.id, CoverageUpdate(effective_to=start - timedelta(days=1), reason=ended))
+        subscriber = {name: getattr(old, name) for name in SUBSCRIBER}  # a dependant's parent changed employer
         return add_coverage(self.db, SYSTEM, old.patient_id, CoverageCreate(
             payer_id=payer.id, member_id=cards.member_id(self.cards, payer), priority=1, effective_from=start,
-            group_number=f"G{self.cards.randrange(10**5):05d}" if payer.line_of_business == "commercial" else None))
+            group_number=f"G{self.cards.randrange(10**5):05d}" if payer.line_of_business == "commercial" else None,
+            **subscriber))
 
     def _to_bill_again(self, old: Coverage, start: date) -> list[Claim]:
         """The patient's claims on the ended plan for visits from `start` that the practice still holds: those
