@@ -254,3 +254,26 @@ def test_the_claim_page_offers_a_correction_to_those_who_may_make_one(client, db
         assert "replacement" in browser.get(response.headers["location"]).text
     else:
         assert db.scalars(select(Claim).where(Claim.original_claim_id == original.id)).first() is None
+
+
+def test_the_claim_page_offers_the_next_payer_only_when_there_is_one_to_bill(client, db, settings):
+    """A paid claim's page names the plan it would bill next (the secondary in force on the date of service), says
+    there is none when none is on file, and links the next payer's claim once it is billed instead of offering it
+    again."""
+    world = build_world(db)
+    clinic = world_clinic(db, world)
+    primary = _paid_claim(db, clinic)
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    page = browser.get(f"/claims/{primary.id}").text
+    assert 'id="secondary-form"' not in page
+    assert f"No further plan on file in force on {primary.service_date_from}" in page
+    _with_secondary_coverage(db, clinic)
+    page = browser.get(f"/claims/{primary.id}").text
+    assert 'id="secondary-form"' in page and "Bill Second Mutual</button>" in page
+    assert "the secondary plan, member SEC123" in page
+    response = browser.post(f"/claims/{primary.id}/secondary", follow_redirects=False)
+    assert response.status_code == 303, response.text
+    secondary = db.scalars(select(Claim).where(Claim.primary_claim_id == primary.id)).one()
+    page = browser.get(f"/claims/{primary.id}").text
+    assert 'id="secondary-form"' not in page
+    assert f'Next payer billed: <a href="/claims/{secondary.id}">{secondary.patient_control_number}</a>' in page

@@ -162,6 +162,27 @@ class ClaimDetail:
     segments: list[str]
     corrections: list[Claim] = field(default_factory=list)  # replacements and voids of this claim
     later_claims: list[Claim] = field(default_factory=list)  # this service billed to the next payer (COB)
+    next_coverage: Coverage | None = None  # the plan after this claim's in force on its date of service
+
+    @property
+    def next_payer_claim(self) -> Claim | None:
+        """The claim billing this service to the next payer, unless closed or rejected (then it may be billed again)."""
+        return next((c for c in self.later_claims if c.status not in NOT_BILLING), None)
+
+
+# A later payer's claim in these statuses does not bill it: the next payer may be billed again.
+NOT_BILLING = frozenset((ClaimStatus.CLOSED, *REJECTED))
+
+
+def next_coverage(db: Session, claim: Claim) -> Coverage | None:
+    """The patient's plan of the next order (secondary after primary, tertiary after secondary) in force on the
+    claim's date of service: the one a paid claim's balance is billed to for coordination of benefits."""
+    current = db.get(Coverage, claim.coverage_id) if claim.coverage_id else None
+    if current is None:
+        return None
+    patient = db.get(Patient, claim.patient_id)
+    return min((c for c in patient.coverages if c.priority > current.priority and c.active_on(claim.service_date_from)),
+               key=lambda c: c.priority, default=None)
 
 
 def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
@@ -177,7 +198,8 @@ def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
     return ClaimDetail(claim, db.get(Patient, claim.patient_id), edits, timeline, batch,
                        segments_sent(batch, claim) if batch else [],
                        corrections=[c for c in related if c.original_claim_id == claim.id],
-                       later_claims=[c for c in related if c.primary_claim_id == claim.id])
+                       later_claims=[c for c in related if c.primary_claim_id == claim.id],
+                       next_coverage=next_coverage(db, claim))
 
 
 def segments_sent(batch: ClaimBatch, claim: Claim) -> list[str]:
@@ -284,15 +306,11 @@ def bill_secondary(db: Session, actor: Actor, claim_id: int) -> Claim:
         raise Conflict("the posted adjudication does not balance, so it cannot be sent for coordination of "
                        "benefits: " + "; ".join(problems))
     if db.scalar(select(Claim.id).where(Claim.primary_claim_id == claim.id,
-                                        Claim.status.not_in((ClaimStatus.CLOSED, *REJECTED)))) is not None:
+                                        Claim.status.not_in(NOT_BILLING))) is not None:
         raise Conflict("the next payer has already been billed for this claim")
-    current = db.get(Coverage, claim.coverage_id) if claim.coverage_id else None
-    patient = db.get(Patient, claim.patient_id)
-    following = sorted((c for c in patient.coverages if current is not None and c.priority > current.priority
-                        and c.active_on(claim.service_date_from)), key=lambda c: c.priority)
-    if not following:
+    secondary = next_coverage(db, claim)
+    if secondary is None:
         raise Conflict("the patient has no further coverage active on the date of service")
-    secondary = following[0]
     responsibility = "S" if claim.payer_responsibility == "P" else "T"
     copy = _copy(db, actor, claim, coverage_id=secondary.id, payer_id=secondary.payer_id,
                  payer_responsibility=responsibility, primary_claim_id=claim.id, frequency_code="1",
