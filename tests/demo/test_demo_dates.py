@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from openmso.core.audit import AuditEntry
 from openmso.core.tenancy import SYSTEM
@@ -152,3 +153,15 @@ def test_the_same_seed_and_day_give_the_same_history(session_factory, tmp_path):
 
     first = history(1)
     assert first[0] and first == history(2)
+
+
+def test_the_next_payer_is_billed_after_the_primary_payment_is_posted_and_answers_as_secondary(db, demo):
+    later = aliased(Claim)
+    rows = db.execute(select(later.id, later.created_at, func.max(ClaimPosting.posted_at))
+                      .join(ClaimPosting, ClaimPosting.claim_id == later.primary_claim_id)
+                      .where(later.primary_claim_id.is_not(None)).group_by(later.id, later.created_at)).all()
+    assert rows, "the billers bill the secondary plans of patients who have one"
+    assert all(posted <= created for _, created, posted in rows)
+    answered = db.scalars(select(ClaimPosting.status_code).where(
+        ClaimPosting.claim_id.in_([claim_id for claim_id, _, _ in rows]))).all()
+    assert answered and set(answered) <= {"2", "3", "22", "4"} and "2" in answered

@@ -14,12 +14,16 @@ from openmso.core.tenancy import SYSTEM, Role
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
 from openmso.network.models import Patient
+from openmso.rcm.ar import patients
 from openmso.rcm.claims import batches, scrubbing, service
 from openmso.rcm.claims.models import Claim, ClaimEdit
 from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.claims.x837 import Envelope
+from openmso.rcm.clearinghouse import x12_responses
+from openmso.rcm.clearinghouse.payer_profiles import PayerRates
+from openmso.rcm.clearinghouse.simulator import Decision, PayerSimulator
 from openmso.rcm.remittance.ingest import ingest_file
-from openmso.x12 import iter_transactions, parse_837p
+from openmso.x12 import check_balance, iter_transactions, parse_837p
 from tests.factories import add_payer, add_user, build_world, signed_in
 from tests.rcm.conftest import AS_OF, world_clinic
 from tests.rcm.remits import PAID_ON, accepted_claims, paid, render, transaction
@@ -277,3 +281,53 @@ def test_the_claim_page_offers_the_next_payer_only_when_there_is_one_to_bill(cli
     page = browser.get(f"/claims/{primary.id}").text
     assert 'id="secondary-form"' not in page
     assert f'Next payer billed: <a href="/claims/{secondary.id}">{secondary.patient_control_number}</a>' in page
+
+
+def _sent_set(db, claim_id: int):
+    text, _ = _sent(db, claim_id)
+    [claim_set] = [parse_837p(t) for t in iter_transactions(text.encode("latin-1"))]
+    return claim_set
+
+
+def _simulated_answer(simulator: PayerSimulator, claim_set):
+    """The payer simulator's 835 answering the claims as sent, accepted (`x12_responses.remittances`)."""
+    decided = [(claim_set, [(claim, Decision(True, payer_claim_number="SEC0001")) for claim in claim_set.claims])]
+    [remittance] = x12_responses.remittances(simulator, decided, PAID_ON)
+    assert not check_balance(remittance)
+    return remittance
+
+
+def test_the_simulated_secondary_pays_what_the_primary_left_the_patient_and_reports_the_rest_as_oa_23(db, clinic):
+    """The primary (paid()) left the patient 20.00 on the first line (PR-2) and nothing on the second: the
+    secondary pays the 20.00 and reports the primary's decision (charge less the share) as OA-23, CLP02 2; posted,
+    the patient owes nothing for the service."""
+    _with_secondary_coverage(db, clinic)
+    primary = _paid_claim(db, clinic)
+    patient_id = clinic.patients[0].id
+    assert patients.balance_after(db, clinic.practice.id, patient_id) == D("20.00")
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    no_coinsurance = PayerSimulator(rates={"SX001": PayerRates(coinsurance=D("0"))})
+    remittance = _simulated_answer(no_coinsurance, _sent_set(db, secondary.id))
+    [answer] = remittance.claims
+    assert (answer.status_code, answer.charge, answer.paid, answer.patient_responsibility) == (
+        "2", D("175.00"), D("20.00"), D("0"))
+    assert [(line.paid, [(a.group_code, a.reason_code, a.amount) for a in line.adjustments])
+            for line in answer.service_lines] == [(D("20.00"), [("OA", "23", D("125.00"))]),
+                                                  (D("0.00"), [("OA", "23", D("30.00"))])]
+    ingest_file(db, SYSTEM, "secondary.835",
+                x12_responses.remittance_file("SIMPAYERS", "OPENMSO", 7, PAID_ON, [remittance]).encode())
+    db.expire_all()
+    assert db.get(Claim, secondary.id).status == "paid"
+    assert patients.balance_after(db, clinic.practice.id, patient_id) == D("0.00")
+
+
+def test_some_simulated_secondaries_leave_their_own_coinsurance_on_the_share(db, clinic):
+    _with_secondary_coverage(db, clinic)
+    secondary = service.bill_secondary(db, SYSTEM, _paid_claim(db, clinic).id)
+    claim_set, outcomes = _sent_set(db, secondary.id), set()
+    for seed in range(1, 41):  # the simulator's draw for the claim differs by seed
+        [answer] = _simulated_answer(PayerSimulator(seed=seed), claim_set).claims
+        first = answer.service_lines[0]
+        outcomes.add((first.paid, tuple((a.group_code, a.reason_code, a.amount) for a in first.adjustments)))
+    assert outcomes == {(D("20.00"), (("OA", "23", D("125.00")),)),
+                        (D("16.00"), (("OA", "23", D("125.00")), ("PR", "2", D("4.00"))))}

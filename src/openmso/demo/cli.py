@@ -72,7 +72,8 @@ def build(seed: int = typer.Option(7), practices: int = typer.Option(12, min=1, 
         claims = summary.claims
         console.print(f"Claims: {claims.charges:,} charges → {claims.claims:,} claims ({claims.held:,} held by the "
                       f"scrubber, {claims.fixed:,} of them fixed by the billers; {claims.rejections_worked:,} "
-                      f"payer rejections worked, {claims.new_plans:,} patients' new plans taken by the front desk), "
+                      f"payer rejections worked, {claims.new_plans:,} patients' new plans taken by the front desk, "
+                      f"{claims.next_payers_billed:,} billed to the next payer), "
                       f"{claims.batches} 837P batches sent, {claims.files} "
                       "acknowledgement files read")
     if summary.money:

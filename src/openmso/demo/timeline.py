@@ -6,7 +6,8 @@ business day, denials picked up after they arrive, patients paying after their s
 
 A business day runs: 07:00 post yesterday's 835s · 10:00 (Wednesdays) work new denials · 11:00 fix the claims
 held three business days whose holds are in the codes, and work the payer's rejections two business days old
-(the front desk those a week old that only the patient can answer) ·
+(the front desk those a week old that only the patient can answer), and bill the next payer of claims paid
+with a share left to a patient who has one ·
 12:00 (Fridays) take patient payments · 16:00 the claim runs due that weekday · 18:00 poll the clearinghouse.
 """
 
@@ -58,6 +59,7 @@ def run_revenue_cycle(db: Session, clearinghouse_dir: Path, *, seed: int, as_of:
                 claims.work_holds(day)
                 claims.work_rejections(day)
                 front_desk.work(day)
+                claims.bill_next_payers()
             if day.weekday() == PATIENT_PAYMENT_WEEKDAY:
                 with simulated_clock(at(day, 12)):
                     money.patient_payments(day)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import ScalarSelect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from openmso.core.tenancy import SYSTEM
 from openmso.core.types import utcnow
@@ -28,7 +28,8 @@ from openmso.demo.cards import rekeyed
 from openmso.network.models import Coverage, Location, Practice, Provider
 from openmso.network.schemas import CoverageUpdate
 from openmso.network.service import get_mso, update_coverage
-from openmso.rcm.claims import batches, building, charges, editing, scrubbing
+from openmso.rcm.claims import batches, building, charges, cob, editing, scrubbing
+from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Charge, Claim, ClaimEdit, TimelineEntry
 from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
 from openmso.rcm.claims.states import ClaimStatus
@@ -90,6 +91,7 @@ class ClaimsDemoSummary:
     fixed: int = 0  # held claims the billers fixed
     rejections_worked: int = 0  # payer-rejected claims the billers or the front desk corrected or billed again
     new_plans: int = 0  # patients whose new plan the front desk recorded after their payer said it does not cover them
+    next_payers_billed: int = 0  # claims billed to the patient's next plan after their payer paid (COB)
     files: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
@@ -323,6 +325,25 @@ class ClaimsDesk:
                     coverage_id=coverage_id, reason="the payer does not cover the patient: billed to the patient's "
                                                     "other plan in force on the date of service"))
             self.summary.rejections_worked += 1
+
+    def bill_next_payers(self) -> None:
+        """The billers bill the patient's next plan (secondary, then tertiary) in force on the date of service for
+        each claim whose payer paid it and left the patient a share, once that payment is posted: the next payer's
+        claim carries the adjudication as posted (COB) and goes in the practice's next claim run. A payment that
+        does not balance, or left the patient nothing, is not passed on."""
+        current, following, later = aliased(Coverage), aliased(Coverage), aliased(Claim)
+        day = Claim.service_date_from
+        candidates = self.db.scalars(select(Claim.id).join(current, current.id == Claim.coverage_id).where(
+            Claim.status.in_((ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)),
+            ~select(later.id).where(later.primary_claim_id == Claim.id).exists(),
+            select(following.id).where(
+                following.patient_id == Claim.patient_id, following.priority > current.priority,
+                following.effective_from <= day, following.effective_to.is_(None) | (following.effective_to >= day)
+            ).exists()).order_by(Claim.id)).all()
+        for claim_id, decision in sorted(cob.posted_decisions(self.db, candidates).items()):
+            if decision.patient_responsibility > 0 and not decision.problems():
+                claims_service.bill_secondary(self.db, SYSTEM, claim_id)
+                self.summary.next_payers_billed += 1
 
     def _rekey_member_id(self, claim: Claim) -> None:
         """The member id as the insurance card shows it, then the claim corrected unchanged: the next 837 is

@@ -11,9 +11,12 @@ and an 835, the way a clearinghouse and a payer do — for the demo and the test
   (A7:158).
 - 835 (005010X221A1, written with `openmso.x12.write_835`): accepted claims are paid with the
   contractual write-down (CO-45) and patient responsibility (PR-1/2/3), or denied (CO-16, CO-97,
-  CO-50, CO-29, CO-197) at the payer's rates. A replacement claim (frequency 7) of a claim this payer paid or
-  denied is answered as payers do: the original's claim payment reversed (CLP02 22), then the replacement
-  adjudicated; a void (8) gets the reversal alone. Every 835 balances (a reversal larger than what the 835 pays
+  CO-50, CO-29, CO-197) at the payer's rates. A later payer's claim (SBR01 S or T, each line carrying the earlier
+  payer's 2430 adjudication) is coordinated: the payer pays what the earlier payers left the patient (for a
+  quarter of claims less its own coinsurance on it, PR-2) and reports their decision as OA-23, CLP02 2 or 3.
+  A replacement claim (frequency 7) of a claim this payer paid or denied is answered as payers do: the
+  original's claim payment reversed (CLP02 22), then the replacement adjudicated; a void (8) gets the reversal
+  alone. Every 835 balances (a reversal larger than what the 835 pays
   is carried forward in a PLB FB, so the payment is never negative).
 
 Decisions are a hash of the claim's patient control number and the seed: the same file always

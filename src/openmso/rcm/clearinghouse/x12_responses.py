@@ -35,6 +35,7 @@ from openmso.x12.claim837p import FREQUENCY_REPLACEMENT, FREQUENCY_VOID
 from openmso.x12.remit835 import Address
 
 ZERO = Decimal("0")
+COINSURED_LATER = Decimal("0.25")  # share of a later payer's claims on which it leaves its own coinsurance
 
 
 def _headers(functional_id: str, version: str, sender: str, receiver: str, control: int, today: date):
@@ -184,13 +185,41 @@ def _denied_line(line, reason: tuple[str, str, str]) -> ServicePayment:
     return denied
 
 
+def _left_to_patient(line) -> Decimal:
+    """What the earlier payers left the patient on `line`: the last one's remaining liability (2430 AMT*EAF),
+    else its patient-responsibility adjustments."""
+    last = line.adjudications[-1]
+    if last.remaining_patient_liability is not None:
+        return last.remaining_patient_liability
+    return sum((a.amount for a in last.adjustments if a.group_code == "PR"), ZERO)
+
+
+def _coordinated_line(line, rates, roll: Decimal) -> ServicePayment:
+    """A later payer's answer to a line an earlier payer adjudicated (coordination of benefits): it considers what
+    the earlier payers left the patient and pays it, or, for some claims, all but its own coinsurance on it; the
+    earlier payers' decision (the charge less that share) is reported as OA-23, as secondary payers do."""
+    share = _left_to_patient(line)
+    own = (share * rates.coinsurance).quantize(CENT) if roll < COINSURED_LATER else ZERO
+    answer = ServicePayment(line.procedure, line.charge, share - own, units_paid=line.units)
+    answer.dates["472"] = line.service_date
+    answer.line_item_control_number = line.line_item_control_number
+    if line.charge > share:
+        answer.adjustments.append(Adjustment("OA", "23", line.charge - share))
+    if own:
+        answer.adjustments.append(Adjustment("PR", "2", own))
+    return answer
+
+
 def _claim_payment(simulator, claim, decision, rates) -> ClaimPayment:
     pcn = claim.patient_control_number
-    denied = fraction(simulator.seed, "deny", pcn) < rates.deny
+    coordinated = claim.subscriber.payer_responsibility != "P" and all(line.adjudications for line in claim.lines)
+    denied = not coordinated and fraction(simulator.seed, "deny", pcn) < rates.deny
     lines = []
     for number, line in enumerate(claim.lines):
         roll = fraction(simulator.seed, "line", pcn, number)
-        if denied:
+        if coordinated:
+            lines.append(_coordinated_line(line, rates, fraction(simulator.seed, "share", pcn)))
+        elif denied:
             lines.append(_denied_line(line, DENIALS[int(fraction(simulator.seed, "why", pcn) * len(DENIALS))]))
         elif number > 0 and roll > Decimal("0.97"):
             lines.append(_denied_line(line, ("CO", "97", "M15")))  # bundled into the first line
@@ -198,7 +227,10 @@ def _claim_payment(simulator, claim, decision, rates) -> ClaimPayment:
             lines.append(_paid_line(line, rates, fraction(simulator.seed, "share", pcn), number == 0))
     paid = sum((line.paid for line in lines), ZERO)
     patient = sum((a.amount for line in lines for a in line.adjustments if a.group_code == "PR"), ZERO)
-    payment = ClaimPayment(pcn, "4" if denied else "1", claim.total_charge, paid, patient,
+    status = "4" if denied else "1"  # CLP02: processed as primary, or denied
+    if coordinated:
+        status = {"S": "2", "T": "3"}.get(claim.subscriber.payer_responsibility, "1")  # as secondary, tertiary
+    payment = ClaimPayment(pcn, status, claim.total_charge, paid, patient,
                            claim.subscriber.filing_indicator, decision.payer_claim_number, claim.place_of_service,
                            claim.frequency_code, 1)
     payment.names["QC"] = EntityName("QC", "1", claim.patient.last_name if claim.patient
