@@ -281,6 +281,9 @@ def test_the_claim_page_offers_the_next_payer_only_when_there_is_one_to_bill(cli
     page = browser.get(f"/claims/{primary.id}").text
     assert 'id="secondary-form"' not in page
     assert f'Next payer billed: <a href="/claims/{secondary.id}">{secondary.patient_control_number}</a>' in page
+    page = browser.get(f"/claims/{secondary.id}").text  # the secondary's page names the claim it follows
+    assert (f'<a href="/claims/{primary.id}">{primary.patient_control_number}</a> paid $85.00, left the patient '
+            "$20.00") in page
 
 
 def _sent_set(db, claim_id: int):

@@ -163,6 +163,7 @@ class ClaimDetail:
     corrections: list[Claim] = field(default_factory=list)  # replacements and voids of this claim
     later_claims: list[Claim] = field(default_factory=list)  # this service billed to the next payer (COB)
     next_coverage: Coverage | None = None  # the plan after this claim's in force on its date of service
+    earlier_claim: Claim | None = None  # the earlier payer's claim this one follows (COB)
 
     @property
     def next_payer_claim(self) -> Claim | None:
@@ -199,7 +200,8 @@ def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
                        segments_sent(batch, claim) if batch else [],
                        corrections=[c for c in related if c.original_claim_id == claim.id],
                        later_claims=[c for c in related if c.primary_claim_id == claim.id],
-                       next_coverage=next_coverage(db, claim))
+                       next_coverage=next_coverage(db, claim),
+                       earlier_claim=db.get(Claim, claim.primary_claim_id) if claim.primary_claim_id else None)
 
 
 def segments_sent(batch: ClaimBatch, claim: Claim) -> list[str]:
