@@ -89,7 +89,8 @@ def test_kpis_of_a_primary_reversed_alone_count_the_secondarys_cash_but_not_its_
     # payments 120 − 120 + 30 = 30.00; nothing written off: the OA-23 170.00 repeats a decision now reversed
     assert october.values["gross_collection_rate"] == D("15.0")  # 30 / 200
     assert october.values["net_collection_rate"] == D("15.0")  # 30 / (200 − 0); was 100.0: 30 / (200 − 170)
-    assert november.values["days_in_ar"] == D("90.0")  # the primary's 200.00 open × 90 days / 200.00 of charges
+    # the primary's 200.00 open × the 51 days since the book's first service (Oct 1 – Nov 20) / 200.00 of charges
+    assert november.values["days_in_ar"] == D("51.0")
 
 
 def test_a_secondary_paid_before_the_primarys_reversal_in_the_same_835_is_settled_again_after_it(db):

@@ -34,7 +34,8 @@ def test_a_primary_paid_on_appeal_without_a_reversal_counts_its_latest_decision_
     october, november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)
     assert october.values["gross_collection_rate"] == D("60.0")  # 120 / 200
     assert october.values["net_collection_rate"] == D("80.0")  # 120 / (200 − 50); was 120.0: 120 / (200 − 100)
-    assert november.values["days_in_ar"] == D("13.5")  # the patient's 30.00, not a 50.00 credit: 30 × 90 / 200
+    # the patient's 30.00, not a 50.00 credit, over 200.00 charged in the 51 days Oct 1 – Nov 20: 30 × 51 / 200
+    assert november.values["days_in_ar"] == D("7.7")
 
 
 def test_a_primary_reversed_and_corrected_still_counts_the_corrected_decision_once(db):

@@ -215,7 +215,8 @@ def test_a_secondary_not_yet_paid_is_open_for_what_the_primary_left_not_for_the_
     (waiting,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
     assert (waiting.aging.total, sum(waiting.aging.counts.values())) == (D("30.00"), 1)  # 200 − 120 − 50
     november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[1]  # open at AS_OF, the month's end
-    assert november.values["days_in_ar"] == D("13.5")  # 30.00 open over 200.00 of charges in 90 days: 30 × 90 / 200
+    # 30.00 open over 200.00 charged in the 51 days since the book's first service (Oct 1 – Nov 20): 30 × 51 / 200
+    assert november.values["days_in_ar"] == D("7.7")
     _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECWAIT")
     assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
 
@@ -228,7 +229,7 @@ def test_a_reversed_secondary_payment_not_yet_corrected_is_open_for_what_the_pri
     (waiting,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
     assert (waiting.aging.total, waiting.aging.credits) == (D("30.00"), D("0.00"))  # not the whole 200.00
     november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[1]
-    assert november.values["days_in_ar"] == D("13.5")  # 30 × 90 / 200, as before the secondary answered
+    assert november.values["days_in_ar"] == D("7.7")  # 30 × 51 / 200, as before the secondary answered
 
 
 def test_a_secondary_paying_nothing_of_a_deductible_is_adjudicated_not_denied(db):

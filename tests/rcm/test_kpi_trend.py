@@ -47,10 +47,11 @@ def test_trend_follows_each_service_month_cohort_and_ages_all_open_claims_at_mon
     assert september.values["net_collection_rate"] == D("22.2")
     assert september.values["denial_rate"] == D("50.0")
     assert september.values["clean_claim_rate"] == D("50.0")
-    # at Sept 30 nothing was paid: open 300 over 300 charged in the 90 days to Sept 30 → 90.0 days in A/R
-    assert september.values["days_in_ar"] == D("90.0")
-    # at Oct 31: open 200 (denied) + 300 = 500 over 600 charged in the 90 days to Oct 31 → 75.0 days
-    assert october.values["days_in_ar"] == D("75.0")
+    # the book opens Sept 10, so fewer than 90 days of charges are averaged: at Sept 30 nothing was paid, open
+    # 300 over 300 charged in the 21 days Sept 10–30 → 300 ÷ (300 ÷ 21) = 21.0 days in A/R (÷ 90 days: 90.0)
+    assert september.values["days_in_ar"] == D("21.0")
+    # at Oct 31: open 200 (denied) + 300 = 500 over 600 charged in the 52 days Sept 10–Oct 31 → 43.3 days
+    assert october.values["days_in_ar"] == D("43.3")
     assert october.values["ar_over_90"] == D("0.0")
     # posting lag: paid and posted the same day
     assert september.values["payment_posting_lag"] == D("0.0")
@@ -98,3 +99,13 @@ def test_line_chart_names_months_with_their_year_never_as_a_day():
     named = re.findall(r">([A-Z][a-z]{2})</text>", svg)
     assert len(named) == 12 and named[-1] == three_years[-1].strftime("%b") == "Sep"
     assert re.findall(r">(\d{4})</text>", svg) == ["2024", "2025", "2026", "2027"]
+
+
+def test_a_book_younger_than_90_days_averages_its_charges_over_the_days_it_has():
+    """Days in A/R divides by the average daily charges of 90 days; a book that opened 30 days before the month's
+    end has 30 days of charges, and dividing them by 90 would make its days in A/R three times too high."""
+    young = [_history("300.00", date(2026, 10, 2), date(2026, 10, 3))]  # open: 300.00 over 30 days of charges
+    assert trend(young, date(2026, 10, 31), 1)[0].values["days_in_ar"] == D("30.0")  # 300 ÷ (300 ÷ 30)
+    older = [*young, _history("0.01", date(2026, 6, 1), date(2026, 6, 2),  # a claim served in June: 90 days
+                              [(date(2026, 6, 20), "0.01", "0", "0", "paid")])]
+    assert trend(older, date(2026, 10, 31), 1)[0].values["days_in_ar"] == D("90.0")  # 300 ÷ (300 ÷ 90)

@@ -100,8 +100,9 @@ def test_a_replacements_payment_is_the_services_collection(db, clinic):
     assert october.values["gross_collection_rate"] == D("60.0")  # 120 ÷ 200
     assert october.values["denial_rate"] == D("100.0")  # its first remittance was a denial
     november = facts.kpi_trend(db, SYSTEM, date(2026, 11, 30), 2, clinic.practice.id)[1]
-    # at November's end the payer owes nothing, the patient 30.00: 30 × 90 / 200 of charges in 90 days
-    assert november.values["days_in_ar"] == D("13.5")
+    # at November's end the payer owes nothing, the patient 30.00, over 200.00 charged in the 61 days since the
+    # book's first service (Oct 1 – Nov 30): 30 × 61 / 200 = 9.15
+    assert november.values["days_in_ar"] == D("9.2")
 
 
 def test_a_voided_payment_is_owed_back_until_the_payer_takes_it(db, clinic):

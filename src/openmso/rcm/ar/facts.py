@@ -8,7 +8,8 @@ measures — so a recent month's rates still rise as its claims are paid. Days i
 within the look-back) and every patient's balance due (`patients.aging`'s rule) — divided by the average daily
 charges of the 90 days ending then — the MAP Key's
 "A/R at period end over average daily charges" with the usual three-month charge base, so a
-month with few charges does not swing it. Replacement and void claims (frequency 7/8) re-bill a service already
+month with few charges does not swing it; a book younger than 90 days averages over the days since its first date of
+service (`charge_base_days`). Replacement and void claims (frequency 7/8) re-bill a service already
 counted, so they are folded into the claim they correct (`chains`): one service, billed for its latest correction's
 charge (nothing once voided), with every posting to any claim of the chain. Claims billed to a later payer
 (secondary, tertiary: `primary_claim_id`) are not counted as charges either — the service was counted on the
@@ -52,7 +53,7 @@ from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 ZERO = Decimal("0.00")
 LOOK_BACK_DAYS = 365  # claims served earlier than this before the first month are not loaded
 CHUNK = 900
-CHARGE_BASE_DAYS = 90  # days in A/R divides by the average daily charges of the last 90 days
+CHARGE_BASE_DAYS = 90  # days in A/R divides by the average daily charges of the last 90 days (`charge_base_days`)
 
 
 @dataclass(slots=True)
@@ -300,6 +301,9 @@ def trend(histories: list[ClaimHistory], as_of: date, months: int,
     for history in histories:
         by_month[history.service_date.replace(day=1)].append(history)
     result = []
+    # the book's first date of service (a patient balance older than any claim loaded dates it back too)
+    opened = min((*(h.service_date for h in histories),
+                  *(day for owed in (patient_ar or {}).values() for _, day, _ in owed)), default=None)
     for start in month_starts(as_of, months):
         end = month_end(start, as_of)
         facts = [h.facts_at(as_of) for h in by_month.get(start, [])]
@@ -309,15 +313,25 @@ def trend(histories: list[ClaimHistory], as_of: date, months: int,
         owed = (patient_ar or {}).get(end, [])  # insurance A/R ages from billing, patient A/R from posting
         every_open = age([*((f.billed_on or f.service_date, f.open_balance) for _, f in open_at_end),
                           *((day, amount) for _, day, amount in owed)], end)
-        base_start = end - timedelta(days=CHARGE_BASE_DAYS - 1)
+        days = charge_base_days(opened, end)
+        base_start = end - timedelta(days=days - 1)
         charges = sum((h.charge_at(end) for h in histories if base_start <= h.service_date <= end), ZERO)
-        values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, CHARGE_BASE_DAYS)
+        values["days_in_ar"] = kpis.days_in_ar(every_open.total, charges, days)
         values["ar_over_90"] = kpis.percent_over_90(every_open.over_90, every_open.total)
         result.append(MonthKpis(start, end, len(facts), values,
                                 patients=len({h.patient_id for h in by_month.get(start, [])}),
                                 open_patients=len({p for p, f in open_at_end if f.open_balance}
                                                   | {patient for patient, _, _ in owed})))
     return result
+
+
+def charge_base_days(opened: date | None, end: date) -> int:
+    """The days of charges days in A/R averages: the `CHARGE_BASE_DAYS` ending at `end`, or, for a book younger
+    than that, the days since its first date of service (dividing a young book's charges by 90 days would make each
+    day's charges look a fraction of what they are, and its days in A/R that many times too high)."""
+    if opened is None:
+        return CHARGE_BASE_DAYS
+    return max(min(CHARGE_BASE_DAYS, (end - opened).days + 1), 0)
 
 
 def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_id: int | None = None,

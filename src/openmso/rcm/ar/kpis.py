@@ -34,7 +34,7 @@ class KpiDefinition:
 DEFINITIONS: tuple[KpiDefinition, ...] = (
     KpiDefinition("days_in_ar", "Days in A/R",
                   "open A/R, insurance and patient, at the month's end ÷ (gross charges of the 90 days ending "
-                  "then ÷ 90)",
+                  "then ÷ 90; of the days since the first date of service when the book is younger)",
                   "days", "lower",
                   f"{HFMA}: Net Days in A/R (we divide by gross charges, the practice convention, "
                   "so contract changes do not move it, averaged over three months so a quiet month does not "
