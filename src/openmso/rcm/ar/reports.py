@@ -33,7 +33,7 @@ from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import EDITABLE, ClaimStatus
-from openmso.rcm.claims.timeline import first_submissions
+from openmso.rcm.claims.timeline import first_submissions, payers_before_rebills
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry
 
@@ -123,8 +123,9 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     once are few: only they are read posting by posting. A claim corrected at the payer (replaced or voided) and
     its corrections are one service (`chains`): the correction billed last by then stands for it — its charge, its
     payer, provider and patient — less everything posted to any claim of the chain, aged from the chain's first
-    submission; a superseded original still counts on days before its correction was billed. A voided service is
-    owed nothing: only a payment the payer has not taken back yet stays, as a credit owed back.
+    submission; a superseded original still counts on days before its correction was billed. By payer, a claim
+    rebilled to another of the patient's plans after `as_of` counts under the payer it was billed to then. A voided
+    service is owed nothing: only a payment the payer has not taken back yet stays, as a credit owed back.
     """
     ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
@@ -144,6 +145,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     group_column = {"practice": Claim.practice_id, "payer": Claim.payer_id,
                     "provider": Claim.rendering_provider_id}.get(by)
     later = later_payers.postings_by_claim(db, ids, as_of)
+    payer_then = payers_before_rebills(db, ids, cutoff) if by == "payer" else {}
     first_sent = first_submissions(ids)
     since = billed_since(first_sent)
     query = (select(Claim.id, Claim.primary_claim_id.label("earlier"), Claim.original_claim_id,
@@ -166,7 +168,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
         claims = [billed[claim_id] for claim_id in members]
         latest = claims[-1]  # the correction billed last by then stands for the service
         since = min(row.billed_since.date() if row.billed_since else row.service_date_from for row in claims)
-        key = latest.key if group_column is not None else None
+        key = (payer_then.get(latest.id) or latest.key) if group_column is not None else None
         cell = (latest.id, latest.earlier, key, age_in_days(since, as_of), latest.patient_id)
         charge = chains.billed_charge(latest.charge, latest.frequency_code)
         closed_amount = sum((row.closed or ZERO for row in claims), ZERO)

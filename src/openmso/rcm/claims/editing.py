@@ -86,11 +86,12 @@ def rebill(db: Session, actor: Actor, claim_id: int, data: ClaimRebillIn) -> Cla
         raise Invalid.field(["body", "coverage_id"], f"coverage {coverage.id} ({coverage.payer.name}) is in force "
                             f"{coverage.effective_from.isoformat()} to {until}, not on the date of service "
                             f"{day.isoformat()}")
-    before = db.get(Payer, claim.payer_id).name if claim.payer_id else "no payer"
+    previous = claim.payer_id
+    before = db.get(Payer, previous).name if previous else "no payer"
     _reopen(db, actor, claim, data.reason)
     claim.coverage_id, claim.payer_id = coverage.id, coverage.payer_id
     what = f"payer {before} → {coverage.payer.name} (member id {coverage.member_id})"
-    return _record_and_scrub(db, actor, claim, "rebill", data.reason, what)
+    return _record_and_scrub(db, actor, claim, "rebill", data.reason, what, previous_payer_id=previous)
 
 
 def _claim_to_fix(db: Session, actor: Actor, claim_id: int) -> Claim:
@@ -109,12 +110,14 @@ def _reopen(db: Session, actor: Actor, claim: Claim, reason: str) -> None:
         advance(db, actor, claim, ClaimEvent.CORRECT, f"corrected for resubmission: {reason}")
 
 
-def _record_and_scrub(db: Session, actor: Actor, claim: Claim, event: str, reason: str, what: str) -> Claim:
+def _record_and_scrub(db: Session, actor: Actor, claim: Claim, event: str, reason: str, what: str,
+                      previous_payer_id: int | None = None) -> Claim:
     """Put the fix on the claim's timeline and the audit trail (a write of patient data), then scrub it again."""
     claim.updated_at = utcnow()
     db.add(TimelineEntry(practice_id=claim.practice_id, claim_id=claim.id, occurred_at=claim.updated_at,
                          event=event, from_status=claim.status, to_status=claim.status,
-                         detail=f"{reason}: {what}"[:2000], actor_name=actor.username))
+                         detail=f"{reason}: {what}"[:2000], actor_name=actor.username,
+                         previous_payer_id=previous_payer_id))
     audit.record(db, actor, f"claim.{event}", "claim", claim.id, practice_id=claim.practice_id,
                  patient_id=claim.patient_id, reason=f"{reason}: {what}"[:500])
     db.flush()

@@ -200,7 +200,10 @@ class TimelineEntry(Base):
     __table_args__ = (same_practice("claim_id", "claim"),
                       # each claim's first submission, which insurance A/R ages from (`timeline.first_submissions`)
                       Index("ix_claim_event_submit", "practice_id", "claim_id", "occurred_at",
-                            postgresql_where=text("event = 'submit'"), sqlite_where=text("event = 'submit'")))
+                            postgresql_where=text("event = 'submit'"), sqlite_where=text("event = 'submit'")),
+                      # the rebills after a day, for aging by payer as of that day (`timeline.payers_before_rebills`)
+                      Index("ix_claim_event_rebill", "practice_id", "occurred_at",
+                            postgresql_where=text("event = 'rebill'"), sqlite_where=text("event = 'rebill'")))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     practice_id: Mapped[int] = mapped_column(Integer)  # the claim's practice (`same_practice`)
@@ -213,6 +216,8 @@ class TimelineEntry(Base):
     actor_name: Mapped[str] = mapped_column(String(120))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("claim_batch.id"))
     inbound_file_id: Mapped[int | None] = mapped_column(Integer)
+    # on a rebill: the payer the claim was billed to until then (aging by payer as of an earlier day shows it there)
+    previous_payer_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ControlCounter(Base):

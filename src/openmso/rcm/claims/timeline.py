@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -31,6 +32,17 @@ def first_submissions(practice_ids: list[int]) -> Subquery:
     return (select(TimelineEntry.claim_id, func.min(TimelineEntry.occurred_at).label("at"))
             .where(TimelineEntry.practice_id.in_(practice_ids), TimelineEntry.event == ClaimEvent.SUBMIT.value)
             .group_by(TimelineEntry.claim_id).subquery())
+
+
+def payers_before_rebills(db: Session, practice_ids: list[int], after: datetime) -> dict[int, int | None]:
+    """The payer each of these practices' claims rebilled since `after` was billed to then: the one its first
+    rebill since moved it from (None for a rebill recorded before the timeline kept it: the current payer is all
+    there is). Aging by payer as of a past day shows a claim where it was that day."""
+    rows = db.execute(select(TimelineEntry.claim_id, TimelineEntry.previous_payer_id)
+                      .where(TimelineEntry.practice_id.in_(practice_ids), TimelineEntry.event == "rebill",
+                             TimelineEntry.occurred_at >= after)
+                      .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()))
+    return dict(rows.all())  # latest first, so each claim's earliest rebill since is the one kept
 
 
 @dataclass(slots=True)
