@@ -49,14 +49,24 @@ def test_a_payer_cell_of_one_open_patient_is_hidden_however_many_claims_were_pai
     assert shown["buckets"]["31_60"] is None and shown["total"] is None and shown["counts"]["31_60"] is None
 
 
-def test_the_network_total_hides_a_bucket_that_adds_up_a_cell_hidden_above():
+def test_the_network_total_hides_a_complementary_cell_rather_than_give_a_hidden_cell_back():
     many, few = Aging(), Aging()
     for patient in range(30):
         many.add(45, D("10.00"), patient)
     for patient in range(100, 103):
         few.add(45, D("500.00"), patient)
     lines = [service.AgingLine(1, "Aetna", many), service.AgingLine(2, "Cigna", few, frozenset({"31_60", "total"}))]
-    total = service.network_total(lines)  # 33 patients, but the total less Aetna's 300.00 would be Cigna's cell
+    total = service.network_total(lines)  # 33 patients: the total less Aetna's 300.00 would be Cigna's cell
+    assert lines[0].shown("31_60") is None and lines[0].total is None  # so Aetna's is hidden too
+    assert total.shown("31_60") == total.total == D("1800.00")
+
+
+def test_a_column_with_nothing_to_hide_beside_its_one_small_cell_hides_its_total():
+    few = Aging()
+    for patient in range(3):
+        few.add(45, D("500.00"), patient)
+    total = service.network_total([service.AgingLine(1, "Cigna", few, frozenset({"31_60", "total"})),
+                                   service.AgingLine(2, "Aetna", Aging())])
     assert total.shown("31_60") is None and total.total is None
 
 
@@ -213,3 +223,33 @@ def test_the_balances_api_and_page_show_a_credit_and_filter_by_kind(client, db, 
     aging = browser.get("/api/v1/ar/aging", params={"kind": "patient", "practice_id": clinic.practice.id,
                                                      "as_of": "2026-11-20"}).json()
     assert [(r["total"], r["credits"], r["credit_count"]) for r in aging] == [("20.00", "20.00", 1)]
+
+
+def test_the_network_total_shows_a_bucket_whose_hidden_cells_hold_eleven_patients_or_more_between_them():
+    """Two payers' cells of 6 patients each are hidden; the total less the cells shown gives only their sum, 12
+    patients' worth, so the bucket and the total are shown and no other cell is hidden. One more payer's hidden
+    cell of 3 patients in another bucket, alone there, hides the smallest other cell of that bucket with it."""
+    lines = []
+    for number, name in enumerate(("Aetna", "Cigna")):
+        few = Aging()
+        for patient in range(number * 100, number * 100 + 6):
+            few.add(45, D("100.00"), patient)
+        lines.append(service.AgingLine(number + 1, name, few, frozenset({"31_60", "total"})))
+    many = Aging()
+    for patient in range(500, 530):
+        many.add(45, D("10.00"), patient)
+    lines.append(service.AgingLine(3, "Humana", many))
+    total = service.network_total(lines)
+    assert (total.shown("31_60"), total.total, total.over_90) == (D("1500.00"), D("1500.00"), D("0.00"))
+    alone, old = Aging(), Aging()
+    for patient in range(900, 903):
+        alone.add(100, D("40.00"), patient)
+    for patient in range(700, 720):
+        old.add(100, D("5.00"), patient)
+    tricare = service.AgingLine(5, "Tricare", old)
+    total = service.network_total([*lines, service.AgingLine(4, "Medi-Cal", alone, frozenset({"91_120", "total"})),
+                                   tricare])
+    # 23 patients in 91–120: the total less Tricare's 100.00 would be Medi-Cal's hidden cell of 3, so Tricare's
+    # is hidden too (Humana's 31–60 stays shown: that column is safe already)
+    assert tricare.shown("91_120") is None and tricare.total is None and lines[2].shown("31_60") == D("300.00")
+    assert total.shown("91_120") == D("220.00") and total.shown("31_60") == D("1500.00")

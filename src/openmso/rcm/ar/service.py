@@ -78,14 +78,20 @@ def aging(db: Session, actor: Actor, kind: AgingKind, by: AgingBy, as_of: date,
 
 
 def network_total(lines: list[AgingLine]) -> AgingLine:
-    """The "All" line of consenting practices. A bucket is hidden when it holds fewer than 11 patients or adds up
-    a cell hidden on a line above (else subtraction would reveal it), and the total with any hidden bucket."""
+    """The "All" line of consenting practices. A bucket is hidden when it holds fewer than 11 patients; the total
+    with any hidden bucket.
+
+    The total of a column less the cells shown on the lines above is the sum of the cells hidden there, so it
+    must not be a small cell itself: where the cells hidden in a column hold 1–10 patients between them, the
+    smallest cells shown in it are hidden too (complementary suppression, `_hide_complements`) until they hold 11
+    or more, or, if the column has too few, the column's total is hidden. Without it, with many payers some cell of
+    every column is small, and the network line showed nothing."""
     total = Aging()
-    inherited: set[str] = set()
-    for line in lines:
-        if not line.in_network_total:
-            continue
-        inherited |= line.suppressed - {"total"}
+    counted = [line for line in lines if line.in_network_total]
+    _hide_complements(counted)
+    inherited = {column for column in (*(b.key for b in BUCKETS), "total", reports.CREDITS)
+                 if aggregation.too_small(len(_patients_hidden(counted, column)))}
+    for line in counted:
         for bucket in BUCKETS:
             total.amounts[bucket.key] += line.aging.amounts[bucket.key]
             total.counts[bucket.key] += line.aging.counts[bucket.key]
@@ -100,6 +106,28 @@ def network_total(lines: list[AgingLine]) -> AgingLine:
     suppressed = frozenset(hidden | ({"total"} if hidden - {reports.CREDITS} else set()))
     left_out = sum(1 for line in lines if not line.in_network_total)
     return AgingLine(None, "All consenting practices" if left_out else "All", total, suppressed)
+
+
+def _hide_complements(lines: list[AgingLine]) -> None:
+    """For each bucket, while the cells hidden in its column hold 1–10 patients between them, hide the cell shown
+    with the fewest patients too (and its line's total, which would give it back)."""
+    for bucket in BUCKETS:
+        while aggregation.too_small(len(_patients_hidden(lines, bucket.key))):
+            shown = [line for line in lines if bucket.key not in line.suppressed and line.aging.patients[bucket.key]]
+            if not shown:
+                break  # nothing left to hide with: the column's total is hidden instead
+            smallest = min(shown, key=lambda line: (len(line.aging.patients[bucket.key]), str(line.label)))
+            smallest.suppressed = smallest.suppressed | {bucket.key, "total"}
+
+
+def _patients_hidden(lines: list[AgingLine], column: str) -> set[int]:
+    """The patients behind the cells of `column` (a bucket key, "total": a line's every bucket, or the credits)
+    hidden on these lines."""
+    def behind(aging: Aging) -> set[int]:
+        if column == reports.CREDITS:
+            return aging.credit_patients
+        return set().union(*(aging.patients[b.key] for b in BUCKETS)) if column == "total" else aging.patients[column]
+    return set().union(*(behind(line.aging) for line in lines if column in line.suppressed))
 
 
 def underpayments(db: Session, actor: Actor, practice_id: int | None = None,
