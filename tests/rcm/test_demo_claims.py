@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from openmso.demo.generator import AS_OF, build_demo
 from openmso.rcm.claims.models import Claim, ClaimBatch
@@ -33,8 +33,12 @@ def test_pyx12_accepts_the_837p_of_every_practice_and_payer_the_demo_submits_to(
 
 
 def test_the_demo_pipeline_reaches_every_stage(db, demo):
-    # originals only: the money-in step resubmits a few denials as replacement claims (frequency 7)
-    statuses = Counter(db.scalars(select(Claim.status).where(Claim.frequency_code == "1")))
+    # originals only: the money-in step resubmits a few denials as replacement claims (frequency 7), and the
+    # billers bill a paid claim's patient share to the patient's next plan (an original of its own, to that payer)
+    statuses = Counter(db.scalars(select(Claim.status).where(Claim.frequency_code == "1",
+                                                             Claim.primary_claim_id.is_(None))))
+    assert db.scalar(select(func.count()).where(Claim.primary_claim_id.is_not(None))) == (
+        demo.claims.next_payers_billed) > 0
     # the demo's money-in step has posted the 835s, so accepted claims have moved on to paid or denied
     adjudicated = statuses["payer_accepted"] + statuses["paid"] + statuses["partially_paid"] + statuses["denied"]
     assert adjudicated > statuses["payer_rejected"] > 0
