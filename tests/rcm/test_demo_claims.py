@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from openmso.demo.generator import AS_OF, build_demo
-from openmso.rcm.claims.models import Claim, ClaimBatch
+from openmso.rcm.claims.models import Claim, ClaimBatch, TimelineEntry
 from openmso.rcm.clearinghouse.models import InboundFile
 from tests.x12.conftest import pyx12_errors
 
@@ -41,7 +41,11 @@ def test_the_demo_pipeline_reaches_every_stage(db, demo):
         demo.claims.next_payers_billed) > 0
     # the demo's money-in step has posted the 835s, so accepted claims have moved on to paid or denied
     adjudicated = statuses["payer_accepted"] + statuses["paid"] + statuses["partially_paid"] + statuses["denied"]
-    assert adjudicated > statuses["payer_rejected"] > 0
+    # the payer's front end rejected some: the billers and the front desk work most of them within a week, so how
+    # many still wait on the last day depends on the draws (none, some days); the timeline keeps every rejection
+    rejected = db.scalar(select(func.count(func.distinct(TimelineEntry.claim_id))).where(
+        TimelineEntry.event == "payer_reject"))
+    assert adjudicated > rejected > statuses["payer_rejected"] >= 0
     assert statuses["held"] > 0 and sum(statuses.values()) == demo.claims.claims
     kinds = Counter(db.scalars(select(InboundFile.kind)))
     assert kinds["999"] == kinds["277CA"] == demo.claims.batches and kinds["835"] > 0
