@@ -9,7 +9,9 @@ from decimal import Decimal as D
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from openmso.core.audit import AuditEntry
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.identity.service import actor_for
 from openmso.rcm.ar import facts, patients, reports, service, statements
@@ -19,7 +21,15 @@ from openmso.rcm.ar.reversals import PostingKey, reversed_postings
 from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
 from openmso.rcm.contracts import service as contracts
 from openmso.rcm.remittance.ingest import ingest_file
-from tests.factories import add_practice, add_provider, add_signed_agreement, add_user, signed_in
+from tests.factories import (
+    add_patient,
+    add_payer,
+    add_practice,
+    add_provider,
+    add_signed_agreement,
+    add_user,
+    signed_in,
+)
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims, paid, render, transaction
 
@@ -253,3 +263,23 @@ def test_the_network_total_shows_a_bucket_whose_hidden_cells_hold_eleven_patient
     # is hidden too (Humana's 31–60 stays shown: that column is safe already)
     assert tricare.shown("91_120") is None and tricare.total is None and lines[2].shown("31_60") == D("300.00")
     assert total.shown("91_120") == D("220.00") and total.shown("31_60") == D("1500.00")
+
+
+def test_a_payer_cell_given_back_by_the_network_aging_is_hidden_in_every_view_and_counted_in_the_trail(db):
+    """By payer, Cigna's 3 open patients are a small cell; the aging by network (or the page's network line) less
+    Aetna's cell would give it back, so the payer view hides Aetna's cell of 15 too, through the API as on the page,
+    and the audit trail of the aggregation counts the four cells hidden (each payer's bucket and its total)."""
+    clinic = make_clinic(db, "Qzcompl", patients=15)
+    cigna = add_payer(db, "62308", "Cigna")
+    clinic.patients += [add_patient(db, clinic.practice, "Qzcompl", cigna) for _ in range(3)]
+    biller = _biller_of_two_consenting_practices(db, clinic)
+    accepted_claims(db, clinic, 18)  # nothing paid: every claim open in one bucket as of AS_OF
+    by_payer = {line.label: line for line in service.aging(db, biller, AgingKind.INSURANCE, AgingBy.PAYER, AS_OF)}
+    assert set(by_payer) == {"Aetna", "Cigna"}
+    bucket = next(key for key, amount in by_payer["Aetna"].aging.amounts.items() if amount)
+    assert all(line.shown(bucket) is None and line.total is None for line in by_payer.values())
+    (network,) = service.aging(db, biller, AgingKind.INSURANCE, AgingBy.NETWORK, AS_OF)
+    assert network.shown(bucket) == D("2610.00")  # 18 × 145.00: it no longer gives Cigna's 435.00 back
+    (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "aggregation.insurance_aging_by_payer",
+                                                   AuditEntry.practice_id == clinic.practice.id)).all()
+    assert "18 patients, 4 cells suppressed" in entry.reason

@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openmso.core.db import Base, practice_key
+from openmso.core.effective_dates import EffectiveDated
 from openmso.core.types import Percent, UTCDateTime, utcnow
 
 
@@ -223,7 +224,7 @@ class Patient(Base):
         return f"{self.last_name}, {self.first_name}"
 
 
-class Coverage(Base):
+class Coverage(EffectiveDated, Base):
     __tablename__ = "coverage"
     __tenant_key__ = "practice_id"
     __table_args__ = (CheckConstraint("priority BETWEEN 1 AND 3", name="priority"),)
@@ -247,6 +248,3 @@ class Coverage(Base):
     @property
     def payer_name(self) -> str:
         return self.payer.name
-
-    def active_on(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)

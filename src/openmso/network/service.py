@@ -387,9 +387,7 @@ def _ensure_one_plan_per_order(db: Session, actor: Actor, patient: Patient, plan
         db.execute(select(Patient.id).where(Patient.id == patient.id).with_for_update())
     query = visible(select(Coverage), actor).where(
         Coverage.patient_id == patient.id, Coverage.priority == plan.priority,
-        Coverage.effective_to.is_(None) | (Coverage.effective_to >= plan.effective_from))
-    if plan.effective_to is not None:
-        query = query.where(Coverage.effective_from <= plan.effective_to)
+        Coverage.overlaps(plan.effective_from, plan.effective_to))
     if coverage_id is not None:
         query = query.where(Coverage.id != coverage_id)
     other = db.scalar(query.order_by(Coverage.effective_from, Coverage.id).limit(1))

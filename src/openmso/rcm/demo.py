@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session, aliased
 
 from openmso.core.tenancy import SYSTEM
@@ -36,6 +36,8 @@ from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.clearinghouse import ingest
 from openmso.rcm.clearinghouse.adapters import SimulatorDrop, default_envelope
 from openmso.rcm.clearinghouse.simulator import PayerSimulator
+from openmso.rcm.remittance.models import PatientLedgerEntry
+from openmso.rcm.remittance.secondary import RESPONSIBILITY
 
 Code = tuple[str, str, int]  # procedure, fee in dollars, weight
 
@@ -213,12 +215,10 @@ def other_primary_plan() -> ScalarSelect:
     claim the payer says went to the wrong payer is billed to; none when the claim is a later payer's (it follows
     its earlier payer's claim) or was billed to another plan once already (two payers saying no is for the front
     desk, which asks the patient, and billing back would go round in circles)."""
-    day = Claim.service_date_from
     rebilled = select(TimelineEntry.id).where(TimelineEntry.claim_id == Claim.id, TimelineEntry.event == "rebill")
     return (select(Coverage.id).where(
         Coverage.patient_id == Claim.patient_id, Coverage.id != Claim.coverage_id, Coverage.priority == 1,
-        Coverage.effective_from <= day, Coverage.effective_to.is_(None) | (Coverage.effective_to >= day),
-        Claim.primary_claim_id.is_(None), ~rebilled.exists())
+        Coverage.active_on(Claim.service_date_from), Claim.primary_claim_id.is_(None), ~rebilled.exists())
         .order_by(Coverage.id).limit(1).correlate(Claim).scalar_subquery())
 
 
@@ -330,16 +330,19 @@ class ClaimsDesk:
         """The billers bill the patient's next plan (secondary, then tertiary) in force on the date of service for
         each claim whose payer paid it and left the patient a share, once that payment is posted: the next payer's
         claim carries the adjudication as posted (COB) and goes in the practice's next claim run. A payment that
-        does not balance, or left the patient nothing, is not passed on."""
-        current, following, later = aliased(Coverage), aliased(Coverage), aliased(Claim)
-        day = Claim.service_date_from
-        candidates = self.db.scalars(select(Claim.id).join(current, current.id == Claim.coverage_id).where(
+        does not balance, or left the patient nothing, is not passed on; nor is one with a denied line still being
+        worked (`claims.service.denials_in_work`) or a correction standing (`being_corrected`): the office waits
+        for the appeal or the corrected claim's answer, so the next payer is sent the earlier payer's final word."""
+        later = aliased(Claim)
+        patient_share = (select(func.sum(PatientLedgerEntry.amount)).where(
+            PatientLedgerEntry.practice_id == Claim.practice_id, PatientLedgerEntry.patient_id == Claim.patient_id,
+            PatientLedgerEntry.claim_id == Claim.id, PatientLedgerEntry.kind == RESPONSIBILITY)
+            .correlate(Claim).scalar_subquery())
+        candidates = self.db.scalars(select(Claim.id).where(
             Claim.status.in_((ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)),
             ~select(later.id).where(later.primary_claim_id == Claim.id).exists(),
-            select(following.id).where(
-                following.patient_id == Claim.patient_id, following.priority > current.priority,
-                following.effective_from <= day, following.effective_to.is_(None) | (following.effective_to >= day)
-            ).exists()).order_by(Claim.id)).all()
+            claims_service.next_plan().is_not(None), patient_share > 0,
+            ~claims_service.denials_in_work(), ~claims_service.being_corrected()).order_by(Claim.id)).all()
         for claim_id, decision in sorted(cob.posted_decisions(self.db, candidates).items()):
             if decision.patient_responsibility > 0 and not decision.problems():
                 claims_service.bill_secondary(self.db, SYSTEM, claim_id)

@@ -29,7 +29,7 @@ from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.network.models import Payer, Practice, Provider
 from openmso.rcm.ar import chains, later_payers, underpaid
-from openmso.rcm.ar.aging import Aging, age_in_days
+from openmso.rcm.ar.aging import BUCKETS, Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.states import EDITABLE, ClaimStatus
@@ -79,10 +79,35 @@ class AgingRow:
     suppressed: frozenset[str] = frozenset()  # bucket keys, and "total", hidden as too small
 
 
+def hide_complements(rows: list) -> None:
+    """For each bucket, while the cells hidden in its column hold 1–10 patients between them, hide the cell shown
+    with the fewest patients too (and its row's total, which would give it back): a column's total (the network
+    line, or another view of the same A/R such as the aging by network) less the cells shown would otherwise
+    give the hidden ones back. Rows need `label`, `aging` and `suppressed`; hiding is idempotent."""
+    for bucket in BUCKETS:
+        while aggregation.too_small(len(patients_hidden(rows, bucket.key))):
+            shown = [line for line in rows if bucket.key not in line.suppressed and line.aging.patients[bucket.key]]
+            if not shown:
+                break  # nothing left to hide with: the column's total is hidden instead
+            smallest = min(shown, key=lambda line: (len(line.aging.patients[bucket.key]), str(line.label)))
+            smallest.suppressed = smallest.suppressed | {bucket.key, "total"}
+
+
+def patients_hidden(rows: list, column: str) -> set[int]:
+    """The patients behind the cells of `column` (a bucket key, "total": a row's every bucket, or the credits)
+    hidden on these rows."""
+    def behind(aging: Aging) -> set[int]:
+        if column == CREDITS:
+            return aging.credit_patients
+        return set().union(*(aging.patients[b.key] for b in BUCKETS)) if column == "total" else aging.patients[column]
+    return set().union(*(behind(line.aging) for line in rows if column in line.suppressed))
+
+
 def suppress_small_cells(db: Session, actor: Actor, view: str, scope: aggregation.Participation,
                          rows: list) -> list:
-    """Mark the cells of a cross-practice aging under 11 patients (and the totals summing them) and record
-    the aggregation; rows need `key`, `aging` and `suppressed`."""
+    """Mark the cells of a cross-practice aging under 11 patients (and the totals summing them), and the cells
+    hidden with them (`hide_complements`), and record the aggregation with every cell hidden; rows need `key`,
+    `label`, `aging` and `suppressed`."""
     if not scope.is_aggregate:
         return rows
     hidden = aggregation.suppressed_cells({row.key: row.aging.patient_counts() for row in rows})
@@ -90,6 +115,7 @@ def suppress_small_cells(db: Session, actor: Actor, view: str, scope: aggregatio
         row.suppressed = frozenset({column for key, column in hidden if key == row.key and column is not None}
                                    | ({"total"} if (row.key, None) in hidden else set())
                                    | ({CREDITS} if aggregation.too_small(len(row.aging.credit_patients)) else set()))
+    hide_complements(rows)
     patients = len(set().union(*(ids for row in rows
                                  for ids in (*row.aging.patients.values(), row.aging.credit_patients))))
     aggregation.record(db, actor, view, scope, patients, sum(len(row.suppressed) for row in rows))

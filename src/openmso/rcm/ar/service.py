@@ -71,9 +71,10 @@ def aging(db: Session, actor: Actor, kind: AgingKind, by: AgingBy, as_of: date,
         for line in lines:
             line.in_network_total = line.key in scope.included
         total = network_total(lines)
+        hidden_cells = len(total.suppressed) + sum(len(line.suppressed) for line in lines if line.in_network_total)
         aggregation.record(db, actor, f"{kind.value}_aging_network_total", scope,
                            len(set().union(*total.aging.patients.values(), total.aging.credit_patients)),
-                           len(total.suppressed))
+                           hidden_cells)
     return lines
 
 
@@ -83,14 +84,14 @@ def network_total(lines: list[AgingLine]) -> AgingLine:
 
     The total of a column less the cells shown on the lines above is the sum of the cells hidden there, so it
     must not be a small cell itself: where the cells hidden in a column hold 1–10 patients between them, the
-    smallest cells shown in it are hidden too (complementary suppression, `_hide_complements`) until they hold 11
+    smallest cells shown in it are hidden too (complementary suppression, `reports.hide_complements`) until they hold 11
     or more, or, if the column has too few, the column's total is hidden. Without it, with many payers some cell of
     every column is small, and the network line showed nothing."""
     total = Aging()
     counted = [line for line in lines if line.in_network_total]
-    _hide_complements(counted)
+    reports.hide_complements(counted)
     inherited = {column for column in (*(b.key for b in BUCKETS), "total", reports.CREDITS)
-                 if aggregation.too_small(len(_patients_hidden(counted, column)))}
+                 if aggregation.too_small(len(reports.patients_hidden(counted, column)))}
     for line in counted:
         for bucket in BUCKETS:
             total.amounts[bucket.key] += line.aging.amounts[bucket.key]
@@ -106,28 +107,6 @@ def network_total(lines: list[AgingLine]) -> AgingLine:
     suppressed = frozenset(hidden | ({"total"} if hidden - {reports.CREDITS} else set()))
     left_out = sum(1 for line in lines if not line.in_network_total)
     return AgingLine(None, "All consenting practices" if left_out else "All", total, suppressed)
-
-
-def _hide_complements(lines: list[AgingLine]) -> None:
-    """For each bucket, while the cells hidden in its column hold 1–10 patients between them, hide the cell shown
-    with the fewest patients too (and its line's total, which would give it back)."""
-    for bucket in BUCKETS:
-        while aggregation.too_small(len(_patients_hidden(lines, bucket.key))):
-            shown = [line for line in lines if bucket.key not in line.suppressed and line.aging.patients[bucket.key]]
-            if not shown:
-                break  # nothing left to hide with: the column's total is hidden instead
-            smallest = min(shown, key=lambda line: (len(line.aging.patients[bucket.key]), str(line.label)))
-            smallest.suppressed = smallest.suppressed | {bucket.key, "total"}
-
-
-def _patients_hidden(lines: list[AgingLine], column: str) -> set[int]:
-    """The patients behind the cells of `column` (a bucket key, "total": a line's every bucket, or the credits)
-    hidden on these lines."""
-    def behind(aging: Aging) -> set[int]:
-        if column == reports.CREDITS:
-            return aging.credit_patients
-        return set().union(*(aging.patients[b.key] for b in BUCKETS)) if column == "total" else aging.patients[column]
-    return set().union(*(behind(line.aging) for line in lines if column in line.suppressed))
 
 
 def underpayments(db: Session, actor: Actor, practice_id: int | None = None,

@@ -81,7 +81,7 @@ def rebill(db: Session, actor: Actor, claim_id: int, data: ClaimRebillIn) -> Cla
                             "patient's secondary or tertiary plan; if it is in fact the primary, correct the "
                             "coverage's order first")
     day = claim.service_date_from
-    if not coverage.effective_from <= day <= (coverage.effective_to or day):
+    if not coverage.active_on(day):
         until = coverage.effective_to.isoformat() if coverage.effective_to else "open"
         raise Invalid.field(["body", "coverage_id"], f"coverage {coverage.id} ({coverage.payer.name}) is in force "
                             f"{coverage.effective_from.isoformat()} to {until}, not on the date of service "

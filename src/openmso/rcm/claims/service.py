@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Exists, ScalarSelect, Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from openmso.core import audit
 from openmso.core.errors import Conflict, NotFound
@@ -22,6 +22,7 @@ from openmso.rcm.claims.models import Claim, ClaimBatch, ClaimEdit, ClaimLine, T
 from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.claims.states import ADJUDICATED, REJECTED, ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import advance, record_created
+from openmso.rcm.denials.models import STILL_TO_WORK, DenialCase
 
 
 class ClaimSort(StrEnum):
@@ -164,6 +165,8 @@ class ClaimDetail:
     later_claims: list[Claim] = field(default_factory=list)  # this service billed to the next payer (COB)
     next_coverage: Coverage | None = None  # the plan after this claim's in force on its date of service
     earlier_claim: Claim | None = None  # the earlier payer's claim this one follows (COB)
+    denials_in_work: list[DenialCase] = field(default_factory=list)  # open or appealed: the next payer may wait
+    standing_correction: Claim | None = None  # a replacement or void that stands: the next payer waits for it
 
     @property
     def next_payer_claim(self) -> Claim | None:
@@ -175,15 +178,44 @@ class ClaimDetail:
 NOT_BILLING = frozenset((ClaimStatus.CLOSED, *REJECTED))
 
 
+def next_plan() -> ScalarSelect:
+    """For each claim (correlated): the patient's plan of the next order (secondary after primary, tertiary after
+    secondary) in force on its date of service, the one a paid claim's balance is billed to for coordination of
+    benefits. SQL, so a worklist can pick the claims that have one without loading them."""
+    current, following = aliased(Coverage), aliased(Coverage)
+    return (select(following.id).where(
+        current.id == Claim.coverage_id, following.patient_id == Claim.patient_id,
+        following.priority > current.priority, following.active_on(Claim.service_date_from))
+        .order_by(following.priority, following.id).limit(1).correlate(Claim).scalar_subquery())
+
+
 def next_coverage(db: Session, claim: Claim) -> Coverage | None:
-    """The patient's plan of the next order (secondary after primary, tertiary after secondary) in force on the
-    claim's date of service: the one a paid claim's balance is billed to for coordination of benefits."""
-    current = db.get(Coverage, claim.coverage_id) if claim.coverage_id else None
-    if current is None:
-        return None
-    patient = db.get(Patient, claim.patient_id)
-    return min((c for c in patient.coverages if c.priority > current.priority and c.active_on(claim.service_date_from)),
-               key=lambda c: c.priority, default=None)
+    coverage_id = db.scalar(select(next_plan()).where(Claim.id == claim.id))
+    return db.get(Coverage, coverage_id) if coverage_id is not None else None
+
+
+def standing_corrections(claim_id) -> Select:
+    """The replacements and voids of a claim (an id, or `Claim.id` correlated) still on their way to the payer or
+    adjudicated by it. The payer's decision on the claim is about to be replaced, so no other correction is made
+    and its next payer is billed from the correction's. A closed correction was itself superseded and a rejected
+    one never reached adjudication (it is corrected as a new original), so neither stands."""
+    correction = aliased(Claim)
+    return (select(correction).where(correction.original_claim_id == claim_id,
+                                      correction.status.not_in((ClaimStatus.CLOSED, *REJECTED)))
+            .order_by(correction.id))
+
+
+def being_corrected() -> Exists:
+    """For each claim (correlated): whether a correction of it stands (`standing_corrections`)."""
+    return standing_corrections(Claim.id).correlate(Claim).exists()
+
+
+def denials_in_work() -> Exists:
+    """For each claim (correlated): whether a denial of it is still being worked (open or appealed). Its denied
+    lines may yet be paid, corrected or written off, and a next payer billed meanwhile is sent the denial as
+    posted: a later change of the earlier payer's decision then has the next payer's payment to undo."""
+    return select(DenialCase.id).where(DenialCase.claim_id == Claim.id,
+                                       DenialCase.status.in_(STILL_TO_WORK)).correlate(Claim).exists()
 
 
 def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
@@ -201,7 +233,11 @@ def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
                        corrections=[c for c in related if c.original_claim_id == claim.id],
                        later_claims=[c for c in related if c.primary_claim_id == claim.id],
                        next_coverage=next_coverage(db, claim),
-                       earlier_claim=db.get(Claim, claim.primary_claim_id) if claim.primary_claim_id else None)
+                       earlier_claim=db.get(Claim, claim.primary_claim_id) if claim.primary_claim_id else None,
+                       denials_in_work=list(db.scalars(select(DenialCase).where(
+                           DenialCase.claim_id == claim.id, DenialCase.status.in_(STILL_TO_WORK))
+                           .order_by(DenialCase.id))),
+                       standing_correction=db.scalars(standing_corrections(claim.id)).first())
 
 
 def segments_sent(batch: ClaimBatch, claim: Claim) -> list[str]:
@@ -247,16 +283,6 @@ def _copy(db: Session, actor: Actor, claim: Claim, **changes) -> Claim:
     return copy
 
 
-def _live_correction(db: Session, claim: Claim) -> Claim | None:
-    """The replacement or void of `claim` that is still on its way to the payer or was adjudicated by it.
-
-    A closed correction was itself superseded and a rejected one never reached adjudication (it is
-    corrected as a new original), so neither stands in the way of another correction."""
-    return db.scalar(select(Claim).where(Claim.original_claim_id == claim.id,
-                                         Claim.status.not_in((ClaimStatus.CLOSED, *REJECTED)))
-                     .order_by(Claim.id).limit(1))
-
-
 def correct(db: Session, actor: Actor, claim_id: int, data: Correction) -> Claim:
     """Create a replacement (frequency 7) or void (8) of an adjudicated or accepted claim, referencing
     the payer's claim number (REF*F8); the new claim is scrubbed and submitted like any other. A claim
@@ -268,7 +294,7 @@ def correct(db: Session, actor: Actor, claim_id: int, data: Correction) -> Claim
                        "(a rejected claim is corrected and resubmitted as an original)")
     if not claim.payer_claim_number:
         raise Conflict("the payer's claim number is not known yet (it comes with the 277CA or the 835)")
-    existing = _live_correction(db, claim)
+    existing = db.scalars(standing_corrections(claim.id)).first()
     if existing is not None:
         kind = "void" if existing.frequency_code == "8" else "replacement"
         raise Conflict(f"claim {claim.patient_control_number} already has a {kind}, claim "
@@ -313,6 +339,10 @@ def bill_secondary(db: Session, actor: Actor, claim_id: int) -> Claim:
     secondary = next_coverage(db, claim)
     if secondary is None:
         raise Conflict("the patient has no further coverage active on the date of service")
+    correction = db.scalars(standing_corrections(claim.id)).first()
+    if correction is not None:
+        raise Conflict(f"this claim is being corrected by {correction.patient_control_number}: bill the next payer "
+                       "from the correction once its payer has answered it")
     responsibility = "S" if claim.payer_responsibility == "P" else "T"
     copy = _copy(db, actor, claim, coverage_id=secondary.id, payer_id=secondary.payer_id,
                  payer_responsibility=responsibility, primary_claim_id=claim.id, frequency_code="1",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import BigInteger, select, type_coerce
 from sqlalchemy.orm import Session
 
+from openmso.core.effective_dates import EffectiveDated
 from openmso.network.models import Coverage, Location, Patient, Payer, Practice, Provider
 from openmso.rcm.claims.driver import Days, fetch_all
 from openmso.rcm.claims.id_sets import id_filter, id_set
@@ -57,7 +58,7 @@ class PartyView:
 
 
 @dataclass(slots=True)
-class CoverageView:
+class CoverageView(EffectiveDated):
     id: int
     member_id: str
     group_number: str | None
@@ -68,9 +69,6 @@ class CoverageView:
     subscriber_birth_date: date | None
     effective_from: date
     effective_to: date | None
-
-    def active_on(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from functools import cache
 from importlib import resources
 
 from openmso.core import csv_input
+from openmso.core.effective_dates import EffectiveDated
 from openmso.core.errors import FieldError, Invalid
 
 COLUMNS = ("code", "modifier", "amount", "effective_from", "effective_to")
@@ -43,13 +44,8 @@ def procedure_modifier(text: str) -> str:
     return value
 
 
-def overlaps(a_from: date, a_to: date | None, b_from: date, b_to: date | None) -> bool:
-    """Whether two inclusive date ranges (None: open-ended) share a day."""
-    return (b_to is None or a_from <= b_to) and (a_to is None or b_from <= a_to)
-
-
 @dataclass(frozen=True, slots=True)
-class MedicareFee:
+class MedicareFee(EffectiveDated):
     code: str
     modifier: str
     amount: Decimal
@@ -90,7 +86,7 @@ class MedicareFeeTable:
         """The fee for the code (with the modifier's own row if there is one) on a date of service."""
         for key in ((code, modifier), (code, "")):
             for fee in self._by_code.get(key, ()):
-                if fee.effective_from <= day and (fee.effective_to is None or day <= fee.effective_to):
+                if fee.active_on(day):
                     return fee.amount
         return None
 
@@ -106,7 +102,7 @@ def _overlapping(fees: list[tuple[int, MedicareFee]]) -> list[FieldError]:
     earlier: dict[tuple[str, str], list[tuple[int, MedicareFee]]] = {}
     for number, fee in fees:
         for other_number, other in earlier.get((fee.code, fee.modifier), ()):
-            if overlaps(fee.effective_from, fee.effective_to, other.effective_from, other.effective_to):
+            if fee.overlaps(other.effective_from, other.effective_to):
                 errors.append(FieldError([f"line {number}", "effective_from"],
                                          f"overlaps line {other_number} ({other.effective_from} to "
                                          f"{other.effective_to or 'open'}) for {fee.code} {fee.modifier}".rstrip()))

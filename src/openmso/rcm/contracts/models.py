@@ -14,10 +14,11 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openmso.core.db import Base
+from openmso.core.effective_dates import EffectiveDated
 from openmso.core.types import Money, Percent, UTCDateTime, utcnow
 
 
-class ContractRate(Base):
+class ContractRate(EffectiveDated, Base):
     __tablename__ = "contract_rate"
     __tenant_key__ = "practice_id"
     __table_args__ = (Index("ix_contract_rate_lookup", "practice_id", "payer_id", "procedure_code", "modifier",
@@ -36,6 +37,3 @@ class ContractRate(Base):
     line_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(120), default="")
-
-    def covers(self, day: date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)

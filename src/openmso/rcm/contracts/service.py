@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize
 from openmso.core import audit, csv_input
+from openmso.core.effective_dates import overlaps
 from openmso.core.errors import FieldError, Invalid
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Payer
 from openmso.network.service import get_practice
-from openmso.rcm.contracts.medicare import MedicareFeeTable, default_table, overlaps, procedure_code, procedure_modifier
+from openmso.rcm.contracts.medicare import MedicareFeeTable, default_table, procedure_code, procedure_modifier
 from openmso.rcm.contracts.models import ContractRate
 
 COLUMNS = ("payer", "code", "modifier", "allowed_amount", "percent_of_medicare", "effective_from", "effective_to")
@@ -156,7 +157,7 @@ class RateBook:
         first = modifiers[0] if modifiers else ""
         for modifier in dict.fromkeys((first, "")):
             for rate in self._rates.get((practice_id, payer_id, code, modifier), ()):
-                if rate.covers(day):
+                if rate.active_on(day):
                     if rate.allowed_amount is not None:
                         each = rate.allowed_amount
                     else:

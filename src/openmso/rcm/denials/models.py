@@ -16,6 +16,11 @@ from openmso.core.db import Base, practice_key, same_practice
 from openmso.core.types import Money, UTCDateTime, utcnow
 from openmso.rcm.claims.models import BigId
 
+OPEN, APPEALED = "open", "appealed"
+# An appealed denial is still the biller's: the payer may uphold the denial (then it is written off,
+# transferred or corrected and resubmitted), or ask for the letter again.
+STILL_TO_WORK = (OPEN, APPEALED)
+
 
 class DenialCase(Base):
     """A denied claim (or denied lines of a paid claim) to be worked: category, deadline, owner, outcome."""

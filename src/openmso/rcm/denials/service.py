@@ -25,7 +25,7 @@ from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.denials import letters
 from openmso.rcm.denials.codes import describe_carc
-from openmso.rcm.denials.models import DenialCase, DenialNote
+from openmso.rcm.denials.models import APPEALED, STILL_TO_WORK, DenialCase, DenialNote
 from openmso.rcm.denials.rules import DenialCategory
 from openmso.rcm.remittance import service as remittances
 from openmso.rcm.remittance.models import PatientLedgerEntry
@@ -36,10 +36,6 @@ WORKING_ROLES = (Role.MSO_ADMIN, Role.MSO_STAFF, Role.PRACTICE_ADMIN, Role.PRACT
 # Moving a balance onto a patient's statement is a billing decision: the billers (MSO staff) and those who
 # may write off, not a practice's front desk (practice_user).
 TRANSFER_ROLES = (*WRITE_OFF_ROLES, Role.MSO_STAFF)
-OPEN, APPEALED = "open", "appealed"
-# An appealed denial is still the biller's: the payer may uphold the denial (then it is written off,
-# transferred or corrected and resubmitted), or ask for the letter again.
-STILL_TO_WORK = (OPEN, APPEALED)
 # "settled": the payer adjudicated the claim again after a reversal (remittance.posting_writes.settle_earlier_denials)
 STATUSES = (*STILL_TO_WORK, "resubmitted", "written_off", "transferred", "settled")
 TO_WORK = "to_work"  # the worklist's default filter: every status in STILL_TO_WORK

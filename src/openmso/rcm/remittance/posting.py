@@ -395,7 +395,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
                 owed, detail = _share_change(batch, found.decided.get(claim.id, ()), here.setdefault(claim.id, []),
                                              paid_on, f"835 {trace} claim {pcn}", corrected_here)
             if owed:
-                batch.patient.append((practice_id, claim.patient_id, claim.id, "responsibility", owed, paid_on,
+                batch.patient.append((practice_id, claim.patient_id, claim.id, secondary.RESPONSIBILITY, owed, paid_on,
                                       detail))
                 if claim.id in found.shares.chained:  # a later claim in the piece settles against it
                     found.shares.add(claim.id, secondary.RESPONSIBILITY, owed)

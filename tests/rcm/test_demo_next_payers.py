@@ -1,0 +1,150 @@
+"""The demo's billers bill a patient's next plan (COB) once the earlier payer's payment is posted, and only when it
+left the patient a share and no denied line of the claim is still being worked; the claim page says why it waits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import select
+
+from openmso.core.errors import Conflict
+from openmso.core.tenancy import SYSTEM, Role
+from openmso.network import schemas as network_schemas
+from openmso.network import service as network
+from openmso.network.models import Coverage
+from openmso.rcm.claims import service
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.schemas import Correction
+from openmso.rcm.demo import ClaimsDesk
+from openmso.rcm.denials import service as denials
+from openmso.rcm.denials.models import DenialCase
+from openmso.rcm.remittance.ingest import ingest_file
+from openmso.x12 import Adjustment
+from tests.factories import add_payer, add_signed_agreement, add_user, signed_in
+from tests.rcm.conftest import AS_OF
+from tests.rcm.remits import accepted_claims, paid, render, transaction
+
+LINES = (("99213", "145.00"), ("85025", "30.00"))
+
+
+@pytest.fixture
+def billers(db, clinic, tmp_path):
+    """The demo's claims desk, opened once the test's claims are built (it enters the demo's own charges)."""
+    add_signed_agreement(db, clinic.practice)
+    return lambda: ClaimsDesk(db, tmp_path / "ch", seed=1, as_of=AS_OF)
+
+
+def _add_plan(db, patient, priority: int, payer_code: str, member_id: str, effective_from=date(2024, 1, 1),
+              effective_to=None):
+    payer = add_payer(db, payer_code, f"Plan {payer_code}")
+    network.add_coverage(db, SYSTEM, patient.id, network_schemas.CoverageCreate(
+        payer_id=payer.id, member_id=member_id, priority=priority, effective_from=effective_from,
+        effective_to=effective_to))
+    db.flush()
+    return payer
+
+
+def _post(db, clinic, claim: Claim, payment, trace: str) -> Claim:
+    ingest_file(db, SYSTEM, f"{trace}.835", render(transaction(clinic.practice, [payment], trace=trace)))
+    db.expire_all()
+    return db.get(Claim, claim.id)
+
+
+def _second_line_denied(claim: Claim):
+    """The first line paid with a 20.00 share left to the patient; the second (85025, 30.00) denied CO-197."""
+    payment = paid(claim)
+    line = payment.service_lines[1]
+    payment.paid -= line.paid
+    line.paid, line.adjustments = D("0.00"), [Adjustment("CO", "197", line.charge)]
+    return payment
+
+
+def _billed_next(db, claim: Claim) -> list[Claim]:
+    return list(db.scalars(select(Claim).where(Claim.primary_claim_id == claim.id)))
+
+
+def test_a_share_left_to_a_patient_with_a_secondary_is_billed_to_it_and_nothing_else_is(db, clinic, billers):
+    shared, nothing_left, no_secondary = accepted_claims(db, clinic, 3, LINES)
+    for patient in clinic.patients[:2]:
+        _add_plan(db, patient, 2, f"S{patient.id:04d}", f"SEC{patient.id}")
+    shared = _post(db, clinic, shared, paid(shared), "SHARED")
+    nothing_left = _post(db, clinic, nothing_left, paid(nothing_left, patient=D("0.00")), "NOSHARE")
+    no_secondary = _post(db, clinic, no_secondary, paid(no_secondary), "NOSECOND")
+    desk = billers()
+    desk.bill_next_payers()
+    [secondary] = _billed_next(db, shared)
+    assert (secondary.payer_responsibility, secondary.primary_patient_responsibility) == ("S", D("20.00"))
+    assert _billed_next(db, nothing_left) == [] and _billed_next(db, no_secondary) == []
+    assert desk.summary.next_payers_billed == 1
+    desk.bill_next_payers()  # the next business day: billed once
+    assert len(_billed_next(db, shared)) == 1 and desk.summary.next_payers_billed == 1
+
+
+def test_the_next_plan_is_the_one_of_the_next_order_in_force_on_the_date_of_service(db, clinic):
+    """Secondary before tertiary; a plan that ended the day before the visit, or starts the day after, is not in
+    force, and one ending on the day of the visit is (the end date is inclusive)."""
+    [claim] = accepted_claims(db, clinic, 1, LINES)
+    patient, day = clinic.patients[0], claim.service_date_from
+    assert service.next_coverage(db, claim) is None
+    _add_plan(db, patient, 3, "TER01", "TER1")
+    assert service.next_coverage(db, claim).member_id == "TER1"
+    _add_plan(db, patient, 2, "OLD01", "OLD1", effective_to=day - timedelta(days=1))
+    _add_plan(db, patient, 2, "NEW01", "NEW1", effective_from=day + timedelta(days=1))
+    assert service.next_coverage(db, claim).member_id == "TER1"
+    old = db.scalars(select(Coverage).where(Coverage.member_id == "OLD1")).one()
+    old.effective_to = day
+    db.flush()
+    assert service.next_coverage(db, claim).member_id == "OLD1"
+
+
+def test_a_claim_with_a_denied_line_being_worked_waits_for_the_denial(client, db, settings, clinic, billers):
+    """The office waits for the appeal, correction or write-off of the denied line, so the secondary is sent the
+    primary's final word; the claim page says so and links the case, and the biller may still bill it."""
+    [claim] = accepted_claims(db, clinic, 1, LINES)
+    _add_plan(db, clinic.patients[0], 2, "SX001", "SEC123")
+    claim = _post(db, clinic, claim, _second_line_denied(claim), "PARTIAL")
+    assert claim.status == "partially_paid"
+    [case] = db.scalars(select(DenialCase).where(DenialCase.claim_id == claim.id)).all()
+    assert (case.status, case.amount) == ("open", D("30.00"))
+    desk = billers()
+    desk.bill_next_payers()
+    assert _billed_next(db, claim) == [] and desk.summary.next_payers_billed == 0
+
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    page = browser.get(f"/claims/{claim.id}").text
+    assert 'id="secondary-form"' in page and 'id="denials-in-work"' in page
+    link = f'<a href="/denials/{case.id}">Authorization denial, 30.00</a>'
+    assert f"{link} (Open, appeal by {case.appeal_deadline})" in page
+
+    denials.write_off(db, SYSTEM, case.id, "no authorization on file; below the cost of an appeal")
+    assert 'id="denials-in-work"' not in browser.get(f"/claims/{claim.id}").text
+    desk.bill_next_payers()
+    [secondary] = _billed_next(db, claim)
+    assert secondary.primary_paid == D("67.00") and desk.summary.next_payers_billed == 1
+
+
+def test_a_claim_being_corrected_is_billed_to_the_next_payer_from_its_correction(client, db, settings, clinic,
+                                                                                   billers):
+    """A replacement made from the denial worklist (or the claim page) replaces the payer's decision: the next
+    payer billed now would be sent a decision about to change, so neither the billers nor a person may bill it
+    from the original; the page links the correction instead of offering the bill."""
+    [claim] = accepted_claims(db, clinic, 1, LINES)
+    _add_plan(db, clinic.patients[0], 2, "SX001", "SEC123")
+    claim = _post(db, clinic, claim, paid(claim), "PAIDONCE")
+    replacement = service.correct(db, SYSTEM, claim.id, Correction(kind="replace", reason="wrong diagnosis"))
+    with pytest.raises(Conflict, match=f"being corrected by {replacement.patient_control_number}"):
+        service.bill_secondary(db, SYSTEM, claim.id)
+    desk = billers()
+    desk.bill_next_payers()
+    assert _billed_next(db, claim) == [] and desk.summary.next_payers_billed == 0
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
+    page = browser.get(f"/claims/{claim.id}").text
+    assert 'id="secondary-form"' not in page
+    assert (f'Being corrected by <a href="/claims/{replacement.id}">{replacement.patient_control_number}</a>: '
+            "Plan SX001 is billed from the correction") in page
+    replacement.status = "payer_rejected"  # the payer's front end turned it down: the original's decision stands
+    db.flush()
+    desk.bill_next_payers()
+    assert len(_billed_next(db, claim)) == 1
