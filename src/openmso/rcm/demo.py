@@ -19,8 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import ScalarSelect, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ScalarSelect, select
+from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import SYSTEM
 from openmso.core.types import utcnow
@@ -28,7 +28,7 @@ from openmso.demo.cards import rekeyed
 from openmso.network.models import Coverage, Location, Practice, Provider
 from openmso.network.schemas import CoverageUpdate
 from openmso.network.service import get_mso, update_coverage
-from openmso.rcm.claims import batches, building, charges, cob, editing, scrubbing
+from openmso.rcm.claims import batches, building, charges, cob, editing, next_payers, scrubbing
 from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Charge, Claim, ClaimEdit, TimelineEntry
 from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
@@ -36,8 +36,6 @@ from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.clearinghouse import ingest
 from openmso.rcm.clearinghouse.adapters import SimulatorDrop, default_envelope
 from openmso.rcm.clearinghouse.simulator import PayerSimulator
-from openmso.rcm.remittance.models import PatientLedgerEntry
-from openmso.rcm.remittance.secondary import RESPONSIBILITY
 
 Code = tuple[str, str, int]  # procedure, fee in dollars, weight
 
@@ -331,18 +329,9 @@ class ClaimsDesk:
         each claim whose payer paid it and left the patient a share, once that payment is posted: the next payer's
         claim carries the adjudication as posted (COB) and goes in the practice's next claim run. A payment that
         does not balance, or left the patient nothing, is not passed on; nor is one with a denied line still being
-        worked (`claims.service.denials_in_work`) or a correction standing (`being_corrected`): the office waits
-        for the appeal or the corrected claim's answer, so the next payer is sent the earlier payer's final word."""
-        later = aliased(Claim)
-        patient_share = (select(func.sum(PatientLedgerEntry.amount)).where(
-            PatientLedgerEntry.practice_id == Claim.practice_id, PatientLedgerEntry.patient_id == Claim.patient_id,
-            PatientLedgerEntry.claim_id == Claim.id, PatientLedgerEntry.kind == RESPONSIBILITY)
-            .correlate(Claim).scalar_subquery())
-        candidates = self.db.scalars(select(Claim.id).where(
-            Claim.status.in_((ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)),
-            ~select(later.id).where(later.primary_claim_id == Claim.id).exists(),
-            claims_service.next_plan().is_not(None), patient_share > 0,
-            ~claims_service.denials_in_work(), ~claims_service.being_corrected()).order_by(Claim.id)).all()
+        worked or a correction standing (`claims.next_payers.ready`): the office waits for the appeal or the
+        corrected claim's answer, so the next payer is sent the earlier payer's final word."""
+        candidates = self.db.scalars(select(Claim.id).where(*next_payers.ready()).order_by(Claim.id)).all()
         for claim_id, decision in sorted(cob.posted_decisions(self.db, candidates).items()):
             if decision.patient_responsibility > 0 and not decision.problems():
                 claims_service.bill_secondary(self.db, SYSTEM, claim_id)

@@ -13,7 +13,7 @@ from openmso.core.csv_input import decode_upload
 from openmso.core.deps import DB, AppSettings, CurrentActor, OptionalId, Paging, RowId
 from openmso.core.jobs_api import JobOut, job_view
 from openmso.core.pagination import Page, Slice
-from openmso.rcm.claims import batches, building, charges, editing, scrubbing, service
+from openmso.rcm.claims import batches, building, charges, editing, next_payers, scrubbing, service
 from openmso.rcm.claims.schemas import (
     BatchOut,
     ChargeCreate,
@@ -180,6 +180,12 @@ def bill_secondary(claim_id: RowId, db: DB, actor: CurrentActor):
 @router.get("/worklists/rejections", response_model=Page[ClaimOut])
 def rejections(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
     return as_page(service.rejection_worklist(db, actor, paging, practice_id), ClaimOut)
+
+
+@router.get("/worklists/next-payers", response_model=Page[ClaimOut])
+def next_payers_to_bill(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    """Paid claims that left the patient a share a next plan in force is to be billed for, oldest payment first."""
+    return as_page(next_payers.worklist(db, actor, paging, practice_id), ClaimOut)
 
 
 @router.get("/worklists/scrubber", response_model=Page[ClaimOut])

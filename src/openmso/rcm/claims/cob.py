@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from openmso.network.models import Payer
@@ -23,7 +23,8 @@ from openmso.rcm.ar import later_payers
 from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
-from openmso.rcm.remittance.models import ClaimPosting, LinePosting
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
+from openmso.rcm.remittance.secondary import RESPONSIBILITY
 
 ZERO = Decimal("0.00")
 CasKey = tuple[str, str]  # (group code, CARC)
@@ -83,6 +84,16 @@ class PriorPayer:
             if expected != self.paid:
                 found.append(f"claim paid {self.paid}, but the lines paid less claim adjustments give {expected}")
         return found
+
+
+def patient_share_posted() -> ScalarSelect:
+    """For each claim (correlated): the patient's share its payer's posted decisions left (their PR, net of
+    reversals, as the patient ledger holds it): what a next payer is asked to cover. SQL, so a worklist can leave
+    out the claims that left nothing without reading their postings."""
+    return (select(func.sum(PatientLedgerEntry.amount)).where(
+        PatientLedgerEntry.practice_id == Claim.practice_id, PatientLedgerEntry.patient_id == Claim.patient_id,
+        PatientLedgerEntry.claim_id == Claim.id, PatientLedgerEntry.kind == RESPONSIBILITY)
+        .correlate(Claim).scalar_subquery())
 
 
 def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]:

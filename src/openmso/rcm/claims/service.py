@@ -45,7 +45,7 @@ _ORDER = {ClaimSort.NEWEST: (Claim.id.desc(),), ClaimSort.SERVICE_DATE: (Claim.s
           ClaimSort.CHARGE: (Claim.total_charge.desc(), Claim.id)}
 
 
-def _listable(db: Session, actor: Actor, criteria: ClaimFilter):
+def listable(db: Session, actor: Actor, criteria: ClaimFilter):
     """Visible claims of the practices whose PHI the actor may read, filtered."""
     practice_ids = list(db.scalars(visible(select(Practice.id), actor, Practice)))
     allowed = access.readable_practices(db, actor, practice_ids)
@@ -65,7 +65,7 @@ def _listable(db: Session, actor: Actor, criteria: ClaimFilter):
 
 def list_claims(db: Session, actor: Actor, criteria: ClaimFilter, params: PageParams) -> Slice:
     """A page of claims; the listing (which names patients) is audited as a PHI read."""
-    page = fetch_page(db, _listable(db, actor, criteria), params)
+    page = fetch_page(db, listable(db, actor, criteria), params)
     audit.record(db, actor, "claim.list", "claim", None, practice_id=criteria.practice_id,
                  reason=f"status={criteria.status} payer={criteria.payer_id} page={params.page} rows={len(page.rows)}")
     return page
@@ -80,7 +80,7 @@ def status_counts(db: Session, actor: Actor, practice_id: int | None = None) -> 
 
 def scrubber_worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | None = None) -> Slice:
     """Held claims with their failed edits, oldest service first (timely filing runs from it)."""
-    query = _listable(db, actor, ClaimFilter(practice_id=practice_id, status=ClaimStatus.HELD))
+    query = listable(db, actor, ClaimFilter(practice_id=practice_id, status=ClaimStatus.HELD))
     page = fetch_page(db, query.order_by(None).order_by(Claim.service_date_from, Claim.id), params)
     audit.record(db, actor, "claim.worklist_scrubber", "claim", None, practice_id=practice_id,
                  reason=f"rows={len(page.rows)}")
@@ -91,7 +91,7 @@ def rejection_worklist(db: Session, actor: Actor, params: PageParams, practice_i
     """Claims rejected by the clearinghouse (999) or the payer (277CA), the nearest filing deadline first (then
     the largest): the payer never took them in, so its timely filing limit still runs from the date of service
     (`rejected_claims`). A claim with no payer comes first: it has no deadline to count on."""
-    query = _listable(db, actor, ClaimFilter(practice_id=practice_id)).where(Claim.status.in_(REJECTED))
+    query = listable(db, actor, ClaimFilter(practice_id=practice_id)).where(Claim.status.in_(REJECTED))
     deadline = days_after(Claim.service_date_from, func.coalesce(Payer.timely_filing_days, 0))
     page = fetch_page(db, query.outerjoin(Payer, Payer.id == Claim.payer_id).order_by(None)
                       .order_by(deadline, Claim.total_charge.desc(), Claim.id), params)
@@ -126,10 +126,10 @@ def rejected_claims(db: Session, claims: list[Claim]) -> dict[int, RejectedClaim
 def waiting_counts(db: Session, actor: Actor) -> tuple[int, int]:
     """(held by the scrubber, rejected) claims in the two worklists' own scope: counts, not a listing, so not
     an audited read of patient data."""
-    listable = _listable(db, actor, ClaimFilter()).order_by(None).subquery()
-    held = func.count().filter(listable.c.status == ClaimStatus.HELD)
-    rejected = func.count().filter(listable.c.status.in_(REJECTED))
-    return tuple(db.execute(select(held, rejected).select_from(listable)).one())
+    claims = listable(db, actor, ClaimFilter()).order_by(None).subquery()
+    held = func.count().filter(claims.c.status == ClaimStatus.HELD)
+    rejected = func.count().filter(claims.c.status.in_(REJECTED))
+    return tuple(db.execute(select(held, rejected).select_from(claims)).one())
 
 
 def edits_for(db: Session, claim_ids: list[int]) -> dict[int, list[ClaimEdit]]:

@@ -1,4 +1,4 @@
-"""Claims pages: the claims list, a claim, the scrubber and rejection worklists, batches, charge entry."""
+"""Claims pages: the claims list, a claim, the scrubber, rejection and next-payer worklists, batches, charge entry."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from openmso.core.jobs_api import job_view
 from openmso.core.pagination import PageParams
 from openmso.core.web import form_fields, form_problems, render
 from openmso.network import service as network
-from openmso.rcm.claims import batches, charges, editing, service
+from openmso.rcm.claims import batches, charges, editing, next_payers, service
 from openmso.rcm.claims.schemas import ChargeCreate, ClaimEditIn, ClaimRebillIn, Correction
 from openmso.rcm.claims.service import ClaimFilter, ClaimSort
 from openmso.rcm.claims.states import ClaimStatus
@@ -68,6 +68,13 @@ def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Pagin
         fixes[claim.id] = (reasons.fix_for(code), _FIX_LINKS[reasons.fix_place(code)].format(claim=claim))
     return render(request, "claims/rejections.html", claims=page, practice_id=practice_id, fixes=fixes,
                   rejected=service.rejected_claims(db, page.rows), **_choices(db, actor))
+
+
+@router.get("/claims/worklists/next-payers")
+def next_payers_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+    page = next_payers.worklist(db, actor, paging, practice_id)
+    return render(request, "claims/next_payers.html", claims=page, practice_id=practice_id,
+                  rows=next_payers.rows(db, page.rows), **_choices(db, actor))
 
 
 @router.get("/claims/batches")

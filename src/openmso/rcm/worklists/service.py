@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from openmso.core.tenancy import Actor
+from openmso.rcm.claims import next_payers
 from openmso.rcm.claims import service as claims
 from openmso.rcm.denials import service as denials
 from openmso.rcm.remittance import service as remittances
@@ -32,6 +33,7 @@ def work_waiting(db: Session, actor: Actor) -> list[Waiting]:
     held, rejected = claims.waiting_counts(db, actor)
     cases, recoverable = denials.still_to_work(db, actor)
     exceptions, at_stake = remittances.open_exceptions(db, actor)
+    unbilled, shares = next_payers.waiting(db, actor)
     return [
         Waiting("held", "Claims held by the scrubber", held, None, "/claims/worklists/scrubber",
                 "fix the failed edits before the claims can be sent"),
@@ -39,6 +41,8 @@ def work_waiting(db: Session, actor: Actor) -> list[Waiting]:
                 "correct and send again; timely filing runs"),
         Waiting("denials", "Denials to work", cases, recoverable, "/denials",
                 "appeal, correct and resubmit, write off or transfer"),
+        Waiting("next_payers", "Next payers to bill", unbilled, shares, "/claims/worklists/next-payers",
+                "the patient's share of a paid claim, for the secondary or tertiary plan in force"),
         Waiting("exceptions", "Payment exceptions", exceptions, at_stake, "/remittances/exceptions",
                 "what posting could not match or balance on its own"),
     ]

@@ -1,5 +1,6 @@
-"""The demo's billers bill a patient's next plan (COB) once the earlier payer's payment is posted, and only when it
-left the patient a share and no denied line of the claim is still being worked; the claim page says why it waits."""
+"""Next payers to bill (COB): the worklist of paid claims that left the patient a share a further plan in force is
+to be billed for, what each waits on (a denial still being worked, a standing correction), the claim page, and the
+demo's billers, who bill them once the earlier payer's payment is posted and nothing is waited on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
+from openmso.core.audit import AuditEntry
 from openmso.core.errors import Conflict
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.network import schemas as network_schemas
@@ -23,7 +25,7 @@ from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.ingest import ingest_file
 from openmso.x12 import Adjustment
 from tests.factories import add_payer, add_signed_agreement, add_user, signed_in
-from tests.rcm.conftest import AS_OF
+from tests.rcm.conftest import AS_OF, make_clinic
 from tests.rcm.remits import accepted_claims, paid, render, transaction
 
 LINES = (("99213", "145.00"), ("85025", "30.00"))
@@ -148,3 +150,42 @@ def test_a_claim_being_corrected_is_billed_to_the_next_payer_from_its_correction
     db.flush()
     desk.bill_next_payers()
     assert len(_billed_next(db, claim)) == 1
+
+
+def test_the_worklist_lists_the_shares_to_bill_oldest_payment_first_with_what_each_waits_on(client, db, settings,
+                                                                                             clinic):
+    add_signed_agreement(db, clinic.practice)
+    claims = accepted_claims(db, clinic, 3, LINES)
+    for patient in clinic.patients:
+        _add_plan(db, patient, 2, f"S{patient.id:04d}", f"SEC{patient.id}")
+    waits_on_denial, being_corrected, ready = claims
+    ready = _post(db, clinic, ready, paid(ready), "READY1")  # the 835s' payment date is the same: then by id
+    waits_on_denial = _post(db, clinic, waits_on_denial, _second_line_denied(waits_on_denial), "DENIED1")
+    being_corrected = _post(db, clinic, being_corrected, paid(being_corrected), "CORR1")
+    replacement = service.correct(db, SYSTEM, being_corrected.id, Correction(kind="replace", reason="wrong code"))
+    [case] = db.scalars(select(DenialCase).where(DenialCase.claim_id == waits_on_denial.id)).all()
+
+    biller = add_user(db, Role.MSO_STAFF, scope=[clinic.practice])
+    browser = signed_in(client, db, settings, biller)
+    listed = browser.get("/api/v1/worklists/next-payers").json()
+    assert [row["id"] for row in listed["items"]] == [waits_on_denial.id, being_corrected.id, ready.id]
+    assert listed["total"] == 3
+    page = browser.get("/claims/worklists/next-payers").text
+    row = page[page.index(f'id="next-payer-{waits_on_denial.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "$20.00" in row and f"Plan S{clinic.patients[0].id:04d}" in row and "secondary" in row
+    assert f'<a href="/denials/{case.id}">Authorization denial, $30.00</a> (Open)' in row and "Bill secondary" in row
+    row = page[page.index(f'id="next-payer-{being_corrected.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'<a href="/claims/{replacement.id}">{replacement.patient_control_number}</a>' in row
+    assert "Bill secondary" not in row  # billed from the correction once it is answered
+
+    response = browser.post(f"/claims/{ready.id}/secondary", follow_redirects=False)
+    assert response.status_code == 303
+    assert [row["id"] for row in browser.get("/api/v1/worklists/next-payers").json()["items"]] == [
+        waits_on_denial.id, being_corrected.id]
+    others = signed_in(client, db, settings, add_user(db, Role.PRACTICE_ADMIN, make_clinic(db, "Qzelse").practice))
+    assert others.get("/api/v1/worklists/next-payers").json()["total"] == 0
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "claim.worklist_next_payers")
+                       .order_by(AuditEntry.id.desc())).first()
+    assert entry is not None and entry.reason == "rows=0"

@@ -1,0 +1,112 @@
+"""The next payers to bill: claims an earlier payer paid, leaving the patient a share that a next plan in force on
+the date of service (secondary, then tertiary) is to be asked for, and that no claim to that payer bills yet.
+
+Until it is billed the share sits on the patient's balance; most secondaries take a claim only within a time of
+the primary's payment, so the oldest payment comes first. A claim may rightly wait: a denial of it still being
+worked (the primary may yet pay the denied lines) or a correction of it standing (the primary's decision is about
+to be replaced). The list says so beside the claim, and the billers bill the rest (`service.bill_secondary`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, aliased
+
+from openmso.core import audit
+from openmso.core.pagination import PageParams, Slice, fetch_page
+from openmso.core.tenancy import Actor
+from openmso.network.models import Coverage, Patient, Payer
+from openmso.rcm.claims import cob
+from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.service import (
+    ClaimFilter,
+    being_corrected,
+    denials_in_work,
+    listable,
+    next_plan,
+    standing_corrections,
+)
+from openmso.rcm.claims.states import ClaimStatus
+from openmso.rcm.denials.models import STILL_TO_WORK, DenialCase
+from openmso.rcm.remittance.models import ClaimPosting
+
+PAID = (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)
+
+
+def to_bill() -> list[ColumnElement[bool]]:
+    """Conditions on `Claim`: paid, a share left to the patient, a next plan in force on the date of service, and
+    no claim to the next payer but closed ones (a rejected one is fixed in the rejections worklist)."""
+    later = aliased(Claim)
+    return [Claim.status.in_(PAID), cob.patient_share_posted() > 0, next_plan().is_not(None),
+            ~select(later.id).where(later.primary_claim_id == Claim.id, later.status != ClaimStatus.CLOSED).exists()]
+
+
+def ready() -> list[ColumnElement[bool]]:
+    """`to_bill`, less the claims that wait for a denial or a correction: what the billers bill today."""
+    return [*to_bill(), ~denials_in_work(), ~being_corrected()]
+
+
+def _paid_on() -> ColumnElement:
+    return (select(func.max(ClaimPosting.payment_date)).where(ClaimPosting.claim_id == Claim.id)
+            .correlate(Claim).scalar_subquery())
+
+
+def worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | None = None) -> Slice:
+    """The claims to bill to their next payer, in the practices whose PHI the actor may read, the oldest
+    payment first."""
+    query = listable(db, actor, ClaimFilter(practice_id=practice_id)).where(*to_bill())
+    page = fetch_page(db, query.order_by(None).order_by(_paid_on(), Claim.id), params)
+    audit.record(db, actor, "claim.worklist_next_payers", "claim", None, practice_id=practice_id,
+                 reason=f"rows={len(page.rows)}")
+    return page
+
+
+def waiting(db: Session, actor: Actor) -> tuple[int, Decimal]:
+    """(claims, patients' shares) to bill to a next payer in the worklist's own scope: counts, not a listing."""
+    claims = (listable(db, actor, ClaimFilter()).add_columns(cob.patient_share_posted().label("share"))
+              .where(*to_bill()).order_by(None).subquery())
+    count, shares = db.execute(select(func.count(), func.sum(claims.c.share)).select_from(claims)).one()
+    return count, shares or Decimal("0.00")
+
+
+@dataclass(slots=True)
+class NextPayerRow:
+    """What a biller needs beside the claim: who, who paid and when, the share, the plan to bill, what it waits on."""
+
+    patient_name: str
+    payer_name: str
+    paid_on: date | None
+    share: Decimal
+    next_payer: str
+    member_id: str
+    order: str  # secondary, tertiary
+    denials: list[DenialCase] = field(default_factory=list)  # still being worked
+    correction: Claim | None = None  # standing
+
+
+def rows(db: Session, claims: list[Claim]) -> dict[int, NextPayerRow]:
+    """For a page of the worklist (already read and audited), in a few IN queries."""
+    ids = [claim.id for claim in claims]
+    if not ids:
+        return {}
+    found = db.execute(select(Claim.id, Patient.last_name, Patient.first_name, Payer.name, _paid_on(),
+                              cob.patient_share_posted(), next_plan())
+                       .join(Patient, Patient.id == Claim.patient_id).outerjoin(Payer, Payer.id == Claim.payer_id)
+                       .where(Claim.id.in_(ids))).all()
+    plans = {coverage.id: coverage for coverage in db.scalars(
+        select(Coverage).where(Coverage.id.in_({row[6] for row in found if row[6] is not None})))}
+    result = {}
+    for claim_id, last, first, payer, paid_on, share, plan_id in found:
+        plan = plans[plan_id]
+        result[claim_id] = NextPayerRow(f"{last}, {first}", payer or "", paid_on, share, plan.payer.name,
+                                        plan.member_id, {2: "secondary", 3: "tertiary"}.get(plan.priority, "next"))
+    for case in db.scalars(select(DenialCase).where(DenialCase.claim_id.in_(ids),
+                                                    DenialCase.status.in_(STILL_TO_WORK)).order_by(DenialCase.id)):
+        result[case.claim_id].denials.append(case)
+    for claim_id in ids:
+        result[claim_id].correction = db.scalars(standing_corrections(claim_id)).first()
+    return result
