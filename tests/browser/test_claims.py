@@ -109,3 +109,46 @@ def test_a_rejection_for_patient_data_is_fixed_on_the_patient_and_the_claim_goes
     page.locator("#edit-form button[type=submit]").click()
     expect(page.locator("h1 .badge")).to_have_text("Ready")
     expect(page.locator("#timeline")).to_contain_text("corrected for resubmission")
+
+
+def test_a_secondary_plan_added_at_the_front_desk_puts_the_share_on_the_next_payers_worklist(new_page):
+    """The front desk adds the secondary plan the patient brings in after the primary paid; the claim's share then
+    waits on the next-payers worklist, and billing it from there makes the secondary's claim, which names the
+    primary's claim and what it left the patient."""
+    page = new_page()
+    login(page, "admin")
+    page.goto("/claims?status=paid")
+    links = [a.get_attribute("href") for a in page.locator("#claims tbody tr td:first-child a").all()]
+    for href in links:
+        page.goto(href)
+        hint = page.locator("#next-payer")
+        if hint.count() and "No further plan on file" in hint.inner_text():
+            break
+    else:
+        pytest.fail("no paid claim without a further plan in the demo's first page of paid claims")
+    claim_id = int(href.rsplit("/", 1)[1])
+    day = page.locator("#next-payer").inner_text().split("in force on ")[1][:10]
+    page.locator("dd a[href^='/patients/']").first.click()
+    page.locator("#coverage-new summary").click()
+    form = page.locator("#coverage-new form")
+    form.locator("select[name=payer_id]").select_option(index=1)
+    form.locator("input[name=member_id]").fill("SECBROWSER1")
+    form.locator("select[name=priority]").select_option("2")
+    form.locator("input[name=effective_from]").fill(day)
+    form.locator("input[name=effective_to]").fill(day)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**#coverages")
+
+    page.goto("/claims/worklists/next-payers")
+    expect(page.locator("h1")).to_have_text("Next payers to bill")
+    paid_on = [text for text in column(page, "#next-payers", 4) if text]
+    assert paid_on == sorted(paid_on)  # the oldest payment first
+    row = page.locator(f"#next-payer-{claim_id}")
+    expect(row).to_contain_text("SECBROWSER1")
+    screenshot(page, "claims-next-payers")
+    row.get_by_role("button", name="Bill secondary").click()
+    page.wait_for_url(re.compile(r".*/claims/\d+$"))
+    assert not page.url.endswith(f"/claims/{claim_id}")
+    expect(page.locator("#earlier-payer a")).to_have_attribute("href", f"/claims/{claim_id}")
+    page.goto("/claims/worklists/next-payers")
+    expect(page.locator(f"#next-payer-{claim_id}")).to_have_count(0)
