@@ -46,6 +46,10 @@ def test_in_force_on_a_day_is_the_same_rule_in_python_and_in_sql(scratch):
     for day in DAYS:
         in_sql = set(db.scalars(select(Span.id).where(Span.active_on(day))))
         assert in_sql == {span.id for span in spans if span.active_on(day)}, day
+    # on an alias, against another row's date (as `claims.service.next_plan` asks it)
+    span, other = aliased(Span), aliased(Span)
+    pairs = set(db.execute(select(span.id, other.id).where(span.active_on(other.effective_from))).tuples())
+    assert pairs == {(a.id, b.id) for a, b in itertools.product(spans, spans) if a.active_on(b.effective_from)}
     # by hand: the span of days 1-2 is in force on both, not on day 0 or 3; an open span from day 4 on day 5
     assert [Span(effective_from=DAYS[1], effective_to=DAYS[2]).active_on(d) for d in DAYS[:4]] == [
         False, True, True, False]

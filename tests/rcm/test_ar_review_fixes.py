@@ -283,3 +283,18 @@ def test_a_payer_cell_given_back_by_the_network_aging_is_hidden_in_every_view_an
     (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "aggregation.insurance_aging_by_payer",
                                                    AuditEntry.practice_id == clinic.practice.id)).all()
     assert "18 patients, 4 cells suppressed" in entry.reason
+
+
+def test_a_hidden_credit_cell_hides_the_smallest_other_credit_cell_but_not_the_open_ar():
+    """Cigna's credits of 2 patients are hidden; the network's credits (17 patients) less Aetna's would give them
+    back, so Aetna's credits are hidden too. Credits are not in the total: Aetna's open A/R and total stay shown."""
+    aetna, cigna = Aging(), Aging()
+    for patient in range(15):
+        aetna.add(10, D("100.00"), patient)
+        aetna.add(10, D("-10.00"), 100 + patient)
+    for patient in range(200, 202):
+        cigna.add(10, D("-10.00"), patient)
+    lines = [service.AgingLine(1, "Aetna", aetna), service.AgingLine(2, "Cigna", cigna, frozenset({"credits"}))]
+    total = service.network_total(lines)
+    assert lines[0].credits is None and lines[0].total == D("1500.00") and lines[0].shown("0_30") == D("1500.00")
+    assert total.credits == D("170.00") and total.total == D("1500.00")  # credits are kept as owed back

@@ -16,7 +16,7 @@ from openmso.core.tenancy import SYSTEM, Role
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
 from openmso.network.models import Coverage
-from openmso.rcm.claims import service
+from openmso.rcm.claims import next_payers, service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
 from openmso.rcm.demo import ClaimsDesk
@@ -117,7 +117,7 @@ def test_a_claim_with_a_denied_line_being_worked_waits_for_the_denial(client, db
     browser = signed_in(client, db, settings, add_user(db, Role.MSO_ADMIN))
     page = browser.get(f"/claims/{claim.id}").text
     assert 'id="secondary-form"' in page and 'id="denials-in-work"' in page
-    link = f'<a href="/denials/{case.id}">Authorization denial, 30.00</a>'
+    link = f'<a href="/denials/{case.id}">Authorization denial, $30.00</a>'
     assert f"{link} (Open, appeal by {case.appeal_deadline})" in page
 
     denials.write_off(db, SYSTEM, case.id, "no authorization on file; below the cost of an appeal")
@@ -189,3 +189,84 @@ def test_the_worklist_lists_the_shares_to_bill_oldest_payment_first_with_what_ea
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "claim.worklist_next_payers")
                        .order_by(AuditEntry.id.desc())).first()
     assert entry is not None and entry.reason == "rows=0"
+
+
+def _one_line(claim, paid_amount: str, adjustments):
+    """The payer's CLP (status 1) for a one-line claim: `paid_amount` and the (group, CARC, amount) adjustments."""
+    [line] = claim.lines
+    service_payment = paid(claim).service_lines[0]
+    service_payment.paid = D(paid_amount)
+    service_payment.adjustments = [Adjustment(group, carc, D(amount)) for group, carc, amount in adjustments]
+    payment = paid(claim)
+    payment.service_lines = [service_payment]
+    payment.paid = D(paid_amount)
+    payment.patient_responsibility = sum((D(a) for g, _, a in adjustments if g == "PR"), D("0.00"))
+    assert line.charge_amount == D(paid_amount) + sum((D(a) for _, _, a in adjustments), D("0.00"))
+    return payment
+
+
+def _accepted(db, claim: Claim) -> Claim:
+    """The payer's 277CA accepted it, with its claim number."""
+    claim.status, claim.payer_claim_number = "payer_accepted", f"PCN{claim.id:07d}"
+    db.flush()
+    return claim
+
+
+def _post_as(db, clinic, claim: Claim, payment, trace: str, payer_code: str = "60054") -> Claim:
+    ingest_file(db, SYSTEM, f"{trace}.835", render(transaction(clinic.practice, [payment], trace=trace,
+                                                               payer_code=payer_code)))
+    db.expire_all()
+    return db.get(Claim, claim.id)
+
+
+def _listed(db) -> list[int]:
+    return list(db.scalars(select(Claim.id).where(*next_payers.to_bill()).order_by(Claim.id)))
+
+
+def test_a_secondary_that_left_the_patient_a_share_is_listed_and_billed_to_the_tertiary(db, clinic, billers):
+    [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
+    _add_plan(db, clinic.patients[0], 2, "SX001", "SEC1")
+    _add_plan(db, clinic.patients[0], 3, "TX001", "TER1")
+    primary = _post_as(db, clinic, primary, _one_line(primary, "120.00", [("CO", "45", "50.00"),
+                                                                          ("PR", "2", "30.00")]), "PRIM1")
+    desk = billers()
+    desk.bill_next_payers()
+    [secondary] = _billed_next(db, primary)
+    secondary = _post_as(db, clinic, _accepted(db, secondary), _one_line(
+        secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")]), "SEC1", payer_code="SX001")
+    assert secondary.status == "paid" and _listed(db) == [secondary.id]
+    desk.bill_next_payers()
+    [tertiary] = _billed_next(db, secondary)
+    assert (tertiary.payer_responsibility, tertiary.primary_patient_responsibility) == ("T", D("10.00"))
+    assert _listed(db) == []
+
+
+def test_a_replacement_paid_without_a_reversal_of_the_original_is_billed_to_the_next_payer_once(db, clinic,
+                                                                                                  billers):
+    """The payer decides the corrected claim anew (the patient still owes 30.00 of it) and never reverses the
+    original: the replacement's share is billed to the secondary. Had the secondary been billed from the original,
+    it is corrected in turn, not billed again from the replacement."""
+    first, second = accepted_claims(db, clinic, 2, (("99213", "200.00"),))
+    for patient in clinic.patients[:2]:
+        _add_plan(db, patient, 2, f"S{patient.id:04d}", f"SEC{patient.id}")
+    decided = [("CO", "45", "50.00"), ("PR", "2", "30.00")]
+    first, second = (_post_as(db, clinic, claim, _one_line(claim, "120.00", decided), f"ORIG{claim.id}")
+                     for claim in (first, second))
+    billed_from_original = service.bill_secondary(db, SYSTEM, second.id)
+    replacements = []
+    for claim in (first, second):
+        replacement = _accepted(db, service.correct(db, SYSTEM, claim.id, Correction(kind="replace",
+                                                                                    reason="wrong modifier")))
+        service.supersede_on_acceptance(db, SYSTEM, replacement)
+        replacements.append(_post_as(db, clinic, replacement, _one_line(replacement, "110.00", [
+            ("CO", "45", "50.00"), ("PR", "2", "40.00")]), f"REPL{replacement.id}"))
+    assert [db.get(Claim, claim.id).status for claim in (first, second)] == ["closed", "closed"]
+    assert [replacement.status for replacement in replacements] == ["paid", "paid"]
+    assert _listed(db) == [replacements[0].id]
+    with pytest.raises(Conflict, match="already been billed for this service"):
+        service.bill_secondary(db, SYSTEM, replacements[1].id)
+    desk = billers()
+    desk.bill_next_payers()
+    [secondary] = _billed_next(db, replacements[0])
+    assert secondary.primary_patient_responsibility == D("40.00")
+    assert _billed_next(db, replacements[1]) == [] and billed_from_original.status == "draft"

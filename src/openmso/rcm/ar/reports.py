@@ -80,27 +80,31 @@ class AgingRow:
 
 
 def hide_complements(rows: list) -> None:
-    """For each bucket, while the cells hidden in its column hold 1–10 patients between them, hide the cell shown
-    with the fewest patients too (and its row's total, which would give it back): a column's total (the network
-    line, or another view of the same A/R such as the aging by network) less the cells shown would otherwise
-    give the hidden ones back. Rows need `label`, `aging` and `suppressed`; hiding is idempotent."""
-    for bucket in BUCKETS:
-        while aggregation.too_small(len(patients_hidden(rows, bucket.key))):
-            shown = [line for line in rows if bucket.key not in line.suppressed and line.aging.patients[bucket.key]]
+    """For each bucket and the credits, while the cells hidden in its column hold 1–10 patients between them, hide
+    the cell shown with the fewest patients too (and, for a bucket, its row's total, which would give it back): a
+    column's total (the network line, or another view of the same A/R such as the aging by network) less the
+    cells shown would otherwise give the hidden ones back. Rows need `label`, `aging` and `suppressed`; hiding is
+    idempotent."""
+    for column in (*(bucket.key for bucket in BUCKETS), CREDITS):
+        with_it = {column} if column == CREDITS else {column, "total"}  # credits are not in the total
+        while aggregation.too_small(len(patients_hidden(rows, column))):
+            shown = [line for line in rows if column not in line.suppressed and _behind(line.aging, column)]
             if not shown:
                 break  # nothing left to hide with: the column's total is hidden instead
-            smallest = min(shown, key=lambda line: (len(line.aging.patients[bucket.key]), str(line.label)))
-            smallest.suppressed = smallest.suppressed | {bucket.key, "total"}
+            smallest = min(shown, key=lambda line: (len(_behind(line.aging, column)), str(line.label)))
+            smallest.suppressed = smallest.suppressed | with_it
+
+
+def _behind(aging: Aging, column: str) -> set[int]:
+    """The patients behind one cell: a bucket key, "total" (every bucket) or the credits."""
+    if column == CREDITS:
+        return aging.credit_patients
+    return set().union(*(aging.patients[b.key] for b in BUCKETS)) if column == "total" else aging.patients[column]
 
 
 def patients_hidden(rows: list, column: str) -> set[int]:
-    """The patients behind the cells of `column` (a bucket key, "total": a row's every bucket, or the credits)
-    hidden on these rows."""
-    def behind(aging: Aging) -> set[int]:
-        if column == CREDITS:
-            return aging.credit_patients
-        return set().union(*(aging.patients[b.key] for b in BUCKETS)) if column == "total" else aging.patients[column]
-    return set().union(*(behind(line.aging) for line in rows if column in line.suppressed))
+    """The patients behind the cells of `column` hidden on these rows."""
+    return set().union(*(_behind(line.aging, column) for line in rows if column in line.suppressed))
 
 
 def suppress_small_cells(db: Session, actor: Actor, view: str, scope: aggregation.Participation,

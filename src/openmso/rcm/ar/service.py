@@ -71,10 +71,9 @@ def aging(db: Session, actor: Actor, kind: AgingKind, by: AgingBy, as_of: date,
         for line in lines:
             line.in_network_total = line.key in scope.included
         total = network_total(lines)
-        hidden_cells = len(total.suppressed) + sum(len(line.suppressed) for line in lines if line.in_network_total)
         aggregation.record(db, actor, f"{kind.value}_aging_network_total", scope,
                            len(set().union(*total.aging.patients.values(), total.aging.credit_patients)),
-                           hidden_cells)
+                           len(total.suppressed))
     return lines
 
 

@@ -23,8 +23,7 @@ from openmso.rcm.ar import later_payers
 from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
-from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry
-from openmso.rcm.remittance.secondary import RESPONSIBILITY
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting
 
 ZERO = Decimal("0.00")
 CasKey = tuple[str, str]  # (group code, CARC)
@@ -87,13 +86,12 @@ class PriorPayer:
 
 
 def patient_share_posted() -> ScalarSelect:
-    """For each claim (correlated): the patient's share its payer's posted decisions left (their PR, net of
-    reversals, as the patient ledger holds it): what a next payer is asked to cover. SQL, so a worklist can leave
-    out the claims that left nothing without reading their postings."""
-    return (select(func.sum(PatientLedgerEntry.amount)).where(
-        PatientLedgerEntry.practice_id == Claim.practice_id, PatientLedgerEntry.patient_id == Claim.patient_id,
-        PatientLedgerEntry.claim_id == Claim.id, PatientLedgerEntry.kind == RESPONSIBILITY)
-        .correlate(Claim).scalar_subquery())
+    """For each claim (correlated): the patient's share (CLP05) its payer's postings report, net of reversals:
+    what a next payer is asked to cover. SQL, so a worklist can leave out the claims that left nothing without
+    reading their postings; a payer that decided a claim's lines again without reversing it may have left less
+    than this, which `posted_decisions` (what is sent) tells exactly."""
+    return (select(func.sum(ClaimPosting.patient_responsibility)).where(ClaimPosting.claim_id == Claim.id)
+            .correlate(Claim).scalar_subquery())
 
 
 def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]:

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from openmso.core import audit
 from openmso.core.pagination import PageParams, Slice, fetch_page
@@ -27,8 +27,9 @@ from openmso.rcm.claims.service import (
     being_corrected,
     denials_in_work,
     listable,
+    next_payer_billed,
     next_plan,
-    standing_corrections,
+    stands,
 )
 from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.denials.models import STILL_TO_WORK, DenialCase
@@ -39,10 +40,10 @@ PAID = (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)
 
 def to_bill() -> list[ColumnElement[bool]]:
     """Conditions on `Claim`: paid, a share left to the patient, a next plan in force on the date of service, and
-    no claim to the next payer but closed ones (a rejected one is fixed in the rejections worklist)."""
-    later = aliased(Claim)
+    no claim to the next payer from it or the claim it corrects but closed ones (a rejected one is fixed in the
+    rejections worklist, not billed anew)."""
     return [Claim.status.in_(PAID), cob.patient_share_posted() > 0, next_plan().is_not(None),
-            ~select(later.id).where(later.primary_claim_id == Claim.id, later.status != ClaimStatus.CLOSED).exists()]
+            ~next_payer_billed(not_billing=(ClaimStatus.CLOSED,))]
 
 
 def ready() -> list[ColumnElement[bool]]:
@@ -59,7 +60,7 @@ def worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | N
     """The claims to bill to their next payer, in the practices whose PHI the actor may read, the oldest
     payment first."""
     query = listable(db, actor, ClaimFilter(practice_id=practice_id)).where(*to_bill())
-    page = fetch_page(db, query.order_by(None).order_by(_paid_on(), Claim.id), params)
+    page = fetch_page(db, query.order_by(None).order_by(_paid_on().nulls_last(), Claim.id), params)
     audit.record(db, actor, "claim.worklist_next_payers", "claim", None, practice_id=practice_id,
                  reason=f"rows={len(page.rows)}")
     return page
@@ -80,12 +81,18 @@ class NextPayerRow:
     patient_name: str
     payer_name: str
     paid_on: date | None
-    share: Decimal
+    share: Decimal  # as the posted adjudication the next payer is sent gives it (`cob.posted_decisions`)
     next_payer: str
     member_id: str
     order: str  # secondary, tertiary
     denials: list[DenialCase] = field(default_factory=list)  # still being worked
     correction: Claim | None = None  # standing
+    problems: list[str] = field(default_factory=list)  # why the posted adjudication cannot be sent (COB)
+
+    @property
+    def billable(self) -> bool:
+        """Whether `service.bill_secondary` takes it: no correction standing, a share left, a balanced decision."""
+        return self.correction is None and self.share > 0 and not self.problems
 
 
 def rows(db: Session, claims: list[Claim]) -> dict[int, NextPayerRow]:
@@ -93,20 +100,23 @@ def rows(db: Session, claims: list[Claim]) -> dict[int, NextPayerRow]:
     ids = [claim.id for claim in claims]
     if not ids:
         return {}
-    found = db.execute(select(Claim.id, Patient.last_name, Patient.first_name, Payer.name, _paid_on(),
-                              cob.patient_share_posted(), next_plan())
+    found = db.execute(select(Claim.id, Patient.last_name, Patient.first_name, Payer.name, _paid_on(), next_plan())
                        .join(Patient, Patient.id == Claim.patient_id).outerjoin(Payer, Payer.id == Claim.payer_id)
                        .where(Claim.id.in_(ids))).all()
     plans = {coverage.id: coverage for coverage in db.scalars(
-        select(Coverage).where(Coverage.id.in_({row[6] for row in found if row[6] is not None})))}
+        select(Coverage).where(Coverage.id.in_({row[5] for row in found if row[5] is not None})))}
+    decisions = cob.posted_decisions(db, ids)
     result = {}
-    for claim_id, last, first, payer, paid_on, share, plan_id in found:
-        plan = plans[plan_id]
-        result[claim_id] = NextPayerRow(f"{last}, {first}", payer or "", paid_on, share, plan.payer.name,
-                                        plan.member_id, {2: "secondary", 3: "tertiary"}.get(plan.priority, "next"))
+    for claim_id, last, first, payer, paid_on, plan_id in found:
+        plan, decision = plans[plan_id], decisions[claim_id]
+        result[claim_id] = NextPayerRow(f"{last}, {first}", payer or "", paid_on, decision.patient_responsibility,
+                                        plan.payer.name, plan.member_id,
+                                        {2: "secondary", 3: "tertiary"}.get(plan.priority, "next"),
+                                        problems=decision.problems())
     for case in db.scalars(select(DenialCase).where(DenialCase.claim_id.in_(ids),
                                                     DenialCase.status.in_(STILL_TO_WORK)).order_by(DenialCase.id)):
         result[case.claim_id].denials.append(case)
-    for claim_id in ids:
-        result[claim_id].correction = db.scalars(standing_corrections(claim_id)).first()
+    for correction in db.scalars(select(Claim).where(Claim.original_claim_id.in_(ids), stands(Claim))
+                                 .order_by(Claim.id.desc())):
+        result[correction.original_claim_id].correction = correction  # the first made, when there are several
     return result

@@ -4,11 +4,12 @@ secondary payer)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Exists, ScalarSelect, Select, func, or_, select
+from sqlalchemy import ColumnElement, Exists, ScalarSelect, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from openmso.core import audit
@@ -194,20 +195,34 @@ def next_coverage(db: Session, claim: Claim) -> Coverage | None:
     return db.get(Coverage, coverage_id) if coverage_id is not None else None
 
 
-def standing_corrections(claim_id) -> Select:
-    """The replacements and voids of a claim (an id, or `Claim.id` correlated) still on their way to the payer or
-    adjudicated by it. The payer's decision on the claim is about to be replaced, so no other correction is made
-    and its next payer is billed from the correction's. A closed correction was itself superseded and a rejected
-    one never reached adjudication (it is corrected as a new original), so neither stands."""
-    correction = aliased(Claim)
-    return (select(correction).where(correction.original_claim_id == claim_id,
-                                      correction.status.not_in((ClaimStatus.CLOSED, *REJECTED)))
-            .order_by(correction.id))
+def stands(correction) -> ColumnElement[bool]:
+    """Whether a replacement or void (`Claim` or an alias of it) stands: still on its way to the payer or
+    adjudicated by it. The payer's decision on the claim it corrects is about to be replaced, so no other
+    correction is made and its next payer is billed from the correction's. A closed correction was itself
+    superseded and a rejected one never reached adjudication (it is corrected as a new original)."""
+    return correction.status.not_in((ClaimStatus.CLOSED, *REJECTED))
+
+
+def standing_correction(db: Session, claim_id: int) -> Claim | None:
+    """The first standing replacement or void of the claim (`stands`), if any."""
+    return db.scalar(select(Claim).where(Claim.original_claim_id == claim_id, stands(Claim))
+                     .order_by(Claim.id).limit(1))
 
 
 def being_corrected() -> Exists:
-    """For each claim (correlated): whether a correction of it stands (`standing_corrections`)."""
-    return standing_corrections(Claim.id).correlate(Claim).exists()
+    """For each claim (correlated): whether a correction of it stands (`stands`)."""
+    correction = aliased(Claim)
+    return (select(correction.id).where(correction.original_claim_id == Claim.id, stands(correction))
+            .correlate(Claim).exists())
+
+
+def next_payer_billed(not_billing: Collection[ClaimStatus] = NOT_BILLING) -> Exists:
+    """For each claim (correlated): whether a claim to the next payer bills its service: one made from it, or from
+    the claim it corrects (the next payer billed from the original is corrected in turn, not billed again), that
+    is not in `not_billing` (closed or rejected: then the next payer may be billed again)."""
+    later = aliased(Claim)
+    return (select(later.id).where(later.primary_claim_id.in_((Claim.id, Claim.original_claim_id)),
+                                   later.status.not_in(not_billing)).correlate(Claim).exists())
 
 
 def denials_in_work() -> Exists:
@@ -237,7 +252,7 @@ def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
                        denials_in_work=list(db.scalars(select(DenialCase).where(
                            DenialCase.claim_id == claim.id, DenialCase.status.in_(STILL_TO_WORK))
                            .order_by(DenialCase.id))),
-                       standing_correction=db.scalars(standing_corrections(claim.id)).first())
+                       standing_correction=standing_correction(db, claim.id))
 
 
 def segments_sent(batch: ClaimBatch, claim: Claim) -> list[str]:
@@ -294,7 +309,7 @@ def correct(db: Session, actor: Actor, claim_id: int, data: Correction) -> Claim
                        "(a rejected claim is corrected and resubmitted as an original)")
     if not claim.payer_claim_number:
         raise Conflict("the payer's claim number is not known yet (it comes with the 277CA or the 835)")
-    existing = db.scalars(standing_corrections(claim.id)).first()
+    existing = standing_correction(db, claim.id)
     if existing is not None:
         kind = "void" if existing.frequency_code == "8" else "replacement"
         raise Conflict(f"claim {claim.patient_control_number} already has a {kind}, claim "
@@ -333,13 +348,13 @@ def bill_secondary(db: Session, actor: Actor, claim_id: int) -> Claim:
     if problems:
         raise Conflict("the posted adjudication does not balance, so it cannot be sent for coordination of "
                        "benefits: " + "; ".join(problems))
-    if db.scalar(select(Claim.id).where(Claim.primary_claim_id == claim.id,
-                                        Claim.status.not_in(NOT_BILLING))) is not None:
-        raise Conflict("the next payer has already been billed for this claim")
+    if db.scalar(select(Claim.id).where(Claim.id == claim.id, next_payer_billed())) is not None:
+        raise Conflict("the next payer has already been billed for this service (from this claim or the claim it "
+                       "corrects): correct that claim instead of billing the next payer again")
     secondary = next_coverage(db, claim)
     if secondary is None:
         raise Conflict("the patient has no further coverage active on the date of service")
-    correction = db.scalars(standing_corrections(claim.id)).first()
+    correction = standing_correction(db, claim.id)
     if correction is not None:
         raise Conflict(f"this claim is being corrected by {correction.patient_control_number}: bill the next payer "
                        "from the correction once its payer has answered it")
