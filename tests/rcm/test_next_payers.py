@@ -9,8 +9,11 @@ from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from openmso.cli import app
 from openmso.core.audit import AuditEntry
+from openmso.core.db import unit_of_work
 from openmso.core.errors import Conflict
 from openmso.core.tenancy import SYSTEM, Role
 from openmso.network import schemas as network_schemas
@@ -270,3 +273,48 @@ def test_a_replacement_paid_without_a_reversal_of_the_original_is_billed_to_the_
     [secondary] = _billed_next(db, replacements[0])
     assert secondary.primary_patient_responsibility == D("40.00")
     assert _billed_next(db, replacements[1]) == [] and billed_from_original.status == "draft"
+
+
+def _two_shares_one_waiting(db, clinic):
+    """Two paid claims that left 20.00 to patients with a secondary plan; the first has a denied line being worked."""
+    add_signed_agreement(db, clinic.practice)
+    waiting, ready = accepted_claims(db, clinic, 2, LINES)
+    for patient in clinic.patients[:2]:
+        _add_plan(db, patient, 2, f"S{patient.id:04d}", f"SEC{patient.id}")
+    waiting = _post(db, clinic, waiting, _second_line_denied(waiting), "WAIT1")
+    ready = _post(db, clinic, ready, paid(ready), "READY1")
+    return waiting, ready
+
+
+def test_billing_every_ready_claim_bills_those_that_wait_on_nothing_from_the_page_and_the_api(client, db, settings,
+                                                                                              clinic):
+    waiting, ready = _two_shares_one_waiting(db, clinic)
+    browser = signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[clinic.practice]))
+    response = browser.post("/claims/worklists/next-payers/bill-ready", data={"practice_id": clinic.practice.id},
+                            follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == (f"/claims/worklists/next-payers?practice_id={clinic.practice.id}"
+                                            "&billed=1&skipped=0")
+    page = browser.get(response.headers["location"]).text
+    assert "1 next payer billed" in page and f'id="next-payer-{waiting.id}"' in page
+    assert f'id="next-payer-{ready.id}"' not in page
+    [secondary] = _billed_next(db, ready)
+    assert secondary.status == "draft" and _billed_next(db, waiting) == []
+    again = browser.post("/api/v1/worklists/next-payers/bill").json()  # nothing left that waits on nothing
+    assert again == {"billed": [], "skipped": {}}
+    auditor = signed_in(client, db, settings, add_user(db, Role.AUDITOR))
+    assert auditor.post("/api/v1/worklists/next-payers/bill").status_code == 403
+
+
+def test_the_command_line_bills_the_ready_next_payers(cli_sessions):
+    with unit_of_work(cli_sessions) as db:
+        clinic = make_clinic(db, "Qzcliwait", patients=2)
+        waiting, ready = _two_shares_one_waiting(db, clinic)
+        waiting_id, ready_id = waiting.id, ready.id
+    result = CliRunner().invoke(app, ["claims", "bill-next-payers"])
+    assert result.exit_code == 0, result.output
+    assert "1 next payer(s) billed; 0 left on the list" in result.output
+    with unit_of_work(cli_sessions) as db:
+        assert [claim.primary_claim_id for claim in db.scalars(
+            select(Claim).where(Claim.primary_claim_id.is_not(None)))] == [ready_id]
+        assert waiting_id != ready_id

@@ -28,8 +28,7 @@ from openmso.demo.cards import rekeyed
 from openmso.network.models import Coverage, Location, Practice, Provider
 from openmso.network.schemas import CoverageUpdate
 from openmso.network.service import get_mso, update_coverage
-from openmso.rcm.claims import batches, building, charges, cob, editing, next_payers, scrubbing
-from openmso.rcm.claims import service as claims_service
+from openmso.rcm.claims import batches, building, charges, editing, next_payers, scrubbing
 from openmso.rcm.claims.models import Charge, Claim, ClaimEdit, TimelineEntry
 from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
 from openmso.rcm.claims.states import ClaimStatus
@@ -331,11 +330,7 @@ class ClaimsDesk:
         does not balance, or left the patient nothing, is not passed on; nor is one with a denied line still being
         worked or a correction standing (`claims.next_payers.ready`): the office waits for the appeal or the
         corrected claim's answer, so the next payer is sent the earlier payer's final word."""
-        candidates = self.db.scalars(select(Claim.id).where(*next_payers.ready()).order_by(Claim.id)).all()
-        for claim_id, decision in sorted(cob.posted_decisions(self.db, candidates).items()):
-            if decision.patient_responsibility > 0 and not decision.problems():
-                claims_service.bill_secondary(self.db, SYSTEM, claim_id)
-                self.summary.next_payers_billed += 1
+        self.summary.next_payers_billed += len(next_payers.bill_ready(self.db, SYSTEM).billed)
 
     def _rekey_member_id(self, claim: Claim) -> None:
         """The member id as the insurance card shows it, then the claim corrected unchanged: the next 837 is

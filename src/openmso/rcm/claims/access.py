@@ -6,11 +6,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from openmso.agreements.enforcement import MsoAction, authorize, permitted_practices
+from openmso.core.errors import Forbidden
 from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role
 
 SUBMITTERS = (Role.MSO_ADMIN, Role.MSO_STAFF, Role.PRACTICE_ADMIN)
 
-__all__ = ["MsoAction", "can_read", "can_manage_charges", "can_submit", "readable_practices"]
+__all__ = ["MsoAction", "can_read", "can_manage_charges", "can_submit", "readable_practices",
+           "charge_managing_practices"]
 
 
 def can_read(db: Session, actor: Actor, practice_id: int, *, object_type: str = "claim", object_id=None,
@@ -36,3 +38,11 @@ def can_submit(db: Session, actor: Actor, practice_id: int, *, object_type: str 
 def readable_practices(db: Session, actor: Actor, practice_ids: list[int]) -> set[int]:
     """Of the visible practices, those whose claims (PHI) the actor may list."""
     return permitted_practices(db, actor, MsoAction.READ_PHI, practice_ids)
+
+
+def charge_managing_practices(db: Session, actor: Actor, practice_ids: list[int]) -> set[int]:
+    """Of the visible practices, those whose claims the actor may work (`can_manage_charges`), for work done
+    across practices at once; an auditor may work none."""
+    if actor.read_only:
+        raise Forbidden("Auditors have read-only access")
+    return permitted_practices(db, actor, MsoAction.MANAGE_CHARGES, practice_ids)

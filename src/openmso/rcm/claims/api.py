@@ -188,6 +188,18 @@ def next_payers_to_bill(db: DB, actor: CurrentActor, paging: Paging, practice_id
     return as_page(next_payers.worklist(db, actor, paging, practice_id), ClaimOut)
 
 
+class BillingRunOut(BaseModel):
+    billed: list[ClaimOut]
+    skipped: dict[int, str] = Field(description="claim id → why its next payer was not billed")
+
+
+@router.post("/worklists/next-payers/bill", response_model=BillingRunOut)
+def bill_next_payers(db: DB, actor: CurrentActor, practice_id: OptionalId = None):
+    """Bill the next payer of every listed claim that waits on nothing (no denial being worked, no correction)."""
+    run = next_payers.bill_ready(db, actor, practice_id)
+    return BillingRunOut(billed=[ClaimOut.model_validate(claim) for claim in run.billed], skipped=run.skipped)
+
+
 @router.get("/worklists/scrubber", response_model=Page[ClaimOut])
 def scrubber_failures(db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
     return as_page(service.scrubber_worklist(db, actor, paging, practice_id), ClaimOut)

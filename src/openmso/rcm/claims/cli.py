@@ -16,13 +16,13 @@ from openmso.core.csv_input import decode_upload
 from openmso.core.db import unit_of_work
 from openmso.core.errors import OpenMSOError
 from openmso.core.settings import get_settings
-from openmso.rcm.claims import building, charges, scrubbing
+from openmso.rcm.claims import building, charges, next_payers, scrubbing
 from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Claim, ClaimBatch
 from openmso.rcm.clearinghouse import service as clearinghouse
 
 console = Console()
-app = typer.Typer(help="Charges and claims: import, scrub, submit, status.", no_args_is_help=True)
+app = typer.Typer(help="Charges and claims: import, scrub, submit, bill next payers, status.", no_args_is_help=True)
 
 
 def _fail(error: OpenMSOError) -> typer.Exit:
@@ -113,6 +113,24 @@ def submit(practice: int = typer.Option(None, help="practice id (default: all)")
         console.print(f"[red]not sent[/red] {failure} (kept; sent again by the next submit)")
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("bill-next-payers")
+def bill_next_payers(practice: int = typer.Option(None, help="practice id (default: all)")):
+    """Bill the secondary or tertiary plan of every paid claim that left the patient a share and waits on nothing
+    (no denial of it being worked, no correction standing); the claims go in the next claim run."""
+    try:
+        with unit_of_work(session_factory()) as db, _progress() as bar:
+            task = bar.add_task("Billing next payers", total=None)
+            run = next_payers.bill_ready(db, cli_actor(), practice, progress=lambda n: bar.advance(task, n))
+    except OpenMSOError as error:
+        raise _fail(error) from error
+    console.print(f"{len(run.billed):,} next payer(s) billed; {len(run.skipped):,} left on the list.")
+    if run.skipped:
+        table = Table("claim id", "why not billed")
+        for claim_id, reason in sorted(run.skipped.items()):
+            table.add_row(str(claim_id), reason)
+        console.print(table)
 
 
 @app.command("status")

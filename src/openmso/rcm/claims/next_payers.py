@@ -9,6 +9,7 @@ to be replaced). The list says so beside the claim, and the billers bill the res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,14 +18,16 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
+from openmso.core.errors import Conflict
 from openmso.core.pagination import PageParams, Slice, fetch_page
-from openmso.core.tenancy import Actor
-from openmso.network.models import Coverage, Patient, Payer
-from openmso.rcm.claims import cob
+from openmso.core.tenancy import Actor, visible
+from openmso.network.models import Coverage, Patient, Payer, Practice
+from openmso.rcm.claims import access, cob
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.service import (
     ClaimFilter,
     being_corrected,
+    bill_secondary,
     denials_in_work,
     listable,
     next_payer_billed,
@@ -64,6 +67,41 @@ def worklist(db: Session, actor: Actor, params: PageParams, practice_id: int | N
     audit.record(db, actor, "claim.worklist_next_payers", "claim", None, practice_id=practice_id,
                  reason=f"rows={len(page.rows)}")
     return page
+
+
+@dataclass(slots=True)
+class BillingRun:
+    """What billing the ready claims did: the next payers' claims made, and the claims left with the reason."""
+
+    billed: list[Claim] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)  # claim id → why it was not billed
+
+
+def bill_ready(db: Session, actor: Actor, practice_id: int | None = None,
+               progress: Callable[[int], None] | None = None) -> BillingRun:
+    """Bill the next payer of every claim on the worklist that waits on nothing (`ready`), oldest payment first,
+    in the practices where the actor may work claims, each as `service.bill_secondary` does (which audits it). A
+    claim whose posted decision does not balance, or left nothing, is skipped with the reason; nothing is guessed."""
+    practices = list(db.scalars(visible(select(Practice.id), actor, Practice)))
+    query = listable(db, actor, ClaimFilter(practice_id=practice_id)).where(
+        *ready(), Claim.practice_id.in_(sorted(access.charge_managing_practices(db, actor, practices))))
+    ids = list(db.scalars(query.with_only_columns(Claim.id).order_by(None)
+                          .order_by(_paid_on().nulls_last(), Claim.id)))
+    run = BillingRun()
+    for claim_id, decision in cob.posted_decisions(db, ids).items():
+        if decision.patient_responsibility <= 0:
+            run.skipped[claim_id] = "the payer's decision as posted leaves the patient nothing"
+        elif problems := decision.problems():
+            run.skipped[claim_id] = "the posted decision does not balance: " + "; ".join(problems)
+    for claim_id in ids:
+        if claim_id not in run.skipped:
+            try:
+                run.billed.append(bill_secondary(db, actor, claim_id))
+            except Conflict as refused:
+                run.skipped[claim_id] = refused.detail
+        if progress:
+            progress(1)
+    return run
 
 
 def waiting(db: Session, actor: Actor) -> tuple[int, Decimal]:

@@ -71,10 +71,20 @@ def rejections_page(request: Request, db: DB, actor: CurrentActor, paging: Pagin
 
 
 @router.get("/claims/worklists/next-payers")
-def next_payers_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None):
+def next_payers_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
+                     billed: Annotated[int | None, Query(ge=0)] = None,
+                     skipped: Annotated[int | None, Query(ge=0)] = None):
     page = next_payers.worklist(db, actor, paging, practice_id)
     return render(request, "claims/next_payers.html", claims=page, practice_id=practice_id,
-                  rows=next_payers.rows(db, page.rows), **_choices(db, actor))
+                  rows=next_payers.rows(db, page.rows), billed=billed, skipped=skipped, **_choices(db, actor))
+
+
+@router.post("/claims/worklists/next-payers/bill-ready")
+def next_payers_bill_ready(db: DB, actor: CurrentActor, practice_id: Annotated[int | None, Form(ge=1)] = None):
+    run = next_payers.bill_ready(db, actor, practice_id)
+    where = f"practice_id={practice_id}&" if practice_id else ""
+    return RedirectResponse(f"/claims/worklists/next-payers?{where}billed={len(run.billed)}"
+                            f"&skipped={len(run.skipped)}", status_code=303)
 
 
 @router.get("/claims/batches")
