@@ -122,8 +122,12 @@ def test_a_claim_with_a_denied_line_being_worked_waits_for_the_denial(client, db
     assert 'id="secondary-form"' in page and 'id="denials-in-work"' in page
     link = f'<a href="/denials/{case.id}">Authorization denial, $30.00</a>'
     assert f"{link} (Open, appeal by {case.appeal_deadline})" in page
+    case_page = browser.get(f"/denials/{case.id}").text  # and the denial says a second payer waits on it
+    assert ('id="next-plan-waiting">The patient\'s secondary plan, Plan SX001 (member SEC123), waits on this '
+            "denial") in case_page
 
     denials.write_off(db, SYSTEM, case.id, "no authorization on file; below the cost of an appeal")
+    assert 'id="next-plan-waiting"' not in browser.get(f"/denials/{case.id}").text
     assert 'id="denials-in-work"' not in browser.get(f"/claims/{claim.id}").text
     desk.bill_next_payers()
     [secondary] = _billed_next(db, claim)

@@ -20,6 +20,7 @@ from openmso.core.types import utcnow
 from openmso.identity.models import User
 from openmso.identity.service import actor_for
 from openmso.network.models import Coverage, Patient, Payer, Practice
+from openmso.rcm.claims import next_payers
 from openmso.rcm.claims import service as claims_service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
@@ -104,6 +105,16 @@ def case_payments(db: Session, actor: Actor, case: DenialCase) -> list[PostedCla
     """What the 835s said about the denied claim, line by line, oldest first. Managing denials and seeing
     payments are both the revenue-cycle service of the agreement, so whoever may work the case sees them."""
     return remittances.claim_payments(db, actor, db.get(Claim, case.claim_id)) or []
+
+
+def next_plan_waiting(db: Session, case: DenialCase) -> Coverage | None:
+    """The patient's next plan that waits on this case: while it is worked, the claim's share is not billed to
+    that plan (`claims.next_payers.ready`), so the biller knows a second payer's money rides on it."""
+    if not is_workable(case):
+        return None
+    coverage_id = db.scalar(select(claims_service.next_plan()).where(Claim.id == case.claim_id,
+                                                                     *next_payers.to_bill()))
+    return db.get(Coverage, coverage_id) if coverage_id is not None else None
 
 
 def is_workable(case: DenialCase) -> bool:

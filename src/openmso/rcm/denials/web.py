@@ -45,7 +45,7 @@ def _denial_page(request: Request, db, actor, denial_id: int, errors: list[dict]
     return render(request, "denials/detail.html", status_code=status_code, case=views.describe(db, [case])[0],
                   notes=views.notes(db, case), users=service.assignable_users(db, case.practice_id),
                   workable=service.is_workable(case), billing=service.patient_billing(case), errors=list(errors),
-                  payments=service.case_payments(db, actor, case))
+                  payments=service.case_payments(db, actor, case), next_plan=service.next_plan_waiting(db, case))
 
 
 def _act(request: Request, db, actor, denial_id: int, schema: type[BaseModel], values: dict, action):
