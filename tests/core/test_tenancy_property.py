@@ -26,7 +26,7 @@ ID_PARAMETERS = {"practice_id", "patient_id", "provider_id", "user_id", "payer_i
 # Parameters that do not select records; left at their defaults.
 OTHER_PARAMETERS = {"page", "limit", "date_from", "date_to", "action", "next", "status", "sort", "as_of",
                     "take_good_rows", "kind", "category", "by", "months", "tolerance", "filename", "data_class",
-                    "imported", "balance", "procedure_code"}
+                    "imported", "billed", "skipped", "balance", "procedure_code"}
 SEARCH_PARAMETERS = {"q"}
 # Routes that act on the session itself rather than on data.
 SKIPPED = {("POST", "/logout"), ("POST", "/login")}
