@@ -322,3 +322,20 @@ def test_the_command_line_bills_the_ready_next_payers(cli_sessions):
         assert [claim.primary_claim_id for claim in db.scalars(
             select(Claim).where(Claim.primary_claim_id.is_not(None)))] == [ready_id]
         assert waiting_id != ready_id
+
+
+def test_a_reader_who_may_not_work_the_claims_is_offered_no_bill_buttons(client, db, settings, clinic):
+    _, ready = _two_shares_one_waiting(db, clinic)
+    staff = signed_in(client, db, settings, add_user(db, Role.MSO_STAFF, scope=[clinic.practice]))
+    page, claim_page = staff.get("/claims/worklists/next-payers").text, staff.get(f"/claims/{ready.id}").text
+    assert 'id="bill-ready"' in page and f'action="/claims/{ready.id}/secondary"' in page
+    assert 'id="secondary-form"' in claim_page and 'id="correction-form"' in claim_page
+    assert 'id="read-only-claim"' not in claim_page and "<h2>Correct this claim</h2>" in claim_page
+    auditor = signed_in(client, db, settings, add_user(db, Role.AUDITOR))
+    page, claim_page = auditor.get("/claims/worklists/next-payers").text, auditor.get(f"/claims/{ready.id}").text
+    assert f'id="next-payer-{ready.id}"' in page  # still listed: an auditor reads the worklist
+    assert 'id="bill-ready"' not in page and "/secondary" not in page and 'id="read-only-list"' in page
+    assert 'id="secondary-form"' not in claim_page and 'id="correction-form"' not in claim_page
+    assert "You may read this claim, not work it" in claim_page
+    assert "<h2>Corrections and next payer</h2>" in claim_page and "Correct this claim" not in claim_page
+    assert auditor.post(f"/claims/{ready.id}/secondary").status_code == 403  # the check stands behind the page

@@ -44,10 +44,11 @@ def test_while_the_secondary_has_not_answered_the_share_is_insurance_ar_only(db)
     assert "Amount due: $0.00" in text and "Pending insurance: $30.00" in text and "Please pay" not in text
 
 
-def test_before_the_secondary_was_billed_the_share_was_the_patients(db):
+def test_before_the_secondary_was_billed_the_share_already_waited_for_it(db):
     clinic, _, _ = _books(db, "Qzpendbefore")
-    # on 2026-11-02 the PR-2 was posted and nothing was billed to the secondary yet: patient A/R alone holds it
-    assert _totals(db, clinic, PRIMARY_PAID_ON) == (D("0.00"), D("30.00"))
+    # on 2026-11-02 the PR-2 was posted and the secondary was billed the day after: the share waited for it from
+    # the day it was posted, in insurance A/R (`next_plans`), never the patient's to pay in between
+    assert _totals(db, clinic, PRIMARY_PAID_ON) == (D("30.00"), D("0.00"))
 
 
 def test_once_the_secondary_answers_what_it_leaves_is_due_and_ages_from_the_first_posting(db):

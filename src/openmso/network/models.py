@@ -224,6 +224,14 @@ class Patient(Base):
         return f"{self.last_name}, {self.first_name}"
 
 
+PLAN_ORDER = {1: "primary", 2: "secondary", 3: "tertiary"}  # a plan's priority, as billers say it
+
+
+def plan_order(priority: int) -> str:
+    """A plan's order in words ("next" past the orders a patient may have)."""
+    return PLAN_ORDER.get(priority, "next")
+
+
 class Coverage(EffectiveDated, Base):
     __tablename__ = "coverage"
     __tenant_key__ = "practice_id"

@@ -32,6 +32,7 @@ from openmso.network.models import (
     PracticeState,
     Provider,
     ProviderLicense,
+    plan_order,
 )
 
 
@@ -374,9 +375,6 @@ def _correct(db: Session, actor: Actor, record, rules: type[BaseModel], data: sc
                  patient_id=patient.id, reason=f"{data.reason} ({', '.join(changed) or 'nothing changed'})"[:500])
 
 
-PLAN_ORDER = {1: "primary", 2: "secondary", 3: "tertiary"}
-
-
 def _ensure_one_plan_per_order(db: Session, actor: Actor, patient: Patient, plan: schemas.CoverageCreate,
                                changed: Collection[str] = (), coverage_id: int | None = None) -> None:
     """Refuse `plan` (coverage `coverage_id` as corrected, or a new one) when another plan of the patient's with
@@ -406,11 +404,11 @@ def _field_at_fault(plan: schemas.CoverageCreate, other: Coverage, changed: Coll
 def _plan_conflict(other: Coverage, field: str) -> str:
     """The overlap in the front desk's words: which plan, and what to do about it."""
     until = f"to {other.effective_to.isoformat()}" if other.effective_to else "open-ended"
-    order = PLAN_ORDER[other.priority]
+    order = plan_order(other.priority)
     if field != "priority":
         advice = "end it first or choose dates outside its period"
     elif other.priority < 3:
-        advice = f"end it first or choose {PLAN_ORDER[other.priority + 1]}"
+        advice = f"end it first or choose {plan_order(other.priority + 1)}"
     else:
         advice = "end it first"
     return (f"{other.payer.name} (member {other.member_id}, from {other.effective_from.isoformat()}, {until}) "

@@ -14,10 +14,11 @@ from openmso.core.pagination import PageParams
 from openmso.core.web import environment, form_fields, form_problems, is_htmx, render
 from openmso.network import schemas, service
 from openmso.network.identifiers import PLACE_OF_SERVICE
-from openmso.network.models import SubscriberRelation
+from openmso.network.models import SubscriberRelation, plan_order
 
 router = APIRouter(include_in_schema=False)
 environment.globals["place_of_service"] = PLACE_OF_SERVICE
+environment.filters["plan_order"] = plan_order
 
 Search = Annotated[str | None, Query(max_length=100)]
 

@@ -16,7 +16,8 @@ charge (nothing once voided), with every posting to any claim of the chain. Clai
 primary's claim — but their payer's payments are cash and count, on
 the primary's claim (`ClaimHistory.later`), and so do their open balances (what the later payer still owes, less
 the earlier payers' decision it reports as CARC 23; what the earlier payer left while no adjudication of the later
-payer stands — `later_payers.standing`, as in `reports.insurance_aging`) and the part of the patient's
+payer stands — `later_payers.standing`, as in `reports.insurance_aging`; before a next plan in force is billed,
+the share the last payer left for it — `next_plans`) and the part of the patient's
 share the later payer wrote off (its contractual and CARC 23 amounts beyond what the earlier payers already
 paid and wrote off, whichever way its 835 splits them, and never more than the patient's share they left and
 it did not pay: its CARC 23 may repeat an earlier decision since reversed). Collections count every payment,
@@ -39,7 +40,7 @@ from openmso.agreements import aggregation
 from openmso.agreements.enforcement import MsoAction, practices_allowing
 from openmso.core import audit
 from openmso.core.tenancy import Actor
-from openmso.rcm.ar import chains, kpis, later_payers
+from openmso.rcm.ar import chains, kpis, later_payers, next_plans
 from openmso.rcm.ar.aging import age
 from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_services_on, services
 from openmso.rcm.ar.reports import NOT_WITH_PAYER, billed_since
@@ -73,6 +74,7 @@ class ClaimHistory:
     adjudications: list[later_payers.LaterPosting] = field(default_factory=list)  # a later payer's claim's postings
     later: list[ClaimHistory] = field(default_factory=list)  # the same service billed to later payers, in order
     corrections: list[tuple[date, Decimal]] = field(default_factory=list)  # (billed on, charge) of its corrections
+    next_plan: bool = False  # the patient has a plan of the next order to bill its share to (`next_plans`)
 
     def charge_at(self, end: date) -> Decimal:
         """What the service is billed for on `end`: the charge of its latest correction billed by then (nothing
@@ -87,6 +89,7 @@ class ClaimHistory:
         self.closed += correction.closed
         self.transferred += correction.transferred
         self.patient_payments += correction.patient_payments
+        self.next_plan = self.next_plan or correction.next_plan
         if correction.billed_on is not None:
             self.corrections.append((correction.billed_on, billed_charge))
 
@@ -116,11 +119,14 @@ class ClaimHistory:
         # the patient's share the payers so far left (with denials transferred to the patient), which a later
         # payer may pay or write off
         share = patient + self._closed_by(end, self.transferred)
+        # the last payer billed: whether its patient share waits for a next plan not billed yet, and that share
+        holds, held = self.next_plan, patient
         for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge_at(end), later._closed_by(end))
             if later._billed_by(end):
                 open_balance += max(later_left - stands.patient if stands.answered else left, ZERO)
+                holds, held = later.next_plan and stands.answered, stands.patient
             # never more than the share it did not pay: its CARC 23 repeats an earlier decision that may since
             # have been reversed (the primary's 170.00 gone, no share left: nothing written off)
             written_off = min(max(stands.contractual + stands.prior - by_insurance, ZERO),
@@ -130,6 +136,8 @@ class ClaimHistory:
             by_insurance += stands.paid + written_off
             if stands.answered:
                 left, share = later_left, stands.patient
+        if holds:  # a share is left only by an adjudication, so the claim was billed
+            open_balance += max(held, ZERO)
         first = next((p for p in postings if p.outcome != "reversed"), None)
         adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
         return kpis.ClaimFacts(
@@ -167,11 +175,12 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                        TimelineEntry.event.in_((ClaimEvent.PASS.value, ClaimEvent.HOLD.value)))
                 .order_by(TimelineEntry.id)):
             first_scrub.setdefault(claim_id, event == ClaimEvent.PASS.value)
+    onward = next_plans.next_payers(db, practice_ids)
     for r in rows:
         histories[r.id] = ClaimHistory(r.total_charge, r.service_date_from,
                                        entered.get(r.id, r.created_at.date()),
                                        r.billed_since.date() if r.billed_since else None, first_scrub.get(r.id),
-                                       patient_id=r.patient_id)
+                                       patient_id=r.patient_id, next_plan=r.id in onward)
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:
             histories[claim_id].adjudications = postings

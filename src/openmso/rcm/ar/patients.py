@@ -11,10 +11,11 @@ was posted and ages from there (`ar.aging`: patient A/R ages from the day the re
 Credits beyond every debit leave a credit balance: not A/R, but a refund the practice owes, so the
 balances list and the aging show it apart, flagged, rather than dropping the patient.
 
-The patient's share of a service billed on to a later payer (secondary, tertiary) is not the patient's to pay
-until that payer answers: insurance A/R holds it meanwhile (`reports.insurance_aging` keeps a waiting claim open
-for what the earlier payer left), so patient A/R leaves it out and statements show it as pending insurance, not
-due — one dollar is in one A/R, never both. Once the later payer answers, what it paid settles the debit (a credit
+The patient's share of a service for a later payer (secondary, tertiary) is not the patient's to pay until that
+payer answers: insurance A/R holds it meanwhile — a waiting claim open for what the earlier payer left
+(`reports.insurance_aging`), or, before the next plan is billed, the share itself under that plan
+(`next_plans`) — so patient A/R leaves it out and statements show it as pending insurance, not due: one dollar
+is in one A/R, never both. Once the later payer answers, what it paid settles the debit (a credit
 naming the service) and what is left is the patient's, aged from the day it was first posted.
 """
 
@@ -37,7 +38,7 @@ from openmso.core.pagination import PageParams, Slice
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Patient
-from openmso.rcm.ar import later_payers
+from openmso.rcm.ar import chains, later_payers, next_plans
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.chains import first_claims
 from openmso.rcm.ar.reports import (
@@ -220,8 +221,9 @@ def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) ->
 def pending_services(db: Session, ids: list[int], as_of: date | None = None, patient_id: int | None = None
                      ) -> set[int]:
     """The services (first claims of their chain) a later payer has been billed for and has not answered (no
-    adjudication of its stands: `later_payers.standing`) — on `as_of` when given, else now: the same waiting
-    claims insurance aging holds open for the patient's share."""
+    adjudication of its stands: `later_payers.standing`), and those whose last payer left the patient a share
+    for a next plan not billed yet (`next_plans`) — on `as_of` when given, else now: the shares insurance aging
+    holds for the patient."""
     return pending_services_on(db, ids, [as_of], patient_id)[as_of]
 
 
@@ -234,9 +236,45 @@ def pending_services_on(db: Session, ids: list[int], days: Sequence[date | None]
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
     billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
     postings = later_payers.postings_of(db, [row.id for row in billed])
-    return {day: {first[row.id] for row in billed
-                  if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered}
-            for day in days}
+    pending = {day: {first[row.id] for row in billed
+                     if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered}
+               for day in days}
+    for day, services in _awaiting_next_plans(db, ids, days, billed, first, patient_id).items():
+        pending[day] |= services
+    return pending
+
+
+def _awaiting_next_plans(db: Session, ids: list[int], days: Sequence[date | None], billed: list,
+                         first: dict[int, int], patient_id: int | None = None) -> dict[date | None, set[int]]:
+    """On each of `days`, the services whose last payer left the patient a share that a next plan is to be billed
+    for, with no claim to it billed by then from any claim of the correction chain (`next_plans`); `billed` are the
+    later payers' claims sent, `first` maps a later payer's claim to the first claim of its payers' chain."""
+    onward = next_plans.next_payers(db, ids, patient_id)
+    if not onward:
+        return {day: set() for day in days}
+    rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id)
+                      .where(Claim.id.in_(list(onward)))).all()
+    following = {row.id for row in rows if row.primary_claim_id is not None}
+    postings = {**later_payers.first_payer_postings(db, [row.id for row in rows if row.id not in following]),
+                **later_payers.postings_of(db, sorted(following))}
+    chained = [(members, sorted((p for claim_id in members for p in postings.get(claim_id, ())),
+                                key=lambda p: p.key.id))
+               for members in chains.correction_chains((row.id, row.original_claim_id) for row in rows).values()]
+    awaiting: dict[date | None, set[int]] = {}
+    for day in days:
+        billed_from = {row.primary_claim_id for row in billed if _billed_by(row, day)}
+        awaiting[day] = {first.get(claim_id, claim_id) for members, chain in chained
+                         if not billed_from.intersection(members) and _share_left(chain, members[0] in following, day)
+                         for claim_id in members}
+    return awaiting
+
+
+def _share_left(postings: list[later_payers.LaterPosting], later: bool, day: date | None) -> bool:
+    """Whether the payer's decision standing on `day` (now when None) leaves the patient a share."""
+    if later:
+        stands = later_payers.standing(postings, day)
+        return stands.answered and stands.patient > 0
+    return later_payers.first_payer_money(postings, day)[2] > 0
 
 
 def _billed_by(claim, as_of: date | None) -> bool:

@@ -7,10 +7,12 @@ tertiary) also takes off what its payer reported as the earlier payers' decision
 OA-23): that part of the charge was paid or written off by them, not owed by this payer, and it is not
 a denial. Until the later payer has an adjudication that stands (`later_payers.standing`: none yet, or
 its only one reversed), its claim is open for what the earlier payer left unpaid and not written off (the
-patient's share it is asked to cover), not for the whole charge it repeats. Insurance A/R ages from
-the first submission (a rejected claim sent again stays in A/R, its clock running: `in_insurance_ar`),
-patient A/R from the day the responsibility was posted (see `ar.aging`). A claim settled to zero is not open
-A/R; one credited below zero is a credit owed back to the payer, listed apart (`Aging.credits`).
+patient's share it is asked to cover), not for the whole charge it repeats. Before it is billed, a share the
+last payer left a patient with a next plan in force is insurance A/R too, under that plan's payer
+(`next_plans`). Insurance A/R ages from the first submission (a rejected claim sent again stays in A/R, its
+clock running: `in_insurance_ar`), patient A/R from the day the responsibility was posted (see `ar.aging`). A
+claim settled to zero is not open A/R; one credited below zero is a credit owed back to the payer, listed apart
+(`Aging.credits`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from openmso.agreements.enforcement import MsoAction, practices_allowing
 from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.network.models import Payer, Practice, Provider
-from openmso.rcm.ar import chains, later_payers, underpaid
+from openmso.rcm.ar import chains, later_payers, next_plans, underpaid
 from openmso.rcm.ar.aging import BUCKETS, Aging, age_in_days
 from openmso.rcm.ar.later_payers import end_of_day
 from openmso.rcm.claims.models import Claim
@@ -192,6 +194,8 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     waiting = []  # later payers' claims their payer has not answered yet
     again = later_payers.first_payers_posted_again(db, ids, as_of)
     chained = chains.correction_chains((row.id, row.original_claim_id) for row in billed.values())
+    onward = next_plans.next_payers(db, ids)  # claims whose patient has a next plan, to its payer
+    billed_on = {row.earlier for row in billed.values() if row.earlier is not None}  # a next payer billed from
     corrected = later_payers.first_payer_postings(db, [claim_id for members in chained.values() if len(members) > 1
                                                        for claim_id in members])
     for members in chained.values():
@@ -215,13 +219,15 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
             if latest.frequency_code == chains.VOID:  # nothing billed: a payment not taken back yet is owed back
                 balance, patient = -paid, ZERO
             left.update((row.id, balance) for row in claims)
-            groups[key].add(cell[3], (balance - patient).quantize(ZERO), latest.patient_id)
+            _add_held(groups, cell, (balance - patient).quantize(ZERO), _held(members, patient, onward, billed_on),
+                      by)
             continue
         stands = later_payers.standing(sorted((p for row in claims for p in later.get(row.id, ())),
                                               key=lambda p: p.key.id))
         left.update((row.id, stands.left(charge, closed_amount)) for row in claims)
         if stands.answered:
-            groups[key].add(cell[3], (left[latest.id] - stands.patient).quantize(ZERO), latest.patient_id)
+            _add_held(groups, cell, (left[latest.id] - stands.patient).quantize(ZERO),
+                      _held(members, stands.patient, onward, billed_on), by)
         else:
             waiting.append(cell)
     for claim_id, earlier, key, days, patient_id in sorted(waiting):  # a secondary before its tertiary
@@ -232,6 +238,31 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     audit.record(db, actor, "ar.aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
     rows = sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)
     return suppress_small_cells(db, actor, f"insurance_aging_by_{by}", scope, rows)
+
+
+def _held(members: list[int], share: Decimal, onward: dict[int, int], billed_on: set[int]
+          ) -> tuple[Decimal, int | None]:
+    """(the patient's share a service's last payer left that insurance A/R holds for its next plan, that plan's
+    payer): all of it while the patient has a next plan and no claim to it was billed from any claim of the chain
+    (`next_plans`), else nothing."""
+    payer = next((onward[claim_id] for claim_id in members if claim_id in onward), None)
+    if payer is None or share <= 0 or any(claim_id in billed_on for claim_id in members):
+        return ZERO, None
+    return share.quantize(ZERO), payer
+
+
+def _add_held(groups: dict, cell: tuple, amount: Decimal, held: tuple[Decimal, int | None], by: str) -> None:
+    """Count a claim's own open balance in its cell, and the share held for its next plan (`_held`) — by payer,
+    under that plan's payer: one account when both land in one cell and the balance is not a credit (a credit is
+    never netted)."""
+    _, _, key, days, patient_id = cell
+    share, payer = held
+    held_key = payer if by == "payer" and payer is not None else key
+    if held_key == key and amount >= 0:
+        groups[key].add(days, amount + share, patient_id)
+    else:
+        groups[key].add(days, amount, patient_id)
+        groups[held_key].add(days, share, patient_id)
 
 
 def patient_balances(db: Session, actor: Actor, practice_id: int | None = None) -> list[tuple[int, int, Decimal]]:

@@ -1,7 +1,8 @@
 """The patient's statement: every ledger entry, what is due now, and what waits for another plan.
 
-The amount due is the ledger's balance (the figure the balances list shows) less the share of services a later
-payer has been billed for and not answered yet (`patients.pending_services`): billing the patient for what their
+The amount due is the ledger's balance (the figure the balances list shows) less the share of services another
+plan of the patient's is to answer first — billed to it and not answered yet, or left by the last payer for a next
+plan in force not billed yet (`patients.pending_services`, `next_plans`): billing the patient for what their
 secondary plan may still pay is the complaint a statement must not cause, so that share is printed apart as
 pending insurance, not asked for.
 """
@@ -42,7 +43,7 @@ def summary(owed: patients.Owed) -> tuple[str, str]:
     if owed.balance < 0:
         return (f"Credit balance ${-owed.balance} — no payment due",
                 "We owe you this credit and will refund it. Questions: call the billing office.")
-    pending = (f"\nPending insurance: ${owed.pending} — billed to your other plan; not due until it answers"
+    pending = (f"\nPending insurance: ${owed.pending} — for your other plan to answer first; not due until it does"
                if owed.pending else "")
     if owed.due > 0:
         return (f"Amount due: ${owed.due}{pending}",

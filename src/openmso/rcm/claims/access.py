@@ -12,7 +12,7 @@ from openmso.core.tenancy import Actor, Role, ensure_can_write, ensure_role
 SUBMITTERS = (Role.MSO_ADMIN, Role.MSO_STAFF, Role.PRACTICE_ADMIN)
 
 __all__ = ["MsoAction", "can_read", "can_manage_charges", "can_submit", "readable_practices",
-           "charge_managing_practices"]
+           "charge_managing_practices", "workable_practices"]
 
 
 def can_read(db: Session, actor: Actor, practice_id: int, *, object_type: str = "claim", object_id=None,
@@ -45,4 +45,12 @@ def charge_managing_practices(db: Session, actor: Actor, practice_ids: list[int]
     across practices at once; an auditor may work none."""
     if actor.read_only:
         raise Forbidden("Auditors have read-only access")
+    return workable_practices(db, actor, practice_ids)
+
+
+def workable_practices(db: Session, actor: Actor, practice_ids: list[int]) -> set[int]:
+    """Of the visible practices, those whose claims the actor may work, asked quietly (none for an auditor): which
+    actions a page offers. Doing the work checks again (`can_manage_charges`), and audits a refusal."""
+    if actor.read_only:
+        return set()
     return permitted_practices(db, actor, MsoAction.MANAGE_CHARGES, practice_ids)

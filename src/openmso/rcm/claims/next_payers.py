@@ -21,13 +21,14 @@ from openmso.core import audit
 from openmso.core.errors import Conflict
 from openmso.core.pagination import PageParams, Slice, fetch_page
 from openmso.core.tenancy import Actor, visible
-from openmso.network.models import Coverage, Patient, Payer, Practice
+from openmso.network.models import Coverage, Patient, Payer, Practice, plan_order
 from openmso.rcm.claims import access, cob
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.service import (
     ClaimFilter,
     being_corrected,
     bill_secondary,
+    cases_in_work,
     denials_in_work,
     listable,
     next_payer_billed,
@@ -35,7 +36,7 @@ from openmso.rcm.claims.service import (
     stands,
 )
 from openmso.rcm.claims.states import ClaimStatus
-from openmso.rcm.denials.models import STILL_TO_WORK, DenialCase
+from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.remittance.models import ClaimPosting
 
 PAID = (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)
@@ -82,9 +83,9 @@ def bill_ready(db: Session, actor: Actor, practice_id: int | None = None,
     """Bill the next payer of every claim on the worklist that waits on nothing (`ready`), oldest payment first,
     in the practices where the actor may work claims, each as `service.bill_secondary` does (which audits it). A
     claim whose posted decision does not balance, or left nothing, is skipped with the reason; nothing is guessed."""
-    practices = list(db.scalars(visible(select(Practice.id), actor, Practice)))
-    query = listable(db, actor, ClaimFilter(practice_id=practice_id)).where(
-        *ready(), Claim.practice_id.in_(sorted(access.charge_managing_practices(db, actor, practices))))
+    practices = access.charge_managing_practices(db, actor, _visible(db, actor))
+    query = listable(db, actor, ClaimFilter(practice_id=practice_id)).where(*ready(),
+                                                                            Claim.practice_id.in_(sorted(practices)))
     ids = list(db.scalars(query.with_only_columns(Claim.id).order_by(None)
                           .order_by(_paid_on().nulls_last(), Claim.id)))
     run = BillingRun()
@@ -102,6 +103,16 @@ def bill_ready(db: Session, actor: Actor, practice_id: int | None = None,
         if progress:
             progress(1)
     return run
+
+
+def billing_practices(db: Session, actor: Actor) -> set[int]:
+    """The practices whose next payers the actor may bill: the worklist offers its buttons for their claims alone
+    (none to an auditor)."""
+    return access.workable_practices(db, actor, _visible(db, actor))
+
+
+def _visible(db: Session, actor: Actor) -> list[int]:
+    return list(db.scalars(visible(select(Practice.id), actor, Practice)))
 
 
 def waiting(db: Session, actor: Actor) -> tuple[int, Decimal]:
@@ -149,11 +160,10 @@ def rows(db: Session, claims: list[Claim]) -> dict[int, NextPayerRow]:
         plan, decision = plans[plan_id], decisions[claim_id]
         result[claim_id] = NextPayerRow(f"{last}, {first}", payer or "", paid_on, decision.patient_responsibility,
                                         plan.payer.name, plan.member_id,
-                                        {2: "secondary", 3: "tertiary"}.get(plan.priority, "next"),
+                                        plan_order(plan.priority),
                                         problems=decision.problems())
-    for case in db.scalars(select(DenialCase).where(DenialCase.claim_id.in_(ids),
-                                                    DenialCase.status.in_(STILL_TO_WORK)).order_by(DenialCase.id)):
-        result[case.claim_id].denials.append(case)
+    for claim_id, cases in cases_in_work(db, ids).items():
+        result[claim_id].denials = cases
     for correction in db.scalars(select(Claim).where(Claim.original_claim_id.in_(ids), stands(Claim))
                                  .order_by(Claim.id.desc())):
         result[correction.original_claim_id].correction = correction  # the first made, when there are several

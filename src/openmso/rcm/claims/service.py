@@ -4,6 +4,7 @@ secondary payer)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -168,6 +169,7 @@ class ClaimDetail:
     earlier_claim: Claim | None = None  # the earlier payer's claim this one follows (COB)
     denials_in_work: list[DenialCase] = field(default_factory=list)  # open or appealed: the next payer may wait
     standing_correction: Claim | None = None  # a replacement or void that stands: the next payer waits for it
+    may_work: bool = False  # the reader may also work it (`access.workable_practices`): the page offers actions
 
     @property
     def next_payer_claim(self) -> Claim | None:
@@ -209,6 +211,16 @@ def standing_correction(db: Session, claim_id: int) -> Claim | None:
                      .order_by(Claim.id).limit(1))
 
 
+def cases_in_work(db: Session, claim_ids: list[int]) -> dict[int, list[DenialCase]]:
+    """These claims' denial cases still being worked (open or appealed), oldest first, by claim: what billing
+    the next payer waits on."""
+    cases: dict[int, list[DenialCase]] = defaultdict(list)
+    for case in db.scalars(select(DenialCase).where(DenialCase.claim_id.in_(claim_ids),
+                                                    DenialCase.status.in_(STILL_TO_WORK)).order_by(DenialCase.id)):
+        cases[case.claim_id].append(case)
+    return cases
+
+
 def being_corrected() -> Exists:
     """For each claim (correlated): whether a correction of it stands (`stands`)."""
     correction = aliased(Claim)
@@ -248,10 +260,9 @@ def claim_detail(db: Session, actor: Actor, claim_id: int) -> ClaimDetail:
                        corrections=[c for c in related if c.original_claim_id == claim.id],
                        later_claims=[c for c in related if c.primary_claim_id == claim.id],
                        next_coverage=next_coverage(db, claim),
+                       may_work=claim.practice_id in access.workable_practices(db, actor, [claim.practice_id]),
                        earlier_claim=db.get(Claim, claim.primary_claim_id) if claim.primary_claim_id else None,
-                       denials_in_work=list(db.scalars(select(DenialCase).where(
-                           DenialCase.claim_id == claim.id, DenialCase.status.in_(STILL_TO_WORK))
-                           .order_by(DenialCase.id))),
+                       denials_in_work=cases_in_work(db, [claim.id]).get(claim.id, []),
                        standing_correction=standing_correction(db, claim.id))
 
 

@@ -76,7 +76,8 @@ def next_payers_page(request: Request, db: DB, actor: CurrentActor, paging: Pagi
                      skipped: Annotated[int | None, Query(ge=0)] = None):
     page = next_payers.worklist(db, actor, paging, practice_id)
     return render(request, "claims/next_payers.html", claims=page, practice_id=practice_id,
-                  rows=next_payers.rows(db, page.rows), billed=billed, skipped=skipped, **_choices(db, actor))
+                  rows=next_payers.rows(db, page.rows), billed=billed, skipped=skipped,
+                  billing=next_payers.billing_practices(db, actor), **_choices(db, actor))
 
 
 @router.post("/claims/worklists/next-payers/bill-ready")
