@@ -76,6 +76,14 @@ def test_wrong_counts_and_control_numbers_are_located(old, new, segment_id, posi
     assert error.expected
 
 
+def test_a_wrong_count_says_what_the_trailer_declares_and_what_was_counted_once():
+    text = envelope(BODY).replace("SE*4*0001", "SE*11*0001")
+    with pytest.raises(X12Error) as caught:
+        list(iter_transactions(text.encode()))
+    assert caught.value.reason == "SE01 says '11' segments" and caught.value.expected == "4"
+    assert str(caught.value).endswith("element SE01: SE01 says '11' segments (expected 4)")
+
+
 def test_non_strict_reading_collects_every_control_problem():
     text = envelope(BODY).replace("SE*4*0001", "SE*9*0001").replace("IEA*1*000000001", "IEA*1*000000005")
     reader = EnvelopeReader(text.encode(), strict=False)

@@ -321,7 +321,7 @@ class EnvelopeReader:
         if not (declared.isascii() and declared.isdigit()) or int(declared) != actual:
             self._problem(
                 X12Error(
-                    f"{elements[0]}{position:02d} says {declared!r} {what}, counted {actual}",
+                    f"{elements[0]}{position:02d} says {declared!r} {what}",  # the count made: `expected`
                     offset=offset,
                     segment_number=number,
                     segment_id=elements[0],
