@@ -26,8 +26,10 @@ from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _pay_secondary, _payment, _post
 
 
-def test_a_secondarys_write_off_of_a_share_holding_a_transferred_denial_counts_in_the_kpis(db):
-    clinic = make_clinic(db, "Qzcobxfer", patients=1)
+def primary_paid_with_a_denial_moved_to_the_patient(db, marker: str):
+    """The primary's 835 of the module's figures posted on 2026-11-02 (claim level), its OA-27 denial moved to the
+    patient that day; the patient has a second plan, not billed yet."""
+    clinic = make_clinic(db, marker, patients=1)
     second = add_payer(db, "SX001", "Second Mutual")
     network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
         payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
@@ -36,10 +38,16 @@ def test_a_secondarys_write_off_of_a_share_holding_a_transferred_denial_counts_i
     db.flush()
     payment = _payment(primary, "100.00", (("CO", "45", "50.00"), ("OA", "27", "20.00"), ("PR", "2", "30.00")))
     payment.adjustments, payment.service_lines = payment.service_lines[0].adjustments, []  # claim level only
-    _post(db, clinic, [payment], "XFER1")
+    _post(db, clinic, [payment], f"P{marker}")
     [case] = db.scalars(select(DenialCase).where(DenialCase.claim_id == primary.id)).all()
     denials.transfer_to_patient(db, SYSTEM, case.id, "coverage ended per payer", on=date(2026, 11, 2))
     case.closed_at = datetime(2026, 11, 2, 15, tzinfo=UTC)  # transferred that day, not on the day the test runs
+    db.flush()
+    return clinic, db.get(Claim, primary.id)
+
+
+def test_a_secondarys_write_off_of_a_share_holding_a_transferred_denial_counts_in_the_kpis(db):
+    clinic, primary = primary_paid_with_a_denial_moved_to_the_patient(db, "Qzcobxfer")
     billed = service.bill_secondary(db, SYSTEM, primary.id)
     billed.status, billed.payer_claim_number = "payer_accepted", f"SEC{billed.id:07d}"
     billed.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)

@@ -8,8 +8,10 @@ Figures are those of `test_cob_secondary_books`: a 200.00 claim served 2026-10-0
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
+
+from sqlalchemy import event
 
 from openmso.core.tenancy import SYSTEM
 from openmso.network import schemas as network_schemas
@@ -17,10 +19,12 @@ from openmso.network import service as network
 from openmso.rcm.ar import facts, patients, reports
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
+from openmso.rcm.claims.schemas import Correction
 from tests.factories import add_payer
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, PRIMARY, _books, _pay_secondary, _payment, _post
+from tests.rcm.test_cob_transferred_share import primary_paid_with_a_denial_moved_to_the_patient
 from tests.rcm.test_pending_insurance import _statement, _totals
 
 PAID_ON = date(2026, 11, 2)
@@ -90,3 +94,72 @@ def test_a_share_a_paid_secondary_leaves_waits_for_the_tertiary_billed_or_not(db
     db.expire_all()
     assert _totals(db, clinic, AS_OF) == (D("10.00"), D("0.00"))
     assert _days_in_ar(db, clinic) == D("2.6")  # 10 × 51 / 200
+
+
+def test_a_denial_moved_to_the_patient_is_due_while_the_share_waits_for_the_next_plan(db):
+    clinic, primary = primary_paid_with_a_denial_moved_to_the_patient(db, "Qzholdxfer")
+    # the next plan is asked for the 30.00 PR-2 share; the 20.00 the biller moved to the patient is theirs now:
+    # 50.00 on the ledger, each dollar in one A/R
+    for billed in (False, True):
+        assert _totals(db, clinic, AS_OF) == (D("30.00"), D("20.00")), billed
+        (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+        assert (row.balance, row.pending, row.due) == (D("50.00"), D("30.00"), D("20.00")), billed
+        text = _statement(db, clinic, primary.patient_id)
+        assert "Amount due: $20.00" in text and "Pending insurance: $30.00" in text, billed
+        assert _days_in_ar(db, clinic) == D("12.8"), billed  # (30 + 20) × 51 / 200 = 12.75
+        if not billed:
+            service.bill_secondary(db, SYSTEM, primary.id)
+            db.expire_all()
+
+
+def test_a_void_with_the_payer_leaves_no_share_for_the_next_plan(db):
+    clinic, primary = _primary_paid(db, "Qzholdvoid")
+    void = service.correct(db, SYSTEM, primary.id, Correction(kind="void", reason="billed in error"))
+    void.status, void.submitted_at = "payer_accepted", datetime(2026, 11, 5, 9, tzinfo=UTC)
+    db.flush()
+    db.expire_all()
+    # before the void was sent the next plan was to be asked for the 30.00; once it is, nothing is billed any
+    # more: the 120.00 paid is owed back to the payer (a credit, apart) and the patient's 30.00 is theirs until
+    # the payer takes its decision back
+    assert _totals(db, clinic, date(2026, 11, 4)) == (D("30.00"), D("0.00"))
+    assert _totals(db, clinic, AS_OF) == (D("0.00"), D("30.00"))
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.pending, row.due) == (D("0.00"), D("30.00"))
+    [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
+    assert history.facts_at(date(2026, 11, 4)).open_balance == D("30.00")
+    assert history.facts_at(AS_OF).open_balance == D("0.00")  # the patient's 30.00 is counted in patient A/R
+
+
+def _parameters_read(db, work) -> int:
+    """The most parameters any one statement `work` runs binds."""
+    most = 0
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        nonlocal most
+        most = max(most, len(parameters or ()))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return most
+
+
+def test_patient_ar_finds_the_next_plans_claims_by_query_not_by_a_list_of_their_ids(db):
+    """A network's multi-plan patients have more claims than one statement may list (PostgreSQL binds at most
+    65,535 parameters): no statement grows with their number."""
+    clinic = make_clinic(db, "Qzholdmany", patients=6)
+    second = add_payer(db, "SX001", "Second Mutual")
+    for patient in clinic.patients:
+        network.add_coverage(db, SYSTEM, patient.id, network_schemas.CoverageCreate(
+            payer_id=second.id, member_id=f"SEC{patient.id}", priority=2, effective_from=date(2024, 1, 1)))
+    claims = accepted_claims(db, clinic, 6, (("99213", "200.00"),))
+    _post(db, clinic, [_payment(claims[0], "120.00", PRIMARY)], "PQzholdmany1")
+    one = _parameters_read(db, lambda: patients.pending_shares(db, [clinic.practice.id], AS_OF))
+    _post(db, clinic, [_payment(claim, "120.00", PRIMARY) for claim in claims[1:]], "PQzholdmany2")
+    shares = {}
+    six = _parameters_read(db, lambda: shares.update(patients.pending_shares(db, [clinic.practice.id], AS_OF)))
+    assert shares == {claim.id: patients.Held(claim.id, D("30.00")) for claim in claims}
+    assert six == one

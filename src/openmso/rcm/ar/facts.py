@@ -42,7 +42,7 @@ from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.rcm.ar import chains, kpis, later_payers, next_plans
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_services_on, services
+from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_shares_on, services
 from openmso.rcm.ar.reports import NOT_WITH_PAYER, billed_since
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
@@ -75,15 +75,16 @@ class ClaimHistory:
     later: list[ClaimHistory] = field(default_factory=list)  # the same service billed to later payers, in order
     corrections: list[tuple[date, Decimal]] = field(default_factory=list)  # (billed on, charge) of its corrections
     next_plan: bool = False  # the patient has a plan of the next order to bill its share to (`next_plans`)
+    voided_on: date | None = None  # the day a void of it was billed: no share is left for a next plan from then
 
     def charge_at(self, end: date) -> Decimal:
         """What the service is billed for on `end`: the charge of its latest correction billed by then (nothing
         once voided), else its own."""
         return next((charge for billed, charge in reversed(self.corrections) if billed <= end), self.charge)
 
-    def absorb(self, correction: ClaimHistory, billed_charge: Decimal) -> None:
+    def absorb(self, correction: ClaimHistory, billed_charge: Decimal, void: bool = False) -> None:
         """Take in a correction of this claim (`chains`): its postings are the service's, its charge the
-        service's from the day it was billed."""
+        service's from the day it was billed (a `void`'s is nothing, and it leaves no share for a next plan)."""
         self.postings = sorted((*self.postings, *correction.postings), key=lambda p: p.key.id)
         self.adjudications = sorted((*self.adjudications, *correction.adjudications), key=lambda p: p.key.id)
         self.closed += correction.closed
@@ -92,6 +93,8 @@ class ClaimHistory:
         self.next_plan = self.next_plan or correction.next_plan
         if correction.billed_on is not None:
             self.corrections.append((correction.billed_on, billed_charge))
+            if void and (self.voided_on is None or correction.billed_on < self.voided_on):
+                self.voided_on = correction.billed_on
 
     def _money_at(self, end: date) -> tuple[Decimal, Decimal, Decimal, Decimal, list[later_payers.LaterPosting]]:
         """Paid, contractual, patient responsibility and what is left (the charge less what the payer paid, wrote
@@ -120,7 +123,7 @@ class ClaimHistory:
         # payer may pay or write off
         share = patient + self._closed_by(end, self.transferred)
         # the last payer billed: whether its patient share waits for a next plan not billed yet, and that share
-        holds, held = self.next_plan, patient
+        holds, held = self.next_plan and not (self.voided_on and self.voided_on <= end), patient
         for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge_at(end), later._closed_by(end))
@@ -227,8 +230,9 @@ def _fold_corrections(histories: dict[int, ClaimHistory], rows: list) -> dict[in
     for first, members in chains.correction_chains((row.id, row.original_claim_id) for row in rows).items():
         for claim_id in members[1:]:
             root_of[claim_id] = first
-            histories[first].absorb(histories.pop(claim_id), chains.billed_charge(by_id[claim_id].total_charge,
-                                                                                   by_id[claim_id].frequency_code))
+            row = by_id[claim_id]
+            histories[first].absorb(histories.pop(claim_id), chains.billed_charge(row.total_charge, row.frequency_code),
+                                    void=row.frequency_code == chains.VOID)
     return chains.first_claims({row.id: root_of.get(row.primary_claim_id, row.primary_claim_id)
                                 for row in rows if row.id in histories})
 
@@ -258,7 +262,7 @@ def _patient_ar(db: Session, practice_ids: list[int], ends: list[date]) -> dict[
     if not practice_ids or not ends:
         return {}
     every = ledgers(db, practice_ids, as_of=max(ends))
-    pending = pending_services_on(db, practice_ids, ends)
+    pending = pending_shares_on(db, practice_ids, ends)
     return {end: [(patient, day, amount) for (_, patient), entries in every.items()
                   for day, amount in due_items([e for e in entries if e[0] <= end], pending[end])] for end in ends}
 

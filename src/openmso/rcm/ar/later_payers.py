@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversed_postings
@@ -158,9 +158,10 @@ def postings_by_claim(db: Session, practice_ids: list[int], as_of: date | None =
     return _read(db, [ClaimPosting.claim_id.in_(following), *_paid_by(as_of)])
 
 
-def postings_of(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPosting]]:
-    """Every posting to these later payers' claims, in posting order, by claim (the few a posting settles again)."""
-    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)]) if claim_ids else {}
+def postings_of(db: Session, claim_ids: list[int] | Select) -> dict[int, list[LaterPosting]]:
+    """Every posting to these later payers' claims (ids, or a query selecting them), in posting order, by claim
+    (the few a posting settles again)."""
+    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)]) if _any(claim_ids) else {}
 
 
 def first_payers_posted_again(db: Session, practice_ids: list[int], as_of: date | None = None
@@ -174,10 +175,16 @@ def first_payers_posted_again(db: Session, practice_ids: list[int], as_of: date 
     return _read(db, [ClaimPosting.claim_id.in_(again), *_paid_by(as_of)], prior=False)
 
 
-def first_payer_postings(db: Session, claim_ids: list[int]) -> dict[int, list[LaterPosting]]:
-    """Every posting to these first payers' claims, in posting order, by claim, with their claim lines (the few
-    claims an 835 adjudicates again, for `patient_share_change`)."""
-    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)], prior=False) if claim_ids else {}
+def first_payer_postings(db: Session, claim_ids: list[int] | Select) -> dict[int, list[LaterPosting]]:
+    """Every posting to these first payers' claims (ids, or a query selecting them), in posting order, by claim,
+    with their claim lines (the few claims an 835 adjudicates again, for `patient_share_change`)."""
+    return _read(db, [ClaimPosting.claim_id.in_(claim_ids)], prior=False) if _any(claim_ids) else {}
+
+
+def _any(claim_ids: list[int] | Select) -> bool:
+    """Whether there may be claims to read: a query is run (a long list of ids would overflow the statement's
+    parameters), an empty list is not."""
+    return isinstance(claim_ids, Select) or bool(claim_ids)
 
 
 def corrected_claims(db: Session, corrections: dict[int, int]) -> dict[int, list[int]]:

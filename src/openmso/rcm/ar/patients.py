@@ -14,18 +14,21 @@ balances list and the aging show it apart, flagged, rather than dropping the pat
 The patient's share of a service for a later payer (secondary, tertiary) is not the patient's to pay until that
 payer answers: insurance A/R holds it meanwhile — a waiting claim open for what the earlier payer left
 (`reports.insurance_aging`), or, before the next plan is billed, the share itself under that plan
-(`next_plans`) — so patient A/R leaves it out and statements show it as pending insurance, not due: one dollar
-is in one A/R, never both. Once the later payer answers, what it paid settles the debit (a credit
-naming the service) and what is left is the patient's, aged from the day it was first posted.
+(`next_plans`) — so patient A/R leaves that share out and statements show it as pending insurance, not due: one
+dollar is in one A/R, never both. Only the share the later payer is asked to cover waits (`Held`); a denial the
+biller moved to the patient is due meanwhile, as insurance A/R no longer holds it. Once the later payer answers,
+what it paid settles the debit (a credit naming the service) and what is left is the patient's, aged from the
+day it was first posted.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +46,7 @@ from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.chains import first_claims
 from openmso.rcm.ar.reports import (
     BILLED,
+    NOT_WITH_PAYER,
     AgingRow,
     _labels,
     billed_since,
@@ -56,6 +60,7 @@ from openmso.rcm.claims.timeline import first_submissions
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
+ALL = Decimal("Infinity")  # a share not kept on a claim billed long ago: every debit of the service waits
 
 
 def open_items(entries: Iterable[tuple]) -> list[tuple[date, Decimal]]:
@@ -93,10 +98,27 @@ def open_debits(entries: Iterable[tuple]) -> list[tuple[date, Decimal, int | Non
     return [(day, amount, service) for day, amount, service in debits if amount > 0]
 
 
-def due_items(entries: Iterable[tuple], pending: Collection[int]) -> list[tuple[date, Decimal]]:
-    """Patient A/R of one ledger: what is still owed of each debit, (date posted, amount), leaving out the debits
-    of the `pending` services (a later payer's to answer first: in insurance A/R until it does)."""
-    return [(day, amount) for day, amount, service in open_debits(entries) if service not in pending]
+def due_items(entries: Iterable[tuple], pending: Mapping[int, Held]) -> list[tuple[date, Decimal]]:
+    """Patient A/R of one ledger: what is still owed of each debit, (date posted, amount), less the `pending`
+    shares (a later payer's to answer first: in insurance A/R until it does)."""
+    return [(day, due) for day, due, _ in _held_back(open_debits(entries), pending) if due > 0]
+
+
+def _held_back(items: list[tuple[date, Decimal, int | None]], pending: Mapping[int, Held]
+               ) -> list[tuple[date, Decimal, Decimal]]:
+    """Each open debit as (date, the part due, the part held): a service's `pending` share is held out of the
+    debits of the claims it covers, oldest first, never more than they still owe. Only that share waits for the
+    later payer; the rest (a denial the biller moved to the patient) is due now."""
+    left: dict[int, Decimal] = {}
+    split = []
+    for day, amount, service in items:
+        hold = pending.get(service) if service is not None else None
+        held = ZERO
+        if hold is not None:
+            held = min(amount, left.setdefault(hold.service, hold.share))
+            left[hold.service] -= held
+        split.append((day, amount - held, held))
+    return split
 
 
 def _service(entry: tuple) -> int | None:
@@ -157,14 +179,15 @@ class Owed:
         return max(self.balance - self.pending, ZERO)
 
 
-def balance_of(entries: Iterable[tuple], pending: Collection[int] = frozenset()) -> Owed:
-    """A ledger's balance, the part of it waiting for a later payer (debits of the `pending` services) and the
-    date of its oldest debit due."""
+def balance_of(entries: Iterable[tuple], pending: Mapping[int, Held] | None = None) -> Owed:
+    """A ledger's balance, the part of it waiting for a later payer (the `pending` shares of its services'
+    open debits) and the date of its oldest debit due."""
     entries = list(entries)
-    items = open_debits(entries)  # what stays open adds up to the balance whenever it is not a credit
-    held = sum((amount for _, amount, service in items if service in pending), ZERO)
-    due = [day for day, _, service in items if service not in pending]
-    return Owed(sum((e[1] for e in entries), ZERO), held, due[0] if due else None)
+    # what stays open adds up to the balance whenever it is not a credit
+    split = _held_back(open_debits(entries), pending or {})
+    due = [day for day, part, _ in split if part > 0]
+    return Owed(sum((e[1] for e in entries), ZERO), sum((held for _, _, held in split), ZERO),
+                due[0] if due else None)
 
 
 @dataclass
@@ -210,7 +233,7 @@ def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) ->
     """These practices' (or one patient's) claims billed to a later payer: they are few."""
     first_sent = first_submissions(ids)
     query = (select(Claim.id, Claim.primary_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
-                    Claim.service_date_from)
+                    Claim.service_date_from, Claim.primary_patient_responsibility)
              .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None)))
     if patient_id is not None:
@@ -218,63 +241,102 @@ def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) ->
     return db.execute(query).all()
 
 
-def pending_services(db: Session, ids: list[int], as_of: date | None = None, patient_id: int | None = None
-                     ) -> set[int]:
-    """The services (first claims of their chain) a later payer has been billed for and has not answered (no
-    adjudication of its stands: `later_payers.standing`), and those whose last payer left the patient a share
-    for a next plan not billed yet (`next_plans`) — on `as_of` when given, else now: the shares insurance aging
-    holds for the patient."""
-    return pending_services_on(db, ids, [as_of], patient_id)[as_of]
+class Held(NamedTuple):
+    """The patient's share of a service that insurance A/R holds: the ledger's entries naming any claim of the
+    service (the claims of its correction chain) draw on this one share."""
+
+    service: int  # the first claim of the service's chain
+    share: Decimal
 
 
-def pending_services_on(db: Session, ids: list[int], days: Sequence[date | None], patient_id: int | None = None
-                        ) -> dict[date | None, set[int]]:
-    """`pending_services` on each of `days` (None: now), the later payers' claims and postings read once (the
+Shares = dict[int, Held]  # claim a ledger entry names (`ledgers`) → the share of its service held
+
+
+def pending_shares(db: Session, ids: list[int], as_of: date | None = None, patient_id: int | None = None
+                   ) -> Shares:
+    """The patient's shares insurance aging holds — on `as_of` when given, else now — by service: the share a
+    later payer billed and not answered yet was asked to cover (no adjudication of its stands:
+    `later_payers.standing`), and the share a last payer left for a next plan not billed yet (`next_plans`)."""
+    return pending_shares_on(db, ids, [as_of], patient_id)[as_of]
+
+
+def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], patient_id: int | None = None
+                      ) -> dict[date | None, Shares]:
+    """`pending_shares` on each of `days` (None: now), the later payers' claims and postings read once (the
     KPI trend asks for every month's end)."""
     later = _later_claims(db, ids, patient_id)
     first = first_claims({row.id: row.primary_claim_id for row in later})
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
     billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
     postings = later_payers.postings_of(db, [row.id for row in billed])
-    pending = {day: {first[row.id] for row in billed
-                     if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered}
-               for day in days}
-    for day, services in _awaiting_next_plans(db, ids, days, billed, first, patient_id).items():
-        pending[day] |= services
+    pending: dict[date | None, Shares] = {day: {} for day in days}
+    for day in days:
+        for row in billed:
+            if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered:
+                share = row.primary_patient_responsibility  # what it was billed to cover
+                _hold(pending[day], first[row.id], Held(first[row.id], ALL if share is None else share))
+    for day, shares in _awaiting_next_plans(db, ids, days, billed, first, patient_id).items():
+        for claim_id, held in shares.items():
+            _hold(pending[day], claim_id, held)
     return pending
 
 
+def _hold(shares: Shares, claim_id: int, held: Held) -> None:
+    """Hold a service's share for ledger entries naming `claim_id`; a service held twice on one day (a later
+    payer's claim and its replacement) holds the larger share, once."""
+    if claim_id not in shares or shares[claim_id].share < held.share:
+        shares[claim_id] = held
+
+
 def _awaiting_next_plans(db: Session, ids: list[int], days: Sequence[date | None], billed: list,
-                         first: dict[int, int], patient_id: int | None = None) -> dict[date | None, set[int]]:
-    """On each of `days`, the services whose last payer left the patient a share that a next plan is to be billed
-    for, with no claim to it billed by then from any claim of the correction chain (`next_plans`); `billed` are the
-    later payers' claims sent, `first` maps a later payer's claim to the first claim of its payers' chain."""
-    onward = next_plans.next_payers(db, ids, patient_id)
-    if not onward:
-        return {day: set() for day in days}
-    rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id)
-                      .where(Claim.id.in_(list(onward)))).all()
-    following = {row.id for row in rows if row.primary_claim_id is not None}
-    postings = {**later_payers.first_payer_postings(db, [row.id for row in rows if row.id not in following]),
-                **later_payers.postings_of(db, sorted(following))}
+                         first: dict[int, int], patient_id: int | None = None) -> dict[date | None, Shares]:
+    """On each of `days`, the shares the last payer of a service left the patient that a next plan is to be billed
+    for, with no claim to it billed by then from any claim of the correction chain (`next_plans`) and the service
+    not voided by then; `billed` are the later payers' claims sent, `first` maps a later payer's claim to the first
+    claim of its payers' chain. Claims and postings are found by subquery: a network's multi-plan patients have
+    more claims than a statement can list."""
+    found = next_plans.with_next_plan(ids, patient_id)
+    first_sent = first_submissions(ids)
+    rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id, Claim.frequency_code,
+                             Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"))
+                      .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
+                      .where(Claim.id.in_(select(found.c.claim_id)))).all()
+    if not rows:
+        return {day: {} for day in days}
+    by_id = {row.id: row for row in rows}
+    onward = select(found.c.claim_id).join(Claim, Claim.id == found.c.claim_id)
+    postings = {**later_payers.first_payer_postings(db, onward.where(Claim.primary_claim_id.is_(None))),
+                **later_payers.postings_of(db, onward.where(Claim.primary_claim_id.is_not(None)))}
     chained = [(members, sorted((p for claim_id in members for p in postings.get(claim_id, ())),
                                 key=lambda p: p.key.id))
                for members in chains.correction_chains((row.id, row.original_claim_id) for row in rows).values()]
-    awaiting: dict[date | None, set[int]] = {}
+    awaiting: dict[date | None, Shares] = {}
     for day in days:
         billed_from = {row.primary_claim_id for row in billed if _billed_by(row, day)}
-        awaiting[day] = {first.get(claim_id, claim_id) for members, chain in chained
-                         if not billed_from.intersection(members) and _share_left(chain, members[0] in following, day)
-                         for claim_id in members}
+        awaiting[day] = {}
+        for members, chain in chained:
+            if billed_from.intersection(members) or _voided(by_id, members, day):
+                continue
+            share = _share_left(chain, by_id[members[0]].primary_claim_id is not None, day)
+            if share > 0:
+                held = Held(first.get(members[0], members[0]), share)
+                awaiting[day].update((first.get(claim_id, claim_id), held) for claim_id in members)
     return awaiting
 
 
-def _share_left(postings: list[later_payers.LaterPosting], later: bool, day: date | None) -> bool:
-    """Whether the payer's decision standing on `day` (now when None) leaves the patient a share."""
+def _voided(claims: dict, members: list[int], day: date | None) -> bool:
+    """Whether a void of the service was with the payer on `day` (as insurance aging reads a chain): nothing
+    is billed any more, so no share is left for a next plan."""
+    return any(claims[claim_id].frequency_code == chains.VOID and claims[claim_id].status not in NOT_WITH_PAYER
+               and _billed_by(claims[claim_id], day) for claim_id in members[1:])
+
+
+def _share_left(postings: list[later_payers.LaterPosting], later: bool, day: date | None) -> Decimal:
+    """The patient's share the payer's decision standing on `day` (now when None) leaves."""
     if later:
         stands = later_payers.standing(postings, day)
-        return stands.answered and stands.patient > 0
-    return later_payers.first_payer_money(postings, day)[2] > 0
+        return stands.patient if stands.answered else ZERO
+    return later_payers.first_payer_money(postings, day)[2]
 
 
 def _billed_by(claim, as_of: date | None) -> bool:
@@ -293,7 +355,7 @@ def _balance_rows(db: Session, actor: Actor, practice_id: int | None,
     wanted = {BalanceFilter.ALL: lambda b: b != 0, BalanceFilter.OWING: lambda b: b > 0,
               BalanceFilter.CREDIT: lambda b: b < 0}[which]
     ids = payment_practices(db, actor, practice_id)
-    pending = pending_services(db, ids)
+    pending = pending_shares(db, ids)
     rows = []
     for (practice, patient), entries in ledgers(db, ids).items():
         owed = balance_of(entries, pending)
@@ -337,18 +399,18 @@ def balance_after(db: Session, practice_id: int, patient_id: int) -> Decimal:
 def owed_by(db: Session, practice_id: int, patient_id: int) -> Owed:
     """Where one patient's ledger stands now, with what waits for a later payer (for their statement)."""
     ledger = ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
-    return balance_of(ledger, pending_services(db, [practice_id], patient_id=patient_id))
+    return balance_of(ledger, pending_shares(db, [practice_id], patient_id=patient_id))
 
 
 def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None,
           by: str = "practice") -> list[AgingRow]:
     """Open patient A/R at the end of `as_of` (ledger entries on or before it) by bucket, per practice or for the
     whole network (consenting practices only); patients in credit are counted apart as credits, and shares a
-    later payer had yet to answer on `as_of` are not counted (`pending_services`)."""
+    later payer had yet to answer on `as_of` are not counted (`pending_shares`)."""
     ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by != "practice" else aggregation.separately(ids)
     groups: dict[int | None, Aging] = defaultdict(Aging)
-    pending = pending_services(db, list(scope.included), as_of)
+    pending = pending_shares(db, list(scope.included), as_of)
     for (practice, patient), entries in ledgers(db, list(scope.included), as_of=as_of).items():
         balance = sum((entry[1] for entry in entries), ZERO)
         if not balance:
