@@ -26,9 +26,9 @@ from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _pay_secondary, _payment, _post
 
 
-def primary_paid_with_a_denial_moved_to_the_patient(db, marker: str):
-    """The primary's 835 of the module's figures posted on 2026-11-02 (claim level), its OA-27 denial moved to the
-    patient that day; the patient has a second plan, not billed yet."""
+def primary_paid_with_a_denial(db, marker: str):
+    """The primary's 835 of the module's figures posted on 2026-11-02 (claim level); the patient has a second plan,
+    not billed yet. Returns the clinic, the primary's claim and its denial case (open)."""
     clinic = make_clinic(db, marker, patients=1)
     second = add_payer(db, "SX001", "Second Mutual")
     network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
@@ -40,6 +40,12 @@ def primary_paid_with_a_denial_moved_to_the_patient(db, marker: str):
     payment.adjustments, payment.service_lines = payment.service_lines[0].adjustments, []  # claim level only
     _post(db, clinic, [payment], f"P{marker}")
     [case] = db.scalars(select(DenialCase).where(DenialCase.claim_id == primary.id)).all()
+    return clinic, db.get(Claim, primary.id), case
+
+
+def primary_paid_with_a_denial_moved_to_the_patient(db, marker: str):
+    """`primary_paid_with_a_denial`, its OA-27 denial moved to the patient on the payment day."""
+    clinic, primary, case = primary_paid_with_a_denial(db, marker)
     denials.transfer_to_patient(db, SYSTEM, case.id, "coverage ended per payer", on=date(2026, 11, 2))
     case.closed_at = datetime(2026, 11, 2, 15, tzinfo=UTC)  # transferred that day, not on the day the test runs
     db.flush()

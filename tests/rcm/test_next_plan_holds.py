@@ -24,7 +24,10 @@ from tests.factories import add_payer
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, PRIMARY, _books, _pay_secondary, _payment, _post
-from tests.rcm.test_cob_transferred_share import primary_paid_with_a_denial_moved_to_the_patient
+from tests.rcm.test_cob_transferred_share import (
+    primary_paid_with_a_denial,
+    primary_paid_with_a_denial_moved_to_the_patient,
+)
 from tests.rcm.test_pending_insurance import _statement, _totals
 
 PAID_ON = date(2026, 11, 2)
@@ -107,9 +110,62 @@ def test_a_denial_moved_to_the_patient_is_due_while_the_share_waits_for_the_next
         text = _statement(db, clinic, primary.patient_id)
         assert "Amount due: $20.00" in text and "Pending insurance: $30.00" in text, billed
         assert _days_in_ar(db, clinic) == D("12.8"), billed  # (30 + 20) × 51 / 200 = 12.75
-        if not billed:
-            service.bill_secondary(db, SYSTEM, primary.id)
+        if not billed:  # the secondary billed and sent: its claim's wait holds the same 30.00
+            secondary = service.bill_secondary(db, SYSTEM, primary.id)
+            secondary.status, secondary.payer_claim_number = "payer_accepted", f"SEC{secondary.id:07d}"
+            secondary.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+            db.flush()
             db.expire_all()
+
+
+READJUDICATED = (("CO", "45", "50.00"), ("PR", "2", "50.00"))  # the primary's second thoughts: 100.00 paid
+
+
+def _held_once(db, clinic, trace: str) -> None:
+    """After the primary's decision changed while the secondary waits: the secondary is asked for the 50.00 share
+    the primary now leaves, insurance holds it, and the patient owes nothing yet — each dollar in one A/R."""
+    assert _totals(db, clinic, AS_OF) == (D("50.00"), D("0.00")), trace
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.balance, row.pending, row.due) == (D("50.00"), D("50.00"), D("0.00")), trace
+    assert _days_in_ar(db, clinic) == D("12.8"), trace  # 50 × 51 / 200 = 12.75
+
+
+def test_a_primary_readjudicated_while_the_secondary_waits_holds_its_new_share(db):
+    clinic, primary, _ = _books(db, "Qzholdreadj")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "100.00", READJUDICATED)], "READJ")
+    _held_once(db, clinic, "READJ")
+
+
+def test_a_primary_replaced_while_the_secondary_waits_holds_the_replacements_share(db):
+    clinic, primary, _ = _books(db, "Qzholdrepl")
+    replacement = service.correct(db, SYSTEM, primary.id, Correction(kind="replace", reason="modifier added"))
+    replacement.status, replacement.payer_claim_number = "payer_accepted", f"RPL{replacement.id:07d}"
+    replacement.submitted_at = datetime(2026, 11, 5, 9, tzinfo=UTC)
+    db.flush()
+    db.expire_all()
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(db.get(Claim, replacement.id), "100.00", READJUDICATED)], "REPL")
+    _held_once(db, clinic, "REPL")
+
+
+def test_an_open_denial_of_the_primary_is_counted_once_while_the_secondary_waits(db):
+    """The primary pays 100.00: CO-45 50.00, OA-27 20.00 (a denial still being worked), PR-2 30.00. Insurance A/R
+    is the denial (the primary's to answer) and the 30.00 share (the secondary's): 50.00, billed or not — the
+    secondary is not asked for the primary's open denial on top."""
+    clinic, primary, _ = primary_paid_with_a_denial(db, "Qzholddeny")
+    assert _totals(db, clinic, AS_OF) == (D("50.00"), D("0.00"))
+    assert _days_in_ar(db, clinic) == D("12.8")  # 50 × 51 / 200 = 12.75
+    secondary = service.bill_secondary(db, SYSTEM, primary.id)
+    secondary.status, secondary.payer_claim_number = "payer_accepted", f"SEC{secondary.id:07d}"
+    secondary.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    db.flush()
+    db.expire_all()
+    by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",
+                                                                               clinic.practice.id)}
+    assert by_payer == {clinic.payer.name: D("20.00"), "Second Mutual": D("30.00")}  # was 20 + 50: 70 in all
+    assert _totals(db, clinic, AS_OF) == (D("50.00"), D("0.00"))
+    assert _days_in_ar(db, clinic) == D("12.8")  # was 17.9: 70 × 51 / 200
 
 
 def test_a_void_with_the_payer_leaves_no_share_for_the_next_plan(db):
@@ -155,11 +211,12 @@ def test_patient_ar_finds_the_next_plans_claims_by_query_not_by_a_list_of_their_
     for patient in clinic.patients:
         network.add_coverage(db, SYSTEM, patient.id, network_schemas.CoverageCreate(
             payer_id=second.id, member_id=f"SEC{patient.id}", priority=2, effective_from=date(2024, 1, 1)))
-    claims = accepted_claims(db, clinic, 6, (("99213", "200.00"),))
-    _post(db, clinic, [_payment(claims[0], "120.00", PRIMARY)], "PQzholdmany1")
+    first = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
+    _post(db, clinic, [_payment(first[0], "120.00", PRIMARY)], "PQzholdmany1")
     one = _parameters_read(db, lambda: patients.pending_shares(db, [clinic.practice.id], AS_OF))
-    _post(db, clinic, [_payment(claim, "120.00", PRIMARY) for claim in claims[1:]], "PQzholdmany2")
+    more = accepted_claims(db, clinic, 6, (("99213", "200.00"),))  # six more claims, one per patient
+    _post(db, clinic, [_payment(claim, "120.00", PRIMARY) for claim in more], "PQzholdmany2")
     shares = {}
-    six = _parameters_read(db, lambda: shares.update(patients.pending_shares(db, [clinic.practice.id], AS_OF)))
-    assert shares == {claim.id: patients.Held(claim.id, D("30.00")) for claim in claims}
-    assert six == one
+    seven = _parameters_read(db, lambda: shares.update(patients.pending_shares(db, [clinic.practice.id], AS_OF)))
+    assert shares == {claim.id: patients.Held(claim.id, D("30.00")) for claim in first + more}
+    assert seven == one

@@ -13,14 +13,14 @@ service (`charge_base_days`). Replacement and void claims (frequency 7/8) re-bil
 counted, so they are folded into the claim they correct (`chains`): one service, billed for its latest correction's
 charge (nothing once voided), with every posting to any claim of the chain. Claims billed to a later payer
 (secondary, tertiary: `primary_claim_id`) are not counted as charges either — the service was counted on the
-primary's claim — but their payer's payments are cash and count, on
-the primary's claim (`ClaimHistory.later`), and so do their open balances (what the later payer still owes, less
-the earlier payers' decision it reports as CARC 23; what the earlier payer left while no adjudication of the later
-payer stands — `later_payers.standing`, as in `reports.insurance_aging`; before a next plan in force is billed,
-the share the last payer left for it — `next_plans`) and the part of the patient's
-share the later payer wrote off (its contractual and CARC 23 amounts beyond what the earlier payers already
-paid and wrote off, whichever way its 835 splits them, and never more than the patient's share they left and
-it did not pay: its CARC 23 may repeat an earlier decision since reversed). Collections count every payment,
+primary's claim — but their payer's payments are cash and count, on the primary's claim (`ClaimHistory.later`),
+and so do their open balances (what the later payer still owes, less the earlier payers' decision it reports as
+CARC 23; the patient's share the earlier payer left while no adjudication of the later payer stands —
+`later_payers.standing`, as in `reports.insurance_aging`; before a next plan in force is billed, the share the
+last payer left for it — `next_plans`) and the part of the patient's share the later payer wrote off (its
+contractual and CARC 23 amounts beyond what the earlier payers already paid and wrote off, whichever way its
+835 splits them, and never more than the patient's share they left and it did not pay: its CARC 23 may repeat
+an earlier decision since reversed). Collections count every payment,
 as the MAP Keys count cash: the payers' (claim postings) and the patient's (the patient ledger, each payment
 applied to the claims it settled, oldest first — `patients.payments_by_claim`).
 """
@@ -122,14 +122,17 @@ class ClaimHistory:
         # the patient's share the payers so far left (with denials transferred to the patient), which a later
         # payer may pay or write off
         share = patient + self._closed_by(end, self.transferred)
-        # the last payer billed: whether its patient share waits for a next plan not billed yet, and that share
-        holds, held = self.next_plan and not (self.voided_on and self.voided_on <= end), patient
-        for later in self.later:  # a later payer not heard from yet owes at most what the payer before it left
+        # the patient's share the last payer heard from left (PR): what the next payer is asked to cover, held in
+        # insurance A/R until it answers — billed to it, or waiting for a next plan not billed yet (`holds`); the
+        # rest of what that payer left (an open denial) is its own open balance, counted once
+        asked = patient
+        holds = self.next_plan and not (self.voided_on and self.voided_on <= end)
+        for later in self.later:
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge_at(end), later._closed_by(end))
             if later._billed_by(end):
-                open_balance += max(later_left - stands.patient if stands.answered else left, ZERO)
-                holds, held = later.next_plan and stands.answered, stands.patient
+                open_balance += max(later_left - stands.patient if stands.answered else asked, ZERO)
+                holds = later.next_plan and stands.answered
             # never more than the share it did not pay: its CARC 23 repeats an earlier decision that may since
             # have been reversed (the primary's 170.00 gone, no share left: nothing written off)
             written_off = min(max(stands.contractual + stands.prior - by_insurance, ZERO),
@@ -138,9 +141,9 @@ class ClaimHistory:
             contractual += written_off
             by_insurance += stands.paid + written_off
             if stands.answered:
-                left, share = later_left, stands.patient
+                share = asked = stands.patient
         if holds:  # a share is left only by an adjudication, so the claim was billed
-            open_balance += max(held, ZERO)
+            open_balance += max(asked, ZERO)
         first = next((p for p in postings if p.outcome != "reversed"), None)
         adjudication = None if first is None else ("denied" if first.outcome == "denied" else "paid")
         return kpis.ClaimFacts(

@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
@@ -60,7 +60,6 @@ from openmso.rcm.claims.timeline import first_submissions
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
-ALL = Decimal("Infinity")  # a share not kept on a claim billed long ago: every debit of the service waits
 
 
 def open_items(entries: Iterable[tuple]) -> list[tuple[date, Decimal]]:
@@ -233,7 +232,7 @@ def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) ->
     """These practices' (or one patient's) claims billed to a later payer: they are few."""
     first_sent = first_submissions(ids)
     query = (select(Claim.id, Claim.primary_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
-                    Claim.service_date_from, Claim.primary_patient_responsibility)
+                    Claim.service_date_from)
              .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None)))
     if patient_id is not None:
@@ -254,74 +253,71 @@ Shares = dict[int, Held]  # claim a ledger entry names (`ledgers`) → the share
 
 def pending_shares(db: Session, ids: list[int], as_of: date | None = None, patient_id: int | None = None
                    ) -> Shares:
-    """The patient's shares insurance aging holds — on `as_of` when given, else now — by service: the share a
-    later payer billed and not answered yet was asked to cover (no adjudication of its stands:
-    `later_payers.standing`), and the share a last payer left for a next plan not billed yet (`next_plans`)."""
+    """The patient's shares insurance aging holds — on `as_of` when given, else now — by the claims ledger entries
+    name: the share the payer before a later payer billed and not answered yet left (no adjudication of the later
+    payer's stands: `later_payers.standing`), and the share a last payer left for a next plan not billed yet
+    (`next_plans`), each as that payer's decision stands on the day."""
     return pending_shares_on(db, ids, [as_of], patient_id)[as_of]
 
 
 def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], patient_id: int | None = None
                       ) -> dict[date | None, Shares]:
-    """`pending_shares` on each of `days` (None: now), the later payers' claims and postings read once (the
-    KPI trend asks for every month's end)."""
+    """`pending_shares` on each of `days` (None: now), claims and postings read once (the KPI trend asks for every
+    month's end). The claims whose share may be held are found by subquery: a network's multi-plan patients have
+    more claims than a statement can list."""
     later = _later_claims(db, ids, patient_id)
     first = first_claims({row.id: row.primary_claim_id for row in later})
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
     billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
-    postings = later_payers.postings_of(db, [row.id for row in billed])
-    pending: dict[date | None, Shares] = {day: {} for day in days}
-    for day in days:
-        for row in billed:
-            if _billed_by(row, day) and not later_payers.standing(postings.get(row.id, ()), day).answered:
-                share = row.primary_patient_responsibility  # what it was billed to cover
-                _hold(pending[day], first[row.id], Held(first[row.id], ALL if share is None else share))
-    for day, shares in _awaiting_next_plans(db, ids, days, billed, first, patient_id).items():
-        for claim_id, held in shares.items():
-            _hold(pending[day], claim_id, held)
-    return pending
-
-
-def _hold(shares: Shares, claim_id: int, held: Held) -> None:
-    """Hold a service's share for ledger entries naming `claim_id`; a service held twice on one day (a later
-    payer's claim and its replacement) holds the larger share, once."""
-    if claim_id not in shares or shares[claim_id].share < held.share:
-        shares[claim_id] = held
-
-
-def _awaiting_next_plans(db: Session, ids: list[int], days: Sequence[date | None], billed: list,
-                         first: dict[int, int], patient_id: int | None = None) -> dict[date | None, Shares]:
-    """On each of `days`, the shares the last payer of a service left the patient that a next plan is to be billed
-    for, with no claim to it billed by then from any claim of the correction chain (`next_plans`) and the service
-    not voided by then; `billed` are the later payers' claims sent, `first` maps a later payer's claim to the first
-    claim of its payers' chain. Claims and postings are found by subquery: a network's multi-plan patients have
-    more claims than a statement can list."""
-    found = next_plans.with_next_plan(ids, patient_id)
-    first_sent = first_submissions(ids)
-    rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id, Claim.frequency_code,
-                             Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"))
-                      .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
-                      .where(Claim.id.in_(select(found.c.claim_id)))).all()
-    if not rows:
-        return {day: {} for day in days}
+    answers = later_payers.postings_of(db, [row.id for row in billed])
+    rows, postings = _sharing_claims(db, ids, patient_id)
     by_id = {row.id: row for row in rows}
-    onward = select(found.c.claim_id).join(Claim, Claim.id == found.c.claim_id)
-    postings = {**later_payers.first_payer_postings(db, onward.where(Claim.primary_claim_id.is_(None))),
-                **later_payers.postings_of(db, onward.where(Claim.primary_claim_id.is_not(None)))}
     chained = [(members, sorted((p for claim_id in members for p in postings.get(claim_id, ())),
                                 key=lambda p: p.key.id))
                for members in chains.correction_chains((row.id, row.original_claim_id) for row in rows).values()]
-    awaiting: dict[date | None, Shares] = {}
+    pending: dict[date | None, Shares] = {}
     for day in days:
-        billed_from = {row.primary_claim_id for row in billed if _billed_by(row, day)}
-        awaiting[day] = {}
+        pending[day] = {}
+        asked = defaultdict(list)  # a claim → the later payers' claims billed from it by the day
+        for row in billed:
+            if _billed_by(row, day):
+                asked[row.primary_claim_id].append(row)
         for members, chain in chained:
-            if billed_from.intersection(members) or _voided(by_id, members, day):
+            sent = [row for claim_id in members for row in asked.get(claim_id, ())]
+            if sent:  # held while a later payer billed from the service has not answered
+                waits = any(not later_payers.standing(answers.get(row.id, ()), day).answered for row in sent)
+            else:  # held for a next plan not billed yet
+                waits = any(by_id[claim_id].next_plan is not None for claim_id in members)
+            if not waits or _voided(by_id, members, day):
                 continue
             share = _share_left(chain, by_id[members[0]].primary_claim_id is not None, day)
             if share > 0:
                 held = Held(first.get(members[0], members[0]), share)
-                awaiting[day].update((first.get(claim_id, claim_id), held) for claim_id in members)
-    return awaiting
+                pending[day].update((first.get(claim_id, claim_id), held) for claim_id in members)
+    return pending
+
+
+def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tuple[list, dict]:
+    """The claims whose patient share a later payer may be asked for — those with a next plan (`next_plans`), those
+    a later payer's claim was billed from, and their corrections — with whether they have a next plan and when they
+    were billed; and their postings by claim."""
+    found = next_plans.with_next_plan(ids, patient_id)
+    billed_from = select(Claim.primary_claim_id).where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
+    wanted = or_(Claim.id.in_(select(found.c.claim_id)), Claim.id.in_(billed_from),
+                 Claim.original_claim_id.in_(billed_from),  # corrected after the later payer was billed
+                 Claim.id.in_(select(Claim.original_claim_id).where(Claim.id.in_(billed_from))))  # or before
+    scope = [Claim.practice_id.in_(ids), wanted] + ([Claim.patient_id == patient_id] if patient_id is not None else [])
+    first_sent = first_submissions(ids)
+    rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id, Claim.frequency_code,
+                             Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"),
+                             found.c.plan_id.label("next_plan"))
+                      .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
+                      .outerjoin(found, found.c.claim_id == Claim.id).where(*scope)).all()
+    if not rows:
+        return [], {}
+    claims = select(Claim.id).where(*scope)
+    return rows, {**later_payers.first_payer_postings(db, claims.where(Claim.primary_claim_id.is_(None))),
+                  **later_payers.postings_of(db, claims.where(Claim.primary_claim_id.is_not(None)))}
 
 
 def _voided(claims: dict, members: list[int], day: date | None) -> bool:

@@ -6,8 +6,9 @@ until worked, as they are still recoverable. A claim billed after another payer 
 tertiary) also takes off what its payer reported as the earlier payers' decision (CARC 23, usually
 OA-23): that part of the charge was paid or written off by them, not owed by this payer, and it is not
 a denial. Until the later payer has an adjudication that stands (`later_payers.standing`: none yet, or
-its only one reversed), its claim is open for what the earlier payer left unpaid and not written off (the
-patient's share it is asked to cover), not for the whole charge it repeats. Before it is billed, a share the
+its only one reversed), its claim is open for the patient's share the earlier payer left (PR), which it is
+asked to cover — not for the whole charge it repeats, nor for the earlier payer's open denials, which are open
+on the earlier payer's claim. Before it is billed, a share the
 last payer left a patient with a next plan in force is insurance A/R too, under that plan's payer
 (`next_plans`). Insurance A/R ages from the first submission (a rejected claim sent again stays in A/R, its
 clock running: `in_insurance_ar`), patient A/R from the day the responsibility was posted (see `ar.aging`). A
@@ -191,6 +192,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     billed = {row.id: row for row in db.execute(query)}
     groups: dict = defaultdict(Aging)
     left: dict[int, Decimal] = {}  # by claim: the charge less what its payer paid, wrote off or closed (not PR)
+    asked: dict[int, Decimal] = {}  # by claim: the patient's share its payer left (PR), which a next payer covers
     waiting = []  # later payers' claims their payer has not answered yet
     again = later_payers.first_payers_posted_again(db, ids, as_of)
     chained = chains.correction_chains((row.id, row.original_claim_id) for row in billed.values())
@@ -219,6 +221,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
             if latest.frequency_code == chains.VOID:  # nothing billed: a payment not taken back yet is owed back
                 balance, patient = -paid, ZERO
             left.update((row.id, balance) for row in claims)
+            asked.update((row.id, patient) for row in claims)
             _add_held(groups, cell, (balance - patient).quantize(ZERO), _held(members, patient, onward, billed_on),
                       by)
             continue
@@ -226,13 +229,15 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
                                               key=lambda p: p.key.id))
         left.update((row.id, stands.left(charge, closed_amount)) for row in claims)
         if stands.answered:
+            asked.update((row.id, stands.patient) for row in claims)
             _add_held(groups, cell, (left[latest.id] - stands.patient).quantize(ZERO),
                       _held(members, stands.patient, onward, billed_on), by)
         else:
             waiting.append(cell)
-    for claim_id, earlier, key, days, patient_id in sorted(waiting):  # a secondary before its tertiary
-        left[claim_id] = left.get(earlier, left[claim_id])
-        groups[key].add(days, left[claim_id].quantize(ZERO), patient_id)
+    # a later payer not heard from yet is asked for the share the payer before it left (PR), not for that payer's
+    # open denials, which are that payer's own open balance
+    for claim_id, earlier, key, days, patient_id in sorted(waiting):
+        groups[key].add(days, asked.get(earlier, left[claim_id]).quantize(ZERO), patient_id)
     groups = {key: aging for key, aging in groups.items() if aging.total or aging.credits}
     labels = _labels(db, by, list(groups))
     audit.record(db, actor, "ar.aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
