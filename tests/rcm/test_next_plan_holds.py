@@ -220,3 +220,63 @@ def test_patient_ar_finds_the_next_plans_claims_by_query_not_by_a_list_of_their_
     seven = _parameters_read(db, lambda: shares.update(patients.pending_shares(db, [clinic.practice.id], AS_OF)))
     assert shares == {claim.id: patients.Held(claim.id, D("30.00")) for claim in first + more}
     assert seven == one
+
+
+def test_a_tertiary_billed_before_the_secondary_reversed_is_asked_for_nothing_while_the_secondary_waits(db):
+    clinic, primary, secondary = _books(db, "Qzholdrev3")
+    third = add_payer(db, "TX001", "Third Benefit")
+    network.add_coverage(db, SYSTEM, primary.patient_id, network_schemas.CoverageCreate(
+        payer_id=third.id, member_id="TER123", priority=3, effective_from=date(2024, 1, 1)))
+    answer = [("OA", "23", "170.00"), ("PR", "2", "10.00")]
+    _pay_secondary(db, clinic, secondary, "20.00", answer, "REV3A")
+    tertiary = service.bill_secondary(db, SYSTEM, secondary.id)
+    tertiary.status, tertiary.payer_claim_number = "payer_accepted", f"TER{tertiary.id:07d}"
+    tertiary.submitted_at = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    db.flush()
+    _pay_secondary(db, clinic, db.get(Claim, secondary.id), "20.00", answer, "REV3B", reversal=True)
+    # the secondary owes the primary's 30.00 share again; no decision of it stands to leave the tertiary any
+    by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",
+                                                                               clinic.practice.id)}
+    assert by_payer == {"Second Mutual": D("30.00")}  # was Third Benefit 200.00 beside it
+    assert _totals(db, clinic, AS_OF) == (D("30.00"), D("0.00"))
+    assert _days_in_ar(db, clinic) == D("7.7")  # 30 × 51 / 200: once, not on each waiting claim
+
+
+def test_a_primary_voided_while_the_secondary_waits_leaves_it_nothing_to_cover(db):
+    clinic, primary, _ = _books(db, "Qzholdvoid2")
+    void = service.correct(db, SYSTEM, primary.id, Correction(kind="void", reason="billed in error"))
+    void.status, void.submitted_at = "payer_accepted", datetime(2026, 11, 5, 9, tzinfo=UTC)
+    db.flush()
+    db.expire_all()
+    assert _totals(db, clinic, AS_OF) == (D("0.00"), D("30.00"))  # and 120.00 owed back to the primary, apart
+    [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
+    assert history.facts_at(AS_OF).open_balance == D("0.00")  # was 30.00: in both, with the patient's 30.00
+
+
+def test_a_secondary_replaced_after_it_answered_leaves_the_patient_its_share(db):
+    clinic, _, secondary = _books(db, "Qzholdrepl2")
+    _pay_secondary(db, clinic, secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")], "REPL2")
+    replacement = service.correct(db, SYSTEM, secondary.id, Correction(kind="replace", reason="modifier added"))
+    replacement.status, replacement.submitted_at = "payer_accepted", datetime(2026, 11, 10, 9, tzinfo=UTC)
+    service.supersede_on_acceptance(db, SYSTEM, replacement)
+    db.flush()
+    db.expire_all()
+    # the secondary's decision stands until the payer answers the replacement: the 10.00 it left is the patient's
+    assert _totals(db, clinic, AS_OF) == (D("0.00"), D("10.00"))  # was in neither
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.balance, row.pending, row.due) == (D("10.00"), D("0.00"), D("10.00"))
+
+
+def test_a_patients_payment_settles_what_is_due_and_never_the_share_insurance_holds(db):
+    clinic, primary = primary_paid_with_a_denial_moved_to_the_patient(db, "Qzholdpay")
+    # 30.00 PR-2 pending with the second plan, 20.00 moved to the patient and due; the patient pays the 20.00
+    patients.record_payment(db, SYSTEM, clinic.practice.id, primary.patient_id, D("20.00"), date(2026, 11, 10))
+    assert _totals(db, clinic, AS_OF) == (D("30.00"), D("0.00"))
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.balance, row.pending, row.due) == (D("30.00"), D("30.00"), D("0.00"))  # was due 20.00 again
+    assert "Amount due: $0.00" in _statement(db, clinic, primary.patient_id)
+    # 10.00 more, toward the share the second plan is still to answer: a credit meanwhile, not A/R twice over
+    patients.record_payment(db, SYSTEM, clinic.practice.id, primary.patient_id, D("10.00"), date(2026, 11, 11))
+    [patient_row] = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
+    assert (patient_row.aging.total, patient_row.aging.credits) == (D("0.00"), D("10.00"))
+    assert _totals(db, clinic, AS_OF)[0] - patient_row.aging.credits == D("20.00")  # the ledger's balance

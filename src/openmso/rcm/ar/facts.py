@@ -125,14 +125,17 @@ class ClaimHistory:
         # the patient's share the last payer heard from left (PR): what the next payer is asked to cover, held in
         # insurance A/R until it answers — billed to it, or waiting for a next plan not billed yet (`holds`); the
         # rest of what that payer left (an open denial) is its own open balance, counted once
-        asked = patient
-        holds = self.next_plan and not (self.voided_on and self.voided_on <= end)
+        voided = self.voided_on is not None and self.voided_on <= end  # nothing billed: no share left for anyone
+        asked = ZERO if voided else patient
+        holds = self.next_plan and not voided
         for later in self.later:
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge_at(end), later._closed_by(end))
             if later._billed_by(end):
                 open_balance += max(later_left - stands.patient if stands.answered else asked, ZERO)
                 holds = later.next_plan and stands.answered
+                if not stands.answered:  # no decision of its stands to leave the payer after it a share
+                    asked = ZERO
             # never more than the share it did not pay: its CARC 23 repeats an earlier decision that may since
             # have been reversed (the primary's 170.00 gone, no share left: nothing written off)
             written_off = min(max(stands.contractual + stands.prior - by_insurance, ZERO),

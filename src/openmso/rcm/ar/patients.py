@@ -16,9 +16,10 @@ payer answers: insurance A/R holds it meanwhile — a waiting claim open for wha
 (`reports.insurance_aging`), or, before the next plan is billed, the share itself under that plan
 (`next_plans`) — so patient A/R leaves that share out and statements show it as pending insurance, not due: one
 dollar is in one A/R, never both. Only the share the later payer is asked to cover waits (`Held`); a denial the
-biller moved to the patient is due meanwhile, as insurance A/R no longer holds it. Once the later payer answers,
-what it paid settles the debit (a credit naming the service) and what is left is the patient's, aged from the
-day it was first posted.
+biller moved to the patient is due meanwhile, as insurance A/R no longer holds it. The patient's own payments
+settle what is due, never a share insurance holds: paid ahead, that share is a credit on the patient's side until
+the later payer answers. Once the later payer answers, what it paid settles the debit (a credit naming the
+service) and what is left is the patient's, aged from the day it was first posted.
 """
 
 from __future__ import annotations
@@ -73,6 +74,15 @@ def open_debits(entries: Iterable[tuple]) -> list[tuple[date, Decimal, int | Non
     claim). A credit settles its own service's debits first, oldest first; the rest of it, and credits of no
     service, settle the oldest debits of any service. A credit larger than every debit leaves no open item (a
     credit balance is a refund matter, not A/R)."""
+    debits, credit = _settle_own(entries)
+    _settle_oldest(debits, 1, credit)
+    return [(day, amount, service) for day, amount, service in debits if amount > 0]
+
+
+def _settle_own(entries: Iterable[tuple]) -> tuple[list[list], Decimal]:
+    """The debits, [date, still owed, service] in date order, after each credit naming a service settled that
+    service's debits, oldest first; and the credit left to settle others (credits naming no service, and what
+    exceeded their own service's debits)."""
     ordered = sorted(entries, key=lambda e: e[0])
     debits = [[e[0], e[1], _service(e)] for e in ordered if e[1] > 0]
     tied: dict[int, Decimal] = defaultdict(Decimal)
@@ -89,35 +99,45 @@ def open_debits(entries: Iterable[tuple]) -> list[tuple[date, Decimal, int | Non
             used = min(tied[debit[2]], debit[1])
             debit[1] -= used
             tied[debit[2]] -= used
-    credit += sum(tied.values(), ZERO)
+    return debits, credit + sum(tied.values(), ZERO)
+
+
+def _settle_oldest(debits: list[list], position: int, credit: Decimal) -> Decimal:
+    """Settle the amounts at `position` of `debits`, oldest first, with `credit`; what is left of it."""
     for debit in debits:
-        used = min(credit, debit[1])
-        debit[1] -= used
+        used = min(credit, debit[position])
+        debit[position] -= used
         credit -= used
-    return [(day, amount, service) for day, amount, service in debits if amount > 0]
+    return credit
 
 
 def due_items(entries: Iterable[tuple], pending: Mapping[int, Held]) -> list[tuple[date, Decimal]]:
     """Patient A/R of one ledger: what is still owed of each debit, (date posted, amount), less the `pending`
     shares (a later payer's to answer first: in insurance A/R until it does)."""
-    return [(day, due) for day, due, _ in _held_back(open_debits(entries), pending) if due > 0]
+    return [(day, due) for day, due, _ in _split_open(entries, pending)[0] if due > 0]
 
 
-def _held_back(items: list[tuple[date, Decimal, int | None]], pending: Mapping[int, Held]
-               ) -> list[tuple[date, Decimal, Decimal]]:
-    """Each open debit as (date, the part due, the part held): a service's `pending` share is held out of the
-    debits of the claims it covers, oldest first, never more than they still owe. Only that share waits for the
-    later payer; the rest (a denial the biller moved to the patient) is due now."""
+def _split_open(entries: Iterable[tuple], pending: Mapping[int, Held]
+                ) -> tuple[list[tuple[date, Decimal, Decimal]], Decimal]:
+    """Each open debit as (date, the part due, the part held), and the credit left over. A service's `pending`
+    share is held out of the debits of the claims it covers, oldest first, never more than they still owe: only
+    that share waits for the later payer, the rest (a denial the biller moved to the patient) is due now. Credits
+    naming a service settle its debits first (a later payer's payment settles the share it was asked for);
+    credits naming none (the patient's own payments) settle what is due, and what is left of them is a credit,
+    not a payment of the share insurance A/R holds — else a dollar would be in both A/Rs, or the patient asked
+    for what they paid."""
+    debits, credit = _settle_own(entries)
     left: dict[int, Decimal] = {}
     split = []
-    for day, amount, service in items:
+    for day, amount, service in debits:
         hold = pending.get(service) if service is not None else None
         held = ZERO
-        if hold is not None:
+        if hold is not None and amount > 0:
             held = min(amount, left.setdefault(hold.service, hold.share))
             left[hold.service] -= held
-        split.append((day, amount - held, held))
-    return split
+        split.append([day, amount - held, held])
+    credit = _settle_oldest(split, 1, credit)
+    return [(day, due, held) for day, due, held in split if due > 0 or held > 0], credit
 
 
 def _service(entry: tuple) -> int | None:
@@ -182,8 +202,7 @@ def balance_of(entries: Iterable[tuple], pending: Mapping[int, Held] | None = No
     """A ledger's balance, the part of it waiting for a later payer (the `pending` shares of its services'
     open debits) and the date of its oldest debit due."""
     entries = list(entries)
-    # what stays open adds up to the balance whenever it is not a credit
-    split = _held_back(open_debits(entries), pending or {})
+    split, _ = _split_open(entries, pending or {})
     due = [day for day, part, _ in split if part > 0]
     return Owed(sum((e[1] for e in entries), ZERO), sum((held for _, _, held in split), ZERO),
                 due[0] if due else None)
@@ -231,8 +250,8 @@ def services(db: Session, ids: list[int], patient_id: int | None = None) -> dict
 def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) -> list:
     """These practices' (or one patient's) claims billed to a later payer: they are few."""
     first_sent = first_submissions(ids)
-    query = (select(Claim.id, Claim.primary_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
-                    Claim.service_date_from)
+    query = (select(Claim.id, Claim.primary_claim_id, Claim.original_claim_id, Claim.status,
+                    billed_since(first_sent).label("billed_since"), Claim.service_date_from)
              .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None)))
     if patient_id is not None:
@@ -269,12 +288,11 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
     first = first_claims({row.id: row.primary_claim_id for row in later})
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
     billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
-    answers = later_payers.postings_of(db, [row.id for row in billed])
+    answers = {claim_id: together for members, together in _chained(later, later_payers.postings_of(
+        db, [row.id for row in later])) for claim_id in members}
     rows, postings = _sharing_claims(db, ids, patient_id)
     by_id = {row.id: row for row in rows}
-    chained = [(members, sorted((p for claim_id in members for p in postings.get(claim_id, ())),
-                                key=lambda p: p.key.id))
-               for members in chains.correction_chains((row.id, row.original_claim_id) for row in rows).values()]
+    chained = _chained(rows, postings)
     pending: dict[date | None, Shares] = {}
     for day in days:
         pending[day] = {}
@@ -295,6 +313,15 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
                 held = Held(first.get(members[0], members[0]), share)
                 pending[day].update((first.get(claim_id, claim_id), held) for claim_id in members)
     return pending
+
+
+def _chained(claims: list, postings: dict[int, list[later_payers.LaterPosting]]
+             ) -> list[tuple[list[int], list[later_payers.LaterPosting]]]:
+    """The correction chains of these claims, each with the postings of all its claims in posting order: a chain is
+    one claim at its payer (a replacement sent after its payer answered the claim it corrects is answered too), as
+    insurance aging reads it."""
+    return [(members, sorted((p for claim_id in members for p in postings.get(claim_id, ())), key=lambda p: p.key.id))
+            for members in chains.correction_chains((row.id, row.original_claim_id) for row in claims).values()]
 
 
 def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tuple[list, dict]:
@@ -408,14 +435,15 @@ def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None
     groups: dict[int | None, Aging] = defaultdict(Aging)
     pending = pending_shares(db, list(scope.included), as_of)
     for (practice, patient), entries in ledgers(db, list(scope.included), as_of=as_of).items():
-        balance = sum((entry[1] for entry in entries), ZERO)
-        if not balance:
-            continue
+        if not sum((entry[1] for entry in entries), ZERO) and not any(entry[2] in pending for entry in entries):
+            continue  # settled, nothing held: a paid share held for another plan is a credit meanwhile
         group = groups[practice if by == "practice" else None]
-        for day, amount in due_items(entries, pending):
-            group.add(age_in_days(day, as_of), amount, patient)
-        if balance < 0:
-            group.add(0, balance, patient)
+        split, credit = _split_open(entries, pending)
+        for day, amount, _ in split:
+            if amount > 0:
+                group.add(age_in_days(day, as_of), amount, patient)
+        if credit > 0:  # beyond what is due: owed back, or kept for the share another plan may leave
+            group.add(0, -credit, patient)
     labels = _labels(db, "practice" if by == "practice" else "network", list(groups))
     audit.record(db, actor, "ar.patient_aging", "practice", practice_id, practice_id=practice_id, reason=f"by={by}")
     rows = sorted((AgingRow(k, labels.get(k, str(k)), v) for k, v in groups.items()), key=lambda r: r.label)

@@ -234,6 +234,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
                       _held(members, stands.patient, onward, billed_on), by)
         else:
             waiting.append(cell)
+            asked.update((row.id, ZERO) for row in claims)  # no decision stands to leave the next payer a share
     # a later payer not heard from yet is asked for the share the payer before it left (PR), not for that payer's
     # open denials, which are that payer's own open balance
     for claim_id, earlier, key, days, patient_id in sorted(waiting):
