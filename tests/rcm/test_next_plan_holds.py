@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
+import pytest
 from sqlalchemy import event
 
+from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
@@ -275,8 +277,19 @@ def test_a_patients_payment_settles_what_is_due_and_never_the_share_insurance_ho
     (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
     assert (row.balance, row.pending, row.due) == (D("30.00"), D("30.00"), D("0.00"))  # was due 20.00 again
     assert "Amount due: $0.00" in _statement(db, clinic, primary.patient_id)
-    # 10.00 more, toward the share the second plan is still to answer: a credit meanwhile, not A/R twice over
-    patients.record_payment(db, SYSTEM, clinic.practice.id, primary.patient_id, D("10.00"), date(2026, 11, 11))
+    # not a cent more: the 30.00 is the second plan's to answer first
+    with pytest.raises(Invalid, match=r"owes 0\.00 \(30\.00 more is pending with the patient's other plan"):
+        patients.record_payment(db, SYSTEM, clinic.practice.id, primary.patient_id, D("10.00"), date(2026, 11, 11))
+
+
+def test_a_share_paid_before_the_next_plan_was_on_file_is_a_patient_credit_while_that_plan_is_asked(db):
+    clinic, primary = _primary_paid(db, "Qzholdahead", second_plan_from=None)
+    patients.record_payment(db, SYSTEM, clinic.practice.id, primary.patient_id, D("30.00"), date(2026, 11, 5))
+    assert _totals(db, clinic, AS_OF) == (D("0.00"), D("0.00"))  # paid: nothing owed by anyone
+    second = add_payer(db, "SX001", "Second Mutual")  # the front desk learns of a second plan in force then
+    network.add_coverage(db, SYSTEM, primary.patient_id, network_schemas.CoverageCreate(
+        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    # the second plan is asked for the 30.00; the patient's 30.00 is a credit meanwhile (refunded once it pays)
     [patient_row] = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
-    assert (patient_row.aging.total, patient_row.aging.credits) == (D("0.00"), D("10.00"))
-    assert _totals(db, clinic, AS_OF)[0] - patient_row.aging.credits == D("20.00")  # the ledger's balance
+    assert (patient_row.aging.total, patient_row.aging.credits) == (D("0.00"), D("30.00"))
+    assert _totals(db, clinic, AS_OF)[0] - patient_row.aging.credits == D("0.00")  # the ledger's balance

@@ -31,7 +31,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
@@ -250,13 +250,16 @@ def services(db: Session, ids: list[int], patient_id: int | None = None) -> dict
 def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) -> list:
     """These practices' (or one patient's) claims billed to a later payer: they are few."""
     first_sent = first_submissions(ids)
-    query = (select(Claim.id, Claim.primary_claim_id, Claim.original_claim_id, Claim.status,
-                    billed_since(first_sent).label("billed_since"), Claim.service_date_from)
-             .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
-             .where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None)))
-    if patient_id is not None:
-        query = query.where(Claim.patient_id == patient_id)
-    return db.execute(query).all()
+    return db.execute(_later_claims_query(ids, patient_id).add_columns(
+        Claim.primary_claim_id, Claim.original_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
+        Claim.service_date_from).outerjoin(first_sent, first_sent.c.claim_id == Claim.id)).all()
+
+
+def _later_claims_query(ids: list[int], patient_id: int | None = None) -> Select:
+    """These practices' (or one patient's) claims billed to a later payer, by id: a query, not a list, so a
+    statement reading their postings does not grow with them."""
+    query = select(Claim.id).where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
+    return query if patient_id is None else query.where(Claim.patient_id == patient_id)
 
 
 class Held(NamedTuple):
@@ -289,7 +292,7 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
     billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
     answers = {claim_id: together for members, together in _chained(later, later_payers.postings_of(
-        db, [row.id for row in later])) for claim_id in members}
+        db, _later_claims_query(ids, patient_id).with_only_columns(Claim.id))) for claim_id in members}
     rows, postings = _sharing_claims(db, ids, patient_id)
     by_id = {row.id: row for row in rows}
     chained = _chained(rows, postings)
@@ -452,8 +455,9 @@ def aging(db: Session, actor: Actor, as_of: date, practice_id: int | None = None
 
 def record_payment(db: Session, actor: Actor, practice_id: int, patient_id: int, amount: Decimal, on: date,
                    reference: str = "") -> PatientLedgerEntry:
-    """Post a patient's payment (cash, card, check) against what they owe; more than the balance is refused,
-    because an overpayment is a refund to handle, not a credit to keep."""
+    """Post a patient's payment (cash, card, check) against what they owe now; more is refused, because an
+    overpayment is a refund to handle, not a credit to keep — and a share pending with another plan is not theirs
+    to pay until that plan answers (`owed_by`)."""
     patient = db.scalar(visible(select(Patient), actor).where(Patient.id == patient_id,
                                                               Patient.practice_id == practice_id))
     if patient is None:
@@ -464,11 +468,12 @@ def record_payment(db: Session, actor: Actor, practice_id: int, patient_id: int,
     amount = Decimal(amount)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
         raise Invalid.field(["body", "amount"], "a payment is a positive amount in dollars and cents")
-    ledger = ledgers(db, [practice_id], patient_id).get((practice_id, patient_id), [])
-    owed = sum((a for _, a in open_items(ledger)), ZERO)
-    if amount > owed:
-        raise Invalid.field(["body", "amount"], f"the patient owes {owed}; a payment of {amount} would be an "
-                                                "overpayment (refund it instead)")
+    owed = owed_by(db, practice_id, patient_id)
+    if amount > owed.due:
+        pending = (f" ({owed.pending} more is pending with the patient's other plan, not theirs to pay until it "
+                   "answers)" if owed.pending else "")
+        raise Invalid.field(["body", "amount"], f"the patient owes {owed.due}{pending}; a payment of {amount} "
+                                                "would be an overpayment (refund it instead)")
     entry = PatientLedgerEntry(practice_id=practice_id, patient_id=patient_id, kind="payment", amount=-amount,
                                entered_on=on, detail=f"patient payment {reference}".strip()[:200])
     db.add(entry)
