@@ -38,9 +38,10 @@ def test_a_credit_settles_its_own_service_first_and_the_rest_the_oldest_debts():
     # a later payer's 50.00 on service 2 pays its 30.00, then 20.00 of July's; a patient's 5.00 pays July's too
     entries = [(date(2026, 7, 1), D("40.00"), 1), (date(2026, 11, 2), D("30.00"), 2),
                (date(2026, 11, 3), D("-50.00"), 2), (date(2026, 11, 4), D("-5.00"), None)]
-    assert patients.open_items(entries) == [(date(2026, 7, 1), D("15.00"))]  # 40 − 20 − 5
+    assert patients.open_debits(entries) == [(date(2026, 7, 1), D("15.00"), 1)]  # 40 − 20 − 5
     # without services every credit pays the oldest first, as before
-    assert patients.open_items([(day, amount) for day, amount, _ in entries]) == [(date(2026, 11, 2), D("15.00"))]
+    assert patients.open_debits([(day, amount) for day, amount, _ in entries]) == [(date(2026, 11, 2), D("15.00"),
+                                                                                     None)]
     assert chains.first_claims({3: 2, 4: 3, 2: None}) == {3: 2, 4: 2}  # a tertiary (4) follows the secondary
 
 

@@ -65,12 +65,17 @@ def _books(db, marker: str):
         payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
     [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
     _post(db, clinic, [_payment(primary, "120.00", PRIMARY)], f"P{marker}")
-    secondary = service.bill_secondary(db, SYSTEM, primary.id)
-    secondary.status, secondary.payer_claim_number = "payer_accepted", f"SEC{secondary.id:07d}"
-    secondary.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    secondary = sent(db, service.bill_secondary(db, SYSTEM, primary.id), "SEC", date(2026, 11, 3))
+    return clinic, db.get(Claim, primary.id), secondary
+
+
+def sent(db, claim, prefix: str, on: date) -> Claim:
+    """`claim` submitted at 09:00 on `on` and accepted by its payer, which numbered it `prefix` + its id."""
+    claim.status, claim.payer_claim_number = "payer_accepted", f"{prefix}{claim.id:07d}"
+    claim.submitted_at = datetime(on.year, on.month, on.day, 9, tzinfo=UTC)
     db.flush()
     db.expire_all()
-    return clinic, db.get(Claim, primary.id), db.get(Claim, secondary.id)
+    return db.get(Claim, claim.id)
 
 
 def _pay_secondary(db, clinic, secondary, paid: str, adjustments, trace: str, reversal: bool = False) -> None:

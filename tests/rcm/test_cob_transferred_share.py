@@ -23,7 +23,7 @@ from openmso.rcm.denials.models import DenialCase
 from tests.factories import add_payer
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims
-from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _pay_secondary, _payment, _post
+from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _pay_secondary, _payment, _post, sent
 
 
 def primary_paid_with_a_denial(db, marker: str):
@@ -54,12 +54,8 @@ def primary_paid_with_a_denial_moved_to_the_patient(db, marker: str):
 
 def test_a_secondarys_write_off_of_a_share_holding_a_transferred_denial_counts_in_the_kpis(db):
     clinic, primary = primary_paid_with_a_denial_moved_to_the_patient(db, "Qzcobxfer")
-    billed = service.bill_secondary(db, SYSTEM, primary.id)
-    billed.status, billed.payer_claim_number = "payer_accepted", f"SEC{billed.id:07d}"
-    billed.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
-    db.flush()
-    db.expire_all()
-    _pay_secondary(db, clinic, db.get(Claim, billed.id), "40.00", [("OA", "23", "150.00"), ("CO", "45", "10.00")],
+    billed = sent(db, service.bill_secondary(db, SYSTEM, primary.id), "SEC", date(2026, 11, 3))
+    _pay_secondary(db, clinic, billed, "40.00", [("OA", "23", "150.00"), ("CO", "45", "10.00")],
                    "XFER2")
     assert _balance(db, clinic) == D("0.00")  # 30 + 20 − 40 − 10
     october = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[0]

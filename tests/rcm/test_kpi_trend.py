@@ -10,7 +10,7 @@ from decimal import Decimal as D
 from openmso.rcm.ar import charts
 from openmso.rcm.ar.facts import ClaimHistory, month_starts, trend
 from openmso.rcm.ar.later_payers import LaterPosting
-from openmso.rcm.ar.patients import open_items
+from openmso.rcm.ar.patients import open_debits
 from openmso.rcm.ar.reversals import PostingKey
 
 _posting_ids = itertools.count(1)
@@ -75,8 +75,8 @@ def test_days_in_ar_counts_what_patients_owe_aged_from_posting():
 
 def test_patient_credits_settle_the_oldest_debits_first():
     entries = [(date(2026, 9, 1), D("50.00")), (date(2026, 10, 1), D("30.00")), (date(2026, 10, 15), D("-60.00"))]
-    assert open_items(entries) == [(date(2026, 10, 1), D("20.00"))]
-    assert open_items([(date(2026, 9, 1), D("10.00")), (date(2026, 9, 2), D("-15.00"))]) == []
+    assert [(day, amount) for day, amount, _ in open_debits(entries)] == [(date(2026, 10, 1), D("20.00"))]
+    assert open_debits([(date(2026, 9, 1), D("10.00")), (date(2026, 9, 2), D("-15.00"))]) == []
 
 
 def test_line_chart_leaves_gaps_for_months_without_data_and_escapes_labels():

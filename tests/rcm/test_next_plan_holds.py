@@ -25,7 +25,7 @@ from openmso.rcm.claims.schemas import Correction
 from tests.factories import add_payer
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims
-from tests.rcm.test_cob_secondary_books import AS_OF, PRIMARY, _books, _pay_secondary, _payment, _post
+from tests.rcm.test_cob_secondary_books import AS_OF, PRIMARY, _books, _pay_secondary, _payment, _post, sent
 from tests.rcm.test_cob_transferred_share import (
     primary_paid_with_a_denial,
     primary_paid_with_a_denial_moved_to_the_patient,
@@ -113,11 +113,7 @@ def test_a_denial_moved_to_the_patient_is_due_while_the_share_waits_for_the_next
         assert "Amount due: $20.00" in text and "Pending insurance: $30.00" in text, billed
         assert _days_in_ar(db, clinic) == D("12.8"), billed  # (30 + 20) × 51 / 200 = 12.75
         if not billed:  # the secondary billed and sent: its claim's wait holds the same 30.00
-            secondary = service.bill_secondary(db, SYSTEM, primary.id)
-            secondary.status, secondary.payer_claim_number = "payer_accepted", f"SEC{secondary.id:07d}"
-            secondary.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
-            db.flush()
-            db.expire_all()
+            sent(db, service.bill_secondary(db, SYSTEM, primary.id), "SEC", date(2026, 11, 3))
 
 
 READJUDICATED = (("CO", "45", "50.00"), ("PR", "2", "50.00"))  # the primary's second thoughts: 100.00 paid
@@ -141,13 +137,11 @@ def test_a_primary_readjudicated_while_the_secondary_waits_holds_its_new_share(d
 
 def test_a_primary_replaced_while_the_secondary_waits_holds_the_replacements_share(db):
     clinic, primary, _ = _books(db, "Qzholdrepl")
-    replacement = service.correct(db, SYSTEM, primary.id, Correction(kind="replace", reason="modifier added"))
-    replacement.status, replacement.payer_claim_number = "payer_accepted", f"RPL{replacement.id:07d}"
-    replacement.submitted_at = datetime(2026, 11, 5, 9, tzinfo=UTC)
-    db.flush()
-    db.expire_all()
+    replacement = sent(db, service.correct(db, SYSTEM, primary.id, Correction(kind="replace",
+                                                                             reason="modifier added")),
+                       "RPL", date(2026, 11, 5))
     _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
-                       _payment(db.get(Claim, replacement.id), "100.00", READJUDICATED)], "REPL")
+                       _payment(replacement, "100.00", READJUDICATED)], "REPL")
     _held_once(db, clinic, "REPL")
 
 
@@ -158,11 +152,7 @@ def test_an_open_denial_of_the_primary_is_counted_once_while_the_secondary_waits
     clinic, primary, _ = primary_paid_with_a_denial(db, "Qzholddeny")
     assert _totals(db, clinic, AS_OF) == (D("50.00"), D("0.00"))
     assert _days_in_ar(db, clinic) == D("12.8")  # 50 × 51 / 200 = 12.75
-    secondary = service.bill_secondary(db, SYSTEM, primary.id)
-    secondary.status, secondary.payer_claim_number = "payer_accepted", f"SEC{secondary.id:07d}"
-    secondary.submitted_at = datetime(2026, 11, 3, 9, tzinfo=UTC)
-    db.flush()
-    db.expire_all()
+    sent(db, service.bill_secondary(db, SYSTEM, primary.id), "SEC", date(2026, 11, 3))
     by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",
                                                                                clinic.practice.id)}
     assert by_payer == {clinic.payer.name: D("20.00"), "Second Mutual": D("30.00")}  # was 20 + 50: 70 in all
@@ -231,10 +221,7 @@ def test_a_tertiary_billed_before_the_secondary_reversed_is_asked_for_nothing_wh
         payer_id=third.id, member_id="TER123", priority=3, effective_from=date(2024, 1, 1)))
     answer = [("OA", "23", "170.00"), ("PR", "2", "10.00")]
     _pay_secondary(db, clinic, secondary, "20.00", answer, "REV3A")
-    tertiary = service.bill_secondary(db, SYSTEM, secondary.id)
-    tertiary.status, tertiary.payer_claim_number = "payer_accepted", f"TER{tertiary.id:07d}"
-    tertiary.submitted_at = datetime(2026, 11, 10, 9, tzinfo=UTC)
-    db.flush()
+    sent(db, service.bill_secondary(db, SYSTEM, secondary.id), "TER", date(2026, 11, 10))
     _pay_secondary(db, clinic, db.get(Claim, secondary.id), "20.00", answer, "REV3B", reversal=True)
     # the secondary owes the primary's 30.00 share again; no decision of it stands to leave the tertiary any
     by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",

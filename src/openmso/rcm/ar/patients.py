@@ -63,11 +63,6 @@ from openmso.rcm.remittance.models import PatientLedgerEntry
 ZERO = Decimal("0.00")
 
 
-def open_items(entries: Iterable[tuple]) -> list[tuple[date, Decimal]]:
-    """What is still owed of each debit, (date, amount) in date order (`open_debits` without the service)."""
-    return [(day, amount) for day, amount, _ in open_debits(entries)]
-
-
 def open_debits(entries: Iterable[tuple]) -> list[tuple[date, Decimal, int | None]]:
     """What is still owed of each debit, (date, amount, service) in date order, from (date, amount) or (date,
     amount, service) ledger entries, the service being the first claim of the chain the entry names (None: no
@@ -147,7 +142,7 @@ def _service(entry: tuple) -> int | None:
 def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
                       ) -> dict[int, list[tuple[date, Decimal]]]:
     """Which claims a patient's payments paid, and on what day, from (date, kind, claim id, amount) ledger entries
-    in posting order, each claim id the first of its chain (`services`). As in `open_items`, a credit naming a
+    in posting order, each claim id the first of its chain (`services`). As in `open_debits`, a credit naming a
     claim settles that claim's open debits first, and the rest of it, like any other credit, the oldest debits;
     the part of a payment that settles a claim's debit counts as collected on that claim on the payment's day. A
     credit made before anything was owed waits for the next debit; what exceeds every debit (a credit balance, a
