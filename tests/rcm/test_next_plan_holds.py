@@ -280,3 +280,43 @@ def test_a_share_paid_before_the_next_plan_was_on_file_is_a_patient_credit_while
     [patient_row] = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
     assert (patient_row.aging.total, patient_row.aging.credits) == (D("0.00"), D("30.00"))
     assert _totals(db, clinic, AS_OF)[0] - patient_row.aging.credits == D("0.00")  # the ledger's balance
+
+
+def _secondary_answered_then_voided(db, marker: str):
+    """The secondary pays 20.00 of the 30.00 (PR-2 10.00 left), then the practice voids it with the payer."""
+    clinic, primary, secondary = _books(db, marker)
+    _pay_secondary(db, clinic, secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")], f"{marker}A")
+    void = service.correct(db, SYSTEM, secondary.id, Correction(kind="void", reason="billed to the wrong plan"))
+    sent(db, void, "SECV", date(2026, 11, 10))
+    return clinic, primary, db.get(Claim, secondary.id)
+
+
+def _insurance(db, clinic, as_of: date = AS_OF) -> tuple[D, D]:
+    """(insurance A/R in the buckets, credits owed back to payers) of the practice at the end of `as_of`."""
+    rows = reports.insurance_aging(db, SYSTEM, as_of, "practice", clinic.practice.id)
+    return (sum((row.aging.total for row in rows), D("0.00")), sum((row.aging.credits for row in rows), D("0.00")))
+
+
+def test_a_secondary_voided_after_it_paid_owes_back_only_its_payment_and_holds_no_share(db):
+    clinic, primary, _ = _secondary_answered_then_voided(db, "Qzvoidsec")
+    # nothing is billed to the secondary any more: its 20.00 is owed back until it takes it back (a credit, not
+    # its whole 200.00 charge), and it waits for nothing; the patient owes the 10.00 it left meanwhile
+    assert _insurance(db, clinic) == (D("0.00"), D("20.00"))  # was a 200.00 credit
+    assert _insurance(db, clinic, date(2026, 11, 9)) == (D("0.00"), D("0.00"))  # before the void was sent
+    assert _totals(db, clinic, AS_OF)[1] == D("10.00")
+    [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
+    assert history.facts_at(AS_OF).open_balance == D("0.00")
+
+
+def test_a_secondary_voided_and_its_payment_taken_back_leaves_the_patient_the_primarys_share(db):
+    clinic, primary, secondary = _secondary_answered_then_voided(db, "Qzvoidsec2")
+    _pay_secondary(db, clinic, secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")], "QzvoidsecR",
+                   reversal=True)
+    # the secondary was withdrawn and has taken its payment back: it is asked for nothing, so the primary's 30.00
+    # is the patient's (billing the second plan again is a new claim, which waits for its answer)
+    assert _insurance(db, clinic) == (D("0.00"), D("0.00"))  # was 30.00 waiting on the voided claim
+    assert _totals(db, clinic, AS_OF)[1] == D("30.00")  # was nothing: held for the voided claim
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.balance, row.pending, row.due) == (D("30.00"), D("0.00"), D("30.00"))
+    [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
+    assert history.facts_at(AS_OF).open_balance == D("0.00")  # the 30.00 is counted in patient A/R

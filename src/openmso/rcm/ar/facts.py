@@ -131,7 +131,10 @@ class ClaimHistory:
         for later in self.later:
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge_at(end), later._closed_by(end))
-            if later._billed_by(end):
+            withdrawn = later.voided_on is not None and later.voided_on <= end
+            if later._billed_by(end) and withdrawn:  # asked for nothing: what the payer before it left is the
+                holds, asked = False, ZERO  # patient's, and a payment not taken back is owed back (not A/R)
+            elif later._billed_by(end):
                 open_balance += max(later_left - stands.patient if stands.answered else asked, ZERO)
                 holds = later.next_plan and stands.answered
                 if not stands.answered:  # no decision of its stands to leave the payer after it a share
@@ -143,7 +146,7 @@ class ClaimHistory:
             paid += stands.paid
             contractual += written_off
             by_insurance += stands.paid + written_off
-            if stands.answered:
+            if stands.answered and not withdrawn:
                 share = asked = stands.patient
         if holds:  # a share is left only by an adjudication, so the claim was billed
             open_balance += max(asked, ZERO)

@@ -247,7 +247,7 @@ def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) ->
     first_sent = first_submissions(ids)
     return db.execute(_later_claims_query(ids, patient_id).add_columns(
         Claim.primary_claim_id, Claim.original_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
-        Claim.service_date_from).outerjoin(first_sent, first_sent.c.claim_id == Claim.id)).all()
+        Claim.service_date_from, Claim.frequency_code).outerjoin(first_sent, first_sent.c.claim_id == Claim.id)).all()
 
 
 def _later_claims_query(ids: list[int], patient_id: int | None = None) -> Select:
@@ -286,8 +286,12 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
     first = first_claims({row.id: row.primary_claim_id for row in later})
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
     billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
-    answers = {claim_id: together for members, together in _chained(later, later_payers.postings_of(
-        db, _later_claims_query(ids, patient_id).with_only_columns(Claim.id))) for claim_id in members}
+    later_by_id = {row.id: row for row in later}
+    answers, chain_of = {}, {}
+    for members, together in _chained(later, later_payers.postings_of(
+            db, _later_claims_query(ids, patient_id).with_only_columns(Claim.id))):
+        for claim_id in members:
+            answers[claim_id], chain_of[claim_id] = together, members
     rows, postings = _sharing_claims(db, ids, patient_id)
     by_id = {row.id: row for row in rows}
     chained = _chained(rows, postings)
@@ -300,8 +304,9 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
                 asked[row.primary_claim_id].append(row)
         for members, chain in chained:
             sent = [row for claim_id in members for row in asked.get(claim_id, ())]
-            if sent:  # held while a later payer billed from the service has not answered
-                waits = any(not later_payers.standing(answers.get(row.id, ()), day).answered for row in sent)
+            if sent:  # held while a later payer billed from the service, and not withdrawn since, has not answered
+                waits = any(not later_payers.standing(answers.get(row.id, ()), day).answered for row in sent
+                            if not _voided(later_by_id, chain_of[row.id], day))
             else:  # held for a next plan not billed yet
                 waits = any(by_id[claim_id].next_plan is not None for claim_id in members)
             if not waits or _voided(by_id, members, day):
@@ -346,8 +351,9 @@ def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tupl
 
 
 def _voided(claims: dict, members: list[int], day: date | None) -> bool:
-    """Whether a void of the service was with the payer on `day` (as insurance aging reads a chain): nothing
-    is billed any more, so no share is left for a next plan."""
+    """Whether a void of the claim was with the payer on `day` (as insurance aging reads a chain): nothing is
+    billed to that payer any more, so no share is left for a next plan, and a later payer's claim voided waits for
+    nothing (the share the payer before it left is the patient's)."""
     return any(claims[claim_id].frequency_code == chains.VOID and claims[claim_id].status not in NOT_WITH_PAYER
                and _billed_by(claims[claim_id], day) for claim_id in members[1:])
 

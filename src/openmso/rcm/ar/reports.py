@@ -158,7 +158,9 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     payer, provider and patient — less everything posted to any claim of the chain, aged from the chain's first
     submission; a superseded original still counts on days before its correction was billed. By payer, a claim
     rebilled to another of the patient's plans after `as_of` counts under the payer it was billed to then. A voided
-    service is owed nothing: only a payment the payer has not taken back yet stays, as a credit owed back.
+    service is owed nothing: only a payment the payer has not taken back yet stays, as a credit owed back. A later
+    payer's claim voided (withdrawn from that payer) waits for nothing and asks the payer after it for nothing: the
+    share the payer before it left is the patient's, unless the practice bills that plan again in a new claim.
     """
     ids = payment_practices(db, actor, practice_id)
     scope = aggregation.participation(db, ids) if by in CROSS_PRACTICE else aggregation.separately(ids)
@@ -227,6 +229,11 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
             continue
         stands = later_payers.standing(sorted((p for row in claims for p in later.get(row.id, ())),
                                               key=lambda p: p.key.id))
+        if latest.frequency_code == chains.VOID:  # withdrawn: asked for nothing, waits for nothing; a payment
+            left.update((row.id, -stands.paid) for row in claims)  # not taken back yet is owed back
+            asked.update((row.id, ZERO) for row in claims)
+            _add_held(groups, cell, (-stands.paid).quantize(ZERO), (ZERO, None), by)
+            continue
         left.update((row.id, stands.left(charge, closed_amount)) for row in claims)
         if stands.answered:
             asked.update((row.id, stands.patient) for row in claims)

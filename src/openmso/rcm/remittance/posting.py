@@ -135,8 +135,11 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     matched = (*by_pcn.values(), *by_payer_number.values())
     again = [(row.id, row.patient_id) for row in matched if row.primary_claim_id is None and row.status in _AGAIN]
     resettle = secondary.following(db, again) if again else []
+    later_corrections = {row.id: row.original_claim_id for row in matched
+                         if row.primary_claim_id is not None and row.original_claim_id}
     shares = secondary.load(db, practice_id, {(row.id, row.primary_claim_id, row.patient_id)
-                                              for row in (*matched, *resettle) if row.primary_claim_id is not None})
+                                              for row in (*matched, *resettle) if row.primary_claim_id is not None},
+                            later_payers.corrected_claims(db, later_corrections) if later_corrections else None)
     # a correction decides its service anew: its patient share moves from what the claims it corrects left
     corrects = later_payers.corrected_claims(db, {row.id: row.original_claim_id for row in matched
                                                   if row.primary_claim_id is None and row.original_claim_id})
@@ -494,11 +497,22 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
         batch.closed_flags.append((practice_id, pcn, f"closed by {source}: the payer reversed its payment of claim "
                                                      f"{pcn}, taking back what it had paid beyond the patient's "
                                                      "share; nothing is left to refund"))
+        batch.exceptions = [item for item in batch.exceptions  # and so is one flagged earlier in this piece
+                            if not (item["kind"] == "cob_overpayment" and item["pcn"] == pcn)]
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
     reinstated = {secondary.WRITE_OFF_REVERSAL: ": it paid or took off the share the practice had written off"}
     batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
                        f"{source} claim {pcn}: {what}{reinstated.get(kind, '')}"[:200])
                       for kind, amount in settled.entries]
+    numbers = shares.corrects.get(claim.id, {})
+    batch.patient += [(practice_id, claim.patient_id, original, kind, amount, paid_on,
+                       f"{source} claim {pcn}: replaces claim {numbers[original]}; the payer's decision of it is "
+                       "taken back"[:200]) for original, kind, amount in settled.replaced]
+    batch.exceptions += [dict(
+        practice_id=practice_id, kind="cob_overpayment", location=location, pcn=numbers[original], amount=amount,
+        message=f"posted; the payer paid {amount} on claim {numbers[original]}, which claim {pcn} replaces and it "
+                "has now adjudicated: that payment settles no patient share any more; refund the payer or have it "
+                "recouped (a reversal of it closes this)") for original, amount in settled.replaced_payments().items()]
     flags = (("cob_overpayment", settled.overpaid, f"the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
               f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
               "or have it recouped"),

@@ -44,6 +44,12 @@ A reversal (CLP02 22) of the secondary's payment negates the entries its posting
 the earlier payer's share again until the corrected payment (often in the same 835) posts. A new adjudication
 that comes without a reversal (a denial paid on appeal in a fresh claim payment) replaces the earlier one the
 same way: its entries are negated first, then the new decision is settled against the earlier payer's share.
+A replacement of a later payer's claim (frequency 7) decides the service anew at that payer: when its
+adjudication posts, what the payer's postings to the claims it replaces wrote is taken back (naming those claims),
+whether or not the payer reversed them first, and the replacement's decision is settled against the earlier
+payer's share — not on top of the original's (which left a 30.00 share at −15.00 after 20.00 then 25.00 paid).
+The original's payment then settles no share: the payer's money, flagged as a `cob_overpayment` under the
+original's number until the payer reverses it (which closes the flag and changes the share no further).
 Entries are kept per piece of claims (`PatientShares`) so a reversal and its corrected payment in one piece see
 each other.
 Payments the patient made (kind `payment`, tied to a claim or not) are left alone: if they already paid the
@@ -84,6 +90,8 @@ class PatientShares:
 
     earlier: dict[int, tuple[int, ...]] = field(default_factory=dict)
     chained: set[int] = field(default_factory=set)  # the claims some later claim of the piece follows
+    # a later payer's correction in the piece → the claims it corrects (their patient control numbers)
+    corrects: dict[int, dict[int, str]] = field(default_factory=dict)
     held: dict[int, dict[str, Decimal]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Decimal)))
 
     def _chain(self, claim_id: int) -> tuple[int, ...]:
@@ -111,16 +119,35 @@ class Settlement:
     owed_before: Decimal
     overpaid: Decimal  # paid beyond the patient's share: the payer's money, flagged for a person
     excess: Decimal = ZERO  # the payer's PR beyond what the patient owed on the chain: not billed, flagged
+    # what was taken back of the claims a correction replaces, (claim id, kind, amount), naming them
+    replaced: list[tuple[int, str, Decimal]] = field(default_factory=list)
+
+    def replaced_payments(self) -> dict[int, Decimal]:
+        """By replaced claim: its payer's payment that settles no share now (the payer's money, to refund)."""
+        paid: dict[int, Decimal] = defaultdict(Decimal)
+        for claim_id, kind, amount in self.replaced:
+            if kind == PAYMENT:
+                paid[claim_id] += amount
+        return {claim_id: amount for claim_id, amount in paid.items() if amount > 0}
+
+
+def _take_back(shares: PatientShares, claim_id: int) -> list[tuple[str, Decimal]]:
+    """Negate, in `shares`, what the later payer's postings to `claim_id` wrote; the entries doing so."""
+    entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
+               if kind in WRITTEN_BY_LATER_PAYER and amount]
+    for kind, amount in entries:
+        shares.add(claim_id, kind, amount)
+    return entries
 
 
 def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, reversal: bool) -> Settlement:
     """The ledger entries a later payer's posting to `claim_id` makes, already counted in `shares` (pure)."""
     # a reversal takes back what this payer's earlier postings wrote; so does a new adjudication that comes
-    # without one (a denial paid on appeal in a fresh CLP02 1), since it replaces the decision, not adds to it
-    entries = [(kind, -amount) for kind, amount in shares.held[claim_id].items()
-               if kind in WRITTEN_BY_LATER_PAYER and amount]
-    for kind, amount in entries:
-        shares.add(claim_id, kind, amount)
+    # without one (a denial paid on appeal in a fresh CLP02 1), since it replaces the decision, not adds to it,
+    # and so does a replacement's for the claims it replaces
+    entries = _take_back(shares, claim_id)
+    replaced = [(original, kind, amount) for original in shares.corrects.get(claim_id, {})
+                for kind, amount in _take_back(shares, original)]
     owed = shares.owed(claim_id)
     overpaid = excess = ZERO
     if not reversal:
@@ -134,7 +161,7 @@ def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal
         overpaid = max(paid - credited, ZERO) if paid > 0 else ZERO
         excess = max(-gap, ZERO)  # never debited: the chain's share is all the patient can be billed
     _reinstate(shares, claim_id, entries)
-    return Settlement(entries, owed, overpaid, excess)
+    return Settlement(entries, owed, overpaid, excess, replaced)
 
 
 def _reinstate(shares: PatientShares, claim_id: int, entries: list[tuple[str, Decimal]]) -> None:
@@ -200,13 +227,20 @@ def following(db: Session, claims: Iterable[tuple[int, int]]) -> list[Following]
     return [found[claim_id] for claim_id in sorted(found)]
 
 
-def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]]) -> PatientShares:
+def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]],
+         corrects: dict[int, list[int]] | None = None) -> PatientShares:
     """The ledger for these (claim id, claim it follows, patient id) triples' chains: one query per step back
-    along the chain (a tertiary claim follows the secondary, which follows the primary) and one for the ledger."""
+    along the chain (a tertiary claim follows the secondary, which follows the primary) and one for the ledger;
+    with `corrects` (a correction among them → the claims it corrects), those claims' ledger entries too."""
     following = list(following)
     shares = PatientShares()
     if not following:
         return shares
+    if corrects:
+        replaced = {claim_id for chain in corrects.values() for claim_id in chain}
+        numbers = dict(db.execute(select(Claim.id, Claim.patient_control_number).where(Claim.id.in_(replaced))).all())
+        shares.corrects = {correction: {claim_id: numbers.get(claim_id, "") for claim_id in chain}
+                           for correction, chain in corrects.items()}
     before: dict[int, int | None] = {claim_id: earlier for claim_id, earlier, _ in following}
     wanted = {earlier for _, earlier, _ in following} - before.keys()
     while wanted:
@@ -220,7 +254,7 @@ def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]
             earlier = before.get(earlier)
         shares.earlier[claim_id] = tuple(reversed(chain))
         shares.chained.update(chain)
-    claims = set(before)
+    claims = set(before) | {claim_id for chain in shares.corrects.values() for claim_id in chain}
     rows = db.execute(select(PatientLedgerEntry.claim_id, PatientLedgerEntry.kind, func.sum(PatientLedgerEntry.amount))
                       .where(PatientLedgerEntry.practice_id == practice_id,
                              PatientLedgerEntry.patient_id.in_({patient for _, _, patient in following}),
