@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -21,6 +21,7 @@ from openmso.core.jobs import Job
 from openmso.core.security import csrf_token_for, hash_password, token_digest
 from openmso.core.settings import Settings
 from openmso.core.tenancy import SYSTEM, Role
+from openmso.core.types import simulated_clock
 from openmso.identity import service as identity
 from openmso.identity.models import User, UserPracticeScope
 from openmso.network import schemas
@@ -245,3 +246,15 @@ def add_money_in(db: Session, practice: Practice, marker: str, owners: dict) -> 
         owners["exception_id"][item.id] = practice.id
     for case in db.scalars(select(DenialCase).where(DenialCase.practice_id == practice.id)):
         owners["denial_id"][case.id] = practice.id
+
+
+PLANS_ON_FILE = datetime(2026, 9, 1, 9, tzinfo=UTC)  # before every date of service the tests bill
+
+
+def add_plan(db: Session, patient_id: int, payer_id: int, member_id: str, priority: int,
+             entered: datetime = PLANS_ON_FILE, effective_from: date = date(2024, 1, 1)):
+    """A plan of `priority` on the patient's record, put on file at `entered`: the A/R counts a next plan from the
+    day it was put on file, by default before the tests' claims."""
+    with simulated_clock(entered):
+        return network.add_coverage(db, SYSTEM, patient_id, schemas.CoverageCreate(
+            payer_id=payer_id, member_id=member_id, priority=priority, effective_from=effective_from))

@@ -19,8 +19,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM
-from openmso.network import schemas as network_schemas
-from openmso.network import service as network
 from openmso.rcm.ar import facts, patients, reports, statements
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
@@ -29,7 +27,7 @@ from openmso.rcm.remittance import secondary, web
 from openmso.rcm.remittance.ingest import ingest_file
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting, PatientLedgerEntry, RemittanceException
 from openmso.x12 import Adjustment, ClaimPayment
-from tests.factories import add_payer
+from tests.factories import add_payer, add_plan
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import _line, accepted_claims, render, transaction
 
@@ -61,8 +59,7 @@ def _books(db, marker: str):
     """A patient with a second plan, the primary's 835 posted, and the secondary claim billed and accepted."""
     clinic = make_clinic(db, marker, patients=1)
     second = add_payer(db, "SX001", "Second Mutual")
-    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
-        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    add_plan(db, clinic.patients[0].id, second.id, "SEC123", 2)
     [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
     _post(db, clinic, [_payment(primary, "120.00", PRIMARY)], f"P{marker}")
     secondary = sent(db, service.bill_secondary(db, SYSTEM, primary.id), "SEC", date(2026, 11, 3))

@@ -13,14 +13,12 @@ from decimal import Decimal as D
 from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM
-from openmso.network import schemas as network_schemas
-from openmso.network import service as network
 from openmso.rcm.ar import facts
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials import service as denials
 from openmso.rcm.denials.models import DenialCase
-from tests.factories import add_payer
+from tests.factories import add_payer, add_plan
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, _balance, _pay_secondary, _payment, _post, sent
@@ -31,8 +29,7 @@ def primary_paid_with_a_denial(db, marker: str):
     not billed yet. Returns the clinic, the primary's claim and its denial case (open)."""
     clinic = make_clinic(db, marker, patients=1)
     second = add_payer(db, "SX001", "Second Mutual")
-    network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
-        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    add_plan(db, clinic.patients[0].id, second.id, "SEC123", 2)
     [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
     primary.submitted_at = datetime(2026, 10, 2, 9, tzinfo=UTC)
     db.flush()

@@ -16,13 +16,11 @@ from sqlalchemy import event
 
 from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM
-from openmso.network import schemas as network_schemas
-from openmso.network import service as network
 from openmso.rcm.ar import facts, patients, reports
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
-from tests.factories import add_payer
+from tests.factories import add_payer, add_plan
 from tests.rcm.conftest import make_clinic
 from tests.rcm.remits import accepted_claims
 from tests.rcm.test_cob_secondary_books import AS_OF, PRIMARY, _books, _pay_secondary, _payment, _post, sent
@@ -40,8 +38,7 @@ def _primary_paid(db, marker: str, second_plan_from: date | None = date(2024, 1,
     clinic = make_clinic(db, marker, patients=1)
     if second_plan_from is not None:
         second = add_payer(db, "SX001", "Second Mutual")
-        network.add_coverage(db, SYSTEM, clinic.patients[0].id, network_schemas.CoverageCreate(
-            payer_id=second.id, member_id="SEC123", priority=2, effective_from=second_plan_from))
+        add_plan(db, clinic.patients[0].id, second.id, "SEC123", 2, effective_from=second_plan_from)
     [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
     _post(db, clinic, [_payment(primary, "120.00", PRIMARY)], f"P{marker}")
     return clinic, db.get(Claim, primary.id)
@@ -87,8 +84,7 @@ def test_without_a_next_plan_in_force_on_the_date_of_service_the_share_is_the_pa
 def test_a_share_a_paid_secondary_leaves_waits_for_the_tertiary_billed_or_not(db):
     clinic, primary, secondary = _books(db, "Qzholdthird")
     third = add_payer(db, "TX001", "Third Benefit")
-    network.add_coverage(db, SYSTEM, primary.patient_id, network_schemas.CoverageCreate(
-        payer_id=third.id, member_id="TER123", priority=3, effective_from=date(2024, 1, 1)))
+    add_plan(db, primary.patient_id, third.id, "TER123", 3)
     _pay_secondary(db, clinic, secondary, "20.00", [("OA", "23", "170.00"), ("PR", "2", "10.00")], "HOLD3")
     assert _totals(db, clinic, AS_OF) == (D("10.00"), D("0.00"))  # the secondary's 10.00 coinsurance
     by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",
@@ -201,8 +197,7 @@ def test_patient_ar_finds_the_next_plans_claims_by_query_not_by_a_list_of_their_
     clinic = make_clinic(db, "Qzholdmany", patients=6)
     second = add_payer(db, "SX001", "Second Mutual")
     for patient in clinic.patients:
-        network.add_coverage(db, SYSTEM, patient.id, network_schemas.CoverageCreate(
-            payer_id=second.id, member_id=f"SEC{patient.id}", priority=2, effective_from=date(2024, 1, 1)))
+        add_plan(db, patient.id, second.id, f"SEC{patient.id}", 2)
     first = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
     _post(db, clinic, [_payment(first[0], "120.00", PRIMARY)], "PQzholdmany1")
     one = _parameters_read(db, lambda: patients.pending_shares(db, [clinic.practice.id], AS_OF))
@@ -217,8 +212,7 @@ def test_patient_ar_finds_the_next_plans_claims_by_query_not_by_a_list_of_their_
 def test_a_tertiary_billed_before_the_secondary_reversed_is_asked_for_nothing_while_the_secondary_waits(db):
     clinic, primary, secondary = _books(db, "Qzholdrev3")
     third = add_payer(db, "TX001", "Third Benefit")
-    network.add_coverage(db, SYSTEM, primary.patient_id, network_schemas.CoverageCreate(
-        payer_id=third.id, member_id="TER123", priority=3, effective_from=date(2024, 1, 1)))
+    add_plan(db, primary.patient_id, third.id, "TER123", 3)
     answer = [("OA", "23", "170.00"), ("PR", "2", "10.00")]
     _pay_secondary(db, clinic, secondary, "20.00", answer, "REV3A")
     sent(db, service.bill_secondary(db, SYSTEM, secondary.id), "TER", date(2026, 11, 10))
@@ -273,9 +267,9 @@ def test_a_share_paid_before_the_next_plan_was_on_file_is_a_patient_credit_while
     clinic, primary = _primary_paid(db, "Qzholdahead", second_plan_from=None)
     patients.record_payment(db, SYSTEM, clinic.practice.id, primary.patient_id, D("30.00"), date(2026, 11, 5))
     assert _totals(db, clinic, AS_OF) == (D("0.00"), D("0.00"))  # paid: nothing owed by anyone
-    second = add_payer(db, "SX001", "Second Mutual")  # the front desk learns of a second plan in force then
-    network.add_coverage(db, SYSTEM, primary.patient_id, network_schemas.CoverageCreate(
-        payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    second = add_payer(db, "SX001", "Second Mutual")  # the front desk learns of a second plan in force on 11-10
+    add_plan(db, primary.patient_id, second.id, "SEC123", 2, entered=datetime(2026, 11, 10, 15, tzinfo=UTC))
+    assert _totals(db, clinic, date(2026, 11, 9)) == (D("0.00"), D("0.00"))  # the books then: not on file yet
     # the second plan is asked for the 30.00; the patient's 30.00 is a credit meanwhile (refunded once it pays)
     [patient_row] = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
     assert (patient_row.aging.total, patient_row.aging.credits) == (D("0.00"), D("30.00"))
@@ -320,3 +314,18 @@ def test_a_secondary_voided_and_its_payment_taken_back_leaves_the_patient_the_pr
     assert (row.balance, row.pending, row.due) == (D("30.00"), D("0.00"), D("30.00"))
     [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
     assert history.facts_at(AS_OF).open_balance == D("0.00")  # the 30.00 is counted in patient A/R
+
+
+def test_a_later_payers_share_beyond_the_one_it_was_asked_for_is_not_held_for_the_tertiary(db):
+    clinic, primary, secondary = _books(db, "Qzholdexcess")
+    third = add_payer(db, "TX001", "Third Benefit")
+    add_plan(db, primary.patient_id, third.id, "TER123", 3)
+    # the secondary puts 80.00 to its deductible (PR-1) of a service whose primary capped the patient at 30.00: the
+    # 50.00 beyond it is flagged, not billed, so the tertiary is asked for the 30.00 on the ledger, not 80.00
+    _pay_secondary(db, clinic, secondary, "0.00", [("OA", "23", "120.00"), ("PR", "1", "80.00")], "HOLDEXC")
+    by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",
+                                                                               clinic.practice.id)}
+    assert by_payer == {"Third Benefit": D("30.00")}  # was 80.00
+    (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
+    assert (row.balance, row.pending, row.due) == (D("30.00"), D("30.00"), D("0.00"))
+    assert _days_in_ar(db, clinic) == D("7.7")  # 30 × 51 / 200, not 80

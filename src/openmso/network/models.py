@@ -250,6 +250,9 @@ class Coverage(EffectiveDated, Base):
     subscriber_birth_date: Mapped[date | None] = mapped_column(Date)
     effective_from: Mapped[date] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
+    # when the plan was put on file: the A/R as of an earlier day does not count it (None: on file before
+    # entry times were kept, counted on every day)
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     payer: Mapped[Payer] = relationship(lazy="joined")
 

@@ -74,7 +74,8 @@ class ClaimHistory:
     adjudications: list[later_payers.LaterPosting] = field(default_factory=list)  # a later payer's claim's postings
     later: list[ClaimHistory] = field(default_factory=list)  # the same service billed to later payers, in order
     corrections: list[tuple[date, Decimal]] = field(default_factory=list)  # (billed on, charge) of its corrections
-    next_plan: bool = False  # the patient has a plan of the next order to bill its share to (`next_plans`)
+    # the day from which the patient has a plan of the next order on file to bill its share to (`next_plans`)
+    next_plan_from: date | None = None
     voided_on: date | None = None  # the day a void of it was billed: no share is left for a next plan from then
 
     def charge_at(self, end: date) -> Decimal:
@@ -90,7 +91,8 @@ class ClaimHistory:
         self.closed += correction.closed
         self.transferred += correction.transferred
         self.patient_payments += correction.patient_payments
-        self.next_plan = self.next_plan or correction.next_plan
+        self.next_plan_from = min((day for day in (self.next_plan_from, correction.next_plan_from) if day),
+                                  default=None)
         if correction.billed_on is not None:
             self.corrections.append((correction.billed_on, billed_charge))
             if void and (self.voided_on is None or correction.billed_on < self.voided_on):
@@ -114,6 +116,10 @@ class ClaimHistory:
     def _billed_by(self, end: date) -> bool:
         return self.billed_on is not None and self.billed_on <= end
 
+    def next_plan_on(self, end: date) -> bool:
+        """Whether a next plan to bill its share to was on file by `end`."""
+        return self.next_plan_from is not None and self.next_plan_from <= end
+
     def facts_at(self, end: date) -> kpis.ClaimFacts:
         billed = self.billed_on if self._billed_by(end) else None
         paid, contractual, patient, left, postings = self._money_at(end)
@@ -127,7 +133,7 @@ class ClaimHistory:
         # rest of what that payer left (an open denial) is its own open balance, counted once
         voided = self.voided_on is not None and self.voided_on <= end  # nothing billed: no share left for anyone
         asked = ZERO if voided else patient
-        holds = self.next_plan and not voided
+        holds = self.next_plan_on(end) and not voided
         for later in self.later:
             stands = later_payers.standing(later.adjudications, end)
             later_left = stands.left(later.charge_at(end), later._closed_by(end))
@@ -136,7 +142,7 @@ class ClaimHistory:
                 holds, asked = False, ZERO  # patient's, and a payment not taken back is owed back (not A/R)
             elif later._billed_by(end):
                 open_balance += max(later_left - stands.patient if stands.answered else asked, ZERO)
-                holds = later.next_plan and stands.answered
+                holds = later.next_plan_on(end) and stands.answered
                 if not stands.answered:  # no decision of its stands to leave the payer after it a share
                     asked = ZERO
             # never more than the share it did not pay: its CARC 23 repeats an earlier decision that may since
@@ -146,8 +152,8 @@ class ClaimHistory:
             paid += stands.paid
             contractual += written_off
             by_insurance += stands.paid + written_off
-            if stands.answered and not withdrawn:
-                share = asked = stands.patient
+            if stands.answered and not withdrawn:  # never more than it was asked to cover (`reports`)
+                share = asked = min(stands.patient, asked)
         if holds:  # a share is left only by an adjudication, so the claim was billed
             open_balance += max(asked, ZERO)
         first = next((p for p in postings if p.outcome != "reversed"), None)
@@ -187,12 +193,13 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                        TimelineEntry.event.in_((ClaimEvent.PASS.value, ClaimEvent.HOLD.value)))
                 .order_by(TimelineEntry.id)):
             first_scrub.setdefault(claim_id, event == ClaimEvent.PASS.value)
-    onward = next_plans.next_payers(db, practice_ids)
+    onward = next_plans.next_plans(db, practice_ids)
     for r in rows:
         histories[r.id] = ClaimHistory(r.total_charge, r.service_date_from,
                                        entered.get(r.id, r.created_at.date()),
                                        r.billed_since.date() if r.billed_since else None, first_scrub.get(r.id),
-                                       patient_id=r.patient_id, next_plan=r.id in onward)
+                                       patient_id=r.patient_id,
+                                       next_plan_from=onward[r.id].on_file if r.id in onward else None)
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:
             histories[claim_id].adjudications = postings

@@ -308,7 +308,7 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
                 waits = any(not later_payers.standing(answers.get(row.id, ()), day).answered for row in sent
                             if not _voided(later_by_id, chain_of[row.id], day))
             else:  # held for a next plan not billed yet
-                waits = any(by_id[claim_id].next_plan is not None for claim_id in members)
+                waits = any(_next_plan_by(by_id[claim_id], day) for claim_id in members)
             if not waits or _voided(by_id, members, day):
                 continue
             share = _share_left(chain, by_id[members[0]].primary_claim_id is not None, day)
@@ -329,8 +329,8 @@ def _chained(claims: list, postings: dict[int, list[later_payers.LaterPosting]]
 
 def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tuple[list, dict]:
     """The claims whose patient share a later payer may be asked for — those with a next plan (`next_plans`), those
-    a later payer's claim was billed from, and their corrections — with whether they have a next plan and when they
-    were billed; and their postings by claim."""
+    a later payer's claim was billed from, and their corrections — with their next plan, if any, and when it was put
+    on file, and when they were billed; and their postings by claim."""
     found = next_plans.with_next_plan(ids, patient_id)
     billed_from = select(Claim.primary_claim_id).where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
     wanted = or_(Claim.id.in_(select(found.c.claim_id)), Claim.id.in_(billed_from),
@@ -340,7 +340,7 @@ def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tupl
     first_sent = first_submissions(ids)
     rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id, Claim.frequency_code,
                              Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"),
-                             found.c.plan_id.label("next_plan"))
+                             found.c.plan_id.label("next_plan"), found.c.entered_at.label("next_plan_entered"))
                       .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
                       .outerjoin(found, found.c.claim_id == Claim.id).where(*scope)).all()
     if not rows:
@@ -364,6 +364,11 @@ def _share_left(postings: list[later_payers.LaterPosting], later: bool, day: dat
         stands = later_payers.standing(postings, day)
         return stands.patient if stands.answered else ZERO
     return later_payers.first_payer_money(postings, day)[2]
+
+
+def _next_plan_by(claim, day: date | None) -> bool:
+    """Whether `claim` (a row of `_sharing_claims`) had a next plan on file by `day` (now when None)."""
+    return claim.next_plan is not None and (day is None or next_plans.on_file_day(claim.next_plan_entered) <= day)
 
 
 def _billed_by(claim, as_of: date | None) -> bool:

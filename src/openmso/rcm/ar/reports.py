@@ -198,7 +198,7 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
     waiting = []  # later payers' claims their payer has not answered yet
     again = later_payers.first_payers_posted_again(db, ids, as_of)
     chained = chains.correction_chains((row.id, row.original_claim_id) for row in billed.values())
-    onward = next_plans.next_payers(db, ids)  # claims whose patient has a next plan, to its payer
+    onward = next_plans.payers_on(next_plans.next_plans(db, ids), as_of)  # a next plan on file then → its payer
     billed_on = {row.earlier for row in billed.values() if row.earlier is not None}  # a next payer billed from
     corrected = later_payers.first_payer_postings(db, [claim_id for members in chained.values() if len(members) > 1
                                                        for claim_id in members])
@@ -236,9 +236,12 @@ def insurance_aging(db: Session, actor: Actor, as_of: date, by: str = "practice"
             continue
         left.update((row.id, stands.left(charge, closed_amount)) for row in claims)
         if stands.answered:
-            asked.update((row.id, stands.patient) for row in claims)
+            # what it leaves the patient, never more than the share it was asked to cover: the rest is flagged for
+            # a person (`cob_patient_excess`), not billed, so the payer after it is not asked for it either
+            share = min(stands.patient, asked.get(latest.earlier, stands.patient))
+            asked.update((row.id, share) for row in claims)
             _add_held(groups, cell, (left[latest.id] - stands.patient).quantize(ZERO),
-                      _held(members, stands.patient, onward, billed_on), by)
+                      _held(members, share, onward, billed_on), by)
         else:
             waiting.append(cell)
             asked.update((row.id, ZERO) for row in claims)  # no decision stands to leave the next payer a share
