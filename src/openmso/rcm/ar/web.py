@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from openmso.core.deps import DB, CurrentActor, OptionalId, Paging, RowId
-from openmso.core.web import render
+from openmso.core.errors import OpenMSOError
+from openmso.core.web import form_problems, render
 from openmso.network import service as network
 from openmso.rcm.ar import charts, facts, kpis, patients, service, statements
 from openmso.rcm.ar.aging import BUCKETS
-from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter
+from openmso.rcm.ar.schemas import AgingBy, AgingKind, BalanceFilter, PatientPaymentIn
 
 router = APIRouter(include_in_schema=False)
 AsOf = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))]
@@ -53,14 +55,28 @@ def underpaid_lines_page(request: Request, db: DB, actor: CurrentActor, payer_id
                   procedure_code=procedure_code, practice_id=practice_id, tolerance=tolerance, query=query)
 
 
+class RefusedPayment(NamedTuple):
+    """A payment turned down (by the form's check or the service), shown again on its patient's row."""
+
+    practice_id: int
+    patient_id: int
+    typed: dict[str, str]  # what the biller typed, kept in the fields so they correct it rather than retype it
+    errors: list[dict]
+
+
 @router.get("/patient-balances")
 def balances_page(request: Request, db: DB, actor: CurrentActor, paging: Paging, practice_id: OptionalId = None,
                   balance: BalanceFilter = BalanceFilter.ALL):
+    return _balances_page(request, db, actor, paging, practice_id, balance)
+
+
+def _balances_page(request: Request, db, actor, paging, practice_id: int | None, balance: BalanceFilter,
+                   refused: RefusedPayment | None = None, status_code: int = 200):
     found = patients.balance_page(db, actor, paging, practice_id, balance)
     practices = _practices(db, actor)
-    return render(request, "ar/balances.html", rows=found.rows, found=found, practice_id=practice_id,
-                  practices=practices, practice_names={p.id: p.legal_name for p in practices},
-                  today=date.today(), balance=balance, filters=list(BalanceFilter))
+    return render(request, "ar/balances.html", status_code=status_code, rows=found.rows, found=found,
+                  practice_id=practice_id, practices=practices, practice_names={p.id: p.legal_name for p in practices},
+                  today=date.today(), balance=balance, filters=list(BalanceFilter), refused=refused)
 
 
 @router.get("/patient-balances/{practice_id}/{patient_id}/statement.pdf")
@@ -70,11 +86,26 @@ def statement(practice_id: RowId, patient_id: RowId, db: DB, actor: CurrentActor
                     headers={"content-disposition": f'inline; filename="statement-{patient_id}.pdf"'})
 
 
+FormText = Annotated[str, Form(max_length=1000)]  # checked by the API's schema, so a bad value is shown inline
+
+
 @router.post("/patient-balances/{practice_id}/{patient_id}/payments")
-def payment(practice_id: RowId, patient_id: RowId, db: DB, actor: CurrentActor,
-            amount: Annotated[Decimal, Form(gt=0, max_digits=12, decimal_places=2)],
-            paid_on: Annotated[date, Form()], reference: Annotated[str, Form(max_length=100)] = ""):
-    patients.record_payment(db, actor, practice_id, patient_id, amount, paid_on, reference)
+def payment(practice_id: RowId, patient_id: RowId, request: Request, db: DB, actor: CurrentActor, paging: Paging,
+            balance: BalanceFilter = BalanceFilter.ALL,
+            amount: FormText = "", paid_on: FormText = "", reference: FormText = ""):
+    """Post a patient's payment from their row. Refused — a bad amount or date, or more than the service says is
+    due — the list the biller posted from (its filters and page ride in the form's query string) comes back with
+    the reason on that row and what they typed (422, as the other pages' forms), nothing of the attempt kept. A
+    list filtered to a practice holds only its rows, so its filter is the row's practice, when it was given."""
+    listed_practice = practice_id if "practice_id" in request.query_params else None
+    typed = {"amount": amount.strip(), "paid_on": paid_on.strip(), "reference": reference.strip()}
+    try:
+        data = PatientPaymentIn.model_validate(typed)
+        with db.begin_nested():
+            patients.record_payment(db, actor, practice_id, patient_id, data.amount, data.paid_on, data.reference)
+    except (ValidationError, OpenMSOError) as error:
+        refused = RefusedPayment(practice_id, patient_id, typed, form_problems(error))
+        return _balances_page(request, db, actor, paging, listed_practice, balance, refused, 422)
     return RedirectResponse(f"/patient-balances?practice_id={practice_id}", status_code=303)
 
 
