@@ -4,13 +4,14 @@ The way to change plans is to end the old one, then add the new one."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM, Role
+from openmso.core.types import simulated_clock, utcnow
 from openmso.network import schemas
 from openmso.network import service as network
 from openmso.network.models import Coverage, Practice
@@ -186,3 +187,21 @@ def test_the_patient_page_shows_why_a_plan_is_refused_beside_its_form(client, db
     added = staff.post(f"/patients/{patient.id}/coverages/new", data=form, follow_redirects=False)
     assert added.status_code == 303
     assert _count(db, patient) == 2
+
+
+def test_a_plan_keeps_when_it_was_put_on_file_and_the_patient_page_shows_it(client, db, admin, patient):
+    """The A/R as of an earlier day does not count a plan put on file later (`rcm.ar.next_plans`): when is kept,
+    answered by the API and shown on the patient's page."""
+    second = add_payer(db, "SX001", "Second Mutual")
+    with simulated_clock(datetime(2026, 11, 10, 15, 30, tzinfo=UTC)):
+        added = network.add_coverage(db, SYSTEM, patient.id, schemas.CoverageCreate(
+            payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1)))
+    assert added.entered_at == datetime(2026, 11, 10, 15, 30, tzinfo=UTC)
+    answered = client.post(f"/api/v1/patients/{patient.id}/coverages", headers=admin, json={
+        "payer_id": add_payer(db, "TX001", "Third Benefit").id, "member_id": "TER1", "priority": 3,
+        "effective_from": "2024-01-01"})
+    assert answered.status_code == 201, answered.text
+    entered = datetime.fromisoformat(answered.json()["entered_at"])
+    assert abs((entered - utcnow()).total_seconds()) < 60
+    page = client.get(f"/patients/{patient.id}", headers=admin)
+    assert page.status_code == 200 and "On file since" in page.text and "2026-11-10" in page.text

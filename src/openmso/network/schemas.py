@@ -6,7 +6,7 @@ Identifier rules live in `identifiers`; these types attach them to fields so tha
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -285,6 +285,7 @@ class CoverageOut(Read):
     subscriber_relation: str
     effective_from: date
     effective_to: date | None
+    entered_at: datetime | None  # put on file then (None: before entry times were kept); A/R counts it from then
 
 
 class RecordCorrection(Strict):
