@@ -26,7 +26,7 @@ def _split(value):
 
 def _diagnosis(value: str) -> str:
     normalized = codes.normalize_diagnosis(value)
-    if not codes.icd10cm.is_valid_item(normalized) or len(normalized) < 3:
+    if not codes.is_code(normalized) or len(normalized) < 3:
         raise ValueError(f"{value!r} is not an ICD-10-CM code")
     return normalized
 

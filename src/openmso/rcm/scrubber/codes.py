@@ -18,8 +18,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
-import simple_icd_10_cm as icd10cm
-
 DATA = resources.files("openmso.rcm.scrubber") / "data"
 
 _CPT = re.compile(r"^(\d{5}|\d{4}[FTU])$")  # Category I (5 digits), II (####F), III (####T), PLA (####U)
@@ -27,15 +25,29 @@ _HCPCS = re.compile(r"^[A-V][0-9]{4}$")  # HCPCS Level II: a letter A-V then fou
 EVALUATION_AND_MANAGEMENT = re.compile(r"^99(2\d\d|3\d\d|4\d\d)$")  # 99202-99499
 
 
+@cache
+def _icd10cm():
+    """The ICD-10-CM tabular list, read on first use: the package parses the whole list when imported (2.6 s),
+    which every command and the web app would otherwise pay at start, checking a code or not."""
+    import simple_icd_10_cm
+
+    return simple_icd_10_cm
+
+
 def normalize_diagnosis(code: str) -> str:
     """ICD-10-CM as X12 HI carries it: upper case, no dot (E11.9 → E119)."""
     return code.strip().upper().replace(".", "")
 
 
+def is_code(normalized: str) -> bool:
+    """A normalized (dot-free) code of the tabular list: billable or a category."""
+    return _icd10cm().is_valid_item(normalized)
+
+
 def is_billable(normalized: str) -> bool:
     """A normalized (dot-free) code that is a leaf of the tabular list. Asked of the package per code
     (and remembered through `diagnosis_problem`) rather than by listing its 74,000 billable codes up front."""
-    return icd10cm.is_valid_item(normalized) and icd10cm.is_leaf(normalized)
+    return is_code(normalized) and _icd10cm().is_leaf(normalized)
 
 
 @lru_cache(maxsize=65_536)  # a run meets the same few hundred codes over and over
@@ -44,7 +56,7 @@ def diagnosis_problem(code: str) -> str | None:
     normalized = normalize_diagnosis(code)
     if is_billable(normalized):
         return None
-    if icd10cm.is_valid_item(normalized):
+    if is_code(normalized):
         return (f"{code} is an ICD-10-CM category, not a billable code: code to the highest specificity "
                 f"(e.g. {_first_leaf(normalized)})")
     return f"{code} is not an ICD-10-CM code"
@@ -52,15 +64,15 @@ def diagnosis_problem(code: str) -> str | None:
 
 def _first_leaf(code: str) -> str:
     try:
-        descendants = [c for c in icd10cm.get_descendants(code) if icd10cm.is_leaf(c)]
+        descendants = [c for c in _icd10cm().get_descendants(code) if _icd10cm().is_leaf(c)]
     except ValueError:
         return "a child code"
-    return icd10cm.add_dot(descendants[0]) if descendants else "a child code"
+    return _icd10cm().add_dot(descendants[0]) if descendants else "a child code"
 
 
 def diagnosis_description(code: str) -> str:
     normalized = normalize_diagnosis(code)
-    return icd10cm.get_description(normalized) if icd10cm.is_valid_item(normalized) else ""
+    return _icd10cm().get_description(normalized) if is_code(normalized) else ""
 
 
 def dotted(code: str) -> str:
