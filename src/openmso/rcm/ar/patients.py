@@ -285,7 +285,11 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
     later = _later_claims(db, ids, patient_id)
     first = first_claims({row.id: row.primary_claim_id for row in later})
     # sent (a rejected one is sent again: it still waits), not closed by a correction of it
-    billed = [row for row in later if row.status in BILLED or (row.billed_since and row.status != ClaimStatus.CLOSED)]
+    corrected = {row.original_claim_id for row in later if row.original_claim_id is not None}
+    # sent (a rejected one is sent again: it still waits), not closed without a correction taking its place (one
+    # superseded by a replacement or void was sent: its chain reads on, the void withdrawing it from its day)
+    billed = [row for row in later if row.status in BILLED
+              or (row.billed_since and (row.status != ClaimStatus.CLOSED or row.id in corrected))]
     later_by_id = {row.id: row for row in later}
     answers, chain_of = {}, {}
     for members, together in _chained(later, later_payers.postings_of(

@@ -458,11 +458,19 @@ def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, 
               paid_on: date, source: str, location: str) -> None:
     """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
     the patient's share as it now stands (`secondary.resettle`), with what their payer paid: its standing cash
-    before this piece and what the piece paid it (`paid_here`); nothing when its decision is taken back."""
+    before this piece and what the piece paid it (`paid_here`); nothing when its decision is taken back. A claim
+    whose correction (a replacement) the payer has answered is left alone: the correction's decision replaced its
+    own, and its payment stays flagged to refund (`secondary`), not applied to the share again."""
+    answered = {later.id: paid_here.get(later.id, (ZERO, later_payers.standing(
+        found.later_postings.get(later.id, ())).answered))[1] for later in found.resettle}
+    replaced = {later.original_claim_id for later in found.resettle
+                if later.original_claim_id is not None and answered[later.id]}
     for later in found.resettle:
+        if later.id in replaced:
+            continue
         stands = later_payers.standing(found.later_postings.get(later.id, ()))
-        paid, answered = paid_here.get(later.id, (ZERO, stands.answered))
-        paid = stands.paid + paid if answered else ZERO
+        paid, answered_here = paid_here.get(later.id, (ZERO, stands.answered))
+        paid = stands.paid + paid if answered_here else ZERO
         settled = secondary.resettle(found.shares, later.id, paid)
         pcn = later.patient_control_number
         batch.patient += [(practice_id, later.patient_id, later.id, kind, amount, paid_on,
@@ -493,26 +501,32 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
     says the patient owes beyond the chain's share as a patient excess (not billed)."""
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     pcn = claim.patient_control_number
-    if reversal:  # the payer took its payment back: what it was flagged as overpaying is no longer to refund
-        batch.closed_flags.append((practice_id, pcn, f"closed by {source}: the payer reversed its payment of claim "
-                                                     f"{pcn}, taking back what it had paid beyond the patient's "
-                                                     "share; nothing is left to refund"))
-        batch.exceptions = [item for item in batch.exceptions  # and so is one flagged earlier in this piece
-                            if not (item["kind"] == "cob_overpayment" and item["pcn"] == pcn)]
+    numbers = shares.corrects.get(claim.id, {})
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
     reinstated = {secondary.WRITE_OFF_REVERSAL: ": it paid or took off the share the practice had written off"}
     batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
                        f"{source} claim {pcn}: {what}{reinstated.get(kind, '')}"[:200])
                       for kind, amount in settled.entries]
-    numbers = shares.corrects.get(claim.id, {})
     batch.patient += [(practice_id, claim.patient_id, original, kind, amount, paid_on,
                        f"{source} claim {pcn}: replaces claim {numbers[original]}; the payer's decision of it is "
                        "taken back"[:200]) for original, kind, amount in settled.replaced]
-    batch.exceptions += [dict(
-        practice_id=practice_id, kind="cob_overpayment", location=location, pcn=numbers[original], amount=amount,
-        message=f"posted; the payer paid {amount} on claim {numbers[original]}, which claim {pcn} replaces and it "
-                "has now adjudicated: that payment settles no patient share any more; refund the payer or have it "
-                "recouped (a reversal of it closes this)") for original, amount in settled.replaced_payments().items()]
+    replaced_paid = settled.replaced_payments()
+    if reversal:  # the payer took its payment back (and, under a correction's number, the payments it made on the
+        # claims corrected): what it was flagged as overpaying is no longer to refund, nor what was flagged earlier
+        # in this piece
+        corrected = [(numbers[original], f" under claim {pcn}, which corrects it") for original in replaced_paid]
+        for number, how in ((pcn, ""), *corrected):
+            batch.closed_flags.append((practice_id, number, f"closed by {source}: the payer reversed its payment of "
+                                                            f"claim {number}{how}, taking back what it had paid beyond "
+                                                            "the patient's share; nothing is left to refund"))
+            batch.exceptions = [item for item in batch.exceptions
+                                if not (item["kind"] == "cob_overpayment" and item["pcn"] == number)]
+    else:  # a correction adjudicated: what the payer paid on the claims it corrects settles no share any more
+        batch.exceptions += [dict(
+            practice_id=practice_id, kind="cob_overpayment", location=location, pcn=numbers[original], amount=amount,
+            message=f"posted; the payer paid {amount} on claim {numbers[original]}, which claim {pcn} replaces and "
+                    "it has now adjudicated: that payment settles no patient share any more; refund the payer or have "
+                    "it recouped (a reversal of it closes this)") for original, amount in replaced_paid.items()]
     flags = (("cob_overpayment", settled.overpaid, f"the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
               f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
               "or have it recouped"),

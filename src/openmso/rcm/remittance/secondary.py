@@ -210,6 +210,7 @@ class Following:
     primary_claim_id: int
     patient_id: int
     patient_control_number: str
+    original_claim_id: int | None = None  # the claim it replaces or voids at its payer, if a correction
 
 
 def following(db: Session, claims: Iterable[tuple[int, int]]) -> list[Following]:
@@ -220,7 +221,8 @@ def following(db: Session, claims: Iterable[tuple[int, int]]) -> list[Following]
     found: dict[int, Following] = {}
     wanted, patients = {claim_id for claim_id, _ in claims}, {patient_id for _, patient_id in claims}
     while wanted:
-        rows = db.execute(select(Claim.id, Claim.primary_claim_id, Claim.patient_id, Claim.patient_control_number)
+        rows = db.execute(select(Claim.id, Claim.primary_claim_id, Claim.patient_id, Claim.patient_control_number,
+                                 Claim.original_claim_id)
                           .where(Claim.patient_id.in_(patients), Claim.primary_claim_id.in_(wanted))).all()
         wanted = {row.id for row in rows} - found.keys()
         found.update((row.id, Following(*row)) for row in rows if row.id in wanted)
