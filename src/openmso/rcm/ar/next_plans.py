@@ -13,7 +13,8 @@ never both.
 A plan counts from the day it was put on file (`Coverage.entered_at`; plans on file before entry times were kept
 count on every day): the A/R as of a day the practice had not yet learned of a second plan holds nothing for it,
 and reads the same when run again later. Which plan is next is read as the plans are now (their orders and dates
-in force).
+in force): a secondary entered after a tertiary was on file makes the claim's next plan the secondary, on file
+only from its own day, so past days lose the tertiary's hold (a known gap: it needs the plans as they stood then).
 """
 
 from __future__ import annotations
