@@ -329,3 +329,23 @@ def test_a_later_payers_share_beyond_the_one_it_was_asked_for_is_not_held_for_th
     (row,) = patients.balances(db, SYSTEM, clinic.practice.id)
     assert (row.balance, row.pending, row.due) == (D("30.00"), D("30.00"), D("0.00"))
     assert _days_in_ar(db, clinic) == D("7.7")  # 30 × 51 / 200, not 80
+
+
+def test_a_plan_entered_later_does_not_change_a_past_days_hold_for_the_plan_then_on_file(db):
+    clinic = make_clinic(db, "Qzholdlater", patients=1)
+    patient = clinic.patients[0]
+    add_plan(db, patient.id, add_payer(db, "TX001", "Third Benefit").id, "TER123", 3)  # on file 2026-09-01
+    [primary] = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY)], "PQzholdlater")
+    before = (_totals(db, clinic, AS_OF), _days_in_ar(db, clinic))
+    assert before == ((D("30.00"), D("0.00")), D("7.7"))  # held for the plan after the primary then on file
+    # on 2026-11-25 the front desk learns of a secondary plan in force on the date of service: it is next from then
+    add_plan(db, patient.id, add_payer(db, "SX001", "Second Mutual").id, "SEC123", 2,
+             entered=datetime(2026, 11, 25, 15, tzinfo=UTC))
+    assert (_totals(db, clinic, AS_OF), _days_in_ar(db, clinic)) == before  # the books of 11-20 read the same
+    by_payer = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, AS_OF, "payer",
+                                                                               clinic.practice.id)}
+    assert by_payer == {"Third Benefit": D("30.00")}
+    later = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, date(2026, 11, 26), "payer",
+                                                                            clinic.practice.id)}
+    assert later == {"Second Mutual": D("30.00")}

@@ -199,7 +199,7 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
                                        entered.get(r.id, r.created_at.date()),
                                        r.billed_since.date() if r.billed_since else None, first_scrub.get(r.id),
                                        patient_id=r.patient_id,
-                                       next_plan_from=onward[r.id].on_file if r.id in onward else None)
+                                       next_plan_from=next_plans.first_on_file(onward.get(r.id)))
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
         if claim_id in histories:
             histories[claim_id].adjudications = postings

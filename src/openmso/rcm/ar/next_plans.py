@@ -13,21 +13,22 @@ never both.
 A plan counts from the day it was put on file (`Coverage.entered_at`; plans on file before entry times were kept
 count on every day): the A/R as of a day the practice had not yet learned of a second plan holds nothing for it,
 and reads the same when run again later. Which plan is next is read as the plans are now (their orders and dates
-in force): a secondary entered after a tertiary was on file makes the claim's next plan the secondary, on file
-only from its own day, so past days lose the tertiary's hold (a known gap: it needs the plans as they stood then).
+in force), and on a day the next plan is the first of them then on file: a secondary entered after a tertiary was
+on file leaves past days' hold with the tertiary.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import Subquery, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Subquery, and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from openmso.network.models import Coverage
 from openmso.rcm.claims.models import Claim
-from openmso.rcm.claims.service import next_plan
+from openmso.rcm.claims.service import next_plan, plans_after
 
 ALWAYS = date.min  # on file before entry times were kept
 
@@ -42,31 +43,54 @@ def on_file_day(entered_at) -> date:
     return ALWAYS if entered_at is None else entered_at.date()
 
 
-def next_plans(db: Session, practice_ids: list[int], patient_id: int | None = None) -> dict[int, NextPlan]:
-    """These practices' (or one patient's) claims with a next plan → that plan's payer and the day it is on file
-    from."""
+def next_plans(db: Session, practice_ids: list[int], patient_id: int | None = None) -> dict[int, list[NextPlan]]:
+    """These practices' (or one patient's) claims with a plan after the one billed → those plans in order (the next
+    first), each with its payer and the day it is on file from: on a day, the claim's next plan is the first then on
+    file (`payers_on`)."""
     if not practice_ids:
         return {}
-    found = with_next_plan(practice_ids, patient_id)
-    return {claim_id: NextPlan(payer_id, on_file_day(entered_at)) for claim_id, payer_id, entered_at in db.execute(
-        select(found.c.claim_id, Coverage.payer_id, found.c.entered_at).join(Coverage, Coverage.id == found.c.plan_id))}
+    current, following = aliased(Coverage), aliased(Coverage)
+    query = (select(Claim.id, following.payer_id, following.entered_at)
+             .join(current, current.id == Claim.coverage_id)
+             .join(following, and_(*plans_after(current, following)))
+             .where(Claim.practice_id.in_(practice_ids), Claim.patient_id.in_(_with_several_plans(practice_ids)))
+             .order_by(Claim.id, following.priority, following.id))
+    if patient_id is not None:
+        query = query.where(Claim.patient_id == patient_id)
+    found: dict[int, list[NextPlan]] = defaultdict(list)
+    for claim_id, payer_id, entered_at in db.execute(query):
+        found[claim_id].append(NextPlan(payer_id, on_file_day(entered_at)))
+    return dict(found)
 
 
-def payers_on(plans: dict[int, NextPlan], day: date | None) -> dict[int, int]:
-    """The claims whose next plan was on file by `day` (now when None) → that plan's payer."""
-    return {claim_id: plan.payer_id for claim_id, plan in plans.items() if day is None or plan.on_file <= day}
+def payers_on(plans: dict[int, list[NextPlan]], day: date | None) -> dict[int, int]:
+    """The claims with a next plan on file by `day` (now when None) → that plan's payer."""
+    payers = {}
+    for claim_id, following in plans.items():
+        payer = next((plan.payer_id for plan in following if day is None or plan.on_file <= day), None)
+        if payer is not None:
+            payers[claim_id] = payer
+    return payers
+
+
+def first_on_file(plans: list[NextPlan] | None) -> date | None:
+    """The first day one of a claim's next plans was on file (None: it has none)."""
+    return min((plan.on_file for plan in plans), default=None) if plans else None
+
+
+def _with_several_plans(practice_ids: list[int]) -> Select:
+    """The patients of these practices with more than one plan: only their claims can have a next plan."""
+    return (select(Coverage.patient_id).where(Coverage.practice_id.in_(practice_ids))
+            .group_by(Coverage.patient_id).having(func.count(Coverage.id) > 1))
 
 
 def with_next_plan(practice_ids: list[int], patient_id: int | None = None) -> Subquery:
-    """These practices' (or one patient's) claims with a next plan, as a subquery of (claim_id, plan_id,
-    entered_at: when the plan was put on file) to join or select from. Only patients with more than one plan can
-    have one, so the correlated lookup runs for their claims alone."""
-    several = (select(Coverage.patient_id).where(Coverage.practice_id.in_(practice_ids))
-               .group_by(Coverage.patient_id).having(func.count(Coverage.id) > 1))
+    """These practices' (or one patient's) claims with a next plan now, as a subquery of (claim_id, plan_id) to join
+    or select from. Only patients with more than one plan can have one, so the correlated lookup runs for their
+    claims alone."""
     claims = select(Claim.id.label("claim_id"), next_plan().label("plan_id")).where(
-        Claim.practice_id.in_(practice_ids), Claim.patient_id.in_(several))
+        Claim.practice_id.in_(practice_ids), Claim.patient_id.in_(_with_several_plans(practice_ids)))
     if patient_id is not None:
         claims = claims.where(Claim.patient_id == patient_id)
     found = claims.subquery()
-    return (select(found.c.claim_id, found.c.plan_id, Coverage.entered_at)
-            .join(Coverage, Coverage.id == found.c.plan_id).subquery())
+    return select(found).where(found.c.plan_id.is_not(None)).subquery()

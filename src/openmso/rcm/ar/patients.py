@@ -297,6 +297,7 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
         for claim_id in members:
             answers[claim_id], chain_of[claim_id] = together, members
     rows, postings = _sharing_claims(db, ids, patient_id)
+    plans = next_plans.next_plans(db, ids, patient_id) if rows else {}
     by_id = {row.id: row for row in rows}
     chained = _chained(rows, postings)
     pending: dict[date | None, Shares] = {}
@@ -312,7 +313,7 @@ def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], 
                 waits = any(not later_payers.standing(answers.get(row.id, ()), day).answered for row in sent
                             if not _voided(later_by_id, chain_of[row.id], day))
             else:  # held for a next plan not billed yet
-                waits = any(_next_plan_by(by_id[claim_id], day) for claim_id in members)
+                waits = any(_next_plan_by(plans.get(claim_id), day) for claim_id in members)
             if not waits or _voided(by_id, members, day):
                 continue
             share = _share_left(chain, by_id[members[0]].primary_claim_id is not None, day)
@@ -333,8 +334,8 @@ def _chained(claims: list, postings: dict[int, list[later_payers.LaterPosting]]
 
 def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tuple[list, dict]:
     """The claims whose patient share a later payer may be asked for — those with a next plan (`next_plans`), those
-    a later payer's claim was billed from, and their corrections — with their next plan, if any, and when it was put
-    on file, and when they were billed; and their postings by claim."""
+    a later payer's claim was billed from, and their corrections — with when they were billed; and their postings by
+    claim."""
     found = next_plans.with_next_plan(ids, patient_id)
     billed_from = select(Claim.primary_claim_id).where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
     wanted = or_(Claim.id.in_(select(found.c.claim_id)), Claim.id.in_(billed_from),
@@ -343,10 +344,8 @@ def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tupl
     scope = [Claim.practice_id.in_(ids), wanted] + ([Claim.patient_id == patient_id] if patient_id is not None else [])
     first_sent = first_submissions(ids)
     rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id, Claim.frequency_code,
-                             Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"),
-                             found.c.plan_id.label("next_plan"), found.c.entered_at.label("next_plan_entered"))
-                      .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
-                      .outerjoin(found, found.c.claim_id == Claim.id).where(*scope)).all()
+                             Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"))
+                      .outerjoin(first_sent, first_sent.c.claim_id == Claim.id).where(*scope)).all()
     if not rows:
         return [], {}
     claims = select(Claim.id).where(*scope)
@@ -370,9 +369,10 @@ def _share_left(postings: list[later_payers.LaterPosting], later: bool, day: dat
     return later_payers.first_payer_money(postings, day)[2]
 
 
-def _next_plan_by(claim, day: date | None) -> bool:
-    """Whether `claim` (a row of `_sharing_claims`) had a next plan on file by `day` (now when None)."""
-    return claim.next_plan is not None and (day is None or next_plans.on_file_day(claim.next_plan_entered) <= day)
+def _next_plan_by(plans: list[next_plans.NextPlan] | None, day: date | None) -> bool:
+    """Whether a claim with these next plans (`next_plans.next_plans`) had one on file by `day` (now when None)."""
+    first = next_plans.first_on_file(plans)
+    return first is not None and (day is None or first <= day)
 
 
 def _billed_by(claim, as_of: date | None) -> bool:

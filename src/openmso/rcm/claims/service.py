@@ -186,10 +186,15 @@ def next_plan() -> ScalarSelect:
     secondary) in force on its date of service, the one a paid claim's balance is billed to for coordination of
     benefits. SQL, so a worklist can pick the claims that have one without loading them."""
     current, following = aliased(Coverage), aliased(Coverage)
-    return (select(following.id).where(
-        current.id == Claim.coverage_id, following.patient_id == Claim.patient_id,
-        following.priority > current.priority, following.active_on(Claim.service_date_from))
-        .order_by(following.priority, following.id).limit(1).correlate(Claim).scalar_subquery())
+    return (select(following.id).where(*plans_after(current, following))
+            .order_by(following.priority, following.id).limit(1).correlate(Claim).scalar_subquery())
+
+
+def plans_after(current, following) -> list[ColumnElement[bool]]:
+    """SQL conditions: `current` (a `Coverage` alias) is the plan a claim was billed to and `following` one of the
+    patient's plans of a later order in force on its date of service."""
+    return [current.id == Claim.coverage_id, following.patient_id == Claim.patient_id,
+            following.priority > current.priority, following.active_on(Claim.service_date_from)]
 
 
 def next_coverage(db: Session, claim: Claim) -> Coverage | None:
