@@ -143,3 +143,16 @@ def test_a_tertiary_waiting_after_its_secondary_was_voided(db):
     [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
     assert history.facts_at(date(2026, 11, 11)).open_balance == D("10.00")
     assert history.facts_at(AS_OF).open_balance == _totals(db, clinic, AS_OF)[0]
+
+
+def test_a_replacement_reversed_later_lets_the_originals_decision_stand_again(db):
+    # the payer reverses the replacement's 25.00 (CLP02 22 under its number) and never the original's 20.00: what
+    # stands at the payer is the original's decision again (20.00 paid, PR-2 10.00), so the patient owes 10.00, the
+    # original's 20.00 settles the share again (its refund flag closes) and insurance owes nothing either way
+    clinic, original, replacement = _replaced_and_paid(db, "Qzrvw1")
+    _pay_secondary(db, clinic, replacement, "25.00", ANSWER_AGAIN, "Qzrvw1R", reversal=True)
+    assert _balance(db, clinic) == D("10.00")  # was 30.00
+    assert _insurance(db, clinic) == (D("0.00"), D("0.00"))
+    assert [(status, amount) for _, status, amount in _flags(db, clinic)] == [("resolved", D("20.00"))]
+    assert _totals(db, clinic, AS_OF) == (D("0.00"), D("10.00"))
+    assert _open(db, clinic) == D("0.00")

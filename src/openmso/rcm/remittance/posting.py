@@ -117,6 +117,8 @@ class _Found:
     decided: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
     # corrections (replacements, voids) → the claims they correct, whose postings in the piece come before theirs
     corrects: dict[int, list[int]] = field(default_factory=dict)
+    # the postings so far of the claims later payers' corrections in the piece correct (whose decision may stand again)
+    originals: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
@@ -137,9 +139,10 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     resettle = secondary.following(db, again) if again else []
     later_corrections = {row.id: row.original_claim_id for row in matched
                          if row.primary_claim_id is not None and row.original_claim_id}
+    later_corrected = later_payers.corrected_claims(db, later_corrections) if later_corrections else {}
     shares = secondary.load(db, practice_id, {(row.id, row.primary_claim_id, row.patient_id)
                                               for row in (*matched, *resettle) if row.primary_claim_id is not None},
-                            later_payers.corrected_claims(db, later_corrections) if later_corrections else None)
+                            later_corrected or None)
     # a correction decides its service anew: its patient share moves from what the claims it corrects left
     corrects = later_payers.corrected_claims(db, {row.id: row.original_claim_id for row in matched
                                                   if row.primary_claim_id is None and row.original_claim_id})
@@ -148,8 +151,10 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     decided = {claim_id: posted.get(claim_id, []) for claim_id, _ in again}
     decided.update({correction: sorted((p for claim_id in (correction, *chain) for p in posted.get(claim_id, ())),
                                        key=lambda p: p.key.id) for correction, chain in corrects.items()})
+    originals = sorted({claim_id for chain in later_corrected.values() for claim_id in chain})
     return _Found(by_pcn, by_payer_number, lines, others, shares, resettle,
-                  later_payers.postings_of(db, [row.id for row in resettle]), decided, corrects)
+                  later_payers.postings_of(db, [row.id for row in resettle]), decided, corrects,
+                  later_payers.postings_of(db, originals))
 
 
 # Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
@@ -385,7 +390,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             if found.resettle:  # what the piece paid it, and whether its latest decision here stands
                 before = paid_here.get(claim.id, (ZERO, True))[0]
                 paid_here[claim.id] = (before + clp.paid, not reversal)
-            _settle_patient_share(batch, found.shares, practice_id, claim, clp, patient, reversal, paid_on,
+            _settle_patient_share(batch, found, practice_id, claim, clp, patient, reversal, paid_on,
                                   f"835 {trace}", f"ST {set_number} CLP {position}")
         else:
             posted = here.get(claim.id)
@@ -494,11 +499,12 @@ def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, 
                         "back; else refund the payer or have it recouped"))
 
 
-def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practice_id: int, claim: ClaimRef, clp,
+def _settle_patient_share(batch: _Batch, found: _Found, practice_id: int, claim: ClaimRef, clp,
                           patient: Decimal, reversal: bool, paid_on: date, source: str, location: str) -> None:
     """A later payer's posting moves the patient's share of the service to what it says they owe
     (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment, and what it
     says the patient owes beyond the chain's share as a patient excess (not billed)."""
+    shares = found.shares
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     pcn = claim.patient_control_number
     numbers = shares.corrects.get(claim.id, {})
@@ -521,6 +527,8 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
                                                             "the patient's share; nothing is left to refund"))
             batch.exceptions = [item for item in batch.exceptions
                                 if not (item["kind"] == "cob_overpayment" and item["pcn"] == number)]
+        if not settled.replaced:
+            _stands_again(batch, found, practice_id, claim, paid_on, source, location)
     else:  # a correction adjudicated: what the payer paid on the claims it corrects settles no share any more
         batch.exceptions += [dict(
             practice_id=practice_id, kind="cob_overpayment", location=location, pcn=numbers[original], amount=amount,
@@ -535,6 +543,35 @@ def _settle_patient_share(batch: _Batch, shares: secondary.PatientShares, practi
               "not billed to the patient; decide whether the patient owes it"))
     batch.exceptions += [dict(practice_id=practice_id, kind=kind, location=location, pcn=pcn, amount=amount,
                               message=f"posted; {message}") for kind, amount, message in flags if amount]
+
+
+def _stands_again(batch: _Batch, found: _Found, practice_id: int, claim: ClaimRef, paid_on: date, source: str,
+                  location: str) -> None:
+    """A later payer reversed its own decision of a correction (a replacement), not what it paid on the claim it
+    corrects: the decision of that claim, never reversed, stands again (`later_payers.standing` reads the chain so),
+    so it is settled against the patient's share again (its payment applied, its flag to refund closed, what it paid
+    beyond the share flagged anew). The nearest corrected claim with a decision standing is the one."""
+    numbers = found.shares.corrects.get(claim.id, {})
+    for original, number in numbers.items():  # the nearest first
+        stands = later_payers.standing(found.originals.get(original, ()))
+        if not stands.answered:
+            continue
+        again = secondary.settle(found.shares, original, stands.paid, stands.patient, reversal=False)
+        pcn = claim.patient_control_number
+        batch.patient += [(practice_id, claim.patient_id, original, kind, amount, paid_on,
+                           f"{source} claim {pcn}: the payer reversed claim {pcn}, which replaced claim {number}: its "
+                           "decision stands again"[:200]) for kind, amount in again.entries]
+        batch.closed_flags.append((practice_id, number, f"closed by {source}: the payer reversed claim {pcn}, which "
+                                                        f"replaced claim {number}: the payment on claim {number} "
+                                                        "settles the patient's share again"))
+        batch.exceptions = [item for item in batch.exceptions
+                            if not (item["kind"] == "cob_overpayment" and item["pcn"] == number)]
+        if again.overpaid:
+            batch.exceptions.append(dict(
+                practice_id=practice_id, kind="cob_overpayment", location=location, pcn=number, amount=again.overpaid,
+                message=f"posted; the payer paid {stands.paid} on claim {number}, {again.overpaid} more than the "
+                        f"patient's share of {again.owed_before}: refund the payer or have it recouped"))
+        return
 
 
 def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:

@@ -256,6 +256,9 @@ def load(db: Session, practice_id: int, following: Iterable[tuple[int, int, int]
             earlier = before.get(earlier)
         shares.earlier[claim_id] = tuple(reversed(chain))
         shares.chained.update(chain)
+    for correction, originals in shares.corrects.items():  # a claim corrected follows what its correction follows
+        for original in originals:
+            shares.earlier.setdefault(original, shares.earlier.get(correction, ()))
     claims = set(before) | {claim_id for chain in shares.corrects.values() for claim_id in chain}
     rows = db.execute(select(PatientLedgerEntry.claim_id, PatientLedgerEntry.kind, func.sum(PatientLedgerEntry.amount))
                       .where(PatientLedgerEntry.practice_id == practice_id,
