@@ -16,8 +16,11 @@ from sqlalchemy import event
 
 from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM
+from openmso.core.types import simulated_clock
+from openmso.network import schemas as network_schemas
+from openmso.network import service as network
 from openmso.rcm.ar import facts, patients, reports
-from openmso.rcm.claims import service
+from openmso.rcm.claims import building, service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
 from tests.factories import add_payer, add_plan
@@ -349,3 +352,29 @@ def test_a_plan_entered_later_does_not_change_a_past_days_hold_for_the_plan_then
     later = {row.label: row.aging.total for row in reports.insurance_aging(db, SYSTEM, date(2026, 11, 26), "payer",
                                                                             clinic.practice.id)}
     assert later == {"Second Mutual": D("30.00")}
+
+
+def test_collections_count_a_patients_payment_on_the_service_it_settled_not_on_one_whose_share_insurance_held(db):
+    """Two services of one patient, each leaving a 30.00 PR-2: the older one (served 09-15) while a second plan was
+    in force, its share held for it; the newer one (10-01) after that plan ended, due. The patient pays 30.00 on
+    11-10: the ledger applies it to what was due, so the KPIs count it collected on the newer service."""
+    clinic = make_clinic(db, "Qzholdcollect", patients=1)
+    patient = clinic.patients[0]
+    second = add_payer(db, "SX001", "Second Mutual")
+    with simulated_clock(datetime(2026, 9, 1, 9, tzinfo=UTC)):
+        network.add_coverage(db, SYSTEM, patient.id, network_schemas.CoverageCreate(
+            payer_id=second.id, member_id="SEC123", priority=2, effective_from=date(2024, 1, 1),
+            effective_to=date(2026, 9, 30)))
+    clinic.charge(db, patient, charge_amount=D("200.00"), service_date=date(2026, 9, 15))
+    clinic.charge(db, patient, charge_amount=D("200.00"))
+    ids = building.build_claims(db, SYSTEM, clinic.practice.id)
+    older, newer = (db.get(Claim, claim_id) for claim_id in sorted(ids))
+    for claim in (older, newer):
+        sent(db, claim, "PCN", date(2026, 10, 5))
+    _post(db, clinic, [_payment(db.get(Claim, older.id), "120.00", PRIMARY),
+                       _payment(db.get(Claim, newer.id), "120.00", PRIMARY)], "PQzholdcollect")
+    patients.record_payment(db, SYSTEM, clinic.practice.id, patient.id, D("30.00"), date(2026, 11, 10))
+    histories = sorted(facts.load_histories(db, [clinic.practice.id], date(2026, 9, 1), AS_OF),
+                       key=lambda h: h.service_date)
+    assert [h.facts_at(AS_OF).patient_paid for h in histories] == [D("0.00"), D("30.00")]  # was [30.00, 0.00]
+    assert _totals(db, clinic, AS_OF) == (D("30.00"), D("0.00"))  # the older share still held, nothing due

@@ -22,7 +22,7 @@ contractual and CARC 23 amounts beyond what the earlier payers already paid and 
 835 splits them, and never more than the patient's share they left and it did not pay: its CARC 23 may repeat
 an earlier decision since reversed). Collections count every payment,
 as the MAP Keys count cash: the payers' (claim postings) and the patient's (the patient ledger, each payment
-applied to the claims it settled, oldest first — `patients.payments_by_claim`).
+applied to the claims it settled, what was due first, oldest first — `patients.payments_by_claim`).
 """
 
 from __future__ import annotations
@@ -255,7 +255,8 @@ def _fold_corrections(histories: dict[int, ClaimHistory], rows: list) -> dict[in
 
 def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:
     """Each claim's patient payments up to `until` (by the first claim of its chain): every ledger of these
-    practices, a credit settling its own service first, then the oldest debts (`patients.payments_by_claim`)."""
+    practices, a credit settling its own service first, the patient's own payment what was due on its day (not a
+    share insurance held then), then the oldest debts (`patients.payments_by_claim`)."""
     ledgers: dict[tuple[int, int], list] = defaultdict(list)
     first = services(db, practice_ids)
     for row in db.execute(select(PatientLedgerEntry.practice_id, PatientLedgerEntry.patient_id,
@@ -266,9 +267,12 @@ def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict
                           .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)):
         ledgers[(row.practice_id, row.patient_id)].append((row.entered_on, row.kind,
                                                            first.get(row.claim_id, row.claim_id), row.amount))
+    days = sorted({day for entries in ledgers.values() for day, kind, claim_id, _ in entries
+                   if claim_id is None and kind == "payment"})
+    pending = pending_shares_on(db, practice_ids, days) if days else {}
     paid: dict[int, list[tuple[date, Decimal]]] = {}
     for entries in ledgers.values():
-        paid.update(payments_by_claim(entries))
+        paid.update(payments_by_claim(entries, pending))
     return paid
 
 

@@ -122,31 +122,41 @@ def _split_open(entries: Iterable[tuple], pending: Mapping[int, Held]
     not a payment of the share insurance A/R holds — else a dollar would be in both A/Rs, or the patient asked
     for what they paid."""
     debits, credit = _settle_own(entries)
-    left: dict[int, Decimal] = {}
-    split = []
-    for day, amount, service in debits:
-        hold = pending.get(service) if service is not None else None
-        held = ZERO
-        if hold is not None and amount > 0:
-            held = min(amount, left.setdefault(hold.service, hold.share))
-            left[hold.service] -= held
-        split.append([day, amount - held, held])
+    split = [[day, amount - held, held]
+             for (day, amount, _), held in zip(debits, _holds(((d[2], d[1]) for d in debits), pending), strict=True)]
     credit = _settle_oldest(split, 1, credit)
     return [(day, due, held) for day, due, held in split if due > 0 or held > 0], credit
+
+
+def _holds(debits: Iterable[tuple[int | None, Decimal]], pending: Mapping[int, Held]) -> list[Decimal]:
+    """Of each open debit, (service, still owed) in date order, the part held for a later payer: a service's
+    `pending` share drawn from the debits of the claims it covers, oldest first, never more than they still owe."""
+    left: dict[int, Decimal] = {}
+    held = []
+    for service, amount in debits:
+        hold = pending.get(service) if service is not None else None
+        part = ZERO
+        if hold is not None and amount > 0:
+            part = min(amount, left.setdefault(hold.service, hold.share))
+            left[hold.service] -= part
+        held.append(part)
+    return held
 
 
 def _service(entry: tuple) -> int | None:
     return entry[2] if len(entry) > 2 else None
 
 
-def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
-                      ) -> dict[int, list[tuple[date, Decimal]]]:
+def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]],
+                      pending: Mapping[date, Shares] | None = None) -> dict[int, list[tuple[date, Decimal]]]:
     """Which claims a patient's payments paid, and on what day, from (date, kind, claim id, amount) ledger entries
     in posting order, each claim id the first of its chain (`services`). As in `open_debits`, a credit naming a
-    claim settles that claim's open debits first, and the rest of it, like any other credit, the oldest debits;
-    the part of a payment that settles a claim's debit counts as collected on that claim on the payment's day. A
-    credit made before anything was owed waits for the next debit; what exceeds every debit (a credit balance, a
-    refund due) paid no claim."""
+    claim settles that claim's open debits first; a credit naming none (the patient's own payment) settles what
+    is due on its day first (the debits less the shares insurance held then: `pending`, by day, as
+    `pending_shares_on` gives them), oldest first, as the ledger applies it (`_split_open`); what is left of
+    either, like any other credit, the oldest debits. The part of a payment that settles a claim's debit counts as
+    collected on that claim on the payment's day. A credit made before anything was owed waits for the next debit;
+    what exceeds every debit (a credit balance, a refund due) paid no claim."""
     debits: deque[list] = deque()  # [claim id, still owed]
     credits: deque[list] = deque()  # [day, not yet applied, is a payment]
     paid: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
@@ -162,6 +172,15 @@ def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]]
                     credit[1] -= used
                     if credit[2] and used:
                         paid[claim_id].append((day, used))
+                debits = deque(d for d in debits if d[1])
+            elif pending and pending.get(day):  # what is due that day first, not a share insurance holds
+                for debit, held in zip(debits, _holds(((d[0], d[1]) for d in debits), pending[day]), strict=True):
+                    used = min(debit[1] - held, credit[1])
+                    if used > 0:
+                        debit[1] -= used
+                        credit[1] -= used
+                        if credit[2] and debit[0] is not None:
+                            paid[debit[0]].append((day, used))
                 debits = deque(d for d in debits if d[1])
             if credit[1]:
                 credits.append(credit)
