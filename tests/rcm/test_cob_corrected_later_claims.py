@@ -156,3 +156,64 @@ def test_a_replacement_reversed_later_lets_the_originals_decision_stand_again(db
     assert [(status, amount) for _, status, amount in _flags(db, clinic)] == [("resolved", D("20.00"))]
     assert _totals(db, clinic, AS_OF) == (D("0.00"), D("10.00"))
     assert _open(db, clinic) == D("0.00")
+
+
+
+def _open_flags(db, clinic):
+    return [amount for _, status, amount in _flags(db, clinic) if status == "open"]
+
+
+def test_original_reversal_then_replacement_reversal_in_one_835_leaves_the_whole_share_to_the_patient(db):
+    # S paid 20.00, R paid 25.00 (S's 20.00 flagged). One 835 reverses S's 20.00 and then R's 25.00: nothing the
+    # secondary decided stands, it holds no money; the patient owes the primary's 30.00 and nothing is flagged
+    clinic, original, replacement = _replaced_and_paid(db, "Qzr2k")
+    _post(db, clinic, [_payment(original, "20.00", ANSWER, reversal=True),
+                       _payment(replacement, "25.00", ANSWER_AGAIN, reversal=True)], "Qzr2k3", payer_code="SX001")
+    assert _open_flags(db, clinic) == []
+    assert _insurance(db, clinic) == (D("30.00"), D("0.00"))  # the secondary waits again for the 30.00 share
+    assert _balance(db, clinic) == D("30.00")  # was 10.00: S's reversed 20.00 applied again
+
+
+def test_primary_readjudicated_after_a_replacement_of_an_unanswered_replacement_was_paid(db):
+    # S paid 20.00; R replaces S, R2 replaces R before the payer answers R; R2 pays 28.00 (PR 2.00): S's 20.00 settles
+    # no share (flagged). The primary sends its same decision again (CLP02 22 + CLP02 1): the share is 30.00 again,
+    # only R2's 28.00 settles it; the patient owes 2.00 and S's 20.00 stays flagged
+    clinic, primary, secondary = _books(db, "Qzr2n")
+    _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzr2n1")
+    first = sent(db, service.correct(db, SYSTEM, secondary.id, Correction(kind="replace", reason="modifier")),
+                 "RPL", date(2026, 11, 10))
+    service.supersede_on_acceptance(db, SYSTEM, first)
+    db.flush()
+    db.expire_all()
+    second = sent(db, service.correct(db, SYSTEM, first.id, Correction(kind="replace", reason="modifier again")),
+                  "RP2", date(2026, 11, 12))
+    service.supersede_on_acceptance(db, SYSTEM, second)
+    db.flush()
+    db.expire_all()
+    second = db.get(Claim, second.id)
+    _pay_secondary(db, clinic, second, "28.00", [("OA", "23", "170.00"), ("PR", "2", "2.00")], "Qzr2n2")
+    assert (_balance(db, clinic), _open_flags(db, clinic)) == (D("2.00"), [D("20.00")])
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "120.00", PRIMARY)], "Qzr2nP")
+    assert _insurance(db, clinic) == (D("0.00"), D("20.00"))
+    assert (_balance(db, clinic), _open_flags(db, clinic)) == (D("2.00"), [D("20.00")])  # was -18.00, no flag
+
+
+def test_primary_readjudicated_after_replacement_reversed_and_replaced_again(db):
+    # S paid 20.00, R paid 25.00, R reversed (S's decision stands again: patient 10.00), R2 replaces R and pays 28.00
+    # (PR 2.00): S's 20.00 is flagged again, patient 2.00. The primary's same decision sent again changes nothing
+    clinic, original, first = _replaced_and_paid(db, "Qzr2m")
+    _pay_secondary(db, clinic, first, "25.00", ANSWER_AGAIN, "Qzr2m3", reversal=True)
+    second = sent(db, service.correct(db, SYSTEM, first.id, Correction(kind="replace", reason="modifier again")),
+                  "RP2", date(2026, 11, 12))
+    service.supersede_on_acceptance(db, SYSTEM, second)
+    db.flush()
+    db.expire_all()
+    second = db.get(Claim, second.id)
+    _pay_secondary(db, clinic, second, "28.00", [("OA", "23", "170.00"), ("PR", "2", "2.00")], "Qzr2m4")
+    assert (_balance(db, clinic), _open_flags(db, clinic)) == (D("2.00"), [D("20.00")])
+    primary = db.get(Claim, original.primary_claim_id)
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "120.00", PRIMARY)], "Qzr2mP")
+    assert _insurance(db, clinic) == (D("0.00"), D("20.00"))
+    assert (_balance(db, clinic), _open_flags(db, clinic)) == (D("2.00"), [D("20.00")])  # was -18.00, no flag

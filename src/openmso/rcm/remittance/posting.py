@@ -119,6 +119,7 @@ class _Found:
     corrects: dict[int, list[int]] = field(default_factory=dict)
     # the postings so far of the claims later payers' corrections in the piece correct (whose decision may stand again)
     originals: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
+    reversed_here: set[int] = field(default_factory=set)  # later payers' claims whose payment the piece reversed
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
@@ -465,11 +466,17 @@ def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, 
     the patient's share as it now stands (`secondary.resettle`), with what their payer paid: its standing cash
     before this piece and what the piece paid it (`paid_here`); nothing when its decision is taken back. A claim
     whose correction (a replacement) the payer has answered is left alone: the correction's decision replaced its
-    own, and its payment stays flagged to refund (`secondary`), not applied to the share again."""
+    own (so did the claims it corrects in turn), and its payment stays flagged to refund (`secondary`), not applied
+    to the share again."""
     answered = {later.id: paid_here.get(later.id, (ZERO, later_payers.standing(
         found.later_postings.get(later.id, ())).answered))[1] for later in found.resettle}
-    replaced = {later.original_claim_id for later in found.resettle
-                if later.original_claim_id is not None and answered[later.id]}
+    by_id = {later.id: later for later in found.resettle}
+    replaced: set[int] = set()  # every claim an answered correction corrects, however many hops back
+    for later in found.resettle:
+        original = later.original_claim_id if answered[later.id] else None
+        while original is not None and original not in replaced:
+            replaced.add(original)
+            original = by_id[original].original_claim_id if original in by_id else None
     for later in found.resettle:
         if later.id in replaced:
             continue
@@ -506,6 +513,8 @@ def _settle_patient_share(batch: _Batch, found: _Found, practice_id: int, claim:
     says the patient owes beyond the chain's share as a patient excess (not billed)."""
     shares = found.shares
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
+    if reversal:
+        found.reversed_here.add(claim.id)
     pcn = claim.patient_control_number
     numbers = shares.corrects.get(claim.id, {})
     what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
@@ -554,7 +563,7 @@ def _stands_again(batch: _Batch, found: _Found, practice_id: int, claim: ClaimRe
     numbers = found.shares.corrects.get(claim.id, {})
     for original, number in numbers.items():  # the nearest first
         stands = later_payers.standing(found.originals.get(original, ()))
-        if not stands.answered:
+        if not stands.answered or original in found.reversed_here:
             continue
         again = secondary.settle(found.shares, original, stands.paid, stands.patient, reversal=False)
         pcn = claim.patient_control_number
