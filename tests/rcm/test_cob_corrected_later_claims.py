@@ -35,6 +35,15 @@ def _open(db, clinic) -> D:
     return history.facts_at(AS_OF).open_balance
 
 
+def _accepted_correction(db, claim, kind: str, prefix: str, on: date) -> Claim:
+    """A replacement or void of `claim` sent on `on` and accepted by its payer, which closes `claim`."""
+    correction = sent(db, service.correct(db, SYSTEM, claim.id, Correction(kind=kind, reason="corrected")), prefix, on)
+    service.supersede_on_acceptance(db, SYSTEM, correction)
+    db.flush()
+    db.expire_all()
+    return db.get(Claim, correction.id)
+
+
 def test_primary_readjudicated_after_a_replaced_secondary_paid_does_not_apply_both_payments(db):
     clinic, original, replacement = _replaced_and_paid(db, "Qzrvw2")
     primary = db.get(Claim, original.primary_claim_id)
@@ -65,23 +74,15 @@ def test_a_secondary_voided_and_closed_on_acceptance_reads_the_same_on_a_day_bef
     day = date(2026, 11, 9)
     before = (_totals(db, clinic, day), _insurance(db, clinic, day))
     assert before == ((D("0.00"), D("10.00")), (D("0.00"), D("0.00")))  # S answered: 10.00 the patient's
-    void = sent(db, service.correct(db, SYSTEM, secondary.id, Correction(kind="void", reason="wrong plan")),
-                "SECV", date(2026, 11, 10))
-    service.supersede_on_acceptance(db, SYSTEM, void)  # the payer accepted the void: the secondary is closed
-    db.flush()
-    db.expire_all()
+    # the payer accepted the void: the secondary is closed
+    _accepted_correction(db, secondary, "void", "SECV", date(2026, 11, 10))
     after = (_totals(db, clinic, day), _insurance(db, clinic, day))
     assert after == before  # the books of 2026-11-09, before the void was sent, read the same
 
 
 def test_replacement_of_a_replacement(db):
     clinic, original, first = _replaced_and_paid(db, "Qzrvw7")
-    second = service.correct(db, SYSTEM, first.id, Correction(kind="replace", reason="modifier added again"))
-    second = sent(db, second, "RP2", date(2026, 11, 12))
-    service.supersede_on_acceptance(db, SYSTEM, second)
-    db.flush()
-    db.expire_all()
-    second = db.get(Claim, second.id)
+    second = _accepted_correction(db, first, "replace", "RP2", date(2026, 11, 12))
     _pay_secondary(db, clinic, second, "28.00", [("OA", "23", "170.00"), ("PR", "2", "2.00")], "Qzrvw7B")
     assert _balance(db, clinic) == D("2.00")
     assert _insurance(db, clinic) == (D("0.00"), D("45.00"))
@@ -94,12 +95,8 @@ def test_replacement_payment_and_original_reversal_in_one_piece_either_order(db)
         marker = "Qzrvw8" + order[0]
         clinic, _, secondary = _books(db, marker)
         _pay_secondary(db, clinic, secondary, "20.00", ANSWER, f"{marker}1")
-        replacement = sent(db, service.correct(db, SYSTEM, secondary.id, Correction(kind="replace", reason="modifier")),
-                           "RPL", date(2026, 11, 10))
-        service.supersede_on_acceptance(db, SYSTEM, replacement)
-        db.flush()
-        db.expire_all()
-        replacement, secondary = db.get(Claim, replacement.id), db.get(Claim, secondary.id)
+        replacement = _accepted_correction(db, secondary, "replace", "RPL", date(2026, 11, 10))
+        secondary = db.get(Claim, secondary.id)
         pieces = [_payment(secondary, "20.00", ANSWER, reversal=True), _payment(replacement, "25.00", ANSWER_AGAIN)]
         if order == "payment first":
             pieces.reverse()
@@ -114,12 +111,7 @@ def test_replacement_answered_with_the_originals_reversal_under_its_own_number(d
     # both under the replacement's claim number
     clinic, _, secondary = _books(db, "Qzrvw9")
     _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzrvw91")
-    replacement = sent(db, service.correct(db, SYSTEM, secondary.id, Correction(kind="replace", reason="modifier")),
-                       "RPL", date(2026, 11, 10))
-    service.supersede_on_acceptance(db, SYSTEM, replacement)
-    db.flush()
-    db.expire_all()
-    replacement = db.get(Claim, replacement.id)
+    replacement = _accepted_correction(db, secondary, "replace", "RPL", date(2026, 11, 10))
     _post(db, clinic, [_payment(replacement, "20.00", ANSWER, reversal=True),
                        _payment(replacement, "25.00", ANSWER_AGAIN)], "Qzrvw92", payer_code="SX001")
     assert _balance(db, clinic) == D("5.00")
@@ -133,11 +125,7 @@ def test_a_tertiary_waiting_after_its_secondary_was_voided(db):
     add_plan(db, primary.patient_id, third.id, "TER123", 3)
     _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzrvw10A")
     sent(db, service.bill_secondary(db, SYSTEM, secondary.id), "TER", date(2026, 11, 10))
-    void = sent(db, service.correct(db, SYSTEM, secondary.id, Correction(kind="void", reason="wrong plan")),
-                "SECV", date(2026, 11, 12))
-    service.supersede_on_acceptance(db, SYSTEM, void)
-    db.flush()
-    db.expire_all()
+    _accepted_correction(db, secondary, "void", "SECV", date(2026, 11, 12))
     assert _totals(db, clinic, date(2026, 11, 11)) == (D("10.00"), D("0.00"))  # the tertiary asked for S's 10.00
     assert _totals(db, clinic, AS_OF)[0] == D("0.00")
     [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
@@ -180,17 +168,8 @@ def test_primary_readjudicated_after_a_replacement_of_an_unanswered_replacement_
     # only R2's 28.00 settles it; the patient owes 2.00 and S's 20.00 stays flagged
     clinic, primary, secondary = _books(db, "Qzr2n")
     _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzr2n1")
-    first = sent(db, service.correct(db, SYSTEM, secondary.id, Correction(kind="replace", reason="modifier")),
-                 "RPL", date(2026, 11, 10))
-    service.supersede_on_acceptance(db, SYSTEM, first)
-    db.flush()
-    db.expire_all()
-    second = sent(db, service.correct(db, SYSTEM, first.id, Correction(kind="replace", reason="modifier again")),
-                  "RP2", date(2026, 11, 12))
-    service.supersede_on_acceptance(db, SYSTEM, second)
-    db.flush()
-    db.expire_all()
-    second = db.get(Claim, second.id)
+    first = _accepted_correction(db, secondary, "replace", "RPL", date(2026, 11, 10))
+    second = _accepted_correction(db, first, "replace", "RP2", date(2026, 11, 12))
     _pay_secondary(db, clinic, second, "28.00", [("OA", "23", "170.00"), ("PR", "2", "2.00")], "Qzr2n2")
     assert (_balance(db, clinic), _open_flags(db, clinic)) == (D("2.00"), [D("20.00")])
     _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
@@ -204,12 +183,7 @@ def test_primary_readjudicated_after_replacement_reversed_and_replaced_again(db)
     # (PR 2.00): S's 20.00 is flagged again, patient 2.00. The primary's same decision sent again changes nothing
     clinic, original, first = _replaced_and_paid(db, "Qzr2m")
     _pay_secondary(db, clinic, first, "25.00", ANSWER_AGAIN, "Qzr2m3", reversal=True)
-    second = sent(db, service.correct(db, SYSTEM, first.id, Correction(kind="replace", reason="modifier again")),
-                  "RP2", date(2026, 11, 12))
-    service.supersede_on_acceptance(db, SYSTEM, second)
-    db.flush()
-    db.expire_all()
-    second = db.get(Claim, second.id)
+    second = _accepted_correction(db, first, "replace", "RP2", date(2026, 11, 12))
     _pay_secondary(db, clinic, second, "28.00", [("OA", "23", "170.00"), ("PR", "2", "2.00")], "Qzr2m4")
     assert (_balance(db, clinic), _open_flags(db, clinic)) == (D("2.00"), [D("20.00")])
     primary = db.get(Claim, original.primary_claim_id)
