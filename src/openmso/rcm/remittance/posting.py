@@ -17,12 +17,12 @@ A payment is posted piece by piece as it is read (`TransactionPosting`: `start` 
 `post` each piece of claims, `finish` with the balance and the PLBs), so memory holds one piece,
 not the payment. The caller runs it inside a savepoint and rolls it back when the payment turns
 out not to balance or not to read. Each piece loads its claims and their lines with one query
-each and writes its rows in bulk (`posting_writes`).
+each and writes its rows in bulk (`posting_writes`); how its postings move the patient's share is
+`posting_shares`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,13 +36,12 @@ from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Payer, Practice
 from openmso.rcm.ar import later_payers
-from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent, ClaimStatus, transition
 from openmso.rcm.contracts.service import RateBook
 from openmso.rcm.denials.models import DenialCase
 from openmso.rcm.denials.rules import appeal_window, classify_denial
-from openmso.rcm.remittance import lookups, matching, secondary
+from openmso.rcm.remittance import lookups, matching, posting_shares, secondary
 from openmso.rcm.remittance.lookups import ClaimRef
 from openmso.rcm.remittance.matching import LineRef
 from openmso.rcm.remittance.models import (
@@ -54,6 +53,12 @@ from openmso.rcm.remittance.models import (
     RemittanceException,
 )
 from openmso.rcm.remittance.posting_writes import (
+    CLAIM_COLUMNS,
+    DENIAL_COLUMNS,
+    LINE_COLUMNS,
+    PATIENT_COLUMNS,
+    PLB_COLUMNS,
+    TIMELINE_COLUMNS,
     close_overpayment_flags,
     insert_rows,
     set_claim_statuses,
@@ -157,21 +162,6 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
                   later_payers.postings_of(db, [row.id for row in resettle]), decided, corrects,
                   later_payers.postings_of(db, originals))
 
-
-# Column orders of the rows `_collect` builds as tuples (the ids and stamps are put in front by `_write`).
-CLAIM_COLUMNS = ("id", "posted_at", "practice_id", "remittance_id", "claim_id", "status_code", "payer_claim_number",
-                 "charge", "paid", "contractual", "patient_responsibility", "other_adjustment", "adjustments",
-                 "outcome", "remarks", "payment_date")
-LINE_COLUMNS = ("claim_posting_id", "practice_id", "claim_line_id", "procedure_code", "submitted_code", "modifiers",
-                "units", "charge", "paid", "allowed", "contractual", "patient_responsibility", "other_adjustment",
-                "adjustments", "remarks", "denied", "expected_allowed")
-DENIAL_COLUMNS = ("claim_posting_id", "status", "created_at", "practice_id", "claim_id", "category", "rule_id",
-                  "amount", "appeal_deadline", "reasons", "remarks", "suggested_action")
-PATIENT_COLUMNS = ("created_at", "practice_id", "patient_id", "claim_id", "kind", "amount", "entered_on", "detail")
-TIMELINE_COLUMNS = ("occurred_at", "actor_name", "practice_id", "claim_id", "event", "from_status", "to_status",
-                    "detail")
-PLB_COLUMNS = ("practice_id", "remittance_id", "provider_identifier", "fiscal_period_date", "reason_code",
-               "reference", "amount")
 
 
 @dataclass
@@ -391,7 +381,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             if found.resettle:  # what the piece paid it, and whether its latest decision here stands
                 before = paid_here.get(claim.id, (ZERO, True))[0]
                 paid_here[claim.id] = (before + clp.paid, not reversal)
-            _settle_patient_share(batch, found, practice_id, claim, clp, patient, reversal, paid_on,
+            posting_shares.settle_patient_share(batch, found, practice_id, claim, clp, patient, reversal, paid_on,
                                   f"835 {trace}", f"ST {set_number} CLP {position}")
         else:
             posted = here.get(claim.id)
@@ -401,8 +391,9 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             else:
                 corrected_here = [index for claim_id in found.corrects.get(claim.id, ())
                                   for index in here.get(claim_id, ())]
-                owed, detail = _share_change(batch, found.decided.get(claim.id, ()), here.setdefault(claim.id, []),
-                                             paid_on, f"835 {trace} claim {pcn}", corrected_here)
+                owed, detail = posting_shares.share_change(batch, found.decided.get(claim.id, ()),
+                                                           here.setdefault(claim.id, []), paid_on,
+                                                           f"835 {trace} claim {pcn}", corrected_here)
             if owed:
                 batch.patient.append((practice_id, claim.patient_id, claim.id, secondary.RESPONSIBILITY, owed, paid_on,
                                       detail))
@@ -419,168 +410,9 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
         else:
             batch.denials.append(None)
     if found.resettle:
-        _resettle(batch, found, paid_here, practice_id, paid_on, f"835 {trace}", f"ST {set_number}")
+        posting_shares.resettle_later_claims(batch, found, paid_here, practice_id, paid_on, f"835 {trace}",
+                                             f"ST {set_number}")
     return batch
-
-
-def _share_change(batch: _Batch, decided, posted: list[int], paid_on: date, source: str,
-                  corrected_here: Sequence[int] = ()) -> tuple[Decimal, str]:
-    """A first payer's claim adjudicated again (before this piece: `decided`; earlier in it: `posted`, places in
-    `batch`, to which the new posting, the batch's last, is added, and `corrected_here`, the postings of the claims
-    a correction corrects earlier in the piece — a reversal of the original): the patient ledger entry is the
-    change in the patient's share the payer's standing decisions leave (`later_payers.patient_share_change`), not
-    the new share whole — a denial with PR-204 150.00 paid on appeal with PR-2 30.00 (no reversal) posts −120.00, the
-    same payment sent twice 0.00 — and its detail says when it replaces an earlier decision."""
-    start = max((p.key.id for p in decided), default=0) + 1  # the piece's postings have no ids yet: after those
-    here = [_posted(batch, index, start, paid_on) for index in sorted((*posted, *corrected_here))]
-    posted.append(len(batch.claims) - 1)
-    before, after, replaces = later_payers.patient_share_change(
-        [*decided, *here], _posted(batch, posted[-1], start, paid_on))
-    if not replaces:
-        return after - before, source
-    return after - before, (f"{source}: replaces the payer's earlier decision of the claim, patient share now "
-                            f"{after:,.2f} (was {before:,.2f})")[:200]
-
-
-_CLAIM_AT = {name: position - 2 for position, name in enumerate(CLAIM_COLUMNS)}  # a batch row lacks id, posted_at
-_LINE_AT = {name: position - 1 for position, name in enumerate(LINE_COLUMNS)}  # a batch row lacks its posting's id
-
-
-def _posted(batch: _Batch, index: int, start: int, paid_on: date) -> later_payers.LaterPosting:
-    """The claim posting at `index` of the batch, as `later_payers` reads postings (its id after `start`)."""
-    row, at = batch.claims[index], _CLAIM_AT
-    key = PostingKey(start + index, row[at["claim_id"]], row[at["status_code"]], row[at["payer_claim_number"]],
-                     row[at["paid"]])
-    posting = later_payers.LaterPosting(key, paid_on, row[at["contractual"]], row[at["patient_responsibility"]], ZERO,
-                                        row[at["outcome"]], frozenset(line[_LINE_AT["claim_line_id"]]
-                                                                      for line in batch.lines[index]))
-    for line in batch.lines[index]:
-        later_payers.add_line_money(posting.line_money, line[_LINE_AT["claim_line_id"]], line[_LINE_AT["contractual"]],
-                                    line[_LINE_AT["patient_responsibility"]])
-    return posting
-
-
-def _resettle(batch: _Batch, found: _Found, paid_here: dict[int, tuple[Decimal, bool]], practice_id: int,
-              paid_on: date, source: str, location: str) -> None:
-    """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
-    the patient's share as it now stands (`secondary.resettle`), with what their payer paid: its standing cash
-    before this piece and what the piece paid it (`paid_here`); nothing when its decision is taken back. A claim
-    whose correction (a replacement) the payer has answered is left alone: the correction's decision replaced its
-    own (so did the claims it corrects in turn), and its payment stays flagged to refund (`secondary`), not applied
-    to the share again."""
-    answered = {later.id: paid_here.get(later.id, (ZERO, later_payers.standing(
-        found.later_postings.get(later.id, ())).answered))[1] for later in found.resettle}
-    by_id = {later.id: later for later in found.resettle}
-    replaced: set[int] = set()  # every claim an answered correction corrects, however many hops back
-    for later in found.resettle:
-        original = later.original_claim_id if answered[later.id] else None
-        while original is not None and original not in replaced:
-            replaced.add(original)
-            original = by_id[original].original_claim_id if original in by_id else None
-    for later in found.resettle:
-        if later.id in replaced:
-            continue
-        stands = later_payers.standing(found.later_postings.get(later.id, ()))
-        paid, answered_here = paid_here.get(later.id, (ZERO, stands.answered))
-        paid = stands.paid + paid if answered_here else ZERO
-        settled = secondary.resettle(found.shares, later.id, paid)
-        pcn = later.patient_control_number
-        batch.patient += [(practice_id, later.patient_id, later.id, kind, amount, paid_on,
-                           f"{source} claim {pcn}: an earlier payer changed the share the later payer paid"[:200])
-                          for kind, amount in settled.entries]
-        # the later payer's whole payment is settled again here: what was flagged of it before (in earlier
-        # files, or earlier in this piece) gives way to what is left over now, so nobody refunds it twice
-        batch.exceptions = [item for item in batch.exceptions
-                            if not (item["kind"] == "cob_overpayment" and item["pcn"] == pcn)]
-        now = f"{settled.overpaid} of it is flagged again" if settled.overpaid else "none of it is left to refund"
-        batch.closed_flags.append((practice_id, pcn, f"closed by {source}: an earlier payer changed its decision "
-                                                     f"and the later payer's {paid} on claim {pcn} was settled "
-                                                     f"again against the patient's share; {now}"))
-        if settled.overpaid:
-            batch.exceptions.append(dict(
-                practice_id=practice_id, kind="cob_overpayment", location=location, pcn=pcn, amount=settled.overpaid,
-                message=f"posted; an earlier payer reversed or changed its decision: {settled.overpaid} of the "
-                        f"{paid} the later payer paid on claim {pcn} no longer settles a patient share (now "
-                        f"{max(settled.owed_before, ZERO)}); it is the payer's money, not the patient's: it is "
-                        "applied again, and this closed, if the earlier payer's corrected payment puts the share "
-                        "back; else refund the payer or have it recouped"))
-
-
-def _settle_patient_share(batch: _Batch, found: _Found, practice_id: int, claim: ClaimRef, clp,
-                          patient: Decimal, reversal: bool, paid_on: date, source: str, location: str) -> None:
-    """A later payer's posting moves the patient's share of the service to what it says they owe
-    (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment, and what it
-    says the patient owes beyond the chain's share as a patient excess (not billed)."""
-    shares = found.shares
-    settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
-    if reversal:
-        found.reversed_here.add(claim.id)
-    pcn = claim.patient_control_number
-    numbers = shares.corrects.get(claim.id, {})
-    what = "reversal of the later payer's decision" if reversal else "later payer (COB)"
-    reinstated = {secondary.WRITE_OFF_REVERSAL: ": it paid or took off the share the practice had written off"}
-    batch.patient += [(practice_id, claim.patient_id, claim.id, kind, amount, paid_on,
-                       f"{source} claim {pcn}: {what}{reinstated.get(kind, '')}"[:200])
-                      for kind, amount in settled.entries]
-    batch.patient += [(practice_id, claim.patient_id, original, kind, amount, paid_on,
-                       f"{source} claim {pcn}: replaces claim {numbers[original]}; the payer's decision of it is "
-                       "taken back"[:200]) for original, kind, amount in settled.replaced]
-    replaced_paid = settled.replaced_payments()
-    if reversal:  # the payer took its payment back (and, under a correction's number, the payments it made on the
-        # claims corrected): what it was flagged as overpaying is no longer to refund, nor what was flagged earlier
-        # in this piece
-        corrected = [(numbers[original], f" under claim {pcn}, which corrects it") for original in replaced_paid]
-        for number, how in ((pcn, ""), *corrected):
-            batch.closed_flags.append((practice_id, number, f"closed by {source}: the payer reversed its payment of "
-                                                            f"claim {number}{how}, taking back what it had paid beyond "
-                                                            "the patient's share; nothing is left to refund"))
-            batch.exceptions = [item for item in batch.exceptions
-                                if not (item["kind"] == "cob_overpayment" and item["pcn"] == number)]
-        if not settled.replaced:
-            _stands_again(batch, found, practice_id, claim, paid_on, source, location)
-    else:  # a correction adjudicated: what the payer paid on the claims it corrects settles no share any more
-        batch.exceptions += [dict(
-            practice_id=practice_id, kind="cob_overpayment", location=location, pcn=numbers[original], amount=amount,
-            message=f"posted; the payer paid {amount} on claim {numbers[original]}, which claim {pcn} replaces and "
-                    "it has now adjudicated: that payment settles no patient share any more; refund the payer or have "
-                    "it recouped (a reversal of it closes this)") for original, amount in replaced_paid.items()]
-    flags = (("cob_overpayment", settled.overpaid, f"the payer paid {clp.paid} on claim {pcn}, {settled.overpaid} "
-              f"more than the patient's share of {settled.owed_before} left by the earlier payer: refund the payer "
-              "or have it recouped"),
-             ("cob_patient_excess", settled.excess, f"the payer says the patient owes {patient} on claim {pcn}, "
-              f"{settled.excess} more than the {settled.owed_before} the patient owed on the earlier payers' claims: "
-              "not billed to the patient; decide whether the patient owes it"))
-    batch.exceptions += [dict(practice_id=practice_id, kind=kind, location=location, pcn=pcn, amount=amount,
-                              message=f"posted; {message}") for kind, amount, message in flags if amount]
-
-
-def _stands_again(batch: _Batch, found: _Found, practice_id: int, claim: ClaimRef, paid_on: date, source: str,
-                  location: str) -> None:
-    """A later payer reversed its own decision of a correction (a replacement), not what it paid on the claim it
-    corrects: the decision of that claim, never reversed, stands again (`later_payers.standing` reads the chain so),
-    so it is settled against the patient's share again (its payment applied, its flag to refund closed, what it paid
-    beyond the share flagged anew). The nearest corrected claim with a decision standing is the one."""
-    numbers = found.shares.corrects.get(claim.id, {})
-    for original, number in numbers.items():  # the nearest first
-        stands = later_payers.standing(found.originals.get(original, ()))
-        if not stands.answered or original in found.reversed_here:
-            continue
-        again = secondary.settle(found.shares, original, stands.paid, stands.patient, reversal=False)
-        pcn = claim.patient_control_number
-        batch.patient += [(practice_id, claim.patient_id, original, kind, amount, paid_on,
-                           f"{source} claim {pcn}: the payer reversed claim {pcn}, which replaced claim {number}: its "
-                           "decision stands again"[:200]) for kind, amount in again.entries]
-        batch.closed_flags.append((practice_id, number, f"closed by {source}: the payer reversed claim {pcn}, which "
-                                                        f"replaced claim {number}: the payment on claim {number} "
-                                                        "settles the patient's share again"))
-        batch.exceptions = [item for item in batch.exceptions
-                            if not (item["kind"] == "cob_overpayment" and item["pcn"] == number)]
-        if again.overpaid:
-            batch.exceptions.append(dict(
-                practice_id=practice_id, kind="cob_overpayment", location=location, pcn=number, amount=again.overpaid,
-                message=f"posted; the payer paid {stands.paid} on claim {number}, {again.overpaid} more than the "
-                        f"patient's share of {again.owed_before}: refund the payer or have it recouped"))
-        return
 
 
 def _write(db: Session, actor: Actor, batch: _Batch, record: Remittance) -> None:

@@ -25,6 +25,21 @@ from openmso.rcm.remittance.models import RemittanceException
 
 _MEMO_LIMIT = 65536
 
+# Column orders of the rows `posting._collect` builds as tuples (`posting._write` puts the ids and stamps in front).
+CLAIM_COLUMNS = ("id", "posted_at", "practice_id", "remittance_id", "claim_id", "status_code", "payer_claim_number",
+                 "charge", "paid", "contractual", "patient_responsibility", "other_adjustment", "adjustments",
+                 "outcome", "remarks", "payment_date")
+LINE_COLUMNS = ("claim_posting_id", "practice_id", "claim_line_id", "procedure_code", "submitted_code", "modifiers",
+                "units", "charge", "paid", "allowed", "contractual", "patient_responsibility", "other_adjustment",
+                "adjustments", "remarks", "denied", "expected_allowed")
+DENIAL_COLUMNS = ("claim_posting_id", "status", "created_at", "practice_id", "claim_id", "category", "rule_id",
+                  "amount", "appeal_deadline", "reasons", "remarks", "suggested_action")
+PATIENT_COLUMNS = ("created_at", "practice_id", "patient_id", "claim_id", "kind", "amount", "entered_on", "detail")
+TIMELINE_COLUMNS = ("occurred_at", "actor_name", "practice_id", "claim_id", "event", "from_status", "to_status",
+                    "detail")
+PLB_COLUMNS = ("practice_id", "remittance_id", "provider_identifier", "fiscal_period_date", "reason_code",
+               "reference", "amount")
+
 
 class _Memo(dict):
     """``memo[value]`` → the column type's bind processor applied to `value`, remembered (bounded):
