@@ -93,6 +93,18 @@ def test_kpis_of_a_primary_reversed_alone_count_the_secondarys_cash_but_not_its_
     assert november.values["days_in_ar"] == D("51.0")
 
 
+def test_kpis_count_a_claim_loaded_billed_without_a_submission_open_as_the_aging_does(db):
+    clinic, primary, secondary = _books(db, "Qzcobpunst")  # the primary has no submission stamp: loaded accepted
+    _pay_secondary(db, clinic, secondary, "30.00", [("OA", "23", "170.00")], "SECPUNST1")
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True)], "PPUNST2")
+    assert primary.submitted_at is None
+    (row,) = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
+    assert row.aging.total == D("200.00")  # billed, as the aging reads it, from its date of service
+    november = facts.kpi_trend(db, SYSTEM, AS_OF, 2, clinic.practice.id)[-1]
+    # the same 200.00 open as when stamped (above); it was 0.00: the KPIs took the claim as never billed
+    assert november.values["days_in_ar"] == D("51.0")
+
+
 def test_a_secondary_paid_before_the_primarys_reversal_in_the_same_835_is_settled_again_after_it(db):
     clinic, primary, secondary = _books(db, "Qzcobpord")
     _post(db, clinic, [_payment(secondary, "30.00", [("OA", "23", "170.00")]),

@@ -19,7 +19,7 @@ from openmso.core.tenancy import SYSTEM
 from openmso.core.types import simulated_clock
 from openmso.network import schemas as network_schemas
 from openmso.network import service as network
-from openmso.rcm.ar import facts, patients, reports
+from openmso.rcm.ar import facts, held_shares, patients, reports
 from openmso.rcm.claims import building, service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
@@ -203,12 +203,12 @@ def test_patient_ar_finds_the_next_plans_claims_by_query_not_by_a_list_of_their_
         add_plan(db, patient.id, second.id, f"SEC{patient.id}", 2)
     first = accepted_claims(db, clinic, 1, (("99213", "200.00"),))
     _post(db, clinic, [_payment(first[0], "120.00", PRIMARY)], "PQzholdmany1")
-    one = _parameters_read(db, lambda: patients.pending_shares(db, [clinic.practice.id], AS_OF))
+    one = _parameters_read(db, lambda: held_shares.pending_shares(db, [clinic.practice.id], AS_OF))
     more = accepted_claims(db, clinic, 6, (("99213", "200.00"),))  # six more claims, one per patient
     _post(db, clinic, [_payment(claim, "120.00", PRIMARY) for claim in more], "PQzholdmany2")
     shares = {}
-    seven = _parameters_read(db, lambda: shares.update(patients.pending_shares(db, [clinic.practice.id], AS_OF)))
-    assert shares == {claim.id: patients.Held(claim.id, D("30.00")) for claim in first + more}
+    seven = _parameters_read(db, lambda: shares.update(held_shares.pending_shares(db, [clinic.practice.id], AS_OF)))
+    assert shares == {claim.id: held_shares.Held(claim.id, D("30.00")) for claim in first + more}
     assert seven == one
 
 

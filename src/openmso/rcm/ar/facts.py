@@ -42,8 +42,9 @@ from openmso.core import audit
 from openmso.core.tenancy import Actor
 from openmso.rcm.ar import chains, kpis, later_payers, next_plans
 from openmso.rcm.ar.aging import age
-from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, pending_shares_on, services
-from openmso.rcm.ar.reports import NOT_WITH_PAYER, billed_since
+from openmso.rcm.ar.held_shares import HeldShares
+from openmso.rcm.ar.patients import due_items, ledgers, payments_by_claim, services
+from openmso.rcm.ar.reports import BILLED, NOT_WITH_PAYER, billed_since
 from openmso.rcm.ar.reversals import PostingKey
 from openmso.rcm.claims.models import Charge, Claim, TimelineEntry
 from openmso.rcm.claims.states import ClaimEvent
@@ -166,14 +167,15 @@ class ClaimHistory:
             patient_paid=sum((amount for day, amount in self.patient_payments if day <= end), ZERO))
 
 
-def load_histories(db: Session, practice_ids: list[int], since: date, until: date) -> list[ClaimHistory]:
+def load_histories(db: Session, practice_ids: list[int], since: date, until: date,
+                   held: HeldShares | None = None) -> list[ClaimHistory]:
     """Every original claim of these practices served in [since, until], with its postings; its corrections
     (replacements, voids: `chains`) are folded into it, and the claims that billed it to later payers ride on it
-    (`ClaimHistory.later`)."""
+    (`ClaimHistory.later`). `held`: the shares insurance held by day, if the caller has read them already."""
     first_sent = first_submissions(practice_ids)
     query = (select(Claim.id, Claim.total_charge, Claim.service_date_from, Claim.created_at,
                     billed_since(first_sent).label("billed_since"), Claim.patient_id, Claim.primary_claim_id,
-                    Claim.original_claim_id, Claim.frequency_code)
+                    Claim.original_claim_id, Claim.frequency_code, Claim.status)
              .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
              .where(Claim.practice_id.in_(practice_ids), Claim.service_date_from.between(since, until),
                     or_(Claim.original_claim_id.is_(None), Claim.status.not_in(NOT_WITH_PAYER))).order_by(Claim.id))
@@ -197,7 +199,7 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
     for r in rows:
         histories[r.id] = ClaimHistory(r.total_charge, r.service_date_from,
                                        entered.get(r.id, r.created_at.date()),
-                                       r.billed_since.date() if r.billed_since else None, first_scrub.get(r.id),
+                                       _billed_on(r), first_scrub.get(r.id),
                                        patient_id=r.patient_id,
                                        next_plan_from=next_plans.first_on_file(onward.get(r.id)))
     for claim_id, postings in later_payers.postings_by_claim(db, practice_ids).items():
@@ -227,7 +229,7 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
             histories[claim_id].closed.append(closed)
             if status == "transferred":
                 histories[claim_id].transferred.append(closed)
-    for claim_id, payments in _patient_payments(db, practice_ids, until).items():
+    for claim_id, payments in _patient_payments(db, practice_ids, until, held).items():
         if claim_id in histories:  # by the first claim of its payers' chain: what was paid of it is the service's
             histories[claim_id].patient_payments += payments
     first_of = _fold_corrections(histories, rows)
@@ -236,6 +238,15 @@ def load_histories(db: Session, practice_ids: list[int], since: date, until: dat
         if first in histories:
             histories[first].later.append(later)
     return list(histories.values())
+
+
+def _billed_on(claim) -> date | None:
+    """The day a claim went into insurance A/R, as `reports.in_insurance_ar` reads it: its first submission, else
+    (a claim loaded billed, with no submission on its timeline or stamp) its date of service if its status says it
+    was billed. The KPIs and the agings then count the same claims open."""
+    if claim.billed_since is not None:
+        return claim.billed_since.date()
+    return claim.service_date_from if claim.status in BILLED else None
 
 
 def _fold_corrections(histories: dict[int, ClaimHistory], rows: list) -> dict[int, int]:
@@ -253,7 +264,8 @@ def _fold_corrections(histories: dict[int, ClaimHistory], rows: list) -> dict[in
                                 for row in rows if row.id in histories})
 
 
-def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict[int, list[tuple[date, Decimal]]]:
+def _patient_payments(db: Session, practice_ids: list[int], until: date,
+                      held: HeldShares | None = None) -> dict[int, list[tuple[date, Decimal]]]:
     """Each claim's patient payments up to `until` (by the first claim of its chain): every ledger of these
     practices, a credit settling its own service first, the patient's own payment what was due on its day (not a
     share insurance held then), then the oldest debts (`patients.payments_by_claim`)."""
@@ -267,24 +279,25 @@ def _patient_payments(db: Session, practice_ids: list[int], until: date) -> dict
                           .order_by(PatientLedgerEntry.entered_on, PatientLedgerEntry.id)):
         ledgers[(row.practice_id, row.patient_id)].append((row.entered_on, row.kind,
                                                            first.get(row.claim_id, row.claim_id), row.amount))
-    days = sorted({day for entries in ledgers.values() for day, kind, claim_id, _ in entries
-                   if claim_id is None and kind == "payment"})
-    pending = pending_shares_on(db, practice_ids, days) if days else {}
+    if held is None and any(claim_id is None and kind == "payment"  # the patient's own payments: what was due?
+                            for entries in ledgers.values() for _, kind, claim_id, _ in entries):
+        held = HeldShares(db, practice_ids)
     paid: dict[int, list[tuple[date, Decimal]]] = {}
     for entries in ledgers.values():
-        paid.update(payments_by_claim(entries, pending))
+        paid.update(payments_by_claim(entries, held))
     return paid
 
 
-def _patient_ar(db: Session, practice_ids: list[int], ends: list[date]) -> dict[date, list[PatientOwed]]:
+def _patient_ar(db: Session, practice_ids: list[int], ends: list[date], held: HeldShares | None = None
+                ) -> dict[date, list[PatientOwed]]:
     """The patient A/R open at the end of each of `ends`, as `patients.aging` counts it: each debit still owed
     then, less the shares a later payer had yet to answer (in insurance A/R until it does)."""
     if not practice_ids or not ends:
         return {}
     every = ledgers(db, practice_ids, as_of=max(ends))
-    pending = pending_shares_on(db, practice_ids, ends)
+    held = held if held is not None else HeldShares(db, practice_ids)
     return {end: [(patient, day, amount) for (_, patient), entries in every.items()
-                  for day, amount in due_items([e for e in entries if e[0] <= end], pending[end])] for end in ends}
+                  for day, amount in due_items([e for e in entries if e[0] <= end], held[end])] for end in ends}
 
 
 def month_starts(as_of: date, months: int) -> list[date]:
@@ -377,8 +390,9 @@ def kpi_trend(db: Session, actor: Actor, as_of: date, months: int = 6, practice_
     scope = aggregation.participation(db, practices_allowing(db, actor, MsoAction.POST_PAYMENTS, practice_id))
     ids = list(scope.included)
     first = month_starts(as_of, months)[0]
-    histories = load_histories(db, ids, first - timedelta(days=LOOK_BACK_DAYS), as_of) if ids else []
-    patient_ar = _patient_ar(db, ids, [month_end(start, as_of) for start in month_starts(as_of, months)])
+    held = HeldShares(db, ids) if ids else None  # read once: asked for each payment day and each month's end
+    histories = load_histories(db, ids, first - timedelta(days=LOOK_BACK_DAYS), as_of, held) if ids else []
+    patient_ar = _patient_ar(db, ids, [month_end(start, as_of) for start in month_starts(as_of, months)], held)
     audit.record(db, actor, "ar.kpis", "practice", practice_id, practice_id=practice_id,
                  reason=f"months={months} as_of={as_of} claims={len(histories)}")
     result = trend(histories, as_of, months, revenue_cycle_cost, patient_ar)

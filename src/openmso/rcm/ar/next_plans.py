@@ -3,7 +3,7 @@ after secondary) in force on the date of service (`claims.service.next_plan`).
 
 A share the payer left to such a patient is not theirs to pay yet: the next plan is to be asked for it first,
 billed or not. The rule the three A/R readers share (`reports.insurance_aging`, `facts.ClaimHistory`,
-`patients.pending_shares_on`): once the last payer billed for a service by a day has an adjudication standing,
+`held_shares.HeldShares`): once the last payer billed for a service by a day has an adjudication standing,
 the patient's share it left is held in insurance A/R — under the next plan's payer — if it has a next plan on file
 by then, no claim to that plan had been billed by then and no void of the service was with the payer; once one is
 billed, that claim's wait holds it (`later_payers`) until it answers or is voided, and what the last payer leaves

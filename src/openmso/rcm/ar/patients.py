@@ -25,13 +25,12 @@ service) and what is left is the patient's, aged from the day it was first poste
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.agreements import aggregation
@@ -42,22 +41,16 @@ from openmso.core.pagination import PageParams, Slice
 from openmso.core.tenancy import Actor, ensure_can_write, visible
 from openmso.core.types import CENT
 from openmso.network.models import Patient
-from openmso.rcm.ar import chains, later_payers, next_plans
 from openmso.rcm.ar.aging import Aging, age_in_days
 from openmso.rcm.ar.chains import first_claims
+from openmso.rcm.ar.held_shares import Held, Shares, later_claims, pending_shares
 from openmso.rcm.ar.reports import (
-    BILLED,
-    NOT_WITH_PAYER,
     AgingRow,
     _labels,
-    billed_since,
     payment_practices,
     suppress_small_cells,
 )
 from openmso.rcm.ar.schemas import BalanceFilter
-from openmso.rcm.claims.models import Claim
-from openmso.rcm.claims.states import ClaimStatus
-from openmso.rcm.claims.timeline import first_submissions
 from openmso.rcm.remittance.models import PatientLedgerEntry
 
 ZERO = Decimal("0.00")
@@ -153,7 +146,7 @@ def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]],
     in posting order, each claim id the first of its chain (`services`). As in `open_debits`, a credit naming a
     claim settles that claim's open debits first; a credit naming none (the patient's own payment) settles what
     is due on its day first (the debits less the shares insurance held then: `pending`, by day, as
-    `pending_shares_on` gives them), oldest first, as the ledger applies it (`_split_open`); what is left of
+    `held_shares.HeldShares` gives them), oldest first, as the ledger applies it (`_split_open`); what is left of
     either, like any other credit, the oldest debits. The part of a payment that settles a claim's debit counts as
     collected on that claim on the payment's day. A credit made before anything was owed waits for the next debit;
     what exceeds every debit (a credit balance, a refund due) paid no claim."""
@@ -173,7 +166,7 @@ def payments_by_claim(entries: Iterable[tuple[date, str, int | None, Decimal]],
                     if credit[2] and used:
                         paid[claim_id].append((day, used))
                 debits = deque(d for d in debits if d[1])
-            elif pending and pending.get(day):  # what is due that day first, not a share insurance holds
+            elif pending is not None and pending.get(day):  # what is due that day first, not a share insurance holds
                 for debit, held in zip(debits, _holds(((d[0], d[1]) for d in debits), pending[day]), strict=True):
                     used = min(debit[1] - held, credit[1])
                     if used > 0:
@@ -258,149 +251,8 @@ def ledgers(db: Session, ids: list[int], patient_id: int | None = None, as_of: d
 def services(db: Session, ids: list[int], patient_id: int | None = None) -> dict[int, int]:
     """These practices' (or one patient's) later payers' claims → the first claim of their chain: a ledger entry
     naming either is of the same service."""
-    return first_claims({row.id: row.primary_claim_id for row in _later_claims(db, ids, patient_id)})
+    return first_claims({row.id: row.primary_claim_id for row in later_claims(db, ids, patient_id)})
 
-
-def _later_claims(db: Session, ids: list[int], patient_id: int | None = None) -> list:
-    """These practices' (or one patient's) claims billed to a later payer: they are few."""
-    first_sent = first_submissions(ids)
-    return db.execute(_later_claims_query(ids, patient_id).add_columns(
-        Claim.primary_claim_id, Claim.original_claim_id, Claim.status, billed_since(first_sent).label("billed_since"),
-        Claim.service_date_from, Claim.frequency_code).outerjoin(first_sent, first_sent.c.claim_id == Claim.id)).all()
-
-
-def _later_claims_query(ids: list[int], patient_id: int | None = None) -> Select:
-    """These practices' (or one patient's) claims billed to a later payer, by id: a query, not a list, so a
-    statement reading their postings does not grow with them."""
-    query = select(Claim.id).where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
-    return query if patient_id is None else query.where(Claim.patient_id == patient_id)
-
-
-class Held(NamedTuple):
-    """The patient's share of a service that insurance A/R holds: the ledger's entries naming any claim of the
-    service (the claims of its correction chain) draw on this one share."""
-
-    service: int  # the first claim of the service's chain
-    share: Decimal
-
-
-Shares = dict[int, Held]  # claim a ledger entry names (`ledgers`) → the share of its service held
-
-
-def pending_shares(db: Session, ids: list[int], as_of: date | None = None, patient_id: int | None = None
-                   ) -> Shares:
-    """The patient's shares insurance aging holds — on `as_of` when given, else now — by the claims ledger entries
-    name: the share the payer before a later payer billed and not answered yet left (no adjudication of the later
-    payer's stands: `later_payers.standing`), and the share a last payer left for a next plan not billed yet
-    (`next_plans`), each as that payer's decision stands on the day."""
-    return pending_shares_on(db, ids, [as_of], patient_id)[as_of]
-
-
-def pending_shares_on(db: Session, ids: list[int], days: Sequence[date | None], patient_id: int | None = None
-                      ) -> dict[date | None, Shares]:
-    """`pending_shares` on each of `days` (None: now), claims and postings read once (the KPI trend asks for every
-    month's end). The claims whose share may be held are found by subquery: a network's multi-plan patients have
-    more claims than a statement can list."""
-    later = _later_claims(db, ids, patient_id)
-    first = first_claims({row.id: row.primary_claim_id for row in later})
-    # sent (a rejected one is sent again: it still waits), not closed by a correction of it
-    corrected = {row.original_claim_id for row in later if row.original_claim_id is not None}
-    # sent (a rejected one is sent again: it still waits), not closed without a correction taking its place (one
-    # superseded by a replacement or void was sent: its chain reads on, the void withdrawing it from its day)
-    billed = [row for row in later if row.status in BILLED
-              or (row.billed_since and (row.status != ClaimStatus.CLOSED or row.id in corrected))]
-    later_by_id = {row.id: row for row in later}
-    answers, chain_of = {}, {}
-    for members, together in _chained(later, later_payers.postings_of(
-            db, _later_claims_query(ids, patient_id).with_only_columns(Claim.id))):
-        for claim_id in members:
-            answers[claim_id], chain_of[claim_id] = together, members
-    rows, postings = _sharing_claims(db, ids, patient_id)
-    plans = next_plans.next_plans(db, ids, patient_id) if rows else {}
-    by_id = {row.id: row for row in rows}
-    chained = _chained(rows, postings)
-    pending: dict[date | None, Shares] = {}
-    for day in days:
-        pending[day] = {}
-        asked = defaultdict(list)  # a claim → the later payers' claims billed from it by the day
-        for row in billed:
-            if _billed_by(row, day):
-                asked[row.primary_claim_id].append(row)
-        for members, chain in chained:
-            sent = [row for claim_id in members for row in asked.get(claim_id, ())]
-            if sent:  # held while a later payer billed from the service, and not withdrawn since, has not answered
-                waits = any(not later_payers.standing(answers.get(row.id, ()), day).answered for row in sent
-                            if not _voided(later_by_id, chain_of[row.id], day))
-            else:  # held for a next plan not billed yet
-                waits = any(_next_plan_by(plans.get(claim_id), day) for claim_id in members)
-            if not waits or _voided(by_id, members, day):
-                continue
-            share = _share_left(chain, by_id[members[0]].primary_claim_id is not None, day)
-            if share > 0:
-                held = Held(first.get(members[0], members[0]), share)
-                pending[day].update((first.get(claim_id, claim_id), held) for claim_id in members)
-    return pending
-
-
-def _chained(claims: list, postings: dict[int, list[later_payers.LaterPosting]]
-             ) -> list[tuple[list[int], list[later_payers.LaterPosting]]]:
-    """The correction chains of these claims, each with the postings of all its claims in posting order: a chain is
-    one claim at its payer (a replacement sent after its payer answered the claim it corrects is answered too), as
-    insurance aging reads it."""
-    return [(members, sorted((p for claim_id in members for p in postings.get(claim_id, ())), key=lambda p: p.key.id))
-            for members in chains.correction_chains((row.id, row.original_claim_id) for row in claims).values()]
-
-
-def _sharing_claims(db: Session, ids: list[int], patient_id: int | None) -> tuple[list, dict]:
-    """The claims whose patient share a later payer may be asked for — those with a next plan (`next_plans`), those
-    a later payer's claim was billed from, and their corrections — with when they were billed; and their postings by
-    claim."""
-    found = next_plans.with_next_plan(ids, patient_id)
-    billed_from = select(Claim.primary_claim_id).where(Claim.practice_id.in_(ids), Claim.primary_claim_id.is_not(None))
-    wanted = or_(Claim.id.in_(select(found.c.claim_id)), Claim.id.in_(billed_from),
-                 Claim.original_claim_id.in_(billed_from),  # corrected after the later payer was billed
-                 Claim.id.in_(select(Claim.original_claim_id).where(Claim.id.in_(billed_from))))  # or before
-    scope = [Claim.practice_id.in_(ids), wanted] + ([Claim.patient_id == patient_id] if patient_id is not None else [])
-    first_sent = first_submissions(ids)
-    rows = db.execute(select(Claim.id, Claim.original_claim_id, Claim.primary_claim_id, Claim.frequency_code,
-                             Claim.status, Claim.service_date_from, billed_since(first_sent).label("billed_since"))
-                      .outerjoin(first_sent, first_sent.c.claim_id == Claim.id).where(*scope)).all()
-    if not rows:
-        return [], {}
-    claims = select(Claim.id).where(*scope)
-    return rows, {**later_payers.first_payer_postings(db, claims.where(Claim.primary_claim_id.is_(None))),
-                  **later_payers.postings_of(db, claims.where(Claim.primary_claim_id.is_not(None)))}
-
-
-def _voided(claims: dict, members: list[int], day: date | None) -> bool:
-    """Whether a void of the claim was with the payer on `day` (as insurance aging reads a chain): nothing is
-    billed to that payer any more, so no share is left for a next plan, and a later payer's claim voided waits for
-    nothing (the share the payer before it left is the patient's)."""
-    return any(claims[claim_id].frequency_code == chains.VOID and claims[claim_id].status not in NOT_WITH_PAYER
-               and _billed_by(claims[claim_id], day) for claim_id in members[1:])
-
-
-def _share_left(postings: list[later_payers.LaterPosting], later: bool, day: date | None) -> Decimal:
-    """The patient's share the payer's decision standing on `day` (now when None) leaves."""
-    if later:
-        stands = later_payers.standing(postings, day)
-        return stands.patient if stands.answered else ZERO
-    return later_payers.first_payer_money(postings, day)[2]
-
-
-def _next_plan_by(plans: list[next_plans.NextPlan] | None, day: date | None) -> bool:
-    """Whether a claim with these next plans (`next_plans.next_plans`) had one on file by `day` (now when None)."""
-    first = next_plans.first_on_file(plans)
-    return first is not None and (day is None or first <= day)
-
-
-def _billed_by(claim, as_of: date | None) -> bool:
-    """Whether `claim` was in insurance A/R on `as_of` (now when None), as `reports.insurance_aging` counts it."""
-    if as_of is None:
-        return True
-    if claim.billed_since is None:
-        return claim.service_date_from <= as_of
-    return claim.billed_since < later_payers.end_of_day(as_of)
 
 
 def _balance_rows(db: Session, actor: Actor, practice_id: int | None,

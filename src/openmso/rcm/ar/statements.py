@@ -2,7 +2,7 @@
 
 The amount due is the ledger's balance (the figure the balances list shows) less the share of services another
 plan of the patient's is to answer first — billed to it and not answered yet, or left by the last payer for a next
-plan in force not billed yet (`patients.pending_shares`, `next_plans`): billing the patient for what their
+plan in force not billed yet (`held_shares.pending_shares`, `next_plans`): billing the patient for what their
 secondary plan may still pay is the complaint a statement must not cause, so that share is printed apart as
 pending insurance, not asked for.
 """
