@@ -167,6 +167,20 @@ def test_a_reversal_takes_back_the_earlier_posting_it_negates():
     assert reversed_postings(history) == {1, 4}
 
 
+def test_a_reversal_under_a_replacement_takes_back_the_originals_payment_it_negates_along_the_chain():
+    def key(id_, claim, status, paid_, number):
+        return PostingKey(id_, claim, status, number, D(paid_))
+    # claim 1 paid 20.00; its replacement, claim 2, paid 25.00; then a reversal of 20.00 under claim 2
+    chain = [key(1, 1, "1", "20.00", "ICN1"), key(2, 2, "1", "25.00", "ICN2"), key(3, 2, "22", "-20.00", "ICN2")]
+    assert reversed_postings(chain, chain=True) == {1}  # the original's payment: the replacement's stands
+    assert reversed_postings(chain) == {2}  # claim by claim (one practice's postings), only its own claim's
+    # its own payment negated exactly comes first; an amount neither paid takes back its own claim's latest
+    assert reversed_postings([*chain[:2], key(3, 2, "22", "-25.00", "ICN2")], chain=True) == {2}
+    assert reversed_postings([*chain[:2], key(3, 2, "22", "-7.00", "ICN2")], chain=True) == {2}
+    # a reversal under the original never reaches its replacement's payment
+    assert reversed_postings([*chain[:2], key(3, 1, "22", "-25.00", "ICN1")], chain=True) == {1}
+
+
 def test_a_patient_in_credit_gets_a_credit_statement_and_is_listed_as_a_refund(db):
     clinic = make_clinic(db, "Qzrefund", patients=1)
     (claim,) = accepted_claims(db, clinic, 1)

@@ -15,7 +15,7 @@ from decimal import Decimal as D
 from sqlalchemy import select
 
 from openmso.core.tenancy import SYSTEM
-from openmso.rcm.ar import patients, reports
+from openmso.rcm.ar import facts, patients, reports
 from openmso.rcm.claims import service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import Correction
@@ -68,3 +68,18 @@ def test_the_payer_then_reversing_the_original_closes_the_flag_and_leaves_the_sh
     rows = reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id)
     assert rows == []  # the payer took its 20.00 back: nothing owed either way
     assert date(2026, 11, 10) < AS_OF
+
+
+def test_the_payer_reversing_the_originals_payment_under_the_replacements_number_leaves_the_replacement_standing(db):
+    clinic, original, replacement = _replaced_and_paid(db, "Qzrplsec4")
+    # a later 835 takes back the 20.00 paid on the original, sent under the replacement's claim (CLP01, CLP07): its
+    # amount is the original's payment, not the replacement's 25.00, so the replacement's decision stands
+    _pay_secondary(db, clinic, replacement, "20.00", ANSWER, "Qzrplsec43", reversal=True)
+    assert _balance(db, clinic) == D("5.00")  # was 10.00: the replacement taken back, the original standing again
+    assert _entries(db, replacement) == [("payer_payment", D("-25.00"))]
+    assert _flags(db, clinic) == [(original.patient_control_number, "resolved", D("20.00"))]
+    assert reports.insurance_aging(db, SYSTEM, AS_OF, "practice", clinic.practice.id) == []
+    (aged,) = patients.aging(db, SYSTEM, AS_OF, clinic.practice.id)
+    assert aged.aging.total == D("5.00")
+    [history] = facts.load_histories(db, [clinic.practice.id], date(2026, 10, 1), AS_OF)
+    assert history.facts_at(AS_OF).open_balance == D("0.00")  # the KPIs read the chain the same way

@@ -83,7 +83,7 @@ class Standing:
 def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Standing:
     """Where a later payer's claim stands on `end` (every posting when None) (pure: no I/O)."""
     seen = [p for p in postings if end is None or p.paid_on <= end]
-    taken_back = reversed_postings(p.key for p in seen)
+    taken_back = reversed_postings([p.key for p in seen], chain=True)
     adjudications = [p for p in seen if p.key.status_code != REVERSAL and p.key.id not in taken_back]
     paid = sum((p.key.paid for p in seen), ZERO)  # cash, whichever adjudication it came with
     if not adjudications:
@@ -102,7 +102,7 @@ def replaced_parts(postings: Sequence[LaterPosting]) -> dict[int, frozenset[int]
     one line denied restates that line alone, the other lines' decisions stand; a payer that splits a claim into
     CLPs on disjoint lines restates nothing. `postings` are in posting order, of one claim or of one correction
     chain (`chains`: a correction's id is greater than its original's) (pure: no I/O)."""
-    taken_back = reversed_postings(p.key for p in postings)
+    taken_back = reversed_postings([p.key for p in postings], chain=True)
     standing = [p for p in postings if p.key.status_code != REVERSAL and p.key.id not in taken_back]
     parts: dict[int, frozenset[int] | None] = {}
     for position, p in enumerate(standing):

@@ -9,7 +9,10 @@ the adjudication that stands.
 Each reversal cancels one earlier posting of the same claim that is not reversed yet: one with the
 same payer claim number (CLP07) when both carry one, preferring the one whose payment is exactly the
 negated reversal, else the latest. A reversal with no such posting (its original was posted elsewhere)
-cancels nothing.
+cancels nothing. Read along a correction chain (a claim and the replacements of it, `chain=True`), a
+reversal posted to a correction whose amount is none of its own payments but exactly a payment on a
+claim it corrects takes that one back: payers send the reversal of the original's payment under the
+replacement's claim, and the replacement's own decision then stands.
 """
 
 from __future__ import annotations
@@ -36,23 +39,26 @@ class PostingKey:
     paid: Decimal
 
 
-def reversed_postings(postings: Iterable[PostingKey]) -> set[int]:
-    """The ids of the postings a later reversal takes back (pure: no I/O)."""
+def reversed_postings(postings: Iterable[PostingKey], chain: bool = False) -> set[int]:
+    """The ids of the postings a later reversal takes back; with `chain`, the postings are of one correction
+    chain, a correction's claim id greater than the claims it corrects (pure: no I/O)."""
     by_claim: dict[int, list[PostingKey]] = defaultdict(list)
     for posting in postings:
-        by_claim[posting.claim_id].append(posting)
+        by_claim[0 if chain else posting.claim_id].append(posting)
     taken_back: set[int] = set()
     for history in by_claim.values():
         history.sort(key=lambda p: p.id)
         for position, reversal in enumerate(history):
             if reversal.status_code != REVERSAL:
                 continue
-            candidates = [p for p in history[:position] if p.status_code != REVERSAL and p.id not in taken_back
+            before = [p for p in history[:position] if p.status_code != REVERSAL and p.id not in taken_back]
+            candidates = [p for p in before if p.claim_id == reversal.claim_id
                           and (not p.payer_claim_number or not reversal.payer_claim_number
                                or p.payer_claim_number == reversal.payer_claim_number)]
             exact = [p for p in candidates if p.paid == -reversal.paid]
-            if exact or candidates:
-                taken_back.add((exact or candidates)[-1].id)
+            corrected = [p for p in before if p.claim_id < reversal.claim_id and p.paid == -reversal.paid]
+            if exact or corrected or candidates:
+                taken_back.add((exact or corrected or candidates)[-1].id)
     return taken_back
 
 

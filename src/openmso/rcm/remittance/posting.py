@@ -122,7 +122,8 @@ class _Found:
     decided: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
     # corrections (replacements, voids) → the claims they correct, whose postings in the piece come before theirs
     corrects: dict[int, list[int]] = field(default_factory=dict)
-    # the postings so far of the claims later payers' corrections in the piece correct (whose decision may stand again)
+    # the postings so far of later payers' corrections in the piece and of the claims they correct (whose decision
+    # may stand again)
     originals: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
     reversed_here: set[int] = field(default_factory=set)  # later payers' claims whose payment the piece reversed
 
@@ -157,7 +158,8 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
     decided = {claim_id: posted.get(claim_id, []) for claim_id, _ in again}
     decided.update({correction: sorted((p for claim_id in (correction, *chain) for p in posted.get(claim_id, ())),
                                        key=lambda p: p.key.id) for correction, chain in corrects.items()})
-    originals = sorted({claim_id for chain in later_corrected.values() for claim_id in chain})
+    # ... with the corrections' own postings: whose payment a reversal posted to a correction takes back
+    originals = sorted({claim_id for chain in later_corrected.values() for claim_id in chain} | set(later_corrected))
     return _Found(by_pcn, by_payer_number, lines, others, shares, resettle,
                   later_payers.postings_of(db, [row.id for row in resettle]), decided, corrects,
                   later_payers.postings_of(db, originals))

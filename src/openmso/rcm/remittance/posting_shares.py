@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from openmso.rcm.ar import later_payers
-from openmso.rcm.ar.reversals import PostingKey
+from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversed_postings
 from openmso.rcm.remittance import secondary
 from openmso.rcm.remittance.lookups import ClaimRef
 from openmso.rcm.remittance.posting_writes import CLAIM_COLUMNS, LINE_COLUMNS
@@ -114,6 +114,9 @@ def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: Cl
     (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment, and what it
     says the patient owes beyond the chain's share as a patient excess (not billed)."""
     shares = found.shares
+    if reversal and (original := _reversed_original(found, claim, clp)) is not None:
+        _reverse_corrected(batch, found, practice_id, claim, original, paid_on, source)
+        return
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
     if reversal:
         found.reversed_here.add(claim.id)
@@ -154,6 +157,37 @@ def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: Cl
               "not billed to the patient; decide whether the patient owes it"))
     batch.exceptions += [dict(practice_id=practice_id, kind=kind, location=location, pcn=pcn, amount=amount,
                               message=f"posted; {message}") for kind, amount, message in flags if amount]
+
+
+def _reversed_original(found: Found, claim: ClaimRef, clp) -> int | None:
+    """The claim a later payer's reversal posted to a correction whose own decision stands takes back the payment
+    of, when that is a claim the correction replaces, not the correction (`reversals`, read along the chain as the
+    A/R readers read it: the reversal's amount is a payment on the replaced claim and none of the correction's)."""
+    corrected = found.shares.corrects.get(claim.id)
+    if not corrected or not later_payers.standing(found.originals.get(claim.id, ())).answered:
+        return None
+    postings = [p.key for claim_id in (*corrected, claim.id) for p in found.originals.get(claim_id, ())]
+    reversal = PostingKey(max((key.id for key in postings), default=0) + 1, claim.id, REVERSAL,
+                          clp.payer_claim_control_number, clp.paid)
+    taken = reversed_postings([*postings, reversal], chain=True) - reversed_postings(postings, chain=True)
+    return next((key.claim_id for key in postings if key.id in taken and key.claim_id != claim.id), None)
+
+
+def _reverse_corrected(batch: Batch, found: Found, practice_id: int, claim: ClaimRef, original: int,
+                       paid_on: date, source: str) -> None:
+    """The payer took back, under a correction, what it paid on a claim the correction replaced: the correction's
+    decision stands, the replaced claim's payment (flagged to refund since the correction was adjudicated) is no
+    longer to refund, and its decision does not stand again if the correction is reversed later in the piece."""
+    number, pcn = found.shares.corrects[claim.id][original], claim.patient_control_number
+    found.reversed_here.add(original)
+    batch.patient += [(practice_id, claim.patient_id, original, kind, amount, paid_on,
+                       f"{source} claim {pcn}: the payer reversed its payment of claim {number}, which claim {pcn} "
+                       "replaces"[:200]) for kind, amount in secondary.reverse_corrected(found.shares, original)]
+    batch.closed_flags.append((practice_id, number, f"closed by {source}: the payer reversed its payment of claim "
+                                                    f"{number} under claim {pcn}, which replaces it; nothing is left "
+                                                    "to refund"))
+    batch.exceptions = [item for item in batch.exceptions
+                        if not (item["kind"] == "cob_overpayment" and item["pcn"] == number)]
 
 
 def _stands_again(batch: Batch, found: Found, practice_id: int, claim: ClaimRef, paid_on: date, source: str,

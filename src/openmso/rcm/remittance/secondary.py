@@ -140,6 +140,13 @@ def _take_back(shares: PatientShares, claim_id: int) -> list[tuple[str, Decimal]
     return entries
 
 
+def reverse_corrected(shares: PatientShares, original: int) -> list[tuple[str, Decimal]]:
+    """A later payer's reversal, posted under a correction whose own decision stands, of what it paid on a claim
+    the correction replaces (`reversals`): the correction's decision stays; what the payer's postings to the
+    replaced claim still hold in `shares` (nothing once the correction's adjudication took it back) is negated."""
+    return _take_back(shares, original)
+
+
 def settle(shares: PatientShares, claim_id: int, paid: Decimal, patient: Decimal, reversal: bool) -> Settlement:
     """The ledger entries a later payer's posting to `claim_id` makes, already counted in `shares` (pure)."""
     # a reversal takes back what this payer's earlier postings wrote; so does a new adjudication that comes
