@@ -94,7 +94,8 @@ def _select(db: Session, template: str, fixed: list, keys: list) -> list[tuple]:
     cursor = connection.connection.driver_connection.cursor()
     try:
         if postgres:
-            cursor.execute(f"{statement} = ANY(%s)", [*fixed, keys])
+            kind = "bigint" if isinstance(keys[0], int) else "text"
+            cursor.execute(f"{statement} = ANY(%s::{kind}[])", [*fixed, array_literal(keys)])
             return cursor.fetchall()
         rows: list[tuple] = []
         for start in range(0, len(keys), SQLITE_KEYS):
@@ -104,6 +105,15 @@ def _select(db: Session, template: str, fixed: list, keys: list) -> list[tuple]:
         return rows
     finally:
         cursor.close()
+
+
+def array_literal(values: Iterable[str | int | None]) -> str:
+    """A PostgreSQL array literal (``{1,2}``, ``{"a","b",NULL}``) of ints or strings, for a ``%s::type[]``
+    parameter: one string for the driver to send, where adapting a list converts its thousands of elements one
+    by one in Python (0.3 s of CPU, a sixth of the lookups, per 100,000 claims)."""
+    return "{" + ",".join("NULL" if value is None else str(value) if isinstance(value, int)
+                          else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for value in values) + "}"
 
 
 def _day_reader(db: Session):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from openmso.core.types import utcnow
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.denials.models import DenialCase, DenialNote
+from openmso.rcm.remittance.lookups import array_literal
 from openmso.rcm.remittance.models import RemittanceException
 
 _MEMO_LIMIT = 65536
@@ -136,7 +137,7 @@ def set_claim_statuses(db: Session, changes: list[tuple[int, str, str | None]]) 
                            "payer_claim_number = COALESCE(v.number, claim.payer_claim_number) "
                            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, number) "
                            "WHERE claim.id = v.id AND claim.id = ANY(%s::bigint[])",
-                           [now, ids, statuses, numbers, ids])
+                           [now, *(array_literal(column) for column in (ids, statuses, numbers, ids))])
     else:
         cursor = raw.cursor()
         try:
