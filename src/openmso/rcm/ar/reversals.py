@@ -22,9 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from openmso.rcm.ar.chains import correction_chains
+from openmso.rcm.claims.models import Claim
 from openmso.rcm.remittance.models import ClaimPosting
 
 REVERSAL = "22"  # CLP02: reversal of previous payment
@@ -63,10 +65,26 @@ def reversed_postings(postings: Iterable[PostingKey], chain: bool = False) -> se
 
 
 def reversed_in(db: Session, practice_ids: list[int]) -> set[int]:
-    """The claim postings of these practices that a reversal has taken back."""
+    """The claim postings of these practices that a reversal has taken back, each correction chain read as one
+    (a reversal posted under a replacement may take back the payment on the claim it replaces): the claims with a
+    reversal, and the claims they correct (few), one query per step back along the chains."""
     reversed_claims = (select(ClaimPosting.claim_id).where(ClaimPosting.practice_id.in_(practice_ids),
                                                            ClaimPosting.status_code == REVERSAL))
+    parents = dict(db.execute(select(Claim.id, Claim.original_claim_id).where(Claim.id.in_(reversed_claims))).all())
+    corrected: set[int] = set()
+    wanted = {original for original in parents.values() if original is not None}
+    while wanted:
+        corrected |= wanted
+        rows = db.execute(select(Claim.id, Claim.original_claim_id).where(Claim.id.in_(wanted))).all()
+        parents.update((claim_id, original) for claim_id, original in rows if claim_id not in parents)
+        wanted = {original for _, original in rows if original is not None} - parents.keys()
     rows = db.execute(select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code,
                              ClaimPosting.payer_claim_number, ClaimPosting.paid)
-                      .where(ClaimPosting.practice_id.in_(practice_ids), ClaimPosting.claim_id.in_(reversed_claims)))
-    return reversed_postings(PostingKey(*row) for row in rows)
+                      .where(ClaimPosting.practice_id.in_(practice_ids),
+                             or_(ClaimPosting.claim_id.in_(reversed_claims), ClaimPosting.claim_id.in_(corrected))))
+    first_of = {claim_id: first for first, members in correction_chains(parents.items()).items()
+                for claim_id in members}
+    by_chain: dict[int, list[PostingKey]] = defaultdict(list)
+    for row in rows:
+        by_chain[first_of.get(row.claim_id, row.claim_id)].append(PostingKey(*row))
+    return set().union(*(reversed_postings(keys, chain=True) for keys in by_chain.values()))

@@ -36,10 +36,11 @@ class ClaimRef(NamedTuple):
     payer_claim_number: str | None
     primary_claim_id: int | None  # set when the claim was billed after another payer's (COB)
     original_claim_id: int | None  # set when the claim replaces or voids another (a correction)
+    frequency_code: str  # CLM05-3: 1 original, 7 replacement, 8 void
 
 
 _CLAIM_COLUMNS = ("id, patient_control_number, status, payer_id, patient_id, payer_claim_number, primary_claim_id, "
-                  "original_claim_id")
+                  "original_claim_id, frequency_code")
 
 
 def claims_by(db: Session, practice_id: int, column: str, keys: Iterable[str]) -> dict[str, ClaimRef]:

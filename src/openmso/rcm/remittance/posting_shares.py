@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from openmso.rcm.ar import later_payers
-from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversed_postings
+from openmso.rcm.ar.chains import VOID
+from openmso.rcm.ar.reversals import PostingKey, reversed_postings
 from openmso.rcm.remittance import secondary
 from openmso.rcm.remittance.lookups import ClaimRef
 from openmso.rcm.remittance.posting_writes import CLAIM_COLUMNS, LINE_COLUMNS
@@ -114,7 +115,8 @@ def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: Cl
     (`secondary`); what it paid beyond that share goes to the exceptions queue as an overpayment, and what it
     says the patient owes beyond the chain's share as a patient excess (not billed)."""
     shares = found.shares
-    if reversal and (original := _reversed_original(found, claim, clp)) is not None:
+    original = _reversed_original(batch, found, claim, paid_on) if reversal else None
+    if original is not None and claim.frequency_code != VOID:
         _reverse_corrected(batch, found, practice_id, claim, original, paid_on, source)
         return
     settled = secondary.settle(shares, claim.id, clp.paid, patient, reversal)
@@ -134,7 +136,8 @@ def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: Cl
     if reversal:  # the payer took its payment back (and, under a correction's number, the payments it made on the
         # claims corrected): what it was flagged as overpaying is no longer to refund, nor what was flagged earlier
         # in this piece
-        corrected = [(numbers[original], f" under claim {pcn}, which corrects it") for original in replaced_paid]
+        corrected = [(numbers[claim_id], f" under claim {pcn}, which corrects it")
+                     for claim_id in {*replaced_paid, *([original] if original is not None else [])}]
         for number, how in ((pcn, ""), *corrected):
             batch.closed_flags.append((practice_id, number, f"closed by {source}: the payer reversed its payment of "
                                                             f"claim {number}{how}, taking back what it had paid beyond "
@@ -159,18 +162,27 @@ def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: Cl
                               message=f"posted; {message}") for kind, amount, message in flags if amount]
 
 
-def _reversed_original(found: Found, claim: ClaimRef, clp) -> int | None:
-    """The claim a later payer's reversal posted to a correction whose own decision stands takes back the payment
-    of, when that is a claim the correction replaces, not the correction (`reversals`, read along the chain as the
-    A/R readers read it: the reversal's amount is a payment on the replaced claim and none of the correction's)."""
+def _chain_postings(batch: Batch, found: Found, claim_ids: Sequence[int], paid_on: date
+                    ) -> list[later_payers.LaterPosting]:
+    """The postings so far of these claims (a later payer's correction and the claims it corrects): before the
+    piece (`Found.originals`), then in it, in order, the piece's latest last."""
+    before = sorted((p for claim_id in claim_ids for p in found.originals.get(claim_id, ())), key=lambda p: p.key.id)
+    start, wanted = max((p.key.id for p in before), default=0) + 1, set(claim_ids)
+    return before + [_posted(batch, index, start, paid_on) for index, row in enumerate(batch.claims)
+                     if row[_CLAIM_AT["claim_id"]] in wanted]
+
+
+def _reversed_original(batch: Batch, found: Found, claim: ClaimRef, paid_on: date) -> int | None:
+    """The claim a later payer's correction replaces (or voids) whose payment the reversal just posted to the
+    correction (the batch's last posting) takes back, read along the chain as the A/R readers read it
+    (`reversals`: its amount is exactly a payment on that claim and none of the correction's own); None when it
+    takes back the correction's own decision, or nothing."""
     corrected = found.shares.corrects.get(claim.id)
-    if not corrected or not later_payers.standing(found.originals.get(claim.id, ())).answered:
+    if not corrected:
         return None
-    postings = [p.key for claim_id in (*corrected, claim.id) for p in found.originals.get(claim_id, ())]
-    reversal = PostingKey(max((key.id for key in postings), default=0) + 1, claim.id, REVERSAL,
-                          clp.payer_claim_control_number, clp.paid)
-    taken = reversed_postings([*postings, reversal], chain=True) - reversed_postings(postings, chain=True)
-    return next((key.claim_id for key in postings if key.id in taken and key.claim_id != claim.id), None)
+    keys = [p.key for p in _chain_postings(batch, found, (*corrected, claim.id), paid_on)]
+    taken = reversed_postings(keys, chain=True) - reversed_postings(keys[:-1], chain=True)
+    return next((key.claim_id for key in keys if key.id in taken and key.claim_id != claim.id), None)
 
 
 def _reverse_corrected(batch: Batch, found: Found, practice_id: int, claim: ClaimRef, original: int,
@@ -197,9 +209,12 @@ def _stands_again(batch: Batch, found: Found, practice_id: int, claim: ClaimRef,
     so it is settled against the patient's share again (its payment applied, its flag to refund closed, what it paid
     beyond the share flagged anew). The nearest corrected claim with a decision standing is the one."""
     numbers = found.shares.corrects.get(claim.id, {})
+    chain = _chain_postings(batch, found, (*numbers, claim.id), paid_on)
+    taken = reversed_postings([p.key for p in chain], chain=True)  # a reversal under a correction reaches back
     for original, number in numbers.items():  # the nearest first
-        stands = later_payers.standing(found.originals.get(original, ()))
-        if not stands.answered or original in found.reversed_here:
+        own = [p for p in chain if p.key.claim_id == original]
+        stands = later_payers.standing(own)
+        if not stands.answered or original in found.reversed_here or any(p.key.id in taken for p in own):
             continue
         again = secondary.settle(found.shares, original, stands.paid, stands.patient, reversal=False)
         pcn = claim.patient_control_number
