@@ -86,6 +86,23 @@ def db(session_factory) -> Iterator[Session]:
         session.close()
 
 
+def restart_ids(db: Session) -> None:
+    """Ids counted from 1 again, as on a fresh database, for data that depends on them (the demo: its payer
+    simulator keys its answers on control numbers that carry the practice's id). SQLite hands out the next
+    free rowid, so a rolled-back test leaves nothing behind; PostgreSQL's sequences move on whatever rolls
+    back, so they are restarted inside the session's transaction (ALTER SEQUENCE is transactional: the
+    restart is rolled back with the rest)."""
+    if db.get_bind().dialect.name == "postgresql":
+        for (name,) in db.execute(text("SELECT sequence_name FROM information_schema.sequences "
+                                       "WHERE sequence_schema = current_schema()")).all():
+            db.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
+
+
+@pytest.fixture
+def fresh_ids(db) -> None:
+    restart_ids(db)
+
+
 @pytest.fixture
 def settings(tmp_path, engine) -> Settings:
     return test_settings(tmp_path, engine.url.render_as_string(hide_password=False))

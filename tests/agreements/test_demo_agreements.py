@@ -19,7 +19,7 @@ from openmso.network.models import Patient, Practice
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, fresh_ids):
     build_demo(db, seed=7, practices=12, patients=240, as_of=AS_OF)
     practices = {p.legal_name: p for p in db.scalars(select(Practice))}
     users = {u.username: identity.actor_for(u) for u in db.scalars(select(User))}

@@ -19,10 +19,11 @@ from openmso.rcm.claims.models import Charge, Claim, ClaimBatch, TimelineEntry
 from openmso.rcm.demo import subtract_business_days
 from openmso.rcm.denials.models import DenialCase, DenialNote
 from openmso.rcm.remittance.models import ClaimPosting, PatientLedgerEntry, Remittance
+from tests.conftest import restart_ids
 
 
 @pytest.fixture
-def demo(db, tmp_path):
+def demo(db, tmp_path, fresh_ids):
     summary = build_demo(db, seed=5, practices=3, patients=800, clearinghouse_dir=tmp_path / "clearinghouse",
                          as_of=AS_OF)
     db.flush()
@@ -129,12 +130,12 @@ def test_denials_are_worked_after_they_arrive_and_patients_pay_after_their_state
 
 
 def test_the_same_seed_and_day_give_the_same_history(session_factory, tmp_path):
-    """On a fresh database the whole history repeats. In this shared test database PostgreSQL's sequences are
-    not rolled back, so the second build's ids differ, and ids reach the payer simulator's answers through
-    CLM01 (the practice id leads it): there, the charges and the claim runs must repeat (each claim's first
-    submission; when a rejected claim is sent again follows the simulator's answers)."""
+    """On a fresh database the whole history repeats: every timestamp, submission, posting and audit entry.
+    (Ids reach the payer simulator's answers through CLM01, which the practice id leads, so each build starts
+    its ids from 1, as a fresh database does.)"""
     def history(number: int):
         db = session_factory()
+        restart_ids(db)
         build_demo(db, seed=3, practices=2, patients=150, clearinghouse_dir=tmp_path / str(number), as_of=AS_OF)
         db.flush()
         first_sent = (select(TimelineEntry.claim_id, func.min(TimelineEntry.occurred_at).label("at"))
@@ -142,12 +143,11 @@ def test_the_same_seed_and_day_give_the_same_history(session_factory, tmp_path):
         result = [db.execute(select(Charge.service_date, Charge.created_at, Claim.created_at, first_sent.c.at)
                              .select_from(Charge).join(Claim, Claim.id == Charge.claim_id)
                              .outerjoin(first_sent, first_sent.c.claim_id == Claim.id)
-                             .order_by(Charge.id)).all()]
-        if db.get_bind().dialect.name == "sqlite":
-            result += [db.execute(select(Claim.submitted_at).order_by(Claim.id)).all(),
-                       db.execute(select(ClaimPosting.payment_date, ClaimPosting.posted_at, ClaimPosting.paid)
-                                  .order_by(ClaimPosting.id)).all(),
-                       db.execute(select(AuditEntry.occurred_at, AuditEntry.action).order_by(AuditEntry.seq)).all()]
+                             .order_by(Charge.id)).all(),
+                  db.execute(select(Claim.submitted_at).order_by(Claim.id)).all(),
+                  db.execute(select(ClaimPosting.payment_date, ClaimPosting.posted_at, ClaimPosting.paid)
+                             .order_by(ClaimPosting.id)).all(),
+                  db.execute(select(AuditEntry.occurred_at, AuditEntry.action).order_by(AuditEntry.seq)).all()]
         db.rollback()
         return result
 

@@ -15,7 +15,7 @@ from tests.x12.conftest import pyx12_errors
 
 
 @pytest.fixture
-def demo(db, tmp_path):
+def demo(db, tmp_path, fresh_ids):
     summary = build_demo(db, seed=11, practices=6, patients=900, clearinghouse_dir=tmp_path / "clearinghouse",
                          as_of=AS_OF)
     db.flush()

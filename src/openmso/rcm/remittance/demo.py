@@ -3,7 +3,9 @@
 paying, bank deposits reconciled — so the remittance, exception, denial, underpayment, balance, aging and KPI
 pages all have data.
 
-Deterministic for a seed. Everything goes through the same services as the product, under SYSTEM.
+Deterministic for a seed on a fresh database: the payer simulator keys its answers on control numbers, which
+carry the practice's id, so a database whose id sequences have moved on answers differently. Everything goes
+through the same services as the product, under SYSTEM.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ class MoneyDemoSummary:
     rates: int = 0
     deposits: int = 0
     denials_worked: int = 0
+    denials_acted_on: int = 0  # of those worked, the ones appealed, resubmitted, written off or transferred
     patient_payments: int = 0
 
 
@@ -117,13 +120,18 @@ class MoneyDesk:
             denials.add_note(self.db, SYSTEM, case_id, self.rng.choice((
                 "Called the payer; reference number requested.", "Pulled the visit note for the appeal.",
                 "Checked eligibility on the portal.", "Waiting on the authorization number from the front desk.")))
-            if roll < 0.25:  # acted on now, as the worklist suggests; the others wait, noted and assigned
-                self._act_on(case, day)
+            # acted on now, as the worklist suggests; the others wait, noted and assigned. Until one case has
+            # been acted on, every case picked up is: a small network has few denials, and the draws (keyed by
+            # the payer simulator on control numbers that carry database ids) must not leave it all open
+            if (roll < 0.25 or not self.summary.denials_acted_on) and self._act_on(case, day):
+                self.summary.denials_acted_on += 1
             self.summary.denials_worked += 1
 
-    def _act_on(self, case: DenialCase, day: date) -> None:
+    def _act_on(self, case: DenialCase, day: date) -> bool:
         """What a biller does about a denial they pick up: the worklist's suggested action, the way an
-        office works it (so the demo's worklist shows every status, whatever the random draws)."""
+        office works it (so the demo's worklist shows every status, whatever the random draws). False when
+        the suggestion needs someone to confirm first (billing the patient without a waiver), so nothing
+        was done."""
         action = case.suggested_action
         if action == Action.APPEAL:
             denials.appeal_letter(self.db, SYSTEM, case.id, today=day)
@@ -133,6 +141,9 @@ class MoneyDesk:
             denials.write_off(self.db, SYSTEM, case.id, "below the cost of an appeal")
         elif denials.patient_billing(case) == "allowed":  # nothing to confirm: e.g. coverage had ended
             denials.transfer_to_patient(self.db, SYSTEM, case.id, "non-covered service, waiver on file", on=day)
+        else:
+            return False
+        return True
 
     def patient_payments(self, day: date) -> None:
         """Patients whose balance due is older than a statement cycle pay on `day`: in full, half, or not yet
