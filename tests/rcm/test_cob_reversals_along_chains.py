@@ -72,3 +72,31 @@ def test_the_underpayment_worklist_reads_a_primary_reversal_under_the_replacemen
     _post(db, clinic, [_payment(replacement, "120.00", PRIMARY, reversal=True)], "Qzrev83")
     lines = underpaid.underpaid_lines(db, [clinic.practice.id], D("1.00"))
     assert [(line.claim_id, line.difference) for line in lines] == [(replacement.id, D("5.00"))]
+
+
+def test_a_primary_readjudicated_after_the_originals_reversal_under_the_replacement_resettles_the_replacement(db):
+    # S 20.00, R 25.00 (PR 5.00), S's 20.00 taken back under R: R stands with 25.00 of the payer's money. Then the
+    # primary re-adjudicates, leaving the patient 40.00 instead of 30.00: R's 25.00 settles the new share again
+    # (patient 15.00), as the agings read the chain, not R's own postings alone (25.00 − 20.00 = 5.00: 35.00)
+    clinic, _, replacement = _replaced_and_paid(db, "Qzrev9")
+    _pay_secondary(db, clinic, replacement, "20.00", ANSWER, "Qzrev93", reversal=True)
+    primary = db.get(Claim, replacement.primary_claim_id)
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "110.00", (("CO", "45", "50.00"), ("PR", "2", "40.00")))], "Qzrev94")
+    assert _books_read(db, clinic) == (D("15.00"), [], (D("0.00"), D("0.00")), (D("0.00"), D("15.00")), D("0.00"))
+
+
+def test_a_primary_readjudicated_after_the_originals_reversal_under_an_unanswered_replacement(db):
+    # S paid 20.00; its replacement R is with the payer, unanswered, when the payer takes S's 20.00 back under R's
+    # number. The primary then leaves the patient 40.00 instead of 30.00: S's 20.00 is gone, so none of it settles
+    # the new share again (read claim by claim, S's own postings still showed it paid: 20.00 applied)
+    clinic, primary, secondary = _books(db, "Qzrev10")
+    _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzrev101")
+    replacement = _accepted_correction(db, secondary, "replace", "RPL", date(2026, 11, 10))
+    _pay_secondary(db, clinic, replacement, "20.00", ANSWER, "Qzrev102", reversal=True)
+    before = _books_read(db, clinic)
+    _post(db, clinic, [_payment(primary, "120.00", PRIMARY, reversal=True),
+                       _payment(primary, "110.00", (("CO", "45", "50.00"), ("PR", "2", "40.00")))], "Qzrev103")
+    after = _books_read(db, clinic)
+    assert before[0] == D("30.00") and after[0] == D("40.00")  # the ledger: the whole share, nobody paid any of it
+    assert after[1] == [] and after[3] == (before[3][0] + 10, before[3][1])  # R's answer holds the share

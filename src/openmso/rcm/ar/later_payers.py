@@ -36,7 +36,7 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversed_postings
+from openmso.rcm.ar.reversals import REVERSAL, PostingKey, reversal_targets, reversed_postings
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.remittance.matching import prior_payer_amount
 from openmso.rcm.remittance.models import ClaimPosting, LinePosting
@@ -83,7 +83,24 @@ class Standing:
 def standing(postings: Sequence[LaterPosting], end: date | None = None) -> Standing:
     """Where a later payer's claim stands on `end` (every posting when None) (pure: no I/O)."""
     seen = [p for p in postings if end is None or p.paid_on <= end]
-    taken_back = reversed_postings([p.key for p in seen], chain=True)
+    return _standing(seen, reversed_postings([p.key for p in seen], chain=True))
+
+
+def chain_standings(postings: Sequence[LaterPosting]) -> dict[int, Standing]:
+    """Where each claim of one correction chain stands with its later payer, by claim id: the chain read as one
+    (`reversals`), and a reversal's cash counted to the claim whose payment it takes back, so a correction under
+    which the payer took back what it paid on the original keeps its own decision and its own payment, and the
+    original its payment netted to nothing (pure: no I/O)."""
+    targets = reversal_targets([p.key for p in postings], chain=True)
+    claim_of = {p.key.id: p.key.claim_id for p in postings}
+    mine: dict[int, list[LaterPosting]] = defaultdict(list)
+    for p in postings:
+        mine[claim_of.get(targets.get(p.key.id), p.key.claim_id)].append(p)
+    taken_back = set(targets.values())
+    return {claim_id: _standing(own, taken_back) for claim_id, own in mine.items()}
+
+
+def _standing(seen: Sequence[LaterPosting], taken_back: set[int]) -> Standing:
     adjudications = [p for p in seen if p.key.status_code != REVERSAL and p.key.id not in taken_back]
     paid = sum((p.key.paid for p in seen), ZERO)  # cash, whichever adjudication it came with
     if not adjudications:

@@ -44,9 +44,16 @@ class PostingKey:
 def reversed_postings(postings: Iterable[PostingKey], chain: bool = False) -> set[int]:
     """The ids of the postings a later reversal takes back; with `chain`, the postings are of one correction
     chain, a correction's claim id greater than the claims it corrects (pure: no I/O)."""
+    return set(reversal_targets(postings, chain).values())
+
+
+def reversal_targets(postings: Iterable[PostingKey], chain: bool = False) -> dict[int, int]:
+    """Each reversal's id to the id of the posting it takes back (reversals that cancel nothing are left out);
+    `chain` as in `reversed_postings` (pure: no I/O)."""
     by_claim: dict[int, list[PostingKey]] = defaultdict(list)
     for posting in postings:
         by_claim[0 if chain else posting.claim_id].append(posting)
+    targets: dict[int, int] = {}
     taken_back: set[int] = set()
     for history in by_claim.values():
         history.sort(key=lambda p: p.id)
@@ -60,8 +67,9 @@ def reversed_postings(postings: Iterable[PostingKey], chain: bool = False) -> se
             exact = [p for p in candidates if p.paid == -reversal.paid]
             corrected = [p for p in before if p.claim_id < reversal.claim_id and p.paid == -reversal.paid]
             if exact or corrected or candidates:
-                taken_back.add((exact or corrected or candidates)[-1].id)
-    return taken_back
+                targets[reversal.id] = (exact or corrected or candidates)[-1].id
+                taken_back.add(targets[reversal.id])
+    return targets
 
 
 def reversed_in(db: Session, practice_ids: list[int]) -> set[int]:

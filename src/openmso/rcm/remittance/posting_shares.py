@@ -7,6 +7,7 @@ settled again when an earlier payer changes its decision (`resettle_later_claims
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -67,13 +68,15 @@ def resettle_later_claims(batch: Batch, found: Found, paid_here: dict[int, tuple
               paid_on: date, source: str, location: str) -> None:
     """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
     the patient's share as it now stands (`secondary.resettle`), with what their payer paid: its standing cash
-    before this piece and what the piece paid it (`paid_here`); nothing when its decision is taken back. A claim
+    before this piece, read along its correction chain (`_standings_along_chains`), and what the piece paid it
+    (`paid_here`); nothing when its decision is taken back. A claim
     whose correction (a replacement) the payer has answered is left alone: the correction's decision replaced its
     own (so did the claims it corrects in turn), and its payment stays flagged to refund (`secondary`), not applied
     to the share again."""
-    answered = {later.id: paid_here.get(later.id, (ZERO, later_payers.standing(
-        found.later_postings.get(later.id, ())).answered))[1] for later in found.resettle}
     by_id = {later.id: later for later in found.resettle}
+    standings = _standings_along_chains(found, by_id)
+    answered = {later.id: paid_here.get(later.id, (ZERO, standings[later.id].answered))[1]
+                for later in found.resettle}
     replaced: set[int] = set()  # every claim an answered correction corrects, however many hops back
     for later in found.resettle:
         original = later.original_claim_id if answered[later.id] else None
@@ -83,7 +86,7 @@ def resettle_later_claims(batch: Batch, found: Found, paid_here: dict[int, tuple
     for later in found.resettle:
         if later.id in replaced:
             continue
-        stands = later_payers.standing(found.later_postings.get(later.id, ()))
+        stands = standings[later.id]
         paid, answered_here = paid_here.get(later.id, (ZERO, stands.answered))
         paid = stands.paid + paid if answered_here else ZERO
         settled = secondary.resettle(found.shares, later.id, paid)
@@ -107,6 +110,25 @@ def resettle_later_claims(batch: Batch, found: Found, paid_here: dict[int, tuple
                         f"{max(settled.owed_before, ZERO)}); it is the payer's money, not the patient's: it is "
                         "applied again, and this closed, if the earlier payer's corrected payment puts the share "
                         "back; else refund the payer or have it recouped"))
+
+
+def _standings_along_chains(found: Found, by_id: dict[int, secondary.Following]) -> dict[int, later_payers.Standing]:
+    """Where each later claim to settle again stands before this piece, read along its correction chain (as the
+    agings read it): a reversal under a replacement of what the payer paid on the original counts to the original."""
+    chains: dict[int, list[int]] = defaultdict(list)
+    for later in by_id.values():
+        first, seen = later.id, {later.id}
+        while (before := by_id[first].original_claim_id) in by_id and before not in seen:
+            first = before
+            seen.add(first)
+        chains[first].append(later.id)
+    standings: dict[int, later_payers.Standing] = {}
+    for members in chains.values():
+        postings = sorted((p for claim_id in members for p in found.later_postings.get(claim_id, ())),
+                          key=lambda p: p.key.id)
+        read = later_payers.chain_standings(postings)
+        standings.update((claim_id, read.get(claim_id) or later_payers.standing(())) for claim_id in members)
+    return standings
 
 
 def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: ClaimRef, clp,
