@@ -11,10 +11,13 @@ from sqlalchemy import select
 
 from openmso.core.audit import AuditEntry
 from openmso.core.tenancy import SYSTEM, Role
-from openmso.rcm.claims import building, scrubbing
+from openmso.rcm.claims import batches, building, scrubbing, service
 from openmso.rcm.claims.models import Claim, TimelineEntry
+from openmso.rcm.claims.schemas import Correction
 from tests.factories import add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
+from tests.rcm.test_scrub_and_build import ENVELOPE
+from tests.x12.conftest import pyx12_errors
 
 SERVED = date.today() - timedelta(days=10)  # inside every payer's filing limit whenever the suite runs
 
@@ -120,3 +123,76 @@ def test_the_claim_page_fixes_a_held_claim_and_keeps_what_was_typed_when_refused
     assert done.status_code == 303
     page = biller.get(f"/claims/{claim.id}").text
     assert "badge ready" in page and "coded to the chart note: diagnoses E11 I10 → E119 I10" in page
+
+
+def _replacement(db, claim) -> Claim:
+    """A replacement (frequency 7) of `claim`, which the payer took in and numbered."""
+    claim.status, claim.payer_claim_number = "payer_accepted", "ICN0000123"
+    db.flush()
+    return service.correct(db, SYSTEM, claim.id, Correction(kind="replace", reason="lab line denied as bundled"))
+
+
+def test_a_replacement_drops_a_line_and_goes_out_without_it(client, db, settings, held):
+    clinic, claim = held
+    replacement = _replacement(db, claim)
+    lines = _fix(claim)["lines"]
+    lines[1]["remove"] = True
+    fixed = _biller(client, db, settings, clinic).put(f"/api/v1/claims/{replacement.id}",
+                                                      json=_fix(claim, lines=lines, reason="36415 bundled (CO-97)"))
+    assert fixed.status_code == 200, fixed.text
+    db.expire_all()
+    replacement, original = db.get(Claim, replacement.id), db.get(Claim, claim.id)
+    assert [(line.line_number, line.procedure_code) for line in replacement.lines] == [(1, "99213")]
+    assert replacement.total_charge == 145 and replacement.status == "ready"
+    assert [line.procedure_code for line in original.lines] == ["99213", "36415"]  # the original is as it was sent
+    [edit] = db.scalars(select(TimelineEntry.detail).where(TimelineEntry.claim_id == replacement.id,
+                                                           TimelineEntry.event == "edit")).all()
+    assert "line 2 36415 18.00 → removed" in edit
+    [batch] = batches.build_batches(db, SYSTEM, ENVELOPE, adapter="test", claim_ids=[replacement.id])
+    segments = [s.strip() for s in batch.content.split("~")]
+    [clm] = [s for s in segments if s.startswith("CLM*")]
+    assert clm.split("*")[1:3] == [replacement.patient_control_number, "145.00"] and clm.split("*")[5] == "11:B:7"
+    assert [s for s in segments if s.startswith("LX*")] == ["LX*1"]  # LX counts the lines sent
+    assert [s for s in segments if s.startswith("REF*6R*")] == [f"REF*6R*{replacement.id}-1"]
+    assert [s.split("*")[1] for s in segments if s.startswith("SV1*")] == ["HC:99213"]
+    assert pyx12_errors(batch.content) == []
+
+
+def test_only_a_first_payers_replacement_drops_lines_and_never_all_of_them(client, db, settings, held):
+    clinic, claim = held
+    biller = _biller(client, db, settings, clinic)
+    lines = _fix(claim)["lines"]
+    lines[1]["remove"] = True
+    refused = biller.put(f"/api/v1/claims/{claim.id}", json=_fix(claim, lines=lines))
+    assert refused.status_code == 422
+    assert "is an original: only a replacement (frequency 7) drops a line" in refused.text
+    assert "lines.1.remove" in refused.text
+    replacement = _replacement(db, claim)
+    every = [dict(line, remove=True) for line in lines]
+    refused = biller.put(f"/api/v1/claims/{replacement.id}", json=_fix(claim, lines=every))
+    assert refused.status_code == 422
+    assert "a claim keeps at least one line" in refused.text and "void it" in refused.text
+    db.expire_all()
+    assert len(db.get(Claim, claim.id).lines) == 2 and len(db.get(Claim, replacement.id).lines) == 2
+    assert db.get(Claim, claim.id).status == "payer_accepted"
+
+
+def test_the_replacements_page_offers_to_drop_a_line_and_an_originals_does_not(client, db, settings, held):
+    clinic, claim = held
+    biller = _biller(client, db, settings, clinic)
+    assert 'name="line-2-remove"' not in biller.get(f"/claims/{claim.id}").text
+    replacement = _replacement(db, claim)
+    page = biller.get(f"/claims/{replacement.id}").text
+    assert 'name="line-2-remove"' in page and "may drop a line" in page
+    form = {"diagnoses": "E11.9 I10", "prior_authorization": "", "reason": "36415 bundled (CO-97)",
+            "line-1-procedure_code": "99213", "line-1-modifiers": "", "line-1-units": "1",
+            "line-1-charge_amount": "145.00", "line-1-pointers": "1 2", "line-2-procedure_code": "36415",
+            "line-2-modifiers": "", "line-2-units": "1", "line-2-charge_amount": "18.00", "line-2-pointers": "1",
+            "line-2-remove": "on"}
+    refused = biller.post(f"/claims/{replacement.id}/edit", data=form | {"line-1-remove": "on"})
+    assert refused.status_code == 422 and "at least one line" in refused.text
+    assert refused.text.count("checked") == 2  # what the biller ticked is kept for the retry
+    done = biller.post(f"/claims/{replacement.id}/edit", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    db.expire_all()
+    assert [line.procedure_code for line in db.get(Claim, replacement.id).lines] == ["99213"]

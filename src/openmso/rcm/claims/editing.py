@@ -12,6 +12,10 @@ patient's primary plans in force on the date of service (`rebill`). When the rej
 (member id, birth date), that is corrected on the patient's record (`network.service`), which the 837 is built
 from when it is sent, and the claim is corrected with its codes unchanged.
 
+A replacement (frequency 7) not sent yet may also drop lines: the payer decides the claim anew without them (a line
+it denied as bundled into another, a service billed by mistake). An original keeps its lines, which are the visit's
+charges, each billed once.
+
 Who may: whoever may manage the practice's charges under its agreement (`access.can_manage_charges`). Every
 fix names its reason, and the timeline and the audit trail (a write of patient data) say what changed.
 """
@@ -34,6 +38,7 @@ from openmso.rcm.claims.service import get_claim
 from openmso.rcm.claims.states import REJECTED, ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import advance
 
+REPLACEMENT, VOID = "7", "8"  # CLM05-3, claim frequency
 EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.SCRUBBED, ClaimStatus.HELD, ClaimStatus.READY})
 
 
@@ -49,18 +54,46 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
     if sent != lines.keys():
         raise Invalid("send every line of the claim, each once", errors=[FieldError(
             ["body", "lines"], f"the claim has lines {sorted(lines)}; the edit sent {sorted(sent)}")])
+    _check_removals(claim, data)
     changes = _changes(claim, lines, data)
     _reopen(db, actor, claim, data.reason)
     claim.diagnoses = join_codes(data.diagnoses)
     claim.prior_authorization = data.prior_authorization or None
     for edit in data.lines:
         line = lines[edit.line_number]
+        if edit.remove:  # the others keep their numbers: REF*6R and a later payer's line decisions (2430) go by them
+            claim.lines.remove(line)
+            continue
         line.procedure_code, line.modifiers = edit.procedure_code, join_codes(edit.modifiers)
         line.units, line.charge_amount, line.pointers = edit.units, edit.charge_amount, join_codes(edit.pointers)
     claim.total_charge = sum((line.charge_amount for line in claim.lines), Decimal("0.00"))
+    claim.service_date_from = min(line.service_date for line in claim.lines)
+    claim.service_date_to = max(line.service_date_end or line.service_date for line in claim.lines)
     # codes unchanged: the fix was elsewhere (the patient's record, which the 837 is built from when sent)
     return _record_and_scrub(db, actor, claim, "edit", data.reason, "; ".join(changes) or "codes unchanged, "
                              "scrubbed again")
+
+
+def can_drop_lines(claim: Claim) -> bool:
+    """Only a first payer's replacement drops lines. An original's lines are the visit's charges, each billed once:
+    dropped, a charge would be billed nowhere (or again in the next claim run); a void withdraws the claim as it
+    was sent; a later payer's claim carries the earlier payers' decisions line by line (2430), which add up to
+    what they paid on the claim (2320)."""
+    return claim.frequency_code == REPLACEMENT and claim.primary_claim_id is None
+
+
+def _check_removals(claim: Claim, data: ClaimEditIn) -> None:
+    removed = [position for position, edit in enumerate(data.lines) if edit.remove]
+    if not removed or can_drop_lines(claim):
+        return
+    if claim.primary_claim_id is not None:
+        why = ("a later payer's claim: its lines carry the earlier payers' decisions line by line (2430), which add "
+               "up to what they paid on the claim (2320); replace the earlier payer's claim instead")
+    else:
+        why = (f"{'a void' if claim.frequency_code == VOID else 'an original'}: only a replacement (frequency 7) "
+               "drops a line; an original's lines are its charges, billed once (correct the line's codes instead, "
+               "or replace the claim once the payer has it)")
+    raise Invalid.field(["body", "lines", removed[0], "remove"], f"claim {claim.patient_control_number} is {why}")
 
 
 def rebill(db: Session, actor: Actor, claim_id: int, data: ClaimRebillIn) -> Claim:
@@ -136,6 +169,9 @@ def _changes(claim: Claim, lines: dict[int, ClaimLine], data: ClaimEditIn) -> li
              ("prior authorization", claim.prior_authorization or None, data.prior_authorization or None)]
     for edit in sorted(data.lines, key=lambda line: line.line_number):
         line = lines[edit.line_number]
+        if edit.remove:
+            pairs.append((f"line {edit.line_number}", f"{line.procedure_code} {line.charge_amount}", "removed"))
+            continue
         pairs += [(f"line {edit.line_number} code", line.procedure_code, edit.procedure_code),
                   (f"line {edit.line_number} modifiers", line.modifier_list, edit.modifiers),
                   (f"line {edit.line_number} units", line.units, edit.units),

@@ -90,6 +90,9 @@ class ClaimLineEdit(BaseModel):
     units: int = Field(default=1, ge=1, le=999)
     charge_amount: Decimal = Field(gt=0, max_digits=9, decimal_places=2)
     pointers: Annotated[list[int], BeforeValidator(_split), Field(min_length=1, max_length=4)] = [1]
+    # drop the line from a replacement (frequency 7) not sent yet: the payer decides the claim anew without it (a
+    # line it denied as bundled into another, a service billed by mistake); an original's lines are its charges
+    remove: bool = False
 
     @model_validator(mode="after")
     def _distinct_modifiers(self):
@@ -133,6 +136,9 @@ class ClaimEditIn(BaseModel):
         numbers = [line.line_number for line in self.lines]
         if len(set(numbers)) != len(numbers):
             raise ValueError("a line number is repeated")
+        if all(line.remove for line in self.lines):
+            raise ValueError("every line is marked to remove: a claim keeps at least one line (to withdraw the whole "
+                             "claim from the payer, void it)")
         return self
 
 

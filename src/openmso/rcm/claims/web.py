@@ -138,6 +138,7 @@ def _claim_page(request: Request, db, actor, claim_id: int, values: dict | None 
                   payer=network.get_payer(db, actor, claim.payer_id) if claim.payer_id else None,
                   diagnoses=[(codes.dotted(c), codes.diagnosis_description(c)) for c in claim.diagnosis_codes],
                   editable=editing.can_edit(claim), edit_values=values or _edit_values(claim), edit_errors=errors,
+                  drops_lines=editing.can_drop_lines(claim),
                   rebill_values=rebill_values or {}, rebill_errors=rebill_errors,
                   payments=remittances.claim_payments(db, actor, claim),
                   denial_cases=denials.cases_of_claim(db, actor, claim))
