@@ -5,17 +5,21 @@ and the claim page's form, with every change on the timeline and the audit trail
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import select
 
 from openmso.core.audit import AuditEntry
 from openmso.core.tenancy import SYSTEM, Role
-from openmso.rcm.claims import batches, building, scrubbing, service
+from openmso.rcm.claims import batches, building, editing, scrubbing, service
 from openmso.rcm.claims.models import Claim, TimelineEntry
-from openmso.rcm.claims.schemas import Correction
+from openmso.rcm.claims.schemas import ClaimEditIn, Correction
+from openmso.rcm.remittance.ingest import ingest_file
+from openmso.rcm.remittance.models import LinePosting, RemittanceException
 from tests.factories import add_signed_agreement, add_user, signed_in
 from tests.rcm.conftest import make_clinic
+from tests.rcm.remits import accepted_claims, paid, render, transaction
 from tests.rcm.test_scrub_and_build import ENVELOPE
 from tests.x12.conftest import pyx12_errors
 
@@ -196,3 +200,29 @@ def test_the_replacements_page_offers_to_drop_a_line_and_an_originals_does_not(c
     assert done.status_code == 303
     db.expire_all()
     assert [line.procedure_code for line in db.get(Claim, replacement.id).lines] == ["99213"]
+
+
+def test_the_payers_answer_to_a_replacement_that_dropped_its_first_line_posts_to_the_line_left(db):
+    clinic = make_clinic(db, "Qzdropline", patients=1)
+    add_signed_agreement(db, clinic.practice)
+    [claim] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
+    replacement = service.correct(db, SYSTEM, claim.id, Correction(kind="replace", reason="office visit not billable"))
+    lines = [{"line_number": line.line_number, "procedure_code": line.procedure_code, "charge_amount":
+              str(line.charge_amount), "remove": line.line_number == 1} for line in replacement.lines]
+    editing.edit_claim(db, SYSTEM, replacement.id, ClaimEditIn(diagnoses=claim.diagnosis_codes, lines=lines,
+                                                               reason="nurse visit: 99213 billed by mistake"))
+    replacement.status, replacement.payer_claim_number = "payer_accepted", "ICNREPL0001"
+    service.supersede_on_acceptance(db, SYSTEM, replacement)
+    db.flush()
+    db.expire_all()
+    replacement = db.get(Claim, replacement.id)
+    [kept] = replacement.lines
+    assert (kept.line_number, replacement.total_charge) == (2, 18)
+    # the payer echoes REF*6R "<claim id>-2": the line left keeps its number, so the answer finds it
+    ingest_file(db, SYSTEM, "drop.835", render(transaction(clinic.practice, [paid(replacement, patient=D("0"))],
+                                                           trace="QZDROP1")))
+    posted = db.execute(select(LinePosting.claim_line_id, LinePosting.paid)).all()
+    assert posted == [(kept.id, D("10.80"))]
+    assert db.scalars(select(RemittanceException.kind).where(
+        RemittanceException.practice_id == clinic.practice.id)).all() == []
+    assert db.get(Claim, replacement.id).status == "paid"
