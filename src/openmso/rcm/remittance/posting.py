@@ -288,7 +288,6 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
     trace = remittance.trace.trace_number
     status_now: dict[int, str] = {}
     here: dict[int, list[int]] = {}  # first payers' claims posted in this piece: their postings' places in `batch`
-    paid_here: dict[int, tuple[Decimal, bool]] = {}  # later payers' claims settled again: what the piece paid
     batch = _Batch()
     expected, split_adjustments, line_denied = rates.expected, matching.split_adjustments, matching.line_denied
     whole_units = matching.WHOLE_UNITS
@@ -380,9 +379,6 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             ":".join([r.value for r in clp.remarks])[:200] if clp.remarks else "", paid_on))
         batch.lines.append(line_rows)
         if follows:
-            if found.resettle:  # what the piece paid it, and whether its latest decision here stands
-                before = paid_here.get(claim.id, (ZERO, True))[0]
-                paid_here[claim.id] = (before + clp.paid, not reversal)
             posting_shares.settle_patient_share(batch, found, practice_id, claim, clp, patient, reversal, paid_on,
                                   f"835 {trace}", f"ST {set_number} CLP {position}")
         else:
@@ -412,8 +408,7 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
         else:
             batch.denials.append(None)
     if found.resettle:
-        posting_shares.resettle_later_claims(batch, found, paid_here, practice_id, paid_on, f"835 {trace}",
-                                             f"ST {set_number}")
+        posting_shares.resettle_later_claims(batch, found, practice_id, paid_on, f"835 {trace}", f"ST {set_number}")
     return batch
 
 

@@ -64,22 +64,19 @@ def _posted(batch: Batch, index: int, start: int, paid_on: date) -> later_payers
     return posting
 
 
-def resettle_later_claims(batch: Batch, found: Found, paid_here: dict[int, tuple[Decimal, bool]], practice_id: int,
-              paid_on: date, source: str, location: str) -> None:
+def resettle_later_claims(batch: Batch, found: Found, practice_id: int, paid_on: date, source: str,
+                          location: str) -> None:
     """Later payers' claims whose earlier claim this piece adjudicated again (or reversed) settle again against
-    the patient's share as it now stands (`secondary.resettle`), with what their payer paid: its standing cash
-    before this piece, read along its correction chain (`_standings_along_chains`), and what the piece paid it
-    (`paid_here`); nothing when its decision is taken back. A claim
-    whose correction (a replacement) the payer has answered is left alone: the correction's decision replaced its
-    own (so did the claims it corrects in turn), and its payment stays flagged to refund (`secondary`), not applied
-    to the share again."""
+    the patient's share as it now stands (`secondary.resettle`), with what their payer paid: their standing cash,
+    every posting so far (before the piece and in it) read along the correction chain (`_standings_along_chains`);
+    nothing when their decision is taken back. A claim whose correction (a replacement) the payer has answered is
+    left alone: the correction's decision replaced its own (so did the claims it corrects in turn), and its payment
+    stays flagged to refund (`secondary`), not applied to the share again."""
     by_id = {later.id: later for later in found.resettle}
-    standings = _standings_along_chains(found, by_id)
-    answered = {later.id: paid_here.get(later.id, (ZERO, standings[later.id].answered))[1]
-                for later in found.resettle}
+    standings = _standings_along_chains(batch, found, by_id, paid_on)
     replaced: set[int] = set()  # every claim an answered correction corrects, however many hops back
     for later in found.resettle:
-        original = later.original_claim_id if answered[later.id] else None
+        original = later.original_claim_id if standings[later.id].answered else None
         while original is not None and original not in replaced:
             replaced.add(original)
             original = by_id[original].original_claim_id if original in by_id else None
@@ -87,8 +84,7 @@ def resettle_later_claims(batch: Batch, found: Found, paid_here: dict[int, tuple
         if later.id in replaced:
             continue
         stands = standings[later.id]
-        paid, answered_here = paid_here.get(later.id, (ZERO, stands.answered))
-        paid = stands.paid + paid if answered_here else ZERO
+        paid = stands.paid if stands.answered else ZERO
         settled = secondary.resettle(found.shares, later.id, paid)
         pcn = later.patient_control_number
         batch.patient += [(practice_id, later.patient_id, later.id, kind, amount, paid_on,
@@ -112,9 +108,11 @@ def resettle_later_claims(batch: Batch, found: Found, paid_here: dict[int, tuple
                         "back; else refund the payer or have it recouped"))
 
 
-def _standings_along_chains(found: Found, by_id: dict[int, secondary.Following]) -> dict[int, later_payers.Standing]:
-    """Where each later claim to settle again stands before this piece, read along its correction chain (as the
-    agings read it): a reversal under a replacement of what the payer paid on the original counts to the original."""
+def _standings_along_chains(batch: Batch, found: Found, by_id: dict[int, secondary.Following], paid_on: date
+                            ) -> dict[int, later_payers.Standing]:
+    """Where each later claim to settle again stands, every posting so far read along its correction chain (as the
+    agings read it): a reversal under a replacement of what the payer paid on the original counts to the original,
+    whether it came before this piece or in it."""
     chains: dict[int, list[int]] = defaultdict(list)
     for later in by_id.values():
         first, seen = later.id, {later.id}
@@ -122,11 +120,18 @@ def _standings_along_chains(found: Found, by_id: dict[int, secondary.Following])
             first = before
             seen.add(first)
         chains[first].append(later.id)
+    in_piece: dict[int, list[int]] = defaultdict(list)  # a later claim → its postings' places in the piece
+    for index, row in enumerate(batch.claims):
+        if row[_CLAIM_AT["claim_id"]] in by_id:
+            in_piece[row[_CLAIM_AT["claim_id"]]].append(index)
     standings: dict[int, later_payers.Standing] = {}
     for members in chains.values():
-        postings = sorted((p for claim_id in members for p in found.later_postings.get(claim_id, ())),
-                          key=lambda p: p.key.id)
-        read = later_payers.chain_standings(postings)
+        before = sorted((p for claim_id in members for p in found.later_postings.get(claim_id, ())),
+                        key=lambda p: p.key.id)
+        start = max((p.key.id for p in before), default=0) + 1
+        here = [_posted(batch, index, start, paid_on)
+                for index in sorted(index for claim_id in members for index in in_piece.get(claim_id, ()))]
+        read = later_payers.chain_standings(before + here)
         standings.update((claim_id, read.get(claim_id) or later_payers.standing(())) for claim_id in members)
     return standings
 
