@@ -19,6 +19,13 @@ from tests.rcm.test_cob_secondary_books import PRIMARY, _balance, _books, _pay_s
 READJUDICATED = (("CO", "45", "50.00"), ("PR", "2", "40.00"))
 
 
+def _paid_then_corrected(db, marker: str, kind: str = "replace", prefix: str = "RPL"):
+    """S paid 20.00 (PR 10.00), then its replacement (or void) sent and accepted: (clinic, primary, correction)."""
+    clinic, primary, secondary = _books(db, marker)
+    _pay_secondary(db, clinic, secondary, "20.00", ANSWER, f"{marker}1")
+    return clinic, primary, _accepted_correction(db, secondary, kind, prefix, date(2026, 11, 10))
+
+
 def _primary_again(primary):
     return [_payment(primary, "120.00", PRIMARY, reversal=True), _payment(primary, "110.00", READJUDICATED)]
 
@@ -38,9 +45,7 @@ def test_originals_reversal_under_unanswered_replacement_in_the_primarys_835(db)
     # As test_a_primary_readjudicated_after_the_originals_reversal_under_an_unanswered_replacement, in one 835:
     # S's 20.00 is taken back under R (unanswered), so no payment of the secondary settles the 40.00 share; the
     # patient ledger holds the whole 40.00 (pending the secondary's answer on R, as the agings read it).
-    clinic, primary, secondary = _books(db, "Qzrv2")
-    _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzrv21")
-    replacement = _accepted_correction(db, secondary, "replace", "RPL", date(2026, 11, 10))
+    clinic, primary, replacement = _paid_then_corrected(db, "Qzrv2")
     _post(db, clinic, [*_primary_again(primary), _payment(replacement, "20.00", ANSWER, reversal=True)],
           "Qzrv2X", payer_code="SX001")
     assert _balance(db, clinic) == D("40.00")
@@ -49,9 +54,7 @@ def test_originals_reversal_under_unanswered_replacement_in_the_primarys_835(db)
 def test_replacement_paid_and_originals_reversal_under_it_in_the_primarys_835(db):
     # one 835: R answered 25.00 (PR 5.00), S's 20.00 reversed under R, then the primary re-adjudicated (40.00).
     # R stands with 25.00; S's 20.00 is gone: 40.00 - 25.00 = 15.00
-    clinic, primary, secondary = _books(db, "Qzrv3")
-    _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzrv31")
-    replacement = _accepted_correction(db, secondary, "replace", "RPL", date(2026, 11, 10))
+    clinic, primary, replacement = _paid_then_corrected(db, "Qzrv3")
     # R is answered (against the 30.00 share) before the primary's CLPs, as in two 835s: R's decision takes off
     # nothing beyond its payment (30.00 - 25.00 = its PR 5.00), so settling again applies 25.00 to 40.00: 15.00
     _post(db, clinic, [_payment(replacement, "25.00", ANSWER_AGAIN),
@@ -63,9 +66,7 @@ def test_replacement_paid_and_originals_reversal_under_it_in_the_primarys_835(db
 def test_void_answered_with_originals_reversal_in_the_primarys_835(db):
     # S paid 20.00, a void V of S accepted; one 835: primary re-adjudicated (40.00) and S's 20.00 reversed under
     # V. The secondary is withdrawn and paid nothing: the patient owes the primary's whole 40.00
-    clinic, primary, secondary = _books(db, "Qzrv4")
-    _pay_secondary(db, clinic, secondary, "20.00", ANSWER, "Qzrv41")
-    void = _accepted_correction(db, secondary, "void", "VD", date(2026, 11, 10))
+    clinic, primary, void = _paid_then_corrected(db, "Qzrv4", "void", "VD")
     _post(db, clinic, [*_primary_again(primary), _payment(void, "20.00", ANSWER, reversal=True)],
           "Qzrv4X", payer_code="SX001")
     assert _books_read(db, clinic)[:3] == (D("40.00"), [], (D("0.00"), D("0.00")))
