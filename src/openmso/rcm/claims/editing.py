@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openmso.core import audit
@@ -34,9 +35,10 @@ from openmso.network.models import Coverage, Payer
 from openmso.rcm.claims import access, scrubbing
 from openmso.rcm.claims.models import Claim, ClaimLine, TimelineEntry, join_codes
 from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
-from openmso.rcm.claims.service import get_claim
+from openmso.rcm.claims.service import get_claim, standing_correction
 from openmso.rcm.claims.states import REJECTED, ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import advance
+from openmso.rcm.remittance.models import LinePosting
 
 REPLACEMENT, VOID = "7", "8"  # CLM05-3, claim frequency
 EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.SCRUBBED, ClaimStatus.HELD, ClaimStatus.READY})
@@ -54,7 +56,7 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
     if sent != lines.keys():
         raise Invalid("send every line of the claim, each once", errors=[FieldError(
             ["body", "lines"], f"the claim has lines {sorted(lines)}; the edit sent {sorted(sent)}")])
-    _check_removals(claim, data)
+    _check_removals(db, claim, data)
     changes = _changes(claim, lines, data)
     _reopen(db, actor, claim, data.reason)
     claim.diagnoses = join_codes(data.diagnoses)
@@ -75,25 +77,48 @@ def edit_claim(db: Session, actor: Actor, claim_id: int, data: ClaimEditIn) -> C
 
 
 def can_drop_lines(claim: Claim) -> bool:
-    """Only a first payer's replacement drops lines. An original's lines are the visit's charges, each billed once:
-    dropped, a charge would be billed nowhere (or again in the next claim run); a void withdraws the claim as it
-    was sent; a later payer's claim carries the earlier payers' decisions line by line (2430), which add up to
-    what they paid on the claim (2320)."""
-    return claim.frequency_code == REPLACEMENT and claim.primary_claim_id is None
+    """Only a replacement drops lines. An original's lines are the visit's charges, each billed once: dropped, a
+    charge would be billed nowhere (or again in the next claim run); a void withdraws the claim as it was sent. A
+    later payer's replacement drops only what its earlier payer's claim no longer bills (`_check_removals`)."""
+    return claim.frequency_code == REPLACEMENT
 
 
-def _check_removals(claim: Claim, data: ClaimEditIn) -> None:
+def _check_removals(db: Session, claim: Claim, data: ClaimEditIn) -> None:
     removed = [position for position, edit in enumerate(data.lines) if edit.remove]
-    if not removed or can_drop_lines(claim):
+    if not removed:
         return
+    if not can_drop_lines(claim):
+        raise Invalid.field(["body", "lines", removed[0], "remove"], (
+            f"claim {claim.patient_control_number} is {'a void' if claim.frequency_code == VOID else 'an original'}: "
+            "only a replacement (frequency 7) drops a line; an original's lines are its charges, billed once (correct "
+            "the line's codes instead, or replace the claim once the payer has it)"))
     if claim.primary_claim_id is not None:
-        why = ("a later payer's claim: its lines carry the earlier payers' decisions line by line (2430), which add "
-               "up to what they paid on the claim (2320); replace the earlier payer's claim instead")
-    else:
-        why = (f"{'a void' if claim.frequency_code == VOID else 'an original'}: only a replacement (frequency 7) "
-               "drops a line; an original's lines are its charges, billed once (correct the line's codes instead, "
-               "or replace the claim once the payer has it)")
-    raise Invalid.field(["body", "lines", removed[0], "remove"], f"claim {claim.patient_control_number} is {why}")
+        earlier = _earlier_payers_claim(db, claim.primary_claim_id)
+        billed = set() if earlier.frequency_code == VOID else {line.line_number for line in earlier.lines}
+        if still := [position for position in removed if data.lines[position].line_number in billed]:
+            number = data.lines[still[0]].line_number
+            raise Invalid.field(["body", "lines", still[0], "remove"], (
+                f"line {number} is still billed to the earlier payer on claim {earlier.patient_control_number}, whose "
+                "decision of it this claim carries (2430, adding up to 2320): drop it from a replacement of that "
+                "claim first"))
+    numbers = {data.lines[position].line_number for position in removed}
+    answered = db.scalars(select(ClaimLine.line_number).join(LinePosting, LinePosting.claim_line_id == ClaimLine.id)
+                          .where(ClaimLine.claim_id == claim.id, ClaimLine.line_number.in_(numbers))
+                          .order_by(ClaimLine.line_number).distinct()).all()
+    if answered:  # e.g. the payer's reversal of the original's payment, sent under this claim's number
+        position = next(p for p in removed if data.lines[p].line_number == answered[0])
+        raise Invalid.field(["body", "lines", position, "remove"], (
+            f"line {answered[0]} of claim {claim.patient_control_number} has a payer's answer posted to it (an 835): "
+            "it stays on the claim, whose postings read it"))
+
+
+def _earlier_payers_claim(db: Session, claim_id: int) -> Claim:
+    """The earlier payer's claim as it now bills the service: the latest standing correction of `claim_id`."""
+    claim, seen = db.get(Claim, claim_id), {claim_id}
+    while (correction := standing_correction(db, claim.id)) is not None and correction.id not in seen:
+        claim = correction
+        seen.add(claim.id)
+    return claim
 
 
 def rebill(db: Session, actor: Actor, claim_id: int, data: ClaimRebillIn) -> Claim:

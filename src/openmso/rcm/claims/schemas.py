@@ -129,6 +129,8 @@ class ClaimEditIn(BaseModel):
         if len(set(self.diagnoses)) != len(self.diagnoses):
             raise ValueError("a diagnosis is repeated")
         for line in self.lines:
+            if line.remove:  # not sent: its pointers may name a diagnosis dropped with it
+                continue
             bad = [p for p in line.pointers if not 1 <= p <= len(self.diagnoses)]
             if bad:
                 raise ValueError(f"line {line.line_number}: pointers {bad} do not point at one of the "
