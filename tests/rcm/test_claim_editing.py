@@ -226,3 +226,12 @@ def test_the_payers_answer_to_a_replacement_that_dropped_its_first_line_posts_to
     assert db.scalars(select(RemittanceException.kind).where(
         RemittanceException.practice_id == clinic.practice.id)).all() == []
     assert db.get(Claim, replacement.id).status == "paid"
+
+
+def test_a_rejected_replacements_page_says_it_goes_back_as_a_replacement(client, db, settings, held):
+    clinic, claim = held
+    replacement = _replacement(db, claim)
+    replacement.status = "payer_rejected"
+    db.flush()
+    page = _biller(client, db, settings, clinic).get(f"/claims/{replacement.id}").text
+    assert "it goes back as a replacement (frequency 7) in the next claim run" in page and "as an original" not in page
