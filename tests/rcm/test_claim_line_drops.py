@@ -100,3 +100,23 @@ def test_a_line_dropped_from_the_primarys_replacement_can_leave_the_secondarys_c
         _drop(db, later_replacement, 2)
     _drop(db, later_replacement, 1)
     assert [line.procedure_code for line in db.get(Claim, later_replacement.id).lines] == ["36415"]
+
+
+def test_a_recoupment_by_the_payers_claim_number_posts_to_the_claim_the_payer_holds_not_its_draft_replacement(db):
+    # The payer takes back its payment with a CLP01 that is not ours (its own recoupment number), naming the claim
+    # by CLP07 alone. A replacement not sent yet carries the original's payer claim number (for REF*F8): the
+    # payer means the original it paid, not the draft nobody sent.
+    clinic = make_clinic(db, "Qzclp07", patients=1)
+    add_signed_agreement(db, clinic.practice)
+    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
+    first = paid(original, patient=D("0"))
+    _post(db, clinic, [first], "QZC071")
+    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="lab bundled"))
+    db.flush()
+    assert replacement.payer_claim_number == db.get(Claim, original.id).payer_claim_number
+    taken_back = reversal_of(first)
+    taken_back.patient_control_number = "RECOUP0001"
+    _post(db, clinic, [taken_back], "QZC072")
+    on_lines = set(db.scalars(select(LinePosting.claim_line_id)))
+    assert on_lines == {line.id for line in db.get(Claim, original.id).lines}
+    _drop(db, db.get(Claim, replacement.id), 2, reason="lab line bundled (CO-97)")  # nothing posted to its lines

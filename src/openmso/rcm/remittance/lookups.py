@@ -51,8 +51,22 @@ def claims_by(db: Session, practice_id: int, column: str, keys: Iterable[str]) -
     found: dict[str, ClaimRef] = {}
     for row in _select(db, f"SELECT {_CLAIM_COLUMNS} FROM claim WHERE practice_id = {{mark}} AND {column}",
                        [practice_id], sorted(set(keys))):
-        found[row[position]] = ClaimRef._make(row)
+        claim = ClaimRef._make(row)
+        held = found.get(row[position])
+        if held is None or _payer_holds(claim) > _payer_holds(held):
+            found[row[position]] = claim
     return found
+
+
+def _payer_holds(claim: ClaimRef) -> tuple[int, int]:
+    """Which of the claims sharing a payer claim number the payer means: a correction not sent yet carries its
+    original's number (REF*F8), so the claim the payer has taken in (or has on its way) comes first, then the
+    latest (a payer that keeps its number for a replacement it accepted means the replacement)."""
+    return _HOLDS.get(claim.status, 0), claim.id
+
+
+_HOLDS = {"submitted": 1, "clearinghouse_accepted": 1, "payer_accepted": 2, "paid": 2, "partially_paid": 2,
+          "denied": 2, "closed": 2}
 
 
 def other_practices(db: Session, practice_id: int, claims: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
