@@ -3,6 +3,7 @@ posted to, a later payer's replacement dropping what its earlier payer's claim n
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -10,16 +11,18 @@ from sqlalchemy import select
 
 from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM
+from openmso.rcm.ar import patients, reports
 from openmso.rcm.claims import editing, service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import ClaimEditIn, Correction
 from openmso.rcm.remittance.ingest import ingest_file
-from openmso.rcm.remittance.models import LinePosting
+from openmso.rcm.remittance.models import ClaimPosting, LinePosting, RemittanceException
 from openmso.x12 import reversal_of
 from tests.factories import add_payer, add_plan, add_signed_agreement
 from tests.rcm.conftest import make_clinic
-from tests.rcm.remits import accepted_claims, paid, render, transaction
+from tests.rcm.remits import PAID_ON, accepted_claims, paid, render, transaction
 from tests.rcm.test_claim_editing import _biller, _fix, _replacement, held  # noqa: F401 (fixture)
+from tests.rcm.test_cob_secondary_books import sent
 
 
 def _drop(db, replacement, number: int, reason: str = "99213 billed by mistake"):
@@ -120,3 +123,33 @@ def test_a_recoupment_by_the_payers_claim_number_posts_to_the_claim_the_payer_ho
     on_lines = set(db.scalars(select(LinePosting.claim_line_id)))
     assert on_lines == {line.id for line in db.get(Claim, original.id).lines}
     _drop(db, db.get(Claim, replacement.id), 2, reason="lab line bundled (CO-97)")  # nothing posted to its lines
+
+
+def test_the_originals_reversal_under_the_replacements_number_posts_when_the_replacement_dropped_a_line(db):
+    # Payers answer a replacement by taking back the original's payment, often under the replacement's claim number
+    # (CLP01), repeating the original's lines. The replacement dropped line 1, so that SVC (REF*6R "<original>-1")
+    # is matched against the original's lines and posted there; the replacement's own answer then stands alone.
+    clinic = make_clinic(db, "Qzrvdrop", patients=1)
+    add_signed_agreement(db, clinic.practice)
+    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
+    original = sent(db, original, "PCN", PAID_ON - timedelta(days=40))
+    first = paid(original, patient=D("0"))  # 60 % of each line: 87.00 + 10.80
+    _post(db, clinic, [first], "QZRVD1")
+    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="99213 not billable"))
+    _drop(db, replacement, 1)
+    replacement = sent(db, db.get(Claim, replacement.id), "ICNREPL", PAID_ON - timedelta(days=20))
+    service.supersede_on_acceptance(db, SYSTEM, replacement)
+    db.flush()
+    taken_back = reversal_of(first)
+    taken_back.patient_control_number = replacement.patient_control_number  # under the replacement's number
+    _post(db, clinic, [taken_back, paid(replacement, patient=D("0"))], "QZRVD2")
+    assert db.scalars(select(RemittanceException.message).where(
+        RemittanceException.practice_id == clinic.practice.id)).all() == []
+    original = db.get(Claim, original.id)
+    reversed_lines = db.execute(select(LinePosting.claim_line_id, LinePosting.paid).join(ClaimPosting).where(
+        ClaimPosting.claim_id == replacement.id, ClaimPosting.status_code == "22")
+        .order_by(LinePosting.id)).all()
+    assert reversed_lines == [(original.lines[0].id, D("-87.00")), (original.lines[1].id, D("-10.80"))]
+    # the service now stands as the replacement's 18.00 line, paid 10.80 (CO-45 7.20): nothing open, nothing owed
+    assert reports.insurance_aging(db, SYSTEM, PAID_ON, "practice", clinic.practice.id) == []
+    assert patients.balances(db, SYSTEM, clinic.practice.id) == []

@@ -126,6 +126,8 @@ class _Found:
     # may stand again)
     originals: dict[int, list[later_payers.LaterPosting]] = field(default_factory=dict)
     reversed_here: set[int] = field(default_factory=set)  # later payers' claims whose payment the piece reversed
+    # every correction the piece pays, a first or a later payer's → the claims it corrects, the nearest first
+    chains: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found:
@@ -160,10 +162,26 @@ def _look_up(db: Session, practice_id: int, remittance: X12Remittance) -> _Found
                                        key=lambda p: p.key.id) for correction, chain in corrects.items()})
     # ... with the corrections' own postings: whose payment a reversal posted to a correction takes back
     originals = sorted({claim_id for chain in later_corrected.values() for claim_id in chain} | set(later_corrected))
+    chains = {**corrects, **later_corrected}
+    if corrected := {claim_id for chain in chains.values() for claim_id in chain} - set(lines):
+        lines.update(lookups.lines_of(db, corrected))  # the lines a reversal under a correction may repeat
     return _Found(by_pcn, by_payer_number, lines, others, shares, resettle,
                   later_payers.postings_of(db, [row.id for row in resettle]), decided, corrects,
-                  later_payers.postings_of(db, originals))
+                  later_payers.postings_of(db, originals), chains=chains)
 
+
+
+def _reversed_lines(found: _Found, claim_id: int, services, matched: list, problems: list[str]
+                    ) -> tuple[list, list[str]]:
+    """A reversal posted to a correction repeats the lines of the claim whose payment it takes back (payers send the
+    original's reversal under the replacement's number), which the correction may no longer bill (a line dropped,
+    a code changed): its lines are then matched against the claims the correction corrects, the nearest first, and
+    posted to that claim's lines. Else the first matching's problems stand."""
+    for corrected in found.chains.get(claim_id, ()):
+        again, left = matching.match_lines(corrected, found.lines.get(corrected, []), services)
+        if not left:
+            return again, left
+    return matched, problems
 
 
 @dataclass
@@ -306,6 +324,8 @@ def _collect(found: _Found, practice_id, remittance, rates: RateBook, payer, rec
             continue
         services = clp.service_lines
         matched, problems = matching.match_lines(claim.id, lines[claim.id], services)
+        if problems and clp.is_reversal:
+            matched, problems = _reversed_lines(found, claim.id, services, matched, problems)
         if problems:
             batch.refuse(practice_id, "unmatched_line", set_number, position, clp, "; ".join(problems))
             continue
