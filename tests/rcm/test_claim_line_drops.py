@@ -12,7 +12,7 @@ from sqlalchemy import select
 from openmso.core.errors import Invalid
 from openmso.core.tenancy import SYSTEM
 from openmso.rcm.ar import patients, reports
-from openmso.rcm.claims import editing, service
+from openmso.rcm.claims import cob, editing, service
 from openmso.rcm.claims.models import Claim
 from openmso.rcm.claims.schemas import ClaimEditIn, Correction
 from openmso.rcm.remittance.ingest import ingest_file
@@ -129,23 +129,9 @@ def test_the_originals_reversal_under_the_replacements_number_posts_when_the_rep
     # Payers answer a replacement by taking back the original's payment, often under the replacement's claim number
     # (CLP01), repeating the original's lines. The replacement dropped line 1, so that SVC (REF*6R "<original>-1")
     # is matched against the original's lines and posted there; the replacement's own answer then stands alone.
-    clinic = make_clinic(db, "Qzrvdrop", patients=1)
-    add_signed_agreement(db, clinic.practice)
-    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
-    original = sent(db, original, "PCN", PAID_ON - timedelta(days=40))
-    first = paid(original, patient=D("0"))  # 60 % of each line: 87.00 + 10.80
-    _post(db, clinic, [first], "QZRVD1")
-    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="99213 not billable"))
-    _drop(db, replacement, 1)
-    replacement = sent(db, db.get(Claim, replacement.id), "ICNREPL", PAID_ON - timedelta(days=20))
-    service.supersede_on_acceptance(db, SYSTEM, replacement)
-    db.flush()
-    taken_back = reversal_of(first)
-    taken_back.patient_control_number = replacement.patient_control_number  # under the replacement's number
-    _post(db, clinic, [taken_back, paid(replacement, patient=D("0"))], "QZRVD2")
+    clinic, original, replacement = _dropped_and_reversed_under_r(db, "Qzrvdrop")
     assert db.scalars(select(RemittanceException.message).where(
         RemittanceException.practice_id == clinic.practice.id)).all() == []
-    original = db.get(Claim, original.id)
     reversed_lines = db.execute(select(LinePosting.claim_line_id, LinePosting.paid).join(ClaimPosting).where(
         ClaimPosting.claim_id == replacement.id, ClaimPosting.status_code == "22")
         .order_by(LinePosting.id)).all()
@@ -153,3 +139,37 @@ def test_the_originals_reversal_under_the_replacements_number_posts_when_the_rep
     # the service now stands as the replacement's 18.00 line, paid 10.80 (CO-45 7.20): nothing open, nothing owed
     assert reports.insurance_aging(db, SYSTEM, PAID_ON, "practice", clinic.practice.id) == []
     assert patients.balances(db, SYSTEM, clinic.practice.id) == []
+
+
+def _dropped_and_reversed_under_r(db, marker: str):
+    """O paid 97.80 (60 % of each line: 87.00 + 10.80); its replacement R, without 99213, answered by O's reversal
+    under R's number and R's own 10.80."""
+    clinic = make_clinic(db, marker, patients=1)
+    add_signed_agreement(db, clinic.practice)
+    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
+    original = sent(db, original, "PCN", PAID_ON - timedelta(days=40))
+    first = paid(original, patient=D("0"))
+    _post(db, clinic, [first], f"{marker}1")
+    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="99213 not billable"))
+    _drop(db, replacement, 1)
+    replacement = sent(db, db.get(Claim, replacement.id), "ICNREPL", PAID_ON - timedelta(days=20))
+    service.supersede_on_acceptance(db, SYSTEM, replacement)
+    db.flush()
+    taken_back = reversal_of(first)
+    taken_back.patient_control_number = replacement.patient_control_number
+    _post(db, clinic, [taken_back, paid(replacement, patient=D("0"))], f"{marker}2")
+    return clinic, db.get(Claim, original.id), db.get(Claim, replacement.id)
+
+
+def test_the_cob_decision_of_the_replacement_is_its_own_not_the_originals_reversal_on_its_lines(db):
+    # The secondary is billed from R with R's decision (2320 AMT*D, 2430 per line): R paid 10.80 on its line 2
+    # (36415, charge 18.00, CO-45 7.20 → 18.00 − 7.20 = 10.80). The 97.80 taken back is O's payment, not R's.
+    # Actual: posted_decisions sums every posting on R, the reversal included: −97.80 + 10.80 = −87.00, and keys
+    # lines by the posted claim line's number, O's: a line 1 (99213, −87.00, charge 0.00) R does not bill, and
+    # line 2 = −10.80 + 10.80 = 0.00 — unbalanced, so bill_secondary(R) is refused ("does not balance").
+    clinic, original, replacement = _dropped_and_reversed_under_r(db, "Qzrvcob")
+    decision = cob.posted_decisions(db, [replacement.id])[replacement.id]
+    assert decision.paid == D("10.80")
+    assert {number: (line.procedure_code, line.paid) for number, line in decision.lines.items()} == {
+        2: ("36415", D("10.80"))}
+    assert decision.problems() == []

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from openmso.network.models import Payer
 from openmso.rcm.ar import later_payers
+from openmso.rcm.ar.reversals import PostingKey, reversal_targets
 from openmso.rcm.claims.id_sets import id_set
 from openmso.rcm.claims.models import Claim, ClaimLine
 from openmso.rcm.claims.views import ClaimView, CoverageView, PayerView, ReferenceCache
@@ -107,10 +108,11 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
                ClaimPosting.outcome)
         .where(ClaimPosting.claim_id.in_(bindparam("ids", expanding=True))).order_by(ClaimPosting.id), ids).all()
     restated = _restated(db, postings)
+    elsewhere = _reversals_of_corrected_claims(db, postings)
     decisions: dict[int, PriorPayer] = {}
     claim_cas: dict[int, dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for posting_id, claim_id, paid, patient, adjustments, paid_on, number, outcome in postings:
-        if posting_id in restated and restated[posting_id] is None:  # replaced whole
+        if (posting_id in restated and restated[posting_id] is None) or posting_id in elsewhere:  # replaced whole
             continue
         decision = decisions.get(claim_id)
         if decision is None:
@@ -132,6 +134,8 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
     line_cas: dict[tuple[int, int], dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for (posting_id, claim_id, line_id, number, code, modifiers, units, charge, paid, adjustments, patient, paid_on,
          outcome) in lines:
+        if posting_id in elsewhere:
+            continue
         if posting_id in restated:
             if restated[posting_id] is None:
                 continue
@@ -166,6 +170,32 @@ def _restated(db: Session, postings) -> dict[int, frozenset[int] | None]:
     counts = Counter(row.claim_id for row in postings)
     again = [claim_id for claim_id, count in counts.items() if count > 1]
     return later_payers.restated_among(db, again) if again else {}
+
+
+def _reversals_of_corrected_claims(db: Session, postings) -> set[int]:
+    """Reversals posted to a correction that take back what the payer paid on a claim it corrects (`reversals`, read
+    along the chain: payers send the original's reversal under the replacement's number): they undo that claim's
+    decision, not a part of the correction's, so the next payer is told the correction's own."""
+    reversed_on = {row.claim_id for row in postings if row.outcome == "reversed"}
+    if not reversed_on:
+        return set()
+    corrections = dict(db.execute(select(Claim.id, Claim.original_claim_id).where(
+        Claim.id.in_(reversed_on), Claim.original_claim_id.is_not(None))).all())
+    if not corrections:
+        return set()
+    chains = later_payers.corrected_claims(db, corrections)
+    members = sorted({*chains, *(claim_id for chain in chains.values() for claim_id in chain)})
+    keys = [PostingKey(*row) for row in db.execute(
+        select(ClaimPosting.id, ClaimPosting.claim_id, ClaimPosting.status_code, ClaimPosting.payer_claim_number,
+               ClaimPosting.paid).where(ClaimPosting.claim_id.in_(members)).order_by(ClaimPosting.id))]
+    claim_of = {key.id: key.claim_id for key in keys}
+    elsewhere: set[int] = set()
+    for correction, chain in chains.items():
+        wanted = {correction, *chain}
+        targets = reversal_targets([key for key in keys if key.claim_id in wanted], chain=True)
+        elsewhere |= {reversal for reversal, taken in targets.items()
+                      if claim_of[reversal] == correction and claim_of[taken] != correction}
+    return elsewhere
 
 
 MAX_EARLIER_PAYERS = 10  # X222A1 loop 2320 repeats at most ten times
