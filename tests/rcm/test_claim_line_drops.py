@@ -38,6 +38,18 @@ def _post(db, clinic, payments, trace):
     db.expire_all()
 
 
+def _paid_then_replaced(db, marker: str):
+    """O (99213 145.00, 36415 18.00) paid 60 % of each line, then a replacement of it made, not sent:
+    (clinic, O, O's CLP as paid, the replacement)."""
+    clinic = make_clinic(db, marker, patients=1)
+    add_signed_agreement(db, clinic.practice)
+    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
+    first = paid(original, patient=D("0"))
+    _post(db, clinic, [first], f"{marker}1")
+    return clinic, original, first, service.correct(db, SYSTEM, original.id,
+                                                    Correction(kind="replace", reason="lab bundled"))
+
+
 def test_a_dropped_line_takes_its_own_diagnosis_with_it(client, db, settings, held):  # noqa: F811
     # Line 2 (36415) was billed by mistake, for a diagnosis (I10) only it pointed at. The biller drops the line and
     # that diagnosis in one edit. A removed line is not sent, so its pointers must not be checked against the
@@ -62,12 +74,7 @@ def test_a_line_the_payer_has_posted_to_is_not_deleted_under_the_posting(db):
     # the replacement's number (CLP01), repeating the original's lines: they are posted to the replacement's
     # lines. The biller then fixes the rejected replacement: a line with a posting stays (the postings read it;
     # deleting it would break line_posting -> claim_line), refused with the field named, nothing deleted.
-    clinic = make_clinic(db, "Qzfkdrop", patients=1)
-    add_signed_agreement(db, clinic.practice)
-    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
-    first = paid(original, patient=D("0"))
-    _post(db, clinic, [first], "QZFKD1")
-    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="lab bundled"))
+    clinic, original, first, replacement = _paid_then_replaced(db, "Qzfkdrop")
     replacement.status = "payer_rejected"
     db.flush()
     taken_back = reversal_of(first)
@@ -109,12 +116,7 @@ def test_a_recoupment_by_the_payers_claim_number_posts_to_the_claim_the_payer_ho
     # The payer takes back its payment with a CLP01 that is not ours (its own recoupment number), naming the claim
     # by CLP07 alone. A replacement not sent yet carries the original's payer claim number (for REF*F8): the
     # payer means the original it paid, not the draft nobody sent.
-    clinic = make_clinic(db, "Qzclp07", patients=1)
-    add_signed_agreement(db, clinic.practice)
-    [original] = accepted_claims(db, clinic, 1, (("99213", "145.00"), ("36415", "18.00")))
-    first = paid(original, patient=D("0"))
-    _post(db, clinic, [first], "QZC071")
-    replacement = service.correct(db, SYSTEM, original.id, Correction(kind="replace", reason="lab bundled"))
+    clinic, original, first, replacement = _paid_then_replaced(db, "Qzclp07")
     db.flush()
     assert replacement.payer_claim_number == db.get(Claim, original.id).payer_claim_number
     taken_back = reversal_of(first)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from openmso.rcm.ar import later_payers
-from openmso.rcm.ar.chains import VOID
+from openmso.rcm.ar.chains import VOID, correction_chains
 from openmso.rcm.ar.reversals import PostingKey, reversed_postings
 from openmso.rcm.remittance import secondary
 from openmso.rcm.remittance.lookups import ClaimRef
@@ -113,13 +113,7 @@ def _standings_along_chains(batch: Batch, found: Found, by_id: dict[int, seconda
     """Where each later claim to settle again stands, every posting so far read along its correction chain (as the
     agings read it): a reversal under a replacement of what the payer paid on the original counts to the original,
     whether it came before this piece or in it."""
-    chains: dict[int, list[int]] = defaultdict(list)
-    for later in by_id.values():
-        first, seen = later.id, {later.id}
-        while (before := by_id[first].original_claim_id) in by_id and before not in seen:
-            first = before
-            seen.add(first)
-        chains[first].append(later.id)
+    chains = correction_chains((later.id, later.original_claim_id) for later in by_id.values())
     in_piece: dict[int, list[int]] = defaultdict(list)  # a later claim → its postings' places in the piece
     for index, row in enumerate(batch.claims):
         if row[_CLAIM_AT["claim_id"]] in by_id:
