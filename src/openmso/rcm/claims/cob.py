@@ -112,7 +112,8 @@ def posted_decisions(db: Session, claim_ids: list[int]) -> dict[int, PriorPayer]
     decisions: dict[int, PriorPayer] = {}
     claim_cas: dict[int, dict[CasKey, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for posting_id, claim_id, paid, patient, adjustments, paid_on, number, outcome in postings:
-        if (posting_id in restated and restated[posting_id] is None) or posting_id in elsewhere:  # replaced whole
+        # replaced whole, or the reversal of a corrected claim's decision posted under this correction
+        if (posting_id in restated and restated[posting_id] is None) or posting_id in elsewhere:
             continue
         decision = decisions.get(claim_id)
         if decision is None:

@@ -32,6 +32,7 @@ from openmso.core.errors import Conflict, FieldError, Invalid
 from openmso.core.tenancy import Actor
 from openmso.core.types import utcnow
 from openmso.network.models import Coverage, Payer
+from openmso.rcm.ar.chains import VOID
 from openmso.rcm.claims import access, scrubbing
 from openmso.rcm.claims.models import Claim, ClaimLine, TimelineEntry, join_codes
 from openmso.rcm.claims.schemas import ClaimEditIn, ClaimRebillIn
@@ -40,7 +41,7 @@ from openmso.rcm.claims.states import REJECTED, ClaimEvent, ClaimStatus
 from openmso.rcm.claims.timeline import advance
 from openmso.rcm.remittance.models import LinePosting
 
-REPLACEMENT, VOID = "7", "8"  # CLM05-3, claim frequency
+REPLACEMENT = "7"  # CLM05-3, claim frequency: replacement of a prior claim
 EDITABLE = frozenset({ClaimStatus.DRAFT, ClaimStatus.SCRUBBED, ClaimStatus.HELD, ClaimStatus.READY})
 
 

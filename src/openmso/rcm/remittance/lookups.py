@@ -20,6 +20,7 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session
 
 from openmso.rcm.claims.models import split_codes
+from openmso.rcm.claims.states import ClaimStatus
 from openmso.rcm.remittance.matching import LineRef
 
 SQLITE_KEYS = 5000  # keys per statement on SQLite (its limit on host parameters is 32,766)
@@ -65,8 +66,8 @@ def _payer_holds(claim: ClaimRef) -> tuple[int, int]:
     return _HOLDS.get(claim.status, 0), claim.id
 
 
-_HOLDS = {"submitted": 1, "clearinghouse_accepted": 1, "payer_accepted": 2, "paid": 2, "partially_paid": 2,
-          "denied": 2, "closed": 2}
+_HOLDS = {ClaimStatus.SUBMITTED: 1, ClaimStatus.CLEARINGHOUSE_ACCEPTED: 1, ClaimStatus.PAYER_ACCEPTED: 2,
+          ClaimStatus.PAID: 2, ClaimStatus.PARTIALLY_PAID: 2, ClaimStatus.DENIED: 2, ClaimStatus.CLOSED: 2}
 
 
 def other_practices(db: Session, practice_id: int, claims: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -120,12 +120,8 @@ def _standings_along_chains(batch: Batch, found: Found, by_id: dict[int, seconda
             in_piece[row[_CLAIM_AT["claim_id"]]].append(index)
     standings: dict[int, later_payers.Standing] = {}
     for members in chains.values():
-        before = sorted((p for claim_id in members for p in found.later_postings.get(claim_id, ())),
-                        key=lambda p: p.key.id)
-        start = max((p.key.id for p in before), default=0) + 1
-        here = [_posted(batch, index, start, paid_on)
-                for index in sorted(index for claim_id in members for index in in_piece.get(claim_id, ()))]
-        read = later_payers.chain_standings(before + here)
+        places = sorted(index for claim_id in members for index in in_piece.get(claim_id, ()))
+        read = later_payers.chain_standings(_chain_postings(batch, found.later_postings, members, paid_on, places))
         standings.update((claim_id, read.get(claim_id) or later_payers.standing(())) for claim_id in members)
     return standings
 
@@ -183,14 +179,16 @@ def settle_patient_share(batch: Batch, found: Found, practice_id: int, claim: Cl
                               message=f"posted; {message}") for kind, amount, message in flags if amount]
 
 
-def _chain_postings(batch: Batch, found: Found, claim_ids: Sequence[int], paid_on: date
-                    ) -> list[later_payers.LaterPosting]:
-    """The postings so far of these claims (a later payer's correction and the claims it corrects): before the
-    piece (`Found.originals`), then in it, in order, the piece's latest last."""
-    before = sorted((p for claim_id in claim_ids for p in found.originals.get(claim_id, ())), key=lambda p: p.key.id)
+def _chain_postings(batch: Batch, earlier: dict[int, list[later_payers.LaterPosting]], claim_ids: Sequence[int],
+                    paid_on: date, places: Sequence[int] | None = None) -> list[later_payers.LaterPosting]:
+    """The postings so far of these claims (a correction and the claims it corrects): before the piece (`earlier`,
+    by claim), then in it, in order, the piece's latest last. `places` are their rows in the piece when the caller
+    has indexed them (else the piece is read through)."""
+    before = sorted((p for claim_id in claim_ids for p in earlier.get(claim_id, ())), key=lambda p: p.key.id)
     start, wanted = max((p.key.id for p in before), default=0) + 1, set(claim_ids)
-    return before + [_posted(batch, index, start, paid_on) for index, row in enumerate(batch.claims)
-                     if row[_CLAIM_AT["claim_id"]] in wanted]
+    if places is None:
+        places = [index for index, row in enumerate(batch.claims) if row[_CLAIM_AT["claim_id"]] in wanted]
+    return before + [_posted(batch, index, start, paid_on) for index in places]
 
 
 def _reversed_original(batch: Batch, found: Found, claim: ClaimRef, paid_on: date) -> int | None:
@@ -201,7 +199,7 @@ def _reversed_original(batch: Batch, found: Found, claim: ClaimRef, paid_on: dat
     corrected = found.shares.corrects.get(claim.id)
     if not corrected:
         return None
-    keys = [p.key for p in _chain_postings(batch, found, (*corrected, claim.id), paid_on)]
+    keys = [p.key for p in _chain_postings(batch, found.originals, (*corrected, claim.id), paid_on)]
     taken = reversed_postings(keys, chain=True) - reversed_postings(keys[:-1], chain=True)
     return next((key.claim_id for key in keys if key.id in taken and key.claim_id != claim.id), None)
 
@@ -230,7 +228,7 @@ def _stands_again(batch: Batch, found: Found, practice_id: int, claim: ClaimRef,
     so it is settled against the patient's share again (its payment applied, its flag to refund closed, what it paid
     beyond the share flagged anew). The nearest corrected claim with a decision standing is the one."""
     numbers = found.shares.corrects.get(claim.id, {})
-    chain = _chain_postings(batch, found, (*numbers, claim.id), paid_on)
+    chain = _chain_postings(batch, found.originals, (*numbers, claim.id), paid_on)
     taken = reversed_postings([p.key for p in chain], chain=True)  # a reversal under a correction reaches back
     for original, number in numbers.items():  # the nearest first
         own = [p for p in chain if p.key.claim_id == original]
